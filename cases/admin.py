@@ -1,0 +1,70 @@
+from __future__ import annotations
+
+from django.contrib import admin
+
+from cases.models import Case, DealType, Organization, Party, Source, Tag, TimelineEvent
+
+
+class PartyInline(admin.TabularInline):
+    model = Party
+    extra = 0
+    autocomplete_fields = ["organization"]
+
+
+class SourceInline(admin.StackedInline):
+    model = Source
+    extra = 0
+
+
+class TimelineInline(admin.TabularInline):
+    model = TimelineEvent
+    extra = 0
+
+
+@admin.register(Organization)
+class OrganizationAdmin(admin.ModelAdmin):
+    list_display = ["name", "kind", "slug"]
+    list_filter = ["kind"]
+    search_fields = ["name", "slug"]
+    prepopulated_fields = {"slug": ["name"]}
+
+
+@admin.register(Case)
+class CaseAdmin(admin.ModelAdmin):
+    list_display = ["title", "announced_on", "status", "is_synthetic"]
+    list_filter = ["status", "deal_types", "is_synthetic", "announced_on"]
+    search_fields = ["title", "slug", "summary"]
+    date_hierarchy = "announced_on"
+    prepopulated_fields = {"slug": ["title"]}
+    filter_horizontal = ["deal_types", "tags"]
+    readonly_fields = ["status", "first_published_at", "created_at", "updated_at"]
+    inlines = [PartyInline, SourceInline, TimelineInline]
+
+
+@admin.register(Party)
+class PartyAdmin(admin.ModelAdmin):
+    list_display = ["case", "organization", "role"]
+    list_filter = ["role"]
+    search_fields = ["case__title", "organization__name"]
+    list_select_related = ["case", "organization"]
+
+
+@admin.register(Source)
+class SourceAdmin(admin.ModelAdmin):
+    list_display = ["publisher", "title", "case", "published_on"]
+    search_fields = ["publisher", "title", "url", "case__title"]
+    list_select_related = ["case"]
+
+
+@admin.register(TimelineEvent)
+class TimelineEventAdmin(admin.ModelAdmin):
+    list_display = ["case", "kind", "occurred_on"]
+    list_filter = ["kind"]
+    list_select_related = ["case"]
+
+
+@admin.register(DealType, Tag)
+class VocabularyAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug"]
+    search_fields = ["name"]
+    prepopulated_fields = {"slug": ["name"]}

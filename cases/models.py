@@ -1,0 +1,202 @@
+"""The case library: organizations, deals between them, and their sources."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import F, Q
+from django.urls import reverse
+
+
+class DatePrecision(models.TextChoices):
+    """How much of a date the reporting actually gave (``2023-02`` is a month)."""
+
+    DAY = "day", "day"
+    MONTH = "month", "month"
+    YEAR = "year", "year"
+
+
+class Organization(models.Model):
+    class Kind(models.TextChoices):
+        MODEL_LAB = "model_lab", "model lab"
+        CLOUD_PROVIDER = "cloud_provider", "cloud provider"
+        CHIP_MAKER = "chip_maker", "chip maker"
+        INVESTOR = "investor", "investor"
+        PLATFORM = "platform", "platform"
+        DATA_CENTER_OPERATOR = "data_center_operator", "data-center operator"
+        DATA_PROVIDER = "data_provider", "data provider"
+
+    name = models.CharField(max_length=200, unique=True)
+    slug = models.SlugField(max_length=200, unique=True)
+    kind = models.CharField(max_length=32, choices=Kind.choices)
+    description = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("organization-detail", kwargs={"slug": self.slug})
+
+
+class DealType(models.Model):
+    """A kind of deal (compute lease, cloud commitment, ...); a fixed vocabulary."""
+
+    slug = models.SlugField(max_length=64, unique=True)
+    name = models.CharField(max_length=100, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Tag(models.Model):
+    slug = models.SlugField(max_length=100, unique=True)
+    name = models.CharField(max_length=100, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CaseQuerySet(models.QuerySet):
+    def published(self) -> CaseQuerySet:
+        """Cases a reader may see: those with a published analysis."""
+        return self.filter(status=Case.Status.PUBLISHED)
+
+
+class Case(models.Model):
+    """A deal between AI companies, curated as a case study."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "draft"
+        PUBLISHED = "published", "published"
+
+    title = models.CharField(max_length=300)
+    slug = models.SlugField(max_length=200, unique=True)
+    summary = models.TextField()
+    announced_on = models.DateField()
+    announced_precision = models.CharField(max_length=8, choices=DatePrecision.choices, default=DatePrecision.DAY)
+    deal_types = models.ManyToManyField(DealType, related_name="cases", blank=True)
+    tags = models.ManyToManyField(Tag, related_name="cases", blank=True)
+    value_low_usd = models.BigIntegerField(null=True, blank=True, help_text="Lowest reported value, in US dollars.")
+    value_high_usd = models.BigIntegerField(null=True, blank=True, help_text="Highest reported value, in US dollars.")
+    value_note = models.TextField(blank=True)
+    capacity_mw = models.DecimalField(max_digits=10, decimal_places=1, null=True, blank=True)
+    capacity_chips = models.BigIntegerField(null=True, blank=True)
+    capacity_note = models.TextField(blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.DRAFT)
+    first_published_at = models.DateTimeField(null=True, blank=True)
+    is_synthetic = models.BooleanField(default=False, help_text="Generated for benchmarks, not reporting.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = CaseQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-announced_on", "-id"]
+        indexes = [
+            models.Index(fields=["status", "-announced_on", "-id"], name="case_status_announced"),
+            models.Index(fields=["status", "title", "id"], name="case_status_title"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(value_low_usd__isnull=True)
+                | Q(value_high_usd__isnull=True)
+                | Q(value_low_usd__lte=F("value_high_usd")),
+                name="case_value_range_ordered",
+            ),
+            models.CheckConstraint(
+                condition=Q(value_low_usd__isnull=True) | Q(value_low_usd__gte=0), name="case_value_low_nonnegative"
+            ),
+            models.CheckConstraint(
+                condition=Q(capacity_mw__isnull=True) | Q(capacity_mw__gte=0), name="case_capacity_nonnegative"
+            ),
+            models.CheckConstraint(
+                condition=Q(capacity_chips__isnull=True) | Q(capacity_chips__gte=0), name="case_chips_nonnegative"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("case-detail", kwargs={"slug": self.slug})
+
+    @property
+    def is_published(self) -> bool:
+        return self.status == self.Status.PUBLISHED
+
+
+class Party(models.Model):
+    """An organization's part in a case."""
+
+    class Role(models.TextChoices):
+        PROVIDER = "provider", "provider"
+        CUSTOMER = "customer", "customer"
+        INVESTOR = "investor", "investor"
+        INVESTEE = "investee", "investee"
+        LICENSOR = "licensor", "licensor"
+        LICENSEE = "licensee", "licensee"
+        DISTRIBUTOR = "distributor", "distributor"
+        PARTNER = "partner", "partner"
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="parties")
+    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="parties")
+    role = models.CharField(max_length=16, choices=Role.choices)
+    note = models.CharField(max_length=300, blank=True, help_text="Which unit of the organization, if it matters.")
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["case", "position", "id"]
+        verbose_name_plural = "parties"
+        constraints = [models.UniqueConstraint(fields=["case", "organization"], name="party_unique_per_case")]
+
+    def __str__(self) -> str:
+        return f"{self.organization} ({self.get_role_display()})"
+
+
+class Source(models.Model):
+    """A published report a case rests on."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="sources")
+    publisher = models.CharField(max_length=300)
+    title = models.CharField(max_length=500)
+    url = models.URLField(max_length=1000)
+    published_on = models.DateField(null=True, blank=True)
+    published_precision = models.CharField(max_length=8, choices=DatePrecision.choices, default=DatePrecision.DAY)
+    claim = models.TextField(blank=True, help_text="The claim this source supports.")
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["case", "position", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.publisher}: {self.title}"
+
+
+class TimelineEvent(models.Model):
+    class Kind(models.TextChoices):
+        ANNOUNCED = "announced", "announced"
+        EXPANDED = "expanded", "expanded"
+        CLOSED = "closed", "closed"
+        TERMINATED = "terminated", "terminated"
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="timeline")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    occurred_on = models.DateField()
+    precision = models.CharField(max_length=8, choices=DatePrecision.choices, default=DatePrecision.DAY)
+    note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["case", "occurred_on", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.occurred_on}"

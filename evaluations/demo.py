@@ -1,0 +1,198 @@
+"""Loading the demo corpus: rubric v1 and sixteen real deals, scored."""
+
+from __future__ import annotations
+
+import json
+import secrets
+from datetime import date
+from pathlib import Path
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.db import transaction
+from django.utils.text import slugify
+
+from cases.models import Case, DatePrecision, DealType, Organization, Party, Source, TimelineEvent
+from evaluations import anchoring, services
+from evaluations.models import (
+    Annotation,
+    Criterion,
+    Evaluation,
+    EvaluationVersion,
+    Rubric,
+    RubricVersion,
+    Score,
+)
+
+DATA_DIR = Path(__file__).resolve().parent / "demo_data"
+DESK_USERNAME = "moatwatch-desk"
+DEMO_ACCOUNTS = (("editor", "Editors"), ("editor2", "Editors"), ("reviewer", "Reviewers"), ("admin", "Admins"))
+
+
+def _read(name: str):
+    return json.loads((DATA_DIR / name).read_text())
+
+
+def parse_partial_date(value: str | None) -> tuple[date | None, str]:
+    """``2023-02-14`` / ``2023-02`` / ``2023`` to a date and its precision."""
+    if not value:
+        return None, DatePrecision.DAY
+    parts = [int(p) for p in value.split("-")]
+    precision = {1: DatePrecision.YEAR, 2: DatePrecision.MONTH, 3: DatePrecision.DAY}[len(parts)]
+    parts += [1] * (3 - len(parts))
+    return date(*parts), precision
+
+
+def desk_user():
+    """The account that signs imported work (it cannot log in)."""
+    user, created = get_user_model().objects.get_or_create(
+        username=DESK_USERNAME, defaults={"first_name": "Moatwatch", "last_name": "desk", "is_active": False}
+    )
+    if created:
+        user.set_unusable_password()
+        user.save(update_fields=["password"])
+    return user
+
+
+def load_rubric(data: dict) -> RubricVersion:
+    rubric, _ = Rubric.objects.get_or_create(
+        slug=data["rubric"]["slug"],
+        defaults={"name": data["rubric"]["name"], "description": data["rubric"]["description"]},
+    )
+    existing = RubricVersion.objects.filter(rubric=rubric, number=data["version"]["number"]).first()
+    if existing:
+        return existing
+    version = services.rubric_version_create(rubric=rubric, data=data, by=None)
+    return services.rubric_version_activate(version=version, by=None)
+
+
+def _organization(name: str, kind: str) -> Organization:
+    organization, _ = Organization.objects.get_or_create(name=name, defaults={"slug": slugify(name), "kind": kind})
+    return organization
+
+
+@transaction.atomic
+def load_case(item: dict, evaluation: dict | None, rubric_version: RubricVersion, author) -> Case | None:
+    if Case.objects.filter(slug=item["slug"]).exists():
+        return None
+    announced_on, precision = parse_partial_date(item["announced_on"])
+    value = item.get("reported_value_usd") or {}
+    capacity = item.get("capacity") or {}
+    case = Case.objects.create(
+        title=item["title"],
+        slug=item["slug"],
+        summary=item["summary"],
+        announced_on=announced_on,
+        announced_precision=precision,
+        value_low_usd=value.get("low"),
+        value_high_usd=value.get("high"),
+        value_note=value.get("note") or "",
+        capacity_mw=capacity.get("megawatts"),
+        capacity_chips=capacity.get("chips"),
+        capacity_note=capacity.get("note") or "",
+    )
+    case.deal_types.set(
+        [
+            DealType.objects.get_or_create(slug=slug, defaults={"name": slug.replace("_", " ")})[0]
+            for slug in item["deal_types"]
+        ]
+    )
+    parties = {}
+    for position, party in enumerate(item["parties"]):
+        organization = _organization(party["organization"], party["kind"])
+        parties[organization.name] = Party.objects.create(
+            case=case, organization=organization, role=party["role"], note=party.get("unit", ""), position=position
+        )
+    for position, source in enumerate(item["sources"]):
+        published_on, source_precision = parse_partial_date(source.get("published_on"))
+        Source.objects.create(
+            case=case,
+            publisher=source["publisher"],
+            title=source["title"],
+            url=source["url"],
+            published_on=published_on,
+            published_precision=source_precision,
+            position=position,
+        )
+    TimelineEvent.objects.create(
+        case=case, kind=TimelineEvent.Kind.ANNOUNCED, occurred_on=announced_on, precision=precision
+    )
+    if evaluation:
+        _load_evaluation(case, parties, evaluation, rubric_version, author)
+    return case
+
+
+def _load_evaluation(case: Case, parties: dict, data: dict, rubric_version: RubricVersion, author) -> None:
+    criteria = {c.key: c for c in Criterion.objects.filter(version=rubric_version)}
+    narrative = data.get("narrative") or ""
+    version = EvaluationVersion.objects.create(
+        evaluation=Evaluation.objects.create(case=case, rubric_version=rubric_version),
+        case=case,
+        number=1,
+        state=EvaluationVersion.State.IN_REVIEW,
+        author=author,
+        narrative=narrative,
+        verdict=data.get("verdict") or "",
+        change_note="Imported from the demo corpus.",
+    )
+    Score.objects.bulk_create(
+        [
+            Score(
+                version=version,
+                criterion=criteria[key],
+                party=parties[party["organization"]],
+                value=value,
+                rationale=party.get("rationale", {}).get(key, ""),
+            )
+            for party in data["parties"]
+            for key, value in party["scores"].items()
+        ]
+    )
+    for note in data.get("annotations", []):
+        prefix, suffix = anchoring.context_for(narrative, note["quote"])
+        Annotation.objects.create(
+            version=version,
+            quote=note["quote"],
+            prefix=prefix,
+            suffix=suffix,
+            kind=note["kind"],
+            body=note["body"],
+            author=author,
+        )
+    services.evaluation_version_publish(version=version, by=author)
+
+
+def load_demo() -> dict[str, int]:
+    """Load everything that is not there yet; a second run changes nothing."""
+    rubric_version = load_rubric(_read("rubric_v1.json"))
+    author = desk_user()
+    evaluations = {e["case"]: e for e in _read("demo_evaluations.json")}
+    created = [
+        case
+        for item in _read("demo_cases.json")
+        if (case := load_case(item, evaluations.get(item["slug"]), rubric_version, author))
+    ]
+    for case in Case.objects.all().only("pk"):
+        services.risk_summary_recompute(case_id=case.pk)
+    return {"cases_created": len(created), "cases_total": Case.objects.count()}
+
+
+def create_demo_accounts() -> list[tuple[str, str | None]]:
+    """Create the demo accounts that are missing; return (username, password or None if it existed)."""
+    User = get_user_model()
+    result = []
+    for username, group_name in DEMO_ACCOUNTS:
+        if User.objects.filter(username=username).exists():
+            result.append((username, None))
+            continue
+        password = secrets.token_urlsafe(12)
+        user = User.objects.create_user(
+            username=username,
+            email=f"{username}@moatwatch.invalid",
+            password=password,
+            is_staff=group_name == "Admins",
+            is_superuser=group_name == "Admins",
+        )
+        user.groups.add(Group.objects.get(name=group_name))
+        result.append((username, password))
+    return result

@@ -1,0 +1,378 @@
+"""Rubrics, evaluations of cases under them, and the summaries computed from them."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+
+class Rubric(models.Model):
+    slug = models.SlugField(max_length=100, unique=True)
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class RubricVersion(models.Model):
+    """One version of a rubric's questions and rules.
+
+    A draft may be edited; once active it never changes. Activating a version
+    retires the previous active one; a rubric has at most one active version.
+    """
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "draft"
+        ACTIVE = "active", "active"
+        RETIRED = "retired", "retired"
+
+    rubric = models.ForeignKey(Rubric, on_delete=models.PROTECT, related_name="versions")
+    number = models.PositiveIntegerField()
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.DRAFT)
+    changelog = models.TextField(blank=True)
+    scale_min = models.SmallIntegerField(default=0)
+    scale_max = models.SmallIntegerField(default=4)
+    scale_labels = models.JSONField(default=list, blank=True)
+    families = models.JSONField(default=dict, blank=True, help_text="Family key to its description.")
+    classification = models.JSONField(
+        default=dict,
+        help_text="Thresholds and bands, in the shape of rubric_v1.json's version.classification.",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    activated_at = models.DateTimeField(null=True, blank=True)
+    retired_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["rubric", "-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["rubric", "number"], name="rubric_version_number_unique"),
+            models.UniqueConstraint(fields=["rubric"], condition=Q(status="active"), name="rubric_one_active_version"),
+            models.CheckConstraint(
+                condition=Q(scale_min__lt=models.F("scale_max")), name="rubric_version_scale_ordered"
+            ),
+        ]
+        permissions = [("activate_rubricversion", "Can activate and retire rubric versions")]
+
+    def __str__(self) -> str:
+        return f"{self.rubric.name} v{self.number} ({self.status})"
+
+    @property
+    def is_editable(self) -> bool:
+        return self.status == self.Status.DRAFT
+
+
+class Criterion(models.Model):
+    class Family(models.TextChoices):
+        LEVERAGE = "leverage", "durable leverage"
+        WORKAROUND = "workaround", "temporary workaround"
+        DEPENDENCY = "dependency", "dependency risk"
+
+    version = models.ForeignKey(RubricVersion, on_delete=models.CASCADE, related_name="criteria")
+    key = models.SlugField(max_length=64, help_text="Stable across versions: scores carry over by key.")
+    family = models.CharField(max_length=16, choices=Family.choices)
+    weight = models.DecimalField(max_digits=6, decimal_places=3, default=1)
+    per_party = models.BooleanField(default=True, help_text="Scored for each party, or once for the deal.")
+    question = models.TextField()
+    guidance = models.TextField(blank=True)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["version", "position", "id"]
+        verbose_name_plural = "criteria"
+        constraints = [
+            models.UniqueConstraint(fields=["version", "key"], name="criterion_key_unique_per_version"),
+            models.CheckConstraint(condition=Q(weight__gt=0), name="criterion_weight_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return self.key
+
+
+class Evaluation(models.Model):
+    """A case evaluated under one rubric version; its content lives in versions."""
+
+    case = models.ForeignKey("cases.Case", on_delete=models.CASCADE, related_name="evaluations")
+    rubric_version = models.ForeignKey(RubricVersion, on_delete=models.PROTECT, related_name="evaluations")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["case", "created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["case", "rubric_version"], name="evaluation_unique_per_rubric_version")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.case} under {self.rubric_version}"
+
+
+class EvaluationVersionQuerySet(models.QuerySet):
+    def public(self) -> EvaluationVersionQuerySet:
+        """Versions a reader may see: the current one and those it superseded."""
+        return self.filter(state__in=EvaluationVersion.PUBLIC_STATES)
+
+
+class EvaluationVersion(models.Model):
+    """One version of an analysis: narrative, scores and annotations.
+
+    Numbers run per case across its evaluations, so readers see one history.
+    A published version never changes; editing it starts a new draft.
+    """
+
+    class State(models.TextChoices):
+        DRAFT = "draft", "draft"
+        IN_REVIEW = "in_review", "in review"
+        SCHEDULED = "scheduled", "scheduled"
+        PUBLISHED = "published", "published"
+        SUPERSEDED = "superseded", "superseded"
+
+    PUBLIC_STATES = (State.PUBLISHED, State.SUPERSEDED)
+    FROZEN_STATES = (State.PUBLISHED, State.SUPERSEDED)
+
+    evaluation = models.ForeignKey(Evaluation, on_delete=models.CASCADE, related_name="versions")
+    # Denormalized from evaluation.case so the database can enforce per-case rules.
+    case = models.ForeignKey("cases.Case", on_delete=models.CASCADE, related_name="evaluation_versions")
+    number = models.PositiveIntegerField()
+    state = models.CharField(max_length=16, choices=State.choices, default=State.DRAFT)
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="evaluation_versions")
+    based_on = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    narrative = models.TextField(blank=True, help_text="Markdown.")
+    verdict = models.CharField(max_length=300, blank=True, help_text="The analysis in one line.")
+    change_note = models.TextField(blank=True)
+    correction_note = models.TextField(
+        blank=True, help_text="Set when this version publicly corrects the previous one."
+    )
+    lock_version = models.PositiveIntegerField(default=1, help_text="Optimistic lock: bumped on every save.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    publish_at = models.DateTimeField(null=True, blank=True, help_text="When a scheduled version goes live.")
+    published_at = models.DateTimeField(null=True, blank=True)
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    objects = EvaluationVersionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["case", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["case", "number"], name="evaluation_version_number_unique_per_case"),
+            models.UniqueConstraint(
+                fields=["case"], condition=Q(state="published"), name="evaluation_version_one_published_per_case"
+            ),
+            models.CheckConstraint(
+                condition=~Q(state__in=["published", "superseded"]) | Q(published_at__isnull=False),
+                name="evaluation_version_published_has_date",
+            ),
+        ]
+        indexes = [models.Index(fields=["state", "publish_at"], name="evaluation_version_due")]
+        permissions = [
+            ("submit_evaluationversion", "Can submit evaluation versions for review"),
+            ("publish_evaluationversion", "Can approve, publish and send back evaluation versions"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.case} v{self.number} ({self.state})"
+
+    @property
+    def is_public(self) -> bool:
+        return self.state in self.PUBLIC_STATES
+
+    @property
+    def is_frozen(self) -> bool:
+        return self.state in self.FROZEN_STATES
+
+    @property
+    def etag(self) -> str:
+        return f'"ev{self.pk}-{self.lock_version}"'
+
+
+class Score(models.Model):
+    """A criterion's score for one party (or for the deal) in one version."""
+
+    version = models.ForeignKey(EvaluationVersion, on_delete=models.CASCADE, related_name="scores")
+    criterion = models.ForeignKey(Criterion, on_delete=models.PROTECT, related_name="scores")
+    party = models.ForeignKey("cases.Party", null=True, blank=True, on_delete=models.CASCADE, related_name="scores")
+    value = models.SmallIntegerField()
+    rationale = models.TextField(blank=True)
+    sources = models.ManyToManyField("cases.Source", blank=True, related_name="scores")
+
+    class Meta:
+        ordering = ["version", "criterion__position", "party__position", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["version", "criterion", "party"],
+                condition=Q(party__isnull=False),
+                name="score_unique_per_party",
+            ),
+            models.UniqueConstraint(
+                fields=["version", "criterion"], condition=Q(party__isnull=True), name="score_unique_per_deal"
+            ),
+            # The exact scale lives on the rubric version; migration 0002 adds a
+            # trigger that checks it. This bound holds for any rubric.
+            models.CheckConstraint(condition=Q(value__gte=-100, value__lte=100), name="score_value_bounded"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.criterion.key}={self.value}"
+
+
+class Annotation(models.Model):
+    """An editor's margin note anchored to a quote of a version's narrative."""
+
+    class Kind(models.TextChoices):
+        CONTEXT = "context", "context"
+        FACT_CHECK = "fact_check", "fact check"
+        SOURCE = "source", "source"
+        DISSENT = "dissent", "dissent"
+
+    version = models.ForeignKey(EvaluationVersion, on_delete=models.CASCADE, related_name="annotations")
+    quote = models.TextField()
+    prefix = models.CharField(max_length=64, blank=True)
+    suffix = models.CharField(max_length=64, blank=True)
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    body = models.TextField(help_text="Markdown.")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="annotations")
+    orphaned = models.BooleanField(default=False, help_text="Its quote no longer appears in the narrative.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["version", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.quote[:40]}"
+
+
+class RiskSummary(models.Model):
+    """A case's computed risk, with the inputs it came from.
+
+    Written only by the recompute service; ``stale`` is set in the same
+    transaction as whatever change made it out of date.
+    """
+
+    case = models.OneToOneField("cases.Case", on_delete=models.CASCADE, related_name="risk_summary")
+    rubric_version = models.ForeignKey(RubricVersion, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    evaluation_version = models.ForeignKey(
+        EvaluationVersion, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    risk_index = models.DecimalField(max_digits=4, decimal_places=1, null=True, blank=True)
+    risk_band = models.CharField(max_length=16, blank=True)
+    classification = models.CharField(max_length=32, blank=True, help_text="The deal's classification.")
+    missing_criteria = models.JSONField(default=list, blank=True, help_text="Criteria of the rubric left unscored.")
+    needs_reevaluation = models.BooleanField(default=False)
+    inputs_hash = models.CharField(max_length=64, blank=True)
+    computed_at = models.DateTimeField(null=True, blank=True)
+    stale = models.BooleanField(default=True)
+    stale_since = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name_plural = "risk summaries"
+        indexes = [
+            models.Index(fields=["stale", "stale_since"], name="risk_summary_stale"),
+            models.Index(fields=["risk_index"], name="risk_summary_index"),
+            models.Index(fields=["risk_band"], name="risk_summary_band"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(risk_index__isnull=True) | Q(risk_index__gte=0, risk_index__lte=100),
+                name="risk_summary_index_bounded",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Risk summary of {self.case}"
+
+
+class PartyFigure(models.Model):
+    """One party's figures within a risk summary."""
+
+    summary = models.ForeignKey(RiskSummary, on_delete=models.CASCADE, related_name="party_figures")
+    party = models.ForeignKey("cases.Party", on_delete=models.CASCADE, related_name="+")
+    organization = models.ForeignKey("cases.Organization", on_delete=models.CASCADE, related_name="party_figures")
+    leverage = models.DecimalField(max_digits=4, decimal_places=1, null=True, blank=True)
+    workaround = models.DecimalField(max_digits=4, decimal_places=1, null=True, blank=True)
+    dependency = models.DecimalField(max_digits=4, decimal_places=1, null=True, blank=True)
+    classification = models.CharField(max_length=32)
+
+    class Meta:
+        ordering = ["summary", "party__position", "id"]
+        constraints = [models.UniqueConstraint(fields=["summary", "party"], name="party_figure_unique")]
+        indexes = [models.Index(fields=["classification", "summary"], name="party_figure_class")]
+
+    def __str__(self) -> str:
+        return f"{self.organization}: {self.classification}"
+
+
+class OrganizationExposure(models.Model):
+    """An organization's exposure across its published cases."""
+
+    organization = models.OneToOneField("cases.Organization", on_delete=models.CASCADE, related_name="exposure")
+    suppliers = models.JSONField(
+        default=list, blank=True, help_text="[{slug, name, deals, share}] of compute suppliers."
+    )
+    concentration_hhi = models.DecimalField(
+        max_digits=7, decimal_places=1, null=True, blank=True, help_text="Herfindahl-Hirschman index, 0-10000."
+    )
+    classification_counts = models.JSONField(default=dict, blank=True)
+    trend = models.JSONField(default=dict, blank=True, help_text="{year: {classification: count}}")
+    inputs_hash = models.CharField(max_length=64, blank=True)
+    computed_at = models.DateTimeField(null=True, blank=True)
+    stale = models.BooleanField(default=True)
+    stale_since = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["stale", "stale_since"], name="org_exposure_stale")]
+
+    def __str__(self) -> str:
+        return f"Exposure of {self.organization}"
+
+
+class AuditEntry(models.Model):
+    """A state change: who, when, from which state to which, and why."""
+
+    class Action(models.TextChoices):
+        CREATE = "create", "create"
+        SUBMIT = "submit", "submit"
+        SEND_BACK = "send_back", "send back"
+        SCHEDULE = "schedule", "schedule"
+        PUBLISH = "publish", "publish"
+        SUPERSEDE = "supersede", "supersede"
+        ACTIVATE = "activate", "activate"
+        RETIRE = "retire", "retire"
+
+    action = models.CharField(max_length=16, choices=Action.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    at = models.DateTimeField()
+    from_state = models.CharField(max_length=16, blank=True)
+    to_state = models.CharField(max_length=16)
+    comment = models.TextField(blank=True)
+    evaluation_version = models.ForeignKey(
+        EvaluationVersion, null=True, blank=True, on_delete=models.CASCADE, related_name="audit_entries"
+    )
+    rubric_version = models.ForeignKey(
+        RubricVersion, null=True, blank=True, on_delete=models.CASCADE, related_name="audit_entries"
+    )
+
+    class Meta:
+        ordering = ["at", "id"]
+        verbose_name_plural = "audit entries"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(evaluation_version__isnull=False, rubric_version__isnull=True)
+                | Q(evaluation_version__isnull=True, rubric_version__isnull=False),
+                name="audit_entry_one_subject",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.from_state}->{self.to_state} at {self.at:%Y-%m-%d %H:%M}"
