@@ -168,6 +168,12 @@ class EvaluationVersion(models.Model):
             models.UniqueConstraint(
                 fields=["case"], condition=Q(state="published"), name="evaluation_version_one_published_per_case"
             ),
+            # One version in the works per case: drafts never fork silently.
+            models.UniqueConstraint(
+                fields=["case"],
+                condition=Q(state__in=["draft", "in_review", "scheduled"]),
+                name="evaluation_version_one_open_per_case",
+            ),
             models.CheckConstraint(
                 condition=~Q(state__in=["published", "superseded"]) | Q(published_at__isnull=False),
                 name="evaluation_version_published_has_date",
@@ -200,7 +206,8 @@ class Score(models.Model):
 
     version = models.ForeignKey(EvaluationVersion, on_delete=models.CASCADE, related_name="scores")
     criterion = models.ForeignKey(Criterion, on_delete=models.PROTECT, related_name="scores")
-    party = models.ForeignKey("cases.Party", null=True, blank=True, on_delete=models.CASCADE, related_name="scores")
+    # PROTECT: a party scored in an analysis cannot vanish from under it.
+    party = models.ForeignKey("cases.Party", null=True, blank=True, on_delete=models.PROTECT, related_name="scores")
     value = models.SmallIntegerField()
     rationale = models.TextField(blank=True)
     sources = models.ManyToManyField("cases.Source", blank=True, related_name="scores")

@@ -5,25 +5,29 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Max, Q
 from django.utils import timezone
 
 from cases.models import Case
-from evaluations import scoring, selectors
+from evaluations import anchoring, scoring, selectors
 from evaluations.models import (
+    Annotation,
     AuditEntry,
     Criterion,
+    Evaluation,
     EvaluationVersion,
     PartyFigure,
     RiskSummary,
     Rubric,
     RubricVersion,
+    Score,
 )
 from evaluations.queue import enqueue_on_commit
 
@@ -434,3 +438,402 @@ def risk_summaries_fanout(*, rubric_id: int, after_case_id: int = 0) -> None:
     send(risk_summaries_recompute_batch_task, case_ids)
     if len(case_ids) == size:
         send(risk_summaries_recompute_fanout_task, rubric_id, case_ids[-1])
+
+
+# --- Writing and review -----------------------------------------------------
+
+
+class EditConflict(WorkflowError):
+    """Someone saved the draft since this editor loaded it (optimistic lock)."""
+
+    def __init__(self, current: EvaluationVersion):
+        super().__init__(
+            f"This draft was saved by someone else since you opened it (now at revision {current.lock_version}). "
+            "Your text is below; copy what you need and reload."
+        )
+        self.current = current
+
+
+@dataclass(frozen=True)
+class ScoreInput:
+    """One score as an edge (form, API) hands it to the service."""
+
+    criterion: str  # criterion key
+    party_id: int | None  # None for a per-deal criterion
+    value: int
+    rationale: str = ""
+    source_ids: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class AnnotationInput:
+    quote: str
+    kind: str
+    body: str
+    prefix: str | None = None  # None: taken from the narrative around the quote
+    suffix: str | None = None
+
+
+def _require(user: AbstractBaseUser | None, permission: str, doing: str) -> None:
+    if user is None or not user.has_perm(permission):
+        raise PermissionDenied(f"You may not {doing}.")
+
+
+def _require_state(version: EvaluationVersion, states: Iterable[str], doing: str) -> None:
+    states = tuple(states)
+    if version.state not in states:
+        raise TransitionNotAllowed(f"cannot {doing} a version that is {version.get_state_display()}")
+
+
+def _transition(
+    version: EvaluationVersion, *, to: str, action: str, by: AbstractBaseUser | None, comment: str = "", **fields
+) -> EvaluationVersion:
+    from_state = version.state
+    version.state = to
+    for name, value in fields.items():
+        setattr(version, name, value)
+    version.lock_version += 1
+    version.save()
+    audit_record(
+        action=action, actor=by, from_state=from_state, to_state=to, comment=comment, evaluation_version=version
+    )
+    return version
+
+
+def _locked(version: EvaluationVersion) -> EvaluationVersion:
+    return EvaluationVersion.objects.select_for_update().select_related("evaluation__rubric_version").get(pk=version.pk)
+
+
+def rubric_version_for_new_work(case: Case) -> RubricVersion:
+    """The active version of the case's rubric (or of the only rubric there is)."""
+    rubric_id = (
+        Evaluation.objects.filter(case=case).values_list("rubric_version__rubric_id", flat=True).order_by("-pk").first()
+    )
+    versions = RubricVersion.objects.filter(status=RubricVersion.Status.ACTIVE)
+    if rubric_id is not None:
+        versions = versions.filter(rubric_id=rubric_id)
+    version = versions.order_by("rubric_id").first()
+    if version is None:
+        raise TransitionNotAllowed("there is no active rubric version to evaluate under")
+    return version
+
+
+@transaction.atomic
+def evaluation_version_start(*, case: Case, by: AbstractBaseUser) -> EvaluationVersion:
+    """Start a draft under the active rubric, prefilled from the published version.
+
+    Scores carry over by criterion key; annotations carry over and are flagged
+    orphaned when their quote no longer matches.
+    """
+    _require(by, "evaluations.add_evaluationversion", "start an evaluation")
+    case = Case.objects.select_for_update().get(pk=case.pk)
+    open_version = EvaluationVersion.objects.filter(
+        case=case,
+        state__in=[EvaluationVersion.State.DRAFT, EvaluationVersion.State.IN_REVIEW, EvaluationVersion.State.SCHEDULED],
+    ).first()
+    if open_version is not None:
+        raise TransitionNotAllowed(
+            f"version {open_version.number} of this case is already {open_version.get_state_display()}; "
+            "work on it instead"
+        )
+    rubric_version = rubric_version_for_new_work(case)
+    evaluation, _ = Evaluation.objects.get_or_create(case=case, rubric_version=rubric_version)
+    previous = EvaluationVersion.objects.filter(case=case, state=EvaluationVersion.State.PUBLISHED).first()
+    number = (EvaluationVersion.objects.filter(case=case).aggregate(n=Max("number"))["n"] or 0) + 1
+    version = EvaluationVersion.objects.create(
+        evaluation=evaluation,
+        case=case,
+        number=number,
+        author=by,
+        based_on=previous,
+        narrative=previous.narrative if previous else "",
+        verdict=previous.verdict if previous else "",
+    )
+    if previous is not None:
+        _carry_over(previous, version, rubric_version)
+    audit_record(
+        action=AuditEntry.Action.CREATE, actor=by, from_state="", to_state=version.state, evaluation_version=version
+    )
+    return version
+
+
+def _carry_over(previous: EvaluationVersion, version: EvaluationVersion, rubric_version: RubricVersion) -> None:
+    criteria = {c.key: c for c in rubric_version.criteria.all()}
+    old_scores = list(previous.scores.select_related("criterion").prefetch_related("sources"))
+    new_scores = [
+        Score(
+            version=version,
+            criterion=criteria[score.criterion.key],
+            party_id=score.party_id if criteria[score.criterion.key].per_party else None,
+            value=score.value,
+            rationale=score.rationale,
+        )
+        for score in old_scores
+        if score.criterion.key in criteria
+        and rubric_version.scale_min <= score.value <= rubric_version.scale_max
+        and (score.party_id is not None) == criteria[score.criterion.key].per_party
+    ]
+    Score.objects.bulk_create(new_scores)
+    by_key = {(s.criterion.key, s.party_id): s for s in old_scores}
+    Score.sources.through.objects.bulk_create(
+        [
+            Score.sources.through(score_id=new.pk, source_id=source.pk)
+            for new in new_scores
+            for source in by_key[(new.criterion.key, new.party_id)].sources.all()
+        ]
+    )
+    Annotation.objects.bulk_create(
+        [
+            Annotation(
+                version=version,
+                quote=note.quote,
+                prefix=note.prefix,
+                suffix=note.suffix,
+                kind=note.kind,
+                body=note.body,
+                author_id=note.author_id,
+                orphaned=anchoring.locate(version.narrative, note.quote, note.prefix, note.suffix) is None,
+            )
+            for note in previous.annotations.all()
+        ]
+    )
+
+
+def _validated_scores(version: EvaluationVersion, scores: Iterable[ScoreInput]) -> list[tuple[Score, tuple[int, ...]]]:
+    rubric_version = version.evaluation.rubric_version
+    criteria = {c.key: c for c in rubric_version.criteria.all()}
+    party_ids = set(version.case.parties.values_list("pk", flat=True))
+    source_ids = set(version.case.sources.values_list("pk", flat=True))
+    errors: dict[str, list[str]] = {}
+    seen: set[tuple[str, int | None]] = set()
+    result = []
+    for index, item in enumerate(scores):
+        field_name = f"scores[{index}]"
+        criterion = criteria.get(item.criterion)
+        problems = []
+        if criterion is None:
+            problems.append(f"unknown criterion {item.criterion!r} for rubric version {rubric_version.number}")
+        elif criterion.per_party and item.party_id is None:
+            problems.append(f"criterion {item.criterion!r} is scored per party: name the party")
+        elif not criterion.per_party and item.party_id is not None:
+            problems.append(f"criterion {item.criterion!r} is scored once for the deal: give no party")
+        if item.party_id is not None and item.party_id not in party_ids:
+            problems.append("that organization is not a party to this case")
+        if not isinstance(item.value, int) or isinstance(item.value, bool):
+            problems.append("the score must be a whole number")
+        elif not rubric_version.scale_min <= item.value <= rubric_version.scale_max:
+            problems.append(f"the score must be between {rubric_version.scale_min} and {rubric_version.scale_max}")
+        if (item.criterion, item.party_id) in seen:
+            problems.append("this criterion is scored twice for the same party")
+        if set(item.source_ids) - source_ids:
+            problems.append("a source given is not one of this case's sources")
+        seen.add((item.criterion, item.party_id))
+        if problems:
+            errors[field_name] = problems
+            continue
+        score = Score(
+            version=version, criterion=criterion, party_id=item.party_id, value=item.value, rationale=item.rationale
+        )
+        result.append((score, tuple(item.source_ids)))
+    if errors:
+        raise ValidationError(errors)
+    return result
+
+
+def _validated_annotations(narrative: str, items: Iterable[AnnotationInput]) -> list[Annotation]:
+    errors: dict[str, list[str]] = {}
+    result = []
+    kinds = set(Annotation.Kind.values)
+    for index, item in enumerate(items):
+        problems = []
+        if not item.quote.strip():
+            problems.append("the quote is empty")
+        elif item.quote not in narrative:
+            problems.append("the quote does not appear in the narrative")
+        if item.kind not in kinds:
+            problems.append(f"kind must be one of {', '.join(sorted(kinds))}")
+        if not item.body.strip():
+            problems.append("the note is empty")
+        if problems:
+            errors[f"annotations[{index}]"] = problems
+            continue
+        prefix, suffix = anchoring.context_for(narrative, item.quote)
+        result.append(
+            Annotation(
+                quote=item.quote,
+                prefix=prefix if item.prefix is None else item.prefix[: anchoring.CONTEXT * 2],
+                suffix=suffix if item.suffix is None else item.suffix[: anchoring.CONTEXT * 2],
+                kind=item.kind,
+                body=item.body,
+            )
+        )
+    if errors:
+        raise ValidationError(errors)
+    return result
+
+
+@transaction.atomic
+def evaluation_version_save(
+    *,
+    version: EvaluationVersion,
+    by: AbstractBaseUser,
+    expected_lock: int,
+    narrative: str | None = None,
+    verdict: str | None = None,
+    change_note: str | None = None,
+    scores: Iterable[ScoreInput] | None = None,
+    annotations: Iterable[AnnotationInput] | None = None,
+) -> EvaluationVersion:
+    """Save a draft. Fields left as None keep their value; a list given replaces the list held.
+
+    Optimistic locking: ``expected_lock`` is the ``lock_version`` the editor
+    loaded. If someone saved since, EditConflict is raised and nothing is
+    written. Bad scores or annotations raise ValidationError, nothing written.
+    """
+    _require(by, "evaluations.change_evaluationversion", "edit evaluations")
+    current = _locked(version)
+    _require_state(current, [EvaluationVersion.State.DRAFT], "edit")
+    if current.lock_version != expected_lock:
+        raise EditConflict(current)
+    if narrative is not None:
+        current.narrative = narrative
+    if verdict is not None:
+        current.verdict = verdict
+    if change_note is not None:
+        current.change_note = change_note
+    validated_scores = _validated_scores(current, scores) if scores is not None else None
+    validated_notes = _validated_annotations(current.narrative, annotations) if annotations is not None else None
+    try:
+        current.full_clean(
+            exclude=["evaluation", "case", "author", "based_on", "published_by"], validate_constraints=False
+        )
+    except ValidationError as exc:
+        raise ValidationError(exc.message_dict) from None
+    current.lock_version += 1
+    current.save()
+    if validated_scores is not None:
+        current.scores.all().delete()
+        Score.objects.bulk_create([score for score, _ in validated_scores])
+        Score.sources.through.objects.bulk_create(
+            [
+                Score.sources.through(score_id=score.pk, source_id=source_id)
+                for score, source_ids in validated_scores
+                for source_id in source_ids
+            ]
+        )
+    if validated_notes is not None:
+        current.annotations.all().delete()
+        for note in validated_notes:
+            note.version = current
+            note.author = by
+        Annotation.objects.bulk_create(validated_notes)
+    elif narrative is not None:
+        annotations_reanchor(current)
+    return current
+
+
+def annotations_reanchor(version: EvaluationVersion) -> None:
+    """Flag the version's annotations whose quote no longer matches the narrative."""
+    for note in version.annotations.all():
+        orphaned = anchoring.locate(version.narrative, note.quote, note.prefix, note.suffix) is None
+        if orphaned != note.orphaned:
+            note.orphaned = orphaned
+            note.save(update_fields=["orphaned"])
+
+
+@transaction.atomic
+def annotation_add(*, version: EvaluationVersion, by: AbstractBaseUser, item: AnnotationInput) -> Annotation:
+    _require(by, "evaluations.add_annotation", "annotate")
+    version = _locked(version)
+    _require_state(version, [EvaluationVersion.State.DRAFT, EvaluationVersion.State.IN_REVIEW], "annotate")
+    (note,) = _validated_annotations(version.narrative, [item])
+    note.version = version
+    note.author = by
+    note.save()
+    return note
+
+
+@transaction.atomic
+def annotation_delete(*, annotation: Annotation, by: AbstractBaseUser) -> None:
+    _require(by, "evaluations.change_annotation", "remove annotations")
+    version = _locked(annotation.version)
+    _require_state(
+        version, [EvaluationVersion.State.DRAFT, EvaluationVersion.State.IN_REVIEW], "remove annotations from"
+    )
+    annotation.delete()
+
+
+@transaction.atomic
+def evaluation_version_submit(
+    *, version: EvaluationVersion, by: AbstractBaseUser, comment: str = ""
+) -> EvaluationVersion:
+    _require(by, "evaluations.submit_evaluationversion", "submit for review")
+    version = _locked(version)
+    _require_state(version, [EvaluationVersion.State.DRAFT], "submit")
+    if not version.scores.exists():
+        raise ValidationError({"scores": ["score at least one criterion before submitting"]})
+    return _transition(
+        version,
+        to=EvaluationVersion.State.IN_REVIEW,
+        action=AuditEntry.Action.SUBMIT,
+        by=by,
+        comment=comment,
+        submitted_at=timezone.now(),
+    )
+
+
+@transaction.atomic
+def evaluation_version_send_back(
+    *, version: EvaluationVersion, by: AbstractBaseUser, comment: str
+) -> EvaluationVersion:
+    _require(by, "evaluations.publish_evaluationversion", "send versions back")
+    if not comment.strip():
+        raise ValidationError({"comment": ["say what needs to change"]})
+    version = _locked(version)
+    _require_state(version, [EvaluationVersion.State.IN_REVIEW, EvaluationVersion.State.SCHEDULED], "send back")
+    return _transition(
+        version,
+        to=EvaluationVersion.State.DRAFT,
+        action=AuditEntry.Action.SEND_BACK,
+        by=by,
+        comment=comment,
+        publish_at=None,
+        published_by=None,
+    )
+
+
+@transaction.atomic
+def evaluation_version_approve(
+    *,
+    version: EvaluationVersion,
+    by: AbstractBaseUser,
+    publish_at: datetime | None = None,
+    correction_note: str = "",
+) -> EvaluationVersion:
+    """A reviewer approves a version: published now, or scheduled for ``publish_at``.
+
+    A reviewer cannot approve a version they wrote. A correction note is only
+    for a version that replaces an already published analysis.
+    """
+    _require(by, "evaluations.publish_evaluationversion", "approve or publish")
+    version = _locked(version)
+    if version.author_id == by.pk:
+        raise PermissionDenied("You cannot approve a version you wrote; another reviewer must.")
+    _require_state(version, [EvaluationVersion.State.IN_REVIEW], "approve")
+    has_published = EvaluationVersion.objects.filter(
+        case_id=version.case_id, state=EvaluationVersion.State.PUBLISHED
+    ).exists()
+    if correction_note.strip() and not has_published:
+        raise ValidationError({"correction_note": ["a first publication corrects nothing; leave the note empty"]})
+    if publish_at is not None and publish_at > timezone.now():
+        return _transition(
+            version,
+            to=EvaluationVersion.State.SCHEDULED,
+            action=AuditEntry.Action.SCHEDULE,
+            by=by,
+            comment=f"to publish at {publish_at.isoformat()}",
+            publish_at=publish_at,
+            published_by=by,
+            correction_note=correction_note.strip(),
+        )
+    return evaluation_version_publish(version=version, by=by, correction_note=correction_note.strip())

@@ -1,0 +1,288 @@
+"""Writes for the case library. The desk's forms and the API both call these."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils.text import slugify
+
+from cases.models import Case, DatePrecision, DealType, Organization, Party, Source, Tag, TimelineEvent
+
+
+def _require(user: AbstractBaseUser | None, permission: str, doing: str) -> None:
+    if user is None or not user.has_perm(permission):
+        raise PermissionDenied(f"You may not {doing}.")
+
+
+def unique_slug(model, text: str, *, exclude_pk: int | None = None, max_length: int = 200) -> str:
+    """A slug from ``text`` that no other row of ``model`` has (``-2``, ``-3``... appended)."""
+    base = slugify(text)[: max_length - 6] or "item"
+    slug, n = base, 1
+    taken = model.objects.exclude(pk=exclude_pk) if exclude_pk else model.objects.all()
+    while taken.filter(slug=slug).exists():
+        n += 1
+        slug = f"{base}-{n}"
+    return slug
+
+
+def _clean(instance, *, exclude: Iterable[str] = ()) -> None:
+    instance.full_clean(exclude=list(exclude))
+
+
+@dataclass(frozen=True)
+class PartyInput:
+    organization_id: int
+    role: str
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class SourceInput:
+    publisher: str
+    title: str
+    url: str
+    published_on: date | None = None
+    published_precision: str = DatePrecision.DAY
+    claim: str = ""
+
+
+@dataclass(frozen=True)
+class CaseInput:
+    title: str
+    summary: str
+    announced_on: date
+    announced_precision: str = DatePrecision.DAY
+    slug: str = ""
+    deal_types: tuple[str, ...] = ()  # DealType slugs
+    tags: tuple[str, ...] = ()  # tag names; new ones are created
+    value_low_usd: int | None = None
+    value_high_usd: int | None = None
+    value_note: str = ""
+    capacity_mw: Decimal | None = None
+    capacity_chips: int | None = None
+    capacity_note: str = ""
+    parties: tuple[PartyInput, ...] | None = None  # None: leave as they are
+    sources: tuple[SourceInput, ...] | None = None
+    extra: dict = field(default_factory=dict)
+
+
+@transaction.atomic
+def organization_create(
+    *, by: AbstractBaseUser, name: str, kind: str, description: str = "", slug: str = ""
+) -> Organization:
+    _require(by, "cases.add_organization", "add organizations")
+    if Organization.objects.filter(name__iexact=name.strip()).exists():
+        raise ValidationError({"name": [f"an organization called {name.strip()!r} already exists"]})
+    organization = Organization(
+        name=name.strip(), kind=kind, description=description, slug=slug or unique_slug(Organization, name)
+    )
+    _clean(organization)
+    organization.save()
+    return organization
+
+
+@transaction.atomic
+def organization_update(*, organization: Organization, by: AbstractBaseUser, **fields) -> Organization:
+    _require(by, "cases.change_organization", "edit organizations")
+    for name in ("name", "kind", "description", "slug"):
+        if name in fields:
+            setattr(organization, name, fields[name])
+    _clean(organization)
+    organization.save()
+    return organization
+
+
+def _apply_case_fields(case: Case, data: CaseInput) -> None:
+    for name in (
+        "title", "summary", "announced_on", "announced_precision", "value_low_usd", "value_high_usd",
+        "value_note", "capacity_mw", "capacity_chips", "capacity_note",
+    ):  # fmt: skip
+        setattr(case, name, getattr(data, name))
+    if data.slug:
+        case.slug = data.slug
+
+
+def _validate_case(case: Case, data: CaseInput) -> tuple[list[DealType], list[str]]:
+    errors: dict[str, list[str]] = {}
+    try:
+        case.full_clean(exclude=["status", "first_published_at"])
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
+    if case.value_low_usd is not None and case.value_high_usd is not None and case.value_low_usd > case.value_high_usd:
+        errors.setdefault("value_high_usd", []).append("the high end of the range is below the low end")
+    deal_types = list(DealType.objects.filter(slug__in=data.deal_types))
+    unknown = set(data.deal_types) - {d.slug for d in deal_types}
+    if unknown:
+        errors.setdefault("deal_types", []).append(f"unknown deal types: {', '.join(sorted(unknown))}")
+    tags = [t.strip() for t in data.tags if t.strip()]
+    if any(len(t) > 100 for t in tags):
+        errors.setdefault("tags", []).append("a tag is at most 100 characters")
+    if data.parties is not None:
+        _validate_parties(data.parties, errors)
+    if data.sources is not None:
+        for index, source in enumerate(data.sources):
+            try:
+                Source(case=case, **source.__dict__).full_clean(exclude=["case"])
+            except ValidationError as exc:
+                for name, messages in exc.message_dict.items():
+                    errors.setdefault(f"sources[{index}].{name}", []).extend(messages)
+    if errors:
+        raise ValidationError(errors)
+    return deal_types, tags
+
+
+def _validate_parties(parties: Iterable[PartyInput], errors: dict[str, list[str]]) -> None:
+    roles = set(Party.Role.values)
+    seen = set()
+    known = set(Organization.objects.filter(pk__in=[p.organization_id for p in parties]).values_list("pk", flat=True))
+    for index, party in enumerate(parties):
+        if party.organization_id not in known:
+            errors.setdefault(f"parties[{index}].organization", []).append("no such organization")
+        if party.role not in roles:
+            errors.setdefault(f"parties[{index}].role", []).append(f"role must be one of {', '.join(sorted(roles))}")
+        if party.organization_id in seen:
+            errors.setdefault(f"parties[{index}].organization", []).append("this organization is already a party")
+        seen.add(party.organization_id)
+
+
+def _set_relations(case: Case, data: CaseInput, deal_types: list[DealType], tags: list[str]) -> None:
+    case.deal_types.set(deal_types)
+    case.tags.set(
+        [
+            Tag.objects.filter(name__iexact=name).first()
+            or Tag.objects.create(name=name, slug=unique_slug(Tag, name, max_length=100))
+            for name in tags
+        ]
+    )
+    if data.parties is not None:
+        parties_replace(case, data.parties)
+    if data.sources is not None:
+        kept = {(s.url, s.title): s for s in case.sources.all()}
+        wanted = []
+        for position, item in enumerate(data.sources):
+            source = kept.pop((item.url, item.title), None) or Source(case=case)
+            for name, value in item.__dict__.items():
+                setattr(source, name, value)
+            source.position = position
+            source.save()
+            wanted.append(source.pk)
+        case.sources.exclude(pk__in=wanted).delete()
+
+
+def parties_replace(case: Case, parties: Iterable[PartyInput]) -> None:
+    """Make the case's parties exactly these, keeping rows (and their scores) that stay."""
+    parties = list(parties)
+    existing = {p.organization_id: p for p in case.parties.all()}
+    keep = []
+    for position, item in enumerate(parties):
+        party = existing.get(item.organization_id) or Party(case=case, organization_id=item.organization_id)
+        party.role, party.note, party.position = item.role, item.note, position
+        party.save()
+        keep.append(party.pk)
+    _parties_delete(case.parties.exclude(pk__in=keep))
+
+
+def _parties_delete(parties) -> None:
+    """Delete parties, with their scores in unpublished drafts; refuse if published work scores them."""
+    from evaluations.models import Score
+
+    scores = Score.objects.filter(party__in=parties)
+    if scores.filter(version__state__in=["published", "superseded"]).exists():
+        raise ValidationError({"parties": ["a party scored in a published analysis stays on the record"]})
+    scores.delete()
+    parties.delete()
+
+
+@transaction.atomic
+def case_create(*, by: AbstractBaseUser, data: CaseInput) -> Case:
+    """Create a case as a draft; it is published with its first evaluation."""
+    _require(by, "cases.add_case", "create cases")
+    case = Case()
+    _apply_case_fields(case, data)
+    if not case.slug:
+        case.slug = unique_slug(Case, data.title)
+    deal_types, tags = _validate_case(case, data)
+    case.save()
+    _set_relations(case, data, deal_types, tags)
+    TimelineEvent.objects.create(
+        case=case, kind=TimelineEvent.Kind.ANNOUNCED, occurred_on=case.announced_on, precision=case.announced_precision
+    )
+    return case
+
+
+@transaction.atomic
+def case_update(*, case: Case, by: AbstractBaseUser, data: CaseInput) -> Case:
+    _require(by, "cases.change_case", "edit cases")
+    case = Case.objects.select_for_update().get(pk=case.pk)
+    _apply_case_fields(case, data)
+    deal_types, tags = _validate_case(case, data)
+    case.save()
+    _set_relations(case, data, deal_types, tags)
+    return case
+
+
+@transaction.atomic
+def source_add(*, case: Case, by: AbstractBaseUser, data: SourceInput) -> Source:
+    _require(by, "cases.add_source", "add sources")
+    source = Source(case=case, position=case.sources.count(), **data.__dict__)
+    _clean(source)
+    source.save()
+    return source
+
+
+@transaction.atomic
+def source_update(*, source: Source, by: AbstractBaseUser, data: SourceInput) -> Source:
+    _require(by, "cases.change_source", "edit sources")
+    for name, value in data.__dict__.items():
+        setattr(source, name, value)
+    _clean(source)
+    source.save()
+    return source
+
+
+@transaction.atomic
+def source_delete(*, source: Source, by: AbstractBaseUser) -> None:
+    _require(by, "cases.change_source", "remove sources")
+    source.delete()
+
+
+@transaction.atomic
+def party_add(*, case: Case, by: AbstractBaseUser, data: PartyInput) -> Party:
+    _require(by, "cases.add_party", "add parties")
+    errors: dict[str, list[str]] = {}
+    _validate_parties([data], errors)
+    if case.parties.filter(organization_id=data.organization_id).exists():
+        errors.setdefault("organization", []).append("this organization is already a party")
+    if errors:
+        raise ValidationError(errors)
+    return Party.objects.create(case=case, position=case.parties.count(), **data.__dict__)
+
+
+@transaction.atomic
+def party_remove(*, party: Party, by: AbstractBaseUser) -> None:
+    """Remove a party. Refused while a published analysis scores it."""
+    _require(by, "cases.change_party", "remove parties")
+    _parties_delete(Party.objects.filter(pk=party.pk))
+
+
+@transaction.atomic
+def timeline_event_add(
+    *,
+    case: Case,
+    by: AbstractBaseUser,
+    kind: str,
+    occurred_on: date,
+    precision: str = DatePrecision.DAY,
+    note: str = "",
+) -> TimelineEvent:
+    _require(by, "cases.add_timelineevent", "add timeline events")
+    event = TimelineEvent(case=case, kind=kind, occurred_on=occurred_on, precision=precision, note=note)
+    _clean(event)
+    event.save()
+    return event
