@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 
 from cases.models import Case, Organization, Party, Source
 from evaluations.models import Annotation, EvaluationVersion, PartyFigure, Score
@@ -58,3 +58,16 @@ def evaluation_version_for_reader(case: Case) -> EvaluationVersion | None:
 
 def organization_detail(slug: str) -> Organization:
     return Organization.objects.get(slug=slug)
+
+
+def case_search(queryset: QuerySet[Case], query: str) -> QuerySet[Case]:
+    """Cases in ``queryset`` matching ``query`` (title, summary, analysis, sources)."""
+    query = query.strip()
+    if not query:
+        return queryset
+    return queryset.filter(
+        Q(title__icontains=query)
+        | Q(summary__icontains=query)
+        | Q(pk__in=Source.objects.filter(title__icontains=query).values("case_id"))
+        | Q(pk__in=EvaluationVersion.objects.filter(state="published", narrative__icontains=query).values("case_id"))
+    )

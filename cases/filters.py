@@ -1,0 +1,64 @@
+"""The archive's filters: one FilterSet for the reader's pages and the API."""
+
+from __future__ import annotations
+
+import django_filters
+from django.db.models import QuerySet
+
+from cases import selectors
+from cases.models import Case, DealType
+
+
+class CaseFilter(django_filters.FilterSet):
+    """Combinable filters over published cases; the parameter names are the public API."""
+
+    organization = django_filters.CharFilter(method="filter_organization", label="Organization (slug)")
+    deal_type = django_filters.ModelChoiceFilter(
+        field_name="deal_types", to_field_name="slug", queryset=DealType.objects.all(), label="Deal type"
+    )
+    announced_after = django_filters.DateFilter(field_name="announced_on", lookup_expr="gte", label="Announced from")
+    announced_before = django_filters.DateFilter(field_name="announced_on", lookup_expr="lte", label="Announced until")
+    classification = django_filters.ChoiceFilter(
+        method="filter_classification",
+        choices=[
+            ("dependency_risk", "dependency risk"),
+            ("temporary_workaround", "temporary workaround"),
+            ("mixed", "mixed"),
+            ("durable_leverage", "durable leverage"),
+        ],
+        label="A party classified as",
+    )
+    risk_band = django_filters.ChoiceFilter(
+        field_name="risk_summary__risk_band",
+        choices=[("low", "low"), ("elevated", "elevated"), ("high", "high")],
+        label="Risk band",
+    )
+    risk_min = django_filters.NumberFilter(
+        field_name="risk_summary__risk_index", lookup_expr="gte", label="Risk index from"
+    )
+    risk_max = django_filters.NumberFilter(
+        field_name="risk_summary__risk_index", lookup_expr="lte", label="Risk index to"
+    )
+    tag = django_filters.CharFilter(method="filter_tag", label="Tag (slug)")
+    rubric_version = django_filters.NumberFilter(
+        field_name="risk_summary__rubric_version__number", label="Rubric version"
+    )
+    search = django_filters.CharFilter(method="filter_search", label="Search")
+
+    class Meta:
+        model = Case
+        fields: list[str] = []
+
+    def filter_organization(self, queryset: QuerySet[Case], name: str, value: str) -> QuerySet[Case]:
+        return queryset.filter(pk__in=Case.objects.filter(parties__organization__slug=value).values("pk"))
+
+    def filter_tag(self, queryset: QuerySet[Case], name: str, value: str) -> QuerySet[Case]:
+        return queryset.filter(pk__in=Case.objects.filter(tags__slug=value).values("pk"))
+
+    def filter_classification(self, queryset: QuerySet[Case], name: str, value: str) -> QuerySet[Case]:
+        return queryset.filter(
+            pk__in=Case.objects.filter(risk_summary__party_figures__classification=value).values("pk")
+        )
+
+    def filter_search(self, queryset: QuerySet[Case], name: str, value: str) -> QuerySet[Case]:
+        return selectors.case_search(queryset, value)

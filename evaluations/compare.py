@@ -1,0 +1,90 @@
+"""Comparing two evaluation versions: scores side by side, narrative as a diff.
+
+Pure data in, pure data out; selectors fetch the versions, pages and the API
+render the result.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from evaluations.models import EvaluationVersion, Score
+
+
+@dataclass(frozen=True)
+class ScoreChange:
+    criterion: str
+    party: str  # organization name, or "deal"
+    before: int | None
+    after: int | None
+    rationale_before: str
+    rationale_after: str
+
+    @property
+    def changed(self) -> bool:
+        return self.before != self.after or self.rationale_before != self.rationale_after
+
+
+@dataclass(frozen=True)
+class DiffLine:
+    op: str  # "equal", "insert", "delete"
+    text: str
+
+
+@dataclass(frozen=True)
+class Comparison:
+    a: EvaluationVersion
+    b: EvaluationVersion
+    scores: tuple[ScoreChange, ...]
+    narrative: tuple[DiffLine, ...]
+    verdict_changed: bool
+
+    @property
+    def changed_scores(self) -> tuple[ScoreChange, ...]:
+        return tuple(s for s in self.scores if s.changed)
+
+
+def _keyed(scores: Iterable[Score]) -> dict[tuple[str, str], Score]:
+    return {(s.criterion.key, s.party.organization.name if s.party_id else "deal"): s for s in scores}
+
+
+def _words_diff(before: str, after: str) -> tuple[DiffLine, ...]:
+    """A word-level diff, grouped into runs, readable as prose."""
+    a, b = before.split(" "), after.split(" ")
+    lines = []
+    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(a=a, b=b, autojunk=False).get_opcodes():
+        if op == "equal":
+            lines.append(DiffLine("equal", " ".join(a[i1:i2])))
+            continue
+        if op in ("delete", "replace"):
+            lines.append(DiffLine("delete", " ".join(a[i1:i2])))
+        if op in ("insert", "replace"):
+            lines.append(DiffLine("insert", " ".join(b[j1:j2])))
+    return tuple(lines)
+
+
+def compare_versions(a: EvaluationVersion, b: EvaluationVersion) -> Comparison:
+    """Compare ``a`` (older) with ``b`` (newer); scores are read via ``.scores.all()``
+    so prefetch ``scores__criterion`` and ``scores__party__organization``."""
+    before, after = _keyed(a.scores.all()), _keyed(b.scores.all())
+    order = list(before) + [key for key in after if key not in before]
+    changes = tuple(
+        ScoreChange(
+            criterion=key[0],
+            party=key[1],
+            before=before[key].value if key in before else None,
+            after=after[key].value if key in after else None,
+            rationale_before=before[key].rationale if key in before else "",
+            rationale_after=after[key].rationale if key in after else "",
+        )
+        for key in order
+    )
+    return Comparison(
+        a=a,
+        b=b,
+        scores=changes,
+        narrative=_words_diff(a.narrative, b.narrative),
+        verdict_changed=a.verdict != b.verdict,
+    )
