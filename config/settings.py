@@ -169,7 +169,13 @@ CELERY_BEAT_SCHEDULE = {
 }
 # A summary stale for longer than this is re-queued by the sweep.
 STALE_GRACE_SECONDS = env_int("STALE_GRACE_SECONDS", 120, minimum=0)
-RECOMPUTE_BATCH_SIZE = env_int("RECOMPUTE_BATCH_SIZE", 500, minimum=1)
+# Cases per recompute message and transaction; a fan-out step sends this many batches.
+RECOMPUTE_BATCH_SIZE = env_int("RECOMPUTE_BATCH_SIZE", 1000, minimum=1)
+FANOUT_BATCHES_PER_STEP = env_int("FANOUT_BATCHES_PER_STEP", 20, minimum=1)
+# How long "a recompute of this is already queued" is remembered (coalescing).
+PENDING_MARKER_SECONDS = env_int("PENDING_MARKER_SECONDS", 300, minimum=1)
+# /health/ answers 503 when the oldest stale summary is older than this.
+HEALTH_STALE_MAX_SECONDS = env_int("HEALTH_STALE_MAX_SECONDS", 900, minimum=1)
 
 # --- Django REST framework ---
 REST_FRAMEWORK = {
