@@ -105,7 +105,7 @@ def _summary_hash(inputs: selectors.SummaryInputs) -> str:
     )
 
 
-def risk_summaries_recompute(*, case_ids: Iterable[int]) -> list[int]:
+def risk_summaries_recompute(*, case_ids: Iterable[int], queue_exposures: bool = True) -> list[int]:
     """Bring many cases' summaries up to date; return the ids of those rewritten.
 
     Reads the inputs of the whole batch in a handful of queries and writes
@@ -115,7 +115,8 @@ def risk_summaries_recompute(*, case_ids: Iterable[int]) -> list[int]:
     on one case leave one correct row, and a publish that commits meanwhile
     re-marks the row stale after this transaction instead of being overwritten.
     Deleted cases are ignored. Organization exposures touched by a change are
-    marked stale here and recomputed after commit.
+    marked stale here and, unless ``queue_exposures`` is off (a caller that
+    recomputes them itself), queued for recompute after commit.
     """
     from evaluations.tasks import organization_exposures_recompute_task
 
@@ -183,12 +184,13 @@ def risk_summaries_recompute(*, case_ids: Iterable[int]) -> list[int]:
             Party.objects.filter(case_id__in=[s.case_id for s in rewritten]).values_list("organization_id", flat=True)
         )
         organization_exposures_mark_stale(organization_ids, now=now)
-        send_on_commit_coalesced(
-            organization_exposures_recompute_task,
-            "exposure",
-            organization_ids,
-            batch_size=settings.RECOMPUTE_BATCH_SIZE,
-        )
+        if queue_exposures:
+            send_on_commit_coalesced(
+                organization_exposures_recompute_task,
+                "exposure",
+                organization_ids,
+                batch_size=settings.RECOMPUTE_BATCH_SIZE,
+            )
     return [s.case_id for s in rewritten]
 
 
