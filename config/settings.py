@@ -172,6 +172,9 @@ STALE_GRACE_SECONDS = env_int("STALE_GRACE_SECONDS", 120, minimum=0)
 # Cases per recompute message and transaction; a fan-out step sends this many batches.
 RECOMPUTE_BATCH_SIZE = env_int("RECOMPUTE_BATCH_SIZE", 1000, minimum=1)
 FANOUT_BATCHES_PER_STEP = env_int("FANOUT_BATCHES_PER_STEP", 20, minimum=1)
+# Exposure recomputes wait this long after the summary change that asked for them,
+# so that the requests of a whole fan-out coalesce into a few runs.
+EXPOSURE_DEBOUNCE_SECONDS = env_int("EXPOSURE_DEBOUNCE_SECONDS", 5, minimum=0)
 # How long "a recompute of this is already queued" is remembered (coalescing).
 PENDING_MARKER_SECONDS = env_int("PENDING_MARKER_SECONDS", 300, minimum=1)
 # /health/ answers 503 when the oldest stale summary is older than this.

@@ -34,9 +34,9 @@ def enqueue_on_commit(task: Task, *args: Any) -> None:
     transaction.on_commit(lambda: send(task, *args))
 
 
-def send(task: Task, *args: Any) -> bool:
+def send(task: Task, *args: Any, countdown: float | None = None) -> bool:
     try:
-        task.apply_async(args=args, retry=False)
+        task.apply_async(args=args, retry=False, countdown=countdown or None)
     except (OperationalError, RedisError, OSError) as exc:
         logger.warning("could not queue %s%r, the sweep will retry: %s", task.name, args, exc)
         return False
@@ -68,7 +68,9 @@ def release_pending(kind: str, ids: Iterable[int]) -> None:
     cache.delete_many([_PENDING.format(kind=kind, id=id_) for id_ in ids])
 
 
-def send_on_commit_coalesced(task: Task, kind: str, ids: Iterable[int], *, batch_size: int) -> None:
+def send_on_commit_coalesced(
+    task: Task, kind: str, ids: Iterable[int], *, batch_size: int, countdown: float | None = None
+) -> None:
     """After commit, queue ``task(batch)`` for the ids not already waiting, in bounded batches."""
     ids = sorted(set(ids))
     if not ids:
@@ -78,7 +80,7 @@ def send_on_commit_coalesced(task: Task, kind: str, ids: Iterable[int], *, batch
         claimed = claim_pending(kind, ids)
         for start in range(0, len(claimed), batch_size):
             batch = claimed[start : start + batch_size]
-            if not send(task, batch):
+            if not send(task, batch, countdown=countdown):
                 release_pending(kind, claimed[start:])  # so the sweep may queue them
                 return
 

@@ -4,6 +4,7 @@ its audit entry; side effects (tasks) are queued after commit."""
 from __future__ import annotations
 
 import copy
+import json
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -13,7 +14,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Max, Q, QuerySet
 from django.utils import timezone
 
@@ -172,7 +173,7 @@ def risk_summaries_recompute(*, case_ids: Iterable[int], queue_exposures: bool =
                 )
                 for figure in (result.parties if result else ())
             )
-        RiskSummary.objects.bulk_update(changed, _SUMMARY_FIELDS, batch_size=500)
+        _summaries_write(changed)
         rewritten_ids = [s.pk for s in rewritten]
         organization_ids = set(
             PartyFigure.objects.filter(summary_id__in=rewritten_ids).values_list("organization_id", flat=True)
@@ -185,11 +186,15 @@ def risk_summaries_recompute(*, case_ids: Iterable[int], queue_exposures: bool =
         )
         organization_exposures_mark_stale(organization_ids, now=now)
         if queue_exposures:
+            # Debounced: an organization's exposure reads all its cases, so while a
+            # fan-out rewrites thousands of summaries it is recomputed every few
+            # seconds at most, not once per batch.
             send_on_commit_coalesced(
                 organization_exposures_recompute_task,
                 "exposure",
                 organization_ids,
                 batch_size=settings.RECOMPUTE_BATCH_SIZE,
+                countdown=settings.EXPOSURE_DEBOUNCE_SECONDS,
             )
     return [s.case_id for s in rewritten]
 
@@ -207,6 +212,45 @@ _SUMMARY_FIELDS = [
     "stale",
     "stale_since",
 ]
+
+
+def _summaries_write(summaries: list[RiskSummary]) -> None:
+    """Write the summaries' computed fields in one statement per thousand rows.
+
+    Django's bulk_update builds a CASE WHEN per row and field, which costs
+    more Python time than the whole computation; on PostgreSQL an
+    ``UPDATE ... FROM (VALUES ...)`` does the same in a fraction of it.
+    """
+    if not summaries:
+        return
+    if connection.vendor != "postgresql":
+        RiskSummary.objects.bulk_update(summaries, _SUMMARY_FIELDS, batch_size=500)
+        return
+    # Arrays rather than a placeholder per value: psycopg parses 12,000
+    # placeholders slowly, and a dozen arrays quickly.
+    columns = [
+        ("id", "bigint", lambda r: r.pk),
+        ("rubric_version_id", "bigint", lambda r: r.rubric_version_id),
+        ("evaluation_version_id", "bigint", lambda r: r.evaluation_version_id),
+        ("risk_index", "numeric", lambda r: r.risk_index),
+        ("risk_band", "text", lambda r: r.risk_band),
+        ("classification", "text", lambda r: r.classification),
+        ("missing_criteria", "jsonb", lambda r: json.dumps(r.missing_criteria)),
+        ("needs_reevaluation", "boolean", lambda r: r.needs_reevaluation),
+        ("inputs_hash", "text", lambda r: r.inputs_hash),
+        ("computed_at", "timestamptz", lambda r: r.computed_at),
+        ("stale", "boolean", lambda r: r.stale),
+        ("stale_since", "timestamptz", lambda r: r.stale_since),
+    ]
+    table = RiskSummary._meta.db_table
+    assignments = ", ".join(f"{name} = v.{name}" for name, _, _ in columns[1:])
+    names = ", ".join(name for name, _, _ in columns)
+    arrays = ", ".join(f"%s::{kind}[]" for _, kind, _ in columns)
+    sql = f"UPDATE {table} AS s SET {assignments} FROM unnest({arrays}) AS v({names}) WHERE s.id = v.id"  # noqa: S608
+    with connection.cursor() as cursor:
+        for start in range(0, len(summaries), 1000):
+            chunk = summaries[start : start + 1000]
+            cursor.execute(sql, [[get(summary) for summary in chunk] for _, _, get in columns])
 
 
 def _summaries_create_missing(case_ids: list[int], *, now: datetime) -> None:

@@ -26,7 +26,7 @@ def sent(monkeypatch) -> list[tuple[str, tuple]]:
     """Record messages instead of sending them (the broker is not under test here)."""
     messages: list[tuple[str, tuple]] = []
 
-    def fake_send(task, *args):
+    def fake_send(task, *args, countdown=None):
         messages.append((task.name.rsplit(".", 1)[-1], args))
         return True
 
@@ -144,7 +144,7 @@ def test_sweep_requeues_only_what_is_stale_beyond_the_grace_and_not_already_queu
 
 def test_sweep_with_the_broker_down_leaves_the_work_for_the_next_sweep(v1, monkeypatch, settings):
     settings.STALE_GRACE_SECONDS = 0
-    monkeypatch.setattr(queue, "send", lambda task, *args: False)
+    monkeypatch.setattr(queue, "send", lambda task, *args, **kwargs: False)
     RiskSummary.objects.update(stale=True, stale_since=timezone.now() - timedelta(minutes=5))
     assert services.risk_summaries_sweep() == 0
     assert RiskSummary.objects.filter(stale=True).count() == 16
