@@ -219,10 +219,20 @@ class PartyFigureInline(admin.TabularInline):
 
 @admin.register(RiskSummary)
 class RiskSummaryAdmin(ReadOnlyAdmin):
-    list_display = ["case", "risk_index", "risk_band", "classification", "stale", "needs_reevaluation", "computed_at"]
+    list_display = [
+        "case",
+        "risk_index",
+        "risk_band",
+        "classification",
+        "rubric_version",
+        "stale",
+        "needs_reevaluation",
+        "missing_criteria",
+        "computed_at",
+    ]
     list_filter = ["stale", "needs_reevaluation", "risk_band", "classification"]
     search_fields = ["case__title"]
-    list_select_related = ["case"]
+    list_select_related = ["case", "rubric_version__rubric"]
     inlines = [PartyFigureInline]
 
 

@@ -119,6 +119,15 @@ def summary_inputs(case_ids: Iterable[int]) -> dict[int, SummaryInputs]:
     return result
 
 
+def summaries_needing_reevaluation() -> QuerySet[RiskSummary]:
+    """Published cases whose analysis misses criteria of the active rubric (for the editors' desk)."""
+    return (
+        RiskSummary.objects.filter(needs_reevaluation=True, case__status="published")
+        .select_related("case", "rubric_version")
+        .order_by("case__title", "case_id")
+    )
+
+
 def stale_summaries_stats() -> tuple[int, datetime | None]:
     """How many summaries are stale, and since when the oldest one is."""
     stats = RiskSummary.objects.filter(stale=True).aggregate(count=Count("pk"), oldest=Min("stale_since"))

@@ -10,13 +10,14 @@ flag set, so the sweep queues it again.
 from __future__ import annotations
 
 from celery import shared_task
+from celery.exceptions import SoftTimeLimitExceeded
 from django.db import InterfaceError, OperationalError
 from kombu.exceptions import OperationalError as BrokerError
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from evaluations import services
-from evaluations.queue import release_pending
+from evaluations.queue import release_pending, send
 
 RETRY = {
     "autoretry_for": (OperationalError, InterfaceError, BrokerError, RedisConnectionError, RedisTimeoutError),
@@ -32,7 +33,17 @@ def risk_summaries_recompute_batch_task(case_ids: list[int]) -> int:
     """Recompute a bounded batch of summaries (the only recompute task; one case is a batch of one)."""
     # Released before reading: a change committed from now on queues a new message.
     release_pending("summary", case_ids)
-    return len(services.risk_summaries_recompute(case_ids=case_ids))
+    try:
+        return len(services.risk_summaries_recompute(case_ids=case_ids))
+    except SoftTimeLimitExceeded:
+        # The batch's transaction rolled back; nothing is lost (the rows are still
+        # stale). Try again as two halves, which fit in the limit sooner or later.
+        if len(case_ids) < 2:
+            raise
+        middle = len(case_ids) // 2
+        send(risk_summaries_recompute_batch_task, case_ids[:middle])
+        send(risk_summaries_recompute_batch_task, case_ids[middle:])
+        return 0
 
 
 @shared_task(**RETRY)

@@ -148,3 +148,31 @@ def test_a_rubric_without_criteria_cannot_be_activated(v1, admin_user):
     with pytest.raises(ValidationError):
         services.rubric_version_activate(version=draft, by=admin_user)
     assert Rubric.objects.get().versions.get(status="active") == v1
+
+
+def test_the_desk_selector_lists_the_flagged_cases(v1, admin_user, django_capture_on_commit_callbacks):
+    from evaluations import selectors
+
+    assert not selectors.summaries_needing_reevaluation().exists()
+    v2 = services.rubric_version_create(rubric=v1.rubric, data=new_rubric_version_data(v1), by=admin_user)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.rubric_version_activate(version=v2, by=admin_user)
+    flagged = list(selectors.summaries_needing_reevaluation())
+    assert len(flagged) == 16 and all(s.missing_criteria == ["lock_in"] for s in flagged)
+
+
+def test_the_database_refuses_changes_to_a_frozen_version(v1, admin_user):
+    from django.db import IntegrityError, transaction
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        RubricVersion.objects.filter(pk=v1.pk).update(changelog="rewritten")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Criterion.objects.filter(version=v1).update(weight=3)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Criterion.objects.create(version=v1, key="sneaky", family="leverage", question="?")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        RubricVersion.objects.filter(pk=v1.pk).update(status="draft")
+    draft = services.rubric_version_clone(version=v1, by=admin_user)
+    Criterion.objects.filter(version=draft).update(weight=3)  # drafts change freely
+    services.rubric_version_activate(version=draft, by=admin_user)  # retiring v1 is allowed
+    assert RubricVersion.objects.get(pk=v1.pk).status == "retired"
