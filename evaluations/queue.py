@@ -54,11 +54,13 @@ def claim_pending(kind: str, ids: Iterable[int]) -> list[int]:
     When the cache cannot answer we send anyway: a duplicate is cheap, a
     skipped message costs a sweep interval.
     """
-    claimed = []
-    for id_ in ids:
-        key = _PENDING.format(kind=kind, id=id_)
-        if cache.add(key, 1, timeout=settings.PENDING_MARKER_SECONDS) or cache.get(key) is None:
-            claimed.append(id_)
+    ids = list(ids)
+    keys = {id_: _PENDING.format(kind=kind, id=id_) for id_ in ids}
+    # Two round trips for any number of ids (the sweep may claim thousands). Not
+    # atomic: two claimers racing may both send, and a duplicate is harmless.
+    waiting = cache.get_many(list(keys.values()))
+    claimed = [id_ for id_ in ids if keys[id_] not in waiting]
+    cache.set_many({keys[id_]: 1 for id_ in claimed}, timeout=settings.PENDING_MARKER_SECONDS)
     return claimed
 
 
