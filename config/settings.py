@@ -169,7 +169,16 @@ CELERY_BEAT_SCHEDULE = {
 }
 # A summary stale for longer than this is re-queued by the sweep.
 STALE_GRACE_SECONDS = env_int("STALE_GRACE_SECONDS", 120, minimum=0)
-RECOMPUTE_BATCH_SIZE = env_int("RECOMPUTE_BATCH_SIZE", 500, minimum=1)
+# Cases per recompute message and transaction; a fan-out step sends this many batches.
+RECOMPUTE_BATCH_SIZE = env_int("RECOMPUTE_BATCH_SIZE", 1000, minimum=1)
+FANOUT_BATCHES_PER_STEP = env_int("FANOUT_BATCHES_PER_STEP", 20, minimum=1)
+# Exposure recomputes wait this long after the summary change that asked for them,
+# so that the requests of a whole fan-out coalesce into a few runs.
+EXPOSURE_DEBOUNCE_SECONDS = env_int("EXPOSURE_DEBOUNCE_SECONDS", 5, minimum=0)
+# How long "a recompute of this is already queued" is remembered (coalescing).
+PENDING_MARKER_SECONDS = env_int("PENDING_MARKER_SECONDS", 300, minimum=1)
+# /health/ answers 503 when the oldest stale summary is older than this.
+HEALTH_STALE_MAX_SECONDS = env_int("HEALTH_STALE_MAX_SECONDS", 900, minimum=1)
 
 # --- Django REST framework ---
 REST_FRAMEWORK = {
@@ -203,6 +212,8 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
+# Load balancers probe /health/ over plain HTTP inside the private network.
+SECURE_REDIRECT_EXEMPT = [r"^health/$"]
 SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", not DEBUG)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 31536000)

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
+from django.db.models import Count
+from django.http import HttpResponseRedirect
+from django.utils.text import Truncator
 
 from evaluations import services
 from evaluations.models import (
@@ -62,11 +65,38 @@ class RubricAdmin(admin.ModelAdmin):
 
 @admin.register(RubricVersion)
 class RubricVersionAdmin(admin.ModelAdmin):
-    list_display = ["rubric", "number", "status", "activated_at", "retired_at"]
+    """Drafts are edited here (criteria inline, thresholds, changelog); active and
+    retired versions are shown read-only. Start a draft by cloning a version."""
+
+    list_display = ["__str__", "number", "status", "criteria_count", "changelog_excerpt", "activated_at", "retired_at"]
+    list_display_links = ["__str__"]
     list_filter = ["rubric", "status"]
+    list_select_related = ["rubric"]
     inlines = [CriterionInline]
     readonly_fields = ["status", "activated_at", "retired_at", "created_at", "created_by"]
-    actions = ["activate"]
+    fieldsets = [
+        (None, {"fields": ["rubric", "number", "status", "changelog"]}),
+        ("Scale", {"fields": ["scale_min", "scale_max", "scale_labels", "families"]}),
+        ("Classification thresholds and risk bands", {"fields": ["classification"]}),
+        ("History", {"fields": ["created_at", "created_by", "activated_at", "retired_at"]}),
+    ]
+    actions = ["activate", "clone"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(n_criteria=Count("criteria"))
+
+    @admin.display(description="criteria", ordering="n_criteria")
+    def criteria_count(self, obj) -> int:
+        return obj.n_criteria
+
+    @admin.display(description="changelog")
+    def changelog_excerpt(self, obj) -> str:
+        return Truncator(obj.changelog).chars(80)
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is not None and not obj.is_editable:
+            return [field.name for field in self.model._meta.fields]
+        return self.readonly_fields
 
     def has_change_permission(self, request, obj=None):
         return (obj is None or obj.is_editable) and super().has_change_permission(request, obj)
@@ -75,9 +105,25 @@ class RubricVersionAdmin(admin.ModelAdmin):
         return (obj is None or obj.is_editable) and super().has_delete_permission(request, obj)
 
     def save_model(self, request, obj, form, change):
-        if not change:
+        # The change view runs in a transaction: lock and re-check the state, so a
+        # version activated since the form was opened is refused, not modified.
+        if change:
+            services.rubric_version_require_draft(obj)
+        else:
             obj.created_by = request.user
+            obj.status = RubricVersion.Status.DRAFT
         super().save_model(request, obj, form, change)
+
+    def save_formset(self, request, form, formset, change):
+        services.rubric_version_require_draft(form.instance)
+        super().save_formset(request, form, formset, change)
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except services.TransitionNotAllowed as exc:
+            self.message_user(request, str(exc), messages.ERROR)
+            return HttpResponseRedirect(request.path)
 
     @admin.action(description="Activate the selected draft version", permissions=["activate"])
     def activate(self, request, queryset):
@@ -91,6 +137,12 @@ class RubricVersionAdmin(admin.ModelAdmin):
 
     def has_activate_permission(self, request):
         return request.user.has_perm("evaluations.activate_rubricversion")
+
+    @admin.action(description="Clone the selected version as a new draft", permissions=["add"])
+    def clone(self, request, queryset):
+        for version in queryset:
+            draft = services.rubric_version_clone(version=version, by=request.user)
+            self.message_user(request, f"{draft} created from version {version.number}: edit it, then activate it.")
 
 
 class ScoreInline(admin.TabularInline):
@@ -167,10 +219,20 @@ class PartyFigureInline(admin.TabularInline):
 
 @admin.register(RiskSummary)
 class RiskSummaryAdmin(ReadOnlyAdmin):
-    list_display = ["case", "risk_index", "risk_band", "classification", "stale", "needs_reevaluation", "computed_at"]
+    list_display = [
+        "case",
+        "risk_index",
+        "risk_band",
+        "classification",
+        "rubric_version",
+        "stale",
+        "needs_reevaluation",
+        "missing_criteria",
+        "computed_at",
+    ]
     list_filter = ["stale", "needs_reevaluation", "risk_band", "classification"]
     search_fields = ["case__title"]
-    list_select_related = ["case"]
+    list_select_related = ["case", "rubric_version__rubric"]
     inlines = [PartyFigureInline]
 
 

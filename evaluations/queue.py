@@ -1,16 +1,27 @@
-"""Sending tasks to the broker, only after the transaction commits."""
+"""Sending tasks to the broker, only after the transaction commits.
+
+Losing a message is never fatal here: the work it stood for is recorded in the
+database first (a stale flag, a due date) and the periodic sweep queues it
+again. So sending never raises, and a request made while the same work is
+already waiting in the queue is coalesced rather than doubled.
+"""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from typing import Any
 
 from celery import Task
+from django.conf import settings
+from django.core.cache import cache
 from django.db import transaction
 from kombu.exceptions import OperationalError
 from redis.exceptions import RedisError
 
 logger = logging.getLogger(__name__)
+
+_PENDING = "pending:{kind}:{id}"
 
 
 def enqueue_on_commit(task: Task, *args: Any) -> None:
@@ -23,10 +34,61 @@ def enqueue_on_commit(task: Task, *args: Any) -> None:
     transaction.on_commit(lambda: send(task, *args))
 
 
-def send(task: Task, *args: Any) -> bool:
+def send(task: Task, *args: Any, countdown: float | None = None) -> bool:
     try:
-        task.apply_async(args=args, retry=False)
+        task.apply_async(args=args, retry=False, countdown=countdown or None)
     except (OperationalError, RedisError, OSError) as exc:
         logger.warning("could not queue %s%r, the sweep will retry: %s", task.name, args, exc)
         return False
     return True
+
+
+def claim_pending(kind: str, ids: Iterable[int]) -> list[int]:
+    """The ids whose work is not already waiting in the queue; marks them waiting.
+
+    Why a short-lived cache marker rather than a database flag: the stale flag
+    says "work is owed", not "a message is on its way", and must stay set
+    until the work is done. The marker only saves duplicate messages; if it is
+    lost (cache flushed, expired after PENDING_MARKER_SECONDS, Redis down) the
+    worst case is a duplicate message, which the inputs hash makes a no-op.
+    When the cache cannot answer we send anyway: a duplicate is cheap, a
+    skipped message costs a sweep interval.
+    """
+    ids = list(ids)
+    keys = {id_: _PENDING.format(kind=kind, id=id_) for id_ in ids}
+    # Two round trips for any number of ids (the sweep may claim thousands). Not
+    # atomic: two claimers racing may both send, and a duplicate is harmless.
+    waiting = cache.get_many(list(keys.values()))
+    claimed = [id_ for id_ in ids if keys[id_] not in waiting]
+    cache.set_many({keys[id_]: 1 for id_ in claimed}, timeout=settings.PENDING_MARKER_SECONDS)
+    return claimed
+
+
+def release_pending(kind: str, ids: Iterable[int]) -> None:
+    """Called by a task before it reads its inputs: a request arriving after
+    this point queues a new message, because this run may not see its change."""
+    cache.delete_many([_PENDING.format(kind=kind, id=id_) for id_ in ids])
+
+
+def send_on_commit_coalesced(
+    task: Task, kind: str, ids: Iterable[int], *, batch_size: int, countdown: float | None = None
+) -> None:
+    """After commit, queue ``task(batch)`` for the ids not already waiting, in bounded batches."""
+    ids = sorted(set(ids))
+    if not ids:
+        return
+
+    def _send() -> None:
+        claimed = claim_pending(kind, ids)
+        for start in range(0, len(claimed), batch_size):
+            batch = claimed[start : start + batch_size]
+            if not send(task, batch, countdown=countdown):
+                release_pending(kind, claimed[start:])  # so the sweep may queue them
+                return
+
+    transaction.on_commit(_send)
+
+
+def mark_pending(kind: str, ids: Iterable[int]) -> None:
+    """Mark ids as waiting in the queue without asking (one round trip), for the fan-out."""
+    cache.set_many({_PENDING.format(kind=kind, id=id_): 1 for id_ in ids}, timeout=settings.PENDING_MARKER_SECONDS)

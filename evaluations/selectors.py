@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Count, Min, Prefetch, QuerySet
 
-from evaluations import scoring
-from evaluations.models import Criterion, EvaluationVersion, RubricVersion, Score
+from evaluations import exposure, scoring
+from evaluations.models import Criterion, EvaluationVersion, PartyFigure, RiskSummary, RubricVersion, Score
 
 
 def rubric_spec(version: RubricVersion) -> scoring.RubricSpec:
@@ -46,3 +48,132 @@ def scores_with_keys(version_ids: Iterable[int]) -> QuerySet[Score]:
 
 def criteria_prefetch() -> Prefetch:
     return Prefetch("criteria", queryset=Criterion.objects.order_by("position", "id"))
+
+
+@dataclass
+class SummaryInputs:
+    """What one case's risk summary is computed from, read in bulk."""
+
+    version_id: int | None = None
+    rubric_id: int | None = None
+    rubric_version: RubricVersion | None = None
+    party_scores: dict[int, dict[str, int]] = field(default_factory=dict)
+    deal_scores: dict[str, int] = field(default_factory=dict)
+    party_orgs: dict[int, int] = field(default_factory=dict)
+
+
+def summary_inputs(case_ids: Iterable[int]) -> dict[int, SummaryInputs]:
+    """The inputs of many cases' summaries in four queries, whatever their number.
+
+    A case's published version, scored under whichever rubric version was
+    active when it was written, is read under its rubric's *active* version:
+    scores carry over by criterion key. A score the active version cannot take
+    (a key it dropped, a value outside its scale, a per-party criterion that
+    became per-deal or back) is left out, so its criterion counts as missing.
+    """
+    case_ids = list(case_ids)
+    result: dict[int, SummaryInputs] = {case_id: SummaryInputs() for case_id in case_ids}
+    versions = EvaluationVersion.objects.filter(
+        case_id__in=case_ids, state=EvaluationVersion.State.PUBLISHED
+    ).values_list("pk", "case_id", "evaluation__rubric_version__rubric_id")
+    by_version: dict[int, SummaryInputs] = {}
+    for version_id, case_id, rubric_id in versions:
+        inputs = result[case_id]
+        inputs.version_id, inputs.rubric_id = version_id, rubric_id
+        by_version[version_id] = inputs
+    rubric_ids = {inputs.rubric_id for inputs in by_version.values()}
+    active = {
+        version.rubric_id: version
+        for version in RubricVersion.objects.filter(rubric_id__in=rubric_ids, status=RubricVersion.Status.ACTIVE)
+        .prefetch_related(criteria_prefetch())
+        .order_by("pk")
+    }
+    per_party = {rubric_id: {c.key: c.per_party for c in v.criteria.all()} for rubric_id, v in active.items()}
+    for inputs in by_version.values():
+        inputs.rubric_version = active.get(inputs.rubric_id)
+    scores = (
+        Score.objects.filter(version_id__in=list(by_version))
+        .values_list("version_id", "party_id", "party__organization_id", "criterion__key", "value")
+        .order_by("id")
+    )
+    for version_id, party_id, organization_id, key, value in scores:
+        inputs = by_version[version_id]
+        rubric_version = inputs.rubric_version
+        if rubric_version is None:
+            continue
+        if party_id is not None:
+            inputs.party_orgs[party_id] = organization_id
+        criterion_per_party = per_party[inputs.rubric_id].get(key)
+        fits = (
+            criterion_per_party is not None
+            and criterion_per_party == (party_id is not None)
+            and rubric_version.scale_min <= value <= rubric_version.scale_max
+        )
+        if party_id is None:
+            if fits:
+                inputs.deal_scores[key] = value
+        else:
+            scores_of_party = inputs.party_scores.setdefault(party_id, {})
+            if fits:
+                scores_of_party[key] = value
+    return result
+
+
+def summaries_needing_reevaluation() -> QuerySet[RiskSummary]:
+    """Published cases whose analysis misses criteria of the active rubric (for the editors' desk)."""
+    return (
+        RiskSummary.objects.filter(needs_reevaluation=True, case__status="published")
+        .select_related("case", "rubric_version")
+        .order_by("case__title", "case_id")
+    )
+
+
+def stale_summaries_stats() -> tuple[int, datetime | None]:
+    """How many summaries are stale, and since when the oldest one is."""
+    stats = RiskSummary.objects.filter(stale=True).aggregate(count=Count("pk"), oldest=Min("stale_since"))
+    return stats["count"], stats["oldest"]
+
+
+def exposure_deals(organization_ids: Iterable[int]) -> dict[int, list[exposure.Deal]]:
+    """Each organization's published deals, in five queries for any number of them."""
+    from cases.models import Case, Party
+
+    organization_ids = list(organization_ids)
+    case_ids = list(
+        Case.objects.published()
+        .filter(parties__organization_id__in=organization_ids)
+        .values_list("pk", flat=True)
+        .distinct()
+    )
+    years = dict(Case.objects.filter(pk__in=case_ids).values_list("pk", "announced_on__year"))
+    deal_types: dict[int, list[str]] = {}
+    for case_id, slug in Case.deal_types.through.objects.filter(case_id__in=case_ids).values_list(
+        "case_id", "dealtype__slug"
+    ):
+        deal_types.setdefault(case_id, []).append(slug)
+    parties: dict[int, list[exposure.DealParty]] = {}
+    for case_id, org_id, role, slug, name in Party.objects.filter(case_id__in=case_ids).values_list(
+        "case_id", "organization_id", "role", "organization__slug", "organization__name"
+    ):
+        parties.setdefault(case_id, []).append(exposure.DealParty(org_id, role, slug, name))
+    classifications = {
+        (case_id, org_id): classification
+        for case_id, org_id, classification in PartyFigure.objects.filter(
+            summary__case_id__in=case_ids, organization_id__in=organization_ids
+        ).values_list("summary__case_id", "organization_id", "classification")
+    }
+    wanted = set(organization_ids)
+    result: dict[int, list[exposure.Deal]] = {org_id: [] for org_id in organization_ids}
+    for case_id in case_ids:
+        case_parties = tuple(parties.get(case_id, ()))
+        for org_id in {p.organization_id for p in case_parties} & wanted:
+            result[org_id].append(
+                exposure.Deal(
+                    case_id=case_id,
+                    year=years[case_id],
+                    deal_types=tuple(sorted(deal_types.get(case_id, ()))),
+                    parties=case_parties,
+                    classification=classifications.get((case_id, org_id), ""),
+                )
+            )
+    return result

@@ -1,15 +1,26 @@
-"""Celery tasks: each takes ids and calls one service."""
+"""Celery tasks: each takes ids and calls one service.
+
+Retry policy: only on database and broker trouble (connection lost, deadlock,
+serialization failure, Redis unreachable), with exponential backoff and
+jitter. Bad data raises something else and is never retried: it would fail
+again. A task killed by its time limit or with its worker leaves the stale
+flag set, so the sweep queues it again.
+"""
 
 from __future__ import annotations
 
 from celery import shared_task
+from celery.exceptions import SoftTimeLimitExceeded
 from django.db import InterfaceError, OperationalError
+from kombu.exceptions import OperationalError as BrokerError
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from evaluations import services
+from evaluations.queue import release_pending, send
 
-# Retried on database trouble only: a task that failed on bad data would fail again.
 RETRY = {
-    "autoretry_for": (OperationalError, InterfaceError),
+    "autoretry_for": (OperationalError, InterfaceError, BrokerError, RedisConnectionError, RedisTimeoutError),
     "retry_backoff": 2,
     "retry_backoff_max": 60,
     "retry_jitter": True,
@@ -18,27 +29,46 @@ RETRY = {
 
 
 @shared_task(**RETRY)
-def risk_summary_recompute_task(case_id: int) -> None:
-    services.risk_summary_recompute(case_id=case_id)
+def risk_summaries_recompute_batch_task(case_ids: list[int]) -> int:
+    """Recompute a bounded batch of summaries (the only recompute task; one case is a batch of one)."""
+    # Released before reading: a change committed from now on queues a new message.
+    release_pending("summary", case_ids)
+    try:
+        return len(services.risk_summaries_recompute(case_ids=case_ids))
+    except SoftTimeLimitExceeded:
+        # The batch's transaction rolled back; nothing is lost (the rows are still
+        # stale). Try again as two halves, which fit in the limit sooner or later.
+        if len(case_ids) < 2:
+            raise
+        middle = len(case_ids) // 2
+        send(risk_summaries_recompute_batch_task, case_ids[:middle])
+        send(risk_summaries_recompute_batch_task, case_ids[middle:])
+        return 0
 
 
 @shared_task(**RETRY)
-def evaluation_versions_publish_due_task() -> None:
-    services.evaluation_versions_publish_due()
+def risk_summary_recompute_task(case_id: int) -> int:
+    """Kept for messages queued by older code; new code queues batches."""
+    return risk_summaries_recompute_batch_task(case_ids=[case_id])
 
 
 @shared_task(**RETRY)
-def risk_summary_sweep_task() -> None:
-    services.risk_summaries_sweep()
+def organization_exposures_recompute_task(organization_ids: list[int]) -> int:
+    release_pending("exposure", organization_ids)
+    return len(services.organization_exposures_recompute(organization_ids=organization_ids))
 
 
 @shared_task(**RETRY)
-def risk_summaries_recompute_fanout_task(rubric_id: int, after_case_id: int = 0) -> None:
-    """Queue the recompute of one bounded batch of stale cases, then the next batch."""
-    services.risk_summaries_fanout(rubric_id=rubric_id, after_case_id=after_case_id)
+def evaluation_versions_publish_due_task() -> int:
+    return services.evaluation_versions_publish_due()
 
 
 @shared_task(**RETRY)
-def risk_summaries_recompute_batch_task(case_ids: list[int]) -> None:
-    for case_id in case_ids:
-        services.risk_summary_recompute(case_id=case_id)
+def risk_summary_sweep_task() -> int:
+    return services.risk_summaries_sweep()
+
+
+@shared_task(**RETRY)
+def risk_summaries_recompute_fanout_task(rubric_id: int, after_case_id: int = 0) -> int:
+    """Queue the recompute of one bounded step of stale cases, then the next step."""
+    return services.risk_summaries_fanout(rubric_id=rubric_id, after_case_id=after_case_id)

@@ -62,7 +62,8 @@ def test_publishing_in_process_supersedes_and_recomputes(demo, editor, reviewer,
 
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         services.evaluation_version_publish(version=version, by=reviewer, correction_note="Dependency was overstated.")
-    assert len(callbacks) == 1  # the recompute, queued only once the transaction commits
+    # The recompute, queued only once the transaction commits; it then queues the exposures.
+    assert len(callbacks) == 2
 
     first.refresh_from_db()
     assert first.state == EvaluationVersion.State.SUPERSEDED

@@ -1,0 +1,79 @@
+"""GET /health/: is this deployment able to do its work? For load balancers and monitoring.
+
+Reports reachability only (no hosts, URLs or versions): 200 when the
+database, cache and broker answer and no summary has been stale for longer
+than HEALTH_STALE_MAX_SECONDS; 503 otherwise.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import connection
+from django.http import HttpRequest, JsonResponse
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from config.celery_app import app as celery_app
+from evaluations import selectors
+
+logger = logging.getLogger(__name__)
+
+
+def _database() -> bool:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            return cursor.fetchone() == (1,)
+    except Exception:  # any failure means "not reachable"
+        logger.warning("health: database check failed", exc_info=True)
+        return False
+
+
+def _cache() -> bool:
+    # ForgivingRedisCache swallows errors, so check a round trip instead.
+    key, value = "health:probe", uuid.uuid4().hex
+    cache.set(key, value, timeout=10)
+    return cache.get(key) == value
+
+
+def _broker() -> bool | None:
+    """True/False; None when tasks run in-process (no broker to reach)."""
+    if celery_app.conf.task_always_eager:
+        return None
+    try:
+        with celery_app.connection_for_write() as conn:
+            conn.ensure_connection(max_retries=1, interval_start=0, interval_step=0, timeout=2)
+        return True
+    except Exception:
+        logger.warning("health: broker check failed", exc_info=True)
+        return False
+
+
+@never_cache
+@require_GET
+def health(request: HttpRequest) -> JsonResponse:
+    database = _database()
+    stale_count, oldest = selectors.stale_summaries_stats() if database else (None, None)
+    age = round((timezone.now() - oldest).total_seconds()) if oldest else (0 if database else None)
+    checks = {
+        "database": database,
+        "cache": _cache(),
+        "broker": _broker(),
+    }
+    stale_ok = age is not None and age <= settings.HEALTH_STALE_MAX_SECONDS
+    healthy = all(value is not False for value in checks.values()) and stale_ok
+    body = {
+        "status": "ok" if healthy else "unhealthy",
+        **checks,
+        "stale_summaries": {
+            "count": stale_count,
+            "oldest_age_seconds": age,
+            "max_age_seconds": settings.HEALTH_STALE_MAX_SECONDS,
+        },
+    }
+    return JsonResponse(body, status=200 if healthy else 503)
