@@ -18,6 +18,7 @@ from django.db import connection
 
 from config.celery_app import app as celery_app
 from evaluations.demo import load_demo
+from evaluations.models import EvaluationVersion, Score
 
 ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "a-long-test-password-42"
@@ -161,3 +162,28 @@ def wait_for(predicate: Callable[[], bool], timeout: float = 60, interval: float
             return
         time.sleep(interval)
     raise AssertionError(f"condition not met within {timeout}s")
+
+
+def version_in_review(
+    case_id: int, author, value: Callable[[Score], int] = lambda score: score.value
+) -> EvaluationVersion:
+    """A version in review copied from the case's published one, each score set by ``value``.
+
+    Built directly, not through the desk's services, so that worker tests can
+    publish a known change with a user who holds no group.
+    """
+    current = EvaluationVersion.objects.get(case_id=case_id, state=EvaluationVersion.State.PUBLISHED)
+    version = EvaluationVersion.objects.create(
+        evaluation=current.evaluation,
+        case_id=case_id,
+        number=current.number + 1,
+        state=EvaluationVersion.State.IN_REVIEW,
+        author=author,
+        narrative=current.narrative,
+        based_on=current,
+    )
+    Score.objects.bulk_create(
+        Score(version=version, criterion=score.criterion, party=score.party, value=value(score))
+        for score in current.scores.select_related("criterion", "party__organization")
+    )
+    return version

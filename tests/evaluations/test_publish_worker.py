@@ -8,34 +8,19 @@ import pytest
 
 from cases.models import Case
 from evaluations import services
-from evaluations.models import EvaluationVersion, RiskSummary, Score
-from tests.conftest import wait_for
+from evaluations.models import EvaluationVersion, RiskSummary
+from tests.conftest import version_in_review, wait_for
 
 COLOSSUS = "xai-anthropic-colossus-1"
 
 
 def new_version_with(case: Case, author, changes: dict[tuple[str, str], int]) -> EvaluationVersion:
     """A version in review copied from the published one, with some scores changed."""
-    current = EvaluationVersion.objects.get(case=case, state=EvaluationVersion.State.PUBLISHED)
-    version = EvaluationVersion.objects.create(
-        evaluation=current.evaluation,
-        case=case,
-        number=current.number + 1,
-        state=EvaluationVersion.State.IN_REVIEW,
-        author=author,
-        narrative=current.narrative,
-        based_on=current,
+    return version_in_review(
+        case.pk,
+        author,
+        lambda score: changes.get((score.party.organization.name, score.criterion.key), score.value),
     )
-    Score.objects.bulk_create(
-        Score(
-            version=version,
-            criterion=score.criterion,
-            party=score.party,
-            value=changes.get((score.party.organization.name, score.criterion.key), score.value),
-        )
-        for score in current.scores.select_related("criterion", "party__organization")
-    )
-    return version
 
 
 @pytest.mark.worker

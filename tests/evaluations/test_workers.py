@@ -20,8 +20,8 @@ from cases.models import Case
 from config.celery_app import app as celery_app
 from evaluations import services, tasks
 from evaluations.demo import DATA_DIR, load_rubric
-from evaluations.models import EvaluationVersion, PartyFigure, RiskSummary, RubricVersion, Score
-from tests.conftest import wait_for
+from evaluations.models import EvaluationVersion, PartyFigure, RiskSummary, RubricVersion
+from tests.conftest import version_in_review, wait_for
 from tests.evaluations.synthetic import (
     assert_summary_matches,
     expected_summary,
@@ -189,19 +189,7 @@ def own_redis(tmp_path, monkeypatch) -> Iterator[OwnRedis]:
 
 
 def publish_a_change(case_id: int, author) -> EvaluationVersion:
-    current = EvaluationVersion.objects.get(case_id=case_id, state=EvaluationVersion.State.PUBLISHED)
-    version = EvaluationVersion.objects.create(
-        evaluation=current.evaluation,
-        case_id=case_id,
-        number=current.number + 1,
-        state=EvaluationVersion.State.IN_REVIEW,
-        author=author,
-        based_on=current,
-    )
-    Score.objects.bulk_create(
-        Score(version=version, criterion=s.criterion, party=s.party, value=4 if s.criterion.key == "dependency" else 0)
-        for s in current.scores.select_related("criterion")
-    )
+    version = version_in_review(case_id, author, lambda s: 4 if s.criterion.key == "dependency" else 0)
     return services.evaluation_version_publish(version=version, by=author)
 
 
