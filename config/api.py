@@ -97,7 +97,9 @@ ERROR_DESCRIPTIONS = {
     403: "Authenticated but not allowed (missing permission, or a reviewer approving their own work).",
     404: "Not found, or not visible to you (drafts are 404 to readers).",
     409: "The object's state does not allow this transition.",
+    406: "The Accept header asks for something other than JSON.",
     412: "If-Match does not match the current ETag: someone saved meanwhile.",
+    415: "The body is not JSON (send Content-Type: application/json).",
     428: "If-Match is required on this request.",
     429: "Too many requests; see Retry-After.",
 }
@@ -114,18 +116,19 @@ def errors(*codes: int) -> dict[int, OpenApiResponse]:
 class AutoSchema(SpectacularAutoSchema):
     """Every operation documents the statuses any request may get.
 
-    Any request may carry bad credentials (401) or exceed its rate (429); a
-    path with a parameter may name nothing (404); a write may be refused (403)
-    or carry bad input (400); a read may be answered 304.
+    Any request may carry bad credentials (401), ask for something other than
+    JSON (406) or exceed its rate (429); a path with a parameter may name
+    nothing (404); a write may be refused (403) or carry bad input (400, or 415
+    when it is not JSON); a read may be answered 304.
     """
 
     def _get_response_bodies(self, direction: str = "response") -> dict[str, Any]:
         responses = super()._get_response_bodies(direction)
-        codes = {401, 429}
+        codes = {401, 406, 429}
         if self.method == "GET":
             codes |= {304, 400}
         else:
-            codes |= {400, 403}
+            codes |= {400, 403, 415}
         if "{" in self.path:
             codes.add(404)
         for code, response in errors(*sorted(codes)).items():

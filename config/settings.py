@@ -203,7 +203,6 @@ REST_FRAMEWORK = {
         "user": env_str("API_THROTTLE_USER", "600/min"),
     },
     "COERCE_DECIMAL_TO_STRING": False,
-    "URL_FORMAT_OVERRIDE": None,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Moatwatch API",

@@ -33,7 +33,8 @@ def openapi_path(path: str) -> str | None:
         match = resolve(path.split("?")[0])
     except Resolver404:
         return None
-    return "/" + re.sub(r"<(?:[^:>]+:)?([^>]+)>", r"{\1}", match.route)
+    # drf-spectacular names a ``pk`` path parameter ``id``.
+    return "/" + re.sub(r"<(?:[^:>]+:)?([^>]+)>", r"{\1}", match.route).replace("{pk}", "{id}")
 
 
 def assert_documented(method: str, path: str, status: int) -> None:
