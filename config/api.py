@@ -11,7 +11,7 @@ from typing import Any
 
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import IntegrityError
+from django.db import DataError, IntegrityError
 from django.http import Http404
 from django.utils.cache import patch_vary_headers
 from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
@@ -59,7 +59,8 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
 
     ValidationError → 400 field by field; PermissionDenied → 403; EditConflict
     → 412 with the current ETag; TransitionNotAllowed → 409; a missing row → 404;
-    an integrity error (a race the validation could not see) → 409.
+    an integrity error (a race the validation could not see) → 409; a value the
+    database refuses → 400.
     """
     headers: dict[str, str] = {}
     if isinstance(exc, DjangoValidationError):
@@ -73,6 +74,9 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
         exc = exceptions.NotFound()
     elif isinstance(exc, IntegrityError):
         exc = Conflict("This conflicts with data saved meanwhile; reload and try again.")
+    elif isinstance(exc, DataError):
+        # A value the database cannot store (a NUL in JSON, a number out of range).
+        exc = exceptions.ValidationError({"non_field_errors": ["A value given cannot be stored; check the input."]})
     elif isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):
