@@ -168,7 +168,7 @@ class CasePartiesView(APIView):
         case = case_for(request, slug)
         serializer = PartyWriteSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        (data,) = party_inputs([serializer.validated_data], field="")
+        (data,) = party_inputs([serializer.validated_data], field=None)
         party = services.party_add(case=case, by=request.user, data=data)
         return Response(PartySerializer(party).data, status=status.HTTP_201_CREATED)
 

@@ -171,11 +171,14 @@ def organization_ids_by_slug(slugs: list[str]) -> dict[str, int]:
     return dict(Organization.objects.filter(slug__in=slugs).values_list("slug", "pk"))
 
 
-def party_inputs(items: list[dict], *, field: str = "parties") -> tuple[PartyInput, ...]:
-    """Parties as the service takes them; an unknown organization slug is a 400 on its row."""
+def party_inputs(items: list[dict], *, field: str | None = "parties") -> tuple[PartyInput, ...]:
+    """Parties as the service takes them; an unknown organization slug is a 400 on its row
+    (``parties[i].organization``, or ``organization`` for a single party, ``field=None``)."""
     ids = organization_ids_by_slug([item["organization"] for item in items])
     errors = {
-        f"{field}[{index}].organization": [f"no organization with slug {item['organization']!r}"]
+        (f"{field}[{index}].organization" if field else "organization"): [
+            f"no organization with slug {item['organization']!r}"
+        ]
         for index, item in enumerate(items)
         if item["organization"] not in ids
     }
