@@ -151,7 +151,7 @@ class CaseDetailView(ConditionalGetMixin, APIView):
     )
     def patch(self, request: Request, slug: str) -> Response:
         case = case_for(request, slug)
-        serializer = CaseWriteSerializer(data=request.data, partial=True)
+        serializer = CaseWriteSerializer(data=request.data, update=True)
         serializer.is_valid(raise_exception=True)
         case = services.case_update(case=case, by=request.user, data=serializer.to_input(case))
         return _case_response(request, _case_detail(request, case.slug))

@@ -173,6 +173,11 @@ def test_case_update(published_case, editor2, client_for):
     case = Case.objects.get(pk=published_case.pk)
     assert case.summary == published_case.summary and case.deal_types.exists()
     assert client.patch(url, {"announced_on": "never"}, format="json").status_code == 400
+    # Fields may be left out of an update, but a party or a source given must be whole.
+    response = client.patch(url, {"sources": [{"publisher": "P", "title": "T"}]}, format="json")
+    assert response.status_code == 400 and "url" in str(response.json()["sources"])
+    response = client.patch(url, {"parties": [{"role": "provider"}]}, format="json")
+    assert response.status_code == 400 and "organization" in str(response.json()["parties"])
     # A party scored in the published analysis stays on the record.
     response = client.patch(url, {"parties": parties[:1]}, format="json")
     assert response.status_code == 400 and "parties" in response.json()
