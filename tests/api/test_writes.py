@@ -231,6 +231,7 @@ def test_start_evaluation(published_case, roles, client_for):
     body = response.json()
     assert body["id"] and body["state"] == "draft" and body["number"] == 2
     assert response["ETag"] == f'"ev{body["id"]}-{body["lock_version"]}"'
+    assert response["Location"].endswith(f"/api/v1/evaluation-versions/{body['id']}/")
     assert body["scores"], "prefilled from the published version"
     for role in NEWSROOM:
         assert client_for(roles[role]).post(url, format="json").status_code == 409  # one draft per case
