@@ -17,8 +17,8 @@ from cases.forms import (
     CaseForm,
     OrganizationForm,
     PartyFormSet,
-    SourceFormSet,
     SourceForm,
+    SourceFormSet,
     TimelineEventForm,
     organization_choices,
 )

@@ -90,6 +90,6 @@ def desk_case(demo, editor, client) -> Case:
     """A draft case made through the desk by the editor (one party created inline)."""
     client.force_login(editor)
     response = client.post("/desk/cases/new/", case_payload())
-    assert response.status_code == 302, [l for l in response.content.decode().splitlines() if "errorlist" in l]
+    assert response.status_code == 302, [ln for ln in response.content.decode().splitlines() if "errorlist" in ln]
     client.logout()
     return Case.objects.get(title="Nimbus leases chips to Anthropic")
