@@ -172,7 +172,7 @@ def _set_relations(case: Case, data: CaseInput, deal_types: list[DealType], tags
             source.position = position
             source.save()
             wanted.append(source.pk)
-        case.sources.exclude(pk__in=wanted).delete()
+        _sources_delete(case.sources.exclude(pk__in=wanted))
 
 
 def parties_replace(case: Case, parties: Iterable[PartyInput]) -> None:
@@ -249,7 +249,19 @@ def source_update(*, source: Source, by: AbstractBaseUser, data: SourceInput) ->
 @transaction.atomic
 def source_delete(*, source: Source, by: AbstractBaseUser) -> None:
     _require(by, "cases.change_source", "remove sources")
-    source.delete()
+    _sources_delete(Source.objects.filter(pk=source.pk))
+
+
+def _sources_delete(sources) -> None:
+    """Delete sources; refuse if a published analysis cites them (deleting would change its scores)."""
+    from evaluations.models import Score
+
+    cited = Score.sources.through.objects.filter(
+        source__in=sources, score__version__state__in=["published", "superseded"]
+    )
+    if cited.exists():
+        raise ValidationError({"sources": ["a source cited in a published analysis stays on the record"]})
+    sources.delete()
 
 
 @transaction.atomic
