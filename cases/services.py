@@ -13,6 +13,7 @@ from django.db import transaction
 from django.utils.text import slugify
 
 from cases.models import Case, DatePrecision, DealType, Organization, Party, Source, Tag, TimelineEvent
+from cases.search import search_document_refresh
 
 
 def _require(user: AbstractBaseUser | None, permission: str, doing: str) -> None:
@@ -224,6 +225,7 @@ def case_update(*, case: Case, by: AbstractBaseUser, data: CaseInput) -> Case:
     deal_types, tags = _validate_case(case, data)
     case.save()
     _set_relations(case, data, deal_types, tags)
+    search_document_refresh(case.pk)
     return case
 
 
@@ -233,6 +235,7 @@ def source_add(*, case: Case, by: AbstractBaseUser, data: SourceInput) -> Source
     source = Source(case=case, position=case.sources.count(), **data.__dict__)
     _clean(source)
     source.save()
+    search_document_refresh(source.case_id)
     return source
 
 
@@ -243,13 +246,16 @@ def source_update(*, source: Source, by: AbstractBaseUser, data: SourceInput) ->
         setattr(source, name, value)
     _clean(source)
     source.save()
+    search_document_refresh(source.case_id)
     return source
 
 
 @transaction.atomic
 def source_delete(*, source: Source, by: AbstractBaseUser) -> None:
     _require(by, "cases.change_source", "remove sources")
+    case_id = source.case_id
     _sources_delete(Source.objects.filter(pk=source.pk))
+    search_document_refresh(case_id)
 
 
 def _sources_delete(sources) -> None:

@@ -19,6 +19,7 @@ from django.db.models import Max, Q, QuerySet
 from django.utils import timezone
 
 from cases.models import Case, Party
+from cases.search import search_document_refresh
 from evaluations import anchoring, exposure, scoring, selectors
 from evaluations.models import (
     Annotation,
@@ -470,6 +471,7 @@ def evaluation_version_publish(
         status=Case.Status.PUBLISHED, first_published_at=now
     )
     risk_summary_request(version.case_id)
+    search_document_refresh(version.case_id)
     return version
 
 

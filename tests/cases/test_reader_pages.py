@@ -66,5 +66,5 @@ def test_home_query_count_does_not_grow_with_rows(client, demo, django_assert_nu
         case.deal_types.set(template.deal_types.all())
         for party in template.parties.all():
             Party.objects.create(case=case, organization=party.organization, role=party.role)
-    with django_assert_num_queries(4):
+    with django_assert_num_queries(8):
         assert client.get(reverse("home")).status_code == 200
