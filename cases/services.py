@@ -172,7 +172,7 @@ def _set_relations(case: Case, data: CaseInput, deal_types: list[DealType], tags
             source.position = position
             source.save()
             wanted.append(source.pk)
-        case.sources.exclude(pk__in=wanted).delete()
+        _sources_delete(case.sources.exclude(pk__in=wanted))
 
 
 def parties_replace(case: Case, parties: Iterable[PartyInput]) -> None:
@@ -249,7 +249,25 @@ def source_update(*, source: Source, by: AbstractBaseUser, data: SourceInput) ->
 @transaction.atomic
 def source_delete(*, source: Source, by: AbstractBaseUser) -> None:
     _require(by, "cases.change_source", "remove sources")
-    source.delete()
+    _sources_delete(Source.objects.filter(pk=source.pk))
+
+
+def sources_on_record(sources) -> bool:
+    """Whether a published analysis cites any of these sources (then they stay: the database refuses too)."""
+    from evaluations.models import EvaluationVersion, Score
+
+    return Score.objects.filter(sources__in=sources, version__state__in=EvaluationVersion.FROZEN_STATES).exists()
+
+
+def _sources_delete(sources) -> None:
+    if sources_on_record(sources):
+        raise ValidationError({"sources": ["a source cited by a published analysis stays on the record"]})
+    sources.delete()
+
+
+def case_on_record(case: Case) -> bool:
+    """Whether a case has any evaluation history; its versions and audit trail cannot be deleted."""
+    return case.evaluation_versions.exists()
 
 
 @transaction.atomic
