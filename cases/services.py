@@ -13,6 +13,7 @@ from django.db import transaction
 from django.utils.text import slugify
 
 from cases.models import Case, DatePrecision, DealType, Organization, Party, Source, Tag, TimelineEvent
+from config.limits import text_length_errors
 
 
 def _require(user: AbstractBaseUser | None, permission: str, doing: str) -> None:
@@ -32,7 +33,13 @@ def unique_slug(model, text: str, *, exclude_pk: int | None = None, max_length: 
 
 
 def _clean(instance, *, exclude: Iterable[str] = ()) -> None:
-    instance.full_clean(exclude=list(exclude))
+    errors = text_length_errors(instance)
+    try:
+        instance.full_clean(exclude=list(exclude))
+    except ValidationError as exc:
+        errors = {**exc.message_dict, **errors}
+    if errors:
+        raise ValidationError(errors)
 
 
 @dataclass(frozen=True)
@@ -114,6 +121,7 @@ def _validate_case(case: Case, data: CaseInput) -> tuple[list[DealType], list[st
         case.full_clean(exclude=["status", "first_published_at"])
     except ValidationError as exc:
         errors.update(exc.message_dict)
+    errors.update(text_length_errors(case))
     if case.value_low_usd is not None and case.value_high_usd is not None and case.value_low_usd > case.value_high_usd:
         errors.setdefault("value_high_usd", []).append("the high end of the range is below the low end")
     deal_types = list(DealType.objects.filter(slug__in=data.deal_types))
@@ -127,11 +135,13 @@ def _validate_case(case: Case, data: CaseInput) -> tuple[list[DealType], list[st
         _validate_parties(data.parties, errors)
     if data.sources is not None:
         for index, source in enumerate(data.sources):
+            row = Source(case=case, **source.__dict__)
             try:
-                Source(case=case, **source.__dict__).full_clean(exclude=["case"])
+                row.full_clean(exclude=["case"])
             except ValidationError as exc:
                 for name, messages in exc.message_dict.items():
                     errors.setdefault(f"sources[{index}].{name}", []).extend(messages)
+            errors.update(text_length_errors(row, prefix=f"sources[{index}]."))
     if errors:
         raise ValidationError(errors)
     return deal_types, tags
@@ -146,6 +156,7 @@ def _validate_parties(parties: Iterable[PartyInput], errors: dict[str, list[str]
             errors.setdefault(f"parties[{index}].organization", []).append("no such organization")
         if party.role not in roles:
             errors.setdefault(f"parties[{index}].role", []).append(f"role must be one of {', '.join(sorted(roles))}")
+        errors.update(text_length_errors(Party(note=party.note), prefix=f"parties[{index}]."))
         if party.organization_id in seen:
             errors.setdefault(f"parties[{index}].organization", []).append("this organization is already a party")
         seen.add(party.organization_id)

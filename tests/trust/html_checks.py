@@ -44,3 +44,21 @@ def unsafe_html(html: str, *, untrusted: bool = False, allow_style_attributes: b
     if allow_style_attributes:
         problems = [p for p in problems if not p.startswith("style attribute")]
     return problems
+
+
+class _Counter(HTMLParser):
+    def __init__(self, tags: tuple[str, ...]) -> None:
+        super().__init__(convert_charrefs=True)
+        self.counts = dict.fromkeys(tags, 0)
+
+    def handle_starttag(self, tag: str, attrs) -> None:
+        if tag in self.counts:
+            self.counts[tag] += 1
+
+
+def tag_counts(html: str, tags: tuple[str, ...]) -> dict[str, int]:
+    """How many of each of these elements the page holds (to compare with a page of harmless text)."""
+    counter = _Counter(tags)
+    counter.feed(html)
+    counter.close()
+    return counter.counts
