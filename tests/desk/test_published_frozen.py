@@ -54,7 +54,7 @@ def test_a_source_a_published_analysis_cites_cannot_be_removed(demo, desk_case, 
     other = {"publisher": "Other", "title": "Other", "url": "https://example.com/o", "published_precision": "day"}
     response = ed.post(f"/desk/cases/{desk_case.pk}/edit/", case_payload(parties=parties, sources=[other]))
     assert response.status_code == 400
-    assert "a source cited in a published analysis stays on the record" in response.content.decode()
+    assert "a source cited by a published analysis stays on the record" in response.content.decode()
     assert list(desk_case.sources.values_list("publisher", flat=True)) == ["The Wire"]
     assert version.scores.filter(sources__isnull=False).count() == 12
 
