@@ -172,3 +172,23 @@ def organizations(request: HttpRequest) -> HttpResponse:
     organizations = Organization.objects.order_by("name")
     status = 400 if request.method == "POST" else 200
     return render(request, "desk/organizations.html", {"form": form, "organizations": organizations}, status=status)
+
+
+@desk_view("cases.change_organization")
+def organization_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    try:
+        organization = Organization.objects.get(pk=pk)
+    except Organization.DoesNotExist:
+        raise Http404("No such organization.") from None
+    initial = {"name": organization.name, "kind": organization.kind, "description": organization.description}
+    form = OrganizationForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.organization_update(organization=organization, by=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            apply_service_errors(form, exc)
+        else:
+            messages.success(request, f"Organization “{organization.name}” saved.")
+            return redirect("desk-organizations")
+    status = 400 if request.method == "POST" else 200
+    return render(request, "desk/organization_form.html", {"form": form, "organization": organization}, status=status)

@@ -18,6 +18,7 @@ urlpatterns = [
     path("cases/<int:case_pk>/compare/", views.version_compare, name="desk-compare"),
     path("cases/<int:case_pk>/history/", views.case_history, name="desk-history"),
     path("organizations/", cases_desk.organizations, name="desk-organizations"),
+    path("organizations/<int:pk>/edit/", cases_desk.organization_edit, name="desk-organization-edit"),
     path("versions/<int:pk>/", views.version_detail, name="desk-version"),
     path("versions/<int:pk>/edit/", views.version_edit, name="desk-version-edit"),
     path("versions/<int:pk>/submit/", views.version_submit, name="desk-version-submit"),

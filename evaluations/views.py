@@ -272,13 +272,15 @@ def _render_edit(
 @desk_view("evaluations.change_evaluationversion")
 def version_edit(request: HttpRequest, pk: int) -> HttpResponse:
     version = _version_or_404(pk)
-    if version.state != State.DRAFT:
+    if request.method == "GET" and version.state != State.DRAFT:
         messages.error(
             request, f"Version {version.number} is {version.get_state_display()}: only a draft can be edited."
         )
         return redirect("desk-version", pk=pk)
     if request.method == "GET":
         return _render_edit(request, version, _edit_form(version))
+    # A POST goes to the service even if the state changed since the form was loaded:
+    # its refusal comes back on the form with the editor's text intact.
     form = _edit_form(version, request.POST)
     if "preview" in request.POST:
         # Nothing is saved: the form comes back with the text rendered as readers would see it.
@@ -304,8 +306,9 @@ def version_edit(request: HttpRequest, pk: int) -> HttpResponse:
         apply_service_errors(form, exc, {f"scores[{i}]": name for i, name in enumerate(score_fields)})
         return _render_edit(request, version, form, status=400)
     except services.TransitionNotAllowed as exc:
-        messages.error(request, str(exc))
-        return redirect("desk-version", pk=pk)
+        # Submitted or sent on meanwhile: the editor's text is shown back, not dropped.
+        form.add_error(None, f"Not saved: {exc}. Your text is below.")
+        return _render_edit(request, version, form, status=409)
     messages.success(request, f"Saved (revision {saved.lock_version}).")
     return redirect("desk-version-edit", pk=pk)
 

@@ -138,3 +138,18 @@ def test_editing_a_case_keeps_its_rows_and_reports_errors(demo, desk_case, edito
     data = {"kind": "expanded", "occurred_on": "2026-06-01", "precision": "month", "note": "doubled"}
     assert client.post(f"/desk/cases/{desk_case.pk}/timeline/", data).status_code == 302
     assert desk_case.timeline.filter(kind="expanded", note="doubled").exists()
+
+
+def test_organizations_are_created_and_edited_with_messages(ed):
+    response = ed.post("/desk/organizations/", {"name": "Anthropic", "kind": "model_lab"})
+    assert response.status_code == 400 and "already exists" in response.content.decode()
+    response = ed.post("/desk/organizations/", {"name": "Tiny Lab", "kind": "nonsense"})
+    assert response.status_code == 400 and "Select a valid choice" in response.content.decode()
+    assert ed.post("/desk/organizations/", {"name": "Tiny Lab", "kind": "model_lab"}).status_code == 302
+    tiny = Organization.objects.get(name="Tiny Lab")
+    data = {"name": "Tiny Lab Inc", "kind": "platform", "description": "renamed"}
+    assert ed.post(f"/desk/organizations/{tiny.pk}/edit/", data).status_code == 302
+    tiny.refresh_from_db()
+    assert (tiny.name, tiny.kind, tiny.description) == ("Tiny Lab Inc", "platform", "renamed")
+    response = ed.post(f"/desk/organizations/{tiny.pk}/edit/", {"name": "Anthropic", "kind": "platform"})
+    assert response.status_code == 400 and "already exists" in response.content.decode()

@@ -114,3 +114,27 @@ def test_correction_note(demo, desk_case, in_review, editor, reviewer):
     publish = AuditEntry.objects.get(evaluation_version=v2, action="publish")
     assert publish.comment == note and publish.actor == reviewer
     assert note in rv.get(f"/desk/cases/{desk_case.pk}/history/").content.decode()
+
+
+def test_a_draft_submitted_meanwhile_refuses_the_save_and_keeps_the_text(demo, desk_case, editor, editor2):
+    version = services.evaluation_version_start(case=desk_case, by=editor)
+    client = Client()
+    client.force_login(editor2)
+    assert client.get(f"/desk/versions/{version.pk}/edit/").status_code == 200
+    payload = version_payload(version, narrative="Late words.")
+    # The author scores and submits the draft from under the second editor.
+    party = desk_case.parties.first()
+    services.evaluation_version_save(
+        version=version,
+        by=editor,
+        expected_lock=version.lock_version,
+        narrative="Saved.",
+        scores=[services.ScoreInput("margin", party.pk, 1)],
+    )
+    services.evaluation_version_submit(version=version, by=editor)
+    response = client.post(f"/desk/versions/{version.pk}/edit/", payload)
+    html = response.content.decode()
+    assert response.status_code == 409
+    assert "Not saved: cannot edit a version that is in review" in html and "Late words." in html
+    version.refresh_from_db()
+    assert version.state == "in_review" and version.narrative == "Saved."

@@ -14,7 +14,7 @@ DESK = {"editor", "editor2", "reviewer", "admin_user"}
 REVIEW = {"reviewer", "admin_user"}
 
 
-def _table(case: Case, version_pk: int, note_pk: int) -> list[tuple[str, str, dict, dict[str, int]]]:
+def _table(case: Case, version_pk: int, note_pk: int, org_pk: int) -> list[tuple[str, str, dict, dict[str, int]]]:
     """(method, url, data, expected status for desk roles; others: anonymous 302, reader 403)."""
     every = dict.fromkeys(DESK, 200)
 
@@ -32,6 +32,7 @@ def _table(case: Case, version_pk: int, note_pk: int) -> list[tuple[str, str, di
         ("get", f"{c}/compare/?a=1&b=2", {}, every),
         ("get", f"{c}/history/", {}, every),
         ("get", "/desk/organizations/", {}, every),
+        ("get", f"/desk/organizations/{org_pk}/edit/", {}, every),
         ("get", f"{v}/", {}, every),
         ("get", f"{v}/edit/", {}, every),
         ("get", "/desk/versions/999999/", {}, split(404)),
@@ -48,6 +49,7 @@ def _table(case: Case, version_pk: int, note_pk: int) -> list[tuple[str, str, di
         ("post", f"{c}/edit/", {}, split(400)),
         ("post", f"{c}/timeline/", {"kind": "closed"}, split(400)),
         ("post", "/desk/organizations/", {"name": ""}, split(400)),
+        ("post", f"/desk/organizations/{org_pk}/edit/", {"name": "", "kind": "model_lab"}, split(400)),
         ("post", f"{v}/edit/", {"narrative": "x"}, split(400)),
         ("post", f"{v}/annotations/", {"quote": ""}, split(400)),
         ("post", f"{c}/evaluate/", {}, split(302)),  # refused with a message: a draft is open
@@ -67,7 +69,7 @@ def test_every_desk_url_answers_each_role(request, demo, editor, role):
     if role != "anonymous":
         client.force_login(request.getfixturevalue(role))
     answers = {}
-    for method, url, data, expected in _table(case, draft.pk, note_pk):
+    for method, url, data, expected in _table(case, draft.pk, note_pk, case.parties.first().organization_id):
         response = getattr(client, method)(url, data)
         want = expected.get(role, 302 if role == "anonymous" else 403)
         answers[(method, url)] = (response.status_code, want)

@@ -20,10 +20,9 @@ def test_every_desk_path_leaves_a_published_version_alone(demo, editor, reviewer
     client.force_login(reviewer)
     response = client.get(f"/desk/versions/{version.pk}/edit/", follow=True)
     assert "only a draft can be edited" in response.content.decode()
-    response = client.post(
-        f"/desk/versions/{version.pk}/edit/", version_payload(version, narrative="rewritten"), follow=True
-    )
-    assert "only a draft can be edited" in response.content.decode()
+    response = client.post(f"/desk/versions/{version.pk}/edit/", version_payload(version, narrative="rewritten"))
+    assert response.status_code == 409
+    assert "Not saved: cannot edit a version that is published" in response.content.decode()
     quote = version.narrative[:20]
     response = client.post(
         f"/desk/versions/{version.pk}/annotations/", {"quote": quote, "kind": "context", "body": "b"}, follow=True
