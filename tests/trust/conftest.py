@@ -6,6 +6,7 @@ import pytest
 
 from evaluations import services
 from evaluations.models import EvaluationVersion
+from tests.evaluations.test_workers import small_batches, v1  # noqa: F401  (the fault tests' fixtures)
 
 
 def publish_full_version(editor, reviewer) -> EvaluationVersion:
