@@ -87,3 +87,12 @@ def test_rebuild_command_restores_documents(demo):
     call_command("rebuild_search_documents", stdout=__import__("io").StringIO())
     assert CaseSearchDocument.objects.count() == Case.objects.published().count()
     assert selectors.case_search(Case.objects.published(), "Colossus").exists()
+
+
+def test_postgres_keeps_a_gin_indexed_vector(demo):
+    if connection.vendor != "postgresql":
+        pytest.skip("the stored tsvector and its GIN index exist on PostgreSQL only")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT indexdef FROM pg_indexes WHERE indexname = 'case_search_document_vector'")
+        assert "gin" in cursor.fetchone()[0].lower()
+    assert not CaseSearchDocument.objects.filter(vector__isnull=True).exists()
