@@ -14,6 +14,7 @@ from django.utils.text import slugify
 
 from cases.models import Case, DatePrecision, DealType, Organization, Party, Source, Tag, TimelineEvent
 from cases.search import search_document_refresh
+from config.limits import text_length_errors
 
 
 def _require(user: AbstractBaseUser | None, permission: str, doing: str) -> None:
@@ -33,7 +34,13 @@ def unique_slug(model, text: str, *, exclude_pk: int | None = None, max_length: 
 
 
 def _clean(instance, *, exclude: Iterable[str] = ()) -> None:
-    instance.full_clean(exclude=list(exclude))
+    errors = text_length_errors(instance)
+    try:
+        instance.full_clean(exclude=list(exclude))
+    except ValidationError as exc:
+        errors = {**exc.message_dict, **errors}
+    if errors:
+        raise ValidationError(errors)
 
 
 @dataclass(frozen=True)
@@ -115,6 +122,7 @@ def _validate_case(case: Case, data: CaseInput) -> tuple[list[DealType], list[st
         case.full_clean(exclude=["status", "first_published_at"])
     except ValidationError as exc:
         errors.update(exc.message_dict)
+    errors.update(text_length_errors(case))
     if case.value_low_usd is not None and case.value_high_usd is not None and case.value_low_usd > case.value_high_usd:
         errors.setdefault("value_high_usd", []).append("the high end of the range is below the low end")
     deal_types = list(DealType.objects.filter(slug__in=data.deal_types))
@@ -128,11 +136,13 @@ def _validate_case(case: Case, data: CaseInput) -> tuple[list[DealType], list[st
         _validate_parties(data.parties, errors)
     if data.sources is not None:
         for index, source in enumerate(data.sources):
+            row = Source(case=case, **source.__dict__)
             try:
-                Source(case=case, **source.__dict__).full_clean(exclude=["case"])
+                row.full_clean(exclude=["case"])
             except ValidationError as exc:
                 for name, messages in exc.message_dict.items():
                     errors.setdefault(f"sources[{index}].{name}", []).extend(messages)
+            errors.update(text_length_errors(row, prefix=f"sources[{index}]."))
     if errors:
         raise ValidationError(errors)
     return deal_types, tags
@@ -147,6 +157,7 @@ def _validate_parties(parties: Iterable[PartyInput], errors: dict[str, list[str]
             errors.setdefault(f"parties[{index}].organization", []).append("no such organization")
         if party.role not in roles:
             errors.setdefault(f"parties[{index}].role", []).append(f"role must be one of {', '.join(sorted(roles))}")
+        errors.update(text_length_errors(Party(note=party.note), prefix=f"parties[{index}]."))
         if party.organization_id in seen:
             errors.setdefault(f"parties[{index}].organization", []).append("this organization is already a party")
         seen.add(party.organization_id)
@@ -173,7 +184,7 @@ def _set_relations(case: Case, data: CaseInput, deal_types: list[DealType], tags
             source.position = position
             source.save()
             wanted.append(source.pk)
-        case.sources.exclude(pk__in=wanted).delete()
+        _sources_delete(case.sources.exclude(pk__in=wanted))
 
 
 def parties_replace(case: Case, parties: Iterable[PartyInput]) -> None:
@@ -254,8 +265,26 @@ def source_update(*, source: Source, by: AbstractBaseUser, data: SourceInput) ->
 def source_delete(*, source: Source, by: AbstractBaseUser) -> None:
     _require(by, "cases.change_source", "remove sources")
     case_id = source.case_id
-    source.delete()
+    _sources_delete(Source.objects.filter(pk=source.pk))
     search_document_refresh(case_id)
+
+
+def sources_on_record(sources) -> bool:
+    """Whether a published analysis cites any of these sources (then they stay: the database refuses too)."""
+    from evaluations.models import EvaluationVersion, Score
+
+    return Score.objects.filter(sources__in=sources, version__state__in=EvaluationVersion.FROZEN_STATES).exists()
+
+
+def _sources_delete(sources) -> None:
+    if sources_on_record(sources):
+        raise ValidationError({"sources": ["a source cited by a published analysis stays on the record"]})
+    sources.delete()
+
+
+def case_on_record(case: Case) -> bool:
+    """Whether a case has any evaluation history; its versions and audit trail cannot be deleted."""
+    return case.evaluation_versions.exists()
 
 
 @transaction.atomic

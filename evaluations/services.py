@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from cases.models import Case, Party
 from cases.search import search_document_refresh
+from config.limits import text_length_errors, validate_text_lengths
 from evaluations import anchoring, exposure, scoring, selectors
 from evaluations.models import (
     Annotation,
@@ -58,7 +59,7 @@ def audit_record(
     rubric_version: RubricVersion | None = None,
     at: datetime | None = None,
 ) -> AuditEntry:
-    return AuditEntry.objects.create(
+    entry = AuditEntry(
         action=action,
         actor=actor,
         at=at or timezone.now(),
@@ -68,6 +69,10 @@ def audit_record(
         evaluation_version=evaluation_version,
         rubric_version=rubric_version,
     )
+    # The callers' transactions roll the state change back with it.
+    validate_text_lengths(entry)
+    entry.save()
+    return entry
 
 
 # --- Risk summaries -------------------------------------------------------
@@ -921,6 +926,10 @@ def _validated_scores(version: EvaluationVersion, scores: Iterable[ScoreInput]) 
         score = Score(
             version=version, criterion=criterion, party_id=item.party_id, value=item.value, rationale=item.rationale
         )
+        too_long = text_length_errors(score)
+        if too_long:
+            errors[field_name] = [f"{name}: {message}" for name, messages in too_long.items() for message in messages]
+            continue
         result.append((score, tuple(item.source_ids)))
     if errors:
         raise ValidationError(errors)
@@ -941,6 +950,8 @@ def _validated_annotations(narrative: str, items: Iterable[AnnotationInput]) -> 
             problems.append(f"kind must be one of {', '.join(sorted(kinds))}")
         if not item.body.strip():
             problems.append("the note is empty")
+        too_long = text_length_errors(Annotation(quote=item.quote, body=item.body))
+        problems += [f"{name}: {message}" for name, messages in too_long.items() for message in messages]
         if problems:
             errors[f"annotations[{index}]"] = problems
             continue
@@ -990,12 +1001,15 @@ def evaluation_version_save(
         current.change_note = change_note
     validated_scores = _validated_scores(current, scores) if scores is not None else None
     validated_notes = _validated_annotations(current.narrative, annotations) if annotations is not None else None
+    errors = text_length_errors(current)
     try:
         current.full_clean(
             exclude=["evaluation", "case", "author", "based_on", "published_by"], validate_constraints=False
         )
     except ValidationError as exc:
-        raise ValidationError(exc.message_dict) from None
+        errors = {**exc.message_dict, **errors}
+    if errors:
+        raise ValidationError(errors)
     current.lock_version += 1
     current.save()
     if validated_scores is not None:

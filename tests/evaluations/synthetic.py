@@ -58,10 +58,11 @@ def make_cases(n: int, rubric_version: RubricVersion, *, seed: int = 7, prefix: 
             evaluation=evaluation,
             case_id=evaluation.case_id,
             number=1,
-            state=EvaluationVersion.State.PUBLISHED,
+            # Scored while in review, then published, as the workflow does: the
+            # database refuses scores added to a published version.
+            state=EvaluationVersion.State.IN_REVIEW,
             author=author,
             narrative="synthetic",
-            published_at=now,
         )
         for evaluation in evaluations
     )
@@ -73,6 +74,9 @@ def make_cases(n: int, rubric_version: RubricVersion, *, seed: int = 7, prefix: 
                 value = rng.randint(rubric_version.scale_min, rubric_version.scale_max)
                 scores.append(Score(version=version, criterion=criterion, party=party, value=value))
     Score.objects.bulk_create(scores, batch_size=5000)
+    EvaluationVersion.objects.filter(pk__in=[v.pk for v in versions]).update(
+        state=EvaluationVersion.State.PUBLISHED, published_at=now
+    )
     return [case.pk for case in cases]
 
 
