@@ -62,6 +62,7 @@ MODELS = [
     "evaluations.partyfigure",
     "evaluations.organizationexposure",
     "evaluations.auditentry",
+    "cases.casesearchdocument",  # derived from published content; kept so a restore is searchable at once
     "admin.logentry",
 ]
 # Created by migrations in every database, so matched by natural key rather than id.
