@@ -167,13 +167,15 @@ def case_compare(request: HttpRequest, slug: str) -> HttpResponse:
 
 @require_GET
 def organization_list(request: HttpRequest) -> HttpResponse:
+    queryset, sort = selectors.organization_list_published(), selectors.ORGANIZATION_SORT
+    status, cursor_error = 200, ""
     try:
-        page = keyset.paginate(
-            selectors.organization_list_published(), selectors.ORGANIZATION_SORT, request.GET.get("cursor"), 100
-        )
-    except keyset.BadCursor:
-        raise Http404("This page link is not valid.") from None
-    return render(request, "cases/organization_list.html", {"page": page})
+        page = keyset.paginate(queryset, sort, request.GET.get("cursor"), 100)
+    except keyset.BadCursor as exc:
+        cursor_error, status = str(exc), 400
+        page = keyset.paginate(queryset, sort, None, 100)
+    context = {"page": page, "cursor_error": cursor_error, "last_cursor": keyset.make_cursor("last")}
+    return render(request, "cases/organization_list.html", context, status=status)
 
 
 @require_GET

@@ -84,6 +84,10 @@ def test_organization_pages(client, demo):
     services.organization_exposures_recompute(organization_ids=Organization.objects.values_list("pk", flat=True))
     index = _page(client, "organization-list")
     assert "Anthropic" in index
+    bad = client.get(reverse("organization-list"), {"cursor": "junk"})
+    assert bad.status_code == 400 and "Anthropic" in bad.content.decode()
+    bad = client.get(reverse("organization-detail", kwargs={"slug": "anthropic"}), {"cursor": "junk"})
+    assert bad.status_code == 400 and "not valid" in bad.content.decode()
     html = _page(client, "organization-detail", slug="anthropic")
     anthropic = Organization.objects.get(slug="anthropic")
     for case in Case.objects.published().filter(parties__organization=anthropic):
