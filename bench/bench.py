@@ -162,12 +162,16 @@ def measure_pair(
     never before MIN_SAMPLES of each): a page that takes seconds is reported, not waited for.
     """
     page_t, floor_t = Timing(), Timing()
+    slowest = 0.0
     for target, timing in ((url, page_t), (floor, floor_t)):
         for _ in range(warmup):
-            status, head, _, _ = get(port, target, headers)
+            status, head, _, elapsed = get(port, target, headers)
+            slowest = max(slowest, elapsed)
+            if elapsed > 1:  # a page this slow is warm after one request
+                break
         timing.status = status
         timing.queries = int(head[QUERIES_HEADER.lower()]) if QUERIES_HEADER.lower() in head else None
-    block = 10
+    block = MIN_SAMPLES if slowest * 20 > budget else 10
     started = time.monotonic()
     while len(page_t.samples) < requests:
         over = time.monotonic() - started > budget
@@ -670,7 +674,7 @@ def ensure_archive(cases: int, seed: int, *, reset: bool) -> str:
     from django.db import connection
 
     from cases.models import Case
-    from evaluations.synthetic import generate_archive
+    from evaluations.synthetic import analyze, generate_archive
 
     if reset:
         with connection.cursor() as cursor:
@@ -678,7 +682,8 @@ def ensure_archive(cases: int, seed: int, *, reset: bool) -> str:
     call_command("migrate", verbosity=0)
     existing = Case.objects.filter(is_synthetic=True).count()
     if existing == cases:
-        return f"{cases:,} synthetic cases reused (seed unknown: generated earlier)"
+        analyze()  # fresh planner statistics, whatever ran on the database since
+        return f"{cases:,} synthetic cases reused (generated earlier)"
     if existing:
         raise SystemExit(f"the database holds {existing} synthetic cases, not {cases}: use --reset or another db")
     report = generate_archive(cases=cases, seed=seed, progress=lambda line: print("  " + line, flush=True))

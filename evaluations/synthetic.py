@@ -284,14 +284,20 @@ def generate_archive(
         say(f"{chunk_start + n}/{cases} cases written ({time.monotonic() - started:.1f}s)")
     _reset_sequences([Case, Party, Source, Evaluation, EvaluationVersion, Score, Organization])
     report.seconds["insert"] = time.monotonic() - started
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("ANALYZE")
+    analyze()  # the summaries' reads need fresh statistics too
     if compute_summaries:
         t = time.monotonic()
         summaries_compute(report.case_ids, progress=say)
+        analyze()  # for the pages: the risk bands did not exist at the first ANALYZE
         report.seconds["summaries"] = time.monotonic() - t
     return report
+
+
+def analyze() -> None:
+    """Refresh the planner's statistics after a bulk load (autovacuum would, minutes later)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
 
 
 def summaries_compute(case_ids: Sequence[int], *, batch_size: int = 1000, progress=None) -> None:
