@@ -100,3 +100,18 @@ def test_results_section_is_written_per_archive_size(tmp_path, monkeypatch):
     assert "| 10.0 | 10.0 | 5 | 100 | 4 | 5.0 | 1 | 2.00 |" in text  # p50, p99, n, req/s, queries, floor, ratio
     assert "skipped: 404: not built yet" in text
     assert "| 1 worker process | 15.0 | 1.50 | 10 (" in text and "| met |" in text
+
+
+def test_next_rubric_version_changes_every_summary_input(archive):
+    from evaluations import services
+    from evaluations.models import RubricVersion
+
+    active = RubricVersion.objects.get(status=RubricVersion.Status.ACTIVE)
+    weights = {c.key: c.weight for c in active.criteria.all()}
+    draft = bench.rubric_version_next()
+    assert draft.status == RubricVersion.Status.DRAFT and draft.number == active.number + 1
+    new = {c.key: c.weight for c in draft.criteria.all()}
+    assert new["dependency"] == weights["dependency"] * 2 and new["margin"] == weights["margin"]
+    services.rubric_version_activate(version=draft, by=None)
+    again = bench.rubric_version_next()  # halves it back: weights stay bounded run after run
+    assert {c.key: c.weight for c in again.criteria.all()} == weights
