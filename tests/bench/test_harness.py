@@ -99,7 +99,7 @@ def test_results_section_is_written_per_archive_size(tmp_path, monkeypatch):
     assert text.index("## 10,000 cases") < text.index("## 100,000 cases")
     assert "| 10.0 | 10.0 | 5 | 100 | 4 | 5.0 | 1 | 2.00 |" in text  # p50, p99, n, req/s, queries, floor, ratio
     assert "skipped: 404: not built yet" in text
-    assert "| 1 worker process | 15.0 | 1.50 | 10 (" in text and "| met |" in text
+    assert "| 1 worker process | 15.0 | 1.50 | — | 10 (" in text and "| met |" in text
 
 
 def test_next_rubric_version_changes_every_summary_input(archive):
