@@ -272,12 +272,13 @@ def generate_archive(
     rng.shuffle(organizations)  # ranks are not alphabetical
 
     ids = {model: _next_id(model) for model in (Case, Party, Source, Evaluation, EvaluationVersion, Score)}
+    context = _Context(rng, prefix, shape, ids, report, organizations, cumulative, deal_types, tags, users,
+                       party_criteria, deal_criteria, rubric_version.pk, scale, base)  # fmt: skip
     for chunk_start in range(0, cases, chunk_size):
         n = min(chunk_size, cases - chunk_start)
         rows: dict[str, list[tuple]] = {k: [] for k in _TABLES}
         for index in range(chunk_start, chunk_start + n):
-            _one_case(rng, index, prefix, shape, ids, rows, report, organizations, cumulative, deal_types, tags,
-                      users, party_criteria, deal_criteria, rubric_version.pk, scale, base)  # fmt: skip
+            _one_case(context, index, rows)
         with transaction.atomic():
             for key, (model, columns) in _TABLES.items():
                 writer.write(model, columns, rows[key])
@@ -422,10 +423,33 @@ def _organizations(writer: _Writer, rng: random.Random, prefix: str, count: int)
     return [row[0] for row in rows]
 
 
-def _one_case(
-    rng, index, prefix, shape, ids, rows, report, organizations, cumulative, deal_types, tags, users,
-    party_criteria, deal_criteria, rubric_version_id, scale, base,
-) -> None:  # fmt: skip
+@dataclass
+class _Context:
+    """What every case's generation reads (and the id counters and report it advances)."""
+
+    rng: random.Random
+    prefix: str
+    shape: ArchiveShape
+    ids: dict[type[models.Model], int]
+    report: ArchiveReport
+    organizations: list[int]
+    cumulative: list[float]  # Zipf weights of ``organizations``, accumulated
+    deal_types: list[int]
+    tags: list[int]
+    users: dict[str, list[int]]
+    party_criteria: list
+    deal_criteria: list
+    rubric_version_id: int
+    scale: tuple[int, int]
+    base: datetime
+
+
+def _one_case(context: _Context, index: int, rows: dict[str, list[tuple]]) -> None:
+    """Append one case and everything under it to ``rows``, table by table."""
+    c = context
+    rng, prefix, shape, ids, report, organizations = c.rng, c.prefix, c.shape, c.ids, c.report, c.organizations
+    cumulative, deal_types, tags, users, scale, base = c.cumulative, c.deal_types, c.tags, c.users, c.scale, c.base
+    party_criteria, deal_criteria, rubric_version_id = c.party_criteria, c.deal_criteria, c.rubric_version_id
     total = cumulative[-1]
     case_id = ids[Case]
     ids[Case] += 1
