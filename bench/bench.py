@@ -589,7 +589,7 @@ def environment() -> dict[str, str]:
     except Exception:
         redis = "unknown"
     return {
-        "machine": f"{os.cpu_count()} cores, {cpu}",
+        "machine": f"{os.cpu_count()} cores, {cpu}; load average {os.getloadavg()[0]:.1f} when the run began",
         "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "versions": (
             f"Python {platform.python_version()}, Django {django.get_version()}, PostgreSQL {pg.split()[0]}, "
@@ -651,7 +651,7 @@ def render_section(
             ok = floor is not None and r.seconds <= 2 * floor.seconds and (r.total_messages or 0) <= 200
             result = "met" if ok else "missed"
         else:
-            target = "faster than 1 worker, <30 s at 100,000 cases, ≤200 messages"
+            target = "faster than 1 worker, ≤200 messages; <30 s (checked at 100,000 cases)"
             ok = one is not None and r.seconds < one.seconds and (r.total_messages or 0) <= 200
             ok = ok and (cases < 100_000 or r.seconds < 30)
             result = "met" if ok else "missed"
