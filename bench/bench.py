@@ -589,7 +589,7 @@ def environment() -> dict[str, str]:
     except Exception:
         redis = "unknown"
     return {
-        "machine": f"{os.cpu_count()} cores, {cpu}; load average {os.getloadavg()[0]:.1f} when the run began",
+        "machine": f"{os.cpu_count()} cores, {cpu}; load average {os.getloadavg()[0]:.1f} before the measurements",
         "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "versions": (
             f"Python {platform.python_version()}, Django {django.get_version()}, PostgreSQL {pg.split()[0]}, "
