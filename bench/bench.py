@@ -369,64 +369,57 @@ def rss_mb(pid: int) -> float | None:
 
 
 def bench_export(server: Gunicorn) -> list[ExportResult]:
+    """Download each export once, whole, sampling the web worker's RSS meanwhile."""
     results = []
     for url in EXPORTS:
         result = ExportResult(url)
         pid = server.worker_pid()
-        status, _, _, _ = _head_status(server.port, url)
-        if status == 404:
-            result.skipped = "404: not built yet"
-        elif status != 200:
-            result.skipped = f"answered {status}"
-        elif pid is None:
+        if pid is None:
             result.skipped = "gunicorn worker pid not found"
+        else:
+            _download(server.port, url, pid, result)
         if result.skipped:
-            results.append(result)
             print(f"  export {url}: skipped ({result.skipped})", flush=True)
-            continue
-        result.rss_before_mb = rss_mb(pid)
-        peak = [result.rss_before_mb or 0.0]
-        done = threading.Event()
+        else:
+            print(
+                f"  export {url}: {result.seconds:.1f}s, {result.bytes / 1e6:.1f} MB, worker RSS "
+                f"{result.rss_before_mb:.0f} -> peak {result.rss_peak_mb:.0f} MB",
+                flush=True,
+            )
+        results.append(result)
+    return results
 
-        def sample(pid: int = pid, peak: list[float] = peak, done: threading.Event = done) -> None:
-            while not done.is_set():
-                peak[0] = max(peak[0], rss_mb(pid) or 0.0)
-                time.sleep(0.02)
 
-        sampler = threading.Thread(target=sample, daemon=True)
-        sampler.start()
-        started = time.perf_counter()
-        conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=1800)
+def _download(port: int, url: str, pid: int, result: ExportResult) -> None:
+    result.rss_before_mb = rss_mb(pid)
+    peak = [result.rss_before_mb or 0.0]
+    done = threading.Event()
+
+    def sample() -> None:
+        while not done.is_set():
+            peak[0] = max(peak[0], rss_mb(pid) or 0.0)
+            time.sleep(0.02)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    started = time.perf_counter()
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=1800)
+    try:
         conn.request("GET", url, headers={"Host": "127.0.0.1"})
         response = conn.getresponse()
         result.streamed = response.getheader("Content-Length") is None
         while chunk := response.read(1 << 16):
             result.bytes += len(chunk)
-        conn.close()
-        result.seconds = time.perf_counter() - started
-        done.set()
-        sampler.join()
-        result.rss_peak_mb = peak[0]
-        print(
-            f"  export {url}: {result.seconds:.1f}s, {result.bytes / 1e6:.1f} MB, worker RSS "
-            f"{result.rss_before_mb:.0f} -> peak {result.rss_peak_mb:.0f} MB",
-            flush=True,
-        )
-        results.append(result)
-    return results
-
-
-def _head_status(port: int, url: str) -> tuple[int, dict[str, str], bytes, float]:
-    """Status of a GET without reading the body (an export may be large)."""
-    started = time.perf_counter()
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
-    try:
-        conn.request("GET", url, headers={"Host": "127.0.0.1"})
-        response = conn.getresponse()
-        status = response.status
     finally:
         conn.close()
-    return status, {}, b"", time.perf_counter() - started
+        done.set()
+        sampler.join()
+    result.seconds = time.perf_counter() - started
+    result.rss_peak_mb = peak[0]
+    if response.status == 404:
+        result.skipped = "404: not built yet"
+    elif response.status != 200:
+        result.skipped = f"answered {response.status}"
 
 
 # --- Recompute -------------------------------------------------------------------
@@ -778,6 +771,10 @@ def main(argv: list[str] | None = None) -> None:
     notes.append(f"Case page: `{params['case_slug']}`; organization page: the busiest one, `{params['org_slug']}`.")
     notes.append("Search floor SQL: `" + _search_sql_for_notes() + "`.")
     section = render_section(args.cases, env, generation, pages, recompute, exports, notes)
+    if args.skip:  # a partial run must not replace a complete section
+        print(section)
+        print(f"partial run (--skip): {RESULTS.relative_to(ROOT)} left as it was")
+        return
     write_results(args.cases, section)
     print(f"written to {RESULTS.relative_to(ROOT)}")
 

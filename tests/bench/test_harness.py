@@ -115,3 +115,36 @@ def test_next_rubric_version_changes_every_summary_input(archive):
     services.rubric_version_activate(version=draft, by=None)
     again = bench.rubric_version_next()  # halves it back: weights stay bounded run after run
     assert {c.key: c.weight for c in again.criteria.all()} == weights
+
+
+def test_export_download_counts_bytes_and_memory():
+    import http.server
+    import os
+    import threading
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            if self.path != "/export.csv":
+                self.send_error(404)
+                return
+            self.send_response(200)
+            self.end_headers()  # no Content-Length: streamed until the connection closes
+            for _ in range(10):
+                self.wfile.write(b"x" * 1000)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        port = server.server_address[1]
+        found = bench.ExportResult("/export.csv")
+        bench._download(port, "/export.csv", os.getpid(), found)
+        missing = bench.ExportResult("/nothing.csv")
+        bench._download(port, "/nothing.csv", os.getpid(), missing)
+    finally:
+        server.shutdown()
+    assert not found.skipped and found.bytes == 10_000 and found.streamed
+    assert found.rss_peak_mb >= found.rss_before_mb > 0
+    assert missing.skipped == "404: not built yet"
