@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
+from cases import services
 from cases.models import Case, DealType, Organization, Party, Source, Tag, TimelineEvent
 
 
@@ -14,6 +15,13 @@ class PartyInline(admin.TabularInline):
 class SourceInline(admin.StackedInline):
     model = Source
     extra = 0
+
+    def has_delete_permission(self, request, obj=None):
+        # Django asks once per case, not per source: no deleting the sources of a case that a
+        # published analysis cites from (the database would refuse the cited ones).
+        return (obj is None or not services.sources_on_record(obj.sources.all())) and super().has_delete_permission(
+            request, obj
+        )
 
 
 class TimelineInline(admin.TabularInline):
@@ -31,6 +39,7 @@ class OrganizationAdmin(admin.ModelAdmin):
 
 @admin.register(Case)
 class CaseAdmin(admin.ModelAdmin):
+    actions = None  # bulk deletion would bypass the per-case check below
     list_display = ["title", "announced_on", "status", "is_synthetic"]
     list_filter = ["status", "deal_types", "is_synthetic", "announced_on"]
     search_fields = ["title", "slug", "summary"]
@@ -39,6 +48,10 @@ class CaseAdmin(admin.ModelAdmin):
     filter_horizontal = ["deal_types", "tags"]
     readonly_fields = ["status", "first_published_at", "created_at", "updated_at"]
     inlines = [PartyInline, SourceInline, TimelineInline]
+
+    def has_delete_permission(self, request, obj=None):
+        # Published analyses and the audit trail stay on the record (the database refuses too).
+        return (obj is None or not services.case_on_record(obj)) and super().has_delete_permission(request, obj)
 
 
 @admin.register(Party)
@@ -51,9 +64,15 @@ class PartyAdmin(admin.ModelAdmin):
 
 @admin.register(Source)
 class SourceAdmin(admin.ModelAdmin):
+    actions = None  # bulk deletion would bypass the per-source check below
     list_display = ["publisher", "title", "case", "published_on"]
     search_fields = ["publisher", "title", "url", "case__title"]
     list_select_related = ["case"]
+
+    def has_delete_permission(self, request, obj=None):
+        return (
+            obj is None or not services.sources_on_record(Source.objects.filter(pk=obj.pk))
+        ) and super().has_delete_permission(request, obj)
 
 
 @admin.register(TimelineEvent)

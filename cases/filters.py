@@ -14,7 +14,11 @@ class CaseFilter(django_filters.FilterSet):
 
     organization = django_filters.CharFilter(method="filter_organization", label="Organization (slug)")
     deal_type = django_filters.ModelChoiceFilter(
-        field_name="deal_types", to_field_name="slug", queryset=DealType.objects.all(), label="Deal type"
+        field_name="deal_types",
+        to_field_name="slug",
+        queryset=DealType.objects.all(),
+        label="Deal type",
+        empty_label="Any",
     )
     announced_after = django_filters.DateFilter(field_name="announced_on", lookup_expr="gte", label="Announced from")
     announced_before = django_filters.DateFilter(field_name="announced_on", lookup_expr="lte", label="Announced until")
@@ -27,11 +31,13 @@ class CaseFilter(django_filters.FilterSet):
             ("durable_leverage", "durable leverage"),
         ],
         label="A party classified as",
+        empty_label="Any",
     )
     risk_band = django_filters.ChoiceFilter(
         field_name="risk_summary__risk_band",
         choices=[("low", "low"), ("elevated", "elevated"), ("high", "high")],
         label="Risk band",
+        empty_label="Any",
     )
     risk_min = django_filters.NumberFilter(
         field_name="risk_summary__risk_index", lookup_expr="gte", label="Risk index from"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
@@ -200,3 +201,27 @@ class TimelineEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.occurred_on}"
+
+
+class CaseSearchDocument(models.Model):
+    """What readers can find a published case by: only published content.
+
+    Kept current by ``cases.search.search_document_refresh``, which the
+    services that change a case's content call. ``vector`` is filled on
+    PostgreSQL (GIN-indexed there); SQLite searches the text columns.
+    """
+
+    case = models.OneToOneField(Case, on_delete=models.CASCADE, primary_key=True, related_name="search_document")
+    title = models.TextField()
+    summary = models.TextField(blank=True)
+    analysis = models.TextField(blank=True, help_text="The published analysis as plain text, with its verdict.")
+    sources = models.TextField(blank=True)
+    vector = SearchVectorField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"Search document of {self.case_id}"
+
+    @property
+    def body(self) -> str:
+        return "\n".join(part for part in (self.summary, self.analysis, self.sources) if part)

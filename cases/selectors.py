@@ -2,10 +2,55 @@
 
 from __future__ import annotations
 
-from django.db.models import Prefetch, Q, QuerySet
+from collections.abc import Iterable
 
-from cases.models import Case, Organization, Party, Source
-from evaluations.models import Annotation, EvaluationVersion, PartyFigure, Score
+from django.db.models import Count, DecimalField, F, Prefetch, Q, QuerySet, Value
+from django.db.models.functions import Coalesce, Lower
+from django.utils.safestring import SafeString
+
+from cases import keyset, search
+from cases.models import Case, Organization, Party, Source, Tag
+from evaluations.models import (
+    Annotation,
+    Criterion,
+    EvaluationVersion,
+    OrganizationExposure,
+    PartyFigure,
+    Rubric,
+    RubricVersion,
+    Score,
+)
+
+# --- Archive -----------------------------------------------------------------
+
+SORTS: dict[str, keyset.Sort] = {
+    sort.key: sort
+    for sort in (
+        keyset.Sort("newest", "Newest first", F("announced_on"), True, keyset.parse_date),
+        keyset.Sort("oldest", "Oldest first", F("announced_on"), False, keyset.parse_date),
+        keyset.Sort(
+            "risk",
+            "Highest risk first",
+            Coalesce("risk_summary__risk_index", Value(-1), output_field=DecimalField(max_digits=4, decimal_places=1)),
+            True,
+            keyset.parse_decimal,
+        ),
+        # Plain title (not lower-cased) so the (status, title, id) index serves the sort.
+        keyset.Sort("title", "Title A to Z", F("title"), False, str),
+    )
+}
+RELEVANCE = keyset.Sort("relevance", "Best match", F("search_rank"), True, keyset.parse_float)
+
+
+def _published_version_prefetch() -> Prefetch:
+    """The verdict of each case's published version, in one query for the whole page."""
+    return Prefetch(
+        "evaluation_versions",
+        queryset=EvaluationVersion.objects.filter(state=EvaluationVersion.State.PUBLISHED).only(
+            "id", "case_id", "verdict", "number", "published_at"
+        ),
+        to_attr="published_versions",
+    )
 
 
 def case_list_published() -> QuerySet[Case]:
@@ -16,8 +61,61 @@ def case_list_published() -> QuerySet[Case]:
         .prefetch_related(
             Prefetch("parties", queryset=Party.objects.select_related("organization").order_by("position", "id")),
             "deal_types",
+            _published_version_prefetch(),
         )
     )
+
+
+def case_archive_page(
+    queryset: QuerySet[Case], *, sort: str, cursor: str | None, per_page: int = 20, query: str = ""
+) -> tuple[keyset.Page, dict[int, SafeString]]:
+    """A keyset page of archive rows and, when searching, each row's highlighted passage.
+
+    Raises ``keyset.BadCursor`` for a cursor that is not ours.
+    """
+    chosen = RELEVANCE if query and sort == "relevance" else SORTS.get(sort, SORTS["newest"])
+    page = keyset.paginate(queryset, chosen, cursor, per_page)
+    headlines = search.search_headlines([case.pk for case in page], query) if query else {}
+    return page, headlines
+
+
+def archive_choices() -> dict[str, list]:
+    """What the archive's filter form offers: a query each, whatever the number of cases."""
+    return {
+        "organizations": list(
+            Organization.objects.filter(parties__case__status=Case.Status.PUBLISHED)
+            .distinct()
+            .order_by("name")
+            .values_list("slug", "name")
+        ),
+        "tags": list(
+            Tag.objects.filter(cases__status=Case.Status.PUBLISHED)
+            .distinct()
+            .order_by("name")
+            .values_list("slug", "name")
+        ),
+        "rubric_versions": list(
+            RubricVersion.objects.exclude(status=RubricVersion.Status.DRAFT)
+            .order_by("number")
+            .values_list("number", flat=True)
+            .distinct()
+        ),
+    }
+
+
+def case_search(queryset: QuerySet[Case], query: str) -> QuerySet[Case]:
+    """Cases in ``queryset`` matching ``query`` over published content only.
+
+    Title, summary, the published analysis and the sources, through each
+    case's search document; rows carry ``search_rank`` (higher is better).
+    """
+    query = query.strip()
+    if not query:
+        return queryset
+    return search.search_filter(queryset, query)
+
+
+# --- Case page ---------------------------------------------------------------
 
 
 def case_detail_published(slug: str) -> Case:
@@ -38,36 +136,142 @@ def case_detail_published(slug: str) -> Case:
     )
 
 
+def _version_with_content() -> QuerySet[EvaluationVersion]:
+    return EvaluationVersion.objects.select_related("evaluation__rubric_version__rubric").prefetch_related(
+        Prefetch(
+            "scores",
+            queryset=Score.objects.select_related("criterion", "party__organization")
+            .prefetch_related(Prefetch("sources", queryset=Source.objects.order_by("position", "id")))
+            .order_by("party__position", "party_id", "criterion__position", "id"),
+        ),
+        Prefetch("annotations", queryset=Annotation.objects.order_by("id")),
+    )
+
+
 def evaluation_version_for_reader(case: Case) -> EvaluationVersion | None:
     """The published version of a case with its scores and annotations."""
-    return (
-        EvaluationVersion.objects.filter(case=case, state=EvaluationVersion.State.PUBLISHED)
+    return _version_with_content().filter(case=case, state=EvaluationVersion.State.PUBLISHED).first()
+
+
+def evaluation_version_public(case: Case, number: int) -> EvaluationVersion:
+    """A published or superseded version by number, or EvaluationVersion.DoesNotExist."""
+    return _version_with_content().public().get(case=case, number=number)
+
+
+def evaluation_versions_public(case: Case) -> list[EvaluationVersion]:
+    """The case's history as readers see it: published and superseded versions, newest first."""
+    return list(
+        EvaluationVersion.objects.public()
+        .filter(case=case)
         .select_related("evaluation__rubric_version__rubric")
-        .prefetch_related(
-            Prefetch(
-                "scores",
-                queryset=Score.objects.select_related("criterion", "party__organization")
-                .prefetch_related("sources")
-                .order_by("criterion__position", "party__position", "id"),
-            ),
-            Prefetch("annotations", queryset=Annotation.objects.order_by("id")),
+        .only(
+            "id",
+            "number",
+            "state",
+            "verdict",
+            "change_note",
+            "correction_note",
+            "published_at",
+            "case_id",
+            "evaluation__rubric_version__number",
+            "evaluation__rubric_version__rubric__slug",
+            "evaluation__rubric_version__rubric__name",
         )
+        .order_by("-number")
+    )
+
+
+def case_published_or_404_slug(slug: str) -> Case:
+    """A published case with nothing prefetched (history, version, compare pages)."""
+    return Case.objects.published().select_related("risk_summary").get(slug=slug)
+
+
+# --- Organizations -----------------------------------------------------------
+
+
+ORGANIZATION_SORT = keyset.Sort("name", "Name", Lower("name"), False, str)
+
+
+def organization_list_published() -> QuerySet[Organization]:
+    """Organizations in at least one published case, with how many."""
+    return Organization.objects.annotate(
+        deals=Count("parties", filter=Q(parties__case__status=Case.Status.PUBLISHED))
+    ).filter(deals__gt=0)
+
+
+def organization_detail(slug: str) -> Organization:
+    """An organization with its exposure, or Organization.DoesNotExist."""
+    return Organization.objects.select_related("exposure").get(slug=slug)
+
+
+def organization_exposure(organization: Organization) -> OrganizationExposure | None:
+    try:
+        return organization.exposure
+    except OrganizationExposure.DoesNotExist:
+        return None
+
+
+def organization_cases(organization: Organization) -> QuerySet[Case]:
+    return case_list_published().filter(pk__in=Party.objects.filter(organization=organization).values("case_id"))
+
+
+def organization_counterparties(organization: Organization, limit: int = 60) -> list[Organization]:
+    """Organizations sharing published deals with this one, most shared first."""
+    shared = Party.objects.filter(organization=organization, case__status=Case.Status.PUBLISHED).values("case_id")
+    return list(
+        Organization.objects.filter(parties__case_id__in=shared)
+        .exclude(pk=organization.pk)
+        .annotate(shared=Count("parties"))
+        .order_by("-shared", "name")[:limit]
+    )
+
+
+# --- Rubric ------------------------------------------------------------------
+
+
+def rubric_versions_public() -> list[RubricVersion]:
+    """Active and retired rubric versions (drafts are not for readers), newest first."""
+    return list(
+        RubricVersion.objects.exclude(status=RubricVersion.Status.DRAFT)
+        .select_related("rubric")
+        .order_by("rubric__name", "-number")
+    )
+
+
+def rubric_version_public(rubric_slug: str, number: int) -> RubricVersion:
+    """A public rubric version with its criteria, or RubricVersion.DoesNotExist."""
+    return (
+        RubricVersion.objects.exclude(status=RubricVersion.Status.DRAFT)
+        .select_related("rubric")
+        .prefetch_related(Prefetch("criteria", queryset=Criterion.objects.order_by("position", "id")))
+        .get(rubric__slug=rubric_slug, number=number)
+    )
+
+
+def rubric_version_previous_public(version: RubricVersion) -> RubricVersion | None:
+    return (
+        RubricVersion.objects.exclude(status=RubricVersion.Status.DRAFT)
+        .filter(rubric_id=version.rubric_id, number__lt=version.number)
+        .prefetch_related(Prefetch("criteria", queryset=Criterion.objects.order_by("position", "id")))
+        .order_by("-number")
         .first()
     )
 
 
-def organization_detail(slug: str) -> Organization:
-    return Organization.objects.get(slug=slug)
+def rubrics_public() -> Iterable[Rubric]:
+    return Rubric.objects.order_by("name")
 
 
-def case_search(queryset: QuerySet[Case], query: str) -> QuerySet[Case]:
-    """Cases in ``queryset`` matching ``query`` (title, summary, analysis, sources)."""
-    query = query.strip()
-    if not query:
-        return queryset
-    return queryset.filter(
-        Q(title__icontains=query)
-        | Q(summary__icontains=query)
-        | Q(pk__in=Source.objects.filter(title__icontains=query).values("case_id"))
-        | Q(pk__in=EvaluationVersion.objects.filter(state="published", narrative__icontains=query).values("case_id"))
-    )
+# --- Feeds and sitemap -------------------------------------------------------
+
+
+def versions_published_recent(
+    *, organization: Organization | None = None, corrections: bool = False, limit: int = 50
+) -> QuerySet[EvaluationVersion]:
+    """Public versions, newest publication first (for the Atom feeds)."""
+    qs = EvaluationVersion.objects.public().filter(case__status=Case.Status.PUBLISHED).select_related("case")
+    if corrections:
+        qs = qs.exclude(correction_note="")
+    if organization is not None:
+        qs = qs.filter(case_id__in=Party.objects.filter(organization=organization).values("case_id"))
+    return qs.order_by("-published_at", "-id")[:limit]

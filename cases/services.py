@@ -13,9 +13,12 @@ from django.db import transaction
 from django.utils.text import slugify
 
 from cases.models import Case, DatePrecision, DealType, Organization, Party, Source, Tag, TimelineEvent
+from cases.search import search_document_refresh
+from config.limits import text_length_errors
 
 
-def _require(user: AbstractBaseUser | None, permission: str, doing: str) -> None:
+def require_permission(user: AbstractBaseUser | None, permission: str, doing: str) -> None:
+    """Refuse (PermissionDenied, saying what) unless ``user`` holds ``permission``: the one role check."""
     if user is None or not user.has_perm(permission):
         raise PermissionDenied(f"You may not {doing}.")
 
@@ -32,7 +35,13 @@ def unique_slug(model, text: str, *, exclude_pk: int | None = None, max_length: 
 
 
 def _clean(instance, *, exclude: Iterable[str] = ()) -> None:
-    instance.full_clean(exclude=list(exclude))
+    errors = text_length_errors(instance)
+    try:
+        instance.full_clean(exclude=list(exclude))
+    except ValidationError as exc:
+        errors = {**exc.message_dict, **errors}
+    if errors:
+        raise ValidationError(errors)
 
 
 @dataclass(frozen=True)
@@ -76,7 +85,7 @@ class CaseInput:
 def organization_create(
     *, by: AbstractBaseUser, name: str, kind: str, description: str = "", slug: str = ""
 ) -> Organization:
-    _require(by, "cases.add_organization", "add organizations")
+    require_permission(by, "cases.add_organization", "add organizations")
     if Organization.objects.filter(name__iexact=name.strip()).exists():
         raise ValidationError({"name": [f"an organization called {name.strip()!r} already exists"]})
     organization = Organization(
@@ -89,7 +98,7 @@ def organization_create(
 
 @transaction.atomic
 def organization_update(*, organization: Organization, by: AbstractBaseUser, **fields) -> Organization:
-    _require(by, "cases.change_organization", "edit organizations")
+    require_permission(by, "cases.change_organization", "edit organizations")
     for name in ("name", "kind", "description", "slug"):
         if name in fields:
             setattr(organization, name, fields[name])
@@ -114,6 +123,7 @@ def _validate_case(case: Case, data: CaseInput) -> tuple[list[DealType], list[st
         case.full_clean(exclude=["status", "first_published_at"])
     except ValidationError as exc:
         errors.update(exc.message_dict)
+    errors.update(text_length_errors(case))
     if case.value_low_usd is not None and case.value_high_usd is not None and case.value_low_usd > case.value_high_usd:
         errors.setdefault("value_high_usd", []).append("the high end of the range is below the low end")
     deal_types = list(DealType.objects.filter(slug__in=data.deal_types))
@@ -127,11 +137,13 @@ def _validate_case(case: Case, data: CaseInput) -> tuple[list[DealType], list[st
         _validate_parties(data.parties, errors)
     if data.sources is not None:
         for index, source in enumerate(data.sources):
+            row = Source(case=case, **source.__dict__)
             try:
-                Source(case=case, **source.__dict__).full_clean(exclude=["case"])
+                row.full_clean(exclude=["case"])
             except ValidationError as exc:
                 for name, messages in exc.message_dict.items():
                     errors.setdefault(f"sources[{index}].{name}", []).extend(messages)
+            errors.update(text_length_errors(row, prefix=f"sources[{index}]."))
     if errors:
         raise ValidationError(errors)
     return deal_types, tags
@@ -146,6 +158,7 @@ def _validate_parties(parties: Iterable[PartyInput], errors: dict[str, list[str]
             errors.setdefault(f"parties[{index}].organization", []).append("no such organization")
         if party.role not in roles:
             errors.setdefault(f"parties[{index}].role", []).append(f"role must be one of {', '.join(sorted(roles))}")
+        errors.update(text_length_errors(Party(note=party.note), prefix=f"parties[{index}]."))
         if party.organization_id in seen:
             errors.setdefault(f"parties[{index}].organization", []).append("this organization is already a party")
         seen.add(party.organization_id)
@@ -172,7 +185,7 @@ def _set_relations(case: Case, data: CaseInput, deal_types: list[DealType], tags
             source.position = position
             source.save()
             wanted.append(source.pk)
-        case.sources.exclude(pk__in=wanted).delete()
+        _sources_delete(case.sources.exclude(pk__in=wanted))
 
 
 def parties_replace(case: Case, parties: Iterable[PartyInput]) -> None:
@@ -202,7 +215,7 @@ def _parties_delete(parties) -> None:
 @transaction.atomic
 def case_create(*, by: AbstractBaseUser, data: CaseInput) -> Case:
     """Create a case as a draft; it is published with its first evaluation."""
-    _require(by, "cases.add_case", "create cases")
+    require_permission(by, "cases.add_case", "create cases")
     case = Case()
     _apply_case_fields(case, data)
     if not case.slug:
@@ -218,43 +231,66 @@ def case_create(*, by: AbstractBaseUser, data: CaseInput) -> Case:
 
 @transaction.atomic
 def case_update(*, case: Case, by: AbstractBaseUser, data: CaseInput) -> Case:
-    _require(by, "cases.change_case", "edit cases")
+    require_permission(by, "cases.change_case", "edit cases")
     case = Case.objects.select_for_update().get(pk=case.pk)
     _apply_case_fields(case, data)
     deal_types, tags = _validate_case(case, data)
     case.save()
     _set_relations(case, data, deal_types, tags)
+    search_document_refresh(case.pk)
     return case
 
 
 @transaction.atomic
 def source_add(*, case: Case, by: AbstractBaseUser, data: SourceInput) -> Source:
-    _require(by, "cases.add_source", "add sources")
+    require_permission(by, "cases.add_source", "add sources")
     source = Source(case=case, position=case.sources.count(), **data.__dict__)
     _clean(source)
     source.save()
+    search_document_refresh(source.case_id)
     return source
 
 
 @transaction.atomic
 def source_update(*, source: Source, by: AbstractBaseUser, data: SourceInput) -> Source:
-    _require(by, "cases.change_source", "edit sources")
+    require_permission(by, "cases.change_source", "edit sources")
     for name, value in data.__dict__.items():
         setattr(source, name, value)
     _clean(source)
     source.save()
+    search_document_refresh(source.case_id)
     return source
 
 
 @transaction.atomic
 def source_delete(*, source: Source, by: AbstractBaseUser) -> None:
-    _require(by, "cases.change_source", "remove sources")
-    source.delete()
+    require_permission(by, "cases.change_source", "remove sources")
+    case_id = source.case_id
+    _sources_delete(Source.objects.filter(pk=source.pk))
+    search_document_refresh(case_id)
+
+
+def sources_on_record(sources) -> bool:
+    """Whether a published analysis cites any of these sources (then they stay: the database refuses too)."""
+    from evaluations.models import EvaluationVersion, Score
+
+    return Score.objects.filter(sources__in=sources, version__state__in=EvaluationVersion.FROZEN_STATES).exists()
+
+
+def _sources_delete(sources) -> None:
+    if sources_on_record(sources):
+        raise ValidationError({"sources": ["a source cited by a published analysis stays on the record"]})
+    sources.delete()
+
+
+def case_on_record(case: Case) -> bool:
+    """Whether a case has any evaluation history; its versions and audit trail cannot be deleted."""
+    return case.evaluation_versions.exists()
 
 
 @transaction.atomic
 def party_add(*, case: Case, by: AbstractBaseUser, data: PartyInput) -> Party:
-    _require(by, "cases.add_party", "add parties")
+    require_permission(by, "cases.add_party", "add parties")
     errors: dict[str, list[str]] = {}
     _validate_parties([data], errors)
     if case.parties.filter(organization_id=data.organization_id).exists():
@@ -267,7 +303,7 @@ def party_add(*, case: Case, by: AbstractBaseUser, data: PartyInput) -> Party:
 @transaction.atomic
 def party_remove(*, party: Party, by: AbstractBaseUser) -> None:
     """Remove a party. Refused while a published analysis scores it."""
-    _require(by, "cases.change_party", "remove parties")
+    require_permission(by, "cases.change_party", "remove parties")
     _parties_delete(Party.objects.filter(pk=party.pk))
 
 
@@ -281,7 +317,7 @@ def timeline_event_add(
     precision: str = DatePrecision.DAY,
     note: str = "",
 ) -> TimelineEvent:
-    _require(by, "cases.add_timelineevent", "add timeline events")
+    require_permission(by, "cases.add_timelineevent", "add timeline events")
     event = TimelineEvent(case=case, kind=kind, occurred_on=occurred_on, precision=precision, note=note)
     _clean(event)
     event.save()

@@ -1,43 +1,246 @@
-"""Reader pages for the case library."""
+"""Reader pages for the case library: only published content, by any path.
+
+Views parse the request, call selectors and render; rules live elsewhere.
+"""
 
 from __future__ import annotations
 
-from django.core.paginator import Paginator
+from itertools import groupby
+
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.urls import reverse
+from django.views.decorators.http import require_GET
 
-from cases import selectors
+from cases import charts, keyset, selectors
+from cases.filters import CaseFilter
 from cases.models import Case, Organization
+from evaluations.annotated import render_annotated
+from evaluations.compare import compare_versions
 from evaluations.markdown import render as render_markdown
+from evaluations.models import EvaluationVersion, RubricVersion
+from evaluations.rubric_changes import rubric_changes
+
+PER_PAGE = 20
 
 
+def _query_without(request: HttpRequest, *names: str) -> str:
+    params = request.GET.copy()
+    for name in names:
+        params.pop(name, None)
+    return params.urlencode()
+
+
+@require_GET
 def home(request: HttpRequest) -> HttpResponse:
-    page = Paginator(selectors.case_list_published(), 25).get_page(request.GET.get("page"))
-    return render(request, "cases/home.html", {"page": page})
+    """The archive: combinable filters, search, sorting and keyset pages, all in the URL."""
+    filterset = CaseFilter(request.GET or None, queryset=selectors.case_list_published())
+    valid = filterset.is_valid() if filterset.is_bound else True
+    # The search as the filter accepted it: a refused one (NUL characters) ranks nothing.
+    query = (filterset.form.cleaned_data.get("search") or "").strip() if filterset.is_bound else ""
+    queryset = filterset.qs if filterset.is_bound else selectors.case_list_published()
+    sort = request.GET.get("sort") or ("relevance" if query else "newest")
+    if sort not in selectors.SORTS and not (sort == "relevance" and query):
+        sort = "newest"
+    status = 200
+    cursor_error = ""
+    try:
+        page, headlines = selectors.case_archive_page(
+            queryset, sort=sort, cursor=request.GET.get("cursor"), per_page=PER_PAGE, query=query
+        )
+    except keyset.BadCursor as exc:
+        cursor_error, status = str(exc), 400
+        page, headlines = selectors.case_archive_page(queryset, sort=sort, cursor=None, per_page=PER_PAGE, query=query)
+    base = _query_without(request, "cursor")
+    sorts = list(selectors.SORTS.values())
+    if query:
+        sorts.insert(0, selectors.RELEVANCE)
+    context = {
+        "filterset": filterset,
+        "form": filterset.form,
+        "form_valid": valid,
+        "page": page,
+        "rows": [(case, headlines.get(case.pk)) for case in page],
+        "query": query,
+        "sort": sort,
+        "sorts": sorts,
+        "choices": selectors.archive_choices(),
+        "base_query": base,
+        "last_cursor": keyset.make_cursor("last"),
+        "cursor_error": cursor_error,
+        "filtered": bool(_query_without(request, "cursor", "sort")),
+    }
+    return render(request, "cases/home.html", context, status=status)
 
 
+def _case_or_404(slug: str) -> Case:
+    try:
+        return selectors.case_published_or_404_slug(slug)
+    except Case.DoesNotExist:
+        raise Http404("No published case here.") from None
+
+
+def _scores_by_party(version: EvaluationVersion) -> list[tuple[str, list]]:
+    """Scores grouped per party (the deal's own scores last), from the prefetched rows."""
+    scores = sorted(
+        version.scores.all(),
+        key=lambda s: (
+            s.party_id is None,
+            s.party.position if s.party_id else 0,
+            s.party_id or 0,
+            s.criterion.position,
+        ),
+    )
+    return [
+        (name, list(rows))
+        for name, rows in groupby(scores, key=lambda s: s.party.organization.name if s.party_id else "The deal")
+    ]
+
+
+def _version_context(version: EvaluationVersion) -> dict:
+    annotated = render_annotated(version.narrative, version.annotations.all())
+    return {
+        "version": version,
+        "annotated": annotated,
+        "scores_by_party": _scores_by_party(version),
+        "rubric_version": version.evaluation.rubric_version,
+    }
+
+
+@require_GET
 def case_detail(request: HttpRequest, slug: str) -> HttpResponse:
     try:
         case = selectors.case_detail_published(slug)
     except Case.DoesNotExist:
         raise Http404("No published case here.") from None
     version = selectors.evaluation_version_for_reader(case)
-    return render(
-        request,
-        "cases/case_detail.html",
-        {
-            "case": case,
-            "version": version,
-            "narrative_html": render_markdown(version.narrative) if version else "",
-            "summary": getattr(case, "risk_summary", None),
-        },
-    )
+    summary = getattr(case, "risk_summary", None)
+    history = selectors.evaluation_versions_public(case)
+    context = {
+        "case": case,
+        "summary": summary,
+        "chart": charts.risk_chart(summary) if summary and summary.computed_at else "",
+        "corrections": [v for v in history if v.correction_note],
+        "history": history,
+        "canonical": request.build_absolute_uri(case.get_absolute_url()),
+        **(_version_context(version) if version else {"version": None}),
+    }
+    return render(request, "cases/case_detail.html", context)
 
 
+@require_GET
+def case_history(request: HttpRequest, slug: str) -> HttpResponse:
+    case = _case_or_404(slug)
+    versions = selectors.evaluation_versions_public(case)
+    return render(request, "cases/case_history.html", {"case": case, "versions": versions})
+
+
+@require_GET
+def case_version(request: HttpRequest, slug: str, number: int) -> HttpResponse:
+    """One published or superseded version, readable as it stood."""
+    case = _case_or_404(slug)
+    try:
+        version = selectors.evaluation_version_public(case, number)
+    except EvaluationVersion.DoesNotExist:
+        raise Http404("No published version with this number.") from None
+    history = selectors.evaluation_versions_public(case)
+    context = {"case": case, "history": history, "current": history[0] if history else None}
+    context.update(_version_context(version))
+    return render(request, "cases/case_version.html", context)
+
+
+@require_GET
+def case_compare(request: HttpRequest, slug: str) -> HttpResponse:
+    """Two public versions side by side; anything else is not found."""
+    case = _case_or_404(slug)
+    try:
+        a_number, b_number = int(request.GET.get("a", "")), int(request.GET.get("b", ""))
+        a = selectors.evaluation_version_public(case, a_number)
+        b = selectors.evaluation_version_public(case, b_number)
+    except (ValueError, EvaluationVersion.DoesNotExist):
+        raise Http404("Compare two published versions of this case.") from None
+    if a.number > b.number:
+        a, b = b, a
+    comparison = compare_versions(a, b)
+    history = selectors.evaluation_versions_public(case)
+    return render(request, "cases/case_compare.html", {"case": case, "comparison": comparison, "history": history})
+
+
+@require_GET
+def organization_list(request: HttpRequest) -> HttpResponse:
+    queryset, sort = selectors.organization_list_published(), selectors.ORGANIZATION_SORT
+    status, cursor_error = 200, ""
+    try:
+        page = keyset.paginate(queryset, sort, request.GET.get("cursor"), 100)
+    except keyset.BadCursor as exc:
+        cursor_error, status = str(exc), 400
+        page = keyset.paginate(queryset, sort, None, 100)
+    context = {"page": page, "cursor_error": cursor_error, "last_cursor": keyset.make_cursor("last")}
+    return render(request, "cases/organization_list.html", context, status=status)
+
+
+@require_GET
 def organization_detail(request: HttpRequest, slug: str) -> HttpResponse:
     try:
         organization = selectors.organization_detail(slug)
     except Organization.DoesNotExist:
         raise Http404("No such organization.") from None
-    cases = selectors.case_list_published().filter(parties__organization=organization)
-    return render(request, "cases/organization_detail.html", {"organization": organization, "cases": cases})
+    status = 200
+    cursor_error = ""
+    queryset = selectors.organization_cases(organization)
+    try:
+        page = keyset.paginate(queryset, selectors.SORTS["newest"], request.GET.get("cursor"), PER_PAGE)
+    except keyset.BadCursor as exc:
+        cursor_error, status = str(exc), 400
+        page = keyset.paginate(queryset, selectors.SORTS["newest"], None, PER_PAGE)
+    exposure = selectors.organization_exposure(organization)
+    rows = [(case, [p for p in case.parties.all() if p.organization_id == organization.pk]) for case in page]
+    context = {
+        "organization": organization,
+        "page": page,
+        "rows": rows,
+        "exposure": exposure,
+        "chart": charts.exposure_chart(exposure) if exposure and exposure.computed_at else "",
+        "counterparties": selectors.organization_counterparties(organization),
+        "cursor_error": cursor_error,
+        "last_cursor": keyset.make_cursor("last"),
+    }
+    return render(request, "cases/organization_detail.html", context, status=status)
+
+
+@require_GET
+def rubric_index(request: HttpRequest) -> HttpResponse:
+    return render(request, "cases/rubric_index.html", {"versions": selectors.rubric_versions_public()})
+
+
+@require_GET
+def rubric_version_detail(request: HttpRequest, rubric_slug: str, number: int) -> HttpResponse:
+    try:
+        version = selectors.rubric_version_public(rubric_slug, number)
+    except RubricVersion.DoesNotExist:
+        raise Http404("No published rubric version here.") from None
+    previous = selectors.rubric_version_previous_public(version)
+    return render(
+        request,
+        "cases/rubric_version.html",
+        {
+            "version": version,
+            "previous": previous,
+            "changes": rubric_changes(previous, version) if previous else None,
+            "changelog_html": render_markdown(version.changelog),
+        },
+    )
+
+
+@require_GET
+def robots_txt(request: HttpRequest) -> HttpResponse:
+    sitemap = request.build_absolute_uri(reverse("sitemap"))
+    lines = [
+        "User-agent: *",
+        "Disallow: /admin/",
+        "Disallow: /accounts/",
+        "Disallow: /desk/",
+        f"Sitemap: {sitemap}",
+        "",
+    ]
+    return HttpResponse("\n".join(lines), content_type="text/plain; charset=utf-8")

@@ -177,3 +177,129 @@ def exposure_deals(organization_ids: Iterable[int]) -> dict[int, list[exposure.D
                 )
             )
     return result
+
+
+# --- Desk -------------------------------------------------------------------
+# Reads for the editors' desk. Drafts appear only here, never on reader pages.
+
+DESK_LIST_LIMIT = 20
+
+
+def desk_versions(*, states: Iterable[str]) -> QuerySet[EvaluationVersion]:
+    """Versions in the given states with what a desk row shows (case, author)."""
+    return EvaluationVersion.objects.filter(state__in=list(states)).select_related("case", "author")
+
+
+def desk_dashboard(user) -> dict[str, object]:
+    """Everything the desk dashboard lists, each list bounded, in a fixed number of queries."""
+    from evaluations.models import RiskSummary
+
+    state = EvaluationVersion.State
+    stale_count, stale_oldest = stale_summaries_stats()
+    return {
+        "my_drafts": list(
+            desk_versions(states=[state.DRAFT]).filter(author=user).order_by("-updated_at")[:DESK_LIST_LIMIT]
+        ),
+        "in_review": list(desk_versions(states=[state.IN_REVIEW]).order_by("submitted_at", "pk")[:DESK_LIST_LIMIT]),
+        "scheduled": list(desk_versions(states=[state.SCHEDULED]).order_by("publish_at", "pk")[:DESK_LIST_LIMIT]),
+        "recently_published": list(
+            desk_versions(states=[state.PUBLISHED]).order_by("-published_at", "-pk")[:DESK_LIST_LIMIT]
+        ),
+        "needs_reevaluation": list(summaries_needing_reevaluation()[:DESK_LIST_LIMIT]),
+        "stale_summaries": list(
+            RiskSummary.objects.filter(stale=True)
+            .select_related("case")
+            .order_by("stale_since", "pk")[:DESK_LIST_LIMIT]
+        ),
+        "stale_count": stale_count,
+        "stale_oldest": stale_oldest,
+    }
+
+
+def desk_case_list() -> QuerySet:
+    """Every case, drafts included, with its versions' states; a fixed number of queries."""
+    from cases.models import Case
+
+    return Case.objects.order_by("-updated_at", "-pk").prefetch_related(
+        Prefetch(
+            "evaluation_versions",
+            queryset=EvaluationVersion.objects.only("pk", "case_id", "number", "state").order_by("number"),
+        )
+    )
+
+
+def desk_case(pk: int):
+    """A case with everything its desk page shows, drafts included, or Case.DoesNotExist."""
+    from cases.models import Case, Party, Source
+
+    return (
+        Case.objects.prefetch_related(
+            "deal_types",
+            "tags",
+            "timeline",
+            Prefetch("parties", queryset=Party.objects.select_related("organization").order_by("position", "id")),
+            Prefetch("sources", queryset=Source.objects.order_by("position", "id")),
+            Prefetch(
+                "evaluation_versions",
+                queryset=EvaluationVersion.objects.select_related("author", "evaluation__rubric_version").order_by(
+                    "number"
+                ),
+            ),
+        )
+        .select_related("risk_summary")
+        .get(pk=pk)
+    )
+
+
+def desk_version(pk: int) -> EvaluationVersion:
+    """A version of any state with its scores, annotations and audit, or DoesNotExist."""
+    from evaluations.models import Annotation, AuditEntry
+
+    return (
+        EvaluationVersion.objects.select_related("case", "author", "evaluation__rubric_version__rubric")
+        .prefetch_related(
+            Prefetch(
+                "scores",
+                queryset=Score.objects.select_related("criterion", "party__organization")
+                .prefetch_related("sources")
+                .order_by("criterion__position", "party__position", "id"),
+            ),
+            Prefetch("annotations", queryset=Annotation.objects.select_related("author").order_by("id")),
+            Prefetch("audit_entries", queryset=AuditEntry.objects.select_related("actor").order_by("at", "id")),
+        )
+        .get(pk=pk)
+    )
+
+
+def desk_case_has_published(case_id: int) -> bool:
+    return EvaluationVersion.objects.filter(case_id=case_id, state=EvaluationVersion.State.PUBLISHED).exists()
+
+
+VERSION_NUMBER_MAX = 2_147_483_647  # PositiveIntegerField's range on every supported database
+
+
+def desk_versions_for_compare(case_id: int, numbers: Iterable[int]) -> dict[int, EvaluationVersion]:
+    """Versions of a case by number, with the scores compare.py reads.
+
+    Numbers no version can have (from a hand-edited URL) are dropped here: an ``__in`` lookup,
+    unlike ``=``, hands a number too large for the column to the database, which fails.
+    """
+    numbers = [n for n in numbers if 0 < n <= VERSION_NUMBER_MAX]
+    versions = EvaluationVersion.objects.filter(case_id=case_id, number__in=numbers).prefetch_related(
+        Prefetch("scores", queryset=Score.objects.select_related("criterion", "party__organization").order_by("id"))
+    )
+    return {v.number: v for v in versions}
+
+
+def desk_case_history(case_id: int) -> list[EvaluationVersion]:
+    """Every version of a case with its audit entries, oldest first."""
+    from evaluations.models import AuditEntry
+
+    return list(
+        EvaluationVersion.objects.filter(case_id=case_id)
+        .select_related("author", "published_by")
+        .prefetch_related(
+            Prefetch("audit_entries", queryset=AuditEntry.objects.select_related("actor").order_by("at", "id"))
+        )
+        .order_by("number")
+    )

@@ -19,6 +19,9 @@ from django.db.models import Max, Q, QuerySet
 from django.utils import timezone
 
 from cases.models import Case, Party
+from cases.search import search_document_refresh
+from cases.services import require_permission
+from config.limits import text_length_errors, validate_text_lengths
 from evaluations import anchoring, exposure, scoring, selectors
 from evaluations.models import (
     Annotation,
@@ -57,7 +60,7 @@ def audit_record(
     rubric_version: RubricVersion | None = None,
     at: datetime | None = None,
 ) -> AuditEntry:
-    return AuditEntry.objects.create(
+    entry = AuditEntry(
         action=action,
         actor=actor,
         at=at or timezone.now(),
@@ -67,6 +70,10 @@ def audit_record(
         evaluation_version=evaluation_version,
         rubric_version=rubric_version,
     )
+    # The callers' transactions roll the state change back with it.
+    validate_text_lengths(entry)
+    entry.save()
+    return entry
 
 
 # --- Risk summaries -------------------------------------------------------
@@ -470,6 +477,7 @@ def evaluation_version_publish(
         status=Case.Status.PUBLISHED, first_published_at=now
     )
     risk_summary_request(version.case_id)
+    search_document_refresh(version.case_id)
     return version
 
 
@@ -759,11 +767,6 @@ class AnnotationInput:
     suffix: str | None = None
 
 
-def _require(user: AbstractBaseUser | None, permission: str, doing: str) -> None:
-    if user is None or not user.has_perm(permission):
-        raise PermissionDenied(f"You may not {doing}.")
-
-
 def _require_state(version: EvaluationVersion, states: Iterable[str], doing: str) -> None:
     states = tuple(states)
     if version.state not in states:
@@ -810,7 +813,7 @@ def evaluation_version_start(*, case: Case, by: AbstractBaseUser) -> EvaluationV
     Scores carry over by criterion key; annotations carry over and are flagged
     orphaned when their quote no longer matches.
     """
-    _require(by, "evaluations.add_evaluationversion", "start an evaluation")
+    require_permission(by, "evaluations.add_evaluationversion", "start an evaluation")
     case = Case.objects.select_for_update().get(pk=case.pk)
     open_version = EvaluationVersion.objects.filter(
         case=case,
@@ -919,6 +922,10 @@ def _validated_scores(version: EvaluationVersion, scores: Iterable[ScoreInput]) 
         score = Score(
             version=version, criterion=criterion, party_id=item.party_id, value=item.value, rationale=item.rationale
         )
+        too_long = text_length_errors(score)
+        if too_long:
+            errors[field_name] = [f"{name}: {message}" for name, messages in too_long.items() for message in messages]
+            continue
         result.append((score, tuple(item.source_ids)))
     if errors:
         raise ValidationError(errors)
@@ -939,6 +946,8 @@ def _validated_annotations(narrative: str, items: Iterable[AnnotationInput]) -> 
             problems.append(f"kind must be one of {', '.join(sorted(kinds))}")
         if not item.body.strip():
             problems.append("the note is empty")
+        too_long = text_length_errors(Annotation(quote=item.quote, body=item.body))
+        problems += [f"{name}: {message}" for name, messages in too_long.items() for message in messages]
         if problems:
             errors[f"annotations[{index}]"] = problems
             continue
@@ -975,7 +984,7 @@ def evaluation_version_save(
     loaded. If someone saved since, EditConflict is raised and nothing is
     written. Bad scores or annotations raise ValidationError, nothing written.
     """
-    _require(by, "evaluations.change_evaluationversion", "edit evaluations")
+    require_permission(by, "evaluations.change_evaluationversion", "edit evaluations")
     current = _locked(version)
     _require_state(current, [EvaluationVersion.State.DRAFT], "edit")
     if current.lock_version != expected_lock:
@@ -988,12 +997,15 @@ def evaluation_version_save(
         current.change_note = change_note
     validated_scores = _validated_scores(current, scores) if scores is not None else None
     validated_notes = _validated_annotations(current.narrative, annotations) if annotations is not None else None
+    errors = text_length_errors(current)
     try:
         current.full_clean(
             exclude=["evaluation", "case", "author", "based_on", "published_by"], validate_constraints=False
         )
     except ValidationError as exc:
-        raise ValidationError(exc.message_dict) from None
+        errors = {**exc.message_dict, **errors}
+    if errors:
+        raise ValidationError(errors)
     current.lock_version += 1
     current.save()
     if validated_scores is not None:
@@ -1028,7 +1040,7 @@ def annotations_reanchor(version: EvaluationVersion) -> None:
 
 @transaction.atomic
 def annotation_add(*, version: EvaluationVersion, by: AbstractBaseUser, item: AnnotationInput) -> Annotation:
-    _require(by, "evaluations.add_annotation", "annotate")
+    require_permission(by, "evaluations.add_annotation", "annotate")
     version = _locked(version)
     _require_state(version, [EvaluationVersion.State.DRAFT, EvaluationVersion.State.IN_REVIEW], "annotate")
     (note,) = _validated_annotations(version.narrative, [item])
@@ -1040,7 +1052,7 @@ def annotation_add(*, version: EvaluationVersion, by: AbstractBaseUser, item: An
 
 @transaction.atomic
 def annotation_delete(*, annotation: Annotation, by: AbstractBaseUser) -> None:
-    _require(by, "evaluations.change_annotation", "remove annotations")
+    require_permission(by, "evaluations.change_annotation", "remove annotations")
     version = _locked(annotation.version)
     _require_state(
         version, [EvaluationVersion.State.DRAFT, EvaluationVersion.State.IN_REVIEW], "remove annotations from"
@@ -1052,7 +1064,7 @@ def annotation_delete(*, annotation: Annotation, by: AbstractBaseUser) -> None:
 def evaluation_version_submit(
     *, version: EvaluationVersion, by: AbstractBaseUser, comment: str = ""
 ) -> EvaluationVersion:
-    _require(by, "evaluations.submit_evaluationversion", "submit for review")
+    require_permission(by, "evaluations.submit_evaluationversion", "submit for review")
     version = _locked(version)
     _require_state(version, [EvaluationVersion.State.DRAFT], "submit")
     if not version.scores.exists():
@@ -1071,7 +1083,7 @@ def evaluation_version_submit(
 def evaluation_version_send_back(
     *, version: EvaluationVersion, by: AbstractBaseUser, comment: str
 ) -> EvaluationVersion:
-    _require(by, "evaluations.publish_evaluationversion", "send versions back")
+    require_permission(by, "evaluations.publish_evaluationversion", "send versions back")
     if not comment.strip():
         raise ValidationError({"comment": ["say what needs to change"]})
     version = _locked(version)
@@ -1100,7 +1112,7 @@ def evaluation_version_approve(
     A reviewer cannot approve a version they wrote. A correction note is only
     for a version that replaces an already published analysis.
     """
-    _require(by, "evaluations.publish_evaluationversion", "approve or publish")
+    require_permission(by, "evaluations.publish_evaluationversion", "approve or publish")
     version = _locked(version)
     if version.author_id == by.pk:
         raise PermissionDenied("You cannot approve a version you wrote; another reviewer must.")

@@ -6,6 +6,8 @@ PostgreSQL and on SQLite alike.
 
 from django.db import migrations
 
+from evaluations.dbtriggers import run_vendor_sql
+
 POSTGRES = """
 CREATE OR REPLACE FUNCTION evaluations_score_in_scale() RETURNS trigger AS $$
 DECLARE lo smallint; hi smallint;
@@ -40,20 +42,11 @@ SQLITE_DROP = [
 ]
 
 
-def _run(statements_by_vendor):
-    def run(apps, schema_editor):
-        statements = statements_by_vendor.get(schema_editor.connection.vendor, [])
-        for statement in [statements] if isinstance(statements, str) else statements:
-            schema_editor.execute(statement, params=None)
-
-    return run
-
-
 class Migration(migrations.Migration):
     dependencies = [("evaluations", "0002_groups")]
     operations = [
         migrations.RunPython(
-            _run({"postgresql": POSTGRES, "sqlite": SQLITE}),
-            _run({"postgresql": POSTGRES_DROP, "sqlite": SQLITE_DROP}),
+            run_vendor_sql({"postgresql": POSTGRES, "sqlite": SQLITE}),
+            run_vendor_sql({"postgresql": POSTGRES_DROP, "sqlite": SQLITE_DROP}),
         )
     ]

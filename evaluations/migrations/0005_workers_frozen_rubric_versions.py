@@ -8,6 +8,8 @@ PROTECT foreign keys (a delete trigger would also stop test-database flushes).
 
 from django.db import migrations
 
+from evaluations.dbtriggers import run_vendor_sql
+
 CONTENT = ["rubric_id", "number", "changelog", "scale_min", "scale_max", "scale_labels", "families", "classification"]
 
 _changed = " OR ".join(f"NEW.{c} IS DISTINCT FROM OLD.{c}" for c in CONTENT)
@@ -69,20 +71,11 @@ SQLITE_DROP = [
 ]
 
 
-def _run(statements_by_vendor):
-    def run(apps, schema_editor):
-        statements = statements_by_vendor.get(schema_editor.connection.vendor, [])
-        for statement in [statements] if isinstance(statements, str) else statements:
-            schema_editor.execute(statement, params=None)
-
-    return run
-
-
 class Migration(migrations.Migration):
     dependencies = [("evaluations", "0004_open_version_and_protected_party")]
     operations = [
         migrations.RunPython(
-            _run({"postgresql": POSTGRES, "sqlite": SQLITE}),
-            _run({"postgresql": POSTGRES_DROP, "sqlite": SQLITE_DROP}),
+            run_vendor_sql({"postgresql": POSTGRES, "sqlite": SQLITE}),
+            run_vendor_sql({"postgresql": POSTGRES_DROP, "sqlite": SQLITE_DROP}),
         )
     ]

@@ -1,0 +1,164 @@
+"""Charts drawn on the server as SVG: readable without JavaScript, styled by site.css.
+
+Every value is also printed as text in the chart and in a table next to it;
+colours come from CSS classes (the strict CSP forbids inline styles).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.utils.html import escape, format_html
+from django.utils.safestring import SafeString, mark_safe
+
+WIDTH = 640
+LABEL_W = 170
+BAR_H = 14
+GAP = 4
+GROUP_GAP = 16
+
+
+@dataclass(frozen=True)
+class Bar:
+    label: str
+    value: float | Decimal | None
+    css: str  # a class name: leverage, workaround, dependency, risk-high, share...
+    maximum: float = 100.0
+    unit: str = ""
+
+
+@dataclass(frozen=True)
+class Group:
+    title: str
+    bars: Sequence[Bar]
+
+
+def _fmt(value: float | Decimal | None, unit: str) -> str:
+    if value is None:
+        return "not scored"
+    number = f"{float(value):.1f}".rstrip("0").rstrip(".")
+    return f"{number}{unit}"
+
+
+def bar_chart(groups: Iterable[Group], *, title: str, description: str, chart_id: str) -> SafeString:
+    """Horizontal grouped bars, 0..maximum, each labelled with its value."""
+    groups = list(groups)
+    parts: list[str] = []
+    y = 8
+    plot_w = WIDTH - LABEL_W - 70
+    for group in groups:
+        parts.append(format_html('<text class="chart-group" x="0" y="{}">{}</text>', y + 12, group.title))
+        y += 20
+        for bar in group.bars:
+            share = 0.0 if bar.value is None else max(0.0, min(1.0, float(bar.value) / bar.maximum))
+            width = round(share * plot_w, 1)
+            parts.append(
+                format_html(
+                    '<text class="chart-label" x="8" y="{}">{}</text>'
+                    '<rect class="chart-track" x="{}" y="{}" width="{}" height="{}"></rect>'
+                    '<rect class="chart-bar {}" x="{}" y="{}" width="{}" height="{}"></rect>'
+                    '<text class="chart-value" x="{}" y="{}">{}</text>',
+                    y + BAR_H - 3,
+                    bar.label,
+                    LABEL_W,
+                    y,
+                    plot_w,
+                    BAR_H,
+                    bar.css,
+                    LABEL_W,
+                    y,
+                    width,
+                    BAR_H,
+                    LABEL_W + plot_w + 6,
+                    y + BAR_H - 3,
+                    _fmt(bar.value, bar.unit),
+                )
+            )
+            y += BAR_H + GAP
+        y += GROUP_GAP
+    height = y
+    head = format_html(
+        '<svg class="chart" viewBox="0 0 {} {}" role="img" aria-labelledby="{}-t {}-d" '
+        'xmlns="http://www.w3.org/2000/svg"><title id="{}-t">{}</title><desc id="{}-d">{}</desc>',
+        WIDTH,
+        height,
+        chart_id,
+        chart_id,
+        chart_id,
+        title,
+        chart_id,
+        description,
+    )
+    return mark_safe(head + "".join(parts) + "</svg>")  # noqa: S308 - every part is built with format_html
+
+
+def risk_chart(summary) -> SafeString:
+    """A case's risk summary: each party's three family figures, then the deal's risk index."""
+    groups = [
+        Group(
+            figure.organization.name,
+            [
+                Bar("Durable leverage", figure.leverage, "leverage"),
+                Bar("Temporary workaround", figure.workaround, "workaround"),
+                Bar("Dependency risk", figure.dependency, "dependency"),
+            ],
+        )
+        for figure in summary.party_figures.all()
+    ]
+    groups.append(
+        Group("The deal", [Bar("Risk index", summary.risk_index, f"risk-{escape(summary.risk_band) or 'none'}")])
+    )
+    return bar_chart(
+        groups,
+        title="Risk summary",
+        description="Per party: durable leverage, temporary workaround and dependency risk, 0 to 100; "
+        "then the deal's risk index, 0 to 100. The same figures are in the table below.",
+        chart_id="risk-chart",
+    )
+
+
+def exposure_chart(exposure) -> SafeString:
+    """An organization's compute suppliers by share, and its deals by classification."""
+    groups = []
+    suppliers = exposure.suppliers or []
+    if suppliers:
+        groups.append(
+            Group(
+                "Compute suppliers (share of deals)",
+                [
+                    Bar(s.get("name", s.get("slug", "")), float(s.get("share", 0)) * 100, "share", unit="%")
+                    for s in suppliers
+                ],
+            )
+        )
+    counts = exposure.classification_counts or {}
+    if counts:
+        top = max(counts.values()) or 1
+        groups.append(
+            Group(
+                "Deals by classification",
+                [
+                    Bar(key.replace("_", " "), count, f"class-{key}", maximum=float(top))
+                    for key, count in sorted(counts.items())
+                ],
+            )
+        )
+    trend = exposure.trend or {}
+    if trend:
+        totals = {year: sum(counts.values()) for year, counts in trend.items()}
+        top = max(totals.values()) or 1
+        groups.append(
+            Group(
+                "Deals per year",
+                [Bar(str(year), total, "share", maximum=float(top)) for year, total in sorted(totals.items())],
+            )
+        )
+    return bar_chart(
+        groups,
+        title="Exposure",
+        description="Shares of compute supply by supplier, counts of deals by classification and deals per year; "
+        "the same figures are listed beside the chart.",
+        chart_id="exposure-chart",
+    )

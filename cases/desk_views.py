@@ -1,0 +1,194 @@
+"""Desk pages for cases and organizations: list, create, edit, timeline.
+
+Forms validate; cases.services (through cases.desk_services for inline
+organizations) write; errors from the services come back onto the forms.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+
+from cases import desk_services, services
+from cases.forms import (
+    CaseForm,
+    OrganizationForm,
+    PartyFormSet,
+    SourceForm,
+    SourceFormSet,
+    TimelineEventForm,
+    organization_choices,
+)
+from cases.models import Case, Organization
+from cases.selectors import case_search
+from evaluations import selectors
+from evaluations.forms import apply_service_errors
+from evaluations.views import desk_view
+
+
+def _desk_case_or_404(pk: int) -> Case:
+    try:
+        return selectors.desk_case(pk)
+    except Case.DoesNotExist:
+        raise Http404("No such case.") from None
+
+
+@desk_view("cases.view_case", methods=("GET",))
+def case_list(request: HttpRequest) -> HttpResponse:
+    query = request.GET.get("q", "")
+    page = Paginator(case_search(selectors.desk_case_list(), query), 50).get_page(request.GET.get("page"))
+    return render(request, "desk/case_list.html", {"page": page, "q": query})
+
+
+@desk_view("cases.view_case", methods=("GET",))
+def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    case = _desk_case_or_404(pk)
+    return _render_case(request, case, TimelineEventForm())
+
+
+def _render_case(request: HttpRequest, case: Case, timeline_form: TimelineEventForm, status: int = 200) -> HttpResponse:
+    versions = list(case.evaluation_versions.all())
+    context = {
+        "case": case,
+        "versions": versions,
+        "open_version": next((v for v in versions if v.state in ("draft", "in_review", "scheduled")), None),
+        "timeline_form": timeline_form,
+    }
+    return render(request, "desk/case_detail.html", context, status=status)
+
+
+def _case_forms(request: HttpRequest, case: Case | None):
+    choices = organization_choices()
+    if request.method == "POST":
+        data = request.POST
+        return (
+            CaseForm(data),
+            PartyFormSet(data, prefix="parties", form_kwargs={"organization_choices": choices}),
+            SourceFormSet(data, prefix="sources"),
+        )
+    if case is None:
+        return (
+            CaseForm(),
+            PartyFormSet(prefix="parties", form_kwargs={"organization_choices": choices}),
+            SourceFormSet(prefix="sources"),
+        )
+    parties = [
+        {"organization": p.organization_id, "role": p.role, "note": p.note}
+        for p in case.parties.select_related("organization").order_by("position", "id")
+    ]
+    sources = [SourceForm.initial_for(s) for s in case.sources.order_by("position", "id")]
+    return (
+        CaseForm(initial=CaseForm.initial_for(case)),
+        PartyFormSet(prefix="parties", initial=parties, form_kwargs={"organization_choices": choices}),
+        SourceFormSet(prefix="sources", initial=sources),
+    )
+
+
+def _kept(formset) -> list:
+    return [f for f in formset.forms if f.has_changed() and not f.cleaned_data.get("DELETE")]
+
+
+def _case_save(request: HttpRequest, case: Case | None) -> HttpResponse:
+    form, parties, sources = _case_forms(request, case)
+    if request.method == "POST":
+        valid = form.is_valid() & parties.is_valid() & sources.is_valid()
+        if valid:
+            party_forms, source_forms = _kept(parties), _kept(sources)
+            try:
+                saved = desk_services.case_save_with_parties(
+                    by=request.user,
+                    case=case,
+                    data=form.case_input(tuple(f.source_input() for f in source_forms)),
+                    parties=[f.party_row() for f in party_forms],
+                )
+            except ValidationError as exc:
+                _errors_onto_forms(exc, form, party_forms, source_forms)
+            else:
+                messages.success(request, f"Case “{saved.title}” saved.")
+                return redirect("desk-case", pk=saved.pk)
+        status = 400
+    else:
+        status = 200
+    context = {"case": case, "form": form, "parties": parties, "sources": sources}
+    return render(request, "desk/case_form.html", context, status=status)
+
+
+def _errors_onto_forms(exc: ValidationError, form: CaseForm, party_forms: list, source_forms: list) -> None:
+    """``parties[2].role`` goes on the third kept party row's role field, and so on."""
+    if not hasattr(exc, "error_dict"):
+        form.add_error(None, exc.messages)
+        return
+    for key, messages_ in exc.message_dict.items():
+        for prefix, rows in (("parties[", party_forms), ("sources[", source_forms)):
+            if key.startswith(prefix):
+                index, _, name = key[len(prefix) :].partition("].")
+                row = rows[int(index)]
+                row.add_error(name if name in row.fields else None, messages_)
+                break
+        else:
+            form.add_error(key if key in form.fields else None, messages_)
+
+
+@desk_view("cases.add_case")
+def case_create(request: HttpRequest) -> HttpResponse:
+    return _case_save(request, None)
+
+
+@desk_view("cases.change_case")
+def case_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    case = _desk_case_or_404(pk)
+    return _case_save(request, case)
+
+
+@desk_view("cases.add_timelineevent", methods=("POST",))
+def timeline_add(request: HttpRequest, pk: int) -> HttpResponse:
+    case = _desk_case_or_404(pk)
+    form = TimelineEventForm(request.POST)
+    if form.is_valid():
+        try:
+            services.timeline_event_add(case=case, by=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            apply_service_errors(form, exc)
+        else:
+            messages.success(request, "Timeline event added.")
+            return redirect("desk-case", pk=case.pk)
+    return _render_case(request, case, form, status=400)
+
+
+@desk_view("cases.add_organization")
+def organizations(request: HttpRequest) -> HttpResponse:
+    form = OrganizationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            organization = services.organization_create(by=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            apply_service_errors(form, exc)
+        else:
+            messages.success(request, f"Organization “{organization.name}” created.")
+            return redirect("desk-organizations")
+    organizations = Organization.objects.order_by("name")
+    status = 400 if request.method == "POST" else 200
+    return render(request, "desk/organizations.html", {"form": form, "organizations": organizations}, status=status)
+
+
+@desk_view("cases.change_organization")
+def organization_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    try:
+        organization = Organization.objects.get(pk=pk)
+    except Organization.DoesNotExist:
+        raise Http404("No such organization.") from None
+    initial = {"name": organization.name, "kind": organization.kind, "description": organization.description}
+    form = OrganizationForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.organization_update(organization=organization, by=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            apply_service_errors(form, exc)
+        else:
+            messages.success(request, f"Organization “{organization.name}” saved.")
+            return redirect("desk-organizations")
+    status = 400 if request.method == "POST" else 200
+    return render(request, "desk/organization_form.html", {"form": form, "organization": organization}, status=status)

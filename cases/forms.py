@@ -1,0 +1,161 @@
+"""Desk forms for cases: they parse and validate input; the services write."""
+
+from __future__ import annotations
+
+from django import forms
+from django.core.exceptions import ValidationError
+
+from cases.desk_services import PartyRow
+from cases.models import Case, DatePrecision, DealType, Organization, Party, Source, TimelineEvent
+from cases.services import CaseInput, SourceInput
+
+DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+class CaseForm(forms.Form):
+    title = forms.CharField(max_length=300)
+    summary = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}))
+    announced_on = forms.DateField(widget=DATE, help_text="For a month or a year, give its first day.")
+    announced_precision = forms.ChoiceField(choices=DatePrecision.choices, initial=DatePrecision.DAY)
+    deal_types = forms.MultipleChoiceField(required=False, widget=forms.CheckboxSelectMultiple)
+    value_low_usd = forms.IntegerField(required=False, min_value=0, label="Reported value, low (USD)")
+    value_high_usd = forms.IntegerField(required=False, min_value=0, label="Reported value, high (USD)")
+    value_note = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    capacity_mw = forms.DecimalField(
+        required=False, min_value=0, max_digits=10, decimal_places=1, label="Capacity (MW)"
+    )
+    capacity_chips = forms.IntegerField(required=False, min_value=0, label="Capacity (chips)")
+    capacity_note = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    tags = forms.CharField(required=False, help_text="Comma-separated; new tags are created.")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["deal_types"].choices = list(DealType.objects.values_list("slug", "name"))
+
+    def clean(self):
+        cleaned = super().clean()
+        low, high = cleaned.get("value_low_usd"), cleaned.get("value_high_usd")
+        if low is not None and high is not None and low > high:
+            self.add_error("value_high_usd", "The high end of the range is below the low end.")
+        return cleaned
+
+    @staticmethod
+    def initial_for(case: Case) -> dict:
+        return {
+            "title": case.title,
+            "summary": case.summary,
+            "announced_on": case.announced_on,
+            "announced_precision": case.announced_precision,
+            "deal_types": [d.slug for d in case.deal_types.all()],
+            "value_low_usd": case.value_low_usd,
+            "value_high_usd": case.value_high_usd,
+            "value_note": case.value_note,
+            "capacity_mw": case.capacity_mw,
+            "capacity_chips": case.capacity_chips,
+            "capacity_note": case.capacity_note,
+            "tags": ", ".join(t.name for t in case.tags.all()),
+        }
+
+    def case_input(self, sources: tuple[SourceInput, ...]) -> CaseInput:
+        data = self.cleaned_data
+        return CaseInput(
+            title=data["title"],
+            summary=data["summary"],
+            announced_on=data["announced_on"],
+            announced_precision=data["announced_precision"],
+            deal_types=tuple(data["deal_types"]),
+            tags=tuple(t.strip() for t in data["tags"].split(",") if t.strip()),
+            value_low_usd=data["value_low_usd"],
+            value_high_usd=data["value_high_usd"],
+            value_note=data["value_note"],
+            capacity_mw=data["capacity_mw"],
+            capacity_chips=data["capacity_chips"],
+            capacity_note=data["capacity_note"],
+            sources=sources,
+        )
+
+
+class PartyForm(forms.Form):
+    """A party row: an existing organization, or a new one named here."""
+
+    organization = forms.TypedChoiceField(coerce=int, required=False, empty_value=None)
+    new_organization_name = forms.CharField(required=False, max_length=200, label="or a new organization")
+    new_organization_kind = forms.ChoiceField(
+        required=False, choices=[("", "kind…"), *Organization.Kind.choices], label="its kind"
+    )
+    role = forms.ChoiceField(choices=[("", "role…"), *Party.Role.choices], required=False)
+    note = forms.CharField(required=False, max_length=300)
+
+    def __init__(self, *args, organization_choices=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        # Choices are read once per page and shared by every row: no query per row.
+        self.fields["organization"].choices = [("", "organization…"), *organization_choices]
+
+    def clean(self):
+        cleaned = super().clean()
+        if not self.has_changed() or cleaned.get("DELETE"):
+            return cleaned
+        organization, name = cleaned.get("organization"), cleaned.get("new_organization_name", "").strip()
+        if organization and name:
+            raise ValidationError("Choose an organization or name a new one, not both.")
+        if not organization and not name and "organization" not in self.errors:
+            self.add_error("organization", "Choose an organization, or name a new one.")
+        if name and not cleaned.get("new_organization_kind"):
+            self.add_error("new_organization_kind", "Say what kind of organization it is.")
+        if not cleaned.get("role"):
+            self.add_error("role", "Choose the party's role.")
+        return cleaned
+
+    def party_row(self) -> PartyRow:
+        data = self.cleaned_data
+        return PartyRow(
+            role=data["role"],
+            note=data["note"],
+            organization_id=data["organization"],
+            new_organization_name=data["new_organization_name"].strip(),
+            new_organization_kind=data["new_organization_kind"],
+        )
+
+
+class SourceForm(forms.Form):
+    publisher = forms.CharField(max_length=300)
+    title = forms.CharField(max_length=500)
+    url = forms.URLField(max_length=1000, label="URL", assume_scheme="https")
+    published_on = forms.DateField(required=False, widget=DATE)
+    published_precision = forms.ChoiceField(choices=DatePrecision.choices, initial=DatePrecision.DAY)
+    claim = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def source_input(self) -> SourceInput:
+        return SourceInput(**{name: self.cleaned_data[name] for name in self.fields if name != "DELETE"})
+
+    @staticmethod
+    def initial_for(source: Source) -> dict:
+        return {
+            "publisher": source.publisher,
+            "title": source.title,
+            "url": source.url,
+            "published_on": source.published_on,
+            "published_precision": source.published_precision,
+            "claim": source.claim,
+        }
+
+
+PartyFormSet = forms.formset_factory(PartyForm, extra=2, can_delete=True, max_num=50, validate_max=True)
+SourceFormSet = forms.formset_factory(SourceForm, extra=2, can_delete=True, max_num=100, validate_max=True)
+
+
+class TimelineEventForm(forms.Form):
+    kind = forms.ChoiceField(choices=TimelineEvent.Kind.choices)
+    occurred_on = forms.DateField(widget=DATE)
+    precision = forms.ChoiceField(choices=DatePrecision.choices, initial=DatePrecision.DAY)
+    note = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+def organization_choices() -> list[tuple[int, str]]:
+    return list(Organization.objects.values_list("pk", "name"))
+
+
+class OrganizationForm(forms.Form):
+    name = forms.CharField(max_length=200)
+    kind = forms.ChoiceField(choices=Organization.Kind.choices)
+    description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))

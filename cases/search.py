@@ -1,0 +1,165 @@
+"""Full-text search over published cases: the stored document, ranking, highlights.
+
+Each published case has one ``CaseSearchDocument`` holding only what readers
+may see: title, summary, the *published* analysis and verdict, and the
+sources. ``search_document_refresh`` rebuilds it; the services that change
+that content call it in their transaction. PostgreSQL searches a weighted
+``tsvector`` (GIN-indexed) with ``SearchRank`` and ``SearchHeadline``; SQLite
+falls back to ``icontains`` with a simple rank and highlight.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank, SearchVector
+from django.db import connection
+from django.db.models import Case as When_
+from django.db.models import F, FloatField, IntegerField, Q, QuerySet, TextField, Value, When
+from django.db.models.functions import Cast, Concat
+from django.utils.html import escape, strip_tags
+from django.utils.safestring import SafeString, mark_safe
+
+from cases.models import Case, CaseSearchDocument
+from evaluations.markdown import render as render_markdown
+
+CONFIG = "english"
+# Private-use characters: they never occur in editors' text, and survive escaping,
+# so only the highlight marks we put there become <mark> tags.
+_START, _STOP = "\ue000", "\ue001"
+SNIPPET_CHARS = 240
+
+
+def _is_postgres() -> bool:
+    return connection.vendor == "postgresql"
+
+
+def _vector() -> SearchVector:
+    return (
+        SearchVector("title", weight="A", config=CONFIG)
+        + SearchVector("summary", weight="B", config=CONFIG)
+        + SearchVector("analysis", weight="C", config=CONFIG)
+        + SearchVector("sources", weight="D", config=CONFIG)
+    )
+
+
+def search_document_refresh(case_id: int) -> None:
+    """Rebuild one case's search document from its published content only.
+
+    A case that is not published has no document, so drafts are never found.
+    """
+    from evaluations.models import EvaluationVersion
+
+    case = Case.objects.filter(pk=case_id).prefetch_related("sources").first()
+    if case is None or not case.is_published:
+        CaseSearchDocument.objects.filter(case_id=case_id).delete()
+        return
+    version = (
+        EvaluationVersion.objects.filter(case_id=case_id, state=EvaluationVersion.State.PUBLISHED)
+        .only("verdict", "narrative")
+        .first()
+    )
+    analysis = ""
+    if version is not None:
+        analysis = "\n".join(part for part in (version.verdict, strip_tags(render_markdown(version.narrative))) if part)
+    sources = "\n".join(
+        " ".join(part for part in (source.publisher, source.title, source.claim) if part)
+        for source in case.sources.all()
+    )
+    CaseSearchDocument.objects.update_or_create(
+        case_id=case_id,
+        defaults={"title": case.title, "summary": case.summary, "analysis": analysis.strip(), "sources": sources},
+    )
+    if _is_postgres():
+        CaseSearchDocument.objects.filter(case_id=case_id).update(vector=_vector())
+
+
+def search_documents_rebuild(case_ids: Iterable[int] | None = None) -> int:
+    """Rebuild the documents of these cases (default: every case); returns how many."""
+    ids = list(case_ids) if case_ids is not None else list(Case.objects.values_list("pk", flat=True))
+    for case_id in ids:
+        search_document_refresh(case_id)
+    return len(ids)
+
+
+def _query(text: str) -> SearchQuery:
+    return SearchQuery(text, search_type="websearch", config=CONFIG)
+
+
+def search_filter(queryset: QuerySet[Case], text: str) -> QuerySet[Case]:
+    """Cases of ``queryset`` matching ``text``, annotated with ``search_rank`` (higher is better)."""
+    if _is_postgres():
+        query = _query(text)
+        return queryset.filter(search_document__vector=query).annotate(
+            search_rank=Cast(SearchRank(F("search_document__vector"), query), FloatField())
+        )
+    matches = (
+        Q(search_document__title__icontains=text)
+        | Q(search_document__summary__icontains=text)
+        | Q(search_document__analysis__icontains=text)
+        | Q(search_document__sources__icontains=text)
+    )
+    # A simple rank: where the phrase was found, title first.
+    rank = When_(
+        When(search_document__title__icontains=text, then=Value(4)),
+        When(search_document__summary__icontains=text, then=Value(3)),
+        When(search_document__analysis__icontains=text, then=Value(2)),
+        default=Value(1),
+        output_field=IntegerField(),
+    )
+    return queryset.filter(matches).annotate(search_rank=Cast(rank, FloatField()))
+
+
+def _marked(text: str) -> SafeString:
+    """Escape everything, then turn only our private markers into <mark> tags."""
+    return mark_safe(escape(text).replace(_START, "<mark>").replace(_STOP, "</mark>"))  # noqa: S308
+
+
+def _snippet_python(body: str, text: str) -> str:
+    """The passage around the first match of the phrase (or of any of its words), markers added."""
+    words = [re.escape(w) for w in text.split() if len(w) > 1] or [re.escape(text)]
+    pattern = re.compile("|".join([re.escape(text), *words]), re.IGNORECASE)
+    found = pattern.search(body)
+    if found is None:
+        return body[:SNIPPET_CHARS]
+    start = max(0, found.start() - SNIPPET_CHARS // 2)
+    end = min(len(body), start + SNIPPET_CHARS)
+    passage = body[start:end]
+    passage = pattern.sub(lambda m: f"{_START}{m.group(0)}{_STOP}", passage)
+    return ("…" if start else "") + passage + ("…" if end < len(body) else "")
+
+
+def search_headlines(case_ids: Iterable[int], text: str) -> dict[int, SafeString]:
+    """Each case's best matching passage with the matches in <mark>; one query."""
+    case_ids = list(case_ids)
+    if not case_ids or not text.strip():
+        return {}
+    documents = CaseSearchDocument.objects.filter(case_id__in=case_ids)
+    if _is_postgres():
+        rows = (
+            documents.alias(summary_analysis_sources=_concat_body())
+            .annotate(
+                headline=SearchHeadline(
+                    F("summary_analysis_sources"),
+                    _query(text),
+                    config=CONFIG,
+                    start_sel=_START,
+                    stop_sel=_STOP,
+                    max_words=40,
+                    min_words=20,
+                    max_fragments=2,
+                    fragment_delimiter=" … ",
+                )
+            )
+            .values_list("case_id", "headline")
+        )
+        return {case_id: _marked(headline or "") for case_id, headline in rows}
+    return {
+        document.case_id: _marked(_snippet_python(document.body, text.strip()))
+        for document in documents.only("case_id", "summary", "analysis", "sources")
+    }
+
+
+def _concat_body() -> Concat:
+    return Concat("summary", Value("\n"), "analysis", Value("\n"), "sources", output_field=TextField())

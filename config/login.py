@@ -1,0 +1,35 @@
+"""The sign-in page, with failed attempts throttled (``config.throttle``)."""
+
+from __future__ import annotations
+
+from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.views import LoginView
+from django.core.exceptions import ValidationError
+
+from config import throttle
+
+
+class ThrottledAuthenticationForm(AuthenticationForm):
+    def clean(self):
+        username = self.cleaned_data.get("username")
+        ip = throttle.client_ip(self.request)
+        if not throttle.login_attempt_allowed(username, ip):
+            self.throttled = True
+            raise ValidationError(throttle.locked_message(), code="throttled")
+        try:
+            cleaned = super().clean()
+        except ValidationError:
+            throttle.login_failed(username, ip)
+            raise
+        throttle.login_succeeded(username, ip)
+        return cleaned
+
+
+class ThrottledLoginView(LoginView):
+    authentication_form = ThrottledAuthenticationForm
+
+    def form_invalid(self, form):
+        response = super().form_invalid(form)
+        if getattr(form, "throttled", False):
+            response.status_code = 429
+        return response

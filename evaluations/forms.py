@@ -1,0 +1,179 @@
+"""Desk forms for evaluation versions. They parse input and hand the services dataclasses."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django import forms
+from django.core.exceptions import ValidationError
+
+from cases.models import Party, Source
+from evaluations.models import Annotation, Criterion, EvaluationVersion
+from evaluations.services import AnnotationInput, ScoreInput
+
+
+@dataclass
+class ScoreRow:
+    """One line of the score grid: a criterion, for one party or for the deal."""
+
+    criterion: Criterion
+    party: Party | None
+    prefix: str
+
+    @property
+    def party_id(self) -> int | None:
+        return self.party.pk if self.party else None
+
+
+def score_rows(criteria: list[Criterion], parties: list[Party]) -> list[ScoreRow]:
+    """Per-party criteria once per party, per-deal criteria once."""
+    rows = []
+    for criterion in criteria:
+        for party in parties if criterion.per_party else [None]:
+            rows.append(ScoreRow(criterion, party, f"s-{criterion.key}-{party.pk if party else 'deal'}"))
+    return rows
+
+
+class EvaluationVersionForm(forms.Form):
+    """Narrative, verdict, change note and the whole score grid of one draft."""
+
+    lock_version = forms.IntegerField(widget=forms.HiddenInput)
+    verdict = forms.CharField(required=False, max_length=300, help_text="The analysis in one line.")
+    narrative = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 18}), help_text="Markdown.")
+    change_note = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(
+        self,
+        *args,
+        version: EvaluationVersion,
+        criteria: list[Criterion],
+        parties: list[Party],
+        sources: list[Source],
+        **kwargs,
+    ):
+        super().__init__(*args, **kwargs)
+        rubric_version = version.evaluation.rubric_version
+        self.rows = score_rows(criteria, parties)
+        source_choices = [(str(s.pk), f"{s.publisher}: {s.title}") for s in sources]
+        for row in self.rows:
+            self.fields[f"{row.prefix}-value"] = forms.IntegerField(
+                required=False,
+                min_value=rubric_version.scale_min,
+                max_value=rubric_version.scale_max,
+                label="Score",
+                help_text=f"{rubric_version.scale_min}-{rubric_version.scale_max}; leave empty if not scored",
+            )
+            self.fields[f"{row.prefix}-rationale"] = forms.CharField(
+                required=False, widget=forms.Textarea(attrs={"rows": 2}), label="Rationale"
+            )
+            self.fields[f"{row.prefix}-sources"] = forms.MultipleChoiceField(
+                required=False, choices=source_choices, widget=forms.CheckboxSelectMultiple, label="Sources"
+            )
+
+    @staticmethod
+    def initial_for(version: EvaluationVersion) -> dict:
+        """The form's values from a saved version (its scores prefetched with their sources)."""
+        initial = {
+            "lock_version": version.lock_version,
+            "verdict": version.verdict,
+            "narrative": version.narrative,
+            "change_note": version.change_note,
+        }
+        for score in version.scores.all():
+            prefix = f"s-{score.criterion.key}-{score.party_id or 'deal'}"
+            initial[f"{prefix}-value"] = score.value
+            initial[f"{prefix}-rationale"] = score.rationale
+            initial[f"{prefix}-sources"] = [str(s.pk) for s in score.sources.all()]
+        return initial
+
+    def clean(self):
+        cleaned = super().clean()
+        for row in self.rows:
+            if cleaned.get(f"{row.prefix}-value") is None and (
+                cleaned.get(f"{row.prefix}-rationale", "").strip() or cleaned.get(f"{row.prefix}-sources")
+            ):
+                self.add_error(f"{row.prefix}-value", "Give a score, or clear the rationale and sources.")
+        return cleaned
+
+    def score_inputs(self) -> tuple[list[ScoreInput], list[str]]:
+        """The scores given, and for each the name of the field an error about it belongs to."""
+        inputs, fields = [], []
+        for row in self.rows:
+            value = self.cleaned_data.get(f"{row.prefix}-value")
+            if value is None:
+                continue
+            inputs.append(
+                ScoreInput(
+                    criterion=row.criterion.key,
+                    party_id=row.party_id,
+                    value=value,
+                    rationale=self.cleaned_data[f"{row.prefix}-rationale"],
+                    source_ids=tuple(int(pk) for pk in self.cleaned_data[f"{row.prefix}-sources"]),
+                )
+            )
+            fields.append(f"{row.prefix}-value")
+        return inputs, fields
+
+    def bound_rows(self) -> list[dict]:
+        return [
+            {
+                "row": row,
+                "value": self[f"{row.prefix}-value"],
+                "rationale": self[f"{row.prefix}-rationale"],
+                "sources": self[f"{row.prefix}-sources"],
+            }
+            for row in self.rows
+        ]
+
+
+class CommentForm(forms.Form):
+    comment = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class SendBackForm(forms.Form):
+    comment = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"required": "Say what needs to change before sending it back."},
+    )
+
+
+class ApproveForm(forms.Form):
+    publish_at = forms.DateTimeField(
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+        help_text="Leave empty to publish now; a future time schedules it.",
+    )
+    correction_note = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Only when this version corrects the published analysis: a public note of what changed.",
+    )
+
+
+class AnnotationForm(forms.Form):
+    quote = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), help_text="The exact words of the narrative.")
+    prefix = forms.CharField(required=False, max_length=64, help_text="A few words before it (optional).")
+    suffix = forms.CharField(required=False, max_length=64, help_text="A few words after it (optional).")
+    kind = forms.ChoiceField(choices=Annotation.Kind.choices)
+    body = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), label="Note")
+
+    def annotation_input(self) -> AnnotationInput:
+        data = self.cleaned_data
+        return AnnotationInput(
+            quote=data["quote"],
+            kind=data["kind"],
+            body=data["body"],
+            prefix=data["prefix"] or None,
+            suffix=data["suffix"] or None,
+        )
+
+
+def apply_service_errors(form: forms.Form, error: ValidationError, fields: dict[str, str] | None = None) -> None:
+    """Put a service's ValidationError on the form: on the named field when there is one."""
+    fields = fields or {}
+    if not hasattr(error, "error_dict"):
+        form.add_error(None, error.messages)
+        return
+    for key, messages in error.message_dict.items():
+        name = fields.get(key, key)
+        form.add_error(name if name in form.fields else None, messages)

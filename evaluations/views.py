@@ -1,0 +1,345 @@
+"""The editorial desk: HTML pages for writing, reviewing and publishing analyses.
+
+Views parse and validate input and call the services; every view checks the
+permission the service will check, on the server, before doing anything.
+Drafts are shown only here, to signed-in users with desk permissions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from functools import wraps
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.shortcuts import redirect, render
+
+from cases.models import Case, Party, Source
+from evaluations import anchoring, compare, selectors, services
+from evaluations.forms import (
+    AnnotationForm,
+    ApproveForm,
+    CommentForm,
+    EvaluationVersionForm,
+    SendBackForm,
+    apply_service_errors,
+)
+from evaluations.markdown import render as render_markdown
+from evaluations.models import Annotation, Criterion, EvaluationVersion
+
+DESK_PERMISSION = "evaluations.view_evaluationversion"
+State = EvaluationVersion.State
+
+
+def forbidden(request: HttpRequest, reason: str) -> HttpResponse:
+    return render(request, "desk/forbidden.html", {"reason": reason}, status=403)
+
+
+def desk_view(permission: str, methods: Iterable[str] = ("GET", "POST")) -> Callable:
+    """Sign-in, then ``permission``, then the method: anonymous users are sent to sign in,
+    signed-in users without the permission get a 403 page, as do refusals from a service."""
+    methods = tuple(methods)
+
+    def decorator(view: Callable) -> Callable:
+        @wraps(view)
+        @login_required
+        def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+            if not request.user.has_perm(permission):
+                return forbidden(request, "Your account may not do this; ask an admin if it should.")
+            if request.method not in methods:
+                return HttpResponseNotAllowed(methods)
+            try:
+                return view(request, *args, **kwargs)
+            except PermissionDenied as exc:
+                return forbidden(request, str(exc) or "You may not do this.")
+
+        return wrapped
+
+    return decorator
+
+
+def _version_or_404(pk: int) -> EvaluationVersion:
+    try:
+        return selectors.desk_version(pk)
+    except EvaluationVersion.DoesNotExist:
+        raise Http404("No such version.") from None
+
+
+def _case_or_404(pk: int) -> Case:
+    try:
+        return Case.objects.get(pk=pk)
+    except Case.DoesNotExist:
+        raise Http404("No such case.") from None
+
+
+# --- Dashboard --------------------------------------------------------------
+
+
+@desk_view(DESK_PERMISSION, methods=("GET",))
+def dashboard(request: HttpRequest) -> HttpResponse:
+    return render(request, "desk/dashboard.html", selectors.desk_dashboard(request.user))
+
+
+# --- A version: read, review, annotate ------------------------------------------
+
+
+def _located_annotations(version: EvaluationVersion) -> list[dict]:
+    """Each annotation with the passage it anchors to in this version's narrative."""
+    result = []
+    for note in version.annotations.all():
+        span = anchoring.locate(version.narrative, note.quote, note.prefix, note.suffix)
+        result.append(
+            {
+                "note": note,
+                "found": span is not None,
+                "before": version.narrative[max(0, span[0] - 60) : span[0]] if span else "",
+                "after": version.narrative[span[1] : span[1] + 60] if span else "",
+                "body_html": render_markdown(note.body),
+            }
+        )
+    return result
+
+
+def _render_version(request: HttpRequest, version: EvaluationVersion, status: int = 200, **forms) -> HttpResponse:
+    user = request.user
+    open_state = version.state in (State.DRAFT, State.IN_REVIEW)
+    may_review = user.has_perm("evaluations.publish_evaluationversion")
+    context = {
+        "version": version,
+        "case": version.case,
+        "narrative_html": render_markdown(version.narrative),
+        "annotations": _located_annotations(version),
+        "can_edit": version.state == State.DRAFT and user.has_perm("evaluations.change_evaluationversion"),
+        "can_submit": version.state == State.DRAFT and user.has_perm("evaluations.submit_evaluationversion"),
+        "can_send_back": version.state in (State.IN_REVIEW, State.SCHEDULED) and may_review,
+        "can_approve": version.state == State.IN_REVIEW and may_review and version.author_id != user.pk,
+        "own_version_in_review": version.state == State.IN_REVIEW and may_review and version.author_id == user.pk,
+        "can_annotate": open_state and user.has_perm("evaluations.add_annotation"),
+        "can_remove_annotations": open_state and user.has_perm("evaluations.change_annotation"),
+        "has_published": selectors.desk_case_has_published(version.case_id),
+        "submit_form": forms.get("submit_form") or CommentForm(),
+        "send_back_form": forms.get("send_back_form") or SendBackForm(),
+        "approve_form": forms.get("approve_form") or ApproveForm(),
+        "annotation_form": forms.get("annotation_form") or AnnotationForm(),
+    }
+    return render(request, "desk/version_detail.html", context, status=status)
+
+
+@desk_view(DESK_PERMISSION, methods=("GET",))
+def version_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    return _render_version(request, _version_or_404(pk))
+
+
+def _after_action(request: HttpRequest, version: EvaluationVersion, message: str) -> HttpResponse:
+    messages.success(request, message)
+    return redirect("desk-version", pk=version.pk)
+
+
+@desk_view("evaluations.submit_evaluationversion", methods=("POST",))
+def version_submit(request: HttpRequest, pk: int) -> HttpResponse:
+    version = _version_or_404(pk)
+    form = CommentForm(request.POST)
+    form.is_valid()
+    try:
+        services.evaluation_version_submit(version=version, by=request.user, comment=form.cleaned_data["comment"])
+    except ValidationError as exc:
+        apply_service_errors(form, exc)
+        messages.error(request, "Not submitted: " + " ".join(exc.messages))
+        return _render_version(request, version, status=400, submit_form=form)
+    except services.TransitionNotAllowed as exc:
+        messages.error(request, str(exc))
+        return redirect("desk-version", pk=pk)
+    return _after_action(request, version, f"Version {version.number} is submitted for review.")
+
+
+@desk_view("evaluations.publish_evaluationversion", methods=("POST",))
+def version_send_back(request: HttpRequest, pk: int) -> HttpResponse:
+    version = _version_or_404(pk)
+    form = SendBackForm(request.POST)
+    if not form.is_valid():
+        return _render_version(request, version, status=400, send_back_form=form)
+    try:
+        services.evaluation_version_send_back(version=version, by=request.user, comment=form.cleaned_data["comment"])
+    except ValidationError as exc:
+        apply_service_errors(form, exc)
+        return _render_version(request, version, status=400, send_back_form=form)
+    except services.TransitionNotAllowed as exc:
+        messages.error(request, str(exc))
+        return redirect("desk-version", pk=pk)
+    return _after_action(request, version, f"Version {version.number} is back with its author as a draft.")
+
+
+@desk_view("evaluations.publish_evaluationversion", methods=("POST",))
+def version_approve(request: HttpRequest, pk: int) -> HttpResponse:
+    version = _version_or_404(pk)
+    form = ApproveForm(request.POST)
+    if not form.is_valid():
+        return _render_version(request, version, status=400, approve_form=form)
+    try:
+        approved = services.evaluation_version_approve(
+            version=version,
+            by=request.user,
+            publish_at=form.cleaned_data["publish_at"],
+            correction_note=form.cleaned_data["correction_note"],
+        )
+    except ValidationError as exc:
+        apply_service_errors(form, exc)
+        return _render_version(request, version, status=400, approve_form=form)
+    except services.TransitionNotAllowed as exc:
+        messages.error(request, str(exc))
+        return redirect("desk-version", pk=pk)
+    if approved.state == State.SCHEDULED:
+        return _after_action(
+            request, version, f"Version {version.number} will be published at {approved.publish_at:%Y-%m-%d %H:%M %Z}."
+        )
+    return _after_action(request, version, f"Version {version.number} is published.")
+
+
+@desk_view("evaluations.add_annotation", methods=("POST",))
+def annotation_add(request: HttpRequest, pk: int) -> HttpResponse:
+    version = _version_or_404(pk)
+    form = AnnotationForm(request.POST)
+    if form.is_valid():
+        try:
+            services.annotation_add(version=version, by=request.user, item=form.annotation_input())
+        except ValidationError as exc:
+            form.add_error(None, [m for messages_ in exc.message_dict.values() for m in messages_])
+        except services.TransitionNotAllowed as exc:
+            messages.error(request, str(exc))
+            return redirect("desk-version", pk=pk)
+        else:
+            return _after_action(request, version, "Annotation added.")
+    return _render_version(request, version, status=400, annotation_form=form)
+
+
+@desk_view("evaluations.change_annotation", methods=("POST",))
+def annotation_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    try:
+        note = Annotation.objects.select_related("version").get(pk=pk)
+    except Annotation.DoesNotExist:
+        raise Http404("No such annotation.") from None
+    try:
+        services.annotation_delete(annotation=note, by=request.user)
+    except services.TransitionNotAllowed as exc:
+        messages.error(request, str(exc))
+        return redirect("desk-version", pk=note.version_id)
+    messages.success(request, "Annotation removed.")
+    return redirect("desk-version", pk=note.version_id)
+
+
+# --- Writing a draft ------------------------------------------------------------
+
+
+@desk_view("evaluations.add_evaluationversion", methods=("POST",))
+def evaluation_start(request: HttpRequest, case_pk: int) -> HttpResponse:
+    case = _case_or_404(case_pk)
+    try:
+        version = services.evaluation_version_start(case=case, by=request.user)
+    except services.TransitionNotAllowed as exc:
+        messages.error(request, str(exc))
+        return redirect("desk-case", pk=case.pk)
+    messages.success(request, f"Version {version.number} started.")
+    return redirect("desk-version-edit", pk=version.pk)
+
+
+def _edit_form(version: EvaluationVersion, data=None) -> EvaluationVersionForm:
+    criteria = list(
+        Criterion.objects.filter(version_id=version.evaluation.rubric_version_id).order_by("position", "id")
+    )
+    parties = list(
+        Party.objects.filter(case_id=version.case_id).select_related("organization").order_by("position", "id")
+    )
+    sources = list(Source.objects.filter(case_id=version.case_id).order_by("position", "id"))
+    return EvaluationVersionForm(
+        data,
+        initial=EvaluationVersionForm.initial_for(version),
+        version=version,
+        criteria=criteria,
+        parties=parties,
+        sources=sources,
+    )
+
+
+def _render_edit(
+    request: HttpRequest, version: EvaluationVersion, form: EvaluationVersionForm, status: int = 200, **extra
+) -> HttpResponse:
+    context = {"version": version, "case": version.case, "form": form, "rows": form.bound_rows(), **extra}
+    return render(request, "desk/version_edit.html", context, status=status)
+
+
+@desk_view("evaluations.change_evaluationversion")
+def version_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    version = _version_or_404(pk)
+    if request.method == "GET" and version.state != State.DRAFT:
+        messages.error(
+            request, f"Version {version.number} is {version.get_state_display()}: only a draft can be edited."
+        )
+        return redirect("desk-version", pk=pk)
+    if request.method == "GET":
+        return _render_edit(request, version, _edit_form(version))
+    # A POST goes to the service even if the state changed since the form was loaded:
+    # its refusal comes back on the form with the editor's text intact.
+    form = _edit_form(version, request.POST)
+    if "preview" in request.POST:
+        # Nothing is saved: the form comes back with the text rendered as readers would see it.
+        form.is_valid()
+        return _render_edit(request, version, form, preview_html=render_markdown(request.POST.get("narrative", "")))
+    if not form.is_valid():
+        return _render_edit(request, version, form, status=400)
+    scores, score_fields = form.score_inputs()
+    try:
+        saved = services.evaluation_version_save(
+            version=version,
+            by=request.user,
+            expected_lock=form.cleaned_data["lock_version"],
+            narrative=form.cleaned_data["narrative"],
+            verdict=form.cleaned_data["verdict"],
+            change_note=form.cleaned_data["change_note"],
+            scores=scores,
+        )
+    except services.EditConflict as exc:
+        # Nothing was written: the editor's text stays in the form, the saved text beside it.
+        return _render_edit(request, version, form, status=409, conflict=exc.current, conflict_message=str(exc))
+    except ValidationError as exc:
+        apply_service_errors(form, exc, {f"scores[{i}]": name for i, name in enumerate(score_fields)})
+        return _render_edit(request, version, form, status=400)
+    except services.TransitionNotAllowed as exc:
+        # Submitted or sent on meanwhile: the editor's text is shown back, not dropped.
+        form.add_error(None, f"Not saved: {exc}. Your text is below.")
+        return _render_edit(request, version, form, status=409)
+    messages.success(request, f"Saved (revision {saved.lock_version}).")
+    return redirect("desk-version-edit", pk=pk)
+
+
+# --- A case's versions: compare and history --------------------------------------
+
+
+@desk_view(DESK_PERMISSION, methods=("GET",))
+def version_compare(request: HttpRequest, case_pk: int) -> HttpResponse:
+    case = _case_or_404(case_pk)
+    numbers = list(EvaluationVersion.objects.filter(case=case).order_by("number").values_list("number", flat=True))
+    try:
+        a = int(request.GET.get("a") or (numbers[-2] if len(numbers) > 1 else 0))
+        b = int(request.GET.get("b") or (numbers[-1] if numbers else 0))
+    except ValueError:
+        a = b = 0
+    versions = selectors.desk_versions_for_compare(case.pk, [a, b])
+    comparison = None
+    error = ""
+    if a not in versions or b not in versions:
+        error = "Choose two versions of this case." if len(numbers) > 1 else "This case has fewer than two versions."
+    elif a == b:
+        error = "Choose two different versions."
+    else:
+        older, newer = sorted([versions[a], versions[b]], key=lambda v: v.number)
+        comparison = compare.compare_versions(older, newer)
+    context = {"case": case, "numbers": numbers, "a": a, "b": b, "comparison": comparison, "error": error}
+    return render(request, "desk/compare.html", context, status=400 if error and request.GET else 200)
+
+
+@desk_view(DESK_PERMISSION, methods=("GET",))
+def case_history(request: HttpRequest, case_pk: int) -> HttpResponse:
+    case = _case_or_404(case_pk)
+    return render(request, "desk/history.html", {"case": case, "versions": selectors.desk_case_history(case.pk)})

@@ -1,0 +1,84 @@
+"""Reader pages run the same number of queries whatever the number of rows, cases or annotations."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from cases.models import Case, Party, Source, TimelineEvent
+from evaluations.dbtriggers import frozen_writes_allowed
+from evaluations.models import Annotation, Evaluation, EvaluationVersion
+
+from .conftest import COLOSSUS
+
+pytestmark = pytest.mark.django_db
+
+
+def _grow(extra: int, author) -> None:
+    """Add ``extra`` published cases like Colossus 1 (parties, deal types, tags, a verdict),
+    and ``extra`` annotations, sources and timeline events to Colossus 1 itself."""
+    with frozen_writes_allowed():  # test data written straight into the frozen record
+        _grow_unlocked(extra, author)
+
+
+def _grow_unlocked(extra: int, author) -> None:
+    template = Case.objects.get(slug=COLOSSUS)
+    version = EvaluationVersion.objects.get(case=template, state="published")
+    evaluation = version.evaluation
+    for n in range(extra):
+        case = Case.objects.create(
+            title=f"Extra {n}", slug=f"extra-{n}", summary="s", announced_on="2026-01-01", status="published"
+        )
+        case.deal_types.set(template.deal_types.all())
+        case.tags.set(template.tags.all())
+        for party in template.parties.all():
+            Party.objects.create(case=case, organization=party.organization, role=party.role)
+        extra_evaluation = Evaluation.objects.create(case=case, rubric_version=evaluation.rubric_version)
+        EvaluationVersion.objects.create(
+            evaluation=extra_evaluation, case=case, number=1, state="published", author=author,
+            verdict=f"Verdict {n}", published_at=version.published_at,
+        )  # fmt: skip
+        words = version.narrative.split()
+        Annotation.objects.create(version=version, quote=words[n * 3], kind="context", body=f"note {n}", author=author)
+        Source.objects.create(case=template, publisher=f"P{n}", title=f"T{n}", url=f"https://example.com/{n}")
+        TimelineEvent.objects.create(case=template, kind="expanded", occurred_on="2026-02-01")
+
+
+PAGES = [
+    ("home", {}, {}),
+    ("home", {}, {"organization": "anthropic", "sort": "risk"}),
+    ("home", {}, {"search": "capacity"}),
+    ("case-detail", {"slug": COLOSSUS}, {}),
+    ("case-version", {"slug": COLOSSUS, "number": 1}, {}),
+    ("case-history", {"slug": COLOSSUS}, {}),
+    ("organization-detail", {"slug": "anthropic"}, {}),
+    ("organization-list", {}, {}),
+]
+
+
+def _counts(client) -> list[int]:
+    counts = []
+    for name, kwargs, params in PAGES:
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get(reverse(name, kwargs=kwargs), params).status_code == 200
+        counts.append(len(ctx.captured_queries))
+    return counts
+
+
+def test_query_counts_do_not_grow(client, demo, editor):
+    before = _counts(client)
+    _grow(12, editor)
+    assert _counts(client) == before
+
+
+@pytest.mark.parametrize("extra", [0, 12])
+def test_exact_query_counts(client, demo, editor, django_assert_num_queries, extra):
+    _grow(extra, editor)
+    with django_assert_num_queries(8):  # page, parties, deal types, verdicts, 4 for the filter form
+        client.get(reverse("home"))
+    with django_assert_num_queries(13):
+        client.get(reverse("case-detail", kwargs={"slug": COLOSSUS}))
+    with django_assert_num_queries(6):
+        client.get(reverse("organization-detail", kwargs={"slug": "anthropic"}))
