@@ -145,10 +145,20 @@ def exposure_chart(exposure) -> SafeString:
                 ],
             )
         )
+    trend = exposure.trend or {}
+    if trend:
+        totals = {year: sum(counts.values()) for year, counts in trend.items()}
+        top = max(totals.values()) or 1
+        groups.append(
+            Group(
+                "Deals per year",
+                [Bar(str(year), total, "share", maximum=float(top)) for year, total in sorted(totals.items())],
+            )
+        )
     return bar_chart(
         groups,
         title="Exposure",
-        description="Shares of compute supply by supplier and counts of deals by classification; "
+        description="Shares of compute supply by supplier, counts of deals by classification and deals per year; "
         "the same figures are listed beside the chart.",
         chart_id="exposure-chart",
     )

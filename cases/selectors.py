@@ -35,7 +35,8 @@ SORTS: dict[str, keyset.Sort] = {
             True,
             keyset.parse_decimal,
         ),
-        keyset.Sort("title", "Title A to Z", Lower("title"), False, str),
+        # Plain title (not lower-cased) so the (status, title, id) index serves the sort.
+        keyset.Sort("title", "Title A to Z", F("title"), False, str),
     )
 }
 RELEVANCE = keyset.Sort("relevance", "Best match", F("search_rank"), True, keyset.parse_float)

@@ -17,7 +17,8 @@ from cases.search import search_document_refresh
 from config.limits import text_length_errors
 
 
-def _require(user: AbstractBaseUser | None, permission: str, doing: str) -> None:
+def require_permission(user: AbstractBaseUser | None, permission: str, doing: str) -> None:
+    """Refuse (PermissionDenied, saying what) unless ``user`` holds ``permission``: the one role check."""
     if user is None or not user.has_perm(permission):
         raise PermissionDenied(f"You may not {doing}.")
 
@@ -84,7 +85,7 @@ class CaseInput:
 def organization_create(
     *, by: AbstractBaseUser, name: str, kind: str, description: str = "", slug: str = ""
 ) -> Organization:
-    _require(by, "cases.add_organization", "add organizations")
+    require_permission(by, "cases.add_organization", "add organizations")
     if Organization.objects.filter(name__iexact=name.strip()).exists():
         raise ValidationError({"name": [f"an organization called {name.strip()!r} already exists"]})
     organization = Organization(
@@ -97,7 +98,7 @@ def organization_create(
 
 @transaction.atomic
 def organization_update(*, organization: Organization, by: AbstractBaseUser, **fields) -> Organization:
-    _require(by, "cases.change_organization", "edit organizations")
+    require_permission(by, "cases.change_organization", "edit organizations")
     for name in ("name", "kind", "description", "slug"):
         if name in fields:
             setattr(organization, name, fields[name])
@@ -214,7 +215,7 @@ def _parties_delete(parties) -> None:
 @transaction.atomic
 def case_create(*, by: AbstractBaseUser, data: CaseInput) -> Case:
     """Create a case as a draft; it is published with its first evaluation."""
-    _require(by, "cases.add_case", "create cases")
+    require_permission(by, "cases.add_case", "create cases")
     case = Case()
     _apply_case_fields(case, data)
     if not case.slug:
@@ -230,7 +231,7 @@ def case_create(*, by: AbstractBaseUser, data: CaseInput) -> Case:
 
 @transaction.atomic
 def case_update(*, case: Case, by: AbstractBaseUser, data: CaseInput) -> Case:
-    _require(by, "cases.change_case", "edit cases")
+    require_permission(by, "cases.change_case", "edit cases")
     case = Case.objects.select_for_update().get(pk=case.pk)
     _apply_case_fields(case, data)
     deal_types, tags = _validate_case(case, data)
@@ -242,7 +243,7 @@ def case_update(*, case: Case, by: AbstractBaseUser, data: CaseInput) -> Case:
 
 @transaction.atomic
 def source_add(*, case: Case, by: AbstractBaseUser, data: SourceInput) -> Source:
-    _require(by, "cases.add_source", "add sources")
+    require_permission(by, "cases.add_source", "add sources")
     source = Source(case=case, position=case.sources.count(), **data.__dict__)
     _clean(source)
     source.save()
@@ -252,7 +253,7 @@ def source_add(*, case: Case, by: AbstractBaseUser, data: SourceInput) -> Source
 
 @transaction.atomic
 def source_update(*, source: Source, by: AbstractBaseUser, data: SourceInput) -> Source:
-    _require(by, "cases.change_source", "edit sources")
+    require_permission(by, "cases.change_source", "edit sources")
     for name, value in data.__dict__.items():
         setattr(source, name, value)
     _clean(source)
@@ -263,7 +264,7 @@ def source_update(*, source: Source, by: AbstractBaseUser, data: SourceInput) ->
 
 @transaction.atomic
 def source_delete(*, source: Source, by: AbstractBaseUser) -> None:
-    _require(by, "cases.change_source", "remove sources")
+    require_permission(by, "cases.change_source", "remove sources")
     case_id = source.case_id
     _sources_delete(Source.objects.filter(pk=source.pk))
     search_document_refresh(case_id)
@@ -289,7 +290,7 @@ def case_on_record(case: Case) -> bool:
 
 @transaction.atomic
 def party_add(*, case: Case, by: AbstractBaseUser, data: PartyInput) -> Party:
-    _require(by, "cases.add_party", "add parties")
+    require_permission(by, "cases.add_party", "add parties")
     errors: dict[str, list[str]] = {}
     _validate_parties([data], errors)
     if case.parties.filter(organization_id=data.organization_id).exists():
@@ -302,7 +303,7 @@ def party_add(*, case: Case, by: AbstractBaseUser, data: PartyInput) -> Party:
 @transaction.atomic
 def party_remove(*, party: Party, by: AbstractBaseUser) -> None:
     """Remove a party. Refused while a published analysis scores it."""
-    _require(by, "cases.change_party", "remove parties")
+    require_permission(by, "cases.change_party", "remove parties")
     _parties_delete(Party.objects.filter(pk=party.pk))
 
 
@@ -316,7 +317,7 @@ def timeline_event_add(
     precision: str = DatePrecision.DAY,
     note: str = "",
 ) -> TimelineEvent:
-    _require(by, "cases.add_timelineevent", "add timeline events")
+    require_permission(by, "cases.add_timelineevent", "add timeline events")
     event = TimelineEvent(case=case, kind=kind, occurred_on=occurred_on, precision=precision, note=note)
     _clean(event)
     event.save()

@@ -168,13 +168,15 @@ def case_compare(request: HttpRequest, slug: str) -> HttpResponse:
 
 @require_GET
 def organization_list(request: HttpRequest) -> HttpResponse:
+    queryset, sort = selectors.organization_list_published(), selectors.ORGANIZATION_SORT
+    status, cursor_error = 200, ""
     try:
-        page = keyset.paginate(
-            selectors.organization_list_published(), selectors.ORGANIZATION_SORT, request.GET.get("cursor"), 100
-        )
-    except keyset.BadCursor:
-        raise Http404("This page link is not valid.") from None
-    return render(request, "cases/organization_list.html", {"page": page})
+        page = keyset.paginate(queryset, sort, request.GET.get("cursor"), 100)
+    except keyset.BadCursor as exc:
+        cursor_error, status = str(exc), 400
+        page = keyset.paginate(queryset, sort, None, 100)
+    context = {"page": page, "cursor_error": cursor_error, "last_cursor": keyset.make_cursor("last")}
+    return render(request, "cases/organization_list.html", context, status=status)
 
 
 @require_GET
@@ -233,5 +235,12 @@ def rubric_version_detail(request: HttpRequest, rubric_slug: str, number: int) -
 @require_GET
 def robots_txt(request: HttpRequest) -> HttpResponse:
     sitemap = request.build_absolute_uri(reverse("sitemap"))
-    lines = ["User-agent: *", "Disallow: /admin/", "Disallow: /accounts/", f"Sitemap: {sitemap}", ""]
+    lines = [
+        "User-agent: *",
+        "Disallow: /admin/",
+        "Disallow: /accounts/",
+        "Disallow: /desk/",
+        f"Sitemap: {sitemap}",
+        "",
+    ]
     return HttpResponse("\n".join(lines), content_type="text/plain; charset=utf-8")

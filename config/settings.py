@@ -186,13 +186,18 @@ HEALTH_STALE_MAX_SECONDS = env_int("HEALTH_STALE_MAX_SECONDS", 900, minimum=1)
 
 # --- Django REST framework ---
 REST_FRAMEWORK = {
+    # Token first: an anonymous write is then told 401 with WWW-Authenticate: Token.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
         "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    # JSON only: the browsable docs page is /api/v1/docs/, built on the schema.
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_SCHEMA_CLASS": "config.api.AutoSchema",
+    "EXCEPTION_HANDLER": "config.api.exception_handler",
     "DEFAULT_THROTTLE_CLASSES": [
         "rest_framework.throttling.AnonRateThrottle",
         "rest_framework.throttling.UserRateThrottle",
@@ -201,12 +206,29 @@ REST_FRAMEWORK = {
         "anon": env_str("API_THROTTLE_ANON", "120/min"),
         "user": env_str("API_THROTTLE_USER", "600/min"),
     },
+    "COERCE_DECIMAL_TO_STRING": False,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Moatwatch API",
-    "DESCRIPTION": "The public case library of AI partnerships, and the editors' desk.",
+    "DESCRIPTION": (
+        "The public case library of AI partnerships, and the editors' desk. Reads are public; writes need "
+        "`Authorization: Token <token>` (POST /api/v1/auth/token/) or a session. Every version response "
+        "carries an ETag; PATCH a draft with it in If-Match."
+    ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "PartyRoleEnum": "cases.models.Party.Role",
+        "DatePrecisionEnum": "cases.models.DatePrecision",
+        "OrganizationKindEnum": "cases.models.Organization.Kind",
+        "TimelineKindEnum": "cases.models.TimelineEvent.Kind",
+        "AnnotationKindEnum": "evaluations.models.Annotation.Kind",
+        "CaseStatusEnum": "cases.models.Case.Status",
+        "RubricVersionStatusEnum": "evaluations.models.RubricVersion.Status",
+        "VersionStateEnum": "evaluations.models.EvaluationVersion.State",
+    },
 }
 
 # --- Security ---

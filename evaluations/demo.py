@@ -172,8 +172,7 @@ def load_demo() -> dict[str, int]:
         for item in _read("demo_cases.json")
         if (case := load_case(item, evaluations.get(item["slug"]), rubric_version, author))
     ]
-    for case in Case.objects.all().only("pk"):
-        services.risk_summary_recompute(case_id=case.pk)
+    services.risk_summaries_recompute(case_ids=list(Case.objects.values_list("pk", flat=True)))
     return {"cases_created": len(created), "cases_total": Case.objects.count()}
 
 

@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from cases.models import Case, Party
 from cases.search import search_document_refresh
+from cases.services import require_permission
 from config.limits import text_length_errors, validate_text_lengths
 from evaluations import anchoring, exposure, scoring, selectors
 from evaluations.models import (
@@ -766,11 +767,6 @@ class AnnotationInput:
     suffix: str | None = None
 
 
-def _require(user: AbstractBaseUser | None, permission: str, doing: str) -> None:
-    if user is None or not user.has_perm(permission):
-        raise PermissionDenied(f"You may not {doing}.")
-
-
 def _require_state(version: EvaluationVersion, states: Iterable[str], doing: str) -> None:
     states = tuple(states)
     if version.state not in states:
@@ -817,7 +813,7 @@ def evaluation_version_start(*, case: Case, by: AbstractBaseUser) -> EvaluationV
     Scores carry over by criterion key; annotations carry over and are flagged
     orphaned when their quote no longer matches.
     """
-    _require(by, "evaluations.add_evaluationversion", "start an evaluation")
+    require_permission(by, "evaluations.add_evaluationversion", "start an evaluation")
     case = Case.objects.select_for_update().get(pk=case.pk)
     open_version = EvaluationVersion.objects.filter(
         case=case,
@@ -988,7 +984,7 @@ def evaluation_version_save(
     loaded. If someone saved since, EditConflict is raised and nothing is
     written. Bad scores or annotations raise ValidationError, nothing written.
     """
-    _require(by, "evaluations.change_evaluationversion", "edit evaluations")
+    require_permission(by, "evaluations.change_evaluationversion", "edit evaluations")
     current = _locked(version)
     _require_state(current, [EvaluationVersion.State.DRAFT], "edit")
     if current.lock_version != expected_lock:
@@ -1044,7 +1040,7 @@ def annotations_reanchor(version: EvaluationVersion) -> None:
 
 @transaction.atomic
 def annotation_add(*, version: EvaluationVersion, by: AbstractBaseUser, item: AnnotationInput) -> Annotation:
-    _require(by, "evaluations.add_annotation", "annotate")
+    require_permission(by, "evaluations.add_annotation", "annotate")
     version = _locked(version)
     _require_state(version, [EvaluationVersion.State.DRAFT, EvaluationVersion.State.IN_REVIEW], "annotate")
     (note,) = _validated_annotations(version.narrative, [item])
@@ -1056,7 +1052,7 @@ def annotation_add(*, version: EvaluationVersion, by: AbstractBaseUser, item: An
 
 @transaction.atomic
 def annotation_delete(*, annotation: Annotation, by: AbstractBaseUser) -> None:
-    _require(by, "evaluations.change_annotation", "remove annotations")
+    require_permission(by, "evaluations.change_annotation", "remove annotations")
     version = _locked(annotation.version)
     _require_state(
         version, [EvaluationVersion.State.DRAFT, EvaluationVersion.State.IN_REVIEW], "remove annotations from"
@@ -1068,7 +1064,7 @@ def annotation_delete(*, annotation: Annotation, by: AbstractBaseUser) -> None:
 def evaluation_version_submit(
     *, version: EvaluationVersion, by: AbstractBaseUser, comment: str = ""
 ) -> EvaluationVersion:
-    _require(by, "evaluations.submit_evaluationversion", "submit for review")
+    require_permission(by, "evaluations.submit_evaluationversion", "submit for review")
     version = _locked(version)
     _require_state(version, [EvaluationVersion.State.DRAFT], "submit")
     if not version.scores.exists():
@@ -1087,7 +1083,7 @@ def evaluation_version_submit(
 def evaluation_version_send_back(
     *, version: EvaluationVersion, by: AbstractBaseUser, comment: str
 ) -> EvaluationVersion:
-    _require(by, "evaluations.publish_evaluationversion", "send versions back")
+    require_permission(by, "evaluations.publish_evaluationversion", "send versions back")
     if not comment.strip():
         raise ValidationError({"comment": ["say what needs to change"]})
     version = _locked(version)
@@ -1116,7 +1112,7 @@ def evaluation_version_approve(
     A reviewer cannot approve a version they wrote. A correction note is only
     for a version that replaces an already published analysis.
     """
-    _require(by, "evaluations.publish_evaluationversion", "approve or publish")
+    require_permission(by, "evaluations.publish_evaluationversion", "approve or publish")
     version = _locked(version)
     if version.author_id == by.pk:
         raise PermissionDenied("You cannot approve a version you wrote; another reviewer must.")

@@ -79,8 +79,8 @@ def test_bad_filter_values_show_form_errors_not_500(client, demo, params):
 
 def test_sorting_by_title_and_by_risk(client, demo):
     html = client.get(reverse("home"), {"sort": "title"}).content.decode()
-    titles = _titles(html)
-    assert titles == sorted(titles, key=str.lower)
+    expected = Case.objects.published().order_by("title", "pk").values_list("title", flat=True)[:20]
+    assert _titles(html) == [escape(t) for t in expected]
     html = client.get(reverse("home"), {"sort": "risk"}).content.decode()
     ordered = list(
         Case.objects.published().order_by("-risk_summary__risk_index", "-pk").values_list("title", flat=True)[:5]

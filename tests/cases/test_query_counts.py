@@ -8,6 +8,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from cases.models import Case, Party, Source, TimelineEvent
+from evaluations.dbtriggers import frozen_writes_allowed
 from evaluations.models import Annotation, Evaluation, EvaluationVersion
 
 from .conftest import COLOSSUS
@@ -18,6 +19,11 @@ pytestmark = pytest.mark.django_db
 def _grow(extra: int, author) -> None:
     """Add ``extra`` published cases like Colossus 1 (parties, deal types, tags, a verdict),
     and ``extra`` annotations, sources and timeline events to Colossus 1 itself."""
+    with frozen_writes_allowed():  # test data written straight into the frozen record
+        _grow_unlocked(extra, author)
+
+
+def _grow_unlocked(extra: int, author) -> None:
     template = Case.objects.get(slug=COLOSSUS)
     version = EvaluationVersion.objects.get(case=template, state="published")
     evaluation = version.evaluation

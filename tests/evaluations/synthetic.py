@@ -1,83 +1,27 @@
-"""Many published, scored cases made quickly (bulk_create), for worker and scale tests."""
+"""Many published, scored cases made quickly (the archive generator), for worker and scale tests."""
 
 from __future__ import annotations
 
-import random
-
-from django.contrib.auth import get_user_model
-from django.db import transaction
-from django.utils import timezone
-
-from cases.models import Case, DealType, Organization, Party
 from evaluations import scoring, selectors
-from evaluations.models import Evaluation, EvaluationVersion, RubricVersion, Score
-
-DEAL_TYPES = ["compute_lease", "cloud_commitment", "equity_investment", "distribution"]
-ROLES = [("provider", "customer"), ("investor", "investee"), ("licensor", "licensee")]
+from evaluations.models import EvaluationVersion, RubricVersion
+from evaluations.synthetic import ArchiveShape, generate_archive
 
 
-@transaction.atomic
 def make_cases(n: int, rubric_version: RubricVersion, *, seed: int = 7, prefix: str = "syn") -> list[int]:
-    """``n`` published cases, two parties each, every criterion scored; returns their ids."""
-    rng = random.Random(seed)
-    author, _ = get_user_model().objects.get_or_create(username=f"{prefix}-author")
-    organizations = [
-        Organization.objects.get_or_create(
-            slug=f"{prefix}-org-{i}", defaults={"name": f"{prefix} org {i}", "kind": "model_lab"}
-        )[0]
-        for i in range(12)
-    ]
-    deal_types = [DealType.objects.get_or_create(slug=s, defaults={"name": s.replace("_", " ")})[0] for s in DEAL_TYPES]
-    now = timezone.now()
-    cases = Case.objects.bulk_create(
-        Case(
-            title=f"{prefix} case {i}",
-            slug=f"{prefix}-case-{i}",
-            summary="synthetic",
-            announced_on=f"{2020 + i % 7}-0{1 + i % 9}-1{i % 10}",
-            status=Case.Status.PUBLISHED,
-            first_published_at=now,
-            is_synthetic=True,
-        )
-        for i in range(n)
+    """``n`` published cases, two parties each, every criterion scored; returns their ids.
+
+    The archive generator's simple shape (one published version, no drafts),
+    with summaries left for the test to compute.
+    """
+    report = generate_archive(
+        cases=n,
+        seed=seed,
+        prefix=prefix,
+        rubric_version=rubric_version,
+        shape=ArchiveShape.simple(),
+        compute_summaries=False,
     )
-    Case.deal_types.through.objects.bulk_create(
-        Case.deal_types.through(case_id=case.pk, dealtype_id=deal_types[i % len(deal_types)].pk)
-        for i, case in enumerate(cases)
-    )
-    parties = []
-    for i, case in enumerate(cases):
-        first, second = rng.sample(organizations, 2)
-        roles = ROLES[i % len(ROLES)]
-        parties.append(Party(case=case, organization=first, role=roles[0], position=0))
-        parties.append(Party(case=case, organization=second, role=roles[1], position=1))
-    Party.objects.bulk_create(parties)
-    evaluations = Evaluation.objects.bulk_create(Evaluation(case=case, rubric_version=rubric_version) for case in cases)
-    versions = EvaluationVersion.objects.bulk_create(
-        EvaluationVersion(
-            evaluation=evaluation,
-            case_id=evaluation.case_id,
-            number=1,
-            # Scored while in review, then published, as the workflow does: the
-            # database refuses scores added to a published version.
-            state=EvaluationVersion.State.IN_REVIEW,
-            author=author,
-            narrative="synthetic",
-        )
-        for evaluation in evaluations
-    )
-    criteria = list(rubric_version.criteria.all())
-    scores = []
-    for index, version in enumerate(versions):
-        for party in parties[2 * index : 2 * index + 2]:
-            for criterion in criteria:
-                value = rng.randint(rubric_version.scale_min, rubric_version.scale_max)
-                scores.append(Score(version=version, criterion=criterion, party=party, value=value))
-    Score.objects.bulk_create(scores, batch_size=5000)
-    EvaluationVersion.objects.filter(pk__in=[v.pk for v in versions]).update(
-        state=EvaluationVersion.State.PUBLISHED, published_at=now
-    )
-    return [case.pk for case in cases]
+    return report.case_ids
 
 
 def expected_summary(case_id: int, rubric_version: RubricVersion) -> scoring.Summary:

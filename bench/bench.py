@@ -1,0 +1,789 @@
+"""The Moatwatch benchmark: pages, search, recompute and export, each against a floor.
+
+    bench/run --cases 100000            # DATABASE_URL / REDIS_URL default to mw_bench_data / db 5
+
+Generates the synthetic archive in the PostgreSQL database (or reuses it when
+it already holds that many synthetic cases), serves the app with gunicorn (one
+sync worker, DEBUG off) and times every URL of PAGES against its floor
+(bench/floor.py) in the same process and the same run, interleaved, so the
+ratios hold on a noisy shared machine. Then the full recompute after a rubric
+activation (real Celery workers, 1 and 2 processes, against an in-process
+no-queue floor) and the streamed export. Writes bench/RESULTS.md (one section
+per archive size; re-running a size replaces its section).
+
+To benchmark a new page or endpoint, add or edit a row of PAGES: nothing else.
+A URL that answers 404 is reported as skipped (not built yet).
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import math
+import os
+import platform
+import re
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "RESULTS.md"
+QUERIES_HEADER = "X-Bench-Queries"
+
+
+@dataclass(frozen=True)
+class Page:
+    """One benchmarked URL and its floor; ``{placeholders}`` come from ``archive_params``."""
+
+    name: str
+    url: str
+    floor: str
+    target: str = ""  # shown in RESULTS.md
+    max_ratio: float | None = None  # against the floor
+    max_p50_ms: float | None = None
+    conditional: bool = False  # send If-None-Match with the ETag of a first GET; expect 304
+    search: bool = False  # skipped unless the no-hit term really filters
+    absent: str = ""  # a slug the page must not list (else its parameters are ignored: skipped)
+
+
+# THE URL TABLE. Pages not built yet are skipped (404) and picked up as soon as they exist.
+PAGES: list[Page] = [
+    Page("archive, first page", "/", "/__bench__/floor/archive/", "≤1.5x floor, p50 <25 ms", 1.5, 25),
+    Page("archive, last page", "/?page={last_page}", "/__bench__/floor/archive/?page={last_page}",
+         "≤1.5x floor, p50 <25 ms, ≤1.2x first page", 1.5, 25),
+    Page("archive, filtered", "/?deal_type={deal_type}&risk_band=high",
+         "/__bench__/floor/archive/?deal_type={deal_type}&risk_band=high", "≤1.5x floor, p50 <25 ms", 1.5, 25,
+         absent="{unfiltered_slug}"),
+    Page("case page", "/cases/{case_slug}/", "/__bench__/floor/case/{case_slug}/", "p50 <30 ms", None, 30),
+    Page("case page, 304", "/cases/{case_slug}/", "/__bench__/floor/case-304/{case_slug}/", "p50 <5 ms",
+         None, 5, conditional=True),
+    Page("organization page", "/organizations/{org_slug}/", "/__bench__/floor/organization/{org_slug}/"),
+    Page("API list", "/api/v1/cases/", "/__bench__/floor/api/cases/", "≤1.5x floor, p50 <25 ms", 1.5, 25),
+    Page("API detail", "/api/v1/cases/{case_slug}/", "/__bench__/floor/api/cases/{case_slug}/"),
+    Page("search, common term", "/?search={common_term}", "/__bench__/floor/search/?q={common_term}",
+         "≤2x SQL floor, p50 <30 ms", 2, 30, search=True),
+    Page("search, rare term", "/?search={rare_term}", "/__bench__/floor/search/?q={rare_term}",
+         "≤2x SQL floor, p50 <30 ms", 2, 30, search=True),
+    Page("search, no hit", "/?search={missing_term}", "/__bench__/floor/search/?q={missing_term}",
+         "≤2x SQL floor, p50 <30 ms", 2, 30, search=True),
+]  # fmt: skip
+EXPORTS = ["/api/v1/export/cases.csv", "/api/v1/export/cases.json"]
+MIN_SAMPLES = 5
+COMMON_TERM, RARE_TERM, MISSING_TERM = "capacity", "antimony", "xylophone"
+
+
+# --- Statistics ------------------------------------------------------------
+
+
+@dataclass
+class Timing:
+    samples: list[float] = field(default_factory=list)  # seconds
+    queries: int | None = None
+    status: int | None = None
+
+    @property
+    def p50_ms(self) -> float:
+        return statistics.median(self.samples) * 1000
+
+    @property
+    def p99_ms(self) -> float:
+        return percentile(self.samples, 99) * 1000
+
+    @property
+    def rps(self) -> float:
+        return len(self.samples) / sum(self.samples) if self.samples else 0.0
+
+
+def percentile(samples: list[float], pct: float) -> float:
+    """Nearest-rank percentile (no interpolation: p99 of 200 samples is the 198th)."""
+    ordered = sorted(samples)
+    rank = max(1, math.ceil(pct / 100 * len(ordered)))
+    return ordered[rank - 1]
+
+
+@dataclass
+class PageResult:
+    page: Page
+    url: str
+    timing: Timing | None = None
+    floor: Timing | None = None
+    skipped: str = ""
+
+    @property
+    def ratio(self) -> float | None:
+        if not self.timing or not self.floor:
+            return None
+        return self.timing.p50_ms / self.floor.p50_ms
+
+    def verdict(self) -> str:
+        if self.skipped:
+            return "skipped"
+        checks = []
+        if self.page.max_ratio is not None and self.ratio is not None:
+            checks.append(self.ratio <= self.page.max_ratio)
+        if self.page.max_p50_ms is not None and self.timing:
+            checks.append(self.timing.p50_ms < self.page.max_p50_ms)
+        if not checks:
+            return "—"
+        return "met" if all(checks) else "missed"
+
+
+# --- HTTP --------------------------------------------------------------------
+
+
+def fill(template: str, params: dict[str, object]) -> str:
+    return template.format(**params)
+
+
+def get(port: int, url: str, headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], bytes, float]:
+    """One GET on a fresh connection (a gunicorn sync worker closes each one); returns timing too."""
+    started = time.perf_counter()
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+    try:
+        conn.request("GET", url, headers={"Host": "127.0.0.1", **(headers or {})})
+        response = conn.getresponse()
+        body = response.read()
+    finally:
+        conn.close()
+    elapsed = time.perf_counter() - started
+    return response.status, {k.lower(): v for k, v in response.getheaders()}, body, elapsed
+
+
+def measure_pair(
+    port: int, url: str, floor: str, *, requests: int, budget: float, headers: dict[str, str], warmup: int = 3
+) -> tuple[Timing, Timing]:
+    """Time a page and its floor, interleaved in blocks so that drift hits both alike.
+
+    Stops after ``requests`` of each, or once ``budget`` seconds are spent (but
+    never before MIN_SAMPLES of each): a page that takes seconds is reported, not waited for.
+    """
+    page_t, floor_t = Timing(), Timing()
+    slowest = 0.0
+    for target, timing in ((url, page_t), (floor, floor_t)):
+        for _ in range(warmup):
+            status, head, _, elapsed = get(port, target, headers)
+            slowest = max(slowest, elapsed)
+            if elapsed > 1:  # a page this slow is warm after one request
+                break
+        timing.status = status
+        timing.queries = int(head[QUERIES_HEADER.lower()]) if QUERIES_HEADER.lower() in head else None
+    block = MIN_SAMPLES if slowest * 20 > budget else 10
+    started = time.monotonic()
+    while len(page_t.samples) < requests:
+        over = time.monotonic() - started > budget
+        if over and len(page_t.samples) >= MIN_SAMPLES:
+            break
+        for target, timing in ((url, page_t), (floor, floor_t)):
+            for _ in range(MIN_SAMPLES if over else block):
+                timing.samples.append(get(port, target, headers)[3])
+    return page_t, floor_t
+
+
+def bench_pages(port: int, params: dict[str, object], *, requests: int, budget: float) -> list[PageResult]:
+    results = []
+    for page in PAGES:
+        url, floor = fill(page.url, params), fill(page.floor, params)
+        result = PageResult(page, url)
+        status, head, body, _ = get(port, url)
+        headers: dict[str, str] = {}
+        if status == 404:
+            result.skipped = "404: not built yet"
+        elif status != 200:
+            result.skipped = f"answered {status}"
+        elif page.absent and fill(page.absent, params).encode() in body:
+            result.skipped = "filter parameters ignored (a case they exclude is listed)"
+        elif page.search and not _search_filters(port, params):
+            result.skipped = "search parameter ignored (no-hit term still lists the newest case)"
+        elif page.conditional:
+            etag = head.get("etag")
+            if not etag:
+                result.skipped = "no ETag on the case page"
+            else:
+                headers = {"If-None-Match": etag}
+                if get(port, url, headers)[0] != 304:
+                    result.skipped = "ETag sent back but no 304"
+        if not result.skipped:
+            result.timing, result.floor = measure_pair(
+                port, url, floor, requests=requests, budget=budget, headers=headers
+            )
+        print(f"  {page.name}: {_line(result)}", flush=True)
+        results.append(result)
+    return results
+
+
+def _search_filters(port: int, params: dict[str, object]) -> bool:
+    status, _, body, _ = get(port, f"/?search={params['missing_term']}")
+    return status == 200 and str(params["newest_slug"]).encode() not in body
+
+
+def _line(result: PageResult) -> str:
+    if result.skipped:
+        return f"skipped ({result.skipped})"
+    t, f = result.timing, result.floor
+    assert t and f
+    return (
+        f"p50 {t.p50_ms:.1f} ms, p99 {t.p99_ms:.1f} ms, n={len(t.samples)}, {t.rps:.0f} req/s, {t.queries} queries; "
+        f"floor p50 {f.p50_ms:.1f} ms ({f.queries} queries); ratio {result.ratio:.2f} -> {result.verdict()}"
+    )
+
+
+# --- The archive and the server --------------------------------------------------
+
+
+def archive_params() -> dict[str, object]:
+    """The placeholders of PAGES, read from the archive."""
+    from django.db.models import Count
+
+    from cases.models import Case, DealType, Organization
+    from evaluations.models import EvaluationVersion
+
+    published = Case.objects.published()
+    count = published.count()
+    newest = published.order_by("-announced_on", "-id").values_list("slug", flat=True).first()
+    # A typical rich case: three parties, three published versions (the first such, by id).
+    rich = (
+        EvaluationVersion.objects.public()
+        .filter(case__status="published")
+        .values("case_id")
+        .annotate(n=Count("id"))
+        .filter(n=3)
+        .order_by("case_id")
+        .values_list("case_id", flat=True)[:200]
+    )
+    case = (
+        Case.objects.filter(pk__in=list(rich)).annotate(p=Count("parties")).filter(p=3).order_by("pk").first()
+        or published.order_by("pk").first()
+    )
+    # The busiest organization: the worst case for its page.
+    organization = Organization.objects.annotate(n=Count("parties")).order_by("-n", "pk").first()
+    deal_type = (
+        DealType.objects.annotate(n=Count("cases")).order_by("-n", "slug").values_list("slug", flat=True).first()
+    )
+    unfiltered = (
+        published.exclude(deal_types__slug=deal_type, risk_summary__risk_band="high")
+        .order_by("-announced_on", "-id")
+        .values_list("slug", flat=True)
+        .first()
+    )
+    return {
+        "cases": count,
+        "unfiltered_slug": unfiltered or "",
+        "last_page": max(1, math.ceil(count / 20)),
+        "newest_slug": newest,
+        "case_slug": case.slug if case else "",
+        "org_slug": organization.slug if organization else "",
+        "deal_type": deal_type or "",
+        "common_term": COMMON_TERM,
+        "rare_term": RARE_TERM,
+        "missing_term": MISSING_TERM,
+    }
+
+
+def server_env(port: int) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        DJANGO_SETTINGS_MODULE="bench.settings",
+        DEBUG="0",
+        SECRET_KEY=env.get("SECRET_KEY") or "bench-only-secret-key-not-for-production-0123456789",
+        ALLOWED_HOSTS="127.0.0.1,localhost",
+        SECURE_SSL_REDIRECT="0",
+        SECURE_COOKIES="0",
+        SECURE_HSTS_SECONDS="0",
+        STATIC_FROM_SOURCE="0",
+        LOG_LEVEL="WARNING",
+    )
+    return env
+
+
+class Gunicorn:
+    """gunicorn, one sync worker, serving the app and the floors."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.process: subprocess.Popen | None = None
+
+    def __enter__(self) -> Gunicorn:
+        env = server_env(self.port)
+        subprocess.run(
+            [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"], cwd=ROOT, env=env, check=True
+        )
+        self.log = open(ROOT / "var" / "bench-gunicorn.log", "wb")
+        self.process = subprocess.Popen(  # noqa: S603
+            [sys.executable, "-m", "gunicorn", "config.wsgi:application", "--workers", "1", "--worker-class",
+             "sync", "--bind", f"127.0.0.1:{self.port}", "--timeout", "300"],
+            cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                get(self.port, "/health/")
+                return self
+            except OSError:
+                if time.monotonic() > deadline or self.process.poll() is not None:
+                    raise RuntimeError("gunicorn did not start; see var/bench-gunicorn.log") from None
+                time.sleep(0.2)
+
+    def worker_pid(self) -> int | None:
+        """The pid of gunicorn's one worker (the child of the arbiter)."""
+        assert self.process
+        children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
+        pids = children.read_text().split() if children.exists() else []
+        return int(pids[0]) if pids else None
+
+    def __exit__(self, *exc) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(30)
+        self.log.close()
+
+
+# --- Export --------------------------------------------------------------------
+
+
+@dataclass
+class ExportResult:
+    url: str
+    seconds: float | None = None
+    bytes: int = 0
+    rss_before_mb: float | None = None
+    rss_peak_mb: float | None = None
+    streamed: bool | None = None
+    skipped: str = ""
+
+
+def rss_mb(pid: int) -> float | None:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        return None
+    return None
+
+
+def bench_export(server: Gunicorn) -> list[ExportResult]:
+    """Download each export once, whole, sampling the web worker's RSS meanwhile."""
+    results = []
+    for url in EXPORTS:
+        result = ExportResult(url)
+        pid = server.worker_pid()
+        if pid is None:
+            result.skipped = "gunicorn worker pid not found"
+        else:
+            _download(server.port, url, pid, result)
+        if result.skipped:
+            print(f"  export {url}: skipped ({result.skipped})", flush=True)
+        else:
+            print(
+                f"  export {url}: {result.seconds:.1f}s, {result.bytes / 1e6:.1f} MB, worker RSS "
+                f"{result.rss_before_mb:.0f} -> peak {result.rss_peak_mb:.0f} MB",
+                flush=True,
+            )
+        results.append(result)
+    return results
+
+
+def _download(port: int, url: str, pid: int, result: ExportResult) -> None:
+    result.rss_before_mb = rss_mb(pid)
+    peak = [result.rss_before_mb or 0.0]
+    done = threading.Event()
+
+    def sample() -> None:
+        while not done.is_set():
+            peak[0] = max(peak[0], rss_mb(pid) or 0.0)
+            time.sleep(0.02)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    started = time.perf_counter()
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=1800)
+    try:
+        conn.request("GET", url, headers={"Host": "127.0.0.1"})
+        response = conn.getresponse()
+        result.streamed = response.getheader("Content-Length") is None
+        while chunk := response.read(1 << 16):
+            result.bytes += len(chunk)
+    finally:
+        conn.close()
+        done.set()
+        sampler.join()
+    result.seconds = time.perf_counter() - started
+    result.rss_peak_mb = peak[0]
+    if response.status == 404:
+        result.skipped = "404: not built yet"
+    elif response.status != 200:
+        result.skipped = f"answered {response.status}"
+
+
+# --- Recompute -------------------------------------------------------------------
+
+
+@dataclass
+class RecomputeResult:
+    label: str
+    seconds: float  # until every summary AND every organization exposure is current
+    messages: dict[str, int] | None = None
+    summaries_seconds: float | None = None  # until every summary is current
+
+    @property
+    def total_messages(self) -> int | None:
+        return sum(self.messages.values()) if self.messages is not None else None
+
+
+def rubric_version_next(by=None):
+    """A new draft of the active rubric with the dependency weight doubled or halved.
+
+    Every case's inputs hash changes, so every summary is rewritten; alternating
+    keeps the weights bounded over many runs.
+    """
+    from evaluations import services
+    from evaluations.models import RubricVersion
+
+    active = RubricVersion.objects.filter(status=RubricVersion.Status.ACTIVE).order_by("pk").first()
+    factor = Decimal(2) if active.number % 2 else Decimal("0.5")
+    criteria = [
+        {
+            "key": c.key,
+            "family": c.family,
+            "weight": str((c.weight * (factor if c.family == "dependency" else 1)).quantize(Decimal("0.001"))),
+            "per_party": c.per_party,
+            "question": c.question,
+            "guidance": c.guidance,
+        }
+        for c in active.criteria.all()
+    ]
+    data = {
+        "version": {
+            "changelog": f"benchmark: dependency weight x{factor}",
+            "scale": {"min": active.scale_min, "max": active.scale_max, "labels": active.scale_labels},
+            "families": active.families,
+            "classification": active.classification,
+        },
+        "criteria": criteria,
+    }
+    return services.rubric_version_create(rubric=active.rubric, data=data, by=by)
+
+
+def outstanding() -> tuple[int, int]:
+    """Stale summaries, stale exposures."""
+    from evaluations.models import OrganizationExposure, RiskSummary
+
+    return RiskSummary.objects.filter(stale=True).count(), OrganizationExposure.objects.filter(stale=True).count()
+
+
+def recompute_floor() -> RecomputeResult:
+    """No queue: activate, drop the fan-out message, and recompute everything in this process.
+
+    The same service the workers call, in batches of RECOMPUTE_BATCH_SIZE, then
+    every exposure: the same inputs (summary_inputs) and the same bulk writes.
+    """
+    from django.conf import settings
+    from django.core.cache import cache
+
+    from evaluations import services
+    from evaluations.models import OrganizationExposure, RiskSummary
+
+    cache.clear()  # the broker queue and the pending markers share this Redis db
+    version = rubric_version_next()
+    services.rubric_version_activate(version=version, by=None)
+    cache.clear()  # drop the fan-out message: nobody consumes it in this run
+    started = time.perf_counter()
+    size = settings.RECOMPUTE_BATCH_SIZE
+    case_ids = list(RiskSummary.objects.filter(stale=True).order_by("case_id").values_list("case_id", flat=True))
+    for start in range(0, len(case_ids), size):
+        services.risk_summaries_recompute(case_ids=case_ids[start : start + size], queue_exposures=False)
+    summaries_seconds = time.perf_counter() - started
+    org_ids = list(
+        OrganizationExposure.objects.filter(stale=True)
+        .order_by("organization_id")
+        .values_list("organization_id", flat=True)
+    )
+    for start in range(0, len(org_ids), size):
+        services.organization_exposures_recompute(organization_ids=org_ids[start : start + size])
+    return RecomputeResult("no queue (floor)", time.perf_counter() - started, None, summaries_seconds)
+
+
+def recompute_with_workers(concurrency: int, *, timeout: float) -> RecomputeResult:
+    """Real Celery workers: time from the activation's commit until nothing is stale."""
+    from django.core.cache import cache
+
+    from config.celery_app import app as celery_app
+    from evaluations import services
+
+    cache.clear()
+    log_path = ROOT / "var" / f"bench-worker-{concurrency}.log"
+    env = dict(os.environ, DJANGO_SETTINGS_MODULE="config.settings")
+    with open(log_path, "wb") as log:
+        worker = subprocess.Popen(  # noqa: S603
+            [sys.executable, "-m", "celery", "-A", "config", "worker", "-l", "INFO", "-c", str(concurrency),
+             "-n", f"bench{concurrency}@%h", "--without-gossip", "--without-mingle", "--without-heartbeat"],
+            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        try:
+            deadline = time.monotonic() + 60
+            while not celery_app.control.ping(destination=[f"bench{concurrency}@{platform.node()}"], timeout=0.5):
+                if time.monotonic() > deadline or worker.poll() is not None:
+                    raise RuntimeError(f"worker did not start; see {log_path}")
+            version = rubric_version_next()
+            started = time.perf_counter()
+            services.rubric_version_activate(version=version, by=None)
+            summaries_seconds = None
+            while True:
+                summaries, exposures = outstanding()
+                if not summaries and summaries_seconds is None:
+                    summaries_seconds = time.perf_counter() - started
+                if not summaries and not exposures:
+                    break
+                if time.perf_counter() - started > timeout:
+                    raise RuntimeError(f"recompute not finished after {timeout}s; see {log_path}")
+                time.sleep(0.05)
+            elapsed = time.perf_counter() - started
+        finally:
+            worker.terminate()
+            worker.wait(60)
+    return RecomputeResult(f"{concurrency} worker process{'es' if concurrency > 1 else ''}", elapsed,
+                           count_messages(log_path.read_text(errors="replace")), summaries_seconds)  # fmt: skip
+
+
+def count_messages(worker_log: str) -> dict[str, int]:
+    """Messages the workers received, by task, from their INFO log ("Task name[id] received")."""
+    counts: dict[str, int] = {}
+    for name in re.findall(r"Task ([\w.]+)\[[^\]]+\] received", worker_log):
+        short = name.rsplit(".", 1)[-1]
+        counts[short] = counts.get(short, 0) + 1
+    return counts
+
+
+# --- RESULTS.md ----------------------------------------------------------------
+
+
+def environment() -> dict[str, str]:
+    import django
+    from django.core.cache import cache
+    from django.db import connection
+
+    cpu = "unknown"
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            cpu = line.split(":", 1)[1].strip()
+            break
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW server_version")
+        pg = cursor.fetchone()[0]
+    try:
+        redis = cache._cache.get_client().info("server")["redis_version"]  # the cache's own client
+    except Exception:
+        redis = "unknown"
+    return {
+        "machine": f"{os.cpu_count()} cores, {cpu}; load average {os.getloadavg()[0]:.1f} before the measurements",
+        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "versions": (
+            f"Python {platform.python_version()}, Django {django.get_version()}, PostgreSQL {pg.split()[0]}, "
+            f"Redis {redis}"
+        ),
+    }
+
+
+def render_section(
+    cases: int,
+    env: dict[str, str],
+    generation: str,
+    pages: list[PageResult],
+    recompute: list[RecomputeResult],
+    exports: list[ExportResult],
+    notes: list[str],
+) -> str:
+    out = [f"## {cases:,} cases", "", f"- Machine: {env['machine']}", f"- Date: {env['date']}",
+           f"- Versions: {env['versions']}", f"- Archive: {generation}",
+           "- Web: gunicorn, 1 sync worker, DEBUG off, PostgreSQL, Redis cache; one client, sequential requests "
+           "(p50/p99 measured by the client, ratio = p50 / floor p50)", ""]  # fmt: skip
+    out += [
+        "| figure | p50 ms | p99 ms | n | req/s | queries | floor p50 ms | floor queries | ratio | target | result |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |",
+    ]
+    first = next((r for r in pages if r.page.name == "archive, first page" and r.timing), None)
+    for r in pages:
+        if r.skipped:
+            out.append(f"| {r.page.name} `{r.url}` | — | — | — | — | — | — | — | — | {r.page.target or '—'} | "
+                       f"skipped: {r.skipped} |")  # fmt: skip
+            continue
+        t, f = r.timing, r.floor
+        assert t and f
+        verdict = r.verdict()
+        if r.page.name == "archive, last page" and first and first.timing:
+            last_vs_first = t.p50_ms / first.timing.p50_ms
+            if last_vs_first > 1.2:
+                verdict = "missed"
+            verdict += f" (last/first {last_vs_first:.2f})"
+        out.append(
+            f"| {r.page.name} `{r.url}` | {t.p50_ms:.1f} | {t.p99_ms:.1f} | {len(t.samples)} | {t.rps:.0f} | "
+            f"{t.queries} | {f.p50_ms:.1f} | {f.queries} | {r.ratio:.2f} | {r.page.target or '—'} | {verdict} |"
+        )
+    out += ["", "| recompute after a rubric activation | seconds (all current) | ratio to floor | summaries current "
+            "after (s) | messages | target | result |", "| --- | ---: | ---: | ---: | ---: | --- | --- |"]  # fmt: skip
+    floor = next((r for r in recompute if r.messages is None), None)
+    one = next((r for r in recompute if r.label.startswith("1 ")), None)
+    for r in recompute:
+        ratio = f"{r.seconds / floor.seconds:.2f}" if floor and r is not floor else "—"
+        messages = (
+            "—"
+            if r.messages is None
+            else f"{r.total_messages} ({', '.join(f'{k}: {v}' for k, v in sorted(r.messages.items()))})"
+        )
+        if r is floor:
+            target, result = "—", "floor"
+        elif r is one:
+            target = "≤2x floor, ≤200 messages"
+            ok = floor is not None and r.seconds <= 2 * floor.seconds and (r.total_messages or 0) <= 200
+            result = "met" if ok else "missed"
+        else:
+            target = "faster than 1 worker, ≤200 messages; <30 s (checked at 100,000 cases)"
+            ok = one is not None and r.seconds < one.seconds and (r.total_messages or 0) <= 200
+            ok = ok and (cases < 100_000 or r.seconds < 30)
+            result = "met" if ok else "missed"
+        summaries = "—" if r.summaries_seconds is None else f"{r.summaries_seconds:.1f}"
+        out.append(f"| {r.label} | {r.seconds:.1f} | {ratio} | {summaries} | {messages} | {target} | {result} |")
+    out += ["", "| export | seconds | MB | streamed | worker RSS before → peak (MB) | target |",
+            "| --- | ---: | ---: | --- | --- | --- |"]  # fmt: skip
+    for e in exports:
+        if e.skipped:
+            out.append(f"| `{e.url}` | — | — | — | — | skipped: {e.skipped} |")
+        else:
+            out.append(
+                f"| `{e.url}` | {e.seconds:.1f} | {e.bytes / 1e6:.1f} | {'yes' if e.streamed else 'no'} | "
+                f"{e.rss_before_mb:.0f} → {e.rss_peak_mb:.0f} | peak flat from 10,000 to 100,000 cases |"
+            )
+    if notes:
+        out += ["", *[f"- {note}" for note in notes]]
+    return "\n".join(out) + "\n"
+
+
+def write_results(cases: int, section: str) -> None:
+    """Replace this archive size's section of RESULTS.md (others stay, for the 10k/100k comparison)."""
+    header = (
+        "# Benchmark results\n\nWritten by `bench/run` (see bench/bench.py). Each figure is compared with a floor "
+        "measured in the same run on the same server; absolute times on a shared machine drift, ratios much less.\n"
+    )
+    text = RESULTS.read_text() if RESULTS.exists() else header
+    sections = re.split(r"(?m)^(?=## )", text)
+    head, rest = sections[0], sections[1:]
+    rest = [s for s in rest if not s.startswith(f"## {cases:,} cases")]
+    rest.append(section + "\n")
+    rest.sort(key=lambda s: int(re.match(r"## ([\d,]+)", s).group(1).replace(",", "")) if s.startswith("## ") else 0)
+    RESULTS.write_text(head.rstrip("\n") + "\n\n" + "".join(rest).rstrip("\n") + "\n")
+
+
+# --- Main ------------------------------------------------------------------------
+
+
+def ensure_archive(cases: int, seed: int, *, reset: bool) -> str:
+    """Reuse the archive if it holds exactly ``cases`` synthetic cases, else generate it."""
+    from django.core.management import call_command
+    from django.db import connection
+
+    from cases.models import Case
+    from evaluations.synthetic import analyze, generate_archive
+
+    if reset:
+        with connection.cursor() as cursor:
+            cursor.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
+    call_command("migrate", verbosity=0)
+    existing = Case.objects.filter(is_synthetic=True).count()
+    if existing == cases:
+        analyze()  # fresh planner statistics, whatever ran on the database since
+        return f"{cases:,} synthetic cases reused (generated earlier)"
+    if existing:
+        raise SystemExit(f"the database holds {existing} synthetic cases, not {cases}: use --reset or another db")
+    report = generate_archive(cases=cases, seed=seed, progress=lambda line: print("  " + line, flush=True))
+    return f"generated with seed {seed}: {report.line()}"
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--cases", type=int, default=10_000)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--requests", type=int, default=200, help="Timed requests per URL (and per floor).")
+    parser.add_argument(
+        "--budget", type=float, default=60, help="Seconds per URL after which sampling stops (at least 20 samples)."
+    )
+    parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--reset", action="store_true", help="Empty the database first (drops its schema).")
+    parser.add_argument("--skip", action="append", default=[], choices=["pages", "recompute", "export"])
+    parser.add_argument("--recompute-timeout", type=float, default=1800)
+    args = parser.parse_args(argv)
+    os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/mw_bench_data")
+    os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/5")
+    if not os.environ["DATABASE_URL"].startswith("postgres") or not os.environ.get("REDIS_URL"):
+        raise SystemExit("the benchmark needs PostgreSQL (DATABASE_URL) and Redis (REDIS_URL)")
+    for key, value in server_env(args.port).items():
+        if key not in ("DJANGO_SETTINGS_MODULE",):
+            os.environ.setdefault(key, value)
+    os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings"
+    sys.path.insert(0, str(ROOT))
+    (ROOT / "var").mkdir(exist_ok=True)
+
+    import django
+
+    django.setup()
+    started = time.monotonic()
+    print(f"archive ({args.cases:,} cases)...", flush=True)
+    generation = ensure_archive(args.cases, args.seed, reset=args.reset)
+    generation += f" (ready {time.monotonic() - started:.0f}s after start)"
+    print(f"  {generation}", flush=True)
+    env = environment()
+    params = archive_params()
+    pages: list[PageResult] = []
+    exports: list[ExportResult] = []
+    recompute: list[RecomputeResult] = []
+    notes: list[str] = []
+    if "pages" not in args.skip or "export" not in args.skip:
+        with Gunicorn(args.port) as server:
+            if "pages" not in args.skip:
+                print("pages...", flush=True)
+                pages = bench_pages(server.port, params, requests=args.requests, budget=args.budget)
+            if "export" not in args.skip:
+                print("export...", flush=True)
+                exports = bench_export(server)
+    if "recompute" not in args.skip:
+        print("recompute...", flush=True)
+        try:
+            recompute.append(recompute_floor())
+            print(f"  floor: {recompute[-1].seconds:.1f}s", flush=True)
+            for concurrency in (1, 2):
+                recompute.append(recompute_with_workers(concurrency, timeout=args.recompute_timeout))
+                print(f"  {recompute[-1].label}: {recompute[-1].seconds:.1f}s, {recompute[-1].messages}", flush=True)
+        except RuntimeError as exc:  # keep the page figures already measured
+            notes.append(f"Recompute benchmark stopped: {exc}")
+            print(f"  stopped: {exc}", flush=True)
+    from django.conf import settings
+
+    notes.append(
+        "Worker runs include the exposure debounce: exposures are queued with a countdown of "
+        f"EXPOSURE_DEBOUNCE_SECONDS={settings.EXPOSURE_DEBOUNCE_SECONDS} s after the summaries that touch them."
+    )
+    notes.append(f"Case page: `{params['case_slug']}`; organization page: the busiest one, `{params['org_slug']}`.")
+    notes.append("Search floor SQL: `" + _search_sql_for_notes() + "`.")
+    section = render_section(args.cases, env, generation, pages, recompute, exports, notes)
+    if args.skip:  # a partial run must not replace a complete section
+        print(section)
+        print(f"partial run (--skip): {RESULTS.relative_to(ROOT)} left as it was")
+        return
+    write_results(args.cases, section)
+    print(f"written to {RESULTS.relative_to(ROOT)}")
+
+
+def _search_sql_for_notes() -> str:
+    from bench.floor import search_sql
+
+    return " ".join(search_sql().split())
+
+
+if __name__ == "__main__":
+    main()

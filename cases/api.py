@@ -1,0 +1,405 @@
+"""The REST API of the case library: public reads, editors' writes, streamed exports.
+
+Views parse and validate, then call selectors (reads) and services (writes);
+service errors become HTTP statuses in config.api.exception_handler.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterator
+from decimal import Decimal
+
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db.models import DecimalField, Prefetch, QuerySet, Value
+from django.db.models.functions import Coalesce
+from django.http import StreamingHttpResponse
+from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import generics, status
+from rest_framework.filters import OrderingFilter
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from cases import selectors, services
+from cases.filters import CaseFilter
+from cases.models import Case, Organization, Party, Source
+from cases.serializers import (
+    CaseDetailSerializer,
+    CaseListSerializer,
+    CaseWriteSerializer,
+    OrganizationSerializer,
+    OrganizationWriteSerializer,
+    PartySerializer,
+    PartyWriteSerializer,
+    SourceSerializer,
+    SourceWriteSerializer,
+    party_inputs,
+)
+from config.api import ConditionalGetMixin, CursorPagination, can_see_draft_cases, errors
+from evaluations.models import PartyFigure
+
+# --- Cases ----------------------------------------------------------------------
+
+
+def case_for(request: Request, slug: str) -> Case:
+    """The case named by ``slug`` if this user may see it (drafts: editors only), else 404."""
+    cases = Case.objects.all() if can_see_draft_cases(request.user) else Case.objects.published()
+    return get_object_or_404(cases, slug=slug)
+
+
+def _case_detail(request: Request, slug: str) -> Case:
+    if not can_see_draft_cases(request.user):
+        return selectors.case_detail_published(slug)
+    # Editors also see draft cases; the same prefetches as the public selector.
+    return (
+        Case.objects.select_related("risk_summary__rubric_version__rubric")
+        .prefetch_related(
+            Prefetch("parties", queryset=Party.objects.select_related("organization").order_by("position", "id")),
+            "deal_types",
+            "tags",
+            "timeline",
+            Prefetch("sources", queryset=Source.objects.order_by("position", "id")),
+            Prefetch(
+                "risk_summary__party_figures",
+                queryset=PartyFigure.objects.select_related("organization").order_by("party__position", "id"),
+            ),
+        )
+        .get(slug=slug)
+    )
+
+
+def _case_response(request: Request, case: Case, *, status_code: int = 200) -> Response:
+    context = {"request": request, "current_version": selectors.evaluation_version_for_reader(case)}
+    return Response(CaseDetailSerializer(case, context=context).data, status=status_code)
+
+
+class CaseOrdering(OrderingFilter):
+    ordering_fields = ["announced_on", "risk_index", "title"]
+    ordering_description = "announced_on, risk_index or title; prefix with - for descending (default -announced_on)."
+
+
+class CaseListView(ConditionalGetMixin, generics.GenericAPIView):
+    """Published cases, filtered, ordered and cursor-paginated."""
+
+    serializer_class = CaseListSerializer
+    filterset_class = CaseFilter
+    filter_backends = [*generics.GenericAPIView.filter_backends, CaseOrdering]
+    pagination_class = CursorPagination
+    ordering = ["-announced_on"]
+
+    def get_queryset(self) -> QuerySet[Case]:
+        # Cases without a computed index sort below every real one, and the
+        # cursor needs a value it can compare, so null becomes -1.
+        return (
+            selectors.case_list_published()
+            .select_related("risk_summary")
+            .prefetch_related("tags")
+            .annotate(
+                risk_index=Coalesce(
+                    "risk_summary__risk_index",
+                    Value(Decimal("-1.0")),
+                    output_field=DecimalField(max_digits=4, decimal_places=1),
+                )
+            )
+        )
+
+    @extend_schema(
+        operation_id="cases_list",
+        responses={200: CaseListSerializer(many=True), **errors(304, 400, 401, 404, 429)},
+        description="Published cases. An unknown cursor is 404; a bad filter value is 400.",
+    )
+    def get(self, request: Request) -> Response:
+        queryset = self.filter_queryset(self.get_queryset())
+        page = self.paginate_queryset(queryset)
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    @extend_schema(
+        operation_id="cases_create",
+        request=CaseWriteSerializer,
+        responses={201: CaseDetailSerializer, **errors(400, 401, 403, 409, 429)},
+        description="Create a case (a draft until its first evaluation is published). Editors.",
+    )
+    def post(self, request: Request) -> Response:
+        serializer = CaseWriteSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        case = services.case_create(by=request.user, data=serializer.to_input())
+        response = _case_response(request, _case_detail(request, case.slug), status_code=status.HTTP_201_CREATED)
+        response["Location"] = request.build_absolute_uri(f"/api/v1/cases/{case.slug}/")
+        return response
+
+
+class CaseDetailView(ConditionalGetMixin, APIView):
+    @extend_schema(
+        operation_id="cases_retrieve",
+        responses={200: CaseDetailSerializer, **errors(304, 401, 404, 429)},
+        description="A case with parties, sources, timeline, its published analysis and risk summary.",
+    )
+    def get(self, request: Request, slug: str) -> Response:
+        return _case_response(request, _case_detail(request, slug))
+
+    @extend_schema(
+        operation_id="cases_update",
+        request=CaseWriteSerializer,
+        responses={200: CaseDetailSerializer, **errors(400, 401, 403, 404, 409, 429)},
+        description="Update a case. Fields left out keep their value; `parties` and `sources`, when given, "
+        "replace the lists held. Editors.",
+    )
+    def patch(self, request: Request, slug: str) -> Response:
+        case = case_for(request, slug)
+        serializer = CaseWriteSerializer(data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        case = services.case_update(case=case, by=request.user, data=serializer.to_input(case))
+        return _case_response(request, _case_detail(request, case.slug))
+
+
+class CasePartiesView(APIView):
+    @extend_schema(
+        operation_id="cases_parties_create",
+        request=PartyWriteSerializer,
+        responses={201: PartySerializer, **errors(400, 401, 403, 404, 409, 429)},
+        description="Add a party to a case. Editors.",
+    )
+    def post(self, request: Request, slug: str) -> Response:
+        case = case_for(request, slug)
+        serializer = PartyWriteSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        (data,) = party_inputs([serializer.validated_data], field=None)
+        party = services.party_add(case=case, by=request.user, data=data)
+        return Response(PartySerializer(party).data, status=status.HTTP_201_CREATED)
+
+
+class CasePartyView(APIView):
+    @extend_schema(
+        operation_id="cases_parties_destroy",
+        responses={204: None, **errors(400, 401, 403, 404, 429)},
+        description="Remove a party (refused, 400, while a published analysis scores it). Editors.",
+    )
+    def delete(self, request: Request, slug: str, organization: str) -> Response:
+        case = case_for(request, slug)
+        party = get_object_or_404(Party, case=case, organization__slug=organization)
+        services.party_remove(party=party, by=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class CaseSourcesView(APIView):
+    @extend_schema(
+        operation_id="cases_sources_create",
+        request=SourceWriteSerializer,
+        responses={201: SourceSerializer, **errors(400, 401, 403, 404, 429)},
+        description="Add a source to a case. Editors.",
+    )
+    def post(self, request: Request, slug: str) -> Response:
+        case = case_for(request, slug)
+        serializer = SourceWriteSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        source = services.source_add(case=case, by=request.user, data=serializer.to_input())
+        return Response(SourceSerializer(source).data, status=status.HTTP_201_CREATED)
+
+
+class CaseSourceView(APIView):
+    def _source(self, request: Request, slug: str, pk: int) -> Source:
+        return get_object_or_404(Source, case=case_for(request, slug), pk=pk)
+
+    @extend_schema(
+        operation_id="cases_sources_update",
+        request=SourceWriteSerializer,
+        responses={200: SourceSerializer, **errors(400, 401, 403, 404, 429)},
+        description="Replace a source's fields. Editors.",
+    )
+    def put(self, request: Request, slug: str, pk: int) -> Response:
+        source = self._source(request, slug, pk)
+        serializer = SourceWriteSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        source = services.source_update(source=source, by=request.user, data=serializer.to_input())
+        return Response(SourceSerializer(source).data)
+
+    @extend_schema(
+        operation_id="cases_sources_destroy",
+        responses={204: None, **errors(400, 401, 403, 404, 409, 429)},
+        description="Remove a source. Editors.",
+    )
+    def delete(self, request: Request, slug: str, pk: int) -> Response:
+        services.source_delete(source=self._source(request, slug, pk), by=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+# --- Organizations ----------------------------------------------------------------
+
+
+class OrganizationPagination(CursorPagination):
+    ordering = ("name",)
+
+
+class OrganizationListView(ConditionalGetMixin, generics.GenericAPIView):
+    serializer_class = OrganizationSerializer
+    pagination_class = OrganizationPagination
+    filter_backends: list = []
+    queryset = Organization.objects.select_related("exposure")
+
+    @extend_schema(
+        operation_id="organizations_list",
+        responses={200: OrganizationSerializer(many=True), **errors(304, 401, 404, 429)},
+        description="Organizations with their exposure across published cases.",
+    )
+    def get(self, request: Request) -> Response:
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    @extend_schema(
+        operation_id="organizations_create",
+        request=OrganizationWriteSerializer,
+        responses={201: OrganizationSerializer, **errors(400, 401, 403, 409, 429)},
+        description="Add an organization. Editors.",
+    )
+    def post(self, request: Request) -> Response:
+        serializer = OrganizationWriteSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        organization = services.organization_create(by=request.user, **serializer.validated_data)
+        return Response(OrganizationSerializer(organization).data, status=status.HTTP_201_CREATED)
+
+
+class OrganizationDetailView(ConditionalGetMixin, APIView):
+    @extend_schema(
+        operation_id="organizations_retrieve",
+        responses={200: OrganizationSerializer, **errors(304, 401, 404, 429)},
+    )
+    def get(self, request: Request, slug: str) -> Response:
+        organization = get_object_or_404(Organization.objects.select_related("exposure"), slug=slug)
+        return Response(OrganizationSerializer(organization).data)
+
+    @extend_schema(
+        operation_id="organizations_update",
+        request=OrganizationWriteSerializer(partial=True),
+        responses={200: OrganizationSerializer, **errors(400, 401, 403, 404, 409, 429)},
+        description="Edit an organization; fields left out keep their value. Editors.",
+    )
+    def patch(self, request: Request, slug: str) -> Response:
+        organization = get_object_or_404(Organization, slug=slug)
+        serializer = OrganizationWriteSerializer(data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        fields = {k: v for k, v in serializer.validated_data.items() if not (k == "slug" and not v)}
+        organization = services.organization_update(organization=organization, by=request.user, **fields)
+        return Response(OrganizationSerializer(organization).data)
+
+
+# --- Exports ----------------------------------------------------------------------
+
+EXPORT_CHUNK = 500
+EXPORT_FIELDS = [
+    "slug", "title", "announced_on", "deal_types", "tags", "parties", "value_low_usd", "value_high_usd",
+    "capacity_mw", "capacity_chips", "risk_index", "risk_band", "classification", "rubric", "rubric_version",
+    "evaluation_version", "first_published_at",
+]  # fmt: skip
+
+
+def _export_rows() -> Iterator[dict]:
+    """The whole published archive, one dict per case, read in chunks.
+
+    ``iterator(chunk_size=...)`` runs the prefetches once per chunk (and uses a
+    server-side cursor on PostgreSQL), so memory stays flat however many cases.
+    """
+    cases = (
+        Case.objects.published()
+        .select_related("risk_summary__rubric_version__rubric", "risk_summary__evaluation_version")
+        .prefetch_related(
+            "deal_types",
+            "tags",
+            Prefetch("parties", queryset=Party.objects.select_related("organization").order_by("position", "id")),
+        )
+        .order_by("pk")
+    )
+    for case in cases.iterator(chunk_size=EXPORT_CHUNK):
+        summary = getattr(case, "risk_summary", None)
+        rubric_version = summary.rubric_version if summary else None
+        yield {
+            "slug": case.slug,
+            "title": case.title,
+            "announced_on": case.announced_on,
+            "deal_types": [d.slug for d in case.deal_types.all()],
+            "tags": [t.name for t in case.tags.all()],
+            "parties": [{"organization": p.organization.slug, "role": p.role} for p in case.parties.all()],
+            "value_low_usd": case.value_low_usd,
+            "value_high_usd": case.value_high_usd,
+            "capacity_mw": case.capacity_mw,
+            "capacity_chips": case.capacity_chips,
+            "risk_index": summary.risk_index if summary else None,
+            "risk_band": summary.risk_band if summary else "",
+            "classification": summary.classification if summary else "",
+            "rubric": rubric_version.rubric.slug if rubric_version else None,
+            "rubric_version": rubric_version.number if rubric_version else None,
+            "evaluation_version": (
+                summary.evaluation_version.number if summary and summary.evaluation_version_id else None
+            ),
+            "first_published_at": case.first_published_at,
+        }
+
+
+def _csv_lines() -> Iterator[str]:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+
+    def line(values: list) -> str:
+        buffer.seek(0)
+        buffer.truncate()
+        writer.writerow(values)
+        return buffer.getvalue()
+
+    yield line(EXPORT_FIELDS)
+    for row in _export_rows():
+        row["deal_types"] = ";".join(row["deal_types"])
+        row["tags"] = ";".join(row["tags"])
+        row["parties"] = ";".join(f"{p['organization']}:{p['role']}" for p in row["parties"])
+        yield line(["" if row[name] is None else row[name] for name in EXPORT_FIELDS])
+
+
+def _json_chunks() -> Iterator[str]:
+    yield "["
+    first = True
+    for row in _export_rows():
+        yield ("\n" if first else ",\n") + json.dumps(row, cls=DjangoJSONEncoder)
+        first = False
+    yield "\n]\n"
+
+
+class ExportView(APIView):
+    def perform_content_negotiation(self, request: Request, force: bool = False):
+        # The body is CSV or JSON whatever the Accept header says; errors are JSON.
+        return super().perform_content_negotiation(request, force=True)
+
+
+class ExportCsvView(ExportView):
+    @extend_schema(
+        operation_id="export_cases_csv",
+        responses={
+            (200, "text/csv"): OpenApiResponse(OpenApiTypes.STR, description="One row per published case."),
+            **errors(401, 429),
+        },
+        description="The whole published archive as CSV, streamed. Lists are joined with `;`, "
+        "parties as `organization:role`.",
+    )
+    def get(self, request: Request) -> StreamingHttpResponse:
+        response = StreamingHttpResponse(_csv_lines(), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = 'attachment; filename="moatwatch-cases.csv"'
+        return response
+
+
+class ExportJsonView(ExportView):
+    @extend_schema(
+        operation_id="export_cases_json",
+        responses={
+            (200, "application/json"): OpenApiResponse(
+                OpenApiTypes.ANY, description="A JSON array, one object per published case."
+            ),
+            **errors(401, 429),
+        },
+        description="The whole published archive as a JSON array, streamed.",
+    )
+    def get(self, request: Request) -> StreamingHttpResponse:
+        response = StreamingHttpResponse(_json_chunks(), content_type="application/json")
+        response["Content-Disposition"] = 'attachment; filename="moatwatch-cases.json"'
+        return response

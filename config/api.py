@@ -1,0 +1,277 @@
+"""What every API view shares: errors, pagination, permissions, ETags, schema defaults.
+
+Service errors are mapped to HTTP statuses here, in one place, so that a view
+never catches them itself.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import DataError, IntegrityError
+from django.http import Http404
+from django.utils.cache import patch_vary_headers
+from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import exceptions, pagination, permissions, serializers, status
+from rest_framework.authtoken.models import Token
+from rest_framework.authtoken.serializers import AuthTokenSerializer
+from rest_framework.renderers import JSONRenderer
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from evaluations.services import EditConflict, TransitionNotAllowed
+
+# --- Errors -----------------------------------------------------------------
+
+
+class PreconditionRequired(exceptions.APIException):
+    status_code = 428
+    default_detail = "Send the version's ETag in an If-Match header; it guards against lost updates."
+    default_code = "precondition_required"
+
+
+class PreconditionFailed(exceptions.APIException):
+    status_code = status.HTTP_412_PRECONDITION_FAILED
+    default_detail = "This version changed since you loaded it; reload it and apply your change again."
+    default_code = "precondition_failed"
+
+
+class Conflict(exceptions.APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "The current state does not allow this."
+    default_code = "conflict"
+
+
+def _field_errors(exc: DjangoValidationError) -> dict[str, list[str]]:
+    if hasattr(exc, "error_dict"):
+        return {("non_field_errors" if name == "__all__" else name): msgs for name, msgs in exc.message_dict.items()}
+    return {"non_field_errors": exc.messages}
+
+
+def exception_handler(exc: Exception, context: dict) -> Response | None:
+    """DRF's handler, taught the services' errors.
+
+    ValidationError → 400 field by field; PermissionDenied → 403; EditConflict
+    → 412 with the current ETag; TransitionNotAllowed → 409; a missing row → 404;
+    an integrity error (a race the validation could not see) → 409; a value the
+    database refuses → 400.
+    """
+    headers: dict[str, str] = {}
+    if isinstance(exc, DjangoValidationError):
+        exc = exceptions.ValidationError(_field_errors(exc))
+    elif isinstance(exc, EditConflict):
+        headers["ETag"] = exc.current.etag
+        exc = PreconditionFailed(str(exc))
+    elif isinstance(exc, TransitionNotAllowed):
+        exc = Conflict(str(exc))
+    elif isinstance(exc, ObjectDoesNotExist):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, IntegrityError):
+        exc = Conflict("This conflicts with data saved meanwhile; reload and try again.")
+    elif isinstance(exc, DataError):
+        # A value the database cannot store (a NUL in JSON, a number out of range).
+        exc = exceptions.ValidationError({"non_field_errors": ["A value given cannot be stored; check the input."]})
+    elif isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, PermissionDenied):
+        exc = exceptions.PermissionDenied(str(exc) or None)
+    response = drf_exception_handler(exc, context)
+    if response is not None:
+        for name, value in headers.items():
+            response[name] = value
+    return response
+
+
+class ErrorSerializer(serializers.Serializer):
+    """The body of an error: ``detail``, or for 400 one list of messages per field."""
+
+    detail = serializers.CharField(required=False)
+
+
+ERROR_DESCRIPTIONS = {
+    304: "Not modified: the representation matches If-None-Match.",
+    400: "Bad input; the body lists the messages field by field.",
+    401: "Missing or invalid credentials (Authorization: Token ...).",
+    403: "Authenticated but not allowed (missing permission, or a reviewer approving their own work).",
+    404: "Not found, or not visible to you (drafts are 404 to readers).",
+    409: "The object's state does not allow this transition.",
+    406: "The Accept header asks for something other than JSON.",
+    412: "If-Match does not match the current ETag: someone saved meanwhile.",
+    415: "The body is not JSON (send Content-Type: application/json).",
+    428: "If-Match is required on this request.",
+    429: "Too many requests; see Retry-After.",
+}
+
+
+def errors(*codes: int) -> dict[int, OpenApiResponse]:
+    """Schema responses for error statuses a view returns (for ``extend_schema``)."""
+    return {
+        code: OpenApiResponse(None if code == 304 else ErrorSerializer, description=ERROR_DESCRIPTIONS[code])
+        for code in codes
+    }
+
+
+class AutoSchema(SpectacularAutoSchema):
+    """Every operation documents the statuses any request may get.
+
+    Any request may carry bad credentials (401), ask for something other than
+    JSON (406) or exceed its rate (429); a path with a parameter may name
+    nothing (404); a write may be refused (403) or carry bad input (400, or 415
+    when it is not JSON); a read may be answered 304.
+    """
+
+    def _get_response_bodies(self, direction: str = "response") -> dict[str, Any]:
+        responses = super()._get_response_bodies(direction)
+        codes = {401, 406, 429}
+        if self.method == "GET":
+            codes |= {304, 400}
+        else:
+            codes |= {400, 403, 415}
+        if "{" in self.path:
+            codes.add(404)
+        for code, response in errors(*sorted(codes)).items():
+            if str(code) not in responses:
+                responses[str(code)] = self._get_response_for_code(response, str(code), direction=direction)
+        return responses
+
+
+# --- Permissions ------------------------------------------------------------
+
+
+class HasPermission(permissions.BasePermission):
+    """Authenticated and holding the view's ``required_permission`` for its writes.
+
+    The services check their own permissions too; this is for the writes
+    whose services leave the check to the caller (rubric versions).
+    """
+
+    def has_permission(self, request: Request, view: APIView) -> bool:
+        if request.method in permissions.SAFE_METHODS:
+            return True
+        if not (request.user and request.user.is_authenticated):
+            return False
+        required = getattr(view, "required_permission", None)
+        return required is None or request.user.has_perm(required)
+
+
+def can_see_drafts(user) -> bool:
+    """Editors, reviewers and admins see work in progress; everyone else sees what is published."""
+    return bool(user and user.is_authenticated and user.has_perm("evaluations.view_evaluationversion"))
+
+
+def can_see_draft_cases(user) -> bool:
+    return bool(user and user.is_authenticated and user.has_perm("cases.view_case"))
+
+
+def can_see_draft_rubrics(user) -> bool:
+    return bool(user and user.is_authenticated and user.has_perm("evaluations.change_rubricversion"))
+
+
+# --- Pagination ---------------------------------------------------------------
+
+
+class CursorPagination(pagination.CursorPagination):
+    """Cursor pagination whose ordering always ends in the primary key.
+
+    The cursor keeps the first ordering field's value; the key makes the order
+    of ties deterministic, so no row is skipped or repeated between pages.
+    """
+
+    page_size = 25
+    page_size_query_param = "page_size"
+    max_page_size = 100
+    ordering = ("-announced_on",)
+
+    def get_ordering(self, request, queryset, view) -> tuple[str, ...]:
+        ordering = tuple(super().get_ordering(request, queryset, view))
+        if not any(field.lstrip("-") in ("pk", "id") for field in ordering):
+            ordering += ("-pk" if ordering[0].startswith("-") else "pk",)
+        return ordering
+
+
+# --- ETags and conditional GET ------------------------------------------------
+
+
+def _etag_matches(header: str, etag: str) -> bool:
+    wanted = etag.removeprefix("W/")
+    return any(tag.strip().removeprefix("W/") in (wanted, "*") for tag in header.split(","))
+
+
+class ConditionalGetMixin:
+    """Every successful GET carries an ETag; a matching If-None-Match gets 304.
+
+    Views may set ``response["ETag"]`` themselves (versions do, from their
+    lock); otherwise it is a hash of the JSON body. What a user may see
+    depends on who they are, so responses vary on the credentials.
+    """
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        if request.method not in ("GET", "HEAD") or response.status_code != 200 or response.streaming:
+            return response
+        if not isinstance(response, Response):
+            return response
+        etag = response.get("ETag")
+        if not etag:
+            body = JSONRenderer().render(response.data)
+            etag = f'"{hashlib.sha256(body).hexdigest()[:32]}"'
+            response["ETag"] = etag
+        patch_vary_headers(response, ["Authorization", "Cookie"])
+        if_none_match = request.headers.get("If-None-Match")
+        if if_none_match and _etag_matches(if_none_match, etag):
+            not_modified = Response(status=status.HTTP_304_NOT_MODIFIED, headers={"ETag": etag})
+            not_modified.accepted_renderer = response.accepted_renderer
+            not_modified.accepted_media_type = response.accepted_media_type
+            not_modified.renderer_context = response.renderer_context
+            patch_vary_headers(not_modified, ["Authorization", "Cookie"])
+            return not_modified
+        return response
+
+
+def expected_lock_from_if_match(request: Request, *, pk: int) -> int:
+    """The lock version the client loaded, from ``If-Match: "ev<pk>-<lock>"``.
+
+    No header: 428 (a write without it could silently overwrite someone's
+    work). A header naming another object or unreadable: 412.
+    """
+    header = request.headers.get("If-Match", "").strip()
+    if not header or header == "*":
+        raise PreconditionRequired()
+    tag = header.split(",")[0].strip().removeprefix("W/").strip('"')
+    prefix = f"ev{pk}-"
+    if not tag.startswith(prefix) or not tag[len(prefix) :].isdigit():
+        raise PreconditionFailed("If-Match is not an ETag of this version; reload it.")
+    return int(tag[len(prefix) :])
+
+
+# --- Tokens -----------------------------------------------------------------------
+
+
+class TokenResponseSerializer(serializers.Serializer):
+    token = serializers.CharField()
+
+
+class TokenView(APIView):
+    """Trade a username and password for an API token (the same one on every call)."""
+
+    authentication_classes: list = []
+    permission_classes = [permissions.AllowAny]
+
+    @extend_schema(
+        operation_id="auth_token_create",
+        request=AuthTokenSerializer,
+        responses={200: TokenResponseSerializer, **errors(400, 429)},
+        description="Send `username` and `password`; use the token as `Authorization: Token <token>`.",
+        auth=[],
+    )
+    def post(self, request: Request) -> Response:
+        serializer = AuthTokenSerializer(data=request.data, context={"request": request})
+        serializer.is_valid(raise_exception=True)
+        token, _ = Token.objects.get_or_create(user=serializer.validated_data["user"])
+        return Response({"token": token.key})

@@ -1,0 +1,328 @@
+"""The REST API of evaluations and rubrics: public history, the review workflow, rubric versions.
+
+Every write calls the same service the desk calls; the service checks the
+permission and the state, and config.api.exception_handler turns its errors
+into 400/403/409/412.
+"""
+
+from __future__ import annotations
+
+from django.db.models import Prefetch, QuerySet
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from cases.api import case_for
+from cases.models import Case
+from config.api import (
+    ConditionalGetMixin,
+    HasPermission,
+    can_see_draft_rubrics,
+    can_see_drafts,
+    errors,
+    expected_lock_from_if_match,
+)
+from evaluations import services
+from evaluations.compare import compare_versions
+from evaluations.models import Annotation, EvaluationVersion, Rubric, RubricVersion, Score
+from evaluations.selectors import criteria_prefetch
+from evaluations.serializers import (
+    CompareQuerySerializer,
+    ComparisonSerializer,
+    EvaluationVersionSerializer,
+    EvaluationVersionWriteSerializer,
+    PublishSerializer,
+    RubricSerializer,
+    RubricVersionCreateSerializer,
+    RubricVersionLineSerializer,
+    RubricVersionSerializer,
+    RubricVersionUpdateSerializer,
+    SendBackSerializer,
+    SubmitSerializer,
+    VersionSummarySerializer,
+)
+
+# --- Evaluation versions ---------------------------------------------------------------
+
+IF_MATCH = OpenApiParameter(
+    "If-Match",
+    location=OpenApiParameter.HEADER,
+    required=True,
+    description='The ETag of the version as you loaded it (`"ev<id>-<lock>"`). Missing: 428. Stale: 412.',
+)
+
+
+def _with_content(versions: QuerySet[EvaluationVersion]) -> QuerySet[EvaluationVersion]:
+    """Versions with what their representation shows, in a fixed number of queries."""
+    return versions.select_related("case", "author", "evaluation__rubric_version__rubric").prefetch_related(
+        Prefetch(
+            "scores",
+            queryset=Score.objects.select_related("criterion", "party__organization")
+            .prefetch_related("sources")
+            .order_by("criterion__position", "party__position", "id"),
+        ),
+        Prefetch("annotations", queryset=Annotation.objects.order_by("id")),
+    )
+
+
+def version_for(request: Request, pk: int) -> EvaluationVersion:
+    """The version if this user may see it; drafts and versions in review are 404 to readers."""
+    versions = EvaluationVersion.objects.all() if can_see_drafts(request.user) else EvaluationVersion.objects.public()
+    return get_object_or_404(_with_content(versions), pk=pk)
+
+
+def version_response(request: Request, version: EvaluationVersion, *, status_code: int = 200) -> Response:
+    """A version with its ETag, re-read so that it shows what the database now holds."""
+    version = _with_content(EvaluationVersion.objects.all()).get(pk=version.pk)
+    data = EvaluationVersionSerializer(version, context={"request": request}).data
+    return Response(data, status=status_code, headers={"ETag": version.etag})
+
+
+class CaseEvaluationStartView(APIView):
+    @extend_schema(
+        operation_id="cases_evaluations_create",
+        request=None,
+        responses={201: EvaluationVersionSerializer, **errors(401, 403, 404, 409, 429)},
+        description="Start a draft version under the active rubric, prefilled from the published one. "
+        "409 when the case already has a version in the works. Editors.",
+    )
+    def post(self, request: Request, slug: str) -> Response:
+        case = case_for(request, slug)
+        version = services.evaluation_version_start(case=case, by=request.user)
+        response = version_response(request, version, status_code=status.HTTP_201_CREATED)
+        response["Location"] = request.build_absolute_uri(f"/api/v1/evaluation-versions/{version.pk}/")
+        return response
+
+
+class EvaluationVersionView(ConditionalGetMixin, APIView):
+    @extend_schema(
+        operation_id="evaluation_versions_retrieve",
+        responses={200: EvaluationVersionSerializer, **errors(304, 401, 404, 429)},
+        description="A version by id. Drafts, versions in review and scheduled ones are visible to the "
+        "newsroom only (404 to everyone else). The ETag header is what a PATCH sends back in If-Match.",
+    )
+    def get(self, request: Request, pk: int) -> Response:
+        version = version_for(request, pk)
+        return Response(
+            EvaluationVersionSerializer(version, context={"request": request}).data, headers={"ETag": version.etag}
+        )
+
+    @extend_schema(
+        operation_id="evaluation_versions_partial_update",
+        parameters=[IF_MATCH],
+        request=EvaluationVersionWriteSerializer,
+        responses={200: EvaluationVersionSerializer, **errors(400, 401, 403, 404, 409, 412, 428, 429)},
+        description="Edit a draft: `narrative` (Markdown), `scores` and `annotations` (a list given replaces "
+        "the list held). Requires If-Match: 428 without it, 412 if someone saved since. Editors.",
+    )
+    def patch(self, request: Request, pk: int) -> Response:
+        version = version_for(request, pk)
+        expected_lock = expected_lock_from_if_match(request, pk=version.pk)
+        serializer = EvaluationVersionWriteSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        party_ids = {party.organization.slug: party.pk for party in version.case.parties.select_related("organization")}
+        version = services.evaluation_version_save(
+            version=version, by=request.user, expected_lock=expected_lock, **serializer.to_kwargs(party_ids)
+        )
+        return version_response(request, version)
+
+
+class EvaluationVersionSubmitView(APIView):
+    @extend_schema(
+        operation_id="evaluation_versions_submit",
+        request=SubmitSerializer,
+        responses={200: EvaluationVersionSerializer, **errors(400, 401, 403, 404, 409, 429)},
+        description="Submit a draft for review (400 if it has no scores; 409 unless it is a draft). Editors.",
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        version = version_for(request, pk)
+        serializer = SubmitSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        version = services.evaluation_version_submit(version=version, by=request.user, **serializer.validated_data)
+        return version_response(request, version)
+
+
+class EvaluationVersionSendBackView(APIView):
+    @extend_schema(
+        operation_id="evaluation_versions_send_back",
+        request=SendBackSerializer,
+        responses={200: EvaluationVersionSerializer, **errors(400, 401, 403, 404, 409, 429)},
+        description="Send a version in review (or scheduled) back to its author with a comment. Reviewers.",
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        version = version_for(request, pk)
+        serializer = SendBackSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        version = services.evaluation_version_send_back(version=version, by=request.user, **serializer.validated_data)
+        return version_response(request, version)
+
+
+class EvaluationVersionPublishView(APIView):
+    @extend_schema(
+        operation_id="evaluation_versions_publish",
+        request=PublishSerializer,
+        responses={200: EvaluationVersionSerializer, **errors(400, 401, 403, 404, 409, 429)},
+        description="Approve a version in review: published now, or scheduled when `publish_at` is in the "
+        "future. 403 for a reviewer's own work, 409 unless it is in review. Reviewers.",
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        version = version_for(request, pk)
+        serializer = PublishSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        version = services.evaluation_version_approve(version=version, by=request.user, **serializer.validated_data)
+        return version_response(request, version)
+
+
+# --- A case's public history ---------------------------------------------------------------
+
+
+def _public_versions(case: Case) -> QuerySet[EvaluationVersion]:
+    return EvaluationVersion.objects.public().filter(case=case)
+
+
+class CaseVersionListView(ConditionalGetMixin, APIView):
+    @extend_schema(
+        operation_id="cases_versions_list",
+        responses={200: VersionSummarySerializer(many=True), **errors(304, 401, 404, 429)},
+        description="A case's published and superseded versions, newest first.",
+    )
+    def get(self, request: Request, slug: str) -> Response:
+        case = get_object_or_404(Case.objects.published(), slug=slug)
+        versions = _public_versions(case).select_related("evaluation__rubric_version").order_by("-number")
+        return Response(VersionSummarySerializer(versions, many=True).data)
+
+
+class CaseVersionDetailView(ConditionalGetMixin, APIView):
+    @extend_schema(
+        operation_id="cases_versions_retrieve",
+        responses={200: EvaluationVersionSerializer, **errors(304, 401, 404, 429)},
+        description="One published or superseded version of a case.",
+    )
+    def get(self, request: Request, slug: str, number: int) -> Response:
+        case = get_object_or_404(Case.objects.published(), slug=slug)
+        version = get_object_or_404(_with_content(_public_versions(case)), number=number)
+        return Response(
+            EvaluationVersionSerializer(version, context={"request": request}).data, headers={"ETag": version.etag}
+        )
+
+
+class CaseVersionCompareView(ConditionalGetMixin, APIView):
+    @extend_schema(
+        operation_id="cases_versions_compare",
+        parameters=[CompareQuerySerializer],
+        responses={200: ComparisonSerializer, **errors(304, 400, 401, 404, 429)},
+        description="Two public versions compared: scores side by side, the narrative as a word diff.",
+    )
+    def get(self, request: Request, slug: str) -> Response:
+        query = CompareQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        case = get_object_or_404(Case.objects.published(), slug=slug)
+        numbers = list(query.validated_data.values())
+        versions = {v.number: v for v in _with_content(_public_versions(case)).filter(number__in=numbers)}
+        a, b = (versions.get(query.validated_data[name]) for name in ("a", "b"))
+        if a is None or b is None:
+            return Response({"detail": "No such published version."}, status=status.HTTP_404_NOT_FOUND)
+        return Response(ComparisonSerializer(compare_versions(a, b)).data)
+
+
+# --- Rubrics --------------------------------------------------------------------------------
+
+
+def _visible_rubric_versions(request: Request) -> QuerySet[RubricVersion]:
+    versions = RubricVersion.objects.all()
+    if not can_see_draft_rubrics(request.user):
+        versions = versions.exclude(status=RubricVersion.Status.DRAFT)
+    return versions
+
+
+class RubricListView(ConditionalGetMixin, APIView):
+    @extend_schema(
+        operation_id="rubrics_list",
+        responses={200: RubricSerializer(many=True), **errors(304, 401, 429)},
+        description="Rubrics and their versions (drafts only for admins).",
+    )
+    def get(self, request: Request) -> Response:
+        versions = _visible_rubric_versions(request).order_by("-number")
+        rubrics = Rubric.objects.prefetch_related(Prefetch("versions", queryset=versions, to_attr="visible_versions"))
+        return Response(RubricSerializer(rubrics, many=True).data)
+
+
+class RubricVersionListView(ConditionalGetMixin, APIView):
+    permission_classes = [HasPermission]
+    required_permission = "evaluations.add_rubricversion"
+
+    @extend_schema(
+        operation_id="rubrics_versions_list",
+        responses={200: RubricVersionLineSerializer(many=True), **errors(304, 401, 404, 429)},
+    )
+    def get(self, request: Request, slug: str) -> Response:
+        rubric = get_object_or_404(Rubric, slug=slug)
+        versions = _visible_rubric_versions(request).filter(rubric=rubric).order_by("-number")
+        return Response(RubricVersionLineSerializer(versions, many=True).data)
+
+    @extend_schema(
+        operation_id="rubrics_versions_create",
+        request=RubricVersionCreateSerializer,
+        responses={201: RubricVersionSerializer, **errors(400, 401, 403, 404, 409, 429)},
+        description="Create a draft version from a body shaped like rubric_v1.json's `version` and `criteria`. Admins.",
+    )
+    def post(self, request: Request, slug: str) -> Response:
+        rubric = get_object_or_404(Rubric, slug=slug)
+        serializer = RubricVersionCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        version = services.rubric_version_create(rubric=rubric, data=serializer.to_data(), by=request.user)
+        return _rubric_version_response(version, status_code=status.HTTP_201_CREATED)
+
+
+def _rubric_version_response(version: RubricVersion, *, status_code: int = 200) -> Response:
+    version = RubricVersion.objects.select_related("rubric").prefetch_related(criteria_prefetch()).get(pk=version.pk)
+    return Response(RubricVersionSerializer(version).data, status=status_code)
+
+
+def _rubric_version_for(request: Request, slug: str, number: int) -> RubricVersion:
+    return get_object_or_404(_visible_rubric_versions(request), rubric__slug=slug, number=number)
+
+
+class RubricVersionDetailView(ConditionalGetMixin, APIView):
+    permission_classes = [HasPermission]
+    required_permission = "evaluations.change_rubricversion"
+
+    @extend_schema(
+        operation_id="rubrics_versions_retrieve",
+        responses={200: RubricVersionSerializer, **errors(304, 401, 404, 429)},
+        description="A rubric version with its criteria (drafts only for admins).",
+    )
+    def get(self, request: Request, slug: str, number: int) -> Response:
+        return _rubric_version_response(_rubric_version_for(request, slug, number))
+
+    @extend_schema(
+        operation_id="rubrics_versions_partial_update",
+        request=RubricVersionUpdateSerializer,
+        responses={200: RubricVersionSerializer, **errors(400, 401, 403, 404, 409, 429)},
+        description="Edit a draft's changelog or classification thresholds (409 once active). Admins.",
+    )
+    def patch(self, request: Request, slug: str, number: int) -> Response:
+        version = _rubric_version_for(request, slug, number)
+        serializer = RubricVersionUpdateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        version = services.rubric_version_update_draft(version=version, by=request.user, **serializer.validated_data)
+        return _rubric_version_response(version)
+
+
+class RubricVersionActivateView(APIView):
+    permission_classes = [HasPermission]
+    required_permission = "evaluations.activate_rubricversion"
+
+    @extend_schema(
+        operation_id="rubrics_versions_activate",
+        request=None,
+        responses={200: RubricVersionSerializer, **errors(400, 401, 403, 404, 409, 429)},
+        description="Activate a draft version, retiring the active one; every affected risk summary is "
+        "recomputed by the workers. 409 unless it is a draft. Admins.",
+    )
+    def post(self, request: Request, slug: str, number: int) -> Response:
+        version = _rubric_version_for(request, slug, number)
+        return _rubric_version_response(services.rubric_version_activate(version=version, by=request.user))

@@ -1,0 +1,272 @@
+"""The API's shapes for evaluations and rubrics. Writes go through evaluations.services."""
+
+from __future__ import annotations
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from evaluations.compare import Comparison
+from evaluations.markdown import render as render_markdown
+from evaluations.models import Annotation, Criterion, EvaluationVersion, Rubric, RubricVersion, Score
+from evaluations.services import AnnotationInput, ScoreInput
+
+# --- Reading ------------------------------------------------------------------
+
+
+class ScoreSerializer(serializers.ModelSerializer):
+    criterion = serializers.CharField(source="criterion.key", read_only=True)
+    organization = serializers.SerializerMethodField()
+    sources = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
+
+    class Meta:
+        model = Score
+        fields = ["criterion", "organization", "value", "rationale", "sources"]
+
+    @extend_schema_field(OpenApiTypes.STR)
+    def get_organization(self, score: Score) -> str | None:
+        """The scored party's organization slug; null for a per-deal criterion."""
+        return score.party.organization.slug if score.party_id else None
+
+
+class AnnotationSerializer(serializers.ModelSerializer):
+    body_html = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Annotation
+        fields = ["id", "quote", "prefix", "suffix", "kind", "body", "body_html", "orphaned"]
+
+    def get_body_html(self, annotation: Annotation) -> str:
+        return render_markdown(annotation.body)
+
+
+class EvaluationVersionSerializer(serializers.ModelSerializer):
+    """A version of an analysis; the ETag header of its response guards edits."""
+
+    case = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    rubric = serializers.CharField(source="evaluation.rubric_version.rubric.slug", read_only=True)
+    rubric_version = serializers.IntegerField(source="evaluation.rubric_version.number", read_only=True)
+    author = serializers.CharField(source="author.get_username", read_only=True)
+    narrative_html = serializers.SerializerMethodField()
+    scores = ScoreSerializer(many=True, read_only=True)
+    annotations = AnnotationSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = EvaluationVersion
+        fields = [
+            "id", "case", "number", "state", "rubric", "rubric_version", "author", "verdict", "narrative",
+            "narrative_html", "change_note", "correction_note", "lock_version", "created_at", "updated_at",
+            "submitted_at", "publish_at", "published_at", "scores", "annotations",
+        ]  # fmt: skip
+
+    def get_narrative_html(self, version: EvaluationVersion) -> str:
+        """The narrative rendered from Markdown and sanitized."""
+        return render_markdown(version.narrative)
+
+
+class VersionSummarySerializer(serializers.ModelSerializer):
+    """A line of a case's public history."""
+
+    rubric_version = serializers.IntegerField(source="evaluation.rubric_version.number", read_only=True)
+
+    class Meta:
+        model = EvaluationVersion
+        fields = ["number", "state", "verdict", "change_note", "correction_note", "published_at", "rubric_version"]
+
+
+class ScoreChangeSerializer(serializers.Serializer):
+    criterion = serializers.CharField()
+    party = serializers.CharField(help_text='The organization\'s name, or "deal".')
+    before = serializers.IntegerField(allow_null=True)
+    after = serializers.IntegerField(allow_null=True)
+    rationale_before = serializers.CharField()
+    rationale_after = serializers.CharField()
+    changed = serializers.BooleanField()
+
+
+class DiffLineSerializer(serializers.Serializer):
+    op = serializers.ChoiceField(choices=["equal", "insert", "delete"])
+    text = serializers.CharField()
+
+
+class ComparisonSerializer(serializers.Serializer):
+    a = serializers.IntegerField(source="a.number")
+    b = serializers.IntegerField(source="b.number")
+    verdict_before = serializers.CharField(source="a.verdict")
+    verdict_after = serializers.CharField(source="b.verdict")
+    verdict_changed = serializers.BooleanField()
+    scores = ScoreChangeSerializer(many=True)
+    narrative = DiffLineSerializer(many=True)
+
+    def to_representation(self, comparison: Comparison) -> dict:
+        return super().to_representation(comparison)
+
+
+class CompareQuerySerializer(serializers.Serializer):
+    a = serializers.IntegerField(min_value=1, max_value=2**31 - 1, help_text="The older version's number.")
+    b = serializers.IntegerField(min_value=1, max_value=2**31 - 1, help_text="The newer version's number.")
+
+
+class CriterionSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Criterion
+        fields = ["key", "family", "weight", "per_party", "question", "guidance", "position"]
+
+
+class RubricVersionSerializer(serializers.ModelSerializer):
+    rubric = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    criteria = CriterionSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = RubricVersion
+        fields = [
+            "rubric", "number", "status", "changelog", "scale_min", "scale_max", "scale_labels", "families",
+            "classification", "created_at", "activated_at", "retired_at", "criteria",
+        ]  # fmt: skip
+
+
+class RubricVersionLineSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = RubricVersion
+        fields = ["number", "status", "changelog", "activated_at", "retired_at"]
+
+
+class RubricSerializer(serializers.ModelSerializer):
+    versions = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Rubric
+        fields = ["slug", "name", "description", "versions"]
+
+    @extend_schema_field(RubricVersionLineSerializer(many=True))
+    def get_versions(self, rubric: Rubric) -> list[dict]:
+        # The view prefetches into ``visible_versions`` what this user may see.
+        return RubricVersionLineSerializer(rubric.visible_versions, many=True).data
+
+
+# --- Writing ------------------------------------------------------------------
+
+
+class ScoreWriteSerializer(serializers.Serializer):
+    criterion = serializers.CharField(max_length=64, help_text="The criterion's key.")
+    organization = serializers.CharField(
+        max_length=200, allow_null=True, help_text="The party's organization slug; null for a per-deal criterion."
+    )
+    value = serializers.IntegerField(min_value=-(2**15), max_value=2**15 - 1)
+    rationale = serializers.CharField(required=False, allow_blank=True, default="")
+    sources = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=2**63 - 1),
+        required=False,
+        default=list,
+        help_text="Ids of the case's sources this score rests on.",
+    )
+
+
+class AnnotationWriteSerializer(serializers.Serializer):
+    quote = serializers.CharField(trim_whitespace=False)
+    prefix = serializers.CharField(required=False, allow_blank=True, allow_null=True, trim_whitespace=False)
+    suffix = serializers.CharField(required=False, allow_blank=True, allow_null=True, trim_whitespace=False)
+    kind = serializers.ChoiceField(choices=Annotation.Kind.choices)
+    body = serializers.CharField()
+
+
+class EvaluationVersionWriteSerializer(serializers.Serializer):
+    """A draft's edit: fields left out keep their value; a list given replaces the list held."""
+
+    narrative = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False)
+    verdict = serializers.CharField(required=False, allow_blank=True, max_length=300)
+    change_note = serializers.CharField(required=False, allow_blank=True)
+    scores = ScoreWriteSerializer(many=True, required=False)
+    annotations = AnnotationWriteSerializer(many=True, required=False)
+
+    def to_kwargs(self, party_ids: dict[str, int]) -> dict:
+        """The service's keyword arguments; ``party_ids`` maps organization slugs to the case's parties."""
+        data = dict(self.validated_data)
+        if "scores" in data:
+            errors = {
+                f"scores[{index}].organization": ["that organization is not a party to this case"]
+                for index, item in enumerate(data["scores"])
+                if item["organization"] is not None and item["organization"] not in party_ids
+            }
+            if errors:
+                raise serializers.ValidationError(errors)
+            data["scores"] = [
+                ScoreInput(
+                    criterion=item["criterion"],
+                    party_id=party_ids[item["organization"]] if item["organization"] is not None else None,
+                    value=item["value"],
+                    rationale=item["rationale"],
+                    source_ids=tuple(item["sources"]),
+                )
+                for item in data["scores"]
+            ]
+        if "annotations" in data:
+            data["annotations"] = [
+                AnnotationInput(
+                    quote=item["quote"],
+                    kind=item["kind"],
+                    body=item["body"],
+                    prefix=item.get("prefix"),
+                    suffix=item.get("suffix"),
+                )
+                for item in data["annotations"]
+            ]
+        return data
+
+
+class SubmitSerializer(serializers.Serializer):
+    comment = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class SendBackSerializer(serializers.Serializer):
+    comment = serializers.CharField(help_text="What needs to change.")
+
+
+class PublishSerializer(serializers.Serializer):
+    publish_at = serializers.DateTimeField(
+        required=False, allow_null=True, default=None, help_text="Schedule for later; now when left out."
+    )
+    correction_note = serializers.CharField(
+        required=False, allow_blank=True, default="", help_text="For a version correcting a published analysis."
+    )
+
+
+class ScaleSerializer(serializers.Serializer):
+    min = serializers.IntegerField(min_value=-100, max_value=100, required=False, default=0)
+    max = serializers.IntegerField(min_value=-100, max_value=100, required=False, default=4)
+    labels = serializers.ListField(child=serializers.CharField(), required=False, default=list)
+
+
+class RubricVersionDataSerializer(serializers.Serializer):
+    number = serializers.IntegerField(min_value=1, max_value=2**31 - 1, required=False)
+    changelog = serializers.CharField(required=False, allow_blank=True, default="")
+    scale = ScaleSerializer(required=False)
+    families = serializers.DictField(child=serializers.CharField(allow_blank=True), required=False, default=dict)
+    classification = serializers.DictField(required=False, default=dict)
+
+
+class CriterionWriteSerializer(serializers.Serializer):
+    key = serializers.SlugField(max_length=64)
+    family = serializers.ChoiceField(choices=Criterion.Family.choices)
+    weight = serializers.DecimalField(max_digits=6, decimal_places=3, required=False, default=1)
+    per_party = serializers.BooleanField(required=False, default=True)
+    question = serializers.CharField()
+    guidance = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class RubricVersionCreateSerializer(serializers.Serializer):
+    """A new draft in the shape of rubric_v1.json: ``version`` and ``criteria``."""
+
+    version = RubricVersionDataSerializer()
+    criteria = CriterionWriteSerializer(many=True)
+
+    def to_data(self) -> dict:
+        version = dict(self.validated_data["version"])
+        if "scale" in version:
+            version["scale"] = dict(version["scale"])
+        return {"version": version, "criteria": [dict(item) for item in self.validated_data["criteria"]]}
+
+
+class RubricVersionUpdateSerializer(serializers.Serializer):
+    changelog = serializers.CharField(required=False, allow_blank=True)
+    classification = serializers.DictField(required=False)

@@ -1,0 +1,93 @@
+"""The synthetic archive generator: shape, determinism, marking, computable summaries."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.management import call_command
+from django.db.models import Count
+
+from cases.models import Case, Party
+from evaluations.models import Annotation, EvaluationVersion, RiskSummary, Score
+from evaluations.synthetic import ArchiveShape, generate_archive, rubric_version_default
+from tests.evaluations.synthetic import assert_summary_matches, expected_summary
+
+pytestmark = pytest.mark.django_db(transaction=False)
+
+
+def _snapshot(prefix: str) -> list[tuple]:
+    """The archive's content with the prefix and the ids taken out."""
+    rows = []
+    for case in Case.objects.filter(slug__startswith=f"{prefix}-c").order_by("pk"):
+        parties = [
+            (p.organization.name.rsplit(" (", 1)[0], p.role)
+            for p in case.parties.select_related("organization").order_by("position")
+        ]
+        versions = list(
+            case.evaluation_versions.order_by("number").values_list("number", "state", "narrative", "verdict")
+        )
+        scores = list(
+            Score.objects.filter(version__case=case)
+            .order_by("version__number", "party__position", "criterion__position")
+            .values_list("version__number", "party__position", "criterion__key", "value")
+        )
+        rows.append((case.title, case.summary, case.announced_on, case.status, parties, versions, scores))
+    return rows
+
+
+def test_same_seed_same_archive_other_seed_another():
+    generate_archive(cases=12, seed=5, prefix="a", compute_summaries=False)
+    generate_archive(cases=12, seed=5, prefix="b", compute_summaries=False)
+    generate_archive(cases=12, seed=6, prefix="c", compute_summaries=False)
+    assert _snapshot("a") == _snapshot("b")
+    assert _snapshot("a") != _snapshot("c")
+
+
+def test_counts_shape_and_marking():
+    report = generate_archive(cases=30, seed=1, prefix="s")
+    cases = Case.objects.filter(slug__startswith="s-c")
+    assert report.cases == cases.count() == 30
+    assert not cases.filter(is_synthetic=False).exists()
+    parties = cases.annotate(n=Count("parties")).values_list("n", flat=True)
+    assert min(parties) >= 2 and max(parties) <= 6
+    assert report.parties == Party.objects.filter(case__in=cases).count()
+    assert report.scores == Score.objects.filter(version__case__in=cases).count()
+    assert report.annotations == Annotation.objects.filter(version__case__in=cases).count()
+    criteria = rubric_version_default().criteria.count()
+    for case in cases.prefetch_related("parties", "evaluation_versions__scores"):
+        versions = list(case.evaluation_versions.all())
+        published = [v for v in versions if v.state == EvaluationVersion.State.PUBLISHED]
+        assert len(published) == (1 if case.status == Case.Status.PUBLISHED else 0)
+        for version in versions:  # every criterion scored for every party, in every version
+            assert len(version.scores.all()) == criteria * len(case.parties.all())
+    for annotation in Annotation.objects.filter(version__case__in=cases).select_related("version"):
+        assert annotation.quote in annotation.version.narrative
+
+
+def test_drafts_never_published():
+    generate_archive(cases=200, seed=2, prefix="d", compute_summaries=False)
+    drafts = Case.objects.filter(slug__startswith="d-c", status=Case.Status.DRAFT)
+    assert drafts.exists()  # about 2% of cases
+    assert not EvaluationVersion.objects.filter(case__in=drafts, state__in=EvaluationVersion.PUBLIC_STATES).exists()
+
+
+def test_summaries_are_computed_by_the_services():
+    report = generate_archive(cases=30, seed=3, prefix="r")
+    rubric_version = rubric_version_default()
+    published = Case.objects.filter(pk__in=report.case_ids, status=Case.Status.PUBLISHED)
+    summaries = RiskSummary.objects.filter(case__in=published).prefetch_related("party_figures")
+    assert summaries.count() == published.count()
+    for summary in summaries:
+        assert_summary_matches(summary, expected_summary(summary.case_id, rubric_version), rubric_version)
+
+
+def test_simple_shape_for_the_worker_tests():
+    report = generate_archive(cases=5, seed=1, prefix="m", shape=ArchiveShape.simple(), compute_summaries=False)
+    assert report.published_cases == 5 and report.versions == 5 and report.parties == 10
+    assert not RiskSummary.objects.filter(case_id__in=report.case_ids, stale=False).exists()
+
+
+def test_command_refuses_a_second_archive_with_the_same_prefix(capsys):
+    call_command("generate_archive", "--cases", "3", "--seed", "1", "--prefix", "k", "--skip-summaries")
+    assert "3 cases" in capsys.readouterr().out
+    with pytest.raises(Exception, match="already holds"):
+        call_command("generate_archive", "--cases", "3", "--prefix", "k")

@@ -1,0 +1,150 @@
+"""Smoke tests of the benchmark harness (nothing here is timed)."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+
+from bench import bench, floor
+from evaluations.synthetic import generate_archive
+
+
+@pytest.fixture
+def archive(db):
+    return generate_archive(cases=30, seed=1, prefix="h")
+
+
+@pytest.fixture
+def bench_urls(settings):
+    settings.ROOT_URLCONF = "bench.urls"
+    settings.MIDDLEWARE = ["bench.middleware.query_count", *settings.MIDDLEWARE]
+
+
+def test_percentile_and_timing():
+    samples = [i / 1000 for i in range(1, 201)]  # 1..200 ms
+    assert bench.percentile(samples, 99) == 0.198
+    assert bench.percentile(samples, 50) == 0.1
+    timing = bench.Timing(samples=[0.01, 0.02, 0.03])
+    assert timing.p50_ms == pytest.approx(20)
+    assert timing.rps == pytest.approx(50)
+
+
+def test_every_page_url_fills_from_the_archive(archive):
+    params = bench.archive_params()
+    assert params["cases"] == archive.published_cases
+    for page in bench.PAGES:
+        assert bench.fill(page.url, params).startswith("/")
+        assert bench.fill(page.floor, params).startswith("/__bench__/floor/")
+
+
+def test_floors_run_one_query(archive, bench_urls, client, django_assert_num_queries):
+    params = bench.archive_params()
+    for page in bench.PAGES:
+        if page.search and connection.vendor != "postgresql":
+            continue  # the search floor is a PostgreSQL tsquery
+        url = bench.fill(page.floor, params)
+        headers = {}
+        if page.conditional:
+            etag = client.get(url)["ETag"]
+            headers = {"If-None-Match": etag}
+        with django_assert_num_queries(1):
+            response = client.get(url, headers=headers)
+        assert response.status_code == (304 if page.conditional else 200), url
+        assert response[bench.QUERIES_HEADER] == "1"
+
+
+def test_archive_floor_pages_and_filters(archive, bench_urls, client):
+    first = client.get("/__bench__/floor/archive/").content.decode()
+    assert first.count("<li>") == floor.PER_PAGE
+    last = client.get("/__bench__/floor/archive/?page=2").content.decode()
+    assert 0 < last.count("<li>") <= floor.PER_PAGE
+    assert client.get("/__bench__/floor/archive/?risk_band=nonesuch").content.decode().count("<li>") == 0
+
+
+def test_count_messages_reads_the_worker_log():
+    log = (
+        "[2026-11-27 04:00:00,000: INFO/MainProcess] Task evaluations.tasks.risk_summaries_recompute_batch_task"
+        "[0b1c] received\n"
+        "[2026-11-27 04:00:00,100: INFO/MainProcess] Task evaluations.tasks.risk_summaries_recompute_batch_task"
+        "[0b1d] received\n"
+        "[2026-11-27 04:00:00,200: INFO/MainProcess] Task evaluations.tasks.risk_summaries_recompute_fanout_task"
+        "[0b1e] received\n"
+        "[2026-11-27 04:00:01,000: INFO/ForkPoolWorker-1] Task evaluations.tasks.x[0b1c] succeeded in 1s: 1\n"
+    )
+    assert bench.count_messages(log) == {
+        "risk_summaries_recompute_batch_task": 2,
+        "risk_summaries_recompute_fanout_task": 1,
+    }
+
+
+def test_results_section_is_written_per_archive_size(tmp_path, monkeypatch):
+    monkeypatch.setattr(bench, "RESULTS", tmp_path / "RESULTS.md")
+    env = {"machine": "2 cores, test CPU", "date": "2026-11-27 04:00 UTC", "versions": "Python 3"}
+    page = bench.PAGES[0]
+    measured = bench.PageResult(
+        page, "/", bench.Timing([0.010] * 5, queries=4, status=200), bench.Timing([0.005] * 5, queries=1)
+    )
+    skipped = bench.PageResult(bench.PAGES[6], "/api/v1/cases/", skipped="404: not built yet")
+    recompute = [
+        bench.RecomputeResult("no queue (floor)", 10.0),
+        bench.RecomputeResult("1 worker process", 15.0, {"risk_summaries_recompute_batch_task": 10}),
+        bench.RecomputeResult("2 worker processes", 9.0, {"risk_summaries_recompute_batch_task": 10}),
+    ]
+    exports = [bench.ExportResult("/api/v1/export/cases.csv", skipped="404: not built yet")]
+    for cases in (100_000, 10_000, 100_000):
+        section = bench.render_section(cases, env, "generated", [measured, skipped], recompute, exports, ["a note"])
+        bench.write_results(cases, section)
+    text = (tmp_path / "RESULTS.md").read_text()
+    assert text.count("## 10,000 cases") == 1 and text.count("## 100,000 cases") == 1
+    assert text.index("## 10,000 cases") < text.index("## 100,000 cases")
+    assert "| 10.0 | 10.0 | 5 | 100 | 4 | 5.0 | 1 | 2.00 |" in text  # p50, p99, n, req/s, queries, floor, ratio
+    assert "skipped: 404: not built yet" in text
+    assert "| 1 worker process | 15.0 | 1.50 | — | 10 (" in text and "| met |" in text
+
+
+def test_next_rubric_version_changes_every_summary_input(archive):
+    from evaluations import services
+    from evaluations.models import RubricVersion
+
+    active = RubricVersion.objects.get(status=RubricVersion.Status.ACTIVE)
+    weights = {c.key: c.weight for c in active.criteria.all()}
+    draft = bench.rubric_version_next()
+    assert draft.status == RubricVersion.Status.DRAFT and draft.number == active.number + 1
+    new = {c.key: c.weight for c in draft.criteria.all()}
+    assert new["dependency"] == weights["dependency"] * 2 and new["margin"] == weights["margin"]
+    services.rubric_version_activate(version=draft, by=None)
+    again = bench.rubric_version_next()  # halves it back: weights stay bounded run after run
+    assert {c.key: c.weight for c in again.criteria.all()} == weights
+
+
+def test_export_download_counts_bytes_and_memory():
+    import http.server
+    import os
+    import threading
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            if self.path != "/export.csv":
+                self.send_error(404)
+                return
+            self.send_response(200)
+            self.end_headers()  # no Content-Length: streamed until the connection closes
+            for _ in range(10):
+                self.wfile.write(b"x" * 1000)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        port = server.server_address[1]
+        found = bench.ExportResult("/export.csv")
+        bench._download(port, "/export.csv", os.getpid(), found)
+        missing = bench.ExportResult("/nothing.csv")
+        bench._download(port, "/nothing.csv", os.getpid(), missing)
+    finally:
+        server.shutdown()
+    assert not found.skipped and found.bytes == 10_000 and found.streamed
+    assert found.rss_peak_mb >= found.rss_before_mb > 0
+    assert missing.skipped == "404: not built yet"
