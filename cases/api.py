@@ -240,7 +240,13 @@ class OrganizationListView(ConditionalGetMixin, generics.GenericAPIView):
     serializer_class = OrganizationSerializer
     pagination_class = OrganizationPagination
     filter_backends: list = []
-    queryset = Organization.objects.select_related("exposure")
+
+    def get_queryset(self) -> QuerySet[Organization]:
+        # The reader site's list: an organization named only by unpublished cases would give away a
+        # deal in the works. The newsroom sees every organization (its writes name them).
+        if can_see_draft_cases(self.request.user):
+            return Organization.objects.select_related("exposure")
+        return selectors.organization_list_published().select_related("exposure")
 
     @extend_schema(
         operation_id="organizations_list",

@@ -89,9 +89,9 @@ def test_desk_forms_refuse_bad_input_and_write_nothing(demo, editor, reviewer):
     # Review actions: an impossible publication time, an oversized comment, an annotation that quotes nothing.
     services.evaluation_version_save(version=draft, by=editor, expected_lock=lock, narrative=draft.narrative)
     services.evaluation_version_submit(version=draft, by=editor)
-    check.post(f"/desk/versions/{draft.pk}/annotations/", {"quote": "words not there", "kind": "context", "body": "b"})
-    unknown_kind = {"quote": draft.narrative[:30], "kind": "rumour", "body": "b"}
-    check.post(f"/desk/versions/{draft.pk}/annotations/", unknown_kind)
+    annotate = f"/desk/versions/{draft.pk}/annotations/"
+    check.post(annotate, {"quote": "words not there", "kind": "context", "body": "b"}, "does not appear")
+    check.post(annotate, {"quote": draft.narrative[:30], "kind": "rumour", "body": "b"}, "Select a valid choice")
     client.force_login(reviewer)
     approve = f"/desk/versions/{draft.pk}/approve/"
     check.post(approve, {"publish_at": "2026-02-30T10:00"}, "Enter a valid date/time.")

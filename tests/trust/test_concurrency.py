@@ -143,3 +143,28 @@ def test_two_reviewers_approving_one_version_publish_it_once(committed, editor, 
     assert summary.evaluation_version_id == version.pk and not summary.stale
     # The summary is the one the engine gives for the published scores: recomputing changes nothing.
     assert services.risk_summary_recompute(case_id=case.pk) is False
+
+
+def test_editors_patching_one_draft_through_the_api_one_wins(draft):
+    """The API's optimistic lock: everyone sends the ETag they loaded; one 200, the rest 412 with the new ETag."""
+    editors = _users(EDITORS, "Editors", "writer")
+    clients = []
+    for user in editors:
+        client = Client()
+        client.force_login(user)
+        clients.append(client)
+    url = f"/api/v1/evaluation-versions/{draft.pk}/"
+    loaded = clients[0].get(url)["ETag"]
+    texts = [f"API edit by editor {i}." for i in range(EDITORS)]
+
+    def patch(client: Client, text: str):
+        return client.patch(url, {"narrative": text}, content_type="application/json", headers={"If-Match": loaded})
+
+    responses = _together([lambda c=c, t=t: patch(c, t) for c, t in zip(clients, texts, strict=True)])
+    statuses = [getattr(r, "status_code", r) for r in responses]
+    assert sorted(statuses) == [200] + [412] * (EDITORS - 1), statuses
+    draft.refresh_from_db()
+    assert draft.narrative == texts[statuses.index(200)]
+    for response in responses:
+        if response.status_code == 412:
+            assert response["ETag"] == draft.etag  # what to reload; the client still holds its own text

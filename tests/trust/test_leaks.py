@@ -92,3 +92,44 @@ def test_error_pages_never_echo_unpublished_text(open_versions, draft_case, read
     for url in (f"/desk/versions/{draft.pk}/", f"/desk/versions/{draft.pk}/edit/", f"/desk/cases/{draft_case.pk}/"):
         response = client.get(url)
         assert response.status_code == 403 and not _leaks(response.content), url
+
+
+def test_the_api_and_exports_show_nothing_unpublished(open_versions, draft_case, reader):
+    """Every public API read, anonymous and as a signed-in reader, while drafts, reviews and schedules are open."""
+    draft = open_versions["draft"]
+    reads = [
+        "/api/v1/cases/",
+        f"/api/v1/cases/?search={SECRET}",
+        "/api/v1/cases/?search=capacity",
+        "/api/v1/cases/?organization=secretco",
+        "/api/v1/organizations/",
+        "/api/v1/organizations/anthropic/",
+        "/api/v1/rubrics/",
+        "/api/v1/export/cases.csv",
+        "/api/v1/export/cases.json",
+    ]
+    for version in open_versions.values():
+        base = f"/api/v1/cases/{version.case.slug}"
+        reads += [f"{base}/", f"{base}/versions/", f"{base}/versions/1/"]
+    anonymous, signed_in = Client(), Client()
+    signed_in.force_login(reader)
+    for client in (anonymous, signed_in):
+        for url in reads:
+            response = client.get(url)
+            assert response.status_code == 200, url
+            body = b"".join(response.streaming_content) if response.streaming else response.content
+            assert not _leaks(body), url
+        for version in open_versions.values():
+            base = f"/api/v1/cases/{version.case.slug}"
+            assert client.get(f"{base}/versions/{version.number}/").status_code == 404
+            assert client.get(f"{base}/versions/compare/", {"a": 1, "b": version.number}).status_code == 404
+            assert client.get(f"/api/v1/evaluation-versions/{version.pk}/").status_code == 404
+        assert client.get(f"/api/v1/cases/{draft_case.slug}/").status_code == 404
+        # An organization named only by unpublished cases is as unknown as on the reader site.
+        assert (
+            client.get("/api/v1/organizations/secretco/").status_code
+            == client.get("/organizations/secretco/").status_code
+        )
+    draft_note = draft.annotations.get()
+    published = anonymous.get(f"/api/v1/cases/{COLOSSUS}/").json()["current_version"]
+    assert draft_note.body not in str(published) and published["number"] == 1

@@ -132,6 +132,21 @@ def feed_html(xml: bytes) -> list[str]:
     return parts
 
 
+def html_fields(data, path: str = "") -> dict[str, str]:
+    """Every ``*_html`` value in an API response, by its path in the JSON."""
+    found: dict[str, str] = {}
+    if isinstance(data, dict):
+        for key, value in data.items():
+            if key.endswith("_html") and isinstance(value, str):
+                found[f"{path}.{key}"] = value
+            else:
+                found.update(html_fields(value, f"{path}.{key}"))
+    elif isinstance(data, list):
+        for index, value in enumerate(data):
+            found.update(html_fields(value, f"{path}[{index}]"))
+    return found
+
+
 def test_every_field_written_through_the_desk_is_inert_on_every_page(demo, editor, reviewer):
     ed, rv, reader = Client(), Client(), Client()
     ed.force_login(editor)
@@ -155,6 +170,18 @@ def test_every_field_written_through_the_desk_is_inert_on_every_page(demo, edito
                 problems[(index, name)] = unsafe_html(html)
             elif tag_counts(html, ACTIVE_TAGS) != baseline[name]:
                 problems[(index, name)] = tag_counts(html, ACTIVE_TAGS)
+        # The API's HTML fields (rendered Markdown), which clients insert into their pages as they are.
+        api = [f"/api/v1/cases/{case.slug}/", f"/api/v1/cases/{case.slug}/versions/1/"]
+        api += [f"/api/v1/evaluation-versions/{v.pk}/" for v in case.evaluation_versions.all()]
+        fields: dict[str, str] = {}
+        for url in api:
+            response = ed.get(url)
+            assert response.status_code == 200, url
+            fields.update({url + key: value for key, value in html_fields(response.json()).items()})
+        assert any(key.endswith("narrative_html") for key in fields), fields.keys()
+        for key, value in fields.items():
+            if unsafe_html(value, untrusted=True):
+                problems[(index, key)] = unsafe_html(value, untrusted=True)
     assert not problems, problems
 
     # Pages that list many cases, with every hostile case published.
