@@ -132,7 +132,7 @@ def test_reader_query_strings_never_cause_a_500(demo, editor):
     for cursor in ("junk", "a" * 5000, "%00", "\x00", "eyJ4IjoxfQ", "bmV4dA=="):
         check.get("/", {"cursor": cursor})
         check.get(f"/organizations/{organization.slug}/", {"cursor": cursor})
-        check.get("/organizations/", {"cursor": cursor}, status=404)
+        check.get("/organizations/", {"cursor": cursor})
     weird = ["\x00", "a" * 10_000, "' OR 1=1 --", "%", "_", "\\", "<script>", "ü" * 300, "&&||!!::**"]
     for value in weird:
         for name in ("search", "organization", "tag", "deal_type", "risk_min", "announced_after", "sort"):
