@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from django.db.models import Count, DecimalField, F, Prefetch, Q, QuerySet, Value
+from django.db.models import Count, DecimalField, F, Max, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce, Lower
 from django.utils.safestring import SafeString
 
@@ -134,6 +134,57 @@ def case_detail_published(slug: str) -> Case:
         )
         .get(slug=slug)
     )
+
+
+def case_page_etag(slug: str) -> str | None:
+    """A validator for a published case's page, in ONE query; None if there is no such case.
+
+    The page changes when the case is edited (``updated_at``; the services that
+    change its parties, sources or timeline touch it), when a new version is
+    published (the published version's id: published versions never change),
+    when its summary is recomputed or marked stale, or when a party's
+    organization is renamed.
+    """
+    organizations = (
+        Party.objects.filter(case_id=OuterRef("pk"))
+        .order_by()
+        .values("case_id")
+        .annotate(latest=Max("organization__updated_at"))
+        .values("latest")
+    )
+    version = EvaluationVersion.objects.filter(case_id=OuterRef("pk"), state=EvaluationVersion.State.PUBLISHED)
+    row = (
+        Case.objects.published()
+        .filter(slug=slug)
+        .annotate(version_id=Subquery(version.values("pk")[:1]), organizations_at=Subquery(organizations))
+        .values_list(
+            "pk", "updated_at", "version_id", "risk_summary__computed_at", "risk_summary__stale", "organizations_at"
+        )
+        .first()
+    )
+    return _case_etag(*row) if row else None
+
+
+def case_page_etag_of(case: Case, version: EvaluationVersion | None) -> str:
+    """The same validator as ``case_page_etag``, from a case page's loaded rows (no query)."""
+    summary = getattr(case, "risk_summary", None)
+    organizations = [party.organization.updated_at for party in case.parties.all()]
+    return _case_etag(
+        case.pk,
+        case.updated_at,
+        version.pk if version else None,
+        summary.computed_at if summary else None,
+        summary.stale if summary else None,
+        max(organizations, default=None),
+    )
+
+
+def _case_etag(pk, updated_at, version_id, computed_at, stale, organizations_at) -> str:
+    def stamp(at) -> str:
+        return f"{at.timestamp():.6f}" if at else "-"
+
+    stale_mark = "s" if stale else ""
+    return f"c{pk}-{stamp(updated_at)}-v{version_id or 0}-s{stamp(computed_at)}{stale_mark}-o{stamp(organizations_at)}"
 
 
 def _version_with_content() -> QuerySet[EvaluationVersion]:

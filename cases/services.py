@@ -10,6 +10,7 @@ from decimal import Decimal
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.utils import timezone
 from django.utils.text import slugify
 
 from cases.models import Case, DatePrecision, DealType, Organization, Party, Source, Tag, TimelineEvent
@@ -240,12 +241,18 @@ def case_update(*, case: Case, by: AbstractBaseUser, data: CaseInput) -> Case:
     return case
 
 
+def _touch(case_id: int) -> None:
+    """Mark the case changed (its page's ETag reads ``updated_at``) when a row under it changes."""
+    Case.objects.filter(pk=case_id).update(updated_at=timezone.now())
+
+
 @transaction.atomic
 def source_add(*, case: Case, by: AbstractBaseUser, data: SourceInput) -> Source:
     _require(by, "cases.add_source", "add sources")
     source = Source(case=case, position=case.sources.count(), **data.__dict__)
     _clean(source)
     source.save()
+    _touch(source.case_id)
     search_document_refresh(source.case_id)
     return source
 
@@ -257,6 +264,7 @@ def source_update(*, source: Source, by: AbstractBaseUser, data: SourceInput) ->
         setattr(source, name, value)
     _clean(source)
     source.save()
+    _touch(source.case_id)
     search_document_refresh(source.case_id)
     return source
 
@@ -266,6 +274,7 @@ def source_delete(*, source: Source, by: AbstractBaseUser) -> None:
     _require(by, "cases.change_source", "remove sources")
     case_id = source.case_id
     _sources_delete(Source.objects.filter(pk=source.pk))
+    _touch(case_id)
     search_document_refresh(case_id)
 
 
@@ -296,6 +305,7 @@ def party_add(*, case: Case, by: AbstractBaseUser, data: PartyInput) -> Party:
         errors.setdefault("organization", []).append("this organization is already a party")
     if errors:
         raise ValidationError(errors)
+    _touch(case.pk)
     return Party.objects.create(case=case, position=case.parties.count(), **data.__dict__)
 
 
@@ -304,6 +314,7 @@ def party_remove(*, party: Party, by: AbstractBaseUser) -> None:
     """Remove a party. Refused while a published analysis scores it."""
     _require(by, "cases.change_party", "remove parties")
     _parties_delete(Party.objects.filter(pk=party.pk))
+    _touch(party.case_id)
 
 
 @transaction.atomic
@@ -320,4 +331,5 @@ def timeline_event_add(
     event = TimelineEvent(case=case, kind=kind, occurred_on=occurred_on, precision=precision, note=note)
     _clean(event)
     event.save()
+    _touch(case.pk)
     return event
