@@ -13,6 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
+from cases import selectors
 from cases.models import Case, DatePrecision, DealType, Organization, Party, Source, Tag, TimelineEvent
 from cases.search import search_document_refresh
 from config.limits import text_length_errors
@@ -104,6 +105,7 @@ def organization_update(*, organization: Organization, by: AbstractBaseUser, **f
             setattr(organization, name, fields[name])
     _clean(organization)
     organization.save()
+    selectors.archive_choices_forget()  # the filter form lists organizations by name
     return organization
 
 
@@ -238,12 +240,14 @@ def case_update(*, case: Case, by: AbstractBaseUser, data: CaseInput) -> Case:
     case.save()
     _set_relations(case, data, deal_types, tags)
     search_document_refresh(case.pk)
+    selectors.archive_choices_forget()  # its tags may have changed
     return case
 
 
 def _touch(case_id: int) -> None:
     """Mark the case changed (its page's ETag reads ``updated_at``) when a row under it changes."""
     Case.objects.filter(pk=case_id).update(updated_at=timezone.now())
+    selectors.archive_choices_forget()
 
 
 @transaction.atomic
