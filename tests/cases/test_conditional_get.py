@@ -85,3 +85,15 @@ def test_unknown_or_draft_case_is_404_even_conditionally(client, demo, editor):
     assert client.get("/cases/nonesuch/", headers={"If-None-Match": etag}).status_code == 404
     Case.objects.filter(slug=COLOSSUS).update(status=Case.Status.DRAFT)
     assert client.get(URL, headers={"If-None-Match": etag}).status_code == 404
+
+
+def test_cached_analysis_block_follows_renames_and_new_versions(client, demo, editor, publish_second_version):
+    case = Case.objects.get(slug=COLOSSUS)
+    first = client.get(URL).content.decode()
+    assert first == client.get(URL).content.decode()  # the second one from the cached block
+    organization = case.parties.first().organization
+    services.organization_update(organization=organization, by=editor, name="Renamed Org")
+    page = client.get(URL).content.decode()
+    assert page.count("Renamed Org") >= 2  # the parties list and the score table of the analysis
+    publish_second_version(extra="\n\nA freshly published paragraph.")
+    assert "A freshly published paragraph." in client.get(URL).content.decode()

@@ -84,6 +84,8 @@ def test_exact_query_counts(client, demo, editor, django_assert_num_queries, ext
         client.get(reverse("home"))
     with django_assert_num_queries(13):
         client.get(reverse("case-detail", kwargs={"slug": COLOSSUS}))
+    with django_assert_num_queries(9):  # the analysis block is cached: its version, scores, sources, notes unread
+        client.get(reverse("case-detail", kwargs={"slug": COLOSSUS}))
     with django_assert_num_queries(6):
         client.get(reverse("organization-detail", kwargs={"slug": "anthropic"}))
 
