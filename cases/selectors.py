@@ -294,6 +294,31 @@ def organization_cases(organization: Organization) -> QuerySet[Case]:
     return case_list_published().filter(pk__in=Party.objects.filter(organization=organization).values("case_id"))
 
 
+COUNTERPARTIES_CACHE_TIMEOUT = 600
+
+
+def organization_counterparties_cached(
+    organization: Organization, exposure: OrganizationExposure | None
+) -> list[Organization]:
+    """``organization_counterparties``, cached until the organization's exposure is recomputed.
+
+    Counting the shared deals reads every party of every case of the
+    organization (tens of thousands for the busiest); the exposure is
+    recomputed (or marked stale) whenever one of its cases' summaries changes,
+    which is when the counterparties can change.
+    """
+    stamp = "none"
+    if exposure:
+        computed = f"{exposure.computed_at.timestamp():.6f}" if exposure.computed_at else "-"
+        stamp = f"{computed}{'s' if exposure.stale else ''}"
+    key = f"cases:counterparties:v1:{organization.pk}:{organization.updated_at.timestamp():.6f}:{stamp}"
+    counterparties = cache.get(key)
+    if counterparties is None:
+        counterparties = organization_counterparties(organization)
+        cache.set(key, counterparties, COUNTERPARTIES_CACHE_TIMEOUT)
+    return counterparties
+
+
 def organization_counterparties(organization: Organization, limit: int = 60) -> list[Organization]:
     """Organizations sharing published deals with this one, most shared first."""
     shared = Party.objects.filter(organization=organization, case__status=Case.Status.PUBLISHED).values("case_id")

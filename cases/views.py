@@ -244,7 +244,7 @@ def organization_detail(request: HttpRequest, slug: str) -> HttpResponse:
         "rows": rows,
         "exposure": exposure,
         "chart": charts.exposure_chart(exposure) if exposure and exposure.computed_at else "",
-        "counterparties": selectors.organization_counterparties(organization),
+        "counterparties": selectors.organization_counterparties_cached(organization, exposure),
         "cursor_error": cursor_error,
         "last_cursor": keyset.make_cursor("last"),
     }

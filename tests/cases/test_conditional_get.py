@@ -97,3 +97,19 @@ def test_cached_analysis_block_follows_renames_and_new_versions(client, demo, ed
     assert page.count("Renamed Org") >= 2  # the parties list and the score table of the analysis
     publish_second_version(extra="\n\nA freshly published paragraph.")
     assert "A freshly published paragraph." in client.get(URL).content.decode()
+
+
+def test_cached_counterparties_follow_the_exposure(client, demo, monkeypatch):
+    from cases import selectors as case_selectors
+    from evaluations.models import OrganizationExposure
+
+    url = reverse("organization-detail", kwargs={"slug": "anthropic"})
+    calls = []
+    original = case_selectors.organization_counterparties
+    monkeypatch.setattr(case_selectors, "organization_counterparties", lambda org: calls.append(org) or original(org))
+    first = client.get(url).content.decode()
+    assert first == client.get(url).content.decode() and len(calls) == 1  # the second from the cache
+    exposure, _ = OrganizationExposure.objects.get_or_create(organization=Organization.objects.get(slug="anthropic"))
+    OrganizationExposure.objects.filter(pk=exposure.pk).update(stale=not exposure.stale)
+    client.get(url)
+    assert len(calls) == 2  # counted again once the exposure changed

@@ -88,6 +88,8 @@ def test_exact_query_counts(client, demo, editor, django_assert_num_queries, ext
         client.get(reverse("case-detail", kwargs={"slug": COLOSSUS}))
     with django_assert_num_queries(6):
         client.get(reverse("organization-detail", kwargs={"slug": "anthropic"}))
+    with django_assert_num_queries(5):  # the counterparties cached until the exposure is recomputed
+        client.get(reverse("organization-detail", kwargs={"slug": "anthropic"}))
 
 
 def test_cached_filter_choices_are_forgotten_when_a_case_changes(
