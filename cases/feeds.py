@@ -6,6 +6,7 @@ from django.contrib.syndication.views import Feed
 from django.http import Http404, HttpRequest
 from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed
+from django.utils.html import escape
 
 from cases import selectors
 from cases.models import Organization
@@ -39,7 +40,9 @@ class AnalysesFeed(Feed):
         return f"{label}: {item.case.title} (version {item.number})"
 
     def item_description(self, item: EvaluationVersion) -> str:
-        return item.correction_note if self.corrections else (item.verdict or item.case.summary)
+        # Atom1Feed sends the description as <summary type="html">: a feed reader renders it as
+        # HTML. These fields are the editors' plain text, so they go out escaped, shown as typed.
+        return escape(item.correction_note if self.corrections else (item.verdict or item.case.summary))
 
     def item_link(self, item: EvaluationVersion) -> str:
         return reverse("case-version", kwargs={"slug": item.case.slug, "number": item.number})

@@ -137,7 +137,8 @@ def case_search(queryset: QuerySet[Case], query: str) -> QuerySet[Case]:
     Title, summary, the published analysis and the sources, through each
     case's search document; rows carry ``search_rank`` (higher is better).
     """
-    query = query.strip()
+    # No stored text holds a NUL (forms refuse it), and PostgreSQL refuses one in a query.
+    query = query.replace("\x00", "").strip()
     if not query:
         return queryset
     return search.search_filter(queryset, query)

@@ -19,7 +19,8 @@ from cases.search import search_document_refresh
 from config.limits import text_length_errors
 
 
-def _require(user: AbstractBaseUser | None, permission: str, doing: str) -> None:
+def require_permission(user: AbstractBaseUser | None, permission: str, doing: str) -> None:
+    """Refuse (PermissionDenied, saying what) unless ``user`` holds ``permission``: the one role check."""
     if user is None or not user.has_perm(permission):
         raise PermissionDenied(f"You may not {doing}.")
 
@@ -86,7 +87,7 @@ class CaseInput:
 def organization_create(
     *, by: AbstractBaseUser, name: str, kind: str, description: str = "", slug: str = ""
 ) -> Organization:
-    _require(by, "cases.add_organization", "add organizations")
+    require_permission(by, "cases.add_organization", "add organizations")
     if Organization.objects.filter(name__iexact=name.strip()).exists():
         raise ValidationError({"name": [f"an organization called {name.strip()!r} already exists"]})
     organization = Organization(
@@ -99,7 +100,7 @@ def organization_create(
 
 @transaction.atomic
 def organization_update(*, organization: Organization, by: AbstractBaseUser, **fields) -> Organization:
-    _require(by, "cases.change_organization", "edit organizations")
+    require_permission(by, "cases.change_organization", "edit organizations")
     for name in ("name", "kind", "description", "slug"):
         if name in fields:
             setattr(organization, name, fields[name])
@@ -203,6 +204,17 @@ def parties_replace(case: Case, parties: Iterable[PartyInput]) -> None:
     _parties_delete(case.parties.exclude(pk__in=keep))
 
 
+def _parties_changed(case: Case, organization_ids: Iterable[int]) -> None:
+    """A published case's parties or deal types changed: its summary, and the exposure of
+    every organization that was or is a party, are owed a recompute (queued after commit)."""
+    if not case.is_published:
+        return
+    from evaluations.services import organization_exposure_request, risk_summary_request
+
+    risk_summary_request(case.pk)
+    organization_exposure_request(organization_ids)
+
+
 def _parties_delete(parties) -> None:
     """Delete parties, with their scores in unpublished drafts; refuse if published work scores them."""
     from evaluations.models import Score
@@ -217,7 +229,7 @@ def _parties_delete(parties) -> None:
 @transaction.atomic
 def case_create(*, by: AbstractBaseUser, data: CaseInput) -> Case:
     """Create a case as a draft; it is published with its first evaluation."""
-    _require(by, "cases.add_case", "create cases")
+    require_permission(by, "cases.add_case", "create cases")
     case = Case()
     _apply_case_fields(case, data)
     if not case.slug:
@@ -233,13 +245,15 @@ def case_create(*, by: AbstractBaseUser, data: CaseInput) -> Case:
 
 @transaction.atomic
 def case_update(*, case: Case, by: AbstractBaseUser, data: CaseInput) -> Case:
-    _require(by, "cases.change_case", "edit cases")
+    require_permission(by, "cases.change_case", "edit cases")
     case = Case.objects.select_for_update().get(pk=case.pk)
+    organizations_before = set(case.parties.values_list("organization_id", flat=True))
     _apply_case_fields(case, data)
     deal_types, tags = _validate_case(case, data)
     case.save()
     _set_relations(case, data, deal_types, tags)
     search_document_refresh(case.pk)
+    _parties_changed(case, organizations_before | set(case.parties.values_list("organization_id", flat=True)))
     selectors.archive_choices_forget()  # its tags may have changed
     return case
 
@@ -252,7 +266,7 @@ def _touch(case_id: int) -> None:
 
 @transaction.atomic
 def source_add(*, case: Case, by: AbstractBaseUser, data: SourceInput) -> Source:
-    _require(by, "cases.add_source", "add sources")
+    require_permission(by, "cases.add_source", "add sources")
     source = Source(case=case, position=case.sources.count(), **data.__dict__)
     _clean(source)
     source.save()
@@ -263,7 +277,7 @@ def source_add(*, case: Case, by: AbstractBaseUser, data: SourceInput) -> Source
 
 @transaction.atomic
 def source_update(*, source: Source, by: AbstractBaseUser, data: SourceInput) -> Source:
-    _require(by, "cases.change_source", "edit sources")
+    require_permission(by, "cases.change_source", "edit sources")
     for name, value in data.__dict__.items():
         setattr(source, name, value)
     _clean(source)
@@ -275,7 +289,7 @@ def source_update(*, source: Source, by: AbstractBaseUser, data: SourceInput) ->
 
 @transaction.atomic
 def source_delete(*, source: Source, by: AbstractBaseUser) -> None:
-    _require(by, "cases.change_source", "remove sources")
+    require_permission(by, "cases.change_source", "remove sources")
     case_id = source.case_id
     _sources_delete(Source.objects.filter(pk=source.pk))
     _touch(case_id)
@@ -302,22 +316,25 @@ def case_on_record(case: Case) -> bool:
 
 @transaction.atomic
 def party_add(*, case: Case, by: AbstractBaseUser, data: PartyInput) -> Party:
-    _require(by, "cases.add_party", "add parties")
+    require_permission(by, "cases.add_party", "add parties")
     errors: dict[str, list[str]] = {}
     _validate_parties([data], errors)
     if case.parties.filter(organization_id=data.organization_id).exists():
         errors.setdefault("organization", []).append("this organization is already a party")
     if errors:
         raise ValidationError(errors)
+    party = Party.objects.create(case=case, position=case.parties.count(), **data.__dict__)
+    _parties_changed(case, [party.organization_id])
     _touch(case.pk)
-    return Party.objects.create(case=case, position=case.parties.count(), **data.__dict__)
+    return party
 
 
 @transaction.atomic
 def party_remove(*, party: Party, by: AbstractBaseUser) -> None:
     """Remove a party. Refused while a published analysis scores it."""
-    _require(by, "cases.change_party", "remove parties")
+    require_permission(by, "cases.change_party", "remove parties")
     _parties_delete(Party.objects.filter(pk=party.pk))
+    _parties_changed(party.case, [party.organization_id])
     _touch(party.case_id)
 
 
@@ -331,7 +348,7 @@ def timeline_event_add(
     precision: str = DatePrecision.DAY,
     note: str = "",
 ) -> TimelineEvent:
-    _require(by, "cases.add_timelineevent", "add timeline events")
+    require_permission(by, "cases.add_timelineevent", "add timeline events")
     event = TimelineEvent(case=case, kind=kind, occurred_on=occurred_on, precision=precision, note=note)
     _clean(event)
     event.save()

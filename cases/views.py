@@ -39,8 +39,9 @@ def _query_without(request: HttpRequest, *names: str) -> str:
 def home(request: HttpRequest) -> HttpResponse:
     """The archive: combinable filters, search, sorting and keyset pages, all in the URL."""
     filterset = CaseFilter(request.GET or None, queryset=selectors.case_list_published())
-    query = (request.GET.get("search") or "").strip()
     valid = filterset.is_valid() if filterset.is_bound else True
+    # The search as the filter accepted it: a refused one (NUL characters) ranks nothing.
+    query = (filterset.form.cleaned_data.get("search") or "").strip() if filterset.is_bound else ""
     queryset = filterset.qs if filterset.is_bound else selectors.case_list_published()
     sort = request.GET.get("sort") or ("relevance" if query else "newest")
     if sort not in selectors.SORTS and not (sort == "relevance" and query):

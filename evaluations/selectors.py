@@ -275,9 +275,17 @@ def desk_case_has_published(case_id: int) -> bool:
     return EvaluationVersion.objects.filter(case_id=case_id, state=EvaluationVersion.State.PUBLISHED).exists()
 
 
+VERSION_NUMBER_MAX = 2_147_483_647  # PositiveIntegerField's range on every supported database
+
+
 def desk_versions_for_compare(case_id: int, numbers: Iterable[int]) -> dict[int, EvaluationVersion]:
-    """Versions of a case by number, with the scores compare.py reads."""
-    versions = EvaluationVersion.objects.filter(case_id=case_id, number__in=list(numbers)).prefetch_related(
+    """Versions of a case by number, with the scores compare.py reads.
+
+    Numbers no version can have (from a hand-edited URL) are dropped here: an ``__in`` lookup,
+    unlike ``=``, hands a number too large for the column to the database, which fails.
+    """
+    numbers = [n for n in numbers if 0 < n <= VERSION_NUMBER_MAX]
+    versions = EvaluationVersion.objects.filter(case_id=case_id, number__in=numbers).prefetch_related(
         Prefetch("scores", queryset=Score.objects.select_related("criterion", "party__organization").order_by("id"))
     )
     return {v.number: v for v in versions}

@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
@@ -22,6 +22,7 @@ from django.utils import timezone
 from cases import selectors as case_selectors
 from cases.models import Case, Party
 from cases.search import search_document_refresh
+from cases.services import require_permission
 from config.limits import text_length_errors, validate_text_lengths
 from evaluations import anchoring, exposure, scoring, selectors
 from evaluations.models import (
@@ -136,7 +137,7 @@ def risk_summaries_recompute(*, case_ids: Iterable[int], queue_exposures: bool =
     specs: dict[int, scoring.RubricSpec] = {}
     changed: list[RiskSummary] = []
     rewritten: list[RiskSummary] = []
-    figures: list[PartyFigure] = []
+    figures: list[_FigureRow] = []
     with transaction.atomic():
         _summaries_create_missing(case_ids, now=now)
         summaries = list(RiskSummary.objects.select_for_update().filter(case_id__in=case_ids).order_by("case_id"))
@@ -170,14 +171,14 @@ def risk_summaries_recompute(*, case_ids: Iterable[int], queue_exposures: bool =
             changed.append(summary)
             rewritten.append(summary)
             figures.extend(
-                PartyFigure(
-                    summary=summary,
-                    party_id=figure.party,
-                    organization_id=inputs.party_orgs[figure.party],
-                    leverage=figure.leverage,
-                    workaround=figure.workaround,
-                    dependency=figure.dependency,
-                    classification=figure.classification,
+                _FigureRow(
+                    summary.pk,
+                    figure.party,
+                    inputs.party_orgs[figure.party],
+                    figure.leverage,
+                    figure.workaround,
+                    figure.dependency,
+                    figure.classification,
                 )
                 for figure in (result.parties if result else ())
             )
@@ -273,12 +274,24 @@ def _summaries_write(summaries: list[RiskSummary]) -> None:
     _unnest_execute(f"UPDATE {table} AS s SET {assignments} FROM {{unnest}} WHERE s.id = v.id", columns, summaries)  # noqa: S608
 
 
-def _party_figures_write(figures: list[PartyFigure]) -> None:
+class _FigureRow(NamedTuple):
+    """A PartyFigure to insert (a tuple: building thousands of model instances costs more than writing them)."""
+
+    summary_id: int
+    party_id: int
+    organization_id: int
+    leverage: Decimal | None
+    workaround: Decimal | None
+    dependency: Decimal | None
+    classification: str
+
+
+def _party_figures_write(figures: list[_FigureRow]) -> None:
     """Insert the summaries' party figures: one ``INSERT ... SELECT FROM unnest`` per thousand rows."""
     if not figures:
         return
     if connection.vendor != "postgresql":
-        PartyFigure.objects.bulk_create(figures, batch_size=1000)
+        PartyFigure.objects.bulk_create((PartyFigure(**row._asdict()) for row in figures), batch_size=1000)
         return
     columns: list[UnnestColumn] = [
         ("summary_id", "bigint", lambda f: f.summary_id),
@@ -801,11 +814,6 @@ class AnnotationInput:
     suffix: str | None = None
 
 
-def _require(user: AbstractBaseUser | None, permission: str, doing: str) -> None:
-    if user is None or not user.has_perm(permission):
-        raise PermissionDenied(f"You may not {doing}.")
-
-
 def _require_state(version: EvaluationVersion, states: Iterable[str], doing: str) -> None:
     states = tuple(states)
     if version.state not in states:
@@ -852,7 +860,7 @@ def evaluation_version_start(*, case: Case, by: AbstractBaseUser) -> EvaluationV
     Scores carry over by criterion key; annotations carry over and are flagged
     orphaned when their quote no longer matches.
     """
-    _require(by, "evaluations.add_evaluationversion", "start an evaluation")
+    require_permission(by, "evaluations.add_evaluationversion", "start an evaluation")
     case = Case.objects.select_for_update().get(pk=case.pk)
     open_version = EvaluationVersion.objects.filter(
         case=case,
@@ -1023,7 +1031,7 @@ def evaluation_version_save(
     loaded. If someone saved since, EditConflict is raised and nothing is
     written. Bad scores or annotations raise ValidationError, nothing written.
     """
-    _require(by, "evaluations.change_evaluationversion", "edit evaluations")
+    require_permission(by, "evaluations.change_evaluationversion", "edit evaluations")
     current = _locked(version)
     _require_state(current, [EvaluationVersion.State.DRAFT], "edit")
     if current.lock_version != expected_lock:
@@ -1079,7 +1087,7 @@ def annotations_reanchor(version: EvaluationVersion) -> None:
 
 @transaction.atomic
 def annotation_add(*, version: EvaluationVersion, by: AbstractBaseUser, item: AnnotationInput) -> Annotation:
-    _require(by, "evaluations.add_annotation", "annotate")
+    require_permission(by, "evaluations.add_annotation", "annotate")
     version = _locked(version)
     _require_state(version, [EvaluationVersion.State.DRAFT, EvaluationVersion.State.IN_REVIEW], "annotate")
     (note,) = _validated_annotations(version.narrative, [item])
@@ -1091,7 +1099,7 @@ def annotation_add(*, version: EvaluationVersion, by: AbstractBaseUser, item: An
 
 @transaction.atomic
 def annotation_delete(*, annotation: Annotation, by: AbstractBaseUser) -> None:
-    _require(by, "evaluations.change_annotation", "remove annotations")
+    require_permission(by, "evaluations.change_annotation", "remove annotations")
     version = _locked(annotation.version)
     _require_state(
         version, [EvaluationVersion.State.DRAFT, EvaluationVersion.State.IN_REVIEW], "remove annotations from"
@@ -1103,7 +1111,7 @@ def annotation_delete(*, annotation: Annotation, by: AbstractBaseUser) -> None:
 def evaluation_version_submit(
     *, version: EvaluationVersion, by: AbstractBaseUser, comment: str = ""
 ) -> EvaluationVersion:
-    _require(by, "evaluations.submit_evaluationversion", "submit for review")
+    require_permission(by, "evaluations.submit_evaluationversion", "submit for review")
     version = _locked(version)
     _require_state(version, [EvaluationVersion.State.DRAFT], "submit")
     if not version.scores.exists():
@@ -1122,7 +1130,7 @@ def evaluation_version_submit(
 def evaluation_version_send_back(
     *, version: EvaluationVersion, by: AbstractBaseUser, comment: str
 ) -> EvaluationVersion:
-    _require(by, "evaluations.publish_evaluationversion", "send versions back")
+    require_permission(by, "evaluations.publish_evaluationversion", "send versions back")
     if not comment.strip():
         raise ValidationError({"comment": ["say what needs to change"]})
     version = _locked(version)
@@ -1151,7 +1159,7 @@ def evaluation_version_approve(
     A reviewer cannot approve a version they wrote. A correction note is only
     for a version that replaces an already published analysis.
     """
-    _require(by, "evaluations.publish_evaluationversion", "approve or publish")
+    require_permission(by, "evaluations.publish_evaluationversion", "approve or publish")
     version = _locked(version)
     if version.author_id == by.pk:
         raise PermissionDenied("You cannot approve a version you wrote; another reviewer must.")

@@ -5,9 +5,6 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from cases.models import Case, Organization, Party
-from cases.search import search_document_refresh
-
 from .conftest import COLOSSUS, SECRET
 
 pytestmark = pytest.mark.django_db
@@ -30,18 +27,6 @@ READER_URLS = [
     ("organization-corrections-feed", {"slug": "anthropic"}, {}),
     ("sitemap", {}, {}),
 ]
-
-
-@pytest.fixture
-def draft_case(demo):
-    secret_org = Organization.objects.create(name="SecretCo", slug="secretco", kind="model_lab")
-    case = Case.objects.create(
-        title=f"The {SECRET} deal", slug="secret-deal", summary=f"{SECRET} summary", announced_on="2026-03-01"
-    )
-    Party.objects.create(case=case, organization=secret_org, role="customer")
-    Party.objects.create(case=case, organization=Organization.objects.get(slug="anthropic"), role="provider")
-    search_document_refresh(case.pk)  # a draft gets no document, even if asked
-    return case
 
 
 @pytest.mark.parametrize("state", ["draft", "in_review", "scheduled"])
