@@ -49,19 +49,26 @@ SELECT c.title, c.summary, v.narrative, v.verdict, s.risk_index, s.risk_band, v.
 """
 
 
-def _page(request: HttpRequest) -> int:
+def _per_page(request: HttpRequest) -> int:
+    """As many rows as the page it is the floor of shows (``n``: 20 for the archive, 25 for the API)."""
     try:
-        return max(1, int(request.GET.get("page", "1")))
+        return min(100, max(1, int(request.GET.get("n", PER_PAGE))))
     except ValueError:
-        return 1
+        return PER_PAGE
 
 
 def _archive_rows(request: HttpRequest) -> list[tuple]:
+    """The rows of the first page (or, with ``last``, the last page), newest first, one query.
+
+    The last page reads the order backwards and reverses the rows, as a keyset page does.
+    """
     queryset = Case.objects.published().filter(
         **{lookup: request.GET[param] for param, lookup in FILTERS.items() if request.GET.get(param)}
     )
-    start = (_page(request) - 1) * PER_PAGE
-    return list(queryset.order_by("-announced_on", "-id").values_list(*ROW_FIELDS)[start : start + PER_PAGE])
+    n = _per_page(request)
+    if request.GET.get("last"):
+        return list(queryset.order_by("announced_on", "id").values_list(*ROW_FIELDS)[:n])[::-1]
+    return list(queryset.order_by("-announced_on", "-id").values_list(*ROW_FIELDS)[:n])
 
 
 def archive(request: HttpRequest) -> HttpResponse:
@@ -117,24 +124,30 @@ def organization(request: HttpRequest, slug: str) -> HttpResponse:
         Case.objects.published()
         .filter(parties__organization__slug=slug)
         .order_by("-announced_on", "-id")
-        .values_list(*ROW_FIELDS, "parties__organization__name")[:PER_PAGE]
+        .values_list(*ROW_FIELDS, "parties__organization__name")[: _per_page(request)]
     )
     return HttpResponse(_ROWS.render({"rows": rows}))
 
 
-def search_sql() -> str:
-    """The floor's search query: the indexed vector if the model has one, else computed."""
-    has_vector = any(f.name == "search_vector" for f in Case._meta.get_fields())
-    vector = "c.search_vector" if has_vector else f"to_tsvector('{SEARCH_CONFIG}', c.title || ' ' || c.summary)"
+def search_sql(order: str = "rank", per_page: int = PER_PAGE) -> str:
+    """The floor's search: the reader's stored vector (CaseSearchDocument) and tsquery, in raw SQL.
+
+    ``rank`` orders as the archive's search does (ts_rank, best first), ``newest``
+    as the API's list does.
+    """
+    query = f"websearch_to_tsquery('{SEARCH_CONFIG}', %s)"
+    order_by = f"ts_rank(d.vector, {query}) DESC, c.id DESC" if order == "rank" else "c.announced_on DESC, c.id DESC"
     return (
         "SELECT c.slug, c.title, c.announced_on, NULL, NULL FROM cases_case c "  # noqa: S608 - constants only
-        f"WHERE c.status = 'published' AND {vector} @@ websearch_to_tsquery('{SEARCH_CONFIG}', %s) "
-        f"ORDER BY c.announced_on DESC, c.id DESC LIMIT {PER_PAGE}"
+        "JOIN cases_casesearchdocument d ON d.case_id = c.id "
+        f"WHERE c.status = 'published' AND d.vector @@ {query} ORDER BY {order_by} LIMIT {int(per_page)}"
     )
 
 
 def search(request: HttpRequest) -> HttpResponse:
+    order = "newest" if request.GET.get("order") == "newest" else "rank"
+    term = request.GET.get("q", "")
     with connection.cursor() as cursor:
-        cursor.execute(search_sql(), [request.GET.get("q", "")])
+        cursor.execute(search_sql(order, _per_page(request)), [term, term] if order == "rank" else [term])
         rows = cursor.fetchall()
     return HttpResponse(_ROWS.render({"rows": rows}))

@@ -4,16 +4,37 @@ from __future__ import annotations
 
 import django_filters
 from django.db.models import QuerySet
+from django_filters.fields import ModelChoiceField, ModelChoiceIterator
 
 from cases import selectors
 from cases.models import Case, DealType
+
+
+class _ListedChoiceIterator(ModelChoiceIterator):
+    """Reads the (few) choices with one plain query, not a server-side cursor, which costs more."""
+
+    def __iter__(self):
+        if self.field.empty_label is not None:
+            yield ("", self.field.empty_label)
+        if self.field.null_label is not None:
+            yield (self.field.null_value, self.field.null_label)
+        for obj in list(self.queryset):
+            yield self.choice(obj)
+
+
+class _ListedModelChoiceField(ModelChoiceField):
+    iterator = _ListedChoiceIterator
+
+
+class _ListedModelChoiceFilter(django_filters.ModelChoiceFilter):
+    field_class = _ListedModelChoiceField
 
 
 class CaseFilter(django_filters.FilterSet):
     """Combinable filters over published cases; the parameter names are the public API."""
 
     organization = django_filters.CharFilter(method="filter_organization", label="Organization (slug)")
-    deal_type = django_filters.ModelChoiceFilter(
+    deal_type = _ListedModelChoiceFilter(
         field_name="deal_types",
         to_field_name="slug",
         queryset=DealType.objects.all(),

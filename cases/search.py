@@ -14,14 +14,15 @@ import re
 from collections.abc import Iterable
 
 from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank, SearchVector
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Case as When_
-from django.db.models import F, FloatField, IntegerField, Q, QuerySet, TextField, Value, When
+from django.db.models import F, FloatField, IntegerField, Prefetch, Q, QuerySet, TextField, Value, When
 from django.db.models.functions import Cast, Concat
+from django.utils import timezone
 from django.utils.html import escape, strip_tags
 from django.utils.safestring import SafeString, mark_safe
 
-from cases.models import Case, CaseSearchDocument
+from cases.models import Case, CaseSearchDocument, Source
 from evaluations.markdown import render as render_markdown
 
 CONFIG = "english"
@@ -44,42 +45,76 @@ def _vector() -> SearchVector:
     )
 
 
+def _analysis_text(verdict: str, narrative: str) -> str:
+    """What a reader can find in a published analysis: its verdict and its rendered text."""
+    return "\n".join(part for part in (verdict, strip_tags(render_markdown(narrative))) if part).strip()
+
+
 def search_document_refresh(case_id: int) -> None:
     """Rebuild one case's search document from its published content only.
 
     A case that is not published has no document, so drafts are never found.
     """
+    search_documents_write([case_id])
+
+
+def search_documents_write(case_ids: Iterable[int]) -> None:
+    """Rebuild these cases' documents in a fixed number of queries (their published content only).
+
+    Cases that are not published (or gone) lose their document. Used for one
+    case by the services and in batches by the rebuild and the archive generator.
+    """
     from evaluations.models import EvaluationVersion
 
-    case = Case.objects.filter(pk=case_id).prefetch_related("sources").first()
-    if case is None or not case.is_published:
-        CaseSearchDocument.objects.filter(case_id=case_id).delete()
+    case_ids = list(case_ids)
+    cases = list(
+        Case.objects.filter(pk__in=case_ids, status=Case.Status.PUBLISHED)
+        .only("id", "title", "summary")
+        .prefetch_related(Prefetch("sources", queryset=Source.objects.only("case_id", "publisher", "title", "claim")))
+    )
+    published = {case.pk for case in cases}
+    CaseSearchDocument.objects.filter(case_id__in=set(case_ids) - published).delete()
+    if not cases:
         return
-    version = (
-        EvaluationVersion.objects.filter(case_id=case_id, state=EvaluationVersion.State.PUBLISHED)
-        .only("verdict", "narrative")
-        .first()
-    )
-    analysis = ""
-    if version is not None:
-        analysis = "\n".join(part for part in (version.verdict, strip_tags(render_markdown(version.narrative))) if part)
-    sources = "\n".join(
-        " ".join(part for part in (source.publisher, source.title, source.claim) if part)
-        for source in case.sources.all()
-    )
-    CaseSearchDocument.objects.update_or_create(
-        case_id=case_id,
-        defaults={"title": case.title, "summary": case.summary, "analysis": analysis.strip(), "sources": sources},
+    versions = {
+        case_id: (verdict, narrative)
+        for case_id, verdict, narrative in EvaluationVersion.objects.filter(
+            case_id__in=published, state=EvaluationVersion.State.PUBLISHED
+        ).values_list("case_id", "verdict", "narrative")
+    }
+    documents = []
+    for case in cases:
+        verdict, narrative = versions.get(case.pk, ("", ""))
+        sources = "\n".join(
+            " ".join(part for part in (source.publisher, source.title, source.claim) if part)
+            for source in case.sources.all()
+        )
+        documents.append(
+            CaseSearchDocument(
+                case_id=case.pk,
+                title=case.title,
+                summary=case.summary,
+                analysis=_analysis_text(verdict, narrative) if case.pk in versions else "",
+                sources=sources,
+                updated_at=timezone.now(),
+            )
+        )
+    CaseSearchDocument.objects.bulk_create(
+        documents,
+        update_conflicts=True,
+        unique_fields=["case"],
+        update_fields=["title", "summary", "analysis", "sources", "updated_at"],
     )
     if _is_postgres():
-        CaseSearchDocument.objects.filter(case_id=case_id).update(vector=_vector())
+        CaseSearchDocument.objects.filter(case_id__in=published).update(vector=_vector())
 
 
-def search_documents_rebuild(case_ids: Iterable[int] | None = None) -> int:
-    """Rebuild the documents of these cases (default: every case); returns how many."""
-    ids = list(case_ids) if case_ids is not None else list(Case.objects.values_list("pk", flat=True))
-    for case_id in ids:
-        search_document_refresh(case_id)
+def search_documents_rebuild(case_ids: Iterable[int] | None = None, *, batch_size: int = 500) -> int:
+    """Rebuild the documents of these cases (default: every case) in batches; returns how many."""
+    ids = list(case_ids) if case_ids is not None else list(Case.objects.order_by("pk").values_list("pk", flat=True))
+    for start in range(0, len(ids), batch_size):
+        with transaction.atomic():
+            search_documents_write(ids[start : start + batch_size])
     return len(ids)
 
 

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from django.db.models import Count, DecimalField, F, Prefetch, Q, QuerySet, Value
+from django.core.cache import cache
+from django.db import transaction
+from django.db.models import Count, DecimalField, Exists, F, Max, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce, Lower
-from django.utils.safestring import SafeString
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
 
 from cases import keyset, search
 from cases.models import Case, Organization, Party, Source, Tag
@@ -79,27 +82,52 @@ def case_archive_page(
     return page, headlines
 
 
-def archive_choices() -> dict[str, list]:
-    """What the archive's filter form offers: a query each, whatever the number of cases."""
+ARCHIVE_CHOICES_KEY = "cases:archive-choices:v1"
+ARCHIVE_CHOICES_TIMEOUT = 300  # a safety net: the services that change the choices forget them
+
+
+def archive_choices() -> dict:
+    """What the archive's filter form offers, cached (three queries when it is not).
+
+    At 100,000 cases there are thousands of organizations: the lists are read
+    with one EXISTS probe per organization or tag (not a DISTINCT over every
+    party), and their ``<option>``s are rendered once, here, not per request
+    (see the ``selected`` filter).
+    """
+    choices = cache.get(ARCHIVE_CHOICES_KEY)
+    if choices is None:
+        choices = _archive_choices_read()
+        cache.set(ARCHIVE_CHOICES_KEY, choices, ARCHIVE_CHOICES_TIMEOUT)
+    return choices
+
+
+def archive_choices_forget() -> None:
+    """Drop the cached choices once the caller's transaction commits (a case or organization changed)."""
+    transaction.on_commit(lambda: cache.delete(ARCHIVE_CHOICES_KEY))
+
+
+def _options(pairs: Iterable[tuple[object, object]]) -> SafeString:
+    return mark_safe("".join(f'<option value="{escape(value)}">{escape(name)}</option>' for value, name in pairs))  # noqa: S308
+
+
+def _archive_choices_read() -> dict:
+    published = Party.objects.filter(organization=OuterRef("pk"), case__status=Case.Status.PUBLISHED)
+    organizations = list(Organization.objects.filter(Exists(published)).order_by("name").values_list("slug", "name"))
+    tagged = Case.tags.through.objects.filter(tag=OuterRef("pk"), case__status=Case.Status.PUBLISHED)
+    tags = list(Tag.objects.filter(Exists(tagged)).order_by("name").values_list("slug", "name"))
+    rubric_versions = list(
+        RubricVersion.objects.exclude(status=RubricVersion.Status.DRAFT)
+        .order_by("number")
+        .values_list("number", flat=True)
+        .distinct()
+    )
     return {
-        "organizations": list(
-            Organization.objects.filter(parties__case__status=Case.Status.PUBLISHED)
-            .distinct()
-            .order_by("name")
-            .values_list("slug", "name")
-        ),
-        "tags": list(
-            Tag.objects.filter(cases__status=Case.Status.PUBLISHED)
-            .distinct()
-            .order_by("name")
-            .values_list("slug", "name")
-        ),
-        "rubric_versions": list(
-            RubricVersion.objects.exclude(status=RubricVersion.Status.DRAFT)
-            .order_by("number")
-            .values_list("number", flat=True)
-            .distinct()
-        ),
+        "organizations": organizations,
+        "organization_options": _options(organizations),
+        "tags": tags,
+        "tag_options": _options(tags),
+        "rubric_versions": rubric_versions,
+        "rubric_version_options": _options((number, f"v{number}") for number in rubric_versions),
     }
 
 
@@ -135,6 +163,57 @@ def case_detail_published(slug: str) -> Case:
         )
         .get(slug=slug)
     )
+
+
+def case_page_etag(slug: str) -> str | None:
+    """A validator for a published case's page, in ONE query; None if there is no such case.
+
+    The page changes when the case is edited (``updated_at``; the services that
+    change its parties, sources or timeline touch it), when a new version is
+    published (the published version's id: published versions never change),
+    when its summary is recomputed or marked stale, or when a party's
+    organization is renamed.
+    """
+    organizations = (
+        Party.objects.filter(case_id=OuterRef("pk"))
+        .order_by()
+        .values("case_id")
+        .annotate(latest=Max("organization__updated_at"))
+        .values("latest")
+    )
+    version = EvaluationVersion.objects.filter(case_id=OuterRef("pk"), state=EvaluationVersion.State.PUBLISHED)
+    row = (
+        Case.objects.published()
+        .filter(slug=slug)
+        .annotate(version_id=Subquery(version.values("pk")[:1]), organizations_at=Subquery(organizations))
+        .values_list(
+            "pk", "updated_at", "version_id", "risk_summary__computed_at", "risk_summary__stale", "organizations_at"
+        )
+        .first()
+    )
+    return _case_etag(*row) if row else None
+
+
+def case_page_etag_of(case: Case, version: EvaluationVersion | None) -> str:
+    """The same validator as ``case_page_etag``, from a case page's loaded rows (no query)."""
+    summary = getattr(case, "risk_summary", None)
+    organizations = [party.organization.updated_at for party in case.parties.all()]
+    return _case_etag(
+        case.pk,
+        case.updated_at,
+        version.pk if version else None,
+        summary.computed_at if summary else None,
+        summary.stale if summary else None,
+        max(organizations, default=None),
+    )
+
+
+def _case_etag(pk, updated_at, version_id, computed_at, stale, organizations_at) -> str:
+    def stamp(at) -> str:
+        return f"{at.timestamp():.6f}" if at else "-"
+
+    stale_mark = "s" if stale else ""
+    return f"c{pk}-{stamp(updated_at)}-v{version_id or 0}-s{stamp(computed_at)}{stale_mark}-o{stamp(organizations_at)}"
 
 
 def _version_with_content() -> QuerySet[EvaluationVersion]:
@@ -224,6 +303,31 @@ def organization_exposure(organization: Organization) -> OrganizationExposure | 
 
 def organization_cases(organization: Organization) -> QuerySet[Case]:
     return case_list_published().filter(pk__in=Party.objects.filter(organization=organization).values("case_id"))
+
+
+COUNTERPARTIES_CACHE_TIMEOUT = 600
+
+
+def organization_counterparties_cached(
+    organization: Organization, exposure: OrganizationExposure | None
+) -> list[Organization]:
+    """``organization_counterparties``, cached until the organization's exposure is recomputed.
+
+    Counting the shared deals reads every party of every case of the
+    organization (tens of thousands for the busiest); the exposure is
+    recomputed (or marked stale) whenever one of its cases' summaries changes,
+    which is when the counterparties can change.
+    """
+    stamp = "none"
+    if exposure:
+        computed = f"{exposure.computed_at.timestamp():.6f}" if exposure.computed_at else "-"
+        stamp = f"{computed}{'s' if exposure.stale else ''}"
+    key = f"cases:counterparties:v1:{organization.pk}:{organization.updated_at.timestamp():.6f}:{stamp}"
+    counterparties = cache.get(key)
+    if counterparties is None:
+        counterparties = organization_counterparties(organization)
+        cache.set(key, counterparties, COUNTERPARTIES_CACHE_TIMEOUT)
+    return counterparties
 
 
 def organization_counterparties(organization: Organization, limit: int = 60) -> list[Organization]:

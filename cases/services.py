@@ -10,8 +10,10 @@ from decimal import Decimal
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.utils import timezone
 from django.utils.text import slugify
 
+from cases import selectors
 from cases.models import Case, DatePrecision, DealType, Organization, Party, Source, Tag, TimelineEvent
 from cases.search import search_document_refresh
 from config.limits import text_length_errors
@@ -104,6 +106,7 @@ def organization_update(*, organization: Organization, by: AbstractBaseUser, **f
             setattr(organization, name, fields[name])
     _clean(organization)
     organization.save()
+    selectors.archive_choices_forget()  # the filter form lists organizations by name
     return organization
 
 
@@ -251,7 +254,14 @@ def case_update(*, case: Case, by: AbstractBaseUser, data: CaseInput) -> Case:
     _set_relations(case, data, deal_types, tags)
     search_document_refresh(case.pk)
     _parties_changed(case, organizations_before | set(case.parties.values_list("organization_id", flat=True)))
+    selectors.archive_choices_forget()  # its tags may have changed
     return case
+
+
+def _touch(case_id: int) -> None:
+    """Mark the case changed (its page's ETag reads ``updated_at``) when a row under it changes."""
+    Case.objects.filter(pk=case_id).update(updated_at=timezone.now())
+    selectors.archive_choices_forget()
 
 
 @transaction.atomic
@@ -260,6 +270,7 @@ def source_add(*, case: Case, by: AbstractBaseUser, data: SourceInput) -> Source
     source = Source(case=case, position=case.sources.count(), **data.__dict__)
     _clean(source)
     source.save()
+    _touch(source.case_id)
     search_document_refresh(source.case_id)
     return source
 
@@ -271,6 +282,7 @@ def source_update(*, source: Source, by: AbstractBaseUser, data: SourceInput) ->
         setattr(source, name, value)
     _clean(source)
     source.save()
+    _touch(source.case_id)
     search_document_refresh(source.case_id)
     return source
 
@@ -280,6 +292,7 @@ def source_delete(*, source: Source, by: AbstractBaseUser) -> None:
     require_permission(by, "cases.change_source", "remove sources")
     case_id = source.case_id
     _sources_delete(Source.objects.filter(pk=source.pk))
+    _touch(case_id)
     search_document_refresh(case_id)
 
 
@@ -312,6 +325,7 @@ def party_add(*, case: Case, by: AbstractBaseUser, data: PartyInput) -> Party:
         raise ValidationError(errors)
     party = Party.objects.create(case=case, position=case.parties.count(), **data.__dict__)
     _parties_changed(case, [party.organization_id])
+    _touch(case.pk)
     return party
 
 
@@ -321,6 +335,7 @@ def party_remove(*, party: Party, by: AbstractBaseUser) -> None:
     require_permission(by, "cases.change_party", "remove parties")
     _parties_delete(Party.objects.filter(pk=party.pk))
     _parties_changed(party.case, [party.organization_id])
+    _touch(party.case_id)
 
 
 @transaction.atomic
@@ -337,4 +352,5 @@ def timeline_event_add(
     event = TimelineEvent(case=case, kind=kind, occurred_on=occurred_on, precision=precision, note=note)
     _clean(event)
     event.save()
+    _touch(case.pk)
     return event

@@ -7,10 +7,14 @@ from __future__ import annotations
 
 from itertools import groupby
 
+from django.core.cache import cache
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.urls import reverse
-from django.views.decorators.http import require_GET
+from django.utils.http import quote_etag
+from django.utils.safestring import mark_safe
+from django.views.decorators.http import condition, require_GET
 
 from cases import charts, keyset, selectors
 from cases.filters import CaseFilter
@@ -107,15 +111,50 @@ def _version_context(version: EvaluationVersion) -> dict:
     }
 
 
+def _case_detail_etag(request: HttpRequest, slug: str) -> str | None:
+    """For a conditional GET only: the validator in one query, so a 304 costs no more.
+
+    A plain GET sets the same ETag from the rows it loads anyway (no extra
+    query). Signed-in users' pages differ (desk links): no conditional GET.
+    """
+    if "If-None-Match" not in request.headers or request.user.is_authenticated:
+        return None
+    return selectors.case_page_etag(slug)
+
+
+ANALYSIS_CACHE_TIMEOUT = 24 * 3600
+
+
+def _analysis_html(case: Case, published: EvaluationVersion) -> str:
+    """The rendered analysis block (annotated narrative, notes, score tables) of a published version.
+
+    A published version never changes, so its block is cached on the version's
+    id, plus what it shows from outside the version: source titles and links
+    (editing them touches ``case.updated_at``) and the parties' organization names.
+    On a hit, the version's scores, sources and annotations are not even read.
+    """
+    organizations_at = max((p.organization.updated_at for p in case.parties.all()), default=None)
+    stamp = f"{case.updated_at.timestamp():.6f}-{organizations_at.timestamp() if organizations_at else 0:.6f}"
+    key = f"cases:analysis:v1:{published.pk}:{stamp}"
+    html = cache.get(key)
+    if html is None:
+        version = selectors.evaluation_version_for_reader(case)
+        html = render_to_string("cases/_analysis.html", _version_context(version)) if version else ""
+        cache.set(key, html, ANALYSIS_CACHE_TIMEOUT)
+    return mark_safe(html)  # noqa: S308 - rendered by our template, sanitized Markdown
+
+
 @require_GET
+@condition(etag_func=_case_detail_etag)
 def case_detail(request: HttpRequest, slug: str) -> HttpResponse:
     try:
         case = selectors.case_detail_published(slug)
     except Case.DoesNotExist:
         raise Http404("No published case here.") from None
-    version = selectors.evaluation_version_for_reader(case)
     summary = getattr(case, "risk_summary", None)
     history = selectors.evaluation_versions_public(case)
+    # The published version's id, number, verdict and date come with the history.
+    version = next((v for v in history if v.state == EvaluationVersion.State.PUBLISHED), None)
     context = {
         "case": case,
         "summary": summary,
@@ -123,9 +162,14 @@ def case_detail(request: HttpRequest, slug: str) -> HttpResponse:
         "corrections": [v for v in history if v.correction_note],
         "history": history,
         "canonical": request.build_absolute_uri(case.get_absolute_url()),
-        **(_version_context(version) if version else {"version": None}),
+        "version": version,
+        "analysis_html": _analysis_html(case, version) if version else "",
+        "rubric_version": version.evaluation.rubric_version if version else None,
     }
-    return render(request, "cases/case_detail.html", context)
+    response = render(request, "cases/case_detail.html", context)
+    if not request.user.is_authenticated:
+        response["ETag"] = quote_etag(selectors.case_page_etag_of(case, version))
+    return response
 
 
 @require_GET
@@ -201,7 +245,7 @@ def organization_detail(request: HttpRequest, slug: str) -> HttpResponse:
         "rows": rows,
         "exposure": exposure,
         "chart": charts.exposure_chart(exposure) if exposure and exposure.computed_at else "",
-        "counterparties": selectors.organization_counterparties(organization),
+        "counterparties": selectors.organization_counterparties_cached(organization, exposure),
         "cursor_error": cursor_error,
         "last_cursor": keyset.make_cursor("last"),
     }

@@ -6,10 +6,11 @@ from __future__ import annotations
 import copy
 import json
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import Any, NamedTuple
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
@@ -18,6 +19,7 @@ from django.db import connection, transaction
 from django.db.models import Max, Q, QuerySet
 from django.utils import timezone
 
+from cases import selectors as case_selectors
 from cases.models import Case, Party
 from cases.search import search_document_refresh
 from cases.services import require_permission
@@ -135,7 +137,7 @@ def risk_summaries_recompute(*, case_ids: Iterable[int], queue_exposures: bool =
     specs: dict[int, scoring.RubricSpec] = {}
     changed: list[RiskSummary] = []
     rewritten: list[RiskSummary] = []
-    figures: list[PartyFigure] = []
+    figures: list[_FigureRow] = []
     with transaction.atomic():
         _summaries_create_missing(case_ids, now=now)
         summaries = list(RiskSummary.objects.select_for_update().filter(case_id__in=case_ids).order_by("case_id"))
@@ -169,14 +171,14 @@ def risk_summaries_recompute(*, case_ids: Iterable[int], queue_exposures: bool =
             changed.append(summary)
             rewritten.append(summary)
             figures.extend(
-                PartyFigure(
-                    summary=summary,
-                    party_id=figure.party,
-                    organization_id=inputs.party_orgs[figure.party],
-                    leverage=figure.leverage,
-                    workaround=figure.workaround,
-                    dependency=figure.dependency,
-                    classification=figure.classification,
+                _FigureRow(
+                    summary.pk,
+                    figure.party,
+                    inputs.party_orgs[figure.party],
+                    figure.leverage,
+                    figure.workaround,
+                    figure.dependency,
+                    figure.classification,
                 )
                 for figure in (result.parties if result else ())
             )
@@ -186,7 +188,7 @@ def risk_summaries_recompute(*, case_ids: Iterable[int], queue_exposures: bool =
             PartyFigure.objects.filter(summary_id__in=rewritten_ids).values_list("organization_id", flat=True)
         )
         PartyFigure.objects.filter(summary_id__in=rewritten_ids).delete()
-        PartyFigure.objects.bulk_create(figures, batch_size=1000)
+        _party_figures_write(figures)
         organization_ids |= {f.organization_id for f in figures}
         organization_ids |= set(
             Party.objects.filter(case_id__in=[s.case_id for s in rewritten]).values_list("organization_id", flat=True)
@@ -221,21 +223,39 @@ _SUMMARY_FIELDS = [
 ]
 
 
+# A column written through ``unnest``: its name, its PostgreSQL type, how to read it off a row.
+UnnestColumn = tuple[str, str, Callable[[Any], Any]]
+
+
+def _unnest_execute(sql: str, columns: list[UnnestColumn], rows: list, *, chunk: int = 1000) -> None:
+    """Run ``sql`` once per ``chunk`` rows, passing one array per column.
+
+    ``sql`` reads the rows as ``{unnest}``: ``unnest(%s::type[], ...) AS v(col, ...)``.
+    Arrays rather than a placeholder per value: psycopg parses 12,000
+    placeholders slowly, and a dozen arrays quickly.
+    """
+    names = ", ".join(name for name, _, _ in columns)
+    arrays = ", ".join(f"%s::{kind}[]" for _, kind, _ in columns)
+    sql = sql.format(unnest=f"unnest({arrays}) AS v({names})", names=names)
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), chunk):
+            part = rows[start : start + chunk]
+            cursor.execute(sql, [[get(row) for row in part] for _, _, get in columns])
+
+
 def _summaries_write(summaries: list[RiskSummary]) -> None:
     """Write the summaries' computed fields in one statement per thousand rows.
 
     Django's bulk_update builds a CASE WHEN per row and field, which costs
     more Python time than the whole computation; on PostgreSQL an
-    ``UPDATE ... FROM (VALUES ...)`` does the same in a fraction of it.
+    ``UPDATE ... FROM unnest(...)`` does the same in a fraction of it.
     """
     if not summaries:
         return
     if connection.vendor != "postgresql":
         RiskSummary.objects.bulk_update(summaries, _SUMMARY_FIELDS, batch_size=500)
         return
-    # Arrays rather than a placeholder per value: psycopg parses 12,000
-    # placeholders slowly, and a dozen arrays quickly.
-    columns = [
+    columns: list[UnnestColumn] = [
         ("id", "bigint", lambda r: r.pk),
         ("rubric_version_id", "bigint", lambda r: r.rubric_version_id),
         ("evaluation_version_id", "bigint", lambda r: r.evaluation_version_id),
@@ -251,13 +271,39 @@ def _summaries_write(summaries: list[RiskSummary]) -> None:
     ]
     table = RiskSummary._meta.db_table
     assignments = ", ".join(f"{name} = v.{name}" for name, _, _ in columns[1:])
-    names = ", ".join(name for name, _, _ in columns)
-    arrays = ", ".join(f"%s::{kind}[]" for _, kind, _ in columns)
-    sql = f"UPDATE {table} AS s SET {assignments} FROM unnest({arrays}) AS v({names}) WHERE s.id = v.id"  # noqa: S608
-    with connection.cursor() as cursor:
-        for start in range(0, len(summaries), 1000):
-            chunk = summaries[start : start + 1000]
-            cursor.execute(sql, [[get(summary) for summary in chunk] for _, _, get in columns])
+    _unnest_execute(f"UPDATE {table} AS s SET {assignments} FROM {{unnest}} WHERE s.id = v.id", columns, summaries)  # noqa: S608
+
+
+class _FigureRow(NamedTuple):
+    """A PartyFigure to insert (a tuple: building thousands of model instances costs more than writing them)."""
+
+    summary_id: int
+    party_id: int
+    organization_id: int
+    leverage: Decimal | None
+    workaround: Decimal | None
+    dependency: Decimal | None
+    classification: str
+
+
+def _party_figures_write(figures: list[_FigureRow]) -> None:
+    """Insert the summaries' party figures: one ``INSERT ... SELECT FROM unnest`` per thousand rows."""
+    if not figures:
+        return
+    if connection.vendor != "postgresql":
+        PartyFigure.objects.bulk_create((PartyFigure(**row._asdict()) for row in figures), batch_size=1000)
+        return
+    columns: list[UnnestColumn] = [
+        ("summary_id", "bigint", lambda f: f.summary_id),
+        ("party_id", "bigint", lambda f: f.party_id),
+        ("organization_id", "bigint", lambda f: f.organization_id),
+        ("leverage", "numeric", lambda f: f.leverage),
+        ("workaround", "numeric", lambda f: f.workaround),
+        ("dependency", "numeric", lambda f: f.dependency),
+        ("classification", "text", lambda f: f.classification),
+    ]
+    table = PartyFigure._meta.db_table
+    _unnest_execute(f"INSERT INTO {table} ({{names}}) SELECT {{names}} FROM {{unnest}}", columns, figures)  # noqa: S608
 
 
 def _summaries_create_missing(case_ids: list[int], *, now: datetime) -> None:
@@ -478,6 +524,7 @@ def evaluation_version_publish(
     )
     risk_summary_request(version.case_id)
     search_document_refresh(version.case_id)
+    case_selectors.archive_choices_forget()  # a first publication adds its organizations and tags
     return version
 
 

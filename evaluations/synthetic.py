@@ -39,6 +39,7 @@ from django.db import connection, models, transaction
 from django.db.models import Max
 
 from cases.models import Case, DatePrecision, DealType, Organization, Party, Source, Tag, TimelineEvent
+from cases.search import search_documents_rebuild
 from evaluations import anchoring, services
 from evaluations.models import (
     Annotation,
@@ -285,6 +286,9 @@ def generate_archive(
         say(f"{chunk_start + n}/{cases} cases written ({time.monotonic() - started:.1f}s)")
     _reset_sequences([Case, Party, Source, Evaluation, EvaluationVersion, Score, Organization])
     report.seconds["insert"] = time.monotonic() - started
+    t = time.monotonic()
+    search_documents_rebuild(report.case_ids)  # what the reader's search reads (published cases only)
+    report.seconds["search documents"] = time.monotonic() - t
     analyze()  # the summaries' reads need fresh statistics too
     if compute_summaries:
         t = time.monotonic()

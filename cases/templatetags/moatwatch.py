@@ -7,6 +7,8 @@ from decimal import Decimal
 
 from django import template
 from django.utils.dateformat import format as format_date
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
 
 register = template.Library()
 
@@ -49,3 +51,12 @@ def value_range(low: int | None, high: int | None) -> str:
 def label(code: str | None) -> str:
     """``dependency_risk`` to ``dependency risk``."""
     return (code or "").replace("_", " ")
+
+
+@register.filter
+def selected(options: str, value: object) -> SafeString:
+    """Mark the option of ``value`` selected in pre-rendered ``<option>``s (see selectors.archive_choices)."""
+    if value in (None, ""):
+        return mark_safe(options)  # noqa: S308 - rendered and escaped by selectors._options
+    marker = f'<option value="{escape(value)}">'
+    return mark_safe(options.replace(marker, marker[:-1] + " selected>", 1))  # noqa: S308

@@ -6,6 +6,7 @@ import pytest
 from django.db import connection
 
 from bench import bench, floor
+from cases.models import Case
 from evaluations.synthetic import generate_archive
 
 
@@ -56,9 +57,37 @@ def test_floors_run_one_query(archive, bench_urls, client, django_assert_num_que
 def test_archive_floor_pages_and_filters(archive, bench_urls, client):
     first = client.get("/__bench__/floor/archive/").content.decode()
     assert first.count("<li>") == floor.PER_PAGE
-    last = client.get("/__bench__/floor/archive/?page=2").content.decode()
-    assert 0 < last.count("<li>") <= floor.PER_PAGE
+    assert client.get("/__bench__/floor/api/cases/?n=25").json()["results"].__len__() == 25
+    last = client.get("/__bench__/floor/archive/?n=5&last=1").content.decode()
+    oldest = Case.objects.published().order_by("announced_on", "id")[:5]
+    # The last page: the oldest rows, shown newest first like every other page.
+    assert [line.split("/cases/")[1].split("/")[0] for line in last.split("<li>")[1:]] == [
+        c.slug for c in reversed(oldest)
+    ]
     assert client.get("/__bench__/floor/archive/?risk_band=nonesuch").content.decode().count("<li>") == 0
+
+
+def test_last_page_is_reached_by_the_archive_last_link(archive, client, monkeypatch):
+    def get(port, url, headers=None):
+        response = client.get(url)
+        return response.status_code, {}, response.content, 0.0
+
+    monkeypatch.setattr(bench, "get", get)
+    url = bench.follow_link(0, "/", "last")
+    assert url and url.startswith("/?cursor=")
+    last = client.get(url).content.decode()
+    oldest = Case.objects.published().order_by("announced_on", "id").first()
+    assert oldest.get_absolute_url() in last and 'rel="last"' not in last
+    assert bench.follow_link(0, "/cases/nonesuch/", "last") is None
+
+
+def test_search_floor_uses_the_reader_search_document(archive):
+    sql = floor.search_sql()
+    assert "cases_casesearchdocument" in sql and "d.vector @@ websearch_to_tsquery('english', %s)" in sql
+    assert "ts_rank(d.vector" in sql and "LIMIT 20" in sql
+    assert "ORDER BY c.announced_on DESC" in floor.search_sql("newest", 25) and "LIMIT 25" in floor.search_sql(
+        "newest", 25
+    )
 
 
 def test_count_messages_reads_the_worker_log():
@@ -84,7 +113,7 @@ def test_results_section_is_written_per_archive_size(tmp_path, monkeypatch):
     measured = bench.PageResult(
         page, "/", bench.Timing([0.010] * 5, queries=4, status=200), bench.Timing([0.005] * 5, queries=1)
     )
-    skipped = bench.PageResult(bench.PAGES[6], "/api/v1/cases/", skipped="404: not built yet")
+    skipped = bench.PageResult(bench.PAGES[7], "/api/v1/cases/", skipped="404: not built yet")
     recompute = [
         bench.RecomputeResult("no queue (floor)", 10.0),
         bench.RecomputeResult("1 worker process", 15.0, {"risk_summaries_recompute_batch_task": 10}),

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from cases.models import Case, Party, Source, TimelineEvent
+from cases.models import Case, Organization, Party, Source, TimelineEvent
 from evaluations.dbtriggers import frozen_writes_allowed
 from evaluations.models import Annotation, Evaluation, EvaluationVersion
 
@@ -61,6 +62,7 @@ PAGES = [
 def _counts(client) -> list[int]:
     counts = []
     for name, kwargs, params in PAGES:
+        cache.clear()  # cold: the archive's filter choices are cached (selectors.archive_choices)
         with CaptureQueriesContext(connection) as ctx:
             assert client.get(reverse(name, kwargs=kwargs), params).status_code == 200
         counts.append(len(ctx.captured_queries))
@@ -78,7 +80,26 @@ def test_exact_query_counts(client, demo, editor, django_assert_num_queries, ext
     _grow(extra, editor)
     with django_assert_num_queries(8):  # page, parties, deal types, verdicts, 4 for the filter form
         client.get(reverse("home"))
+    with django_assert_num_queries(5):  # the filter form's organizations, tags and rubric versions now cached
+        client.get(reverse("home"))
     with django_assert_num_queries(13):
+        client.get(reverse("case-detail", kwargs={"slug": COLOSSUS}))
+    with django_assert_num_queries(9):  # the analysis block is cached: its version, scores, sources, notes unread
         client.get(reverse("case-detail", kwargs={"slug": COLOSSUS}))
     with django_assert_num_queries(6):
         client.get(reverse("organization-detail", kwargs={"slug": "anthropic"}))
+    with django_assert_num_queries(5):  # the counterparties cached until the exposure is recomputed
+        client.get(reverse("organization-detail", kwargs={"slug": "anthropic"}))
+
+
+def test_cached_filter_choices_are_forgotten_when_a_case_changes(
+    client, demo, editor, django_capture_on_commit_callbacks
+):
+    from cases import services
+
+    client.get(reverse("home"))  # fills the cache
+    organization = Organization.objects.get(slug="anthropic")
+    with django_capture_on_commit_callbacks(execute=True):
+        services.organization_update(organization=organization, by=editor, name="Anthropic Renamed")
+    page = client.get(reverse("home"), {"organization": "anthropic"}).content.decode()
+    assert '<option value="anthropic" selected>Anthropic Renamed</option>' in page

@@ -1,0 +1,115 @@
+"""The reader's case page answers a conditional GET with 304 from one query, and only while nothing changed."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from django.urls import reverse
+
+from cases import selectors, services
+from cases.models import Case, Organization
+from evaluations import services as evaluation_services
+
+from .conftest import COLOSSUS
+
+pytestmark = pytest.mark.django_db
+
+URL = reverse("case-detail", kwargs={"slug": COLOSSUS})
+
+
+def _etag(client) -> str:
+    response = client.get(URL)
+    assert response.status_code == 200
+    return response["ETag"]
+
+
+def test_plain_get_sends_the_etag_the_one_query_validator_gives(client, demo):
+    etag = _etag(client)
+    assert etag == f'"{selectors.case_page_etag(COLOSSUS)}"'
+
+
+def test_matching_etag_is_304_in_one_query(client, demo, django_assert_num_queries):
+    etag = _etag(client)
+    with django_assert_num_queries(1):
+        response = client.get(URL, headers={"If-None-Match": etag})
+    assert response.status_code == 304 and response["ETag"] == etag and not response.content
+    assert client.get(URL, headers={"If-None-Match": '"something-else"'}).status_code == 200
+
+
+def test_a_new_published_version_changes_the_etag(client, demo, publish_second_version):
+    etag = _etag(client)
+    publish_second_version()
+    response = client.get(URL, headers={"If-None-Match": etag})
+    assert response.status_code == 200 and response["ETag"] != etag
+
+
+def test_a_recomputed_or_stale_summary_changes_the_etag(client, demo):
+    case = Case.objects.get(slug=COLOSSUS)
+    etag = _etag(client)
+    evaluation_services.risk_summaries_mark_stale([case.pk])
+    stale = client.get(URL, headers={"If-None-Match": etag})
+    assert stale.status_code == 200 and stale["ETag"] != etag
+    evaluation_services.risk_summaries_recompute(case_ids=[case.pk], queue_exposures=False)
+    assert client.get(URL, headers={"If-None-Match": stale["ETag"]}).status_code == 200
+
+
+@pytest.mark.parametrize("change", ["source", "timeline", "party", "organization"])
+def test_edits_under_the_case_change_the_etag(client, demo, editor, change):
+    case = Case.objects.get(slug=COLOSSUS)
+    etag = _etag(client)
+    if change == "source":
+        services.source_add(
+            case=case, by=editor, data=services.SourceInput(publisher="P", title="T", url="https://example.com/x")
+        )
+    elif change == "timeline":
+        services.timeline_event_add(case=case, by=editor, kind="expanded", occurred_on=date(2026, 6, 1))
+    elif change == "party":
+        other = Organization.objects.exclude(parties__case=case).first()
+        services.party_add(case=case, by=editor, data=services.PartyInput(organization_id=other.pk, role="partner"))
+    else:
+        organization = case.parties.first().organization
+        services.organization_update(organization=organization, by=editor, name=organization.name + " Inc")
+    assert client.get(URL, headers={"If-None-Match": etag}).status_code == 200
+
+
+def test_signed_in_readers_get_no_conditional_get(client, demo, editor):
+    etag = _etag(client)
+    client.force_login(editor)
+    response = client.get(URL, headers={"If-None-Match": etag})
+    assert response.status_code == 200 and not response.has_header("ETag")
+
+
+def test_unknown_or_draft_case_is_404_even_conditionally(client, demo, editor):
+    etag = _etag(client)
+    assert client.get("/cases/nonesuch/", headers={"If-None-Match": etag}).status_code == 404
+    Case.objects.filter(slug=COLOSSUS).update(status=Case.Status.DRAFT)
+    assert client.get(URL, headers={"If-None-Match": etag}).status_code == 404
+
+
+def test_cached_analysis_block_follows_renames_and_new_versions(client, demo, editor, publish_second_version):
+    case = Case.objects.get(slug=COLOSSUS)
+    first = client.get(URL).content.decode()
+    assert first == client.get(URL).content.decode()  # the second one from the cached block
+    organization = case.parties.first().organization
+    services.organization_update(organization=organization, by=editor, name="Renamed Org")
+    page = client.get(URL).content.decode()
+    assert page.count("Renamed Org") >= 2  # the parties list and the score table of the analysis
+    publish_second_version(extra="\n\nA freshly published paragraph.")
+    assert "A freshly published paragraph." in client.get(URL).content.decode()
+
+
+def test_cached_counterparties_follow_the_exposure(client, demo, monkeypatch):
+    from cases import selectors as case_selectors
+    from evaluations.models import OrganizationExposure
+
+    url = reverse("organization-detail", kwargs={"slug": "anthropic"})
+    calls = []
+    original = case_selectors.organization_counterparties
+    monkeypatch.setattr(case_selectors, "organization_counterparties", lambda org: calls.append(org) or original(org))
+    first = client.get(url).content.decode()
+    assert first == client.get(url).content.decode() and len(calls) == 1  # the second from the cache
+    exposure, _ = OrganizationExposure.objects.get_or_create(organization=Organization.objects.get(slug="anthropic"))
+    OrganizationExposure.objects.filter(pk=exposure.pk).update(stale=not exposure.stale)
+    client.get(url)
+    assert len(calls) == 2  # counted again once the exposure changed
