@@ -294,7 +294,9 @@ class RubricVersionUpdateSerializer(RubricVersionWriteSerializer):
     and ``criteria``, which when given replaces the draft's whole list."""
 
     version = RubricVersionDataSerializer(required=False)
-    criteria = CriterionWriteSerializer(many=True, required=False)
+    criteria = CriterionWriteSerializer(
+        many=True, required=False, help_text="When given, replaces the draft's whole list of criteria."
+    )
 
     def validate(self, attrs: dict) -> dict:
         # A field PATCH does not know would otherwise be dropped silently: a 200
