@@ -269,7 +269,14 @@ def api_rows(w: World) -> list[Row]:
         ),
         Row("api:version-publish", api(403, reader=404, review=200), {"pk": w.api_in_review.pk}, "post", {}, js),
         Row("api:rubric-versions", api(403, admin=400), {"slug": rubric}, "post", {"version": {}}, js),
-        Row("api:rubric-version", api(403, admin=409), {"slug": rubric, "number": 1}, "patch", {"changelog": "x"}, js),
+        Row(
+            "api:rubric-version",
+            api(403, admin=409),
+            {"slug": rubric, "number": 1},
+            "patch",
+            {"version": {"changelog": "x"}},
+            js,
+        ),
         Row("api:rubric-version-activate", api(403, admin=409), {"slug": rubric, "number": 1}, "post", {}, js),
     ]
 
