@@ -16,7 +16,7 @@ from decimal import Decimal
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import DecimalField, Prefetch, QuerySet, Value
 from django.db.models.functions import Coalesce
-from django.http import StreamingHttpResponse
+from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
@@ -277,7 +277,10 @@ class OrganizationDetailView(ConditionalGetMixin, APIView):
         responses={200: OrganizationSerializer, **errors(304, 401, 404, 429)},
     )
     def get(self, request: Request, slug: str) -> Response:
-        organization = get_object_or_404(Organization.objects.select_related("exposure"), slug=slug)
+        try:
+            organization = selectors.organization_detail(slug, include_unpublished=can_see_draft_cases(request.user))
+        except Organization.DoesNotExist:
+            raise Http404("No such organization.") from None
         return Response(OrganizationSerializer(organization).data)
 
     @extend_schema(

@@ -25,7 +25,7 @@ class AnalysesFeed(Feed):
         if slug is None:
             return None
         try:
-            return Organization.objects.get(slug=slug)
+            return selectors.organization_detail(slug)
         except Organization.DoesNotExist:
             raise Http404("No such organization.") from None
 

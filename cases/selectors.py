@@ -279,9 +279,19 @@ def organization_list_published() -> QuerySet[Organization]:
     ).filter(deals__gt=0)
 
 
-def organization_detail(slug: str) -> Organization:
+def organizations_visible(*, include_unpublished: bool = False) -> QuerySet[Organization]:
+    """Organizations a reader may look up: those in a published case. An organization named
+    only by unpublished cases would give away a deal in the works; the newsroom sees all."""
+    if include_unpublished:
+        return Organization.objects.all()
+    return Organization.objects.filter(
+        pk__in=Party.objects.filter(case__status=Case.Status.PUBLISHED).values("organization_id")
+    )
+
+
+def organization_detail(slug: str, *, include_unpublished: bool = False) -> Organization:
     """An organization with its exposure, or Organization.DoesNotExist."""
-    return Organization.objects.select_related("exposure").get(slug=slug)
+    return organizations_visible(include_unpublished=include_unpublished).select_related("exposure").get(slug=slug)
 
 
 def organization_exposure(organization: Organization) -> OrganizationExposure | None:

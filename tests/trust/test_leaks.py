@@ -133,3 +133,23 @@ def test_the_api_and_exports_show_nothing_unpublished(open_versions, draft_case,
     draft_note = draft.annotations.get()
     published = anonymous.get(f"/api/v1/cases/{COLOSSUS}/").json()["current_version"]
     assert draft_note.body not in str(published) and published["number"] == 1
+
+
+def test_an_organization_named_only_by_a_draft_is_not_there_for_readers(draft_case, reader, editor):
+    urls = [
+        "/organizations/secretco/",
+        "/organizations/secretco/feed/",
+        "/organizations/secretco/corrections/feed/",
+        "/api/v1/organizations/secretco/",
+    ]
+    for user in (None, reader):
+        client = Client()
+        if user:
+            client.force_login(user)
+        for url in urls:
+            response = client.get(url)
+            assert response.status_code == 404, (user, url)
+            assert b"SecretCo" not in response.content, (user, url)
+    newsroom = Client()
+    newsroom.force_login(editor)
+    assert newsroom.get("/api/v1/organizations/secretco/").json()["name"] == "SecretCo"
