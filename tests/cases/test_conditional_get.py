@@ -130,3 +130,22 @@ def test_cached_archive_rows_follow_summaries_and_renames(client, demo, editor, 
 
     RiskSummary.objects.filter(case=case).update(risk_band="low", computed_at=timezone.now())
     assert "low risk" in client.get(home).content.decode()
+
+
+def test_cached_exposure_block_follows_the_exposure(client, demo):
+    from evaluations.models import OrganizationExposure
+
+    organization = Organization.objects.get(slug="anthropic")
+    exposure, _ = OrganizationExposure.objects.get_or_create(organization=organization)
+    OrganizationExposure.objects.filter(pk=exposure.pk).update(
+        computed_at=timezone.now(),
+        stale=False,
+        suppliers=[{"slug": "xai", "name": "First Supplier", "deals": 1, "share": 1}],
+    )
+    url = reverse("organization-detail", kwargs={"slug": "anthropic"})
+    assert "First Supplier" in client.get(url).content.decode()
+    OrganizationExposure.objects.filter(pk=exposure.pk).update(
+        computed_at=timezone.now(), suppliers=[{"slug": "xai", "name": "Second Supplier", "deals": 1, "share": 1}]
+    )
+    page = client.get(url).content.decode()
+    assert "Second Supplier" in page and "First Supplier" not in page
