@@ -8,6 +8,7 @@ from __future__ import annotations
 from itertools import groupby
 
 from django.core.cache import cache
+from django.db.models import prefetch_related_objects
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
@@ -39,22 +40,24 @@ ROW_CACHE_TIMEOUT = 24 * 3600
 
 
 def _row_key(case: Case) -> str:
-    """What an archive row shows changes only with these: the case (its deal types and parties touch
-    ``updated_at``), its summary, its published version, its parties' organization names."""
+    """What an archive row shows changes only with these, all read with the page's own query: the
+    case (editing it, its deal types or parties, or renaming one of its organizations touches
+    ``updated_at``) and its summary (stale from the moment a new version is published, then
+    recomputed from it)."""
     summary = getattr(case, "risk_summary", None)
     computed = summary.computed_at.timestamp() if summary and summary.computed_at else 0
     stale = "s" if summary and summary.stale else ""
-    version = case.published_versions[0].pk if case.published_versions else 0
-    organizations = max((p.organization.updated_at.timestamp() for p in case.parties.all()), default=0)
-    return (
-        f"cases:row:v1:{case.pk}:{case.updated_at.timestamp():.6f}:{computed:.6f}{stale}:{version}:{organizations:.6f}"
-    )
+    version = summary.evaluation_version_id if summary else 0
+    return f"cases:row:v2:{case.pk}:{case.updated_at.timestamp():.6f}:{computed:.6f}{stale}:{version}"
 
 
 def _archive_rows(page: keyset.Page, headlines: dict) -> list[str]:
-    """Each row's HTML; rows without a search headline come from the cache (one round trip)."""
+    """Each row's HTML. Rows without a search headline come from the cache (one round trip);
+    only the rows missing from it have their parties, deal types and verdicts read."""
     keys = {case.pk: _row_key(case) for case in page if case.pk not in headlines}
     cached = cache.get_many(list(keys.values())) if keys else {}
+    misses = [case for case in page if keys.get(case.pk) not in cached]
+    prefetch_related_objects(misses, *selectors.archive_row_prefetches())
     rows, missing = [], {}
     for case in page:
         key = keys.get(case.pk)
@@ -77,6 +80,7 @@ def home(request: HttpRequest) -> HttpResponse:
     # The search as the filter accepted it: a refused one (NUL characters) ranks nothing.
     query = (filterset.form.cleaned_data.get("search") or "").strip() if filterset.is_bound else ""
     queryset = filterset.qs if filterset.is_bound else selectors.case_list_published()
+    queryset = queryset.prefetch_related(None)  # rows read what they show only on a cache miss (_archive_rows)
     sort = request.GET.get("sort") or ("relevance" if query else "newest")
     if sort not in selectors.SORTS and not (sort == "relevance" and query):
         sort = "newest"
