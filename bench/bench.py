@@ -802,7 +802,8 @@ def main(argv: list[str] | None = None) -> None:
 
     notes.append(
         "Worker runs include the exposure debounce: exposures are queued with a countdown of "
-        f"EXPOSURE_DEBOUNCE_SECONDS={settings.EXPOSURE_DEBOUNCE_SECONDS} s after the summaries that touch them."
+        f"EXPOSURE_DEBOUNCE_SECONDS={settings.EXPOSURE_DEBOUNCE_SECONDS} s after the summaries that touch them; "
+        f"RECOMPUTE_BATCH_SIZE={settings.RECOMPUTE_BATCH_SIZE} cases per batch message."
     )
     notes.append(f"Case page: `{params['case_slug']}`; organization page: the busiest one, `{params['org_slug']}`.")
     notes.append("Search floor SQL: `" + _search_sql_for_notes() + "`.")

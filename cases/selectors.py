@@ -56,17 +56,22 @@ def _published_version_prefetch() -> Prefetch:
     )
 
 
+def archive_row_prefetches() -> list:
+    """What an archive row shows beyond the case and its summary (a query each, for a whole page)."""
+    return [
+        Prefetch("parties", queryset=Party.objects.select_related("organization").order_by("position", "id")),
+        "deal_types",
+        _published_version_prefetch(),
+    ]
+
+
 def case_list_published() -> QuerySet[Case]:
     """Published cases with what an archive row shows; a fixed number of queries."""
     return _case_rows(Case.objects.published())
 
 
 def _case_rows(cases: QuerySet[Case]) -> QuerySet[Case]:
-    return cases.select_related("risk_summary").prefetch_related(
-        Prefetch("parties", queryset=Party.objects.select_related("organization").order_by("position", "id")),
-        "deal_types",
-        _published_version_prefetch(),
-    )
+    return cases.select_related("risk_summary").prefetch_related(*archive_row_prefetches())
 
 
 def case_archive_page(

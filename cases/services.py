@@ -106,6 +106,10 @@ def organization_update(*, organization: Organization, by: AbstractBaseUser, **f
             setattr(organization, name, fields[name])
     _clean(organization)
     organization.save()
+    # Its cases' pages and archive rows show its name (their caches key on the case's updated_at).
+    Case.objects.filter(pk__in=Party.objects.filter(organization=organization).values("case_id")).update(
+        updated_at=timezone.now()
+    )
     selectors.archive_choices_forget()  # the filter form lists organizations by name
     return organization
 

@@ -6,6 +6,7 @@ from datetime import date
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from cases import selectors, services
 from cases.models import Case, Organization
@@ -113,3 +114,38 @@ def test_cached_counterparties_follow_the_exposure(client, demo, monkeypatch):
     OrganizationExposure.objects.filter(pk=exposure.pk).update(stale=not exposure.stale)
     client.get(url)
     assert len(calls) == 2  # counted again once the exposure changed
+
+
+def test_cached_archive_rows_follow_summaries_and_renames(client, demo, editor, django_assert_num_queries):
+    home = reverse("home")
+    first = client.get(home).content.decode()
+    assert client.get(home).content.decode() == first  # rows from the cache
+    case = Case.objects.get(slug=COLOSSUS)
+    organization = case.parties.first().organization
+    services.organization_update(organization=organization, by=editor, name="Renamed For Rows")
+    assert "Renamed For Rows" in client.get(home).content.decode()
+    evaluation_services.risk_summaries_mark_stale([case.pk])
+    evaluation_services.risk_summaries_recompute(case_ids=[case.pk], queue_exposures=False)
+    from evaluations.models import RiskSummary
+
+    RiskSummary.objects.filter(case=case).update(risk_band="low", computed_at=timezone.now())
+    assert "low risk" in client.get(home).content.decode()
+
+
+def test_cached_exposure_block_follows_the_exposure(client, demo):
+    from evaluations.models import OrganizationExposure
+
+    organization = Organization.objects.get(slug="anthropic")
+    exposure, _ = OrganizationExposure.objects.get_or_create(organization=organization)
+    OrganizationExposure.objects.filter(pk=exposure.pk).update(
+        computed_at=timezone.now(),
+        stale=False,
+        suppliers=[{"slug": "xai", "name": "First Supplier", "deals": 1, "share": 1}],
+    )
+    url = reverse("organization-detail", kwargs={"slug": "anthropic"})
+    assert "First Supplier" in client.get(url).content.decode()
+    OrganizationExposure.objects.filter(pk=exposure.pk).update(
+        computed_at=timezone.now(), suppliers=[{"slug": "xai", "name": "Second Supplier", "deals": 1, "share": 1}]
+    )
+    page = client.get(url).content.decode()
+    assert "Second Supplier" in page and "First Supplier" not in page
