@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from decimal import Decimal
 
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db.models import DecimalField, Prefetch, QuerySet, Value
+from django.db.models import DecimalField, QuerySet, Value
 from django.db.models.functions import Coalesce
 from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
@@ -43,7 +43,6 @@ from cases.serializers import (
     party_inputs,
 )
 from config.api import ConditionalGetMixin, CursorPagination, can_see_draft_cases, errors
-from evaluations.models import PartyFigure
 
 # --- Cases ----------------------------------------------------------------------
 
@@ -55,24 +54,7 @@ def case_for(request: Request, slug: str) -> Case:
 
 
 def _case_detail(request: Request, slug: str) -> Case:
-    if not can_see_draft_cases(request.user):
-        return selectors.case_detail_published(slug)
-    # Editors also see draft cases; the same prefetches as the public selector.
-    return (
-        Case.objects.select_related("risk_summary__rubric_version__rubric")
-        .prefetch_related(
-            Prefetch("parties", queryset=Party.objects.select_related("organization").order_by("position", "id")),
-            "deal_types",
-            "tags",
-            "timeline",
-            Prefetch("sources", queryset=Source.objects.order_by("position", "id")),
-            Prefetch(
-                "risk_summary__party_figures",
-                queryset=PartyFigure.objects.select_related("organization").order_by("party__position", "id"),
-            ),
-        )
-        .get(slug=slug)
-    )
+    return selectors.case_detail(slug, include_drafts=can_see_draft_cases(request.user))
 
 
 def _case_response(request: Request, case: Case, *, status_code: int = 200) -> Response:

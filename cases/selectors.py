@@ -67,7 +67,11 @@ def archive_row_prefetches() -> list:
 
 def case_list_published() -> QuerySet[Case]:
     """Published cases with what an archive row shows; a fixed number of queries."""
-    return Case.objects.published().select_related("risk_summary").prefetch_related(*archive_row_prefetches())
+    return _case_rows(Case.objects.published())
+
+
+def _case_rows(cases: QuerySet[Case]) -> QuerySet[Case]:
+    return cases.select_related("risk_summary").prefetch_related(*archive_row_prefetches())
 
 
 def case_archive_page(
@@ -148,10 +152,10 @@ def case_search(queryset: QuerySet[Case], query: str) -> QuerySet[Case]:
 # --- Case page ---------------------------------------------------------------
 
 
-def case_detail_published(slug: str) -> Case:
-    """A published case with everything its page shows, or Case.DoesNotExist."""
+def case_detail(slug: str, *, include_drafts: bool = False) -> Case:
+    """A published case (or any, for the newsroom) with everything its page shows, or Case.DoesNotExist."""
     return (
-        case_list_published()
+        _case_rows(Case.objects.all() if include_drafts else Case.objects.published())
         .select_related("risk_summary__rubric_version__rubric", "risk_summary__evaluation_version")
         .prefetch_related(
             "tags",

@@ -186,7 +186,7 @@ def _analysis_html(case: Case, published: EvaluationVersion) -> str:
 @condition(etag_func=_case_detail_etag)
 def case_detail(request: HttpRequest, slug: str) -> HttpResponse:
     try:
-        case = selectors.case_detail_published(slug)
+        case = selectors.case_detail(slug)
     except Case.DoesNotExist:
         raise Http404("No published case here.") from None
     summary = getattr(case, "risk_summary", None)

@@ -303,13 +303,15 @@ class RubricVersionDetailView(ConditionalGetMixin, APIView):
         operation_id="rubrics_versions_partial_update",
         request=RubricVersionUpdateSerializer,
         responses={200: RubricVersionSerializer, **errors(400, 401, 403, 404, 409, 429)},
-        description="Edit a draft's changelog or classification thresholds (409 once active). Admins.",
+        description="Edit a draft, in the create body's shape: the `version` fields given change (changelog, "
+        "scale, families, classification; not the number), the others stay; `criteria`, when given, replaces "
+        "the draft's whole list. Validated as a new version is; nothing is written on a 400. 409 once active. Admins.",
     )
     def patch(self, request: Request, slug: str, number: int) -> Response:
         version = _rubric_version_for(request, slug, number)
         serializer = RubricVersionUpdateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        version = services.rubric_version_update_draft(version=version, by=request.user, **serializer.validated_data)
+        version = services.rubric_version_update_draft(version=version, by=request.user, data=serializer.to_data())
         return _rubric_version_response(version)
 
 

@@ -232,17 +232,27 @@ class PublishSerializer(serializers.Serializer):
 
 
 class ScaleSerializer(serializers.Serializer):
-    min = serializers.IntegerField(min_value=-100, max_value=100, required=False, default=0)
-    max = serializers.IntegerField(min_value=-100, max_value=100, required=False, default=4)
-    labels = serializers.ListField(child=serializers.CharField(), required=False, default=list)
+    # No defaults here: a field left out keeps its value on PATCH, and takes
+    # the model's default (0, 4, no labels) on creation.
+    min = serializers.IntegerField(min_value=-100, max_value=100, required=False, help_text="0 when new.")
+    max = serializers.IntegerField(min_value=-100, max_value=100, required=False, help_text="4 when new.")
+    labels = serializers.ListField(child=serializers.CharField(), required=False)
 
 
 class RubricVersionDataSerializer(serializers.Serializer):
-    number = serializers.IntegerField(min_value=1, max_value=2**31 - 1, required=False)
-    changelog = serializers.CharField(required=False, allow_blank=True, default="")
+    """rubric_v1.json's ``version``. Fields left out keep their value (PATCH) or the model's default (POST)."""
+
+    number = serializers.IntegerField(
+        min_value=1, max_value=2**31 - 1, required=False, help_text="The next number when left out; fixed once created."
+    )
+    changelog = serializers.CharField(required=False, allow_blank=True)
     scale = ScaleSerializer(required=False)
-    families = serializers.DictField(child=serializers.CharField(allow_blank=True), required=False, default=dict)
-    classification = serializers.DictField(required=False, default=dict)
+    families = serializers.DictField(
+        child=serializers.CharField(allow_blank=True), required=False, help_text="Family key to its description."
+    )
+    classification = serializers.DictField(
+        required=False, help_text="Thresholds and risk bands, in the shape of rubric_v1.json's version.classification."
+    )
 
 
 class CriterionWriteSerializer(serializers.Serializer):
@@ -252,21 +262,51 @@ class CriterionWriteSerializer(serializers.Serializer):
     per_party = serializers.BooleanField(required=False, default=True)
     question = serializers.CharField()
     guidance = serializers.CharField(required=False, allow_blank=True, default="")
+    position = serializers.IntegerField(
+        min_value=0, max_value=2**15 - 1, required=False, help_text="Its place in the list when left out."
+    )
 
 
-class RubricVersionCreateSerializer(serializers.Serializer):
+class RubricVersionWriteSerializer(serializers.Serializer):
+    """rubric_v1.json's ``version`` and ``criteria``, as the service takes them."""
+
+    def to_data(self) -> dict:
+        data = {}
+        if "version" in self.validated_data:
+            version = dict(self.validated_data["version"])
+            if "scale" in version:
+                version["scale"] = dict(version["scale"])
+            data["version"] = version
+        if "criteria" in self.validated_data:
+            data["criteria"] = [dict(item) for item in self.validated_data["criteria"]]
+        return data
+
+
+class RubricVersionCreateSerializer(RubricVersionWriteSerializer):
     """A new draft in the shape of rubric_v1.json: ``version`` and ``criteria``."""
 
     version = RubricVersionDataSerializer()
     criteria = CriterionWriteSerializer(many=True)
 
-    def to_data(self) -> dict:
-        version = dict(self.validated_data["version"])
-        if "scale" in version:
-            version["scale"] = dict(version["scale"])
-        return {"version": version, "criteria": [dict(item) for item in self.validated_data["criteria"]]}
 
+class RubricVersionUpdateSerializer(RubricVersionWriteSerializer):
+    """A draft's edit in the create shape: any subset of ``version``'s fields,
+    and ``criteria``, which when given replaces the draft's whole list."""
 
-class RubricVersionUpdateSerializer(serializers.Serializer):
-    changelog = serializers.CharField(required=False, allow_blank=True)
-    classification = serializers.DictField(required=False)
+    version = RubricVersionDataSerializer(required=False)
+    criteria = CriterionWriteSerializer(
+        many=True, required=False, help_text="When given, replaces the draft's whole list of criteria."
+    )
+
+    def validate(self, attrs: dict) -> dict:
+        # A field PATCH does not know would otherwise be dropped silently: a 200
+        # that changed nothing. (Version fields go inside ``version``.)
+        unknown = sorted(set(self.initial_data) - set(self.fields)) if isinstance(self.initial_data, dict) else []
+        if unknown:
+            raise serializers.ValidationError(
+                {
+                    name: ["unknown field; send version fields inside `version`, criteria as `criteria`"]
+                    for name in unknown
+                }
+            )
+        return attrs

@@ -548,29 +548,29 @@ def evaluation_versions_publish_due(*, now: datetime | None = None) -> int:
 # --- Rubric versions ------------------------------------------------------
 
 
-@transaction.atomic
-def rubric_version_create(*, rubric: Rubric, data: dict, by: AbstractBaseUser | None) -> RubricVersion:
-    """Create a draft version from data shaped like rubric_v1.json's
-    ``version`` plus ``criteria``. Raises ValidationError on bad data."""
-    version_data = data.get("version") or {}
-    criteria_data = data.get("criteria") or []
+def _rubric_version_apply(version: RubricVersion, version_data: dict) -> None:
+    """Set on ``version`` the fields ``version_data`` gives (rubric_v1.json's
+    ``version`` shape); fields left out keep their value."""
+    if "changelog" in version_data:
+        version.changelog = version_data["changelog"]
     scale = version_data.get("scale") or {}
-    number = version_data.get("number") or (
-        (RubricVersion.objects.filter(rubric=rubric).aggregate(n=Max("number"))["n"] or 0) + 1
-    )
-    version = RubricVersion(
-        rubric=rubric,
-        number=number,
-        status=RubricVersion.Status.DRAFT,
-        changelog=version_data.get("changelog", ""),
-        scale_min=scale.get("min", 0),
-        scale_max=scale.get("max", 4),
-        scale_labels=scale.get("labels", []),
-        families=version_data.get("families", {}),
-        classification=version_data.get("classification", {}),
-        created_by=by,
-    )
-    criteria = [
+    if "min" in scale:
+        version.scale_min = scale["min"]
+    if "max" in scale:
+        version.scale_max = scale["max"]
+    if "labels" in scale:
+        version.scale_labels = list(scale["labels"])
+    if "families" in version_data:
+        version.families = dict(version_data["families"])
+    if "classification" in version_data:
+        version.classification = version_data["classification"]
+
+
+def _rubric_version_criteria(version: RubricVersion, criteria_data: Iterable[dict]) -> list[Criterion]:
+    """Unsaved criteria of ``version`` from a list shaped like rubric_v1.json's
+    ``criteria``; the one parsing of such a list. A criterion without a
+    ``position`` takes its place in the list."""
+    return [
         Criterion(
             version=version,
             key=item.get("key", ""),
@@ -579,10 +579,23 @@ def rubric_version_create(*, rubric: Rubric, data: dict, by: AbstractBaseUser | 
             per_party=bool(item.get("per_party", True)),
             question=item.get("question", ""),
             guidance=item.get("guidance", ""),
-            position=position,
+            position=item.get("position", index),
         )
-        for position, item in enumerate(criteria_data)
+        for index, item in enumerate(criteria_data)
     ]
+
+
+@transaction.atomic
+def rubric_version_create(*, rubric: Rubric, data: dict, by: AbstractBaseUser | None) -> RubricVersion:
+    """Create a draft version from data shaped like rubric_v1.json's
+    ``version`` plus ``criteria``. Raises ValidationError on bad data."""
+    version_data = data.get("version") or {}
+    number = version_data.get("number") or (
+        (RubricVersion.objects.filter(rubric=rubric).aggregate(n=Max("number"))["n"] or 0) + 1
+    )
+    version = RubricVersion(rubric=rubric, number=number, status=RubricVersion.Status.DRAFT, created_by=by)
+    _rubric_version_apply(version, version_data)
+    criteria = _rubric_version_criteria(version, data.get("criteria") or [])
     rubric_version_validate(version, criteria)
     version.save()
     Criterion.objects.bulk_create(criteria)
@@ -767,16 +780,26 @@ def rubric_version_require_draft(version: RubricVersion) -> RubricVersion:
 
 
 @transaction.atomic
-def rubric_version_update_draft(
-    *, version: RubricVersion, by: AbstractBaseUser | None, changelog: str | None = None, classification=None
-) -> RubricVersion:
-    """Change a draft's changelog or thresholds (criteria are edited in the admin's inline)."""
+def rubric_version_update_draft(*, version: RubricVersion, by: AbstractBaseUser | None, data: dict) -> RubricVersion:
+    """Edit a draft from data shaped like rubric_version_create's: the
+    ``version`` fields given change, the others keep their value; ``criteria``,
+    when given, replaces the draft's whole list. The result is validated as a
+    new version is, before anything is written; an active or retired version
+    is refused (TransitionNotAllowed)."""
     current = rubric_version_require_draft(version)
-    if changelog is not None:
-        current.changelog = changelog
-    if classification is not None:
-        current.classification = classification
-    current.save(update_fields=["changelog", "classification"])
+    version_data = data.get("version") or {}
+    if "number" in version_data and version_data["number"] != current.number:
+        raise ValidationError({"number": ["a version's number cannot change; create a new version instead"]})
+    _rubric_version_apply(current, version_data)
+    replace = data.get("criteria") is not None
+    criteria = _rubric_version_criteria(current, data["criteria"]) if replace else list(current.criteria.all())
+    rubric_version_validate(current, criteria)
+    current.save()
+    if replace:
+        # A draft's criteria have no scores (work starts under the active version
+        # only), so the list can be replaced outright.
+        current.criteria.all().delete()
+        Criterion.objects.bulk_create(criteria)
     return current
 
 

@@ -49,8 +49,11 @@ def test_nul_in_rubric_classification_is_never_500(demo, admin_user, client_for)
     from evaluations.models import RubricVersion
     from evaluations.services import rubric_version_clone
 
-    rubric_version_clone(version=RubricVersion.objects.get(status="active"), by=None)
+    draft = rubric_version_clone(version=RubricVersion.objects.get(status="active"), by=None)
+    classification = {**draft.classification, "rule": "a\u0000b"}  # valid but for the NUL
     response = client_for(admin_user).patch(
-        "/api/v1/rubrics/partnership-leverage/versions/2/", {"classification": {"x": "a\u0000b"}}, format="json"
+        "/api/v1/rubrics/partnership-leverage/versions/2/",
+        {"version": {"classification": classification}},
+        format="json",
     )
     assert response.status_code in (200, 400)  # SQLite stores it; PostgreSQL's jsonb refuses it: 400

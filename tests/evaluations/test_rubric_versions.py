@@ -34,15 +34,19 @@ def test_clone_copies_the_version_as_a_new_draft(v1, admin_user):
 
 def test_active_and_retired_versions_never_change_through_the_services(v1, admin_user):
     with pytest.raises(services.TransitionNotAllowed, match="can no longer change"):
-        services.rubric_version_update_draft(version=v1, by=admin_user, changelog="rewritten history")
+        services.rubric_version_update_draft(
+            version=v1, by=admin_user, data={"version": {"changelog": "rewritten history"}}
+        )
     draft = services.rubric_version_clone(version=v1, by=admin_user)
-    services.rubric_version_update_draft(version=draft, by=admin_user, changelog="Sharper questions.")
+    services.rubric_version_update_draft(
+        version=draft, by=admin_user, data={"version": {"changelog": "Sharper questions."}}
+    )
     services.rubric_version_activate(version=draft, by=admin_user)
     v1.refresh_from_db()
     assert v1.status == "retired" and v1.changelog != "rewritten history"
     for version in (v1, draft):
         with pytest.raises(services.TransitionNotAllowed):
-            services.rubric_version_update_draft(version=version, by=admin_user, changelog="x")
+            services.rubric_version_update_draft(version=version, by=admin_user, data={"version": {"changelog": "x"}})
         with pytest.raises(services.TransitionNotAllowed):
             services.rubric_version_activate(version=version, by=admin_user)
     assert RubricVersion.objects.get(pk=draft.pk).changelog == "Sharper questions."
