@@ -63,8 +63,8 @@ def _together(calls: list[Callable[[], object]]) -> list[object]:
 
 
 @pytest.fixture
-def committed(django_db_serialized_rollback, demo_committed) -> None:
-    """The demo, committed; the groups (migration data) restored first, as an earlier flush removes them."""
+def committed(demo_committed) -> None:
+    """The demo, committed (the roles come back after each flush: evaluations/roles.py)."""
 
 
 @pytest.fixture
