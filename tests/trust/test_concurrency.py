@@ -62,6 +62,15 @@ def _together(calls: list[Callable[[], object]]) -> list[object]:
         return list(pool.map(run, calls))
 
 
+def _signed_in(users) -> list[Client]:
+    clients = []
+    for user in users:
+        client = Client()
+        client.force_login(user)
+        clients.append(client)
+    return clients
+
+
 @pytest.fixture
 def committed(demo_committed) -> None:
     """The demo, committed (the roles come back after each flush: evaluations/roles.py)."""
@@ -73,12 +82,7 @@ def draft(committed, editor) -> EvaluationVersion:
 
 
 def test_editors_saving_one_draft_through_the_form_one_wins_each_round(draft):
-    editors = _users(EDITORS, "Editors", "writer")
-    clients = []
-    for user in editors:
-        client = Client()
-        client.force_login(user)
-        clients.append(client)
+    clients = _signed_in(_users(EDITORS, "Editors", "writer"))
     url = f"/desk/versions/{draft.pk}/edit/"
     for round_ in range(ROUNDS):
         draft.refresh_from_db()
@@ -147,12 +151,7 @@ def test_two_reviewers_approving_one_version_publish_it_once(committed, editor, 
 
 def test_editors_patching_one_draft_through_the_api_one_wins(draft):
     """The API's optimistic lock: everyone sends the ETag they loaded; one 200, the rest 412 with the new ETag."""
-    editors = _users(EDITORS, "Editors", "writer")
-    clients = []
-    for user in editors:
-        client = Client()
-        client.force_login(user)
-        clients.append(client)
+    clients = _signed_in(_users(EDITORS, "Editors", "writer"))
     url = f"/api/v1/evaluation-versions/{draft.pk}/"
     loaded = clients[0].get(url)["ETag"]
     texts = [f"API edit by editor {i}." for i in range(EDITORS)]
