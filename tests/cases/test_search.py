@@ -96,3 +96,14 @@ def test_postgres_keeps_a_gin_indexed_vector(demo):
         cursor.execute("SELECT indexdef FROM pg_indexes WHERE indexname = 'case_search_document_vector'")
         assert "gin" in cursor.fetchone()[0].lower()
     assert not CaseSearchDocument.objects.filter(vector__isnull=True).exists()
+
+
+@pytest.mark.parametrize("few_matches", [0, 200])
+def test_search_finds_the_same_cases_whether_matches_are_few_or_many(demo, monkeypatch, few_matches):
+    # PostgreSQL looks the matches up first when they are few (FEW_MATCHES), else plans as usual.
+    monkeypatch.setattr("cases.search.FEW_MATCHES", few_matches)
+    for text, expected in [("Colossus", True), ("xylophonequokka", False)]:
+        found = set(selectors.case_search(Case.objects.published(), text).values_list("slug", flat=True))
+        assert ("xai-anthropic-colossus-1" in found) is expected, (text, few_matches)
+    compute = selectors.case_search(Case.objects.published(), "compute")
+    assert compute.count() > 1 and all(case.search_rank > 0 for case in compute)
