@@ -9,11 +9,16 @@ remove published analyses and audit entries, so it runs inside
 from __future__ import annotations
 
 from django.core.management.commands.flush import Command as DjangoFlushCommand
+from django.db import connections
 
-from evaluations.dbtriggers import frozen_writes_allowed
+from evaluations.dbtriggers import UNLOCK_TABLE, frozen_writes_allowed
 
 
 class Command(DjangoFlushCommand):
     def handle(self, **options) -> None:
-        with frozen_writes_allowed(using=options["database"]):
+        database = options["database"]
+        if UNLOCK_TABLE not in connections[database].introspection.table_names():
+            super().handle(**options)  # migrated to before the triggers: nothing to stand aside
+            return
+        with frozen_writes_allowed(using=database):
             super().handle(**options)
