@@ -17,6 +17,7 @@ from django.db.models import DecimalField, Prefetch, QuerySet, Value
 from django.db.models.functions import Coalesce
 from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404
+from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics, status
@@ -129,7 +130,7 @@ class CaseListView(ConditionalGetMixin, generics.GenericAPIView):
         serializer.is_valid(raise_exception=True)
         case = services.case_create(by=request.user, data=serializer.to_input())
         response = _case_response(request, _case_detail(request, case.slug), status_code=status.HTTP_201_CREATED)
-        response["Location"] = request.build_absolute_uri(f"/api/v1/cases/{case.slug}/")
+        response["Location"] = request.build_absolute_uri(reverse("api:case-detail", kwargs={"slug": case.slug}))
         return response
 
 
@@ -151,7 +152,7 @@ class CaseDetailView(ConditionalGetMixin, APIView):
     )
     def patch(self, request: Request, slug: str) -> Response:
         case = case_for(request, slug)
-        serializer = CaseWriteSerializer(data=request.data, partial=True)
+        serializer = CaseWriteSerializer(data=request.data, update=True)
         serializer.is_valid(raise_exception=True)
         case = services.case_update(case=case, by=request.user, data=serializer.to_input(case))
         return _case_response(request, _case_detail(request, case.slug))

@@ -211,6 +211,15 @@ class CaseWriteSerializer(serializers.Serializer):
     capacity_chips = serializers.IntegerField(required=False, allow_null=True, min_value=0, max_value=2**63 - 1)
     capacity_note = serializers.CharField(required=False, allow_blank=True)
 
+    def __init__(self, *args, update: bool = False, **kwargs):
+        # An update leaves out what it does not change; but a party or source it
+        # does give must be whole, so this is not DRF's ``partial`` (which would
+        # reach into the nested items too).
+        super().__init__(*args, **kwargs)
+        if update:
+            for field in self.fields.values():
+                field.required = False
+
     def to_input(self, case: Case | None = None) -> CaseInput:
         """The service's input; for an update, what was left out is taken from ``case``."""
         data = dict(self.validated_data)

@@ -201,6 +201,17 @@ def parties_replace(case: Case, parties: Iterable[PartyInput]) -> None:
     _parties_delete(case.parties.exclude(pk__in=keep))
 
 
+def _parties_changed(case: Case, organization_ids: Iterable[int]) -> None:
+    """A published case's parties or deal types changed: its summary, and the exposure of
+    every organization that was or is a party, are owed a recompute (queued after commit)."""
+    if not case.is_published:
+        return
+    from evaluations.services import organization_exposure_request, risk_summary_request
+
+    risk_summary_request(case.pk)
+    organization_exposure_request(organization_ids)
+
+
 def _parties_delete(parties) -> None:
     """Delete parties, with their scores in unpublished drafts; refuse if published work scores them."""
     from evaluations.models import Score
@@ -233,11 +244,13 @@ def case_create(*, by: AbstractBaseUser, data: CaseInput) -> Case:
 def case_update(*, case: Case, by: AbstractBaseUser, data: CaseInput) -> Case:
     require_permission(by, "cases.change_case", "edit cases")
     case = Case.objects.select_for_update().get(pk=case.pk)
+    organizations_before = set(case.parties.values_list("organization_id", flat=True))
     _apply_case_fields(case, data)
     deal_types, tags = _validate_case(case, data)
     case.save()
     _set_relations(case, data, deal_types, tags)
     search_document_refresh(case.pk)
+    _parties_changed(case, organizations_before | set(case.parties.values_list("organization_id", flat=True)))
     return case
 
 
@@ -297,7 +310,9 @@ def party_add(*, case: Case, by: AbstractBaseUser, data: PartyInput) -> Party:
         errors.setdefault("organization", []).append("this organization is already a party")
     if errors:
         raise ValidationError(errors)
-    return Party.objects.create(case=case, position=case.parties.count(), **data.__dict__)
+    party = Party.objects.create(case=case, position=case.parties.count(), **data.__dict__)
+    _parties_changed(case, [party.organization_id])
+    return party
 
 
 @transaction.atomic
@@ -305,6 +320,7 @@ def party_remove(*, party: Party, by: AbstractBaseUser) -> None:
     """Remove a party. Refused while a published analysis scores it."""
     require_permission(by, "cases.change_party", "remove parties")
     _parties_delete(Party.objects.filter(pk=party.pk))
+    _parties_changed(party.case, [party.organization_id])
 
 
 @transaction.atomic

@@ -25,6 +25,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from config import throttle
 from evaluations.services import EditConflict, TransitionNotAllowed
 
 # --- Errors -----------------------------------------------------------------
@@ -271,7 +272,16 @@ class TokenView(APIView):
         auth=[],
     )
     def post(self, request: Request) -> Response:
+        # The same guessing limits as the sign-in page (config.throttle).
+        username = request.data.get("username") if isinstance(request.data, dict) else None
+        username = username if isinstance(username, str) else None
+        ip = throttle.client_ip(request)
+        if not throttle.login_attempt_allowed(username, ip):
+            raise exceptions.Throttled(detail=throttle.locked_message())
         serializer = AuthTokenSerializer(data=request.data, context={"request": request})
-        serializer.is_valid(raise_exception=True)
+        if not serializer.is_valid():
+            throttle.login_failed(username, ip)
+            raise exceptions.ValidationError(serializer.errors)
+        throttle.login_succeeded(username, ip)
         token, _ = Token.objects.get_or_create(user=serializer.validated_data["user"])
         return Response({"token": token.key})

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from django.db.models import Prefetch, QuerySet
 from django.shortcuts import get_object_or_404
+from django.urls import reverse
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.request import Request
@@ -93,7 +94,7 @@ class CaseEvaluationStartView(APIView):
         case = case_for(request, slug)
         version = services.evaluation_version_start(case=case, by=request.user)
         response = version_response(request, version, status_code=status.HTTP_201_CREATED)
-        response["Location"] = request.build_absolute_uri(f"/api/v1/evaluation-versions/{version.pk}/")
+        response["Location"] = request.build_absolute_uri(reverse("api:version", kwargs={"pk": version.pk}))
         return response
 
 

@@ -3,7 +3,6 @@ organizations; rubrics; what drafts look like to each role; query counts; ETags.
 
 from __future__ import annotations
 
-import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -70,31 +69,46 @@ def test_tag_filter(demo, api_client, editor):
     assert slugs(api_client.get("/api/v1/cases/", {"tag": "memphis"})) == [case.slug]
 
 
-@pytest.mark.parametrize(
-    "params",
-    [{"announced_after": "not-a-date"}, {"risk_band": "purple"}, {"risk_min": "lots"}, {"deal_type": "no-such"}],
-)
-def test_bad_filter_values_are_400(demo, api_client, params):
-    response = api_client.get("/api/v1/cases/", params)
-    assert response.status_code == 400
-    assert set(response.json()) == set(params)
+BAD_FILTERS = [
+    {"announced_after": "not-a-date"},
+    {"risk_band": "purple"},
+    {"risk_min": "lots"},
+    {"deal_type": "no-such"},
+]
 
 
-@pytest.mark.parametrize("ordering", ["announced_on", "-announced_on", "risk_index", "-risk_index", "title", "-title"])
-def test_ordering_and_cursor_walk_every_case_once(demo, api_client, ordering):
-    seen, values = [], []
-    url, params = "/api/v1/cases/", {"ordering": ordering, "page_size": 4}
-    while url:
-        response = api_client.get(url, params)
-        assert response.status_code == 200
-        body = response.json()
-        seen += slugs(response)
-        field = ordering.lstrip("-")
-        values += [row[field] if row[field] is not None else -1 for row in body["results"]]
-        url, params = body["next"], None
-    assert sorted(seen) == sorted(Case.objects.published().values_list("slug", flat=True))
-    assert len(seen) == len(set(seen))
-    assert values == sorted(values, reverse=ordering.startswith("-"))
+def test_bad_filter_values_are_400(demo, api_client):
+    for params in BAD_FILTERS:
+        response = api_client.get("/api/v1/cases/", params)
+        assert response.status_code == 400
+        assert set(response.json()) == set(params)
+
+
+ORDERINGS = [
+    "announced_on",
+    "-announced_on",
+    "risk_index",
+    "-risk_index",
+    "title",
+    "-title",
+]
+
+
+def test_ordering_and_cursor_walk_every_case_once(demo, api_client):
+    for ordering in ORDERINGS:
+        seen, values = [], []
+        url, params = "/api/v1/cases/", {"ordering": ordering, "page_size": 4}
+        while url:
+            response = api_client.get(url, params)
+            assert response.status_code == 200
+            body = response.json()
+            seen += slugs(response)
+            field = ordering.lstrip("-")
+            values += [row[field] if row[field] is not None else -1 for row in body["results"]]
+            url, params = body["next"], None
+        assert sorted(seen) == sorted(Case.objects.published().values_list("slug", flat=True))
+        assert len(seen) == len(set(seen))
+        assert values == sorted(values, reverse=ordering.startswith("-"))
 
 
 def test_bad_cursor_is_404(demo, api_client):
@@ -281,26 +295,26 @@ def test_organization_and_history_query_counts(demo, api_client, editor, reviewe
 # --- ETag and 304 -------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    "url",
-    [
-        "/api/v1/cases/",
-        "/api/v1/cases/{slug}/",
-        "/api/v1/cases/{slug}/versions/",
-        "/api/v1/cases/{slug}/versions/1/",
-        "/api/v1/organizations/",
-        "/api/v1/rubrics/",
-        "/api/v1/rubrics/partnership-leverage/versions/1/",
-    ],
-)
-def test_conditional_get(published_case, api_client, url):
-    url = url.format(slug=published_case.slug)
-    first = api_client.get(url)
-    assert first.status_code == 200 and first["ETag"]
-    again = api_client.get(url, HTTP_IF_NONE_MATCH=first["ETag"])
-    assert again.status_code == 304 and again["ETag"] == first["ETag"]
-    assert not again.content
-    assert api_client.get(url, HTTP_IF_NONE_MATCH='"other"').status_code == 200
+CONDITIONAL_URLS = [
+    "/api/v1/cases/",
+    "/api/v1/cases/{slug}/",
+    "/api/v1/cases/{slug}/versions/",
+    "/api/v1/cases/{slug}/versions/1/",
+    "/api/v1/organizations/",
+    "/api/v1/rubrics/",
+    "/api/v1/rubrics/partnership-leverage/versions/1/",
+]
+
+
+def test_conditional_get(published_case, api_client):
+    for url in CONDITIONAL_URLS:
+        url = url.format(slug=published_case.slug)
+        first = api_client.get(url)
+        assert first.status_code == 200 and first["ETag"]
+        again = api_client.get(url, HTTP_IF_NONE_MATCH=first["ETag"])
+        assert again.status_code == 304 and again["ETag"] == first["ETag"]
+        assert not again.content
+        assert api_client.get(url, HTTP_IF_NONE_MATCH='"other"').status_code == 200
 
 
 def test_case_etag_changes_when_the_case_does(published_case, api_client):

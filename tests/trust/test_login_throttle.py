@@ -75,3 +75,17 @@ def test_client_address_behind_the_proxy(rf, settings):
     assert throttle.client_ip(request) == "10.0.0.1"
     settings.BEHIND_PROXY = True
     assert throttle.client_ip(request) == "5.6.7.8"  # the spoofable left part is ignored
+
+
+def test_the_api_token_endpoint_counts_against_the_same_limits(client, editor):
+    def token(password: str):
+        body = {"username": "editor", "password": password}
+        return client.post("/api/v1/auth/token/", body, content_type="application/json", REMOTE_ADDR="10.0.0.7")
+
+    for _ in range(4):
+        assert token("wrong").status_code == 400
+    assert sign_in(client, "editor", "wrong", ip="10.0.0.8").status_code == 200  # the fifth, on the page
+    response = token(PASSWORD)
+    assert response.status_code == 429
+    assert "Too many failed sign-in attempts" in response.json()["detail"]
+    assert "token" not in response.json()
