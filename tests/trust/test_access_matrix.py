@@ -409,6 +409,15 @@ def test_csrf_is_enforced_on_desk_actions_and_sign_in(editor):
     new = {"name": "Forged Labs", "kind": "model_lab"}
     assert client.post("/desk/organizations/", new).status_code == 403
     assert Organization.objects.count() == organizations
+    # The API with the session cookie is held to the same rule (a token in a header needs none).
+    assert client.post("/api/v1/organizations/", new, content_type="application/json").status_code == 403
+    assert Organization.objects.count() == organizations
     token = _csrf_token(client, "/desk/organizations/")
     assert client.post("/desk/organizations/", {**new, "csrfmiddlewaretoken": token}).status_code == 302
     assert Organization.objects.count() == organizations + 1
+    other = {"name": "Forged Labs Two", "kind": "model_lab"}
+    headers = {"X-CSRFToken": token}
+    assert (
+        client.post("/api/v1/organizations/", other, content_type="application/json", headers=headers).status_code
+        == 201
+    )

@@ -149,3 +149,43 @@ def test_reader_query_strings_never_cause_a_500(demo, editor):
         check.get(f"/desk/cases/{colossus.pk}/compare/", {"a": value, "b": "1"}, status=400)
     check.get("/desk/versions/99999999999999999999/", {}, status=404)
     assert not check.wrong, check.wrong
+
+
+def test_api_writes_refuse_bad_bodies_and_write_nothing(demo, editor):
+    """What tests/api leaves out: broken JSON, oversized and deeply nested bodies, NUL, numbers too large."""
+    client = Client(raise_request_exception=False)
+    client.force_login(editor)
+    check = Refusals(client)
+    draft = services.evaluation_version_start(case=Case.objects.get(slug=COLOSSUS), by=editor)
+    js = "application/json"
+    case = {"title": "T", "summary": "S", "announced_on": "2026-03-01"}
+    check.post("/api/v1/cases/", '{"title": "unclosed', content_type=js)
+    check.post("/api/v1/cases/", "[1, 2, 3]", content_type=js)
+    check.post("/api/v1/cases/", "null", content_type=js)
+    check.post("/api/v1/cases/", "[" * 5000 + "]" * 5000, content_type=js)
+    check.post("/api/v1/cases/", {**case, "summary": "x" * (3 * 1024 * 1024)}, content_type=js)
+    check.post("/api/v1/cases/", {**case, "title": "nul \u0000 here"}, content_type=js)
+    check.post("/api/v1/cases/", {**case, "value_low_usd": 10**30}, content_type=js)
+    check.post("/api/v1/cases/", {**case, "capacity_mw": 1e308}, content_type=js)
+    check.post("/api/v1/cases/", {**case, "announced_on": "2026-02-30"}, content_type=js)
+    check.post("/api/v1/cases/", {**case, "tags": "not a list"}, content_type=js)
+    check.post("/api/v1/organizations/", {"name": ["a", "list"], "kind": "model_lab"}, content_type=js)
+    check.post("/api/v1/organizations/", {"name": "Anthropic", "kind": "model_lab"}, content_type=js)
+    version = f"/api/v1/evaluation-versions/{draft.pk}/"
+    criterion = draft.scores.select_related("criterion").first().criterion.key
+    bodies = [
+        {"narrative": ["a", "list"]},
+        {"narrative": {"an": "object"}},
+        {"narrative": "x\u0000y"},
+        {"verdict": "v" * 301},
+        {"scores": [{"criterion": criterion, "organization": "xai", "value": 10**30}]},
+        {"scores": [{"criterion": criterion, "organization": "xai", "value": 2.5}]},
+    ]
+    for body in bodies:
+        before = counts()
+        etag = {"If-Match": EvaluationVersion.objects.get(pk=draft.pk).etag}
+        response = client.patch(version, body, content_type=js, headers=etag)
+        if response.status_code != 400 or counts() != before:
+            check.wrong.append((version, body, response.status_code))
+    assert EvaluationVersion.objects.get(pk=draft.pk).lock_version == draft.lock_version  # never saved
+    assert not check.wrong, check.wrong

@@ -72,12 +72,7 @@ def _signed_in(users) -> list[Client]:
 
 
 @pytest.fixture
-def committed(demo_committed) -> None:
-    """The demo, committed (the roles come back after each flush: evaluations/roles.py)."""
-
-
-@pytest.fixture
-def draft(committed, editor) -> EvaluationVersion:
+def draft(demo_committed, editor) -> EvaluationVersion:
     return services.evaluation_version_start(case=Case.objects.get(slug=COLOSSUS), by=editor)
 
 
@@ -123,7 +118,7 @@ def test_editors_saving_one_draft_through_the_service_one_wins(draft):
     assert all(c.current.lock_version == loaded + 1 for c in conflicts)  # each loser is told where it stands
 
 
-def test_two_reviewers_approving_one_version_publish_it_once(committed, editor, reviewer):
+def test_two_reviewers_approving_one_version_publish_it_once(demo_committed, editor, reviewer):
     second = _users(1, "Reviewers", "senior")[0]
     case = Case.objects.get(slug=COLOSSUS)
     previous = EvaluationVersion.objects.get(case=case, state="published")
