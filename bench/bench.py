@@ -718,8 +718,8 @@ def ensure_archive(cases: int, seed: int, *, reset: bool) -> str:
     from django.core.management import call_command
     from django.db import connection
 
+    from bench.synthetic import analyze, generate_archive
     from cases.models import Case
-    from evaluations.synthetic import analyze, generate_archive
 
     if reset:
         with connection.cursor() as cursor:

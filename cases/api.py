@@ -1,7 +1,7 @@
 """The REST API of the case library: public reads, editors' writes, streamed exports.
 
 Views parse and validate, then call selectors (reads) and services (writes);
-service errors become HTTP statuses in config.api.exception_handler.
+service errors become HTTP statuses in core.api.exception_handler.
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ from cases.serializers import (
     SourceWriteSerializer,
     party_inputs,
 )
-from config.api import ConditionalGetMixin, CursorPagination, can_see_draft_cases, errors
+from core.api import ConditionalGetMixin, CursorPagination, can_see_draft_cases, errors
 
 # --- Cases ----------------------------------------------------------------------
 

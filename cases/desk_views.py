@@ -24,9 +24,8 @@ from cases.forms import (
 )
 from cases.models import Case, Organization
 from cases.selectors import case_search
+from core.desk import apply_service_errors, desk_view
 from evaluations import selectors
-from evaluations.forms import apply_service_errors
-from evaluations.views import desk_view
 
 
 def _desk_case_or_404(pk: int) -> Case:

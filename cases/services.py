@@ -16,7 +16,7 @@ from django.utils.text import slugify
 from cases import selectors
 from cases.models import Case, DatePrecision, DealType, Organization, Party, Source, Tag, TimelineEvent
 from cases.search import search_document_refresh
-from config.limits import text_length_errors
+from core.limits import text_length_errors
 
 
 def require_permission(user: AbstractBaseUser | None, permission: str, doing: str) -> None:

@@ -1,7 +1,7 @@
 """The REST API of evaluations and rubrics: public history, the review workflow, rubric versions.
 
 Every write calls the same service the desk calls; the service checks the
-permission and the state, and config.api.exception_handler turns its errors
+permission and the state, and core.api.exception_handler turns its errors
 into 400/403/409/412.
 """
 
@@ -18,7 +18,7 @@ from rest_framework.views import APIView
 
 from cases.api import case_for
 from cases.models import Case
-from config.api import (
+from core.api import (
     ConditionalGetMixin,
     HasPermission,
     can_see_draft_rubrics,

@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django import forms
-from django.core.exceptions import ValidationError
 
 from cases.models import Party, Source
 from evaluations.models import Annotation, Criterion, EvaluationVersion
@@ -166,14 +165,3 @@ class AnnotationForm(forms.Form):
             prefix=data["prefix"] or None,
             suffix=data["suffix"] or None,
         )
-
-
-def apply_service_errors(form: forms.Form, error: ValidationError, fields: dict[str, str] | None = None) -> None:
-    """Put a service's ValidationError on the form: on the named field when there is one."""
-    fields = fields or {}
-    if not hasattr(error, "error_dict"):
-        form.add_error(None, error.messages)
-        return
-    for key, messages in error.message_dict.items():
-        name = fields.get(key, key)
-        form.add_error(name if name in form.fields else None, messages)

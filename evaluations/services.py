@@ -23,7 +23,8 @@ from cases import selectors as case_selectors
 from cases.models import Case, Party
 from cases.search import search_document_refresh
 from cases.services import require_permission
-from config.limits import text_length_errors, validate_text_lengths
+from core.errors import EditConflict, TransitionNotAllowed
+from core.limits import text_length_errors, validate_text_lengths
 from evaluations import anchoring, exposure, scoring, selectors
 from evaluations.models import (
     Annotation,
@@ -41,14 +42,6 @@ from evaluations.models import (
 from evaluations.queue import enqueue_on_commit, send_on_commit_coalesced
 
 logger = logging.getLogger(__name__)
-
-
-class WorkflowError(Exception):
-    """A state change the rules do not allow; the message says why."""
-
-
-class TransitionNotAllowed(WorkflowError):
-    """The object's current state does not allow this change (HTTP 409)."""
 
 
 def audit_record(
@@ -804,17 +797,6 @@ def rubric_version_update_draft(*, version: RubricVersion, by: AbstractBaseUser 
 
 
 # --- Writing and review -----------------------------------------------------
-
-
-class EditConflict(WorkflowError):
-    """Someone saved the draft since this editor loaded it (optimistic lock)."""
-
-    def __init__(self, current: EvaluationVersion):
-        super().__init__(
-            f"This draft was saved by someone else since you opened it (now at revision {current.lock_version}). "
-            "Your text is below; copy what you need and reload."
-        )
-        self.current = current
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, Validat
 from django.db import DataError, IntegrityError
 from django.http import Http404
 
-from config.api import exception_handler
+from core.api import exception_handler
 from evaluations.services import EditConflict, TransitionNotAllowed
 
 

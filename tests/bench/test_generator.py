@@ -6,9 +6,9 @@ import pytest
 from django.core.management import call_command
 from django.db.models import Count
 
+from bench.synthetic import ArchiveShape, generate_archive, rubric_version_default
 from cases.models import Case, Party
 from evaluations.models import Annotation, EvaluationVersion, RiskSummary, Score
-from evaluations.synthetic import ArchiveShape, generate_archive, rubric_version_default
 from tests.evaluations.synthetic import assert_summary_matches, expected_summary
 
 pytestmark = pytest.mark.django_db(transaction=False)

@@ -6,8 +6,8 @@ import pytest
 from django.db import connection
 
 from bench import bench, floor
+from bench.synthetic import generate_archive
 from cases.models import Case
-from evaluations.synthetic import generate_archive
 
 
 @pytest.fixture

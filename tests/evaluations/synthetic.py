@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from bench.synthetic import ArchiveShape, generate_archive
 from evaluations import scoring, selectors
 from evaluations.models import EvaluationVersion, RubricVersion
-from evaluations.synthetic import ArchiveShape, generate_archive
 
 
 def make_cases(n: int, rubric_version: RubricVersion, *, seed: int = 7, prefix: str = "syn") -> list[int]:

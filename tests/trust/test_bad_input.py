@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 
 from cases import services as case_services
 from cases.models import Case, Organization, Party, Source, Tag, TimelineEvent
-from config.limits import TEXT_LIMITS
+from core.limits import TEXT_LIMITS
 from evaluations import markdown, services
 from evaluations.models import Annotation, AuditEntry, EvaluationVersion, RubricVersion, Score
 from tests.trust.html_checks import tag_counts, unsafe_html

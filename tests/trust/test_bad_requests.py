@@ -12,7 +12,7 @@ import pytest
 from django.test import Client
 
 from cases.models import Case, Organization, Party, Source, Tag, TimelineEvent
-from config.limits import TEXT_LIMITS
+from core.limits import TEXT_LIMITS
 from evaluations import services
 from evaluations.models import Annotation, AuditEntry, EvaluationVersion, Score
 from tests.desk.conftest import case_payload, version_payload

@@ -7,7 +7,7 @@ import time
 import pytest
 from django.test import override_settings
 
-from config import throttle
+from core import throttle
 from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.django_db

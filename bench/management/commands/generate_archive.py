@@ -4,7 +4,7 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 
-from evaluations.synthetic import generate_archive
+from bench.synthetic import generate_archive
 
 
 class Command(BaseCommand):

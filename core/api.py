@@ -25,8 +25,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from config import throttle
-from evaluations.services import EditConflict, TransitionNotAllowed
+from core import throttle
+from core.errors import EditConflict, TransitionNotAllowed
 
 # --- Errors -----------------------------------------------------------------
 
@@ -272,7 +272,7 @@ class TokenView(APIView):
         auth=[],
     )
     def post(self, request: Request) -> Response:
-        # The same guessing limits as the sign-in page (config.throttle).
+        # The same guessing limits as the sign-in page (core.throttle).
         username = request.data.get("username") if isinstance(request.data, dict) else None
         username = username if isinstance(username, str) else None
         ip = throttle.client_ip(request)

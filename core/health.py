@@ -2,14 +2,18 @@
 
 Reports reachability only (no hosts, URLs or versions): 200 when the
 database, cache and broker answer and no summary has been stale for longer
-than HEALTH_STALE_MAX_SECONDS; 503 otherwise.
+than HEALTH_STALE_MAX_SECONDS; 503 otherwise. The backlog question belongs to
+the domain, so config.urls hands it in (``health_view(stale_stats=...)``).
 """
 
 from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Callable
+from datetime import datetime
 
+from celery import current_app as celery_app
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
@@ -17,9 +21,6 @@ from django.http import HttpRequest, JsonResponse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
-
-from config.celery_app import app as celery_app
-from evaluations import selectors
 
 logger = logging.getLogger(__name__)
 
@@ -54,26 +55,34 @@ def _broker() -> bool | None:
         return False
 
 
-@never_cache
-@require_GET
-def health(request: HttpRequest) -> JsonResponse:
-    database = _database()
-    stale_count, oldest = selectors.stale_summaries_stats() if database else (None, None)
-    age = round((timezone.now() - oldest).total_seconds()) if oldest else (0 if database else None)
-    checks = {
-        "database": database,
-        "cache": _cache(),
-        "broker": _broker(),
-    }
-    stale_ok = age is not None and age <= settings.HEALTH_STALE_MAX_SECONDS
-    healthy = all(value is not False for value in checks.values()) and stale_ok
-    body = {
-        "status": "ok" if healthy else "unhealthy",
-        **checks,
-        "stale_summaries": {
-            "count": stale_count,
-            "oldest_age_seconds": age,
-            "max_age_seconds": settings.HEALTH_STALE_MAX_SECONDS,
-        },
-    }
-    return JsonResponse(body, status=200 if healthy else 503)
+StaleStats = Callable[[], tuple[int, datetime | None]]
+
+
+def health_view(*, stale_stats: StaleStats) -> Callable[[HttpRequest], JsonResponse]:
+    """The /health/ view; ``stale_stats`` answers (how many stale summaries, since when)."""
+
+    @never_cache
+    @require_GET
+    def health(request: HttpRequest) -> JsonResponse:
+        database = _database()
+        stale_count, oldest = stale_stats() if database else (None, None)
+        age = round((timezone.now() - oldest).total_seconds()) if oldest else (0 if database else None)
+        checks = {
+            "database": database,
+            "cache": _cache(),
+            "broker": _broker(),
+        }
+        stale_ok = age is not None and age <= settings.HEALTH_STALE_MAX_SECONDS
+        healthy = all(value is not False for value in checks.values()) and stale_ok
+        body = {
+            "status": "ok" if healthy else "unhealthy",
+            **checks,
+            "stale_summaries": {
+                "count": stale_count,
+                "oldest_age_seconds": age,
+                "max_age_seconds": settings.HEALTH_STALE_MAX_SECONDS,
+            },
+        }
+        return JsonResponse(body, status=200 if healthy else 503)
+
+    return health

@@ -1,4 +1,4 @@
-"""The sign-in page, with failed attempts throttled (``config.throttle``)."""
+"""The sign-in page, with failed attempts throttled (``core.throttle``)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.views import LoginView
 from django.core.exceptions import ValidationError
 
-from config import throttle
+from core import throttle
 
 
 class ThrottledAuthenticationForm(AuthenticationForm):

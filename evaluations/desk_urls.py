@@ -1,24 +1,16 @@
-"""The editorial desk, under /desk/."""
+"""The desk's pages for evaluation versions, mounted under /desk/ by config.urls."""
 
 from __future__ import annotations
 
 from django.urls import path
 
-from cases import desk_views as cases_desk
-from evaluations import views
+from evaluations import desk_views as views
 
 urlpatterns = [
     path("", views.dashboard, name="desk-dashboard"),
-    path("cases/", cases_desk.case_list, name="desk-case-list"),
-    path("cases/new/", cases_desk.case_create, name="desk-case-create"),
-    path("cases/<int:pk>/", cases_desk.case_detail, name="desk-case"),
-    path("cases/<int:pk>/edit/", cases_desk.case_edit, name="desk-case-edit"),
-    path("cases/<int:pk>/timeline/", cases_desk.timeline_add, name="desk-timeline-add"),
     path("cases/<int:case_pk>/evaluate/", views.evaluation_start, name="desk-evaluation-start"),
     path("cases/<int:case_pk>/compare/", views.version_compare, name="desk-compare"),
     path("cases/<int:case_pk>/history/", views.case_history, name="desk-history"),
-    path("organizations/", cases_desk.organizations, name="desk-organizations"),
-    path("organizations/<int:pk>/edit/", cases_desk.organization_edit, name="desk-organization-edit"),
     path("versions/<int:pk>/", views.version_detail, name="desk-version"),
     path("versions/<int:pk>/edit/", views.version_edit, name="desk-version-edit"),
     path("versions/<int:pk>/submit/", views.version_submit, name="desk-version-submit"),

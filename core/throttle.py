@@ -10,7 +10,7 @@ call these three functions, so there is one rule:
 
 A success clears the username's counter but not the address's, so one valid
 account cannot be used to reset the guessing budget of an address. If the
-cache is unreachable the counters read as zero (``config.cache`` degrades
+cache is unreachable the counters read as zero (``core.cache`` degrades
 rather than failing): sign-in keeps working during a Redis outage, unthrottled.
 """
 

@@ -7,16 +7,13 @@ Drafts are shown only here, to signed-in users with desk permissions.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from functools import wraps
-
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
 from cases.models import Case, Party, Source
+from core.desk import apply_service_errors, desk_view
 from evaluations import anchoring, compare, selectors, services
 from evaluations.forms import (
     AnnotationForm,
@@ -24,40 +21,12 @@ from evaluations.forms import (
     CommentForm,
     EvaluationVersionForm,
     SendBackForm,
-    apply_service_errors,
 )
 from evaluations.markdown import render as render_markdown
 from evaluations.models import Annotation, Criterion, EvaluationVersion
 
 DESK_PERMISSION = "evaluations.view_evaluationversion"
 State = EvaluationVersion.State
-
-
-def forbidden(request: HttpRequest, reason: str) -> HttpResponse:
-    return render(request, "desk/forbidden.html", {"reason": reason}, status=403)
-
-
-def desk_view(permission: str, methods: Iterable[str] = ("GET", "POST")) -> Callable:
-    """Sign-in, then ``permission``, then the method: anonymous users are sent to sign in,
-    signed-in users without the permission get a 403 page, as do refusals from a service."""
-    methods = tuple(methods)
-
-    def decorator(view: Callable) -> Callable:
-        @wraps(view)
-        @login_required
-        def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-            if not request.user.has_perm(permission):
-                return forbidden(request, "Your account may not do this; ask an admin if it should.")
-            if request.method not in methods:
-                return HttpResponseNotAllowed(methods)
-            try:
-                return view(request, *args, **kwargs)
-            except PermissionDenied as exc:
-                return forbidden(request, str(exc) or "You may not do this.")
-
-        return wrapped
-
-    return decorator
 
 
 def _version_or_404(pk: int) -> EvaluationVersion:
