@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import pathlib
+
 import pytest
-from django.core.management import call_command
+from django.core.management import call_command, get_commands
 from django.db.models import Count
 
+from bench.management.commands import generate_archive as generate_archive_command
 from bench.synthetic import ArchiveShape, generate_archive, rubric_version_default
 from cases.models import Case, Party
 from evaluations.models import Annotation, EvaluationVersion, RiskSummary, Score
@@ -87,7 +90,15 @@ def test_simple_shape_for_the_worker_tests():
 
 
 def test_command_refuses_a_second_archive_with_the_same_prefix(capsys):
-    call_command("generate_archive", "--cases", "3", "--seed", "1", "--prefix", "k", "--skip-summaries")
+    call_command(generate_archive_command.Command(), "--cases", "3", "--seed", "1", "--prefix", "k", "--skip-summaries")
     assert "3 cases" in capsys.readouterr().out
     with pytest.raises(Exception, match="already holds"):
-        call_command("generate_archive", "--cases", "3", "--prefix", "k")
+        call_command(generate_archive_command.Command(), "--cases", "3", "--prefix", "k")
+
+
+def test_the_generator_ships_with_the_benchmark_only():
+    """Production's manage.py has no generate_archive; the bench settings install it."""
+
+    assert "generate_archive" not in get_commands()
+    settings = (pathlib.Path(__file__).parents[2] / "bench" / "settings.py").read_text()
+    assert '"bench"' in settings
