@@ -178,11 +178,8 @@ def classify_party(
 
 
 def risk_band(spec: RubricSpec, risk_index: Decimal) -> str:
-    band = spec.risk_bands[0][0]
-    for name, lower in spec.risk_bands:
-        if risk_index >= lower:
-            band = name
-    return band
+    # Bands start at 0 (RubricSpec.build checks) and the index is never negative.
+    return [name for name, lower in spec.risk_bands if risk_index >= lower][-1]
 
 
 def summarize(
@@ -218,8 +215,8 @@ def summarize(
     if not results:
         return Summary(parties=(), risk_index=None, risk_band="", classification=None, missing=tuple(missing))
 
-    top_dependency = max((r.dependency or Decimal(0) for r in results), default=Decimal(0))
-    top_workaround = max((r.workaround or Decimal(0) for r in results), default=Decimal(0))
+    top_dependency = max(r.dependency or Decimal(0) for r in results)
+    top_workaround = max(r.workaround or Decimal(0) for r in results)
     index = _round(min(HUNDRED, top_dependency + spec.workaround_share * top_workaround))
     present = {r.classification for r in results}
     deal_class = next(c for c in SEVERITY if c in present)

@@ -7,6 +7,7 @@ are rubric v1's (60 / 50 / 50, bands at 40 and 70, a tenth of workaround).
 
 from __future__ import annotations
 
+import hashlib
 from decimal import Decimal
 
 import pytest
@@ -209,3 +210,86 @@ def test_a_score_outside_the_scale_is_refused(score):
 @pytest.mark.parametrize("score", [0, 100])
 def test_the_scale_ends_are_accepted(score):
     assert scoring.summarize(SPEC, {"a": party(score, score, score)}).parties[0].leverage == D(score)
+
+
+def _build(*, scale_min=0, scale_max=100, criteria=None, **classification):
+    return scoring.RubricSpec.build(
+        scale_min=scale_min,
+        scale_max=scale_max,
+        criteria=criteria or [scoring.CriterionSpec("lev", "leverage", Decimal(1))],
+        classification={**CLASSIFICATION, **classification},
+    )
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"scale_min": 4, "scale_max": 4}, "the scale's minimum must be below its maximum"),
+        ({"scale_min": 5, "scale_max": 4}, "the scale's minimum must be below its maximum"),
+        ({"criteria": [scoring.CriterionSpec("x", "leverage", Decimal(0))]}, "criterion 'x' needs a positive weight"),
+        ({"criteria": [scoring.CriterionSpec("x", "leverage", Decimal(-1))]}, "criterion 'x' needs a positive weight"),
+        ({"criteria": [scoring.CriterionSpec("x", "luck", Decimal(1))]}, "criterion 'x' has unknown family 'luck'"),
+        ({"risk_bands": {}}, "risk bands must start at 0"),
+        ({"risk_bands": {"low": 1, "high": 70}}, "risk bands must start at 0"),
+        ({"risk_bands": {"low": "0.1"}}, "risk bands must start at 0"),
+    ],
+)
+def test_rubric_data_that_cannot_drive_the_engine_is_refused(kwargs, message):
+    with pytest.raises(scoring.RubricDataError) as refused:
+        _build(**kwargs)
+    assert str(refused.value) == message
+
+
+def test_a_missing_classification_key_is_refused():
+    classification = {k: v for k, v in CLASSIFICATION.items() if k != "leverage_at"}
+    with pytest.raises(scoring.RubricDataError, match="incomplete or malformed"):
+        scoring.RubricSpec.build(
+            scale_min=0,
+            scale_max=4,
+            criteria=[scoring.CriterionSpec("lev", "leverage", 1)],
+            classification=classification,
+        )
+
+
+def test_a_scale_that_does_not_start_at_zero():
+    # On a 1-5 scale a 1 is 0 % and a 5 is 100 %; a 4 is 75 %.
+    one_to_five = _build(scale_min=1, scale_max=5)
+    assert [scoring.summarize(one_to_five, {"a": {"lev": s}}).parties[0].leverage for s in (1, 4, 5)] == [
+        D("0.0"),
+        D("75.0"),
+        D("100.0"),
+    ]
+
+
+def test_an_unscored_criterion_does_not_hide_the_rest_of_its_family():
+    two = spec(
+        scoring.CriterionSpec("w0", "workaround", Decimal(1)),
+        scoring.CriterionSpec("w1", "workaround", Decimal(1)),
+    )
+    summary = scoring.summarize(two, {"a": {"w1": 70}})
+    assert summary.parties[0].workaround == D("70.0")
+    assert summary.missing == ("w0",)
+
+
+def test_an_unscored_family_counts_as_zero_even_where_one_would_cross_a_threshold():
+    low = _build(dependency_risk_at=1, leverage_at=1, workaround_at=1)
+    assert scoring.classify_party(low, None, None, None) == C.MIXED
+    assert scoring.classify_party(low, None, None, D("1")) == C.DEPENDENCY_RISK
+
+
+def test_no_party_scored_gives_an_empty_summary_listing_what_is_missing():
+    summary = scoring.summarize(SPEC, {})
+    assert summary == scoring.Summary(parties=(), risk_index=None, risk_band="", classification=None, missing=())
+    with_deal = spec(scoring.CriterionSpec("deal", "dependency", Decimal(1), per_party=False))
+    assert scoring.summarize(with_deal, {}).missing == ("deal",)
+    assert scoring.summarize(with_deal, {}).needs_reevaluation
+
+
+def test_the_fingerprint_is_the_sha256_of_canonical_json():
+    # Stored summaries keep this hash: changing its form would recompute every summary.
+    assert (
+        scoring.fingerprint({"b": 1, "a": [D("1.5"), None]}, 2)
+        == hashlib.sha256(b'[{"a":["1.5",null],"b":1},2]').hexdigest()
+    )
+    assert scoring.fingerprint({"a": 1, "b": 2}) == scoring.fingerprint({"b": 2, "a": 1})
+    assert scoring.fingerprint(1) != scoring.fingerprint(2)
