@@ -27,7 +27,7 @@ from evaluations import scoring, selectors
 from evaluations.models import EvaluationVersion, PartyFigure, RiskSummary, RubricVersion, Score
 from tests.conftest import ROOT, _database_url_for_worker, wait_for
 from tests.evaluations.synthetic import assert_summary_matches, make_cases
-from tests.evaluations.test_workers import activate_v2, own_redis, summaries_done  # noqa: F401  (own_redis: fixture)
+from tests.evaluations.test_workers import _use_broker, activate_v2, summaries_done
 
 pytestmark = [pytest.mark.worker, pytest.mark.faults]
 
@@ -179,6 +179,7 @@ def test_a_redis_outage_with_tasks_in_flight_keeps_the_worker_and_catches_up_wit
     assert not summaries_done(v2, case_ids), "the recompute finished before the outage; the test proves nothing"
     own_redis.start()  # empty: the queue, the markers and the unacknowledged messages are gone
     returned_at = time.monotonic()
+    _use_broker(own_redis.url)  # this process's pooled connections died with the old server
 
     wait_for(lambda: summaries_done(v2, case_ids), timeout=4 * RECOVERY_SECONDS, interval=0.5)
     caught_up = time.monotonic() - returned_at
