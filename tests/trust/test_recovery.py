@@ -27,7 +27,7 @@ from evaluations import scoring, selectors
 from evaluations.models import EvaluationVersion, PartyFigure, RiskSummary, RubricVersion, Score
 from tests.conftest import ROOT, _database_url_for_worker, wait_for
 from tests.evaluations.synthetic import assert_summary_matches, make_cases
-from tests.evaluations.test_workers import _use_broker, activate_v2, summaries_done
+from tests.evaluations.test_workers import activate_v2, summaries_done
 
 pytestmark = [pytest.mark.worker, pytest.mark.faults]
 
@@ -179,7 +179,6 @@ def test_a_redis_outage_with_tasks_in_flight_keeps_the_worker_and_catches_up_wit
     assert not summaries_done(v2, case_ids), "the recompute finished before the outage; the test proves nothing"
     own_redis.start()  # empty: the queue, the markers and the unacknowledged messages are gone
     returned_at = time.monotonic()
-    _use_broker(own_redis.url)  # this process's pooled connections died with the old server
 
     wait_for(lambda: summaries_done(v2, case_ids), timeout=4 * RECOVERY_SECONDS, interval=0.5)
     caught_up = time.monotonic() - returned_at
@@ -187,8 +186,8 @@ def test_a_redis_outage_with_tasks_in_flight_keeps_the_worker_and_catches_up_wit
           f"every summary current {caught_up:.1f}s after it returned")  # fmt: skip
     # The same worker process, consuming again: it did the catching up (it is the only one).
     assert worker.process.poll() is None and worker.process.pid == pid
-    assert celery_app.control.ping(destination=[f"steady@{os.uname().nodename}"], timeout=2)
     log = worker.log_path.read_text(errors="replace")
     assert "Unrecoverable error" not in log, log[-3000:]
+    assert log.count("Connected to") >= 2, "the worker never reconnected"
     assert caught_up < RECOVERY_SECONDS
     assert_all_equal_to_the_engine(v2, case_ids)
