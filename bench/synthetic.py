@@ -10,9 +10,9 @@ keys are deferred to the commit, so a trigger that refuses children of a
 published version never sees a published parent, while every foreign key is
 still checked at commit. The score scale trigger still checks every score.
 
-Ids are assigned here (from the tables' current maximum) so that children can
-point at their parents without reading anything back; sequences are reset
-afterwards. The output depends only on the seed and the arguments: two runs
+Ids are assigned here, taken from the tables' sequences (``_Ids``), so that
+children can point at their parents without reading anything back, while the
+site goes on writing. The output depends only on the seed and the arguments: two runs
 with the same seed on empty databases write the same rows. Every case is
 marked ``is_synthetic``.
 
@@ -34,7 +34,6 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
-from django.core.management.color import no_style
 from django.db import connection, models, transaction
 from django.db.models import Max
 
@@ -190,15 +189,51 @@ class _Writer:
         return count + len(batch)
 
 
-def _next_id(model: type[models.Model]) -> int:
-    return (model.objects.aggregate(m=Max("pk"))["m"] or 0) + 1
+class _Ids:
+    """Ids for new rows, so that children can point at their parents without reading anything back.
 
+    On PostgreSQL they are taken from each table's own sequence (``nextval``,
+    a block at a time), as any other insert takes them: the site may write at
+    the same time (an editor saving a case, a worker writing summaries)
+    without a collision either way, and the sequences never need resetting.
+    Blocks leave gaps in the ids, which mean nothing. Why not the tables'
+    maximum plus one: a row inserted by anyone else meanwhile takes an id from
+    the sequence that this generator has already used, or is about to, and
+    one of the two inserts fails with a duplicate key.
 
-def _reset_sequences(model_list: Sequence[type[models.Model]]) -> None:
-    statements = connection.ops.sequence_reset_sql(no_style(), list(model_list))
-    with connection.cursor() as cursor:
-        for statement in statements:
-            cursor.execute(statement)
+    SQLite (the embedded demo) has one writer at a time and no sequences to
+    ask: ids continue from the tables' maximum, read again for each chunk, and
+    AUTOINCREMENT follows the ids inserted.
+    """
+
+    BLOCK = 5000
+
+    def __init__(self) -> None:
+        self.postgres = connection.vendor == "postgresql"
+        self.free: dict[type[models.Model], list[int]] = {}
+        self.next: dict[type[models.Model], int] = {}
+
+    def refresh(self) -> None:
+        """Before a chunk (SQLite): continue after whatever was written meanwhile."""
+        for model, value in self.next.items():
+            self.next[model] = max(value, (model.objects.aggregate(m=Max("pk"))["m"] or 0) + 1)
+
+    def take(self, model: type[models.Model]) -> int:
+        if not self.postgres:
+            if model not in self.next:
+                self.next[model] = (model.objects.aggregate(m=Max("pk"))["m"] or 0) + 1
+            self.next[model] += 1
+            return self.next[model] - 1
+        free = self.free.setdefault(model, [])
+        if not free:
+            table = model._meta.db_table
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+                    [connection.ops.quote_name(table), model._meta.pk.column, self.BLOCK],
+                )
+                free.extend(sorted((row[0] for row in cursor.fetchall()), reverse=True))
+        return free.pop()
 
 
 # --- Generation --------------------------------------------------------------
@@ -262,29 +297,29 @@ def generate_archive(
     scale = (rubric_version.scale_min, rubric_version.scale_max)
     base = datetime(2015, 1, 1, tzinfo=UTC)
 
+    ids = _Ids()
     with transaction.atomic():
         users = _users(prefix)
         deal_types = list(DealType.objects.order_by("slug").values_list("pk", flat=True))
         tags = _tags(prefix)
-        organizations = _organizations(writer, rng, prefix, shape.organizations or max(12, cases // 40))
+        organizations = _organizations(writer, ids, rng, prefix, shape.organizations or max(12, cases // 40))
     report.organizations = len(organizations)
     # Zipf: the organization at rank r takes part in deals with weight 1 / r^s.
     cumulative = list(itertools.accumulate(1 / (rank + 1) ** shape.zipf_exponent for rank in range(len(organizations))))
     rng.shuffle(organizations)  # ranks are not alphabetical
 
-    ids = {model: _next_id(model) for model in (Case, Party, Source, Evaluation, EvaluationVersion, Score)}
     context = _Context(rng, prefix, shape, ids, report, organizations, cumulative, deal_types, tags, users,
                        party_criteria, deal_criteria, rubric_version.pk, scale, base)  # fmt: skip
     for chunk_start in range(0, cases, chunk_size):
         n = min(chunk_size, cases - chunk_start)
         rows: dict[str, list[tuple]] = {k: [] for k in _TABLES}
+        ids.refresh()
         for index in range(chunk_start, chunk_start + n):
             _one_case(context, index, rows)
         with transaction.atomic():
             for key, (model, columns) in _TABLES.items():
                 writer.write(model, columns, rows[key])
         say(f"{chunk_start + n}/{cases} cases written ({time.monotonic() - started:.1f}s)")
-    _reset_sequences([Case, Party, Source, Evaluation, EvaluationVersion, Score, Organization])
     report.seconds["insert"] = time.monotonic() - started
     t = time.monotonic()
     search_documents_rebuild(report.case_ids)  # what the reader's search reads (published cases only)
@@ -412,15 +447,14 @@ def _tags(prefix: str) -> list[int]:
     ]
 
 
-def _organizations(writer: _Writer, rng: random.Random, prefix: str, count: int) -> list[int]:
-    first = _next_id(Organization)
+def _organizations(writer: _Writer, ids: _Ids, rng: random.Random, prefix: str, count: int) -> list[int]:
     now = datetime(2026, 1, 1, tzinfo=UTC)
     rows = []
     for i in range(count):
         kind = rng.choices(_KINDS, _KIND_WEIGHTS)[0]
         name = f"{rng.choice(_NAME_HEADS)} {rng.choice(_NAME_TAILS[kind])} {i + 1} ({prefix})"
         rows.append(
-            (first + i, name, f"{prefix}-{_slug_of(name.rsplit(' (', 1)[0])}", kind,
+            (ids.take(Organization), name, f"{prefix}-{_slug_of(name.rsplit(' (', 1)[0])}", kind,
              _sentence(rng, 20), now, now)
         )  # fmt: skip
     writer.write(Organization, ("id", "name", "slug", "kind", "description", "created_at", "updated_at"), rows)
@@ -434,7 +468,7 @@ class _Context:
     rng: random.Random
     prefix: str
     shape: ArchiveShape
-    ids: dict[type[models.Model], int]
+    ids: _Ids
     report: ArchiveReport
     organizations: list[int]
     cumulative: list[float]  # Zipf weights of ``organizations``, accumulated
@@ -455,8 +489,7 @@ def _one_case(context: _Context, index: int, rows: dict[str, list[tuple]]) -> No
     cumulative, deal_types, tags, users, scale, base = c.cumulative, c.deal_types, c.tags, c.users, c.scale, c.base
     party_criteria, deal_criteria, rubric_version_id = c.party_criteria, c.deal_criteria, c.rubric_version_id
     total = cumulative[-1]
-    case_id = ids[Case]
-    ids[Case] += 1
+    case_id = ids.take(Case)
     # Parties: distinct organizations drawn by Zipf weight.
     n_parties = rng.choices(shape.party_counts, shape.party_weights)[0]
     n_parties = min(n_parties, len(organizations))
@@ -469,9 +502,8 @@ def _one_case(context: _Context, index: int, rows: dict[str, list[tuple]]) -> No
     party_ids = []
     for position, org in enumerate(chosen):
         role = pair[position] if position < 2 else rng.choice(_EXTRA_ROLES)
-        party_ids.append(ids[Party])
-        rows["party"].append((ids[Party], case_id, org, role, "", position))
-        ids[Party] += 1
+        party_ids.append(ids.take(Party))
+        rows["party"].append((party_ids[-1], case_id, org, role, "", position))
     report.parties += n_parties
 
     announced = (base + timedelta(days=rng.randint(0, 3900))).date()
@@ -501,13 +533,12 @@ def _one_case(context: _Context, index: int, rows: dict[str, list[tuple]]) -> No
     source_ids = []
     for position in range(rng.randint(*shape.sources_range)):
         publisher, domain = rng.choice(_PUBLISHERS)
-        source_ids.append(ids[Source])
+        source_ids.append(ids.take(Source))
         rows["source"].append((
-            ids[Source], case_id, publisher, _sentence(rng, 8)[:-1],
+            source_ids[-1], case_id, publisher, _sentence(rng, 8)[:-1],
             f"https://{domain}/{announced.year}/{case_id}-{position}",
             announced + timedelta(days=rng.randint(0, 20)), DatePrecision.DAY, _sentence(rng, 12), position,
         ))  # fmt: skip
-        ids[Source] += 1
     report.sources += len(source_ids)
     rows["timeline"].append((case_id, TimelineEvent.Kind.ANNOUNCED, announced, DatePrecision.DAY, ""))
     if rng.random() < 0.3:
@@ -515,8 +546,7 @@ def _one_case(context: _Context, index: int, rows: dict[str, list[tuple]]) -> No
         kind = rng.choice((TimelineEvent.Kind.EXPANDED, TimelineEvent.Kind.CLOSED, TimelineEvent.Kind.TERMINATED))
         rows["timeline"].append((case_id, kind, later, DatePrecision.MONTH, _sentence(rng, 8)))
 
-    evaluation_id = ids[Evaluation]
-    ids[Evaluation] += 1
+    evaluation_id = ids.take(Evaluation)
     rows["evaluation"].append((evaluation_id, case_id, rubric_version_id, created))
 
     # Versions: superseded ones, then the published one (or a lone draft), maybe an open draft.
@@ -531,8 +561,7 @@ def _one_case(context: _Context, index: int, rows: dict[str, list[tuple]]) -> No
     previous = None
     at = first_published
     for number, state in enumerate(states, start=1):
-        version_id = ids[EvaluationVersion]
-        ids[EvaluationVersion] += 1
+        version_id = ids.take(EvaluationVersion)
         public = state in EvaluationVersion.PUBLIC_STATES
         author = rng.choice(users["editors"])
         narrative = _narrative(rng, title, rng.randint(*shape.narrative_paragraphs))
@@ -540,8 +569,7 @@ def _one_case(context: _Context, index: int, rows: dict[str, list[tuple]]) -> No
             if number > 1 and rng.random() < 0.2:
                 values[key] = min(scale[1], max(scale[0], values[key] + rng.choice((-1, 1))))
         for (party_id, criterion_id), value in values.items():
-            score_id = ids[Score]
-            ids[Score] += 1
+            score_id = ids.take(Score)
             rows["score"].append((score_id, version_id, criterion_id, party_id, value, _sentence(rng, 10)))
             if criterion_id == (party_criteria or deal_criteria)[0].pk and source_ids:
                 rows["score_source"].append((score_id, rng.choice(source_ids)))

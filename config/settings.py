@@ -135,6 +135,9 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 CELERY_BROKER_URL = REDIS_URL or "memory://"
+# kombu's Redis transport with the fix that keeps a worker alive when Redis stops while it
+# holds unacknowledged messages (core/broker.py explains the failure).
+CELERY_BROKER_TRANSPORT = "core.broker:Transport" if REDIS_URL else None
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_IGNORE_RESULT = True
@@ -165,15 +168,17 @@ CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
 CELERY_BEAT_SCHEDULE = {
     "risk-summary-sweep": {
         "task": "evaluations.tasks.risk_summary_sweep_task",
-        "schedule": timedelta(seconds=env_int("SWEEP_INTERVAL_SECONDS", 60, minimum=1)),
+        "schedule": timedelta(seconds=env_int("SWEEP_INTERVAL_SECONDS", 15, minimum=1)),
     },
     "scheduled-publish": {
         "task": "evaluations.tasks.evaluation_versions_publish_due_task",
         "schedule": timedelta(seconds=env_int("SCHEDULED_PUBLISH_INTERVAL_SECONDS", 60, minimum=1)),
     },
 }
-# A summary stale for longer than this is re-queued by the sweep.
-STALE_GRACE_SECONDS = env_int("STALE_GRACE_SECONDS", 120, minimum=0)
+# A summary stale for longer than this is re-queued by the sweep (unless a message for it is
+# still waiting in Redis: the pending markers, evaluations/queue.py). Short, with a short sweep
+# interval, so that the work of a lost message runs again within a minute (README, "Recovery").
+STALE_GRACE_SECONDS = env_int("STALE_GRACE_SECONDS", 30, minimum=0)
 # Cases per recompute message and transaction; a fan-out step sends this many batches.
 RECOMPUTE_BATCH_SIZE = env_int("RECOMPUTE_BATCH_SIZE", 1000, minimum=1)
 FANOUT_BATCHES_PER_STEP = env_int("FANOUT_BATCHES_PER_STEP", 20, minimum=1)
@@ -183,7 +188,7 @@ EXPOSURE_DEBOUNCE_SECONDS = env_int("EXPOSURE_DEBOUNCE_SECONDS", 5, minimum=0)
 # How long "a recompute of this is already queued" is remembered (coalescing).
 PENDING_MARKER_SECONDS = env_int("PENDING_MARKER_SECONDS", 300, minimum=1)
 # /health/ answers 503 when the oldest stale summary is older than this.
-HEALTH_STALE_MAX_SECONDS = env_int("HEALTH_STALE_MAX_SECONDS", 900, minimum=1)
+HEALTH_STALE_MAX_SECONDS = env_int("HEALTH_STALE_MAX_SECONDS", 300, minimum=1)
 
 # --- Django REST framework ---
 REST_FRAMEWORK = {

@@ -2,7 +2,9 @@
 
 Reports reachability only (no hosts, URLs or versions): 200 when the
 database, cache and broker answer and no summary has been stale for longer
-than HEALTH_STALE_MAX_SECONDS; 503 otherwise. The backlog question belongs to
+than HEALTH_STALE_MAX_SECONDS; 503 otherwise, with status "unhealthy" when
+something does not answer and "degraded" when only the stale backlog is too
+old (the workers are down or not keeping up), with the numbers. The backlog question belongs to
 the domain, so config.urls hands it in (``health_view(stale_stats=...)``).
 """
 
@@ -72,10 +74,12 @@ def health_view(*, stale_stats: StaleStats) -> Callable[[HttpRequest], JsonRespo
             "cache": _cache(),
             "broker": _broker(),
         }
+        reachable = all(value is not False for value in checks.values())
         stale_ok = age is not None and age <= settings.HEALTH_STALE_MAX_SECONDS
-        healthy = all(value is not False for value in checks.values()) and stale_ok
+        healthy = reachable and stale_ok
         body = {
-            "status": "ok" if healthy else "unhealthy",
+            # "degraded": everything answers, but the workers are not keeping up (or not running).
+            "status": "ok" if healthy else ("degraded" if reachable else "unhealthy"),
             **checks,
             "stale_summaries": {
                 "count": stale_count,

@@ -70,6 +70,29 @@ def release_pending(kind: str, ids: Iterable[int]) -> None:
     cache.delete_many([_PENDING.format(kind=kind, id=id_) for id_ in ids])
 
 
+def release_pending_on_receipt(kind: str, ids: Iterable[int], *, eta: object = None) -> None:
+    """Called in a worker's main process as soon as it takes a message off the queue.
+
+    Why here and not only when the task starts: a marker must mean "this
+    message is still waiting in Redis". A worker reserves messages before it
+    runs them (prefetch), and if it is SIGKILLed, or loses Redis, the messages
+    it reserved are lost with it: kombu can only give them back after
+    CELERY_VISIBILITY_TIMEOUT (10 minutes), and their markers would keep the
+    sweep from queueing the work again for PENDING_MARKER_SECONDS. Released on
+    receipt, a lost message leaves stale rows without a marker, which the next
+    sweep (every SWEEP_INTERVAL_SECONDS) queues again: recovery in well under a
+    minute. The cost is at most one duplicate message per reserved message (a
+    change made between receipt and start queues a new one, as it would
+    after the start), and duplicates are cheap (the inputs hash).
+
+    A message with a countdown (the exposures' debounce) keeps its marker until
+    it runs: it is received at once and held by the worker, and releasing it
+    then would undo the coalescing the countdown is for.
+    """
+    if eta is None:
+        release_pending(kind, ids)
+
+
 def send_on_commit_coalesced(
     task: Task, kind: str, ids: Iterable[int], *, batch_size: int, countdown: float | None = None
 ) -> None:

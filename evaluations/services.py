@@ -689,7 +689,7 @@ def risk_summaries_fanout(*, rubric_id: int, after_case_id: int = 0) -> int:
     broker fails halfway the chain stops; the stale flags remain and the
     sweep finishes the work.
     """
-    from evaluations.queue import mark_pending, send
+    from evaluations.queue import claim_pending, send
     from evaluations.tasks import risk_summaries_recompute_batch_task, risk_summaries_recompute_fanout_task
 
     size = settings.RECOMPUTE_BATCH_SIZE
@@ -704,9 +704,9 @@ def risk_summaries_fanout(*, rubric_id: int, after_case_id: int = 0) -> int:
         .values_list("case_id", flat=True)[:step]
     )
     for start in range(0, len(case_ids), size):
-        batch = case_ids[start : start + size]
-        mark_pending("summary", batch)  # so that the sweep does not queue them again meanwhile
-        if not send(risk_summaries_recompute_batch_task, batch):
+        # Claimed, not just marked: what the sweep already queued (it may, after STALE_GRACE_SECONDS) is skipped.
+        batch = claim_pending("summary", case_ids[start : start + size])
+        if batch and not send(risk_summaries_recompute_batch_task, batch):
             return start
     if len(case_ids) == step:
         send(risk_summaries_recompute_fanout_task, rubric_id, case_ids[-1])

@@ -9,15 +9,18 @@ flag set, so the sweep queues it again.
 
 from __future__ import annotations
 
+from typing import Any
+
 from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
+from celery.signals import task_received
 from django.db import InterfaceError, OperationalError
 from kombu.exceptions import OperationalError as BrokerError
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from evaluations import services
-from evaluations.queue import release_pending, send
+from evaluations.queue import release_pending, release_pending_on_receipt, send
 
 RETRY = {
     "autoretry_for": (OperationalError, InterfaceError, BrokerError, RedisConnectionError, RedisTimeoutError),
@@ -72,3 +75,18 @@ def risk_summary_sweep_task() -> int:
 def risk_summaries_recompute_fanout_task(rubric_id: int, after_case_id: int = 0) -> int:
     """Queue the recompute of one bounded step of stale cases, then the next step."""
     return services.risk_summaries_fanout(rubric_id=rubric_id, after_case_id=after_case_id)
+
+
+# The tasks whose first argument is a list of ids coalesced under a pending marker (evaluations.queue).
+_MARKER_KINDS = {
+    risk_summaries_recompute_batch_task.name: "summary",
+    organization_exposures_recompute_task.name: "exposure",
+}
+
+
+@task_received.connect
+def release_pending_when_received(sender: Any = None, request: Any = None, **kwargs: Any) -> None:
+    """A worker took a message: its ids are no longer waiting in Redis (see release_pending_on_receipt)."""
+    kind = _MARKER_KINDS.get(getattr(request, "name", None))
+    if kind and request.args:
+        release_pending_on_receipt(kind, request.args[0], eta=request.eta)

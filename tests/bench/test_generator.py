@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import datetime
 import pathlib
+import threading
 
 import pytest
 from django.core.management import call_command, get_commands
+from django.db import connection, connections
 from django.db.models import Count
 
 from bench.management.commands import generate_archive as generate_archive_command
 from bench.synthetic import ArchiveShape, generate_archive, rubric_version_default
-from cases.models import Case, Party
+from cases.models import Case, Organization, Party
 from evaluations.models import Annotation, EvaluationVersion, RiskSummary, Score
 from tests.evaluations.synthetic import assert_summary_matches, expected_summary
 
@@ -102,3 +105,44 @@ def test_the_generator_ships_with_the_benchmark_only():
     assert "generate_archive" not in get_commands()
     settings = (pathlib.Path(__file__).parents[2] / "bench" / "settings.py").read_text()
     assert '"bench"' in settings
+
+
+@pytest.mark.django_db(transaction=True)
+def test_generation_while_the_site_writes_cases_and_organizations():
+    """Others insert rows (ids from the sequences) while the generator writes chunk after chunk."""
+    if connection.vendor != "postgresql":
+        pytest.skip("concurrent writers need PostgreSQL (SQLite has one writer at a time)")
+    rubric_version_default()
+    stop = threading.Event()
+    written: list[int] = []
+    errors: list[BaseException] = []
+
+    def site_writes() -> None:
+        try:
+            n = 0
+            while not stop.is_set() or n < 5:
+                n += 1
+                org = Organization.objects.create(name=f"Meanwhile {n}", slug=f"meanwhile-{n}", kind="model_lab")
+                case = Case.objects.create(
+                    title=f"Meanwhile {n}", slug=f"meanwhile-{n}", summary="-", announced_on=datetime.date(2025, 1, 1)
+                )
+                Party.objects.create(case=case, organization=org, role="customer", position=0)
+                written.append(case.pk)
+        except BaseException as exc:  # reported below, in the test's thread
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    writer = threading.Thread(target=site_writes)
+    writer.start()
+    try:
+        report = generate_archive(cases=600, seed=4, prefix="w", compute_summaries=False, chunk_size=100)
+    finally:
+        stop.set()
+        writer.join(60)
+    assert not errors, errors
+    assert report.cases == 600 and Case.objects.filter(slug__startswith="w-c").count() == 600
+    assert Case.objects.filter(pk__in=written).count() == len(written) >= 5
+    # And the site goes on inserting afterwards: the sequences are ahead of every id written.
+    Case.objects.create(title="After", slug="after", summary="-", announced_on=datetime.date(2025, 1, 2))
+    Organization.objects.create(name="After", slug="after", kind="model_lab")

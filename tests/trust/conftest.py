@@ -6,7 +6,7 @@ import pytest
 
 from evaluations import services
 from evaluations.models import EvaluationVersion
-from tests.evaluations.test_workers import small_batches, v1  # noqa: F401  (the fault tests' fixtures)
+from tests.evaluations.test_workers import own_redis, small_batches, v1  # noqa: F401  (the fault tests' fixtures)
 from tests.shared_fixtures import (  # noqa: F401 - fixtures registered by name
     draft_case,
     publish_second_version,
