@@ -43,6 +43,7 @@ from cases.serializers import (
     party_inputs,
 )
 from core.api import ConditionalGetMixin, CursorPagination, can_see_draft_cases, errors
+from core.http import absolute_url
 
 # --- Cases ----------------------------------------------------------------------
 
@@ -113,7 +114,7 @@ class CaseListView(ConditionalGetMixin, generics.GenericAPIView):
         serializer.is_valid(raise_exception=True)
         case = services.case_create(by=request.user, data=serializer.to_input())
         response = _case_response(request, _case_detail(request, case.slug), status_code=status.HTTP_201_CREATED)
-        response["Location"] = request.build_absolute_uri(reverse("api:case-detail", kwargs={"slug": case.slug}))
+        response["Location"] = absolute_url(reverse("api:case-detail", kwargs={"slug": case.slug}))
         return response
 
 
