@@ -21,7 +21,7 @@ from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import generics, status
+from rest_framework import generics, serializers, status
 from rest_framework.filters import OrderingFilter
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -43,6 +43,7 @@ from cases.serializers import (
     party_inputs,
 )
 from core.api import ConditionalGetMixin, CursorPagination, can_see_draft_cases, errors
+from core.http import absolute_url
 
 # --- Cases ----------------------------------------------------------------------
 
@@ -113,7 +114,7 @@ class CaseListView(ConditionalGetMixin, generics.GenericAPIView):
         serializer.is_valid(raise_exception=True)
         case = services.case_create(by=request.user, data=serializer.to_input())
         response = _case_response(request, _case_detail(request, case.slug), status_code=status.HTTP_201_CREATED)
-        response["Location"] = request.build_absolute_uri(reverse("api:case-detail", kwargs={"slug": case.slug}))
+        response["Location"] = absolute_url(reverse("api:case-detail", kwargs={"slug": case.slug}))
         return response
 
 
@@ -298,6 +299,42 @@ _EXPORT_COLUMNS = (
 )  # fmt: skip
 
 
+# One timestamp format everywhere: the API's own (ISO 8601 with its offset, ``Z`` for UTC).
+_TIMESTAMP = serializers.DateTimeField()
+
+
+def _number(value: Decimal | None) -> float | None:
+    """Decimals go out as JSON numbers, as the API sends them (not strings: a client must not have to parse)."""
+    return None if value is None else float(value)
+
+
+class ExportPartySerializer(serializers.Serializer):
+    organization = serializers.SlugField()
+    role = serializers.ChoiceField(choices=Party.Role.choices)
+
+
+class ExportCaseSerializer(serializers.Serializer):
+    """One item of ``cases.json`` (and one row of ``cases.csv``, its lists joined); documentation only."""
+
+    slug = serializers.SlugField()
+    title = serializers.CharField()
+    announced_on = serializers.DateField()
+    deal_types = serializers.ListField(child=serializers.SlugField())
+    tags = serializers.ListField(child=serializers.CharField())
+    parties = ExportPartySerializer(many=True)
+    value_low_usd = serializers.IntegerField(allow_null=True, min_value=0)
+    value_high_usd = serializers.IntegerField(allow_null=True, min_value=0)
+    capacity_mw = serializers.FloatField(allow_null=True, min_value=0)
+    capacity_chips = serializers.IntegerField(allow_null=True, min_value=0)
+    risk_index = serializers.FloatField(allow_null=True, min_value=0, max_value=100)
+    risk_band = serializers.CharField(allow_blank=True)
+    classification = serializers.CharField(allow_blank=True)
+    rubric = serializers.SlugField(allow_null=True)
+    rubric_version = serializers.IntegerField(allow_null=True)
+    evaluation_version = serializers.IntegerField(allow_null=True)
+    first_published_at = serializers.DateTimeField(allow_null=True)
+
+
 def _export_rows() -> Iterator[dict]:
     """The whole published archive, one dict per case, read in chunks.
 
@@ -344,15 +381,15 @@ def _export_chunk(rows: list[tuple]) -> Iterator[dict]:
             "parties": parties[pk],
             "value_low_usd": low,
             "value_high_usd": high,
-            "capacity_mw": mw,
+            "capacity_mw": _number(mw),
             "capacity_chips": chips,
-            "risk_index": risk_index,
+            "risk_index": _number(risk_index),
             "risk_band": risk_band or "",
             "classification": classification or "",
             "rubric": rubric,
             "rubric_version": rubric_version,
             "evaluation_version": evaluation_version,
-            "first_published_at": first_published_at,
+            "first_published_at": _TIMESTAMP.to_representation(first_published_at) if first_published_at else None,
         }
 
 
@@ -410,7 +447,7 @@ class ExportJsonView(ExportView):
         operation_id="export_cases_json",
         responses={
             (200, "application/json"): OpenApiResponse(
-                OpenApiTypes.ANY, description="A JSON array, one object per published case."
+                ExportCaseSerializer(many=True), description="A JSON array, one object per published case."
             ),
             **errors(401, 429),
         },

@@ -94,7 +94,7 @@ def bar_chart(groups: Iterable[Group], *, title: str, description: str, chart_id
     return mark_safe(head + "".join(parts) + "</svg>")  # noqa: S308 - every part is built with format_html
 
 
-def risk_chart(summary) -> SafeString:
+def risk_groups(summary) -> list[Group]:
     """A case's risk summary: each party's three family figures, then the deal's risk index."""
     groups = [
         Group(
@@ -110,8 +110,13 @@ def risk_chart(summary) -> SafeString:
     groups.append(
         Group("The deal", [Bar("Risk index", summary.risk_index, f"risk-{escape(summary.risk_band) or 'none'}")])
     )
+    return groups
+
+
+def risk_chart(summary) -> SafeString:
+    """A case's risk summary as SVG (the same groups as its PNG, cases.chart_image)."""
     return bar_chart(
-        groups,
+        risk_groups(summary),
         title="Risk summary",
         description="Per party: durable leverage, temporary workaround and dependency risk, 0 to 100; "
         "then the deal's risk index, 0 to 100. The same figures are in the table below.",

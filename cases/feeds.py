@@ -10,16 +10,35 @@ from django.utils.html import escape
 
 from cases import selectors
 from cases.models import Organization
+from core.http import absolute_url
 from evaluations.models import EvaluationVersion
+
+
+class AtomFeed(Atom1Feed):
+    """Atom, with a Last-Modified that also moves when what an entry shows from its case
+    (title, summary) or the feed shows of its organization (name) changes, not only when
+    a version is published: a conditional GET must never miss an edit."""
+
+    def latest_post_date(self):
+        stamps = [item["modified"] for item in self.items if item.get("modified")]
+        if self.feed.get("modified"):
+            stamps.append(self.feed["modified"])
+        if self.items:
+            stamps.append(super().latest_post_date())
+        return max(stamps) if stamps else super().latest_post_date()
 
 
 class AnalysesFeed(Feed):
     """Every published version (first analyses and later ones), newest first."""
 
-    feed_type = Atom1Feed
+    feed_type = AtomFeed
     corrections = False
     title = "Moatwatch: newly published analyses"
     subtitle = "Analyses of AI partnership deals as they are published."
+    author_name = "Moatwatch"
+    # Where this feed lives: site-wide, or per organization (its slug as the argument).
+    url_name = "feed-analyses"
+    organization_url_name = "organization-feed"
 
     def get_object(self, request: HttpRequest, slug: str | None = None) -> Organization | None:
         if slug is None:
@@ -30,7 +49,20 @@ class AnalysesFeed(Feed):
             raise Http404("No such organization.") from None
 
     def link(self, obj: Organization | None) -> str:
-        return obj.get_absolute_url() if obj else reverse("home")
+        return absolute_url(obj.get_absolute_url() if obj else reverse("home"))
+
+    def author_link(self) -> str:
+        return absolute_url(reverse("home"))
+
+    def feed_url(self, obj: Organization | None) -> str:
+        if obj is None:
+            return absolute_url(reverse(self.url_name))
+        return absolute_url(reverse(self.organization_url_name, kwargs={"slug": obj.slug}))
+
+    def feed_guid(self, obj: Organization | None) -> str:
+        # The feed's own address: the analyses and the corrections feeds (site-wide and each
+        # organization's pair) link to the same page, so the link cannot be their id.
+        return self.feed_url(obj)
 
     def items(self, obj: Organization | None):
         return selectors.versions_published_recent(organization=obj, corrections=self.corrections)
@@ -45,13 +77,19 @@ class AnalysesFeed(Feed):
         return escape(item.correction_note if self.corrections else (item.verdict or item.case.summary))
 
     def item_link(self, item: EvaluationVersion) -> str:
-        return reverse("case-version", kwargs={"slug": item.case.slug, "number": item.number})
+        return absolute_url(reverse("case-version", kwargs={"slug": item.case.slug, "number": item.number}))
 
     def item_pubdate(self, item: EvaluationVersion):
         return item.published_at
 
     def item_updateddate(self, item: EvaluationVersion):
         return item.published_at
+
+    def item_extra_kwargs(self, item: EvaluationVersion) -> dict:
+        return {"modified": item.case.updated_at}
+
+    def feed_extra_kwargs(self, obj: Organization | None) -> dict:
+        return {"modified": obj.updated_at} if obj else {}
 
     def item_guid(self, item: EvaluationVersion) -> str:
         return f"moatwatch:{item.case.slug}:v{item.number}"
@@ -69,6 +107,8 @@ class OrganizationAnalysesFeed(AnalysesFeed):
 
 class CorrectionsFeed(AnalysesFeed):
     corrections = True
+    url_name = "feed-corrections"
+    organization_url_name = "organization-corrections-feed"
     title = "Moatwatch: corrections"
     subtitle = "Published corrections to analyses of AI partnership deals."
 

@@ -19,6 +19,7 @@ from evaluations.models import (
     EvaluationVersion,
     OrganizationExposure,
     PartyFigure,
+    RiskSummary,
     Rubric,
     RubricVersion,
     Score,
@@ -395,3 +396,20 @@ def versions_published_recent(
     if organization is not None:
         qs = qs.filter(case_id__in=Party.objects.filter(organization=organization).values("case_id"))
     return qs.order_by("-published_at", "-id")[:limit]
+
+
+def case_chart_stamp(slug: str) -> str | None:
+    """What a published case's chart image shows changes only with these (one query): the
+    published version its summary was computed from, the computation, the case (its title heads
+    the image) and its parties' organization names. None: no such case, or no summary yet."""
+    row = (
+        RiskSummary.objects.filter(case__slug=slug, case__in=Case.objects.published(), computed_at__isnull=False)
+        .annotate(names=Max("party_figures__organization__updated_at"))
+        .values_list("case_id", "evaluation_version_id", "computed_at", "stale", "case__updated_at", "names")
+        .first()
+    )
+    if row is None:
+        return None
+    case_id, version_id, computed_at, stale, updated_at, names = row
+    stamps = "-".join(f"{value.timestamp():.6f}" if value else "0" for value in (computed_at, updated_at, names))
+    return f"{case_id}-v{version_id}-{stamps}{'s' if stale else ''}"

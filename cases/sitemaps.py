@@ -2,12 +2,26 @@
 
 from __future__ import annotations
 
-from django.contrib.sitemaps import Sitemap
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.contrib.sitemaps import Sitemap as DjangoSitemap
 from django.urls import reverse
 
 from cases import selectors
 from cases.models import Case
 from evaluations.models import RubricVersion
+
+
+class Sitemap(DjangoSitemap):
+    """Locations on SITE_URL, whatever Host the request named."""
+
+    def get_protocol(self, protocol: str | None = None) -> str:
+        return urlsplit(settings.SITE_URL).scheme
+
+    def get_domain(self, site=None) -> str:
+        parts = urlsplit(settings.SITE_URL)
+        return parts.netloc + parts.path.rstrip("/")
 
 
 class CaseSitemap(Sitemap):

@@ -5,6 +5,7 @@ Views parse the request, call selectors and render; rules live elsewhere.
 
 from __future__ import annotations
 
+import hashlib
 from itertools import groupby
 
 from django.core.cache import cache
@@ -15,11 +16,12 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.http import quote_etag
 from django.utils.safestring import mark_safe
-from django.views.decorators.http import condition, require_GET
+from django.views.decorators.http import condition
 
-from cases import charts, keyset, selectors
+from cases import chart_image, charts, keyset, selectors
 from cases.filters import CaseFilter
 from cases.models import Case, Organization
+from core.http import absolute_url, safe_methods
 from evaluations.annotated import render_annotated
 from evaluations.compare import compare_versions
 from evaluations.markdown import render as render_markdown
@@ -72,7 +74,7 @@ def _archive_rows(page: keyset.Page, headlines: dict) -> list[str]:
     return rows
 
 
-@require_GET
+@safe_methods
 def home(request: HttpRequest) -> HttpResponse:
     """The archive: combinable filters, search, sorting and keyset pages, all in the URL."""
     filterset = CaseFilter(request.GET or None, queryset=selectors.case_list_published())
@@ -182,7 +184,7 @@ def _analysis_html(case: Case, published: EvaluationVersion) -> str:
     return mark_safe(html)  # noqa: S308 - rendered by our template, sanitized Markdown
 
 
-@require_GET
+@safe_methods
 @condition(etag_func=_case_detail_etag)
 def case_detail(request: HttpRequest, slug: str) -> HttpResponse:
     try:
@@ -199,7 +201,8 @@ def case_detail(request: HttpRequest, slug: str) -> HttpResponse:
         "chart": charts.risk_chart(summary) if summary and summary.computed_at else "",
         "corrections": [v for v in history if v.correction_note],
         "history": history,
-        "canonical": request.build_absolute_uri(case.get_absolute_url()),
+        "canonical": absolute_url(case.get_absolute_url()),
+        "og_image": absolute_url(reverse("case-chart", args=[case.slug])) if summary and summary.computed_at else "",
         "version": version,
         "analysis_html": _analysis_html(case, version) if version else "",
         "rubric_version": version.evaluation.rubric_version if version else None,
@@ -210,14 +213,39 @@ def case_detail(request: HttpRequest, slug: str) -> HttpResponse:
     return response
 
 
-@require_GET
+CHART_CACHE_TIMEOUT = 7 * 24 * 3600
+
+
+def _chart_etag(request: HttpRequest, slug: str) -> str | None:
+    stamp = selectors.case_chart_stamp(slug)
+    return hashlib.sha256(stamp.encode()).hexdigest()[:32] if stamp else None
+
+
+@safe_methods
+@condition(etag_func=_chart_etag)
+def case_chart_png(request: HttpRequest, slug: str) -> HttpResponse:
+    """The risk chart as a PNG, for link previews (og:image): drawn once per published version
+    and summary computation, then served from the cache, with an ETag for conditional GETs."""
+    stamp = selectors.case_chart_stamp(slug)
+    if stamp is None:
+        raise Http404("No published case with a computed summary here.")
+    key = f"cases:chart-png:v1:{stamp}"
+    png = cache.get(key)
+    if png is None:
+        case = selectors.case_detail(slug)
+        png = chart_image.risk_chart_png(case.risk_summary, title=case.title)
+        cache.set(key, png, CHART_CACHE_TIMEOUT)
+    return HttpResponse(png, content_type="image/png")
+
+
+@safe_methods
 def case_history(request: HttpRequest, slug: str) -> HttpResponse:
     case = _case_or_404(slug)
     versions = selectors.evaluation_versions_public(case)
     return render(request, "cases/case_history.html", {"case": case, "versions": versions})
 
 
-@require_GET
+@safe_methods
 def case_version(request: HttpRequest, slug: str, number: int) -> HttpResponse:
     """One published or superseded version, readable as it stood."""
     case = _case_or_404(slug)
@@ -231,7 +259,7 @@ def case_version(request: HttpRequest, slug: str, number: int) -> HttpResponse:
     return render(request, "cases/case_version.html", context)
 
 
-@require_GET
+@safe_methods
 def case_compare(request: HttpRequest, slug: str) -> HttpResponse:
     """Two public versions side by side; anything else is not found."""
     case = _case_or_404(slug)
@@ -248,7 +276,7 @@ def case_compare(request: HttpRequest, slug: str) -> HttpResponse:
     return render(request, "cases/case_compare.html", {"case": case, "comparison": comparison, "history": history})
 
 
-@require_GET
+@safe_methods
 def organization_list(request: HttpRequest) -> HttpResponse:
     queryset, sort = selectors.organization_list_published(), selectors.ORGANIZATION_SORT
     status, cursor_error = 200, ""
@@ -261,7 +289,7 @@ def organization_list(request: HttpRequest) -> HttpResponse:
     return render(request, "cases/organization_list.html", context, status=status)
 
 
-@require_GET
+@safe_methods
 def organization_detail(request: HttpRequest, slug: str) -> HttpResponse:
     try:
         organization = selectors.organization_detail(slug)
@@ -290,12 +318,12 @@ def organization_detail(request: HttpRequest, slug: str) -> HttpResponse:
     return render(request, "cases/organization_detail.html", context, status=status)
 
 
-@require_GET
+@safe_methods
 def rubric_index(request: HttpRequest) -> HttpResponse:
     return render(request, "cases/rubric_index.html", {"versions": selectors.rubric_versions_public()})
 
 
-@require_GET
+@safe_methods
 def rubric_version_detail(request: HttpRequest, rubric_slug: str, number: int) -> HttpResponse:
     try:
         version = selectors.rubric_version_public(rubric_slug, number)
@@ -314,9 +342,9 @@ def rubric_version_detail(request: HttpRequest, rubric_slug: str, number: int) -
     )
 
 
-@require_GET
+@safe_methods
 def robots_txt(request: HttpRequest) -> HttpResponse:
-    sitemap = request.build_absolute_uri(reverse("sitemap"))
+    sitemap = absolute_url(reverse("sitemap"))
     lines = [
         "User-agent: *",
         "Disallow: /admin/",

@@ -11,7 +11,8 @@ from typing import Any
 
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import DataError, IntegrityError
+from django.db import DataError, IntegrityError, connection, models
+from django.db.backends.base.operations import BaseDatabaseOperations
 from django.http import Http404
 from django.utils.cache import patch_vary_headers
 from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
@@ -118,6 +119,20 @@ def errors(*codes: int) -> dict[int, OpenApiResponse]:
     }
 
 
+def _model_field(field: serializers.Field) -> Any:
+    """The model field an integer serializer field was built from, if any."""
+    parent = getattr(field, "parent", None)
+    model = getattr(getattr(parent, "Meta", None), "model", None)
+    source = getattr(field, "source", None)
+    if model is None or not source or "." in source:
+        return None
+    try:
+        model_field = model._meta.get_field(source)
+    except Exception:  # not a model field (a method, an annotation)
+        return None
+    return model_field if isinstance(model_field, models.IntegerField) else None
+
+
 class AutoSchema(SpectacularAutoSchema):
     """Every operation documents the statuses any request may get.
 
@@ -126,6 +141,25 @@ class AutoSchema(SpectacularAutoSchema):
     nothing (404); a write may be refused (403) or carry bad input (400, or 415
     when it is not JSON); a read may be answered 304.
     """
+
+    def _insert_min_max(self, field: Any, content: dict) -> None:
+        """Bounds that come from the database backend are given as the model field's portable range.
+
+        Django adds each integer model field's range as validators, asked of the connection:
+        SQLite says 64 bits for every kind, PostgreSQL the column's own size. One document
+        whatever the database: the range of the field's kind (PostgreSQL's, the SQL standard's).
+        """
+        super()._insert_min_max(field, content)
+        model_field = _model_field(field)
+        if model_field is None:
+            return
+        kind = model_field.get_internal_type()
+        backend_min, backend_max = connection.ops.integer_field_range(kind)
+        portable_min, portable_max = BaseDatabaseOperations.integer_field_ranges.get(kind, (None, None))
+        if content.get("minimum") == backend_min and backend_min is not None:
+            content["minimum"] = portable_min if portable_min is not None else backend_min
+        if content.get("maximum") == backend_max and backend_max is not None:
+            content["maximum"] = portable_max if portable_max is not None else backend_max
 
     def _get_response_bodies(self, direction: str = "response") -> dict[str, Any]:
         responses = super()._get_response_bodies(direction)

@@ -22,7 +22,8 @@ from django.db import connection
 from django.http import HttpRequest, JsonResponse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+
+from core.http import safe_methods
 
 logger = logging.getLogger(__name__)
 
@@ -64,7 +65,7 @@ def health_view(*, stale_stats: StaleStats) -> Callable[[HttpRequest], JsonRespo
     """The /health/ view; ``stale_stats`` answers (how many stale summaries, since when)."""
 
     @never_cache
-    @require_GET
+    @safe_methods
     def health(request: HttpRequest) -> JsonResponse:
         database = _database()
         stale_count, oldest = stale_stats() if database else (None, None)

@@ -26,6 +26,7 @@ from core.api import (
     errors,
     expected_lock_from_if_match,
 )
+from core.http import absolute_url
 from evaluations import services
 from evaluations.compare import compare_versions
 from evaluations.models import Annotation, EvaluationVersion, Rubric, RubricVersion, Score
@@ -94,7 +95,7 @@ class CaseEvaluationStartView(APIView):
         case = case_for(request, slug)
         version = services.evaluation_version_start(case=case, by=request.user)
         response = version_response(request, version, status_code=status.HTTP_201_CREATED)
-        response["Location"] = request.build_absolute_uri(reverse("api:version", kwargs={"pk": version.pk}))
+        response["Location"] = absolute_url(reverse("api:version", kwargs={"pk": version.pk}))
         return response
 
 

@@ -55,18 +55,20 @@ class EvaluationVersionForm(forms.Form):
         self.rows = score_rows(criteria, parties)
         source_choices = [(str(s.pk), f"{s.publisher}: {s.title}") for s in sources]
         for row in self.rows:
+            # Each input names its criterion and party: a grid of inputs all labelled "Score" is unusable by ear.
+            about = f"{row.criterion.key}, {row.party.organization.name if row.party else 'the deal'}"
             self.fields[f"{row.prefix}-value"] = forms.IntegerField(
                 required=False,
                 min_value=rubric_version.scale_min,
                 max_value=rubric_version.scale_max,
-                label="Score",
+                label=f"Score ({about})",
                 help_text=f"{rubric_version.scale_min}-{rubric_version.scale_max}; leave empty if not scored",
             )
             self.fields[f"{row.prefix}-rationale"] = forms.CharField(
-                required=False, widget=forms.Textarea(attrs={"rows": 2}), label="Rationale"
+                required=False, widget=forms.Textarea(attrs={"rows": 2}), label=f"Rationale ({about})"
             )
             self.fields[f"{row.prefix}-sources"] = forms.MultipleChoiceField(
-                required=False, choices=source_choices, widget=forms.CheckboxSelectMultiple, label="Sources"
+                required=False, choices=source_choices, widget=forms.CheckboxSelectMultiple, label=f"Sources ({about})"
             )
 
     @staticmethod

@@ -12,3 +12,5 @@ os.environ.setdefault("DEBUG", "false")
 os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
 os.environ.setdefault("STATIC_FROM_SOURCE", "true")
 os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
+# Not the test client's host: links must come from SITE_URL, never from the Host header.
+os.environ.setdefault("SITE_URL", "https://moatwatch.example")

@@ -10,6 +10,8 @@ from django.utils.dateformat import format as format_date
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
+from core.http import absolute_url
+
 register = template.Library()
 
 _PRECISION_FORMATS = {"day": "j M Y", "month": "M Y", "year": "Y"}
@@ -60,3 +62,9 @@ def selected(options: str, value: object) -> SafeString:
         return mark_safe(options)  # noqa: S308 - rendered and escaped by selectors._options
     marker = f'<option value="{escape(value)}">'
     return mark_safe(options.replace(marker, marker[:-1] + " selected>", 1))  # noqa: S308
+
+
+@register.filter
+def absolute(path: str) -> str:
+    """A path on the site's public address (SITE_URL): for canonical links and Open Graph, never the Host header."""
+    return absolute_url(path)

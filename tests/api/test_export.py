@@ -81,3 +81,33 @@ def test_export_is_lazy(demo, api_client):
     assert len(queries) <= 1  # the throttle's cache aside, no case was read yet
     first = next(iter(response.streaming_content))
     assert first.startswith(b"slug,title")
+
+
+def test_export_numbers_are_numbers_and_timestamps_are_the_apis(demo, api_client):
+    """JSON numbers, not strings (a client summing ``risk_index`` must not concatenate), and one
+    timestamp format in the CSV, the JSON export and the API alike."""
+    api = {row["slug"]: row for row in api_client.get("/api/v1/cases/", {"page_size": 100}).json()["results"]}
+    rows = json.loads(_body(api_client.get("/api/v1/export/cases.json")))
+    csv_rows = {r["slug"]: r for r in csv.DictReader(io.StringIO(_body(api_client.get("/api/v1/export/cases.csv"))))}
+    with_capacity = [r for r in rows if r["capacity_mw"] is not None]
+    assert with_capacity and rows
+    for row in rows:
+        for name in ("risk_index", "capacity_mw"):
+            assert row[name] is None or isinstance(row[name], int | float), (name, row[name])
+        assert row["first_published_at"] == api[row["slug"]]["first_published_at"]
+        assert csv_rows[row["slug"]]["first_published_at"] == row["first_published_at"]
+        assert row["risk_index"] == api[row["slug"]]["risk_index"]
+    assert rows[0]["first_published_at"].endswith("Z") and "T" in rows[0]["first_published_at"]
+
+
+def test_export_item_schema_is_documented(db):
+    from tests.api.conftest import schema
+
+    document = schema()
+    content = document["paths"]["/api/v1/export/cases.json"]["get"]["responses"]["200"]["content"]
+    items = content["application/json"]["schema"]["items"]
+    name = items["$ref"].rsplit("/", 1)[1]
+    properties = document["components"]["schemas"][name]["properties"]
+    assert list(properties) == cases_api.EXPORT_FIELDS
+    assert properties["risk_index"]["type"] == "number" and properties["capacity_mw"]["type"] == "number"
+    assert properties["first_published_at"]["format"] == "date-time"

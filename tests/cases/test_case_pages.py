@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.conf import settings
 from django.urls import reverse
 from django.utils.html import escape
 
@@ -39,7 +40,7 @@ def test_case_page_has_chart_scores_sources_og_and_print(client, demo):
     html = _page(client, "case-detail", slug=COLOSSUS)
     assert '<svg class="chart"' in html and 'role="img"' in html and '<title id="risk-chart-t">' in html
     assert 'class="chart-bar dependency"' in html and "82.5" in html
-    assert '<link rel="canonical" href="http://testserver/cases/xai-anthropic-colossus-1/">' in html
+    assert f'<link rel="canonical" href="{settings.SITE_URL}/cases/xai-anthropic-colossus-1/">' in html
     assert 'property="og:title"' in html
     assert "<caption>Anthropic</caption>" in html  # score table per party
     assert "rubric/partnership-leverage/v1/" in html
@@ -134,7 +135,7 @@ def test_feeds_sitemap_robots(client, demo, publish_second_version):
     assert "/cases/xai-anthropic-colossus-1/" in sitemap and "/organizations/anthropic/" in sitemap
     assert "/rubric/" in sitemap
     robots = client.get("/robots.txt").content.decode()
-    assert "Sitemap: http://testserver/sitemap.xml" in robots
+    assert f"Sitemap: {settings.SITE_URL}/sitemap.xml" in robots
 
 
 def test_nav_links_sign_in_and_sign_out(client, demo, reader):

@@ -92,6 +92,8 @@ def site_rows(w: World) -> list[Row]:
         Row("home", everyone(405), method="post"),
         Row("case-detail", everyone(200), {"slug": slug}),
         Row("case-detail", everyone(404), {"slug": w.draft_case.slug}),  # the desk is where drafts are read
+        Row("case-chart", everyone(200), {"slug": slug}),
+        Row("case-chart", everyone(404), {"slug": w.draft_case.slug}),
         Row("case-history", everyone(200), {"slug": slug}),
         Row("case-history", everyone(404), {"slug": w.draft_case.slug}),
         Row("case-version", everyone(200), {"slug": slug, "number": 1}),
