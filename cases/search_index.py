@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from django.db import connection
-from django.db.models import FloatField, QuerySet
+from django.db.models import FloatField, QuerySet, Value
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Length
 from django.utils.html import escape
@@ -106,7 +106,7 @@ def sqlite_filter(queryset: QuerySet, text: str) -> QuerySet:
     """
     parsed = parse_query(text)
     if not parsed:
-        return queryset.none()
+        return queryset.none().annotate(search_rank=Value(0.0, output_field=FloatField()))
     expression = fts_expression(parsed)
     case_table = queryset.model._meta.db_table
     weights = ", ".join(str(w) for w in WEIGHTS)

@@ -17,7 +17,7 @@ from django.utils.http import quote_etag
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import condition, require_GET
 
-from cases import charts, keyset, selectors
+from cases import charts, keyset, reading, selectors
 from cases.filters import CaseFilter
 from cases.models import Case, Organization
 from evaluations.annotated import render_annotated
@@ -163,7 +163,7 @@ def _filter_chips(request: HttpRequest, filterset: CaseFilter, choices: dict) ->
             shown = f"“{value}”"
         if name == "rubric_version":
             shown = f"v{value}"
-        chips.append({"label": field.label, "value": shown, "query": _query_without(request, "cursor", name)})
+        chips.append({"label": str(field.label).removesuffix(" (slug)"), "value": shown, "query": _query_without(request, "cursor", name)})
     return chips
 
 
@@ -253,7 +253,7 @@ def case_detail(request: HttpRequest, slug: str) -> HttpResponse:
         "history": history,
         "canonical": request.build_absolute_uri(case.get_absolute_url()),
         "version": version,
-        "analysis_html": _analysis_html(case, version) if version else "",
+        "analysis": reading.outline(_analysis_html(case, version)) if version else None,
         "rubric_version": version.evaluation.rubric_version if version else None,
     }
     response = render(request, "cases/case_detail.html", context)
