@@ -163,7 +163,8 @@ def _filter_chips(request: HttpRequest, filterset: CaseFilter, choices: dict) ->
             shown = f"“{value}”"
         if name == "rubric_version":
             shown = f"v{value}"
-        chips.append({"label": str(field.label).removesuffix(" (slug)"), "value": shown, "query": _query_without(request, "cursor", name)})
+        label = str(field.label).removesuffix(" (slug)")
+        chips.append({"label": label, "value": shown, "query": _query_without(request, "cursor", name)})
     return chips
 
 
