@@ -42,9 +42,74 @@ def _fmt(value: float | Decimal | None, unit: str) -> str:
     return f"{number}{unit}"
 
 
+NARROW_WIDTH = 340  # about a phone's column in CSS px, so 12-unit text draws at 12 px or more
+NARROW_BAR_H = 12
+
+
 def bar_chart(groups: Iterable[Group], *, title: str, description: str, chart_id: str) -> SafeString:
-    """Horizontal grouped bars, 0..maximum, each labelled with its value."""
+    """The chart twice: beside-the-label bars for wide screens, label-above-bar for phones (site.css picks)."""
     groups = list(groups)
+    return mark_safe(  # noqa: S308 - both built with format_html
+        _wide_chart(groups, title=title, description=description, chart_id=chart_id)
+        + _narrow_chart(groups, title=title, description=description, chart_id=f"{chart_id}-narrow")
+    )
+
+
+def _svg_head(css: str, width: int, height: int, chart_id: str, title: str, description: str) -> SafeString:
+    return format_html(
+        '<svg class="chart {}" viewBox="0 0 {} {}" role="img" aria-labelledby="{}-t {}-d" '
+        'xmlns="http://www.w3.org/2000/svg"><title id="{}-t">{}</title><desc id="{}-d">{}</desc>',
+        css,
+        width,
+        height,
+        chart_id,
+        chart_id,
+        chart_id,
+        title,
+        chart_id,
+        description,
+    )
+
+
+def _narrow_chart(groups: list[Group], *, title: str, description: str, chart_id: str) -> SafeString:
+    """Each bar under its label, full width, its value at the end: drawn at phone size, not scaled down."""
+    parts: list[str] = []
+    y = 4
+    value_w = 56
+    plot_w = NARROW_WIDTH - value_w
+    for group in groups:
+        parts.append(format_html('<text class="chart-group" x="0" y="{}">{}</text>', y + 14, group.title))
+        y += 24
+        for bar in group.bars:
+            share = 0.0 if bar.value is None else max(0.0, min(1.0, float(bar.value) / bar.maximum))
+            parts.append(
+                format_html(
+                    '<text class="chart-label" x="0" y="{}">{}</text>'
+                    '<rect class="chart-track" x="0" y="{}" width="{}" height="{}"></rect>'
+                    '<rect class="chart-bar {}" x="0" y="{}" width="{}" height="{}"></rect>'
+                    '<text class="chart-value" x="{}" y="{}">{}</text>',
+                    y + 12,
+                    bar.label,
+                    y + 16,
+                    plot_w,
+                    NARROW_BAR_H,
+                    bar.css,
+                    y + 16,
+                    round(share * plot_w, 1),
+                    NARROW_BAR_H,
+                    plot_w + 6,
+                    y + 16 + NARROW_BAR_H - 1,
+                    _fmt(bar.value, bar.unit),
+                )
+            )
+            y += 16 + NARROW_BAR_H + 8
+        y += 8
+    head = _svg_head("chart-narrow", NARROW_WIDTH, y, chart_id, title, description)
+    return mark_safe(head + "".join(parts) + "</svg>")  # noqa: S308 - every part is built with format_html
+
+
+def _wide_chart(groups: list[Group], *, title: str, description: str, chart_id: str) -> SafeString:
+    """Horizontal grouped bars, 0..maximum, each labelled with its value."""
     parts: list[str] = []
     y = 8
     plot_w = WIDTH - LABEL_W - 70
@@ -78,19 +143,7 @@ def bar_chart(groups: Iterable[Group], *, title: str, description: str, chart_id
             )
             y += BAR_H + GAP
         y += GROUP_GAP
-    height = y
-    head = format_html(
-        '<svg class="chart" viewBox="0 0 {} {}" role="img" aria-labelledby="{}-t {}-d" '
-        'xmlns="http://www.w3.org/2000/svg"><title id="{}-t">{}</title><desc id="{}-d">{}</desc>',
-        WIDTH,
-        height,
-        chart_id,
-        chart_id,
-        chart_id,
-        title,
-        chart_id,
-        description,
-    )
+    head = _svg_head("chart-wide", WIDTH, y, chart_id, title, description)
     return mark_safe(head + "".join(parts) + "</svg>")  # noqa: S308 - every part is built with format_html
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import django_filters
+from django import forms
 from django.db.models import QuerySet
 from django_filters.fields import ModelChoiceField, ModelChoiceIterator
 
@@ -28,6 +29,35 @@ class _ListedModelChoiceField(ModelChoiceField):
 
 class _ListedModelChoiceFilter(django_filters.ModelChoiceFilter):
     field_class = _ListedModelChoiceField
+
+
+class CaseFilterForm(forms.Form):
+    """Ranges given the wrong way round match nothing: say so, rather than answer "no case"."""
+
+    def clean(self) -> dict:
+        data = super().clean()
+        after, before = data.get("announced_after"), data.get("announced_before")
+        if after and before and after > before:
+            self.add_error(
+                "announced_before",
+                forms.ValidationError(
+                    "%(before)s is before %(after)s (“Announced from”): no case can be announced in between. "
+                    "Swap the two dates.",
+                    code="inverted",
+                    params={"before": before.isoformat(), "after": after.isoformat()},
+                ),
+            )
+        low, high = data.get("risk_min"), data.get("risk_max")
+        if low is not None and high is not None and low > high:
+            self.add_error(
+                "risk_max",
+                forms.ValidationError(
+                    "%(high)s is below “Risk index from” (%(low)s): no case can match. Swap the two numbers.",
+                    code="inverted",
+                    params={"high": high, "low": low},
+                ),
+            )
+        return data
 
 
 class CaseFilter(django_filters.FilterSet):
@@ -75,6 +105,7 @@ class CaseFilter(django_filters.FilterSet):
     class Meta:
         model = Case
         fields: list[str] = []
+        form = CaseFilterForm
 
     def filter_organization(self, queryset: QuerySet[Case], name: str, value: str) -> QuerySet[Case]:
         return queryset.filter(pk__in=Case.objects.filter(parties__organization__slug=value).values("pk"))

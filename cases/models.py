@@ -225,3 +225,19 @@ class CaseSearchDocument(models.Model):
     @property
     def body(self) -> str:
         return "\n".join(part for part in (self.summary, self.analysis, self.sources) if part)
+
+
+class SearchTerm(models.Model):
+    """A word found in some search document: the vocabulary that typo suggestions are drawn from.
+
+    Words are added by ``cases.search.search_documents_write`` as documents are
+    written and never removed; a suggestion is only offered when it finds
+    something, so a word that has left every document is never suggested.
+    On PostgreSQL a trigram index (``pg_trgm``, when the server has it) finds
+    near spellings; elsewhere ``cases.search_index`` compares candidates in Python.
+    """
+
+    word = models.CharField(max_length=64, primary_key=True)
+
+    def __str__(self) -> str:
+        return self.word

@@ -5,7 +5,7 @@ may see: title, summary, the *published* analysis and verdict, and the
 sources. ``search_document_refresh`` rebuilds it; the services that change
 that content call it in their transaction. PostgreSQL searches a weighted
 ``tsvector`` (GIN-indexed) with ``SearchRank`` and ``SearchHeadline``; SQLite
-falls back to ``icontains`` with a simple rank and highlight.
+searches an FTS5 index over the documents (``cases.search_index``).
 """
 
 from __future__ import annotations
@@ -15,13 +15,13 @@ from collections.abc import Iterable
 
 from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank, SearchVector
 from django.db import connection, transaction
-from django.db.models import Case as When_
-from django.db.models import F, FloatField, IntegerField, Prefetch, Q, QuerySet, TextField, Value, When
+from django.db.models import F, FloatField, Prefetch, QuerySet, TextField, Value
 from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 from django.utils.html import escape, strip_tags
 from django.utils.safestring import SafeString, mark_safe
 
+from cases import search_index
 from cases.models import Case, CaseSearchDocument, Source
 from evaluations.markdown import render as render_markdown
 
@@ -107,6 +107,8 @@ def search_documents_write(case_ids: Iterable[int]) -> None:
     )
     if _is_postgres():
         CaseSearchDocument.objects.filter(case_id__in=published).update(vector=_vector())
+    # SQLite's FTS5 index follows the documents by triggers; the vocabulary is added here.
+    search_index.vocabulary_add(text for d in documents for text in (d.title, d.summary, d.analysis, d.sources))
 
 
 def search_documents_rebuild(case_ids: Iterable[int] | None = None, *, batch_size: int = 500) -> int:
@@ -139,21 +141,7 @@ def search_filter(queryset: QuerySet[Case], text: str) -> QuerySet[Case]:
         return queryset.filter(search_document__vector=query).annotate(
             search_rank=Cast(SearchRank(F("search_document__vector"), query), FloatField())
         )
-    matches = (
-        Q(search_document__title__icontains=text)
-        | Q(search_document__summary__icontains=text)
-        | Q(search_document__analysis__icontains=text)
-        | Q(search_document__sources__icontains=text)
-    )
-    # A simple rank: where the phrase was found, title first.
-    rank = When_(
-        When(search_document__title__icontains=text, then=Value(4)),
-        When(search_document__summary__icontains=text, then=Value(3)),
-        When(search_document__analysis__icontains=text, then=Value(2)),
-        default=Value(1),
-        output_field=IntegerField(),
-    )
-    return queryset.filter(matches).annotate(search_rank=Cast(rank, FloatField()))
+    return search_index.sqlite_filter(queryset, text)
 
 
 def _marked(text: str) -> SafeString:
@@ -201,7 +189,7 @@ def search_headlines(case_ids: Iterable[int], text: str) -> dict[int, SafeString
         )
         return {case_id: _marked(headline or "") for case_id, headline in rows}
     return {
-        document.case_id: _marked(_snippet_python(document.body, text.strip()))
+        document.case_id: search_index.snippet(document.body, text.strip())
         for document in documents.only("case_id", "summary", "analysis", "sources")
     }
 

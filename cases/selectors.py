@@ -11,7 +11,7 @@ from django.db.models.functions import Coalesce, Lower
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
-from cases import keyset, search
+from cases import keyset, search, search_index
 from cases.models import Case, Organization, Party, Source, Tag
 from evaluations.models import (
     Annotation,
@@ -148,6 +148,14 @@ def case_search(queryset: QuerySet[Case], query: str) -> QuerySet[Case]:
     if not query:
         return queryset
     return search.search_filter(queryset, query)
+
+
+def case_search_suggestion(query: str) -> str | None:
+    """A respelling of ``query`` from the indexed vocabulary that finds published cases, or None."""
+    query = query.replace("\x00", "").strip()
+    if not query:
+        return None
+    return search_index.suggest(query, lambda text: case_search(Case.objects.published(), text).exists())
 
 
 # --- Case page ---------------------------------------------------------------

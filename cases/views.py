@@ -18,7 +18,7 @@ from django.utils.http import quote_etag
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import condition
 
-from cases import chart_image, charts, keyset, selectors
+from cases import chart_image, charts, keyset, reading, selectors
 from cases.filters import CaseFilter
 from cases.models import Case, Organization
 from core.http import absolute_url, safe_methods
@@ -96,6 +96,9 @@ def home(request: HttpRequest) -> HttpResponse:
         cursor_error, status = str(exc), 400
         page, headlines = selectors.case_archive_page(queryset, sort=sort, cursor=None, per_page=PER_PAGE, query=query)
     base = _query_without(request, "cursor")
+    choices = selectors.archive_choices()
+    count = queryset.count()
+    suggestion = (selectors.case_search_suggestion(query) or "") if query and not count else ""
     sorts = list(selectors.SORTS.values())
     if query:
         sorts.insert(0, selectors.RELEVANCE)
@@ -108,13 +111,63 @@ def home(request: HttpRequest) -> HttpResponse:
         "query": query,
         "sort": sort,
         "sorts": sorts,
-        "choices": selectors.archive_choices(),
+        "choices": choices,
+        "count": count,
+        "suggestion": suggestion,
+        "suggestion_query": _query_with(request, search=suggestion) if suggestion else "",
+        "without_search": _query_without(request, "cursor", "search", "sort"),
+        "chips": _filter_chips(request, filterset, choices),
+        "swap_dates": _swap_dates(request, filterset),
         "base_query": base,
         "last_cursor": keyset.make_cursor("last"),
         "cursor_error": cursor_error,
         "filtered": bool(_query_without(request, "cursor", "sort")),
     }
     return render(request, "cases/home.html", context, status=status)
+
+
+def _query_with(request: HttpRequest, **values: str) -> str:
+    params = request.GET.copy()
+    params.pop("cursor", None)
+    for name, value in values.items():
+        params[name] = value
+    return params.urlencode()
+
+
+def _swap_dates(request: HttpRequest, filterset: CaseFilter) -> str:
+    """The query with the two dates swapped, when they were given the wrong way round; else ''."""
+    if not filterset.is_bound or not filterset.form.has_error("announced_before", code="inverted"):
+        return ""
+    return _query_with(
+        request,
+        announced_after=request.GET.get("announced_before", ""),
+        announced_before=request.GET.get("announced_after", ""),
+    )
+
+
+def _filter_chips(request: HttpRequest, filterset: CaseFilter, choices: dict) -> list[dict]:
+    """The active filters, each with its label, its value as readers know it, and a link without it."""
+    if not filterset.is_bound:
+        return []
+    names = {
+        "organization": dict(choices["organizations"]),
+        "tag": dict(choices["tags"]),
+    }
+    chips = []
+    for name, field in filterset.form.fields.items():
+        value = request.GET.get(name, "").strip()
+        if not value:
+            continue
+        shown = names.get(name, {}).get(value, value)
+        if hasattr(field, "choices") and name not in names:
+            shown = next((str(label) for key, label in field.choices if str(key) == value), value)
+        if name == "search":
+            shown = f"“{value}”"
+        if name == "rubric_version":
+            shown = f"v{value}"
+        label = str(field.label).removesuffix(" (slug)")
+        chips.append({"label": label, "value": shown, "query": _query_without(request, "cursor", name)})
+    return chips
 
 
 def _case_or_404(slug: str) -> Case:
@@ -204,7 +257,7 @@ def case_detail(request: HttpRequest, slug: str) -> HttpResponse:
         "canonical": absolute_url(case.get_absolute_url()),
         "og_image": absolute_url(reverse("case-chart", args=[case.slug])) if summary and summary.computed_at else "",
         "version": version,
-        "analysis_html": _analysis_html(case, version) if version else "",
+        "analysis": reading.outline(_analysis_html(case, version)) if version else None,
         "rubric_version": version.evaluation.rubric_version if version else None,
     }
     response = render(request, "cases/case_detail.html", context)

@@ -38,7 +38,7 @@ def test_case_page_marks_each_annotation_beside_its_passage(client, demo):
 
 def test_case_page_has_chart_scores_sources_og_and_print(client, demo):
     html = _page(client, "case-detail", slug=COLOSSUS)
-    assert '<svg class="chart"' in html and 'role="img"' in html and '<title id="risk-chart-t">' in html
+    assert '<svg class="chart chart-wide"' in html and 'role="img"' in html and '<title id="risk-chart-t">' in html
     assert 'class="chart-bar dependency"' in html and "82.5" in html
     assert f'<link rel="canonical" href="{settings.SITE_URL}/cases/xai-anthropic-colossus-1/">' in html
     assert 'property="og:title"' in html
@@ -95,7 +95,7 @@ def test_organization_pages(client, demo):
         assert escape(case.title) in html
     assert "Anthropic: customer" in html
     assert "Counterparties" in html and reverse("organization-detail", kwargs={"slug": "xai"}) in html
-    assert '<svg class="chart"' in html and "Concentration" in html
+    assert '<svg class="chart chart-wide"' in html and "Concentration" in html
     assert client.get(reverse("organization-detail", kwargs={"slug": "nobody"})).status_code == 404
 
 

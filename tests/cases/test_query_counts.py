@@ -78,9 +78,9 @@ def test_query_counts_do_not_grow(client, demo, editor):
 @pytest.mark.parametrize("extra", [0, 12])
 def test_exact_query_counts(client, demo, editor, django_assert_num_queries, extra):
     _grow(extra, editor)
-    with django_assert_num_queries(8):  # page, parties, deal types, verdicts, 4 for the filter form
+    with django_assert_num_queries(9):  # page, count, parties, deal types, verdicts, 4 for the filter form
         client.get(reverse("home"))
-    with django_assert_num_queries(2):  # page, deal types: the filter choices and the rows come from the cache
+    with django_assert_num_queries(3):  # page, count, deal types: the filter choices and the rows come from the cache
         client.get(reverse("home"))
     with django_assert_num_queries(13):
         client.get(reverse("case-detail", kwargs={"slug": COLOSSUS}))
