@@ -10,13 +10,32 @@ from django.utils.html import escape
 
 from cases import selectors
 from cases.models import Organization
+from core.text import xml_safe
 from evaluations.models import EvaluationVersion
+
+
+def _xml_safe_tree(value):
+    if isinstance(value, dict):
+        return {key: _xml_safe_tree(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(_xml_safe_tree(item) for item in value)
+    return xml_safe(value)
+
+
+class SafeAtom1Feed(Atom1Feed):
+    """Atom that any stored string can go into: characters XML cannot carry (a form feed in an
+    old title, say) are dropped rather than failing the whole feed."""
+
+    def write(self, outfile, encoding) -> None:
+        self.feed = _xml_safe_tree(self.feed)
+        self.items = [_xml_safe_tree(item) for item in self.items]
+        super().write(outfile, encoding)
 
 
 class AnalysesFeed(Feed):
     """Every published version (first analyses and later ones), newest first."""
 
-    feed_type = Atom1Feed
+    feed_type = SafeAtom1Feed
     corrections = False
     title = "Moatwatch: newly published analyses"
     subtitle = "Analyses of AI partnership deals as they are published."
