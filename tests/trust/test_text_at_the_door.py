@@ -389,7 +389,7 @@ def _xml(response) -> ElementTree.Element:
 def test_control_characters_in_stored_names_and_titles_cannot_break_the_feeds(published, client):
     case = published.case
     organization = case.parties.first().organization
-    Organization.objects.filter(pk=organization.pk).update(name="Form\x0cFeed\x00 Labs\ufffe")
+    Organization.objects.filter(pk=organization.pk).update(name="Form\x0cFeed\x01 Labs\ufffe")
     Case.objects.filter(pk=case.pk).update(title="A\x0c title\x1b with controls")
     _store_directly(published, verdict="Verdict\x0b here", correction_note="Fixed\x08 it")
     for url in (
@@ -424,13 +424,14 @@ def test_csv_cells_never_start_a_formula(published, client, start):
 
 def test_stored_text_cannot_inject_marks_into_search_highlights(published, client):
     case = published.case
+    word = max((w for w in case.title.split() if w.isalpha()), key=len)  # in the search vector already
     CaseSearchDocument.objects.filter(case_id=case.pk).update(
-        summary="Zanzibarite \ue001</mark> closes \ue000 opens <mark>typed</mark> &amp; more Zanzibarite"
+        summary=f"{word} \ue001</mark> closes \ue000 opens <mark>typed</mark> &amp; more {word}"
     )
-    html = client.get(reverse("home"), {"search": "Zanzibarite"}).content.decode()
-    assert html.count("<mark>") == html.count("</mark>") == 2
-    assert "<mark>Zanzibarite</mark>" in html
-    assert "&lt;mark&gt;typed&lt;/mark&gt;" in html
+    html = client.get(reverse("home"), {"search": word}).content.decode()
+    # Every mark wraps the word searched for: none comes from the stored text.
+    assert html.count("<mark>") == html.count("</mark>") == html.count(f"<mark>{word}</mark>") >= 1
+    assert "<mark>typed" not in html  # shown escaped (or left out of PostgreSQL's headline)
 
 
 def test_annotations_and_scores_of_the_full_fixture_still_render(published, client):
