@@ -4,15 +4,18 @@ from django.contrib import admin
 
 from cases import services
 from cases.models import Case, DealType, Organization, Party, Source, Tag, TimelineEvent
+from core.text import TextCleanModelForm
 
 
 class PartyInline(admin.TabularInline):
+    form = TextCleanModelForm  # the one text rule (core.text), as the desk and the API apply it
     model = Party
     extra = 0
     autocomplete_fields = ["organization"]
 
 
 class SourceInline(admin.StackedInline):
+    form = TextCleanModelForm
     model = Source
     extra = 0
 
@@ -25,12 +28,14 @@ class SourceInline(admin.StackedInline):
 
 
 class TimelineInline(admin.TabularInline):
+    form = TextCleanModelForm
     model = TimelineEvent
     extra = 0
 
 
 @admin.register(Organization)
 class OrganizationAdmin(admin.ModelAdmin):
+    form = TextCleanModelForm
     list_display = ["name", "kind", "slug"]
     list_filter = ["kind"]
     search_fields = ["name", "slug"]
@@ -39,6 +44,7 @@ class OrganizationAdmin(admin.ModelAdmin):
 
 @admin.register(Case)
 class CaseAdmin(admin.ModelAdmin):
+    form = TextCleanModelForm
     actions = None  # bulk deletion would bypass the per-case check below
     list_display = ["title", "announced_on", "status", "is_synthetic"]
     list_filter = ["status", "deal_types", "is_synthetic", "announced_on"]
@@ -56,6 +62,7 @@ class CaseAdmin(admin.ModelAdmin):
 
 @admin.register(Party)
 class PartyAdmin(admin.ModelAdmin):
+    form = TextCleanModelForm
     list_display = ["case", "organization", "role"]
     list_filter = ["role"]
     search_fields = ["case__title", "organization__name"]
@@ -64,6 +71,7 @@ class PartyAdmin(admin.ModelAdmin):
 
 @admin.register(Source)
 class SourceAdmin(admin.ModelAdmin):
+    form = TextCleanModelForm
     actions = None  # bulk deletion would bypass the per-source check below
     list_display = ["publisher", "title", "case", "published_on"]
     search_fields = ["publisher", "title", "url", "case__title"]
@@ -77,6 +85,7 @@ class SourceAdmin(admin.ModelAdmin):
 
 @admin.register(TimelineEvent)
 class TimelineEventAdmin(admin.ModelAdmin):
+    form = TextCleanModelForm
     list_display = ["case", "kind", "occurred_on"]
     list_filter = ["kind"]
     list_select_related = ["case"]
@@ -84,6 +93,7 @@ class TimelineEventAdmin(admin.ModelAdmin):
 
 @admin.register(DealType, Tag)
 class VocabularyAdmin(admin.ModelAdmin):
+    form = TextCleanModelForm
     list_display = ["name", "slug"]
     search_fields = ["name"]
     prepopulated_fields = {"slug": ["name"]}

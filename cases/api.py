@@ -393,6 +393,17 @@ def _export_chunk(rows: list[tuple]) -> Iterator[dict]:
         }
 
 
+# OWASP's rule for CSV injection: a cell a spreadsheet would read as a formula starts with a quote.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _csv_cell(value):
+    """The value as a CSV cell no spreadsheet runs: text starting like a formula gets a leading quote."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
 def _csv_lines() -> Iterator[str]:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
@@ -408,7 +419,7 @@ def _csv_lines() -> Iterator[str]:
         row["deal_types"] = ";".join(row["deal_types"])
         row["tags"] = ";".join(row["tags"])
         row["parties"] = ";".join(f"{p['organization']}:{p['role']}" for p in row["parties"])
-        yield line(["" if row[name] is None else row[name] for name in EXPORT_FIELDS])
+        yield line(["" if row[name] is None else _csv_cell(row[name]) for name in EXPORT_FIELDS])
 
 
 def _json_chunks() -> Iterator[str]:

@@ -11,13 +11,26 @@ from django.utils.html import escape
 from cases import selectors
 from cases.models import Organization
 from core.http import absolute_url
+from core.text import xml_safe
 from evaluations.models import EvaluationVersion
 
 
+def _xml_safe_tree(value):
+    if isinstance(value, dict):
+        return {key: _xml_safe_tree(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(_xml_safe_tree(item) for item in value)
+    return xml_safe(value)
+
+
 class AtomFeed(Atom1Feed):
-    """Atom, with a Last-Modified that also moves when what an entry shows from its case
-    (title, summary) or the feed shows of its organization (name) changes, not only when
-    a version is published: a conditional GET must never miss an edit."""
+    """Atom that any stored string can go into, with a Last-Modified that sees every edit.
+
+    Characters XML cannot carry (a form feed in an old title, say) are dropped
+    rather than failing the whole feed. Last-Modified also moves when what an
+    entry shows from its case (title, summary) or the feed shows of its
+    organization (name) changes, not only when a version is published: a
+    conditional GET must never miss an edit."""
 
     def latest_post_date(self):
         stamps = [item["modified"] for item in self.items if item.get("modified")]
@@ -26,6 +39,11 @@ class AtomFeed(Atom1Feed):
         if self.items:
             stamps.append(super().latest_post_date())
         return max(stamps) if stamps else super().latest_post_date()
+
+    def write(self, outfile, encoding) -> None:
+        self.feed = _xml_safe_tree(self.feed)
+        self.items = [_xml_safe_tree(item) for item in self.items]
+        super().write(outfile, encoding)
 
 
 class AnalysesFeed(Feed):

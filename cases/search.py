@@ -10,13 +10,12 @@ searches an FTS5 index over the documents (``cases.search_index``).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 
 from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank, SearchVector
 from django.db import connection, transaction
-from django.db.models import F, FloatField, Prefetch, QuerySet, TextField, Value
-from django.db.models.functions import Cast, Concat
+from django.db.models import F, FloatField, Func, Prefetch, QuerySet, TextField, Value
+from django.db.models.functions import Cast, Concat, Replace
 from django.utils import timezone
 from django.utils.html import escape, strip_tags
 from django.utils.safestring import SafeString, mark_safe
@@ -26,10 +25,11 @@ from cases.models import Case, CaseSearchDocument, Source
 from evaluations.markdown import render as render_markdown
 
 CONFIG = "english"
-# Private-use characters: they never occur in editors' text, and survive escaping,
-# so only the highlight marks we put there become <mark> tags.
+# Private-use characters for PostgreSQL's headline: they survive escaping, so after escaping
+# they become <mark> tags. Editors' text cannot hold them (refused at the door, core.text), and
+# older text or a narrative's character reference (``&#xE000;``, decoded by the renderer) could:
+# the body's own are replaced before the headline is drawn, so every marker is ours.
 _START, _STOP = "\ue000", "\ue001"
-SNIPPET_CHARS = 240
 
 
 def _is_postgres() -> bool:
@@ -145,22 +145,8 @@ def search_filter(queryset: QuerySet[Case], text: str) -> QuerySet[Case]:
 
 
 def _marked(text: str) -> SafeString:
-    """Escape everything, then turn only our private markers into <mark> tags."""
+    """Escape everything, then turn our markers (the only ones left, see _concat_body) into <mark> tags."""
     return mark_safe(escape(text).replace(_START, "<mark>").replace(_STOP, "</mark>"))  # noqa: S308
-
-
-def _snippet_python(body: str, text: str) -> str:
-    """The passage around the first match of the phrase (or of any of its words), markers added."""
-    words = [re.escape(w) for w in text.split() if len(w) > 1] or [re.escape(text)]
-    pattern = re.compile("|".join([re.escape(text), *words]), re.IGNORECASE)
-    found = pattern.search(body)
-    if found is None:
-        return body[:SNIPPET_CHARS]
-    start = max(0, found.start() - SNIPPET_CHARS // 2)
-    end = min(len(body), start + SNIPPET_CHARS)
-    passage = body[start:end]
-    passage = pattern.sub(lambda m: f"{_START}{m.group(0)}{_STOP}", passage)
-    return ("…" if start else "") + passage + ("…" if end < len(body) else "")
 
 
 def search_headlines(case_ids: Iterable[int], text: str) -> dict[int, SafeString]:
@@ -194,5 +180,8 @@ def search_headlines(case_ids: Iterable[int], text: str) -> dict[int, SafeString
     }
 
 
-def _concat_body() -> Concat:
-    return Concat("summary", Value("\n"), "analysis", Value("\n"), "sources", output_field=TextField())
+def _concat_body() -> Func:
+    body = Concat("summary", Value("\n"), "analysis", Value("\n"), "sources", output_field=TextField())
+    for marker in (_START, _STOP):  # the body's own markers: shown as U+FFFD, never as <mark>
+        body = Replace(body, Value(marker), Value("\ufffd"), output_field=TextField())
+    return body

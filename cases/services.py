@@ -16,7 +16,7 @@ from django.utils.text import slugify
 from cases import selectors
 from cases.models import Case, DatePrecision, DealType, Organization, Party, Source, Tag, TimelineEvent
 from cases.search import search_document_refresh
-from core.limits import text_length_errors
+from core.text import text_errors, text_input_normalize, text_normalize, text_problems
 
 
 def require_permission(user: AbstractBaseUser | None, permission: str, doing: str) -> None:
@@ -37,7 +37,7 @@ def unique_slug(model, text: str, *, exclude_pk: int | None = None, max_length: 
 
 
 def _clean(instance, *, exclude: Iterable[str] = ()) -> None:
-    errors = text_length_errors(instance)
+    errors = text_errors(instance)
     try:
         instance.full_clean(exclude=list(exclude))
     except ValidationError as exc:
@@ -130,16 +130,19 @@ def _validate_case(case: Case, data: CaseInput) -> tuple[list[DealType], list[st
         case.full_clean(exclude=["status", "first_published_at"])
     except ValidationError as exc:
         errors.update(exc.message_dict)
-    errors.update(text_length_errors(case))
+    errors.update(text_errors(case))
     if case.value_low_usd is not None and case.value_high_usd is not None and case.value_low_usd > case.value_high_usd:
         errors.setdefault("value_high_usd", []).append("the high end of the range is below the low end")
     deal_types = list(DealType.objects.filter(slug__in=data.deal_types))
     unknown = set(data.deal_types) - {d.slug for d in deal_types}
     if unknown:
         errors.setdefault("deal_types", []).append(f"unknown deal types: {', '.join(sorted(unknown))}")
-    tags = [t.strip() for t in data.tags if t.strip()]
+    tags = [text_normalize(t).strip() for t in data.tags if t.strip()]
     if any(len(t) > 100 for t in tags):
         errors.setdefault("tags", []).append("a tag is at most 100 characters")
+    tag_problems = [problem for t in tags for problem in text_problems(t)]
+    if tag_problems:
+        errors.setdefault("tags", []).append(tag_problems[0])
     if data.parties is not None:
         _validate_parties(data.parties, errors)
     if data.sources is not None:
@@ -150,7 +153,7 @@ def _validate_case(case: Case, data: CaseInput) -> tuple[list[DealType], list[st
             except ValidationError as exc:
                 for name, messages in exc.message_dict.items():
                     errors.setdefault(f"sources[{index}].{name}", []).extend(messages)
-            errors.update(text_length_errors(row, prefix=f"sources[{index}]."))
+            errors.update(text_errors(row, prefix=f"sources[{index}]."))
     if errors:
         raise ValidationError(errors)
     return deal_types, tags
@@ -165,7 +168,7 @@ def _validate_parties(parties: Iterable[PartyInput], errors: dict[str, list[str]
             errors.setdefault(f"parties[{index}].organization", []).append("no such organization")
         if party.role not in roles:
             errors.setdefault(f"parties[{index}].role", []).append(f"role must be one of {', '.join(sorted(roles))}")
-        errors.update(text_length_errors(Party(note=party.note), prefix=f"parties[{index}]."))
+        errors.update(text_errors(Party(note=party.note), prefix=f"parties[{index}]."))
         if party.organization_id in seen:
             errors.setdefault(f"parties[{index}].organization", []).append("this organization is already a party")
         seen.add(party.organization_id)
@@ -234,6 +237,7 @@ def _parties_delete(parties) -> None:
 def case_create(*, by: AbstractBaseUser, data: CaseInput) -> Case:
     """Create a case as a draft; it is published with its first evaluation."""
     require_permission(by, "cases.add_case", "create cases")
+    data = text_input_normalize(data)
     case = Case()
     _apply_case_fields(case, data)
     if not case.slug:
@@ -251,6 +255,7 @@ def case_create(*, by: AbstractBaseUser, data: CaseInput) -> Case:
 def case_update(*, case: Case, by: AbstractBaseUser, data: CaseInput) -> Case:
     require_permission(by, "cases.change_case", "edit cases")
     case = Case.objects.select_for_update().get(pk=case.pk)
+    data = text_input_normalize(data)
     organizations_before = set(case.parties.values_list("organization_id", flat=True))
     _apply_case_fields(case, data)
     deal_types, tags = _validate_case(case, data)
@@ -321,6 +326,7 @@ def case_on_record(case: Case) -> bool:
 @transaction.atomic
 def party_add(*, case: Case, by: AbstractBaseUser, data: PartyInput) -> Party:
     require_permission(by, "cases.add_party", "add parties")
+    data = text_input_normalize(data)
     errors: dict[str, list[str]] = {}
     _validate_parties([data], errors)
     if case.parties.filter(organization_id=data.organization_id).exists():

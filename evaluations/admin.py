@@ -9,6 +9,7 @@ from django.db.models import Count
 from django.http import HttpResponseRedirect
 from django.utils.text import Truncator
 
+from core.text import TextCleanModelForm
 from evaluations import services
 from evaluations.models import (
     Annotation,
@@ -39,6 +40,7 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 
 class CriterionInline(admin.TabularInline):
+    form = TextCleanModelForm
     model = Criterion
     extra = 0
     fields = ["position", "key", "family", "weight", "per_party", "question", "guidance"]
@@ -58,6 +60,7 @@ class CriterionInline(admin.TabularInline):
 
 @admin.register(Rubric)
 class RubricAdmin(admin.ModelAdmin):
+    form = TextCleanModelForm
     list_display = ["name", "slug"]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
@@ -68,6 +71,7 @@ class RubricVersionAdmin(admin.ModelAdmin):
     """Drafts are edited here (criteria inline, thresholds, changelog); active and
     retired versions are shown read-only. Start a draft by cloning a version."""
 
+    form = TextCleanModelForm
     list_display = ["__str__", "number", "status", "criteria_count", "changelog_excerpt", "activated_at", "retired_at"]
     list_display_links = ["__str__"]
     list_filter = ["rubric", "status"]

@@ -7,11 +7,19 @@ sanitized as usual. Only afterwards do the markers become
 ``<mark id="anchor-N">`` plus a margin note (a sidenote: beside the passage on
 a wide screen, right under it on a phone, no JavaScript). The result goes
 through the sanitizer once more, so nothing an editor wrote can add markup.
+
+The markers travel in-band through the Markdown renderer, so no writer may be
+able to forge one, neither by typing the characters (refused at the door by
+``core.text``, but stored text predates that rule) nor as character references
+(``&#xE010;``), which the renderer decodes. So each marker carries a random
+token drawn for this rendering: only markers bearing it are turned into
+markup, and whatever else the text holds stays text.
 """
 
 from __future__ import annotations
 
 import re
+import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -24,7 +32,6 @@ from evaluations.markdown import ALLOWED_ATTRIBUTES, ALLOWED_TAGS, _md, render, 
 from evaluations.models import Annotation
 
 _OPEN, _CLOSE, _END = "\ue010", "\ue011", "\ue012"  # open-start, open-end / close
-_MARKER = re.compile(f"{_OPEN}(\\d+){_CLOSE}|{_END}(\\d+){_CLOSE}")
 
 _NOTE_TAGS = ALLOWED_TAGS | {"aside", "a", "span"}
 _NOTE_ATTRIBUTES = {
@@ -92,13 +99,15 @@ def render_annotated(narrative: str, annotations: Iterable[Annotation]) -> Annot
         a.pk: PlacedNote(a, order[a.pk], a.pk in anchored_ids, mark_safe(_inline(a.body)))  # noqa: S308 - sanitized
         for a in annotations
     }
+    token = secrets.token_hex(8)
+    marker = re.compile(f"{_OPEN}{token}:(\\d+){_CLOSE}|{_END}{token}:(\\d+){_CLOSE}")
     text = narrative or ""
     for start, end, annotation in reversed(placed):
         text = (
             text[:start]
-            + f"{_OPEN}{annotation.pk}{_CLOSE}"
+            + f"{_OPEN}{token}:{annotation.pk}{_CLOSE}"
             + text[start:end]
-            + f"{_END}{annotation.pk}{_CLOSE}"
+            + f"{_END}{token}:{annotation.pk}{_CLOSE}"
             + text[end:]
         )
     html = render(text)
@@ -110,7 +119,7 @@ def render_annotated(narrative: str, annotations: Iterable[Annotation]) -> Annot
             return f'<mark id="anchor-{pk}" class="anchor kind-{kind}">'
         return "</mark>" + _note_html(notes[int(match.group(2))])
 
-    html = _MARKER.sub(replace, html)
+    html = marker.sub(replace, html)
     # A quote spanning two blocks leaves tags crossing; the parser mends them.
     html = nh3.clean(
         html,

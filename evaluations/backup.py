@@ -36,6 +36,7 @@ from django.db.migrations.recorder import MigrationRecorder
 from django.utils import timezone
 
 from cases.search import search_documents_rebuild
+from core.text import text_character_errors
 from evaluations.dbtriggers import frozen_writes_allowed
 
 FORMAT = "moatwatch-backup"
@@ -163,6 +164,14 @@ def _require_empty(using: str) -> None:
         )
 
 
+def _text_refused(instance) -> list[str]:
+    """The newsroom's text goes through the one text rule (normalized; refused characters named)."""
+    if instance._meta.app_label not in {"cases", "evaluations"}:
+        return []
+    label = f"{instance._meta.label_lower} {instance.pk}"
+    return [f"{label} {name}: {m}" for name, messages in text_character_errors(instance).items() for m in messages]
+
+
 def backup_import(path: Path, *, using: str = DEFAULT_DB_ALIAS) -> dict[str, int]:
     """Load a backup into an empty database at the same migrations; return rows per model.
 
@@ -196,8 +205,14 @@ def backup_import(path: Path, *, using: str = DEFAULT_DB_ALIAS) -> dict[str, int
         _require_empty(using)
         # Rows refer to each other in both directions (a version's based_on); check once at the end.
         with connection.constraint_checks_disabled():
+            refused: list[str] = []
             for obj in serializers.deserialize("python", rows, using=using, handle_forward_references=True):
+                refused += _text_refused(obj.object)
                 obj.save(using=using)
+            if refused:  # raised inside the transaction: nothing is written
+                raise BackupError(
+                    f"the backup holds text the site refuses ({len(refused)} fields): " + "; ".join(refused[:5])
+                )
         connection.check_constraints()
         sequence_sql = connection.ops.sequence_reset_sql(no_style(), _models())
         if sequence_sql:

@@ -24,7 +24,7 @@ from cases.models import Case, Party
 from cases.search import search_document_refresh
 from cases.services import require_permission
 from core.errors import EditConflict, TransitionNotAllowed
-from core.limits import text_length_errors, validate_text_lengths
+from core.text import clean_text_value, text_errors, text_input_normalize, text_normalize, validate_text
 from evaluations import anchoring, exposure, scoring, selectors
 from evaluations.models import (
     Annotation,
@@ -66,7 +66,7 @@ def audit_record(
         rubric_version=rubric_version,
     )
     # The callers' transactions roll the state change back with it.
-    validate_text_lengths(entry)
+    validate_text(entry)
     entry.save()
     return entry
 
@@ -602,6 +602,7 @@ def rubric_version_validate(version: RubricVersion, criteria: list[Criterion]) -
         version.full_clean(exclude=["rubric", "created_by"], validate_unique=False)
     except ValidationError as exc:
         errors.update(exc.message_dict)
+    errors.update(text_errors(version))
     if RubricVersion.objects.filter(rubric_id=version.rubric_id, number=version.number).exclude(pk=version.pk).exists():
         errors.setdefault("number", []).append(f"version {version.number} already exists")
     if not criteria:
@@ -615,6 +616,7 @@ def rubric_version_validate(version: RubricVersion, criteria: list[Criterion]) -
         except ValidationError as exc:
             for field_name, messages in exc.message_dict.items():
                 errors.setdefault(f"criteria[{index}].{field_name}", []).extend(messages)
+        errors.update(text_errors(criterion, prefix=f"criteria[{index}]."))
         if criterion.weight is not None and criterion.weight <= 0:
             errors.setdefault(f"criteria[{index}].weight", []).append("must be positive")
     if not errors:
@@ -974,7 +976,7 @@ def _validated_scores(version: EvaluationVersion, scores: Iterable[ScoreInput]) 
         score = Score(
             version=version, criterion=criterion, party_id=item.party_id, value=item.value, rationale=item.rationale
         )
-        too_long = text_length_errors(score)
+        too_long = text_errors(score)
         if too_long:
             errors[field_name] = [f"{name}: {message}" for name, messages in too_long.items() for message in messages]
             continue
@@ -988,7 +990,9 @@ def _validated_annotations(narrative: str, items: Iterable[AnnotationInput]) -> 
     errors: dict[str, list[str]] = {}
     result = []
     kinds = set(Annotation.Kind.values)
+    narrative = text_normalize(narrative)  # as the save normalizes it
     for index, item in enumerate(items):
+        item = text_input_normalize(item)
         problems = []
         if not item.quote.strip():
             problems.append("the quote is empty")
@@ -998,7 +1002,7 @@ def _validated_annotations(narrative: str, items: Iterable[AnnotationInput]) -> 
             problems.append(f"kind must be one of {', '.join(sorted(kinds))}")
         if not item.body.strip():
             problems.append("the note is empty")
-        too_long = text_length_errors(Annotation(quote=item.quote, body=item.body))
+        too_long = text_errors(Annotation(quote=item.quote, body=item.body))
         problems += [f"{name}: {message}" for name, messages in too_long.items() for message in messages]
         if problems:
             errors[f"annotations[{index}]"] = problems
@@ -1049,7 +1053,7 @@ def evaluation_version_save(
         current.change_note = change_note
     validated_scores = _validated_scores(current, scores) if scores is not None else None
     validated_notes = _validated_annotations(current.narrative, annotations) if annotations is not None else None
-    errors = text_length_errors(current)
+    errors = text_errors(current)
     try:
         current.full_clean(
             exclude=["evaluation", "case", "author", "based_on", "published_by"], validate_constraints=False
@@ -1165,6 +1169,7 @@ def evaluation_version_approve(
     for a version that replaces an already published analysis.
     """
     require_permission(by, "evaluations.publish_evaluationversion", "approve or publish")
+    correction_note = clean_text_value("correction_note", correction_note)
     version = _locked(version)
     if version.author_id == by.pk:
         raise PermissionDenied("You cannot approve a version you wrote; another reviewer must.")
