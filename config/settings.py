@@ -200,8 +200,9 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "core.api.AutoSchema",
     "EXCEPTION_HANDLER": "core.api.exception_handler",
     "DEFAULT_THROTTLE_CLASSES": [
-        "rest_framework.throttling.AnonRateThrottle",
-        "rest_framework.throttling.UserRateThrottle",
+        # The client address comes from core.throttle.client_ip, as for sign-in.
+        "core.throttle.AnonRateThrottle",
+        "core.throttle.UserRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
         "anon": env_str("API_THROTTLE_ANON", "120/min"),

@@ -21,6 +21,7 @@ import hashlib
 from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest
+from rest_framework import throttling
 
 LOCKED_MESSAGE = (
     "Too many failed sign-in attempts for this account or from this address. Try again in {minutes} minutes."
@@ -72,3 +73,23 @@ def client_ip(request: HttpRequest) -> str:
         if forwarded:
             return forwarded[-1]
     return request.META.get("REMOTE_ADDR", "")
+
+
+class ClientAddressMixin:
+    """Count API requests against ``client_ip``, the app's one rule for the client address.
+
+    DRF's own ``get_ident`` trusts X-Forwarded-For whenever it is present, so a
+    client could pick a new identity on every request; ``client_ip`` reads it
+    only behind our proxy (BEHIND_PROXY), and then only the part the proxy appended.
+    """
+
+    def get_ident(self, request) -> str:
+        return client_ip(request)
+
+
+class AnonRateThrottle(ClientAddressMixin, throttling.AnonRateThrottle):
+    pass
+
+
+class UserRateThrottle(ClientAddressMixin, throttling.UserRateThrottle):
+    pass
