@@ -18,6 +18,12 @@ from evaluations.selectors import stale_summaries_stats
 api_urlpatterns = [*core_api_urls.urlpatterns, *cases_api_urls.urlpatterns, *evaluations_api_urls.urlpatterns]
 desk_urlpatterns = [*cases_desk_urls.urlpatterns, *evaluations_desk_urls.urlpatterns]
 
+# Under /api/ even an unknown URL or an error before DRF answers JSON (core.api).
+handler400 = "core.api.handler400"
+handler403 = "core.api.handler403"
+handler404 = "core.api.handler404"
+handler500 = "core.api.handler500"
+
 urlpatterns = [
     path("health/", health_view(stale_stats=stale_summaries_stats), name="health"),
     path("admin/", admin.site.urls),

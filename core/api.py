@@ -9,11 +9,12 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DataError, IntegrityError
-from django.http import Http404
+from django.http import Http404, HttpRequest, JsonResponse
 from django.utils.cache import patch_vary_headers
+from django.views import defaults as django_defaults
 from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import exceptions, pagination, permissions, serializers, status
@@ -61,7 +62,7 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
     ValidationError → 400 field by field; PermissionDenied → 403; EditConflict
     → 412 with the current ETag; TransitionNotAllowed → 409; a missing row → 404;
     an integrity error (a race the validation could not see) → 409; a value the
-    database refuses → 400.
+    database refuses, or a body over DATA_UPLOAD_MAX_MEMORY_SIZE → 400.
     """
     headers: dict[str, str] = {}
     if isinstance(exc, DjangoValidationError):
@@ -80,6 +81,8 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
         exc = exceptions.ValidationError({"non_field_errors": ["A value given cannot be stored; check the input."]})
     elif isinstance(exc, Http404):
         exc = exceptions.NotFound()
+    elif isinstance(exc, RequestDataTooBig):
+        exc = exceptions.ParseError("The request body is too large.")
     elif isinstance(exc, PermissionDenied):
         exc = exceptions.PermissionDenied(str(exc) or None)
     response = drf_exception_handler(exc, context)
@@ -87,6 +90,25 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
         for name, value in headers.items():
             response[name] = value
     return response
+
+
+def _api_or(page_view, status_code: int, detail: str):
+    """A handler answering JSON under /api/, like every other API answer, and ``page_view``'s page elsewhere."""
+
+    def handler(request: HttpRequest, *args, **kwargs):
+        if request.path.startswith("/api/"):
+            return JsonResponse({"detail": detail}, status=status_code)
+        return page_view(request, *args, **kwargs)
+
+    return handler
+
+
+# Mounted as handler400/403/404/500 by config.urls: a URL under /api/ that no
+# view matches, or an error raised before DRF sees the request, is still JSON.
+handler400 = _api_or(django_defaults.bad_request, 400, "Bad request.")
+handler403 = _api_or(django_defaults.permission_denied, 403, "You do not have permission to do this.")
+handler404 = _api_or(django_defaults.page_not_found, 404, "Not found.")
+handler500 = _api_or(django_defaults.server_error, 500, "Server error.")
 
 
 class ErrorSerializer(serializers.Serializer):
@@ -127,6 +149,19 @@ class AutoSchema(SpectacularAutoSchema):
     when it is not JSON); a read may be answered 304.
     """
 
+    def get_auth(self) -> list[dict]:
+        # spectacular knows only DRF's own permission classes: reads that
+        # HasPermission lets through anonymously are public too, and the
+        # schema has to say so (schemathesis' ignored_auth check holds us to it).
+        auths = super().get_auth()
+        if (
+            self.method in permissions.SAFE_METHODS
+            and {} not in auths
+            and all(isinstance(p, PUBLIC_READ_PERMISSIONS) for p in self.view.get_permissions())
+        ):
+            auths.append({})
+        return auths
+
     def _get_response_bodies(self, direction: str = "response") -> dict[str, Any]:
         responses = super()._get_response_bodies(direction)
         codes = {401, 406, 429}
@@ -159,6 +194,10 @@ class HasPermission(permissions.BasePermission):
             return False
         required = getattr(view, "required_permission", None)
         return required is None or request.user.has_perm(required)
+
+
+# Permission classes under which any GET is answered without credentials (drafts are filtered, not refused).
+PUBLIC_READ_PERMISSIONS = (permissions.AllowAny, permissions.IsAuthenticatedOrReadOnly, HasPermission)
 
 
 def can_see_drafts(user) -> bool:
@@ -235,6 +274,9 @@ class ConditionalGetMixin:
         return response
 
 
+MAX_LOCK_DIGITS = 9  # lock versions are positive integers below 2**31
+
+
 def expected_lock_from_if_match(request: Request, *, pk: int) -> int:
     """The lock version the client loaded, from ``If-Match: "ev<pk>-<lock>"``.
 
@@ -246,9 +288,12 @@ def expected_lock_from_if_match(request: Request, *, pk: int) -> int:
         raise PreconditionRequired()
     tag = header.split(",")[0].strip().removeprefix("W/").strip('"')
     prefix = f"ev{pk}-"
-    if not tag.startswith(prefix) or not tag[len(prefix) :].isdigit():
+    lock = tag[len(prefix) :]
+    # ASCII digits only (int() reads other scripts' digits too), and few enough to be
+    # a lock version: int() refuses strings over 4,300 digits with a ValueError.
+    if not tag.startswith(prefix) or not (lock.isascii() and lock.isdigit()) or len(lock) > MAX_LOCK_DIGITS:
         raise PreconditionFailed("If-Match is not an ETag of this version; reload it.")
-    return int(tag[len(prefix) :])
+    return int(lock)
 
 
 # --- Tokens -----------------------------------------------------------------------
