@@ -21,8 +21,9 @@ def test_a_new_x_forwarded_for_per_request_is_not_a_new_client(settings):
     limit = _anon_limit()
     client = APIClient()
     statuses = [
-        client.get("/api/v1/rubrics/", REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR=f"198.51.100.{i % 250}, 10.{i}.0.1")
-        .status_code
+        client.get(
+            "/api/v1/rubrics/", REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR=f"198.51.100.{i % 250}, 10.{i}.0.1"
+        ).status_code
         for i in range(limit + 30)
     ]
     assert statuses[:limit] == [200] * limit
@@ -35,8 +36,9 @@ def test_behind_the_proxy_only_the_part_it_appended_counts(settings):
     client = APIClient()
     # The client forges the left part; our proxy appends the address it saw (the same one each time).
     statuses = [
-        client.get("/api/v1/rubrics/", REMOTE_ADDR="10.9.9.9", HTTP_X_FORWARDED_FOR=f"203.0.113.{i % 250}, 192.0.2.7")
-        .status_code
+        client.get(
+            "/api/v1/rubrics/", REMOTE_ADDR="10.9.9.9", HTTP_X_FORWARDED_FOR=f"203.0.113.{i % 250}, 192.0.2.7"
+        ).status_code
         for i in range(limit + 1)
     ]
     assert statuses[-1] == 429
