@@ -30,6 +30,9 @@ urlpatterns = [
     path("api/v1/", include((api_urlpatterns, "api"))),
     path("accounts/login/", ThrottledLoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    # Changing one's password ends one's other sessions and API tokens (core.credentials).
+    path("accounts/password/", auth_views.PasswordChangeView.as_view(), name="password_change"),
+    path("accounts/password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
     path("desk/", include(desk_urlpatterns)),
     path("", include("cases.urls")),
 ]
