@@ -262,10 +262,15 @@ SECURE_CSP = {
     "frame-ancestors": [CSP.NONE],
     "form-action": [CSP.SELF],
 }
-# Failed sign-ins (core.throttle): per username and per address, in a window.
+# Failed sign-ins (core.throttle, which documents the figures): locks per address
+# and per username-and-address pair in a window; for a username alone, a delay
+# doubling from 1 s up to LOGIN_THROTTLE_MAX_DELAY_SECONDS, skipped by addresses
+# the user signed in from in the last LOGIN_KNOWN_ADDRESS_DAYS.
 LOGIN_THROTTLE_USER_LIMIT = env_int("LOGIN_THROTTLE_USER_LIMIT", 5, minimum=1)
 LOGIN_THROTTLE_IP_LIMIT = env_int("LOGIN_THROTTLE_IP_LIMIT", 20, minimum=1)
 LOGIN_THROTTLE_WINDOW_SECONDS = env_int("LOGIN_THROTTLE_WINDOW_SECONDS", 900, minimum=1)
+LOGIN_THROTTLE_MAX_DELAY_SECONDS = env_int("LOGIN_THROTTLE_MAX_DELAY_SECONDS", 60, minimum=1)
+LOGIN_KNOWN_ADDRESS_DAYS = env_int("LOGIN_KNOWN_ADDRESS_DAYS", 30, minimum=0)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 
 LOGGING = {

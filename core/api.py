@@ -321,8 +321,9 @@ class TokenView(APIView):
         username = request.data.get("username") if isinstance(request.data, dict) else None
         username = username if isinstance(username, str) else None
         ip = throttle.client_ip(request)
-        if not throttle.login_attempt_allowed(username, ip):
-            raise exceptions.Throttled(detail=throttle.locked_message())
+        wait = throttle.login_wait_seconds(username, ip)
+        if wait:
+            raise exceptions.Throttled(wait=wait, detail=throttle.locked_message(wait))
         serializer = AuthTokenSerializer(data=request.data, context={"request": request})
         if not serializer.is_valid():
             throttle.login_failed(username, ip)
