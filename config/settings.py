@@ -222,6 +222,11 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SCHEMA_PATH_PREFIX": "/api/v1",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Links from a created object to what can be done with it (core.api.links), for stateful clients.
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "core.api.links_postprocessing_hook",
+    ],
     "ENUM_NAME_OVERRIDES": {
         "PartyRoleEnum": "cases.models.Party.Role",
         "DatePrecisionEnum": "cases.models.DatePrecision",

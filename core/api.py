@@ -177,6 +177,38 @@ class AutoSchema(SpectacularAutoSchema):
         return responses
 
 
+# --- OpenAPI links (for stateful clients and fuzzers) --------------------------------
+
+LINKS_EXTENSION = "x-moatwatch-links"
+
+
+def links(status_code: int, **targets: tuple[str, dict[str, str]]) -> dict:
+    """``extend_schema(extensions=...)`` naming what a response leads to, as OpenAPI links.
+
+    ``targets`` maps a link name to ``(operationId, {parameter: runtime expression})``,
+    e.g. ``GetCase=("cases_retrieve", {"slug": "$response.body#/slug"})``.
+    ``links_postprocessing_hook`` moves them onto the response, where OpenAPI wants them.
+    """
+    return {
+        LINKS_EXTENSION: {
+            str(status_code): {
+                name: {"operationId": operation_id, "parameters": parameters}
+                for name, (operation_id, parameters) in targets.items()
+            }
+        }
+    }
+
+
+def links_postprocessing_hook(result: dict, generator, request, public) -> dict:
+    """Settings' SPECTACULAR POSTPROCESSING_HOOKS: each operation's declared links onto its responses."""
+    for operations in result.get("paths", {}).values():
+        for operation in operations.values():
+            declared = operation.pop(LINKS_EXTENSION, None) if isinstance(operation, dict) else None
+            for status_code, response_links in (declared or {}).items():
+                operation["responses"][status_code].setdefault("links", {}).update(response_links)
+    return result
+
+
 # --- Permissions ------------------------------------------------------------
 
 

@@ -160,3 +160,26 @@ def test_the_schema_says_reads_need_no_token(demo):
     # And the rubric reads the schema used to guard do answer anonymously.
     assert anonymous.get("/api/v1/rubrics/partnership-leverage/versions/").status_code == 200
     assert anonymous.get("/api/v1/rubrics/partnership-leverage/versions/1/").status_code == 200
+
+
+def test_the_schema_links_each_created_object_to_what_can_be_done_with_it(db):
+    """Stateful fuzzing follows these links; each must name a real operation and its real parameters."""
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    operations = {
+        operation["operationId"]: operation
+        for operations in schema["paths"].values()
+        for operation in operations.values()
+    }
+    found = 0
+    for operation in operations.values():
+        assert "x-moatwatch-links" not in operation
+        for response in operation["responses"].values():
+            for link in response.get("links", {}).values():
+                found += 1
+                target = operations[link["operationId"]]
+                names = {(p["in"], p["name"]) for p in target.get("parameters", [])}
+                for parameter in link["parameters"]:
+                    where, _, name = parameter.rpartition(".")
+                    assert any(n == name and (not where or w == where) for w, n in names), (link, parameter)
+    assert found >= 15
+    assert "links" in operations["cases_create"]["responses"]["201"]
