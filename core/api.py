@@ -336,7 +336,7 @@ class TokenResponseSerializer(serializers.Serializer):
 
 
 class TokenView(APIView):
-    """Trade a username and password for an API token (the same one on every call)."""
+    """Trade a username and password for an API token (the same one until the password changes)."""
 
     authentication_classes: list = []
     permission_classes = [permissions.AllowAny]
@@ -345,7 +345,8 @@ class TokenView(APIView):
         operation_id="auth_token_create",
         request=AuthTokenSerializer,
         responses={200: TokenResponseSerializer, **errors(400, 429)},
-        description="Send `username` and `password`; use the token as `Authorization: Token <token>`.",
+        description="Send `username` and `password`; use the token as `Authorization: Token <token>`. "
+        "A password change revokes it; ask again for a new one.",
         auth=[],
     )
     def post(self, request: Request) -> Response:
