@@ -42,7 +42,7 @@ from cases.serializers import (
     SourceWriteSerializer,
     party_inputs,
 )
-from core.api import ConditionalGetMixin, CursorPagination, can_see_draft_cases, errors
+from core.api import ConditionalGetMixin, CursorPagination, can_see_draft_cases, errors, links
 from core.http import absolute_url
 
 # --- Cases ----------------------------------------------------------------------
@@ -108,6 +108,14 @@ class CaseListView(ConditionalGetMixin, generics.GenericAPIView):
         request=CaseWriteSerializer,
         responses={201: CaseDetailSerializer, **errors(400, 401, 403, 409, 429)},
         description="Create a case (a draft until its first evaluation is published). Editors.",
+        extensions=links(
+            201,
+            GetCase=("cases_retrieve", {"slug": "$response.body#/slug"}),
+            UpdateCase=("cases_update", {"slug": "$response.body#/slug"}),
+            AddParty=("cases_parties_create", {"slug": "$response.body#/slug"}),
+            AddSource=("cases_sources_create", {"slug": "$response.body#/slug"}),
+            StartEvaluation=("cases_evaluations_create", {"slug": "$response.body#/slug"}),
+        ),
     )
     def post(self, request: Request) -> Response:
         serializer = CaseWriteSerializer(data=request.data)
@@ -148,6 +156,13 @@ class CasePartiesView(APIView):
         request=PartyWriteSerializer,
         responses={201: PartySerializer, **errors(400, 401, 403, 404, 409, 429)},
         description="Add a party to a case. Editors.",
+        extensions=links(
+            201,
+            RemoveParty=(
+                "cases_parties_destroy",
+                {"slug": "$request.path.slug", "organization": "$response.body#/organization"},
+            ),
+        ),
     )
     def post(self, request: Request, slug: str) -> Response:
         case = case_for(request, slug)
@@ -177,6 +192,11 @@ class CaseSourcesView(APIView):
         request=SourceWriteSerializer,
         responses={201: SourceSerializer, **errors(400, 401, 403, 404, 429)},
         description="Add a source to a case. Editors.",
+        extensions=links(
+            201,
+            UpdateSource=("cases_sources_update", {"slug": "$request.path.slug", "id": "$response.body#/id"}),
+            DeleteSource=("cases_sources_destroy", {"slug": "$request.path.slug", "id": "$response.body#/id"}),
+        ),
     )
     def post(self, request: Request, slug: str) -> Response:
         case = case_for(request, slug)
@@ -246,6 +266,11 @@ class OrganizationListView(ConditionalGetMixin, generics.GenericAPIView):
         request=OrganizationWriteSerializer,
         responses={201: OrganizationSerializer, **errors(400, 401, 403, 409, 429)},
         description="Add an organization. Editors.",
+        extensions=links(
+            201,
+            GetOrganization=("organizations_retrieve", {"slug": "$response.body#/slug"}),
+            UpdateOrganization=("organizations_update", {"slug": "$response.body#/slug"}),
+        ),
     )
     def post(self, request: Request) -> Response:
         serializer = OrganizationWriteSerializer(data=request.data)

@@ -201,14 +201,16 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    # DRF's JSON parser with a size and a depth limit (400, not a RecursionError's 500).
+    "DEFAULT_PARSER_CLASSES": ["core.parsers.JSONParser"],
     # JSON only: the browsable docs page is /api/v1/docs/, built on the schema.
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_SCHEMA_CLASS": "core.api.AutoSchema",
     "EXCEPTION_HANDLER": "core.api.exception_handler",
     "DEFAULT_THROTTLE_CLASSES": [
-        "rest_framework.throttling.AnonRateThrottle",
-        "rest_framework.throttling.UserRateThrottle",
+        # The client address comes from core.throttle.client_ip, as for sign-in.
+        "core.throttle.AnonRateThrottle",
+        "core.throttle.UserRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
         "anon": env_str("API_THROTTLE_ANON", "120/min"),
@@ -227,6 +229,11 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SCHEMA_PATH_PREFIX": "/api/v1",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Links from a created object to what can be done with it (core.api.links), for stateful clients.
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "core.api.links_postprocessing_hook",
+    ],
     "ENUM_NAME_OVERRIDES": {
         "PartyRoleEnum": "cases.models.Party.Role",
         "DatePrecisionEnum": "cases.models.DatePrecision",
@@ -267,10 +274,15 @@ SECURE_CSP = {
     "frame-ancestors": [CSP.NONE],
     "form-action": [CSP.SELF],
 }
-# Failed sign-ins (core.throttle): per username and per address, in a window.
+# Failed sign-ins (core.throttle, which documents the figures): locks per address
+# and per username-and-address pair in a window; for a username alone, a delay
+# doubling from 1 s up to LOGIN_THROTTLE_MAX_DELAY_SECONDS, skipped by addresses
+# the user signed in from in the last LOGIN_KNOWN_ADDRESS_DAYS.
 LOGIN_THROTTLE_USER_LIMIT = env_int("LOGIN_THROTTLE_USER_LIMIT", 5, minimum=1)
 LOGIN_THROTTLE_IP_LIMIT = env_int("LOGIN_THROTTLE_IP_LIMIT", 20, minimum=1)
 LOGIN_THROTTLE_WINDOW_SECONDS = env_int("LOGIN_THROTTLE_WINDOW_SECONDS", 900, minimum=1)
+LOGIN_THROTTLE_MAX_DELAY_SECONDS = env_int("LOGIN_THROTTLE_MAX_DELAY_SECONDS", 60, minimum=1)
+LOGIN_KNOWN_ADDRESS_DAYS = env_int("LOGIN_KNOWN_ADDRESS_DAYS", 30, minimum=0)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 
 LOGGING = {

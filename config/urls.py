@@ -18,12 +18,21 @@ from evaluations.selectors import stale_summaries_stats
 api_urlpatterns = [*core_api_urls.urlpatterns, *cases_api_urls.urlpatterns, *evaluations_api_urls.urlpatterns]
 desk_urlpatterns = [*cases_desk_urls.urlpatterns, *evaluations_desk_urls.urlpatterns]
 
+# Under /api/ even an unknown URL or an error before DRF answers JSON (core.api).
+handler400 = "core.api.handler400"
+handler403 = "core.api.handler403"
+handler404 = "core.api.handler404"
+handler500 = "core.api.handler500"
+
 urlpatterns = [
     path("health/", health_view(stale_stats=stale_summaries_stats), name="health"),
     path("admin/", admin.site.urls),
     path("api/v1/", include((api_urlpatterns, "api"))),
     path("accounts/login/", ThrottledLoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    # Changing one's password ends one's other sessions and API tokens (core.credentials).
+    path("accounts/password/", auth_views.PasswordChangeView.as_view(), name="password_change"),
+    path("accounts/password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
     path("desk/", include(desk_urlpatterns)),
     path("", include("cases.urls")),
 ]

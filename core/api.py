@@ -9,12 +9,13 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DataError, IntegrityError, connection, models
 from django.db.backends.base.operations import BaseDatabaseOperations
-from django.http import Http404
+from django.http import Http404, HttpRequest, JsonResponse
 from django.utils.cache import patch_vary_headers
+from django.views import defaults as django_defaults
 from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import exceptions, pagination, permissions, serializers, status
@@ -62,7 +63,7 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
     ValidationError → 400 field by field; PermissionDenied → 403; EditConflict
     → 412 with the current ETag; TransitionNotAllowed → 409; a missing row → 404;
     an integrity error (a race the validation could not see) → 409; a value the
-    database refuses → 400.
+    database refuses, or a body over DATA_UPLOAD_MAX_MEMORY_SIZE → 400.
     """
     headers: dict[str, str] = {}
     if isinstance(exc, DjangoValidationError):
@@ -81,6 +82,8 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
         exc = exceptions.ValidationError({"non_field_errors": ["A value given cannot be stored; check the input."]})
     elif isinstance(exc, Http404):
         exc = exceptions.NotFound()
+    elif isinstance(exc, RequestDataTooBig):
+        exc = exceptions.ParseError("The request body is too large.")
     elif isinstance(exc, PermissionDenied):
         exc = exceptions.PermissionDenied(str(exc) or None)
     response = drf_exception_handler(exc, context)
@@ -88,6 +91,25 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
         for name, value in headers.items():
             response[name] = value
     return response
+
+
+def _api_or(page_view, status_code: int, detail: str):
+    """A handler answering JSON under /api/, like every other API answer, and ``page_view``'s page elsewhere."""
+
+    def handler(request: HttpRequest, *args, **kwargs):
+        if request.path.startswith("/api/"):
+            return JsonResponse({"detail": detail}, status=status_code)
+        return page_view(request, *args, **kwargs)
+
+    return handler
+
+
+# Mounted as handler400/403/404/500 by config.urls: a URL under /api/ that no
+# view matches, or an error raised before DRF sees the request, is still JSON.
+handler400 = _api_or(django_defaults.bad_request, 400, "Bad request.")
+handler403 = _api_or(django_defaults.permission_denied, 403, "You do not have permission to do this.")
+handler404 = _api_or(django_defaults.page_not_found, 404, "Not found.")
+handler500 = _api_or(django_defaults.server_error, 500, "Server error.")
 
 
 class ErrorSerializer(serializers.Serializer):
@@ -161,6 +183,19 @@ class AutoSchema(SpectacularAutoSchema):
         if content.get("maximum") == backend_max and backend_max is not None:
             content["maximum"] = portable_max if portable_max is not None else backend_max
 
+    def get_auth(self) -> list[dict]:
+        # spectacular knows only DRF's own permission classes: reads that
+        # HasPermission lets through anonymously are public too, and the
+        # schema has to say so (schemathesis' ignored_auth check holds us to it).
+        auths = super().get_auth()
+        if (
+            self.method in permissions.SAFE_METHODS
+            and {} not in auths
+            and all(isinstance(p, PUBLIC_READ_PERMISSIONS) for p in self.view.get_permissions())
+        ):
+            auths.append({})
+        return auths
+
     def _get_response_bodies(self, direction: str = "response") -> dict[str, Any]:
         responses = super()._get_response_bodies(direction)
         codes = {401, 406, 429}
@@ -174,6 +209,38 @@ class AutoSchema(SpectacularAutoSchema):
             if str(code) not in responses:
                 responses[str(code)] = self._get_response_for_code(response, str(code), direction=direction)
         return responses
+
+
+# --- OpenAPI links (for stateful clients and fuzzers) --------------------------------
+
+LINKS_EXTENSION = "x-moatwatch-links"
+
+
+def links(status_code: int, **targets: tuple[str, dict[str, str]]) -> dict:
+    """``extend_schema(extensions=...)`` naming what a response leads to, as OpenAPI links.
+
+    ``targets`` maps a link name to ``(operationId, {parameter: runtime expression})``,
+    e.g. ``GetCase=("cases_retrieve", {"slug": "$response.body#/slug"})``.
+    ``links_postprocessing_hook`` moves them onto the response, where OpenAPI wants them.
+    """
+    return {
+        LINKS_EXTENSION: {
+            str(status_code): {
+                name: {"operationId": operation_id, "parameters": parameters}
+                for name, (operation_id, parameters) in targets.items()
+            }
+        }
+    }
+
+
+def links_postprocessing_hook(result: dict, generator, request, public) -> dict:
+    """Settings' SPECTACULAR POSTPROCESSING_HOOKS: each operation's declared links onto its responses."""
+    for operations in result.get("paths", {}).values():
+        for operation in operations.values():
+            declared = operation.pop(LINKS_EXTENSION, None) if isinstance(operation, dict) else None
+            for status_code, response_links in (declared or {}).items():
+                operation["responses"][status_code].setdefault("links", {}).update(response_links)
+    return result
 
 
 # --- Permissions ------------------------------------------------------------
@@ -193,6 +260,10 @@ class HasPermission(permissions.BasePermission):
             return False
         required = getattr(view, "required_permission", None)
         return required is None or request.user.has_perm(required)
+
+
+# Permission classes under which any GET is answered without credentials (drafts are filtered, not refused).
+PUBLIC_READ_PERMISSIONS = (permissions.AllowAny, permissions.IsAuthenticatedOrReadOnly, HasPermission)
 
 
 def can_see_drafts(user) -> bool:
@@ -269,6 +340,9 @@ class ConditionalGetMixin:
         return response
 
 
+MAX_LOCK_DIGITS = 9  # lock versions are positive integers below 2**31
+
+
 def expected_lock_from_if_match(request: Request, *, pk: int) -> int:
     """The lock version the client loaded, from ``If-Match: "ev<pk>-<lock>"``.
 
@@ -280,9 +354,12 @@ def expected_lock_from_if_match(request: Request, *, pk: int) -> int:
         raise PreconditionRequired()
     tag = header.split(",")[0].strip().removeprefix("W/").strip('"')
     prefix = f"ev{pk}-"
-    if not tag.startswith(prefix) or not tag[len(prefix) :].isdigit():
+    lock = tag[len(prefix) :]
+    # ASCII digits only (int() reads other scripts' digits too), and few enough to be
+    # a lock version: int() refuses strings over 4,300 digits with a ValueError.
+    if not tag.startswith(prefix) or not (lock.isascii() and lock.isdigit()) or len(lock) > MAX_LOCK_DIGITS:
         raise PreconditionFailed("If-Match is not an ETag of this version; reload it.")
-    return int(tag[len(prefix) :])
+    return int(lock)
 
 
 # --- Tokens -----------------------------------------------------------------------
@@ -293,7 +370,7 @@ class TokenResponseSerializer(serializers.Serializer):
 
 
 class TokenView(APIView):
-    """Trade a username and password for an API token (the same one on every call)."""
+    """Trade a username and password for an API token (the same one until the password changes)."""
 
     authentication_classes: list = []
     permission_classes = [permissions.AllowAny]
@@ -302,7 +379,8 @@ class TokenView(APIView):
         operation_id="auth_token_create",
         request=AuthTokenSerializer,
         responses={200: TokenResponseSerializer, **errors(400, 429)},
-        description="Send `username` and `password`; use the token as `Authorization: Token <token>`.",
+        description="Send `username` and `password`; use the token as `Authorization: Token <token>`. "
+        "A password change revokes it; ask again for a new one.",
         auth=[],
     )
     def post(self, request: Request) -> Response:
@@ -310,8 +388,9 @@ class TokenView(APIView):
         username = request.data.get("username") if isinstance(request.data, dict) else None
         username = username if isinstance(username, str) else None
         ip = throttle.client_ip(request)
-        if not throttle.login_attempt_allowed(username, ip):
-            raise exceptions.Throttled(detail=throttle.locked_message())
+        wait = throttle.login_wait_seconds(username, ip)
+        if wait:
+            raise exceptions.Throttled(wait=wait, detail=throttle.locked_message(wait))
         serializer = AuthTokenSerializer(data=request.data, context={"request": request})
         if not serializer.is_valid():
             throttle.login_failed(username, ip)

@@ -13,9 +13,10 @@ class ThrottledAuthenticationForm(AuthenticationForm):
     def clean(self):
         username = self.cleaned_data.get("username")
         ip = throttle.client_ip(self.request)
-        if not throttle.login_attempt_allowed(username, ip):
-            self.throttled = True
-            raise ValidationError(throttle.locked_message(), code="throttled")
+        wait = throttle.login_wait_seconds(username, ip)
+        if wait:
+            self.throttled_for = wait
+            raise ValidationError(throttle.locked_message(wait), code="throttled")
         try:
             cleaned = super().clean()
         except ValidationError:
@@ -30,6 +31,8 @@ class ThrottledLoginView(LoginView):
 
     def form_invalid(self, form):
         response = super().form_invalid(form)
-        if getattr(form, "throttled", False):
+        wait = getattr(form, "throttled_for", 0)
+        if wait:
             response.status_code = 429
+            response["Retry-After"] = str(wait)
         return response

@@ -25,6 +25,7 @@ from core.api import (
     can_see_drafts,
     errors,
     expected_lock_from_if_match,
+    links,
 )
 from core.http import absolute_url
 from evaluations import services
@@ -90,6 +91,15 @@ class CaseEvaluationStartView(APIView):
         responses={201: EvaluationVersionSerializer, **errors(401, 403, 404, 409, 429)},
         description="Start a draft version under the active rubric, prefilled from the published one. "
         "409 when the case already has a version in the works. Editors.",
+        extensions=links(
+            201,
+            GetVersion=("evaluation_versions_retrieve", {"id": "$response.body#/id"}),
+            EditVersion=(
+                "evaluation_versions_partial_update",
+                {"id": "$response.body#/id", "header.If-Match": "$response.header.ETag"},
+            ),
+            SubmitVersion=("evaluation_versions_submit", {"id": "$response.body#/id"}),
+        ),
     )
     def post(self, request: Request, slug: str) -> Response:
         case = case_for(request, slug)
@@ -119,6 +129,14 @@ class EvaluationVersionView(ConditionalGetMixin, APIView):
         responses={200: EvaluationVersionSerializer, **errors(400, 401, 403, 404, 409, 412, 428, 429)},
         description="Edit a draft: `narrative` (Markdown), `scores` and `annotations` (a list given replaces "
         "the list held). Requires If-Match: 428 without it, 412 if someone saved since. Editors.",
+        extensions=links(
+            200,
+            EditAgain=(
+                "evaluation_versions_partial_update",
+                {"id": "$response.body#/id", "header.If-Match": "$response.header.ETag"},
+            ),
+            SubmitVersion=("evaluation_versions_submit", {"id": "$response.body#/id"}),
+        ),
     )
     def patch(self, request: Request, pk: int) -> Response:
         version = version_for(request, pk)
@@ -138,6 +156,11 @@ class EvaluationVersionSubmitView(APIView):
         request=SubmitSerializer,
         responses={200: EvaluationVersionSerializer, **errors(400, 401, 403, 404, 409, 429)},
         description="Submit a draft for review (400 if it has no scores; 409 unless it is a draft). Editors.",
+        extensions=links(
+            200,
+            PublishVersion=("evaluation_versions_publish", {"id": "$response.body#/id"}),
+            SendBackVersion=("evaluation_versions_send_back", {"id": "$response.body#/id"}),
+        ),
     )
     def post(self, request: Request, pk: int) -> Response:
         version = version_for(request, pk)
@@ -270,6 +293,21 @@ class RubricVersionListView(ConditionalGetMixin, APIView):
         request=RubricVersionCreateSerializer,
         responses={201: RubricVersionSerializer, **errors(400, 401, 403, 404, 409, 429)},
         description="Create a draft version from a body shaped like rubric_v1.json's `version` and `criteria`. Admins.",
+        extensions=links(
+            201,
+            GetRubricVersion=(
+                "rubrics_versions_retrieve",
+                {"slug": "$request.path.slug", "number": "$response.body#/number"},
+            ),
+            EditRubricVersion=(
+                "rubrics_versions_partial_update",
+                {"slug": "$request.path.slug", "number": "$response.body#/number"},
+            ),
+            ActivateRubricVersion=(
+                "rubrics_versions_activate",
+                {"slug": "$request.path.slug", "number": "$response.body#/number"},
+            ),
+        ),
     )
     def post(self, request: Request, slug: str) -> Response:
         rubric = get_object_or_404(Rubric, slug=slug)

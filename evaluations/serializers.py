@@ -6,6 +6,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from core.people import display_name
 from evaluations.compare import Comparison
 from evaluations.markdown import render as render_markdown
 from evaluations.models import Annotation, Criterion, EvaluationVersion, Rubric, RubricVersion, Score
@@ -46,7 +47,7 @@ class EvaluationVersionSerializer(serializers.ModelSerializer):
     case = serializers.SlugRelatedField(slug_field="slug", read_only=True)
     rubric = serializers.CharField(source="evaluation.rubric_version.rubric.slug", read_only=True)
     rubric_version = serializers.IntegerField(source="evaluation.rubric_version.number", read_only=True)
-    author = serializers.CharField(source="author.get_username", read_only=True)
+    author = serializers.SerializerMethodField()
     narrative_html = serializers.SerializerMethodField()
     scores = ScoreSerializer(many=True, read_only=True)
     annotations = AnnotationSerializer(many=True, read_only=True)
@@ -58,6 +59,10 @@ class EvaluationVersionSerializer(serializers.ModelSerializer):
             "narrative_html", "change_note", "correction_note", "lock_version", "created_at", "updated_at",
             "submitted_at", "publish_at", "published_at", "scores", "annotations",
         ]  # fmt: skip
+
+    def get_author(self, version: EvaluationVersion) -> str:
+        """The author's display name (full name), never their login name."""
+        return display_name(version.author)
 
     def get_narrative_html(self, version: EvaluationVersion) -> str:
         """The narrative rendered from Markdown and sanitized."""

@@ -85,6 +85,9 @@ def site_rows(w: World) -> list[Row]:
         Row("login", everyone(200)),
         Row("login", everyone(200), method="post", data={"username": "nobody", "password": "wrong"}),
         Row("logout", everyone(405)),  # sign-out is POST only (no sign-out by a link on another site)
+        # Changing one's own password: anyone signed in; anonymous users are sent to sign in.
+        Row("password_change", {**everyone(200), "anonymous": 302}),
+        Row("password_change_done", {**everyone(200), "anonymous": 302}),
         # --- The reader site: the same for everyone, signed in or not -----------------------
         Row("home", everyone(200)),
         Row("home", everyone(200), data={"search": "capacity", "sort": "relevance"}),
