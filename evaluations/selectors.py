@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.db.models import Count, Min, Prefetch, QuerySet
+from django.db.models import Count, Min, Prefetch, Q, QuerySet
 
 from evaluations import exposure, scoring
 from evaluations.models import Criterion, EvaluationVersion, PartyFigure, RiskSummary, RubricVersion, Score
@@ -216,11 +216,19 @@ def desk_dashboard(user) -> dict[str, object]:
     }
 
 
-def desk_case_list() -> QuerySet:
-    """Every case, drafts included, with its versions' states; a fixed number of queries."""
+def desk_case_list(query: str = "") -> QuerySet:
+    """Every case, drafts included, with its versions' states; a fixed number of queries.
+
+    ``query`` matches titles and slugs (not the readers' search documents, which
+    published cases alone have: the desk must find drafts too).
+    """
     from cases.models import Case
 
-    return Case.objects.order_by("-updated_at", "-pk").prefetch_related(
+    cases = Case.objects.all()
+    query = query.replace("\x00", "").strip()
+    if query:
+        cases = cases.filter(Q(title__icontains=query) | Q(slug__icontains=query))
+    return cases.order_by("-updated_at", "-pk").prefetch_related(
         Prefetch(
             "evaluation_versions",
             queryset=EvaluationVersion.objects.only("pk", "case_id", "number", "state").order_by("number"),

@@ -592,6 +592,13 @@ def rubric_version_create(*, rubric: Rubric, data: dict, by: AbstractBaseUser | 
     rubric_version_validate(version, criteria)
     version.save()
     Criterion.objects.bulk_create(criteria)
+    audit_record(
+        action=AuditEntry.Action.CREATE,
+        actor=by,
+        from_state="",
+        to_state=RubricVersion.Status.DRAFT,
+        rubric_version=version,
+    )
     return version
 
 
