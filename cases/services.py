@@ -216,7 +216,8 @@ def _parties_changed(case: Case, organization_ids: Iterable[int]) -> None:
     from evaluations.services import organization_exposure_request, risk_summary_request
 
     risk_summary_request(case.pk)
-    organization_exposure_request(organization_ids)
+    # The other parties' exposures name this one (as a supplier, a counterparty) too.
+    organization_exposure_request({*organization_ids, *case.parties.values_list("organization_id", flat=True)})
 
 
 def _parties_delete(parties) -> None:
