@@ -101,6 +101,7 @@ def organization_create(
 @transaction.atomic
 def organization_update(*, organization: Organization, by: AbstractBaseUser, **fields) -> Organization:
     require_permission(by, "cases.change_organization", "edit organizations")
+    renamed = any(name in fields and fields[name] != getattr(organization, name) for name in ("name", "slug"))
     for name in ("name", "kind", "description", "slug"):
         if name in fields:
             setattr(organization, name, fields[name])
@@ -111,7 +112,19 @@ def organization_update(*, organization: Organization, by: AbstractBaseUser, **f
         updated_at=timezone.now()
     )
     selectors.archive_choices_forget()  # the filter form lists organizations by name
+    if renamed:
+        _counterparties_changed(organization)
     return organization
+
+
+def _counterparties_changed(organization: Organization) -> None:
+    """Its counterparties' stored exposures name it and link to its slug: recompute them after commit."""
+    from evaluations.services import organization_exposure_request
+
+    shared = Party.objects.filter(organization=organization, case__status=Case.Status.PUBLISHED).values("case_id")
+    organization_exposure_request(
+        Party.objects.filter(case_id__in=shared).values_list("organization_id", flat=True).distinct()
+    )
 
 
 def _apply_case_fields(case: Case, data: CaseInput) -> None:
