@@ -29,10 +29,9 @@ def test_a_renamed_supplier_is_renamed_in_its_customers_exposure(
     anthropic, editor, client, django_capture_on_commit_callbacks
 ):
     xai = Organization.objects.get(slug="xai")
-    with django_capture_on_commit_callbacks(execute=True):
-        with transaction.atomic():
-            services.organization_update(organization=xai, by=editor, name="SpaceX AI", slug="spacex-ai")
-            assert OrganizationExposure.objects.get(organization=anthropic).stale
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        services.organization_update(organization=xai, by=editor, name="SpaceX AI", slug="spacex-ai")
+        assert OrganizationExposure.objects.get(organization=anthropic).stale
     listed = suppliers("anthropic")
     assert ("spacex-ai", "SpaceX AI") in listed
     assert all(slug != "xai" for slug, _ in listed)
@@ -42,7 +41,6 @@ def test_a_renamed_supplier_is_renamed_in_its_customers_exposure(
 
 def test_an_unchanged_name_queues_nothing(anthropic, editor, django_capture_on_commit_callbacks):
     xai = Organization.objects.get(slug="xai")
-    with django_capture_on_commit_callbacks(execute=False):
-        with transaction.atomic():
-            services.organization_update(organization=xai, by=editor, description="Rockets and models.")
-            assert not OrganizationExposure.objects.get(organization=anthropic).stale
+    with django_capture_on_commit_callbacks(execute=False), transaction.atomic():
+        services.organization_update(organization=xai, by=editor, description="Rockets and models.")
+        assert not OrganizationExposure.objects.get(organization=anthropic).stale

@@ -36,20 +36,18 @@ def test_adding_and_removing_a_party_recomputes_summary_and_exposures(demo, edit
     assert "memphis-power" not in supplier_slugs(anthropic)
     newcomer = services.organization_create(by=editor, name="Memphis Power", kind="data_center_operator")
 
-    with django_capture_on_commit_callbacks(execute=True):
-        with transaction.atomic():
-            party = services.party_add(case=case, by=editor, data=services.PartyInput(newcomer.pk, "provider"))
-            assert RiskSummary.objects.get(case=case).stale
-            assert exposure_of(anthropic).stale and exposure_of(newcomer).stale
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        party = services.party_add(case=case, by=editor, data=services.PartyInput(newcomer.pk, "provider"))
+        assert RiskSummary.objects.get(case=case).stale
+        assert exposure_of(anthropic).stale and exposure_of(newcomer).stale
     assert not RiskSummary.objects.get(case=case).stale
     assert sum(exposure_of(newcomer).classification_counts.values()) == 1
     assert "memphis-power" in supplier_slugs(anthropic)  # a counterparty's exposure follows
 
-    with django_capture_on_commit_callbacks(execute=True):
-        with transaction.atomic():
-            services.party_remove(party=party, by=editor)
-            assert RiskSummary.objects.get(case=case).stale
-            assert exposure_of(anthropic).stale and exposure_of(newcomer).stale
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        services.party_remove(party=party, by=editor)
+        assert RiskSummary.objects.get(case=case).stale
+        assert exposure_of(anthropic).stale and exposure_of(newcomer).stale
     assert not RiskSummary.objects.get(case=case).stale
     assert sum(exposure_of(newcomer).classification_counts.values()) == 0
     assert "memphis-power" not in supplier_slugs(anthropic)
