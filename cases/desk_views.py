@@ -52,7 +52,7 @@ def _render_case(request: HttpRequest, case: Case, timeline_form: TimelineEventF
     context = {
         "case": case,
         "versions": versions,
-        "open_version": next((v for v in versions if v.state in ("draft", "in_review", "scheduled")), None),
+        "open_version": next((v for v in versions if v.is_open), None),
         "timeline_form": timeline_form,
     }
     return render(request, "desk/case_detail.html", context, status=status)

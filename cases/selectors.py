@@ -14,15 +14,13 @@ from django.utils.safestring import SafeString, mark_safe
 from cases import keyset, search
 from cases.models import Case, Organization, Party, Source, Tag
 from evaluations.models import (
-    Annotation,
-    Criterion,
     EvaluationVersion,
     OrganizationExposure,
     PartyFigure,
     Rubric,
     RubricVersion,
-    Score,
 )
+from evaluations.selectors import criteria_prefetch, versions_with_content
 
 # --- Archive -----------------------------------------------------------------
 
@@ -221,26 +219,14 @@ def _case_etag(pk, updated_at, version_id, computed_at, stale, organizations_at)
     return f"c{pk}-{stamp(updated_at)}-v{version_id or 0}-s{stamp(computed_at)}{stale_mark}-o{stamp(organizations_at)}"
 
 
-def _version_with_content() -> QuerySet[EvaluationVersion]:
-    return EvaluationVersion.objects.select_related("evaluation__rubric_version__rubric").prefetch_related(
-        Prefetch(
-            "scores",
-            queryset=Score.objects.select_related("criterion", "party__organization")
-            .prefetch_related(Prefetch("sources", queryset=Source.objects.order_by("position", "id")))
-            .order_by("party__position", "party_id", "criterion__position", "id"),
-        ),
-        Prefetch("annotations", queryset=Annotation.objects.order_by("id")),
-    )
-
-
 def evaluation_version_for_reader(case: Case) -> EvaluationVersion | None:
     """The published version of a case with its scores and annotations."""
-    return _version_with_content().filter(case=case, state=EvaluationVersion.State.PUBLISHED).first()
+    return versions_with_content().filter(case=case, state=EvaluationVersion.State.PUBLISHED).first()
 
 
 def evaluation_version_public(case: Case, number: int) -> EvaluationVersion:
     """A published or superseded version by number, or EvaluationVersion.DoesNotExist."""
-    return _version_with_content().public().get(case=case, number=number)
+    return versions_with_content(EvaluationVersion.objects.public()).get(case=case, number=number)
 
 
 def evaluation_versions_public(case: Case) -> list[EvaluationVersion]:
@@ -363,7 +349,7 @@ def rubric_version_public(rubric_slug: str, number: int) -> RubricVersion:
     return (
         RubricVersion.objects.exclude(status=RubricVersion.Status.DRAFT)
         .select_related("rubric")
-        .prefetch_related(Prefetch("criteria", queryset=Criterion.objects.order_by("position", "id")))
+        .prefetch_related(criteria_prefetch())
         .get(rubric__slug=rubric_slug, number=number)
     )
 
@@ -372,7 +358,7 @@ def rubric_version_previous_public(version: RubricVersion) -> RubricVersion | No
     return (
         RubricVersion.objects.exclude(status=RubricVersion.Status.DRAFT)
         .filter(rubric_id=version.rubric_id, number__lt=version.number)
-        .prefetch_related(Prefetch("criteria", queryset=Criterion.objects.order_by("position", "id")))
+        .prefetch_related(criteria_prefetch())
         .order_by("-number")
         .first()
     )

@@ -235,10 +235,10 @@ def _parties_changed(case: Case, organization_ids: Iterable[int]) -> None:
 
 def _parties_delete(parties) -> None:
     """Delete parties, with their scores in unpublished drafts; refuse if published work scores them."""
-    from evaluations.models import Score
+    from evaluations.models import EvaluationVersion, Score
 
     scores = Score.objects.filter(party__in=parties)
-    if scores.filter(version__state__in=["published", "superseded"]).exists():
+    if scores.filter(version__state__in=EvaluationVersion.FROZEN_STATES).exists():
         raise ValidationError({"parties": ["a party scored in a published analysis stays on the record"]})
     scores.delete()
     parties.delete()

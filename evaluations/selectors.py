@@ -50,6 +50,42 @@ def criteria_prefetch() -> Prefetch:
     return Prefetch("criteria", queryset=Criterion.objects.order_by("position", "id"))
 
 
+# --- A version's content: the one read shape for pages, the desk and the API ---------------
+# Scores with their criterion, their party's organization and their sources (in the case's
+# order), in the rubric's order; annotations with their author, in writing order; the
+# rubric version above it. Each page or endpoint that shows a version's content takes these.
+
+VERSION_CONTENT_RELATED = ("evaluation__rubric_version__rubric",)
+
+
+def version_scores_prefetch() -> Prefetch:
+    from cases.models import Source
+
+    return Prefetch(
+        "scores",
+        queryset=Score.objects.select_related("criterion", "party__organization")
+        .prefetch_related(Prefetch("sources", queryset=Source.objects.order_by("position", "id")))
+        .order_by("criterion__position", "party__position", "id"),
+    )
+
+
+def version_annotations_prefetch() -> Prefetch:
+    from evaluations.models import Annotation
+
+    return Prefetch("annotations", queryset=Annotation.objects.select_related("author").order_by("id"))
+
+
+def version_content_prefetches() -> tuple[Prefetch, Prefetch]:
+    """Everything a version's content shows beyond the version row: scores and annotations."""
+    return version_scores_prefetch(), version_annotations_prefetch()
+
+
+def versions_with_content(versions: QuerySet[EvaluationVersion] | None = None) -> QuerySet[EvaluationVersion]:
+    """``versions`` (all by default) with their content, in a fixed number of queries."""
+    versions = EvaluationVersion.objects.all() if versions is None else versions
+    return versions.select_related(*VERSION_CONTENT_RELATED).prefetch_related(*version_content_prefetches())
+
+
 @dataclass
 class SummaryInputs:
     """What one case's risk summary is computed from, read in bulk."""
@@ -261,19 +297,13 @@ def desk_case(pk: int):
 
 def desk_version(pk: int) -> EvaluationVersion:
     """A version of any state with its scores, annotations and audit, or DoesNotExist."""
-    from evaluations.models import Annotation, AuditEntry
+    from evaluations.models import AuditEntry
 
     return (
-        EvaluationVersion.objects.select_related("case", "author", "evaluation__rubric_version__rubric")
+        versions_with_content()
+        .select_related("case", "author")
         .prefetch_related(
-            Prefetch(
-                "scores",
-                queryset=Score.objects.select_related("criterion", "party__organization")
-                .prefetch_related("sources")
-                .order_by("criterion__position", "party__position", "id"),
-            ),
-            Prefetch("annotations", queryset=Annotation.objects.select_related("author").order_by("id")),
-            Prefetch("audit_entries", queryset=AuditEntry.objects.select_related("actor").order_by("at", "id")),
+            Prefetch("audit_entries", queryset=AuditEntry.objects.select_related("actor").order_by("at", "id"))
         )
         .get(pk=pk)
     )
@@ -294,7 +324,7 @@ def desk_versions_for_compare(case_id: int, numbers: Iterable[int]) -> dict[int,
     """
     numbers = [n for n in numbers if 0 < n <= VERSION_NUMBER_MAX]
     versions = EvaluationVersion.objects.filter(case_id=case_id, number__in=numbers).prefetch_related(
-        Prefetch("scores", queryset=Score.objects.select_related("criterion", "party__organization").order_by("id"))
+        version_scores_prefetch()
     )
     return {v.number: v for v in versions}
 

@@ -876,7 +876,7 @@ def evaluation_version_start(*, case: Case, by: AbstractBaseUser) -> EvaluationV
     case = Case.objects.select_for_update().get(pk=case.pk)
     open_version = EvaluationVersion.objects.filter(
         case=case,
-        state__in=[EvaluationVersion.State.DRAFT, EvaluationVersion.State.IN_REVIEW, EvaluationVersion.State.SCHEDULED],
+        state__in=EvaluationVersion.OPEN_STATES,
     ).first()
     if open_version is not None:
         raise TransitionNotAllowed(
