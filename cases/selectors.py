@@ -11,7 +11,7 @@ from django.db.models.functions import Coalesce, Lower
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
-from cases import keyset, search
+from cases import cache_keys, keyset, search
 from cases.models import Case, Organization, Party, Source, Tag
 from evaluations.models import (
     EvaluationVersion,
@@ -85,10 +85,6 @@ def case_archive_page(
     return page, headlines
 
 
-ARCHIVE_CHOICES_KEY = "cases:archive-choices:v1"
-ARCHIVE_CHOICES_TIMEOUT = 300  # a safety net: the services that change the choices forget them
-
-
 def archive_choices() -> dict:
     """What the archive's filter form offers, cached (three queries when it is not).
 
@@ -97,16 +93,16 @@ def archive_choices() -> dict:
     party), and their ``<option>``s are rendered once, here, not per request
     (see the ``selected`` filter).
     """
-    choices = cache.get(ARCHIVE_CHOICES_KEY)
+    choices = cache.get(cache_keys.ARCHIVE_CHOICES)
     if choices is None:
         choices = _archive_choices_read()
-        cache.set(ARCHIVE_CHOICES_KEY, choices, ARCHIVE_CHOICES_TIMEOUT)
+        cache.set(cache_keys.ARCHIVE_CHOICES, choices, cache_keys.ARCHIVE_CHOICES_TIMEOUT)
     return choices
 
 
 def archive_choices_forget() -> None:
     """Drop the cached choices once the caller's transaction commits (a case or organization changed)."""
-    transaction.on_commit(lambda: cache.delete(ARCHIVE_CHOICES_KEY))
+    transaction.on_commit(lambda: cache.delete(cache_keys.ARCHIVE_CHOICES))
 
 
 def _options(pairs: Iterable[tuple[object, object]]) -> SafeString:
@@ -194,29 +190,20 @@ def case_page_etag(slug: str) -> str | None:
         )
         .first()
     )
-    return _case_etag(*row) if row else None
+    return cache_keys.case_page_etag(*row) if row else None
 
 
 def case_page_etag_of(case: Case, version: EvaluationVersion | None) -> str:
     """The same validator as ``case_page_etag``, from a case page's loaded rows (no query)."""
     summary = getattr(case, "risk_summary", None)
-    organizations = [party.organization.updated_at for party in case.parties.all()]
-    return _case_etag(
+    return cache_keys.case_page_etag(
         case.pk,
         case.updated_at,
         version.pk if version else None,
         summary.computed_at if summary else None,
         summary.stale if summary else None,
-        max(organizations, default=None),
+        cache_keys.latest(party.organization.updated_at for party in case.parties.all()),
     )
-
-
-def _case_etag(pk, updated_at, version_id, computed_at, stale, organizations_at) -> str:
-    def stamp(at) -> str:
-        return f"{at.timestamp():.6f}" if at else "-"
-
-    stale_mark = "s" if stale else ""
-    return f"c{pk}-{stamp(updated_at)}-v{version_id or 0}-s{stamp(computed_at)}{stale_mark}-o{stamp(organizations_at)}"
 
 
 def evaluation_version_for_reader(case: Case) -> EvaluationVersion | None:
@@ -296,9 +283,6 @@ def organization_cases(organization: Organization) -> QuerySet[Case]:
     return case_list_published().filter(pk__in=Party.objects.filter(organization=organization).values("case_id"))
 
 
-COUNTERPARTIES_CACHE_TIMEOUT = 600
-
-
 def organization_counterparties_cached(
     organization: Organization, exposure: OrganizationExposure | None
 ) -> list[Organization]:
@@ -309,15 +293,11 @@ def organization_counterparties_cached(
     recomputed (or marked stale) whenever one of its cases' summaries changes,
     which is when the counterparties can change.
     """
-    stamp = "none"
-    if exposure:
-        computed = f"{exposure.computed_at.timestamp():.6f}" if exposure.computed_at else "-"
-        stamp = f"{computed}{'s' if exposure.stale else ''}"
-    key = f"cases:counterparties:v1:{organization.pk}:{organization.updated_at.timestamp():.6f}:{stamp}"
+    key = cache_keys.counterparties(organization, exposure)
     counterparties = cache.get(key)
     if counterparties is None:
         counterparties = organization_counterparties(organization)
-        cache.set(key, counterparties, COUNTERPARTIES_CACHE_TIMEOUT)
+        cache.set(key, counterparties, cache_keys.COUNTERPARTIES_TIMEOUT)
     return counterparties
 
 
