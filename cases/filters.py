@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import django_filters
 from django.db.models import QuerySet
+from django.utils.choices import CallableChoiceIterator
 from django_filters.fields import ModelChoiceField, ModelChoiceIterator
 
 from cases import selectors
@@ -43,20 +44,17 @@ class CaseFilter(django_filters.FilterSet):
     )
     announced_after = django_filters.DateFilter(field_name="announced_on", lookup_expr="gte", label="Announced from")
     announced_before = django_filters.DateFilter(field_name="announced_on", lookup_expr="lte", label="Announced until")
+    # Read from the active rubric version when used (cached with the archive's other choices),
+    # so the form, its validation and the API schema's enum follow a new version's vocabulary.
     classification = django_filters.ChoiceFilter(
         method="filter_classification",
-        choices=[
-            ("dependency_risk", "dependency risk"),
-            ("temporary_workaround", "temporary workaround"),
-            ("mixed", "mixed"),
-            ("durable_leverage", "durable leverage"),
-        ],
+        choices=CallableChoiceIterator(lambda: selectors.archive_choices()["classifications"]),
         label="A party classified as",
         empty_label="Any",
     )
     risk_band = django_filters.ChoiceFilter(
         field_name="risk_summary__risk_band",
-        choices=[("low", "low"), ("elevated", "elevated"), ("high", "high")],
+        choices=CallableChoiceIterator(lambda: selectors.archive_choices()["risk_bands"]),
         label="Risk band",
         empty_label="Any",
     )

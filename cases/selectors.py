@@ -20,7 +20,7 @@ from evaluations.models import (
     Rubric,
     RubricVersion,
 )
-from evaluations.selectors import criteria_prefetch, versions_with_content
+from evaluations.selectors import criteria_prefetch, rubric_vocabulary, versions_with_content
 
 # --- Archive -----------------------------------------------------------------
 
@@ -114,13 +114,17 @@ def _archive_choices_read() -> dict:
     organizations = list(Organization.objects.filter(Exists(published)).order_by("name").values_list("slug", "name"))
     tagged = Case.tags.through.objects.filter(tag=OuterRef("pk"), case__status=Case.Status.PUBLISHED)
     tags = list(Tag.objects.filter(Exists(tagged)).order_by("name").values_list("slug", "name"))
-    rubric_versions = list(
+    public_versions = list(
         RubricVersion.objects.exclude(status=RubricVersion.Status.DRAFT)
-        .order_by("number")
-        .values_list("number", flat=True)
-        .distinct()
+        .order_by("number", "pk")
+        .values_list("number", "status", "classification")
+    )
+    rubric_versions = sorted({number for number, _, _ in public_versions})
+    vocabulary = rubric_vocabulary(
+        [classification for _, status, classification in public_versions if status == RubricVersion.Status.ACTIVE]
     )
     return {
+        **vocabulary,
         "organizations": organizations,
         "organization_options": _options(organizations),
         "tags": tags,

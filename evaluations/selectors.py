@@ -25,6 +25,28 @@ def rubric_spec(version: RubricVersion) -> scoring.RubricSpec:
     )
 
 
+def rubric_vocabulary(classifications: Iterable[dict]) -> dict[str, list[tuple[str, str]]]:
+    """The risk bands and classifications a summary can carry, as (value, label) choices.
+
+    Bands are the active rubric versions' (``classification.risk_bands``, lowest first);
+    classifications are those the engine assigns under the thresholds the rubric data sets
+    (``dependency_risk_at``, ``leverage_at``, ``workaround_at``; ``mixed`` otherwise), most
+    exposed first. Pure: the caller reads ``classifications`` (each active version's
+    ``classification`` data) with its own query, and caches the result.
+    """
+    bands: dict[str, float] = {}
+    for data in classifications:
+        for name, bound in (data.get("risk_bands") or {}).items() if isinstance(data, dict) else ():
+            try:
+                bands.setdefault(str(name), float(bound))
+            except (TypeError, ValueError):
+                continue  # data the engine would refuse: no band to offer
+    return {
+        "risk_bands": [(name, name) for name in sorted(bands, key=lambda name: (bands[name], name))],
+        "classifications": [(c.value, c.label) for c in scoring.SEVERITY],
+    }
+
+
 def rubric_version_active(rubric_id: int) -> RubricVersion | None:
     return (
         RubricVersion.objects.filter(rubric_id=rubric_id, status=RubricVersion.Status.ACTIVE)

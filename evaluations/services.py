@@ -670,6 +670,7 @@ def rubric_version_activate(*, version: RubricVersion, by: AbstractBaseUser | No
     version.status = RubricVersion.Status.ACTIVE
     version.activated_at = now
     version.save(update_fields=["status", "activated_at"])
+    case_selectors.archive_choices_forget()  # the filters offer the active version's risk bands
     audit_record(
         action=AuditEntry.Action.ACTIVATE,
         actor=by,

@@ -10,6 +10,8 @@ from django.utils.dateformat import format as format_date
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
+from evaluations import scoring
+
 register = template.Library()
 
 _PRECISION_FORMATS = {"day": "j M Y", "month": "M Y", "year": "Y"}
@@ -49,8 +51,8 @@ def value_range(low: int | None, high: int | None) -> str:
 
 @register.filter
 def label(code: str | None) -> str:
-    """``dependency_risk`` to ``dependency risk``."""
-    return (code or "").replace("_", " ")
+    """``dependency_risk`` to ``dependency risk`` (the engine's labels)."""
+    return scoring.label(code)
 
 
 @register.filter
