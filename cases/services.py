@@ -128,10 +128,7 @@ def _counterparties_changed(organization: Organization) -> None:
 
 
 def _apply_case_fields(case: Case, data: CaseInput) -> None:
-    for name in (
-        "title", "summary", "announced_on", "announced_precision", "value_low_usd", "value_high_usd",
-        "value_note", "capacity_mw", "capacity_chips", "capacity_note",
-    ):  # fmt: skip
+    for name in Case.FACT_FIELDS:
         setattr(case, name, getattr(data, name))
     if data.slug:
         case.slug = data.slug
