@@ -17,7 +17,6 @@ from evaluations.models import (
     EvaluationVersion,
     OrganizationExposure,
     PartyFigure,
-    Rubric,
     RubricVersion,
 )
 from evaluations.selectors import criteria_prefetch, rubric_vocabulary, versions_with_content
@@ -346,10 +345,6 @@ def rubric_version_previous_public(version: RubricVersion) -> RubricVersion | No
         .order_by("-number")
         .first()
     )
-
-
-def rubrics_public() -> Iterable[Rubric]:
-    return Rubric.objects.order_by("name")
 
 
 # --- Feeds and sitemap -------------------------------------------------------

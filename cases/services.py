@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
@@ -80,7 +80,6 @@ class CaseInput:
     capacity_note: str = ""
     parties: tuple[PartyInput, ...] | None = None  # None: leave as they are
     sources: tuple[SourceInput, ...] | None = None
-    extra: dict = field(default_factory=dict)
 
 
 @transaction.atomic

@@ -47,27 +47,6 @@ def rubric_vocabulary(classifications: Iterable[dict]) -> dict[str, list[tuple[s
     }
 
 
-def rubric_version_active(rubric_id: int) -> RubricVersion | None:
-    return (
-        RubricVersion.objects.filter(rubric_id=rubric_id, status=RubricVersion.Status.ACTIVE)
-        .prefetch_related("criteria")
-        .first()
-    )
-
-
-def evaluation_version_current(case_id: int) -> EvaluationVersion | None:
-    """The case's published version, the one readers see now."""
-    return (
-        EvaluationVersion.objects.filter(case_id=case_id, state=EvaluationVersion.State.PUBLISHED)
-        .select_related("evaluation__rubric_version")
-        .first()
-    )
-
-
-def scores_with_keys(version_ids: Iterable[int]) -> QuerySet[Score]:
-    return Score.objects.filter(version_id__in=list(version_ids)).select_related("criterion").order_by("id")
-
-
 def criteria_prefetch() -> Prefetch:
     return Prefetch("criteria", queryset=Criterion.objects.order_by("position", "id"))
 
