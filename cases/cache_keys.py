@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-ARCHIVE_CHOICES = "cases:archive-choices:v1"
+ARCHIVE_CHOICES = "cases:archive-choices:v2"  # v2: with the rubric's bands and classifications
 
 ARCHIVE_CHOICES_TIMEOUT = 300  # a safety net: the services that change the choices forget them
 ROW_TIMEOUT = 24 * 3600
