@@ -1,36 +1,76 @@
+"""The admin for the case library.
+
+Writes that readers can see go through the services: organizations are saved
+by ``organization_create``/``organization_update`` (which bring cached pages,
+filter choices and counterparties' exposures up to date). A published case and
+everything under it (parties, sources, timeline) is read-only here: its search
+document, summary and exposures are kept current by the desk's and the API's
+services, which this admin would bypass. Drafts have none of those, so they
+may be edited here.
+"""
+
 from __future__ import annotations
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.http import HttpResponseRedirect
 
 from cases import services
 from cases.models import Case, DealType, Organization, Party, Source, Tag, TimelineEvent
 from core.text import TextCleanModelForm
 
 
-class PartyInline(admin.TabularInline):
+def _draft(case: Case | None) -> bool:
+    return case is None or not case.is_published
+
+
+class DraftCaseInline:
+    """An inline of a case's rows: editable while the case is a draft, read-only once published."""
+
+    def has_add_permission(self, request, obj=None):
+        return _draft(obj) and super().has_add_permission(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        return _draft(obj) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return _draft(obj) and super().has_delete_permission(request, obj)
+
+
+class PartyInline(DraftCaseInline, admin.TabularInline):
     form = TextCleanModelForm  # the one text rule (core.text), as the desk and the API apply it
     model = Party
     extra = 0
     autocomplete_fields = ["organization"]
 
 
-class SourceInline(admin.StackedInline):
+class SourceInline(DraftCaseInline, admin.StackedInline):
     form = TextCleanModelForm
     model = Source
     extra = 0
 
-    def has_delete_permission(self, request, obj=None):
-        # Django asks once per case, not per source: no deleting the sources of a case that a
-        # published analysis cites from (the database would refuse the cited ones).
-        return (obj is None or not services.sources_on_record(obj.sources.all())) and super().has_delete_permission(
-            request, obj
-        )
 
-
-class TimelineInline(admin.TabularInline):
+class TimelineInline(DraftCaseInline, admin.TabularInline):
     form = TextCleanModelForm
     model = TimelineEvent
     extra = 0
+
+
+class CaseRowAdmin(admin.ModelAdmin):
+    """A row under a case (party, source, timeline event): added through its case's page, changed
+    or deleted here only while the case is a draft."""
+
+    form = TextCleanModelForm  # the one text rule (core.text), as the desk and the API apply it
+    actions = None  # bulk deletion would bypass the per-row check
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return (obj is None or _draft(obj.case)) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return (obj is None or _draft(obj.case)) and super().has_delete_permission(request, obj)
 
 
 @admin.register(Organization)
@@ -40,6 +80,27 @@ class OrganizationAdmin(admin.ModelAdmin):
     list_filter = ["kind"]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
+    actions = None  # bulk deletion is not a service
+
+    def save_model(self, request, obj, form, change):
+        fields = {name: form.cleaned_data[name] for name in ("name", "kind", "description", "slug")}
+        if change:
+            # The service compares with the stored row (a rename re-computes counterparties' exposures).
+            saved = services.organization_update(
+                organization=Organization.objects.get(pk=obj.pk), by=request.user, **fields
+            )
+        else:
+            saved = services.organization_create(by=request.user, **fields)
+        obj.pk = saved.pk
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except ValidationError as exc:
+            # Raised inside the view's transaction, so nothing was written.
+            for field_name, errors in exc.message_dict.items():
+                self.message_user(request, f"{field_name}: {' '.join(errors)}", messages.ERROR)
+            return HttpResponseRedirect(request.path)
 
 
 @admin.register(Case)
@@ -55,14 +116,16 @@ class CaseAdmin(admin.ModelAdmin):
     readonly_fields = ["status", "first_published_at", "created_at", "updated_at"]
     inlines = [PartyInline, SourceInline, TimelineInline]
 
+    def has_change_permission(self, request, obj=None):
+        return _draft(obj) and super().has_change_permission(request, obj)
+
     def has_delete_permission(self, request, obj=None):
         # Published analyses and the audit trail stay on the record (the database refuses too).
         return (obj is None or not services.case_on_record(obj)) and super().has_delete_permission(request, obj)
 
 
 @admin.register(Party)
-class PartyAdmin(admin.ModelAdmin):
-    form = TextCleanModelForm
+class PartyAdmin(CaseRowAdmin):
     list_display = ["case", "organization", "role"]
     list_filter = ["role"]
     search_fields = ["case__title", "organization__name"]
@@ -70,22 +133,14 @@ class PartyAdmin(admin.ModelAdmin):
 
 
 @admin.register(Source)
-class SourceAdmin(admin.ModelAdmin):
-    form = TextCleanModelForm
-    actions = None  # bulk deletion would bypass the per-source check below
+class SourceAdmin(CaseRowAdmin):
     list_display = ["publisher", "title", "case", "published_on"]
     search_fields = ["publisher", "title", "url", "case__title"]
     list_select_related = ["case"]
 
-    def has_delete_permission(self, request, obj=None):
-        return (
-            obj is None or not services.sources_on_record(Source.objects.filter(pk=obj.pk))
-        ) and super().has_delete_permission(request, obj)
-
 
 @admin.register(TimelineEvent)
-class TimelineEventAdmin(admin.ModelAdmin):
-    form = TextCleanModelForm
+class TimelineEventAdmin(CaseRowAdmin):
     list_display = ["case", "kind", "occurred_on"]
     list_filter = ["kind"]
     list_select_related = ["case"]

@@ -298,7 +298,10 @@ class OrganizationDetailView(ConditionalGetMixin, APIView):
         description="Edit an organization; fields left out keep their value. Editors.",
     )
     def patch(self, request: Request, slug: str) -> Response:
-        organization = get_object_or_404(Organization, slug=slug)
+        # Looked up as GET does: an organization named only by unpublished cases is 404 to
+        # whoever may not see it, as a slug that names nothing is (no 403 that confirms it exists).
+        visible = selectors.organizations_visible(include_unpublished=can_see_draft_cases(request.user))
+        organization = get_object_or_404(visible, slug=slug)
         serializer = OrganizationWriteSerializer(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
         fields = {k: v for k, v in serializer.validated_data.items() if not (k == "slug" and not v)}

@@ -13,6 +13,8 @@ from decimal import Decimal
 from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 
+from evaluations import scoring
+
 WIDTH = 640
 LABEL_W = 170
 BAR_H = 14
@@ -198,7 +200,7 @@ def exposure_chart(exposure) -> SafeString:
             Group(
                 "Deals by classification",
                 [
-                    Bar(key.replace("_", " "), count, f"class-{key}", maximum=float(top))
+                    Bar(scoring.label(key), count, f"class-{key}", maximum=float(top))
                     for key, count in sorted(counts.items())
                 ],
             )

@@ -23,7 +23,6 @@ from cases.forms import (
     organization_choices,
 )
 from cases.models import Case, Organization
-from cases.selectors import case_search
 from core.desk import apply_service_errors, desk_view
 from evaluations import selectors
 
@@ -38,7 +37,7 @@ def _desk_case_or_404(pk: int) -> Case:
 @desk_view("cases.view_case", methods=("GET",))
 def case_list(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "")
-    page = Paginator(case_search(selectors.desk_case_list(), query), 50).get_page(request.GET.get("page"))
+    page = Paginator(selectors.desk_case_list(query), 50).get_page(request.GET.get("page"))
     return render(request, "desk/case_list.html", {"page": page, "q": query})
 
 
@@ -53,7 +52,7 @@ def _render_case(request: HttpRequest, case: Case, timeline_form: TimelineEventF
     context = {
         "case": case,
         "versions": versions,
-        "open_version": next((v for v in versions if v.state in ("draft", "in_review", "scheduled")), None),
+        "open_version": next((v for v in versions if v.is_open), None),
         "timeline_form": timeline_form,
     }
     return render(request, "desk/case_detail.html", context, status=status)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import django_filters
 from django import forms
+from django.db import DatabaseError
 from django.db.models import QuerySet
+from django.utils.choices import CallableChoiceIterator
 from django_filters.fields import ModelChoiceField, ModelChoiceIterator
 
 from cases import selectors
@@ -60,6 +62,22 @@ class CaseFilterForm(forms.Form):
         return data
 
 
+def _vocabulary(name: str) -> CallableChoiceIterator:
+    """The active rubric's choices, read when first iterated (a form, a validation, the schema).
+
+    ``check --deploy`` generates the API schema with no database to read: it gets no choices
+    there (the served schema, read with the database, lists them).
+    """
+
+    def read() -> list[tuple[str, str]]:
+        try:
+            return selectors.archive_choices()[name]
+        except DatabaseError:
+            return []
+
+    return CallableChoiceIterator(read)
+
+
 class CaseFilter(django_filters.FilterSet):
     """Combinable filters over published cases; the parameter names are the public API."""
 
@@ -73,20 +91,17 @@ class CaseFilter(django_filters.FilterSet):
     )
     announced_after = django_filters.DateFilter(field_name="announced_on", lookup_expr="gte", label="Announced from")
     announced_before = django_filters.DateFilter(field_name="announced_on", lookup_expr="lte", label="Announced until")
+    # Read from the active rubric version when used (cached with the archive's other choices),
+    # so the form, its validation and the API schema's enum follow a new version's vocabulary.
     classification = django_filters.ChoiceFilter(
         method="filter_classification",
-        choices=[
-            ("dependency_risk", "dependency risk"),
-            ("temporary_workaround", "temporary workaround"),
-            ("mixed", "mixed"),
-            ("durable_leverage", "durable leverage"),
-        ],
+        choices=_vocabulary("classifications"),
         label="A party classified as",
         empty_label="Any",
     )
     risk_band = django_filters.ChoiceFilter(
         field_name="risk_summary__risk_band",
-        choices=[("low", "low"), ("elevated", "elevated"), ("high", "high")],
+        choices=_vocabulary("risk_bands"),
         label="Risk band",
         empty_label="Any",
     )

@@ -42,35 +42,17 @@ class CaseForm(forms.Form):
     @staticmethod
     def initial_for(case: Case) -> dict:
         return {
-            "title": case.title,
-            "summary": case.summary,
-            "announced_on": case.announced_on,
-            "announced_precision": case.announced_precision,
+            **{name: getattr(case, name) for name in Case.FACT_FIELDS},
             "deal_types": [d.slug for d in case.deal_types.all()],
-            "value_low_usd": case.value_low_usd,
-            "value_high_usd": case.value_high_usd,
-            "value_note": case.value_note,
-            "capacity_mw": case.capacity_mw,
-            "capacity_chips": case.capacity_chips,
-            "capacity_note": case.capacity_note,
             "tags": ", ".join(t.name for t in case.tags.all()),
         }
 
     def case_input(self, sources: tuple[SourceInput, ...]) -> CaseInput:
         data = self.cleaned_data
         return CaseInput(
-            title=data["title"],
-            summary=data["summary"],
-            announced_on=data["announced_on"],
-            announced_precision=data["announced_precision"],
+            **{name: data[name] for name in Case.FACT_FIELDS},
             deal_types=tuple(data["deal_types"]),
             tags=tuple(t.strip() for t in data["tags"].split(",") if t.strip()),
-            value_low_usd=data["value_low_usd"],
-            value_high_usd=data["value_high_usd"],
-            value_note=data["value_note"],
-            capacity_mw=data["capacity_mw"],
-            capacity_chips=data["capacity_chips"],
-            capacity_note=data["capacity_note"],
             sources=sources,
         )
 

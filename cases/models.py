@@ -101,6 +101,14 @@ class Case(models.Model):
 
     objects = CaseQuerySet.as_manager()
 
+    # The case's own facts that editors write, in the order forms and the API show them: the one
+    # list the desk's form, the API's serializers and the case services read. The slug, deal
+    # types, tags, parties and sources are written beside these, each its own way.
+    FACT_FIELDS = (
+        "title", "summary", "announced_on", "announced_precision", "value_low_usd", "value_high_usd",
+        "value_note", "capacity_mw", "capacity_chips", "capacity_note",
+    )  # fmt: skip
+
     class Meta:
         ordering = ["-announced_on", "-id"]
         indexes = [

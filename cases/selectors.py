@@ -11,19 +11,16 @@ from django.db.models.functions import Coalesce, Lower
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
-from cases import keyset, search, search_index
+from cases import cache_keys, keyset, search, search_index
 from cases.models import Case, Organization, Party, Source, Tag
 from evaluations.models import (
-    Annotation,
-    Criterion,
     EvaluationVersion,
     OrganizationExposure,
     PartyFigure,
     RiskSummary,
-    Rubric,
     RubricVersion,
-    Score,
 )
+from evaluations.selectors import criteria_prefetch, rubric_vocabulary, versions_with_content
 
 # --- Archive -----------------------------------------------------------------
 
@@ -88,10 +85,6 @@ def case_archive_page(
     return page, headlines
 
 
-ARCHIVE_CHOICES_KEY = "cases:archive-choices:v1"
-ARCHIVE_CHOICES_TIMEOUT = 300  # a safety net: the services that change the choices forget them
-
-
 def archive_choices() -> dict:
     """What the archive's filter form offers, cached (three queries when it is not).
 
@@ -100,16 +93,16 @@ def archive_choices() -> dict:
     party), and their ``<option>``s are rendered once, here, not per request
     (see the ``selected`` filter).
     """
-    choices = cache.get(ARCHIVE_CHOICES_KEY)
+    choices = cache.get(cache_keys.ARCHIVE_CHOICES)
     if choices is None:
         choices = _archive_choices_read()
-        cache.set(ARCHIVE_CHOICES_KEY, choices, ARCHIVE_CHOICES_TIMEOUT)
+        cache.set(cache_keys.ARCHIVE_CHOICES, choices, cache_keys.ARCHIVE_CHOICES_TIMEOUT)
     return choices
 
 
 def archive_choices_forget() -> None:
     """Drop the cached choices once the caller's transaction commits (a case or organization changed)."""
-    transaction.on_commit(lambda: cache.delete(ARCHIVE_CHOICES_KEY))
+    transaction.on_commit(lambda: cache.delete(cache_keys.ARCHIVE_CHOICES))
 
 
 def _options(pairs: Iterable[tuple[object, object]]) -> SafeString:
@@ -121,13 +114,17 @@ def _archive_choices_read() -> dict:
     organizations = list(Organization.objects.filter(Exists(published)).order_by("name").values_list("slug", "name"))
     tagged = Case.tags.through.objects.filter(tag=OuterRef("pk"), case__status=Case.Status.PUBLISHED)
     tags = list(Tag.objects.filter(Exists(tagged)).order_by("name").values_list("slug", "name"))
-    rubric_versions = list(
+    public_versions = list(
         RubricVersion.objects.exclude(status=RubricVersion.Status.DRAFT)
-        .order_by("number")
-        .values_list("number", flat=True)
-        .distinct()
+        .order_by("number", "pk")
+        .values_list("number", "status", "classification")
+    )
+    rubric_versions = sorted({number for number, _, _ in public_versions})
+    vocabulary = rubric_vocabulary(
+        [classification for _, status, classification in public_versions if status == RubricVersion.Status.ACTIVE]
     )
     return {
+        **vocabulary,
         "organizations": organizations,
         "organization_options": _options(organizations),
         "tags": tags,
@@ -205,51 +202,30 @@ def case_page_etag(slug: str) -> str | None:
         )
         .first()
     )
-    return _case_etag(*row) if row else None
+    return cache_keys.case_page_etag(*row) if row else None
 
 
 def case_page_etag_of(case: Case, version: EvaluationVersion | None) -> str:
     """The same validator as ``case_page_etag``, from a case page's loaded rows (no query)."""
     summary = getattr(case, "risk_summary", None)
-    organizations = [party.organization.updated_at for party in case.parties.all()]
-    return _case_etag(
+    return cache_keys.case_page_etag(
         case.pk,
         case.updated_at,
         version.pk if version else None,
         summary.computed_at if summary else None,
         summary.stale if summary else None,
-        max(organizations, default=None),
-    )
-
-
-def _case_etag(pk, updated_at, version_id, computed_at, stale, organizations_at) -> str:
-    def stamp(at) -> str:
-        return f"{at.timestamp():.6f}" if at else "-"
-
-    stale_mark = "s" if stale else ""
-    return f"c{pk}-{stamp(updated_at)}-v{version_id or 0}-s{stamp(computed_at)}{stale_mark}-o{stamp(organizations_at)}"
-
-
-def _version_with_content() -> QuerySet[EvaluationVersion]:
-    return EvaluationVersion.objects.select_related("evaluation__rubric_version__rubric").prefetch_related(
-        Prefetch(
-            "scores",
-            queryset=Score.objects.select_related("criterion", "party__organization")
-            .prefetch_related(Prefetch("sources", queryset=Source.objects.order_by("position", "id")))
-            .order_by("party__position", "party_id", "criterion__position", "id"),
-        ),
-        Prefetch("annotations", queryset=Annotation.objects.order_by("id")),
+        cache_keys.latest(party.organization.updated_at for party in case.parties.all()),
     )
 
 
 def evaluation_version_for_reader(case: Case) -> EvaluationVersion | None:
     """The published version of a case with its scores and annotations."""
-    return _version_with_content().filter(case=case, state=EvaluationVersion.State.PUBLISHED).first()
+    return versions_with_content().filter(case=case, state=EvaluationVersion.State.PUBLISHED).first()
 
 
 def evaluation_version_public(case: Case, number: int) -> EvaluationVersion:
     """A published or superseded version by number, or EvaluationVersion.DoesNotExist."""
-    return _version_with_content().public().get(case=case, number=number)
+    return versions_with_content(EvaluationVersion.objects.public()).get(case=case, number=number)
 
 
 def evaluation_versions_public(case: Case) -> list[EvaluationVersion]:
@@ -319,9 +295,6 @@ def organization_cases(organization: Organization) -> QuerySet[Case]:
     return case_list_published().filter(pk__in=Party.objects.filter(organization=organization).values("case_id"))
 
 
-COUNTERPARTIES_CACHE_TIMEOUT = 600
-
-
 def organization_counterparties_cached(
     organization: Organization, exposure: OrganizationExposure | None
 ) -> list[Organization]:
@@ -332,15 +305,11 @@ def organization_counterparties_cached(
     recomputed (or marked stale) whenever one of its cases' summaries changes,
     which is when the counterparties can change.
     """
-    stamp = "none"
-    if exposure:
-        computed = f"{exposure.computed_at.timestamp():.6f}" if exposure.computed_at else "-"
-        stamp = f"{computed}{'s' if exposure.stale else ''}"
-    key = f"cases:counterparties:v1:{organization.pk}:{organization.updated_at.timestamp():.6f}:{stamp}"
+    key = cache_keys.counterparties(organization, exposure)
     counterparties = cache.get(key)
     if counterparties is None:
         counterparties = organization_counterparties(organization)
-        cache.set(key, counterparties, COUNTERPARTIES_CACHE_TIMEOUT)
+        cache.set(key, counterparties, cache_keys.COUNTERPARTIES_TIMEOUT)
     return counterparties
 
 
@@ -372,7 +341,7 @@ def rubric_version_public(rubric_slug: str, number: int) -> RubricVersion:
     return (
         RubricVersion.objects.exclude(status=RubricVersion.Status.DRAFT)
         .select_related("rubric")
-        .prefetch_related(Prefetch("criteria", queryset=Criterion.objects.order_by("position", "id")))
+        .prefetch_related(criteria_prefetch())
         .get(rubric__slug=rubric_slug, number=number)
     )
 
@@ -381,14 +350,10 @@ def rubric_version_previous_public(version: RubricVersion) -> RubricVersion | No
     return (
         RubricVersion.objects.exclude(status=RubricVersion.Status.DRAFT)
         .filter(rubric_id=version.rubric_id, number__lt=version.number)
-        .prefetch_related(Prefetch("criteria", queryset=Criterion.objects.order_by("position", "id")))
+        .prefetch_related(criteria_prefetch())
         .order_by("-number")
         .first()
     )
-
-
-def rubrics_public() -> Iterable[Rubric]:
-    return Rubric.objects.order_by("name")
 
 
 # --- Feeds and sitemap -------------------------------------------------------

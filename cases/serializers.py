@@ -87,8 +87,7 @@ class CaseListSerializer(serializers.ModelSerializer):
     class Meta:
         model = Case
         fields = [
-            "slug", "title", "summary", "announced_on", "announced_precision", "deal_types", "tags", "parties",
-            "value_low_usd", "value_high_usd", "value_note", "capacity_mw", "capacity_chips", "capacity_note",
+            "slug", *Case.FACT_FIELDS, "deal_types", "tags", "parties",
             "status", "first_published_at", "risk_index", "risk_band", "classification", "url",
         ]  # fmt: skip
 
@@ -224,10 +223,7 @@ class CaseWriteSerializer(serializers.Serializer):
         """The service's input; for an update, what was left out is taken from ``case``."""
         data = dict(self.validated_data)
         if case is not None:
-            for name in (
-                "title", "summary", "announced_on", "announced_precision", "value_low_usd", "value_high_usd",
-                "value_note", "capacity_mw", "capacity_chips", "capacity_note",
-            ):  # fmt: skip
+            for name in Case.FACT_FIELDS:
                 data.setdefault(name, getattr(case, name))
             data.setdefault("deal_types", [d.slug for d in case.deal_types.all()])
             data.setdefault("tags", [t.name for t in case.tags.all()])

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
@@ -80,7 +80,6 @@ class CaseInput:
     capacity_note: str = ""
     parties: tuple[PartyInput, ...] | None = None  # None: leave as they are
     sources: tuple[SourceInput, ...] | None = None
-    extra: dict = field(default_factory=dict)
 
 
 @transaction.atomic
@@ -101,6 +100,7 @@ def organization_create(
 @transaction.atomic
 def organization_update(*, organization: Organization, by: AbstractBaseUser, **fields) -> Organization:
     require_permission(by, "cases.change_organization", "edit organizations")
+    renamed = any(name in fields and fields[name] != getattr(organization, name) for name in ("name", "slug"))
     for name in ("name", "kind", "description", "slug"):
         if name in fields:
             setattr(organization, name, fields[name])
@@ -111,14 +111,23 @@ def organization_update(*, organization: Organization, by: AbstractBaseUser, **f
         updated_at=timezone.now()
     )
     selectors.archive_choices_forget()  # the filter form lists organizations by name
+    if renamed:
+        _counterparties_changed(organization)
     return organization
 
 
+def _counterparties_changed(organization: Organization) -> None:
+    """Its counterparties' stored exposures name it and link to its slug: recompute them after commit."""
+    from evaluations.services import organization_exposure_request
+
+    shared = Party.objects.filter(organization=organization, case__status=Case.Status.PUBLISHED).values("case_id")
+    organization_exposure_request(
+        Party.objects.filter(case_id__in=shared).values_list("organization_id", flat=True).distinct()
+    )
+
+
 def _apply_case_fields(case: Case, data: CaseInput) -> None:
-    for name in (
-        "title", "summary", "announced_on", "announced_precision", "value_low_usd", "value_high_usd",
-        "value_note", "capacity_mw", "capacity_chips", "capacity_note",
-    ):  # fmt: skip
+    for name in Case.FACT_FIELDS:
         setattr(case, name, getattr(data, name))
     if data.slug:
         case.slug = data.slug
@@ -219,15 +228,16 @@ def _parties_changed(case: Case, organization_ids: Iterable[int]) -> None:
     from evaluations.services import organization_exposure_request, risk_summary_request
 
     risk_summary_request(case.pk)
-    organization_exposure_request(organization_ids)
+    # The other parties' exposures name this one (as a supplier, a counterparty) too.
+    organization_exposure_request({*organization_ids, *case.parties.values_list("organization_id", flat=True)})
 
 
 def _parties_delete(parties) -> None:
     """Delete parties, with their scores in unpublished drafts; refuse if published work scores them."""
-    from evaluations.models import Score
+    from evaluations.models import EvaluationVersion, Score
 
     scores = Score.objects.filter(party__in=parties)
-    if scores.filter(version__state__in=["published", "superseded"]).exists():
+    if scores.filter(version__state__in=EvaluationVersion.FROZEN_STATES).exists():
         raise ValidationError({"parties": ["a party scored in a published analysis stays on the record"]})
     scores.delete()
     parties.delete()

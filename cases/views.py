@@ -18,7 +18,7 @@ from django.utils.http import quote_etag
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import condition
 
-from cases import chart_image, charts, keyset, reading, selectors
+from cases import cache_keys, chart_image, charts, keyset, reading, selectors
 from cases.filters import CaseFilter
 from cases.models import Case, Organization
 from core.http import absolute_url, safe_methods
@@ -38,25 +38,11 @@ def _query_without(request: HttpRequest, *names: str) -> str:
     return params.urlencode()
 
 
-ROW_CACHE_TIMEOUT = 24 * 3600
-
-
-def _row_key(case: Case) -> str:
-    """What an archive row shows changes only with these, all read with the page's own query: the
-    case (editing it, its deal types or parties, or renaming one of its organizations touches
-    ``updated_at``) and its summary (stale from the moment a new version is published, then
-    recomputed from it)."""
-    summary = getattr(case, "risk_summary", None)
-    computed = summary.computed_at.timestamp() if summary and summary.computed_at else 0
-    stale = "s" if summary and summary.stale else ""
-    version = summary.evaluation_version_id if summary else 0
-    return f"cases:row:v2:{case.pk}:{case.updated_at.timestamp():.6f}:{computed:.6f}{stale}:{version}"
-
-
 def _archive_rows(page: keyset.Page, headlines: dict) -> list[str]:
     """Each row's HTML. Rows without a search headline come from the cache (one round trip);
     only the rows missing from it have their parties, deal types and verdicts read."""
-    keys = {case.pk: _row_key(case) for case in page if case.pk not in headlines}
+    # Keyed on what the page's own query read (the case and its summary): see cache_keys.archive_row.
+    keys = {case.pk: cache_keys.archive_row(case) for case in page if case.pk not in headlines}
     cached = cache.get_many(list(keys.values())) if keys else {}
     misses = [case for case in page if keys.get(case.pk) not in cached]
     prefetch_related_objects(misses, *selectors.archive_row_prefetches())
@@ -70,7 +56,7 @@ def _archive_rows(page: keyset.Page, headlines: dict) -> list[str]:
                 missing[key] = html
         rows.append(mark_safe(html))  # noqa: S308 - rendered by our own template
     if missing:
-        cache.set_many(missing, ROW_CACHE_TIMEOUT)
+        cache.set_many(missing, cache_keys.ROW_TIMEOUT)
     return rows
 
 
@@ -215,9 +201,6 @@ def _case_detail_etag(request: HttpRequest, slug: str) -> str | None:
     return selectors.case_page_etag(slug)
 
 
-ANALYSIS_CACHE_TIMEOUT = 24 * 3600
-
-
 def _analysis_html(case: Case, published: EvaluationVersion) -> str:
     """The rendered analysis block (annotated narrative, notes, score tables) of a published version.
 
@@ -226,14 +209,13 @@ def _analysis_html(case: Case, published: EvaluationVersion) -> str:
     (editing them touches ``case.updated_at``) and the parties' organization names.
     On a hit, the version's scores, sources and annotations are not even read.
     """
-    organizations_at = max((p.organization.updated_at for p in case.parties.all()), default=None)
-    stamp = f"{case.updated_at.timestamp():.6f}-{organizations_at.timestamp() if organizations_at else 0:.6f}"
-    key = f"cases:analysis:v1:{published.pk}:{stamp}"
+    organizations_at = cache_keys.latest(p.organization.updated_at for p in case.parties.all())
+    key = cache_keys.analysis(published.pk, case.updated_at, organizations_at)
     html = cache.get(key)
     if html is None:
         version = selectors.evaluation_version_for_reader(case)
         html = render_to_string("cases/_analysis.html", _version_context(version)) if version else ""
-        cache.set(key, html, ANALYSIS_CACHE_TIMEOUT)
+        cache.set(key, html, cache_keys.ANALYSIS_TIMEOUT)
     return mark_safe(html)  # noqa: S308 - rendered by our template, sanitized Markdown
 
 
@@ -365,6 +347,8 @@ def organization_detail(request: HttpRequest, slug: str) -> HttpResponse:
         "exposure": exposure,
         "chart": charts.exposure_chart(exposure) if exposure and exposure.computed_at else "",
         "counterparties": selectors.organization_counterparties_cached(organization, exposure),
+        "exposure_cache_key": cache_keys.exposure_fragment(organization, exposure),
+        "exposure_cache_timeout": cache_keys.EXPOSURE_FRAGMENT_TIMEOUT,
         "cursor_error": cursor_error,
         "last_cursor": keyset.make_cursor("last"),
     }

@@ -66,6 +66,27 @@ class RubricAdmin(admin.ModelAdmin):
     prepopulated_fields = {"slug": ["name"]}
 
 
+def _rubric_version_data(form, formsets) -> dict:
+    """The admin's add form and criteria inline in rubric_version_create's input shape."""
+    data = form.cleaned_data
+    criteria = [
+        {name: row[name] for name in CriterionInline.fields if name in row}
+        for formset in formsets
+        for row in formset.cleaned_data
+        if row and not row.get("DELETE")
+    ]
+    return {
+        "version": {
+            "number": data["number"],
+            "changelog": data.get("changelog", ""),
+            "scale": {"min": data["scale_min"], "max": data["scale_max"], "labels": data.get("scale_labels") or []},
+            "families": data.get("families") or {},
+            "classification": data.get("classification") or {},
+        },
+        "criteria": criteria,
+    }
+
+
 @admin.register(RubricVersion)
 class RubricVersionAdmin(admin.ModelAdmin):
     """Drafts are edited here (criteria inline, thresholds, changelog); active and
@@ -109,24 +130,40 @@ class RubricVersionAdmin(admin.ModelAdmin):
         return (obj is None or obj.is_editable) and super().has_delete_permission(request, obj)
 
     def save_model(self, request, obj, form, change):
-        # The change view runs in a transaction: lock and re-check the state, so a
-        # version activated since the form was opened is refused, not modified.
+        # A new version is written by the service with its criteria (save_related).
+        # An edit runs in the change view's transaction: lock and re-check the state,
+        # so a version activated since the form was opened is refused, not modified.
         if change:
             services.rubric_version_require_draft(obj)
-        else:
-            obj.created_by = request.user
-            obj.status = RubricVersion.Status.DRAFT
-        super().save_model(request, obj, form, change)
+            super().save_model(request, obj, form, change)
 
-    def save_formset(self, request, form, formset, change):
-        services.rubric_version_require_draft(form.instance)
-        super().save_formset(request, form, formset, change)
+    def save_related(self, request, form, formsets, change):
+        if change:
+            super().save_related(request, form, formsets, change)
+            # The same validation as the service's edits; a refusal rolls the whole save back.
+            services.rubric_version_validate(form.instance, list(form.instance.criteria.all()))
+            return
+        version = services.rubric_version_create(
+            rubric=form.cleaned_data["rubric"],
+            data=_rubric_version_data(form, formsets),
+            by=request.user,
+        )
+        # The view logs and redirects to the object it holds: hand it the service's row.
+        form.instance.pk = version.pk
+        form.instance.status = version.status
+        for formset in formsets:  # the change message reads what the formsets saved: nothing
+            formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         try:
             return super().changeform_view(request, object_id, form_url, extra_context)
         except services.TransitionNotAllowed as exc:
             self.message_user(request, str(exc), messages.ERROR)
+            return HttpResponseRedirect(request.path)
+        except ValidationError as exc:
+            # Raised inside the view's transaction, so nothing was written.
+            for field_name, errors in exc.message_dict.items():
+                self.message_user(request, f"{field_name}: {' '.join(errors)}", messages.ERROR)
             return HttpResponseRedirect(request.path)
 
     @admin.action(description="Activate the selected draft version", permissions=["activate"])

@@ -30,8 +30,8 @@ from core.api import (
 from core.http import absolute_url
 from evaluations import services
 from evaluations.compare import compare_versions
-from evaluations.models import Annotation, EvaluationVersion, Rubric, RubricVersion, Score
-from evaluations.selectors import criteria_prefetch
+from evaluations.models import EvaluationVersion, Rubric, RubricVersion
+from evaluations.selectors import criteria_prefetch, versions_with_content
 from evaluations.serializers import (
     CompareQuerySerializer,
     ComparisonSerializer,
@@ -60,15 +60,7 @@ IF_MATCH = OpenApiParameter(
 
 def _with_content(versions: QuerySet[EvaluationVersion]) -> QuerySet[EvaluationVersion]:
     """Versions with what their representation shows, in a fixed number of queries."""
-    return versions.select_related("case", "author", "evaluation__rubric_version__rubric").prefetch_related(
-        Prefetch(
-            "scores",
-            queryset=Score.objects.select_related("criterion", "party__organization")
-            .prefetch_related("sources")
-            .order_by("criterion__position", "party__position", "id"),
-        ),
-        Prefetch("annotations", queryset=Annotation.objects.order_by("id")),
-    )
+    return versions_with_content(versions).select_related("case", "author")
 
 
 def version_for(request: Request, pk: int) -> EvaluationVersion:

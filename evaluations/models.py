@@ -119,6 +119,23 @@ class EvaluationVersionQuerySet(models.QuerySet):
         return self.filter(state__in=EvaluationVersion.PUBLIC_STATES)
 
 
+class VersionState(models.TextChoices):
+    DRAFT = "draft", "draft"
+    IN_REVIEW = "in_review", "in review"
+    SCHEDULED = "scheduled", "scheduled"
+    PUBLISHED = "published", "published"
+    SUPERSEDED = "superseded", "superseded"
+
+
+# The one statement of which version states are which (``EvaluationVersion.OPEN_STATES`` and
+# ``FROZEN_STATES``; module-level too so that the model's constraints below can read them).
+# Open: in the works; a case has at most one open version. Frozen: published or superseded,
+# never changed again (migration 0006's triggers state the same list in SQL: a migration
+# imports nothing from the app).
+OPEN_VERSION_STATES = frozenset({VersionState.DRAFT, VersionState.IN_REVIEW, VersionState.SCHEDULED})
+FROZEN_VERSION_STATES = frozenset({VersionState.PUBLISHED, VersionState.SUPERSEDED})
+
+
 class EvaluationVersion(models.Model):
     """One version of an analysis: narrative, scores and annotations.
 
@@ -126,15 +143,10 @@ class EvaluationVersion(models.Model):
     A published version never changes; editing it starts a new draft.
     """
 
-    class State(models.TextChoices):
-        DRAFT = "draft", "draft"
-        IN_REVIEW = "in_review", "in review"
-        SCHEDULED = "scheduled", "scheduled"
-        PUBLISHED = "published", "published"
-        SUPERSEDED = "superseded", "superseded"
-
-    PUBLIC_STATES = (State.PUBLISHED, State.SUPERSEDED)
-    FROZEN_STATES = (State.PUBLISHED, State.SUPERSEDED)
+    State = VersionState
+    OPEN_STATES = OPEN_VERSION_STATES
+    FROZEN_STATES = FROZEN_VERSION_STATES
+    PUBLIC_STATES = FROZEN_VERSION_STATES  # what readers may see is exactly what can no longer change
 
     evaluation = models.ForeignKey(Evaluation, on_delete=models.CASCADE, related_name="versions")
     # Denormalized from evaluation.case so the database can enforce per-case rules.
@@ -171,11 +183,11 @@ class EvaluationVersion(models.Model):
             # One version in the works per case: drafts never fork silently.
             models.UniqueConstraint(
                 fields=["case"],
-                condition=Q(state__in=["draft", "in_review", "scheduled"]),
+                condition=Q(state__in=sorted(OPEN_VERSION_STATES)),
                 name="evaluation_version_one_open_per_case",
             ),
             models.CheckConstraint(
-                condition=~Q(state__in=["published", "superseded"]) | Q(published_at__isnull=False),
+                condition=~Q(state__in=sorted(FROZEN_VERSION_STATES)) | Q(published_at__isnull=False),
                 name="evaluation_version_published_has_date",
             ),
         ]
@@ -195,6 +207,10 @@ class EvaluationVersion(models.Model):
     @property
     def is_frozen(self) -> bool:
         return self.state in self.FROZEN_STATES
+
+    @property
+    def is_open(self) -> bool:
+        return self.state in self.OPEN_STATES
 
     @property
     def etag(self) -> str:

@@ -35,6 +35,11 @@ HUNDRED = Decimal(100)
 FAMILIES = ("leverage", "workaround", "dependency")
 
 
+def label(code: str | None) -> str:
+    """A classification's or band's code as readers see it: ``dependency_risk`` to ``dependency risk``."""
+    return (code or "").replace("_", " ")
+
+
 class Classification(StrEnum):
     DEPENDENCY_RISK = "dependency_risk"
     TEMPORARY_WORKAROUND = "temporary_workaround"
@@ -43,7 +48,7 @@ class Classification(StrEnum):
 
     @property
     def label(self) -> str:
-        return self.value.replace("_", " ")
+        return label(self.value)
 
 
 # Most exposed first: the deal takes the first of these any party has.

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.db.models import Count, Min, Prefetch, QuerySet
+from django.db.models import Count, Min, Prefetch, Q, QuerySet
 
 from evaluations import exposure, scoring
 from evaluations.models import Criterion, EvaluationVersion, PartyFigure, RiskSummary, RubricVersion, Score
@@ -25,29 +25,66 @@ def rubric_spec(version: RubricVersion) -> scoring.RubricSpec:
     )
 
 
-def rubric_version_active(rubric_id: int) -> RubricVersion | None:
-    return (
-        RubricVersion.objects.filter(rubric_id=rubric_id, status=RubricVersion.Status.ACTIVE)
-        .prefetch_related("criteria")
-        .first()
-    )
+def rubric_vocabulary(classifications: Iterable[dict]) -> dict[str, list[tuple[str, str]]]:
+    """The risk bands and classifications a summary can carry, as (value, label) choices.
 
-
-def evaluation_version_current(case_id: int) -> EvaluationVersion | None:
-    """The case's published version, the one readers see now."""
-    return (
-        EvaluationVersion.objects.filter(case_id=case_id, state=EvaluationVersion.State.PUBLISHED)
-        .select_related("evaluation__rubric_version")
-        .first()
-    )
-
-
-def scores_with_keys(version_ids: Iterable[int]) -> QuerySet[Score]:
-    return Score.objects.filter(version_id__in=list(version_ids)).select_related("criterion").order_by("id")
+    Bands are the active rubric versions' (``classification.risk_bands``, lowest first);
+    classifications are those the engine assigns under the thresholds the rubric data sets
+    (``dependency_risk_at``, ``leverage_at``, ``workaround_at``; ``mixed`` otherwise), most
+    exposed first. Pure: the caller reads ``classifications`` (each active version's
+    ``classification`` data) with its own query, and caches the result.
+    """
+    bands: dict[str, float] = {}
+    for data in classifications:
+        for name, bound in (data.get("risk_bands") or {}).items() if isinstance(data, dict) else ():
+            try:
+                bands.setdefault(str(name), float(bound))
+            except (TypeError, ValueError):
+                continue  # data the engine would refuse: no band to offer
+    return {
+        "risk_bands": [(name, name) for name in sorted(bands, key=lambda name: (bands[name], name))],
+        "classifications": [(c.value, c.label) for c in scoring.SEVERITY],
+    }
 
 
 def criteria_prefetch() -> Prefetch:
     return Prefetch("criteria", queryset=Criterion.objects.order_by("position", "id"))
+
+
+# --- A version's content: the one read shape for pages, the desk and the API ---------------
+# Scores with their criterion, their party's organization and their sources (in the case's
+# order), in the rubric's order; annotations with their author, in writing order; the
+# rubric version above it. Each page or endpoint that shows a version's content takes these.
+
+VERSION_CONTENT_RELATED = ("evaluation__rubric_version__rubric",)
+
+
+def version_scores_prefetch() -> Prefetch:
+    from cases.models import Source
+
+    return Prefetch(
+        "scores",
+        queryset=Score.objects.select_related("criterion", "party__organization")
+        .prefetch_related(Prefetch("sources", queryset=Source.objects.order_by("position", "id")))
+        .order_by("criterion__position", "party__position", "id"),
+    )
+
+
+def version_annotations_prefetch() -> Prefetch:
+    from evaluations.models import Annotation
+
+    return Prefetch("annotations", queryset=Annotation.objects.select_related("author").order_by("id"))
+
+
+def version_content_prefetches() -> tuple[Prefetch, Prefetch]:
+    """Everything a version's content shows beyond the version row: scores and annotations."""
+    return version_scores_prefetch(), version_annotations_prefetch()
+
+
+def versions_with_content(versions: QuerySet[EvaluationVersion] | None = None) -> QuerySet[EvaluationVersion]:
+    """``versions`` (all by default) with their content, in a fixed number of queries."""
+    versions = EvaluationVersion.objects.all() if versions is None else versions
+    return versions.select_related(*VERSION_CONTENT_RELATED).prefetch_related(*version_content_prefetches())
 
 
 @dataclass
@@ -216,11 +253,19 @@ def desk_dashboard(user) -> dict[str, object]:
     }
 
 
-def desk_case_list() -> QuerySet:
-    """Every case, drafts included, with its versions' states; a fixed number of queries."""
+def desk_case_list(query: str = "") -> QuerySet:
+    """Every case, drafts included, with its versions' states; a fixed number of queries.
+
+    ``query`` matches titles and slugs (not the readers' search documents, which
+    published cases alone have: the desk must find drafts too).
+    """
     from cases.models import Case
 
-    return Case.objects.order_by("-updated_at", "-pk").prefetch_related(
+    cases = Case.objects.all()
+    query = query.replace("\x00", "").strip()
+    if query:
+        cases = cases.filter(Q(title__icontains=query) | Q(slug__icontains=query))
+    return cases.order_by("-updated_at", "-pk").prefetch_related(
         Prefetch(
             "evaluation_versions",
             queryset=EvaluationVersion.objects.only("pk", "case_id", "number", "state").order_by("number"),
@@ -253,19 +298,13 @@ def desk_case(pk: int):
 
 def desk_version(pk: int) -> EvaluationVersion:
     """A version of any state with its scores, annotations and audit, or DoesNotExist."""
-    from evaluations.models import Annotation, AuditEntry
+    from evaluations.models import AuditEntry
 
     return (
-        EvaluationVersion.objects.select_related("case", "author", "evaluation__rubric_version__rubric")
+        versions_with_content()
+        .select_related("case", "author")
         .prefetch_related(
-            Prefetch(
-                "scores",
-                queryset=Score.objects.select_related("criterion", "party__organization")
-                .prefetch_related("sources")
-                .order_by("criterion__position", "party__position", "id"),
-            ),
-            Prefetch("annotations", queryset=Annotation.objects.select_related("author").order_by("id")),
-            Prefetch("audit_entries", queryset=AuditEntry.objects.select_related("actor").order_by("at", "id")),
+            Prefetch("audit_entries", queryset=AuditEntry.objects.select_related("actor").order_by("at", "id"))
         )
         .get(pk=pk)
     )
@@ -286,7 +325,7 @@ def desk_versions_for_compare(case_id: int, numbers: Iterable[int]) -> dict[int,
     """
     numbers = [n for n in numbers if 0 < n <= VERSION_NUMBER_MAX]
     versions = EvaluationVersion.objects.filter(case_id=case_id, number__in=numbers).prefetch_related(
-        Prefetch("scores", queryset=Score.objects.select_related("criterion", "party__organization").order_by("id"))
+        version_scores_prefetch()
     )
     return {v.number: v for v in versions}
 

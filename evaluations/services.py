@@ -592,6 +592,13 @@ def rubric_version_create(*, rubric: Rubric, data: dict, by: AbstractBaseUser | 
     rubric_version_validate(version, criteria)
     version.save()
     Criterion.objects.bulk_create(criteria)
+    audit_record(
+        action=AuditEntry.Action.CREATE,
+        actor=by,
+        from_state="",
+        to_state=RubricVersion.Status.DRAFT,
+        rubric_version=version,
+    )
     return version
 
 
@@ -665,6 +672,7 @@ def rubric_version_activate(*, version: RubricVersion, by: AbstractBaseUser | No
     version.status = RubricVersion.Status.ACTIVE
     version.activated_at = now
     version.save(update_fields=["status", "activated_at"])
+    case_selectors.archive_choices_forget()  # the filters offer the active version's risk bands
     audit_record(
         action=AuditEntry.Action.ACTIVATE,
         actor=by,
@@ -871,7 +879,7 @@ def evaluation_version_start(*, case: Case, by: AbstractBaseUser) -> EvaluationV
     case = Case.objects.select_for_update().get(pk=case.pk)
     open_version = EvaluationVersion.objects.filter(
         case=case,
-        state__in=[EvaluationVersion.State.DRAFT, EvaluationVersion.State.IN_REVIEW, EvaluationVersion.State.SCHEDULED],
+        state__in=EvaluationVersion.OPEN_STATES,
     ).first()
     if open_version is not None:
         raise TransitionNotAllowed(

@@ -11,6 +11,7 @@ from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 from core.http import absolute_url
+from evaluations import scoring
 
 register = template.Library()
 
@@ -51,8 +52,8 @@ def value_range(low: int | None, high: int | None) -> str:
 
 @register.filter
 def label(code: str | None) -> str:
-    """``dependency_risk`` to ``dependency risk``."""
-    return (code or "").replace("_", " ")
+    """``dependency_risk`` to ``dependency risk`` (the engine's labels)."""
+    return scoring.label(code)
 
 
 @register.filter

@@ -1,35 +1,56 @@
-"""Changing a published case's parties makes its summary and the exposures of those organizations current again."""
+"""Changing a published case's parties makes its summary and the exposures of those organizations current again.
+
+Each step is checked twice: inside the writing transaction (the summary and the
+exposures are flagged stale, so nothing is lost if the queue is) and after
+commit (the queued recomputes ran and the counterparties' exposures changed).
+"""
 
 from __future__ import annotations
 
 from datetime import date
 
+from django.db import transaction
+
 from cases import services
 from cases.models import Case, Organization
-from evaluations.models import OrganizationExposure
+from evaluations.models import OrganizationExposure, RiskSummary
+from evaluations.services import organization_exposures_recompute
 
-COLOSSUS = "xai-anthropic-colossus-1"
+COLOSSUS = "xai-anthropic-colossus-1"  # a compute lease: xAI provides, Anthropic is the customer
 
 
-def deals_of(organization: Organization) -> int:
-    exposure = OrganizationExposure.objects.get(organization=organization)
+def exposure_of(organization: Organization) -> OrganizationExposure:
+    return OrganizationExposure.objects.get(organization=organization)
+
+
+def supplier_slugs(organization: Organization) -> set[str]:
+    exposure = exposure_of(organization)
     assert not exposure.stale
-    return sum(exposure.classification_counts.values())
+    return {supplier["slug"] for supplier in exposure.suppliers}
 
 
 def test_adding_and_removing_a_party_recomputes_summary_and_exposures(demo, editor, django_capture_on_commit_callbacks):
     case = Case.objects.get(slug=COLOSSUS)
+    anthropic = Organization.objects.get(slug="anthropic")
+    organization_exposures_recompute(organization_ids=[anthropic.pk])  # start from a current exposure
+    assert "memphis-power" not in supplier_slugs(anthropic)
     newcomer = services.organization_create(by=editor, name="Memphis Power", kind="data_center_operator")
-    with django_capture_on_commit_callbacks(execute=True):
-        party = services.party_add(case=case, by=editor, data=services.PartyInput(newcomer.pk, "partner"))
-    assert deals_of(newcomer) == 1
-    summary = case.risk_summary
-    summary.refresh_from_db()
-    assert not summary.stale
 
-    with django_capture_on_commit_callbacks(execute=True):
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        party = services.party_add(case=case, by=editor, data=services.PartyInput(newcomer.pk, "provider"))
+        assert RiskSummary.objects.get(case=case).stale
+        assert exposure_of(anthropic).stale and exposure_of(newcomer).stale
+    assert not RiskSummary.objects.get(case=case).stale
+    assert sum(exposure_of(newcomer).classification_counts.values()) == 1
+    assert "memphis-power" in supplier_slugs(anthropic)  # a counterparty's exposure follows
+
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
         services.party_remove(party=party, by=editor)
-    assert deals_of(newcomer) == 0
+        assert RiskSummary.objects.get(case=case).stale
+        assert exposure_of(anthropic).stale and exposure_of(newcomer).stale
+    assert not RiskSummary.objects.get(case=case).stale
+    assert sum(exposure_of(newcomer).classification_counts.values()) == 0
+    assert "memphis-power" not in supplier_slugs(anthropic)
 
 
 def test_a_draft_case_owes_nothing(db, editor, django_capture_on_commit_callbacks):

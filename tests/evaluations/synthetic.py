@@ -25,13 +25,28 @@ def make_cases(n: int, rubric_version: RubricVersion, *, seed: int = 7, prefix: 
 
 
 def expected_summary(case_id: int, rubric_version: RubricVersion) -> scoring.Summary:
-    """The pure engine's answer for a case under ``rubric_version``, from its published scores."""
+    """The pure engine's answer for a case under ``rubric_version``, from its published scores.
+
+    Written apart from ``selectors.summary_inputs`` on purpose, to check it: a per-deal score
+    (no party) goes to the deal's scores, not to a party called None; a score the version
+    cannot take (a key it dropped, a criterion that changed between per party and per deal,
+    a value off its scale) is left out, while its party still counts.
+    """
     spec = selectors.rubric_spec(rubric_version)
+    per_party = {c.key: c.per_party for c in spec.criteria}
     party_scores: dict[int, dict[str, int]] = {}
+    deal_scores: dict[str, int] = {}
     version = EvaluationVersion.objects.get(case_id=case_id, state=EvaluationVersion.State.PUBLISHED)
     for party_id, key, value in version.scores.values_list("party_id", "criterion__key", "value"):
-        party_scores.setdefault(party_id, {})[key] = value
-    return scoring.summarize(spec, party_scores)
+        fits = per_party.get(key) == (party_id is not None) and spec.scale_min <= value <= spec.scale_max
+        if party_id is None:
+            if fits:
+                deal_scores[key] = value
+            continue
+        scores = party_scores.setdefault(party_id, {})
+        if fits:
+            scores[key] = value
+    return scoring.summarize(spec, party_scores, deal_scores)
 
 
 def assert_summary_matches(summary, expected: scoring.Summary, rubric_version: RubricVersion) -> None:

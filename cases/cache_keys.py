@@ -1,0 +1,78 @@
+"""Cache keys and freshness stamps for the reader's pages: the one place they are built.
+
+Every cached piece of a page (an archive row, a case's analysis block, an
+organization's exposure block and counterparties, the archive's filter
+choices) and the case page's ETag is keyed on the rows it shows, by their
+"last changed" stamps. A key names what it depends on, so a change to any of
+those rows makes a new key and the old entry simply ages out: nothing has to
+be deleted on write except the filter choices, which depend on everything
+(``ARCHIVE_CHOICES``; the services forget it after commit).
+
+Bump a key's version (``v2`` -> ``v3``) when what it caches changes shape.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+ARCHIVE_CHOICES = "cases:archive-choices:v2"  # v2: with the rubric's bands and classifications
+
+ARCHIVE_CHOICES_TIMEOUT = 300  # a safety net: the services that change the choices forget them
+ROW_TIMEOUT = 24 * 3600
+ANALYSIS_TIMEOUT = 24 * 3600
+COUNTERPARTIES_TIMEOUT = 600
+EXPOSURE_FRAGMENT_TIMEOUT = 600
+
+
+def stamp(at: datetime | None) -> str:
+    """A moment as a key part, to the microsecond; ``-`` for never."""
+    return f"{at.timestamp():.6f}" if at else "-"
+
+
+def computed_stamp(computed_at: datetime | None, stale: bool | None) -> str:
+    """A computed row's freshness (a summary or an exposure): when it was computed, and whether
+    it has been marked stale since (the page shows a notice then)."""
+    return f"{stamp(computed_at)}{'s' if stale else ''}"
+
+
+def latest(moments) -> datetime | None:
+    return max((at for at in moments if at is not None), default=None)
+
+
+def archive_row(case) -> str:
+    """An archive row: the case (editing it, its deal types or parties, or renaming one of its
+    organizations touches ``updated_at``) and its summary (stale from the moment a new version is
+    published, then recomputed from it)."""
+    summary = getattr(case, "risk_summary", None)
+    freshness = computed_stamp(summary.computed_at, summary.stale) if summary else "none"
+    version = summary.evaluation_version_id if summary else 0
+    return f"cases:row:v3:{case.pk}:{stamp(case.updated_at)}:{freshness}:{version}"
+
+
+def analysis(version_id: int, case_updated_at: datetime | None, organizations_at: datetime | None) -> str:
+    """A published version's analysis block: the version never changes; what it shows from outside
+    is the sources (editing them touches the case) and the parties' organization names."""
+    return f"cases:analysis:v2:{version_id}:{stamp(case_updated_at)}:{stamp(organizations_at)}"
+
+
+def exposure_freshness(exposure) -> str:
+    return computed_stamp(exposure.computed_at, exposure.stale) if exposure else "none"
+
+
+def counterparties(organization, exposure) -> str:
+    """An organization's counterparties: they change with its deals, that is when its exposure is
+    recomputed (or marked stale)."""
+    return f"cases:counterparties:v2:{organization.pk}:{stamp(organization.updated_at)}:{exposure_freshness(exposure)}"
+
+
+def exposure_fragment(organization, exposure) -> str:
+    """The organization page's exposure block (``{% cache %}`` vary-on): its name and its exposure."""
+    return f"{organization.pk}:{stamp(organization.updated_at)}:{exposure_freshness(exposure)}"
+
+
+def case_page_etag(pk, updated_at, version_id, computed_at, stale, organizations_at) -> str:
+    """A published case page's validator: the case, its published version, its summary and the
+    parties' organizations (see ``selectors.case_page_etag``, which reads these in one query)."""
+    return (
+        f"c{pk}-{stamp(updated_at)}-v{version_id or 0}-s{computed_stamp(computed_at, stale)}-o{stamp(organizations_at)}"
+    )
