@@ -21,7 +21,7 @@ REPORT = Path(__file__).resolve().parent / "WORKSHEET.md"
 
 
 def _vague_matches(found: list[str], expected: tuple[str, ...]) -> tuple[set, set]:
-    """Phrases match when one contains the other (case aside): "strategic partnership" in "landmark strategic partnership"."""
+    """Phrases match when one contains the other, case aside ("strategic partnership" in a longer flag)."""
     found_l = [f.lower() for f in found]
     expected_l = [e.lower() for e in expected]
     hit_expected = {e for e in expected_l if any(f in e or e in f for f in found_l)}
@@ -77,14 +77,14 @@ NOTES = [
     "- The texts are short factual rewrites of the announcements, cleaner than real releases: perfect",
     "  amounts and dates here say little about a long release with footnotes and forward-looking boilerplate.",
     "- The first run found three pattern bugs, fixed in the extractor (not in the expectations): a known name",
-    "  spelled with a lower-case initial (xAI) was skipped as a common word; \"MI450 GPUs\" was read as 450",
-    "  chips; \"49% non-voting stake\" was missed because of the hyphen. That run gave organizations recall",
+    '  spelled with a lower-case initial (xAI) was skipped as a common word; "MI450 GPUs" was read as 450',
+    '  chips; "49% non-voting stake" was missed because of the hyphen. That run gave organizations recall',
     "  0.97, capacity precision 0.92, terms recall 0.89; nothing else changed.",
     "- Roles are the weak field: the rules read the organization named before a verb cue and the one named",
     "  after it, so lists (Stargate), passive or indirect phrasing (Apple, Mistral) and sentences that name",
-    "  the chip maker as a product (\"NVIDIA GPUs\" in the Colossus lease) go wrong. Editors confirm every role.",
-    "- Vague language is a lexicon: it finds the stock phrases (\"strategic partnership\", \"multi-year\",",
-    "  \"next-generation\") and misses looser puffery (\"preferred partner\", \"tens of billions of dollars\").",
+    '  the chip maker as a product ("NVIDIA GPUs" in the Colossus lease) go wrong. Editors confirm every role.',
+    '- Vague language is a lexicon: it finds the stock phrases ("strategic partnership", "multi-year",',
+    '  "next-generation") and misses looser puffery ("preferred partner", "tens of billions of dollars").',
 ]
 
 

@@ -76,6 +76,11 @@ def _a(case, text, roles, deal_types, **expect) -> Announcement:
     )
 
 
+STARGATE_ROLES = [
+    ("softbank", "investor"), ("openai", "partner"), ("oracle", "investor"), ("mgx", "investor"),
+    ("nvidia", "partner"), ("microsoft", "partner"), ("arm", "partner"),
+]  # fmt: skip
+
 CORPUS: list[Announcement] = [
     _a(
         "xai-anthropic-colossus-1",
@@ -210,10 +215,7 @@ CORPUS: list[Announcement] = [
         are the lead partners, with SoftBank having financial responsibility and OpenAI operational
         responsibility. Arm, Microsoft, NVIDIA, Oracle and OpenAI are the key initial technology partners.
         The buildout is underway in Abilene, Texas.""",
-        [
-            ("softbank", "investor"), ("openai", "partner"), ("oracle", "investor"), ("mgx", "investor"),
-            ("nvidia", "partner"), ("microsoft", "partner"), ("arm", "partner"),
-        ],  # fmt: skip
+        STARGATE_ROLES,
         ["joint_venture", "data_center_build"],
         amounts=[("USD", 500 * B, 500 * B), ("USD", 100 * B, 100 * B)],
         dates=["2025-01-21"],
