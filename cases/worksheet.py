@@ -220,7 +220,8 @@ def split_sentences(text: str) -> list[Sentence]:
         start = line.start()
         body = line.group()
         cursor = 0
-        for stop in re.finditer(r"[.!?][\"”’)]?\s+(?=[\"“(A-Z0-9$€£])", body):
+        # The next sentence may start lower-case: brand names do (xAI, iPhone).
+        for stop in re.finditer(r"[.!?][\"”’)]?\s+(?=[\"“(A-Za-z0-9$€£])", body):
             word = re.search(r"([\w.]+)[.!?][\"”’)]?\s+$", body[cursor : stop.end()])
             if word and word.group(1).lower() in _ABBREVIATIONS and body[stop.start()] == ".":
                 continue
