@@ -74,7 +74,7 @@ class ScoresForm(forms.Form):
                     choices=choices, coerce=int, empty_value=None, required=False, label=f"{label}: score"
                 )
                 self.fields[f"s-{row}-{key}-rationale"] = forms.CharField(
-                    required=False, widget=forms.Textarea(attrs={"rows": 3}), label=f"{label}: rationale"
+                    required=False, widget=forms.Textarea(attrs={"rows": 2}), label=f"{label}: rationale"
                 )
 
     def field_pair(self, row: int, key: str) -> tuple[forms.BoundField, forms.BoundField]:

@@ -71,12 +71,10 @@ def _narrative(ws: Worksheet) -> str:
         + (f" ({', '.join(f'{k}: {v}' for k, v in sorted(labels.items()))})" if labels else "")
         + ".",
     ]
-    names = {o.slug: o for o in ws.organizations}
     for key, question in QUESTIONS:
         lines += ["", f"### {question}", ""]
         for answer in (a for a in ws.answers if a.criterion == key):
-            org = names[answer.organization]
-            lines.append(f"- **{org.name}** ({org.role}): {answer.answer}.")
+            lines.append(f"- {answer.answer}.")
             lines += [f"  > {_quote(ws, i)}" for i in answer.passages]
     return "\n".join(lines)
 
