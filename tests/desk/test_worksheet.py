@@ -166,6 +166,8 @@ def test_paste_to_draft_with_a_confirmed_new_organization(editor_client, editor)
         for quote in score.rationale.split("“")[1:]:
             assert quote.split("”")[0].rstrip("…") in source.excerpt
     assert "Who takes on dependency risk?" in version.narrative
+    desk_page = editor_client.get(f"/desk/cases/{case.pk}/").content.decode()
+    assert "The text as pasted" in desk_page and "180 days&#x27; notice" in desk_page
     assert AuditEntry.objects.filter(evaluation_version=version, action=AuditEntry.Action.CREATE).exists()
     # Nothing public: the draft case is not readable, and the usual review follows.
     assert Client().get(case.get_absolute_url()).status_code == 404
