@@ -182,6 +182,9 @@ class Source(models.Model):
     published_on = models.DateField(null=True, blank=True)
     published_precision = models.CharField(max_length=8, choices=DatePrecision.choices, default=DatePrecision.DAY)
     claim = models.TextField(blank=True, help_text="The claim this source supports.")
+    excerpt = models.TextField(
+        blank=True, help_text="The source's text as pasted into the worksheet, so that quotes stay checkable."
+    )
     position = models.PositiveSmallIntegerField(default=0)
 
     class Meta:

@@ -13,10 +13,11 @@ from core.health import health_view
 from core.login import ThrottledLoginView
 from evaluations import api_urls as evaluations_api_urls
 from evaluations import desk_urls as evaluations_desk_urls
+from evaluations import worksheet_urls
 from evaluations.selectors import stale_summaries_stats
 
 api_urlpatterns = [*core_api_urls.urlpatterns, *cases_api_urls.urlpatterns, *evaluations_api_urls.urlpatterns]
-desk_urlpatterns = [*cases_desk_urls.urlpatterns, *evaluations_desk_urls.urlpatterns]
+desk_urlpatterns = [*cases_desk_urls.urlpatterns, *evaluations_desk_urls.urlpatterns, *worksheet_urls.urlpatterns]
 
 # Under /api/ even an unknown URL or an error before DRF answers JSON (core.api).
 handler400 = "core.api.handler400"

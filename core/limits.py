@@ -16,6 +16,7 @@ TEXT_LIMITS: dict[str, int] = {
     "cases.case.value_note": 2_000,
     "cases.case.capacity_note": 2_000,
     "cases.source.claim": 5_000,
+    "cases.source.excerpt": 20_000,
     "cases.timelineevent.note": 5_000,
     "evaluations.evaluationversion.narrative": 100_000,
     "evaluations.evaluationversion.change_note": 5_000,

@@ -141,6 +141,8 @@ def site_rows(w: World) -> list[Row]:
         Row("desk-version-approve", desk(403, review=405), {"pk": w.in_review.pk}),
         Row("desk-annotation-add", desk(405), {"pk": w.draft.pk}),
         Row("desk-annotation-delete", desk(405), {"pk": _note_pk(w)}),
+        Row("desk-worksheet", desk(200)),
+        Row("desk-worksheet-draft", desk(405)),
     ]
 
 
@@ -167,6 +169,8 @@ def desk_action_rows(w: World) -> list[Row]:
         Row("desk-evaluation-start", desk(302), {"case_pk": w.draft_case.pk}, method="post"),
         Row("desk-version-edit", desk(400), {"pk": w.draft.pk}, method="post", data={"narrative": "x"}),
         Row("desk-annotation-add", desk(400), {"pk": w.draft.pk}, method="post", data={"quote": ""}),
+        Row("desk-worksheet", desk(400), method="post", data={"text": ""}),
+        Row("desk-worksheet-draft", desk(400), method="post", data={"text": "x"}),
         Row("desk-annotation-delete", desk(302), {"pk": _note_pk(w)}, method="post"),
         Row("desk-version-submit", desk(302), {"pk": w.draft.pk}, method="post"),
         Row("desk-version-send-back", desk(403, review=400), {"pk": w.in_review.pk}, method="post"),
