@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('cases', '0003_case_search_document'),
+        ('cases', '0004_search_index'),
     ]
 
     operations = [
