@@ -40,7 +40,7 @@ from django.db.models import Max
 
 from cases.models import Case, DatePrecision, DealType, Organization, Party, Source, Tag, TimelineEvent
 from cases.search import search_documents_rebuild
-from evaluations import anchoring, services
+from evaluations import anchoring
 from evaluations.models import (
     Annotation,
     AuditEntry,
@@ -49,6 +49,7 @@ from evaluations.models import (
     RubricVersion,
     Score,
 )
+from evaluations.services import exposures, recompute
 
 # --- Vocabulary (deterministic text) -----------------------------------------
 
@@ -310,7 +311,7 @@ def summaries_compute(case_ids: Sequence[int], *, batch_size: int = 1000, progre
     say = progress or (lambda message: None)
     case_ids = sorted(case_ids)
     for start in range(0, len(case_ids), batch_size):
-        services.risk_summaries_recompute(case_ids=case_ids[start : start + batch_size], queue_exposures=False)
+        recompute.risk_summaries_recompute(case_ids=case_ids[start : start + batch_size], queue_exposures=False)
         if (start // batch_size) % 10 == 9:
             say(f"{start + batch_size}/{len(case_ids)} summaries")
     organization_ids = sorted(
@@ -319,7 +320,7 @@ def summaries_compute(case_ids: Sequence[int], *, batch_size: int = 1000, progre
         else Party.objects.filter(case__is_synthetic=True).values_list("organization_id", flat=True).distinct()
     )
     for start in range(0, len(organization_ids), batch_size):
-        services.organization_exposures_recompute(organization_ids=organization_ids[start : start + batch_size])
+        exposures.organization_exposures_recompute(organization_ids=organization_ids[start : start + batch_size])
 
 
 _TABLES: dict[str, tuple[type[models.Model], tuple[str, ...]]] = {

@@ -213,7 +213,8 @@ def _parties_changed(case: Case, organization_ids: Iterable[int]) -> None:
     every organization that was or is a party, are owed a recompute (queued after commit)."""
     if not case.is_published:
         return
-    from evaluations.services import organization_exposure_request, risk_summary_request
+    from evaluations.services.exposures import organization_exposure_request
+    from evaluations.services.recompute import risk_summary_request
 
     risk_summary_request(case.pk)
     organization_exposure_request(organization_ids)

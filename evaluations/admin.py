@@ -9,7 +9,7 @@ from django.db.models import Count
 from django.http import HttpResponseRedirect
 from django.utils.text import Truncator
 
-from evaluations import services
+from core.errors import TransitionNotAllowed, WorkflowError
 from evaluations.models import (
     Annotation,
     AuditEntry,
@@ -23,6 +23,7 @@ from evaluations.models import (
     RubricVersion,
     Score,
 )
+from evaluations.services import rubric_versions
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -108,20 +109,20 @@ class RubricVersionAdmin(admin.ModelAdmin):
         # The change view runs in a transaction: lock and re-check the state, so a
         # version activated since the form was opened is refused, not modified.
         if change:
-            services.rubric_version_require_draft(obj)
+            rubric_versions.rubric_version_require_draft(obj)
         else:
             obj.created_by = request.user
             obj.status = RubricVersion.Status.DRAFT
         super().save_model(request, obj, form, change)
 
     def save_formset(self, request, form, formset, change):
-        services.rubric_version_require_draft(form.instance)
+        rubric_versions.rubric_version_require_draft(form.instance)
         super().save_formset(request, form, formset, change)
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         try:
             return super().changeform_view(request, object_id, form_url, extra_context)
-        except services.TransitionNotAllowed as exc:
+        except TransitionNotAllowed as exc:
             self.message_user(request, str(exc), messages.ERROR)
             return HttpResponseRedirect(request.path)
 
@@ -129,8 +130,8 @@ class RubricVersionAdmin(admin.ModelAdmin):
     def activate(self, request, queryset):
         for version in queryset:
             try:
-                services.rubric_version_activate(version=version, by=request.user)
-            except (services.WorkflowError, ValidationError) as exc:
+                rubric_versions.rubric_version_activate(version=version, by=request.user)
+            except (WorkflowError, ValidationError) as exc:
                 self.message_user(request, f"{version}: {exc}", messages.ERROR)
             else:
                 self.message_user(request, f"{version} is now active; summaries are being recomputed.")
@@ -141,7 +142,7 @@ class RubricVersionAdmin(admin.ModelAdmin):
     @admin.action(description="Clone the selected version as a new draft", permissions=["add"])
     def clone(self, request, queryset):
         for version in queryset:
-            draft = services.rubric_version_clone(version=version, by=request.user)
+            draft = rubric_versions.rubric_version_clone(version=version, by=request.user)
             self.message_user(request, f"{draft} created from version {version.number}: edit it, then activate it.")
 
 

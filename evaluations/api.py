@@ -26,7 +26,6 @@ from core.api import (
     errors,
     expected_lock_from_if_match,
 )
-from evaluations import services
 from evaluations.compare import compare_versions
 from evaluations.models import Annotation, EvaluationVersion, Rubric, RubricVersion, Score
 from evaluations.selectors import criteria_prefetch
@@ -45,6 +44,7 @@ from evaluations.serializers import (
     SubmitSerializer,
     VersionSummarySerializer,
 )
+from evaluations.services import rubric_versions, workflow
 
 # --- Evaluation versions ---------------------------------------------------------------
 
@@ -92,7 +92,7 @@ class CaseEvaluationStartView(APIView):
     )
     def post(self, request: Request, slug: str) -> Response:
         case = case_for(request, slug)
-        version = services.evaluation_version_start(case=case, by=request.user)
+        version = workflow.evaluation_version_start(case=case, by=request.user)
         response = version_response(request, version, status_code=status.HTTP_201_CREATED)
         response["Location"] = request.build_absolute_uri(reverse("api:version", kwargs={"pk": version.pk}))
         return response
@@ -125,7 +125,7 @@ class EvaluationVersionView(ConditionalGetMixin, APIView):
         serializer = EvaluationVersionWriteSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         party_ids = {party.organization.slug: party.pk for party in version.case.parties.select_related("organization")}
-        version = services.evaluation_version_save(
+        version = workflow.evaluation_version_save(
             version=version, by=request.user, expected_lock=expected_lock, **serializer.to_kwargs(party_ids)
         )
         return version_response(request, version)
@@ -142,7 +142,7 @@ class EvaluationVersionSubmitView(APIView):
         version = version_for(request, pk)
         serializer = SubmitSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        version = services.evaluation_version_submit(version=version, by=request.user, **serializer.validated_data)
+        version = workflow.evaluation_version_submit(version=version, by=request.user, **serializer.validated_data)
         return version_response(request, version)
 
 
@@ -157,7 +157,7 @@ class EvaluationVersionSendBackView(APIView):
         version = version_for(request, pk)
         serializer = SendBackSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        version = services.evaluation_version_send_back(version=version, by=request.user, **serializer.validated_data)
+        version = workflow.evaluation_version_send_back(version=version, by=request.user, **serializer.validated_data)
         return version_response(request, version)
 
 
@@ -173,7 +173,7 @@ class EvaluationVersionPublishView(APIView):
         version = version_for(request, pk)
         serializer = PublishSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        version = services.evaluation_version_approve(version=version, by=request.user, **serializer.validated_data)
+        version = workflow.evaluation_version_approve(version=version, by=request.user, **serializer.validated_data)
         return version_response(request, version)
 
 
@@ -274,7 +274,7 @@ class RubricVersionListView(ConditionalGetMixin, APIView):
         rubric = get_object_or_404(Rubric, slug=slug)
         serializer = RubricVersionCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        version = services.rubric_version_create(rubric=rubric, data=serializer.to_data(), by=request.user)
+        version = rubric_versions.rubric_version_create(rubric=rubric, data=serializer.to_data(), by=request.user)
         return _rubric_version_response(version, status_code=status.HTTP_201_CREATED)
 
 
@@ -311,7 +311,9 @@ class RubricVersionDetailView(ConditionalGetMixin, APIView):
         version = _rubric_version_for(request, slug, number)
         serializer = RubricVersionUpdateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        version = services.rubric_version_update_draft(version=version, by=request.user, data=serializer.to_data())
+        version = rubric_versions.rubric_version_update_draft(
+            version=version, by=request.user, data=serializer.to_data()
+        )
         return _rubric_version_response(version)
 
 
@@ -328,4 +330,4 @@ class RubricVersionActivateView(APIView):
     )
     def post(self, request: Request, slug: str, number: int) -> Response:
         version = _rubric_version_for(request, slug, number)
-        return _rubric_version_response(services.rubric_version_activate(version=version, by=request.user))
+        return _rubric_version_response(rubric_versions.rubric_version_activate(version=version, by=request.user))

@@ -14,7 +14,8 @@ from django.shortcuts import redirect, render
 
 from cases.models import Case, Party, Source
 from core.desk import apply_service_errors, desk_view
-from evaluations import anchoring, compare, selectors, services
+from core.errors import EditConflict, TransitionNotAllowed
+from evaluations import anchoring, compare, selectors
 from evaluations.forms import (
     AnnotationForm,
     ApproveForm,
@@ -24,6 +25,7 @@ from evaluations.forms import (
 )
 from evaluations.markdown import render as render_markdown
 from evaluations.models import Annotation, Criterion, EvaluationVersion
+from evaluations.services import annotations, workflow
 
 DESK_PERMISSION = "evaluations.view_evaluationversion"
 State = EvaluationVersion.State
@@ -112,12 +114,12 @@ def version_submit(request: HttpRequest, pk: int) -> HttpResponse:
     form = CommentForm(request.POST)
     form.is_valid()
     try:
-        services.evaluation_version_submit(version=version, by=request.user, comment=form.cleaned_data["comment"])
+        workflow.evaluation_version_submit(version=version, by=request.user, comment=form.cleaned_data["comment"])
     except ValidationError as exc:
         apply_service_errors(form, exc)
         messages.error(request, "Not submitted: " + " ".join(exc.messages))
         return _render_version(request, version, status=400, submit_form=form)
-    except services.TransitionNotAllowed as exc:
+    except TransitionNotAllowed as exc:
         messages.error(request, str(exc))
         return redirect("desk-version", pk=pk)
     return _after_action(request, version, f"Version {version.number} is submitted for review.")
@@ -130,11 +132,11 @@ def version_send_back(request: HttpRequest, pk: int) -> HttpResponse:
     if not form.is_valid():
         return _render_version(request, version, status=400, send_back_form=form)
     try:
-        services.evaluation_version_send_back(version=version, by=request.user, comment=form.cleaned_data["comment"])
+        workflow.evaluation_version_send_back(version=version, by=request.user, comment=form.cleaned_data["comment"])
     except ValidationError as exc:
         apply_service_errors(form, exc)
         return _render_version(request, version, status=400, send_back_form=form)
-    except services.TransitionNotAllowed as exc:
+    except TransitionNotAllowed as exc:
         messages.error(request, str(exc))
         return redirect("desk-version", pk=pk)
     return _after_action(request, version, f"Version {version.number} is back with its author as a draft.")
@@ -147,7 +149,7 @@ def version_approve(request: HttpRequest, pk: int) -> HttpResponse:
     if not form.is_valid():
         return _render_version(request, version, status=400, approve_form=form)
     try:
-        approved = services.evaluation_version_approve(
+        approved = workflow.evaluation_version_approve(
             version=version,
             by=request.user,
             publish_at=form.cleaned_data["publish_at"],
@@ -156,7 +158,7 @@ def version_approve(request: HttpRequest, pk: int) -> HttpResponse:
     except ValidationError as exc:
         apply_service_errors(form, exc)
         return _render_version(request, version, status=400, approve_form=form)
-    except services.TransitionNotAllowed as exc:
+    except TransitionNotAllowed as exc:
         messages.error(request, str(exc))
         return redirect("desk-version", pk=pk)
     if approved.state == State.SCHEDULED:
@@ -172,10 +174,10 @@ def annotation_add(request: HttpRequest, pk: int) -> HttpResponse:
     form = AnnotationForm(request.POST)
     if form.is_valid():
         try:
-            services.annotation_add(version=version, by=request.user, item=form.annotation_input())
+            annotations.annotation_add(version=version, by=request.user, item=form.annotation_input())
         except ValidationError as exc:
             form.add_error(None, [m for messages_ in exc.message_dict.values() for m in messages_])
-        except services.TransitionNotAllowed as exc:
+        except TransitionNotAllowed as exc:
             messages.error(request, str(exc))
             return redirect("desk-version", pk=pk)
         else:
@@ -190,8 +192,8 @@ def annotation_delete(request: HttpRequest, pk: int) -> HttpResponse:
     except Annotation.DoesNotExist:
         raise Http404("No such annotation.") from None
     try:
-        services.annotation_delete(annotation=note, by=request.user)
-    except services.TransitionNotAllowed as exc:
+        annotations.annotation_delete(annotation=note, by=request.user)
+    except TransitionNotAllowed as exc:
         messages.error(request, str(exc))
         return redirect("desk-version", pk=note.version_id)
     messages.success(request, "Annotation removed.")
@@ -205,8 +207,8 @@ def annotation_delete(request: HttpRequest, pk: int) -> HttpResponse:
 def evaluation_start(request: HttpRequest, case_pk: int) -> HttpResponse:
     case = _case_or_404(case_pk)
     try:
-        version = services.evaluation_version_start(case=case, by=request.user)
-    except services.TransitionNotAllowed as exc:
+        version = workflow.evaluation_version_start(case=case, by=request.user)
+    except TransitionNotAllowed as exc:
         messages.error(request, str(exc))
         return redirect("desk-case", pk=case.pk)
     messages.success(request, f"Version {version.number} started.")
@@ -259,7 +261,7 @@ def version_edit(request: HttpRequest, pk: int) -> HttpResponse:
         return _render_edit(request, version, form, status=400)
     scores, score_fields = form.score_inputs()
     try:
-        saved = services.evaluation_version_save(
+        saved = workflow.evaluation_version_save(
             version=version,
             by=request.user,
             expected_lock=form.cleaned_data["lock_version"],
@@ -268,13 +270,13 @@ def version_edit(request: HttpRequest, pk: int) -> HttpResponse:
             change_note=form.cleaned_data["change_note"],
             scores=scores,
         )
-    except services.EditConflict as exc:
+    except EditConflict as exc:
         # Nothing was written: the editor's text stays in the form, the saved text beside it.
         return _render_edit(request, version, form, status=409, conflict=exc.current, conflict_message=str(exc))
     except ValidationError as exc:
         apply_service_errors(form, exc, {f"scores[{i}]": name for i, name in enumerate(score_fields)})
         return _render_edit(request, version, form, status=400)
-    except services.TransitionNotAllowed as exc:
+    except TransitionNotAllowed as exc:
         # Submitted or sent on meanwhile: the editor's text is shown back, not dropped.
         form.add_error(None, f"Not saved: {exc}. Your text is below.")
         return _render_edit(request, version, form, status=409)

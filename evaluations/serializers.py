@@ -9,7 +9,8 @@ from rest_framework import serializers
 from evaluations.compare import Comparison
 from evaluations.markdown import render as render_markdown
 from evaluations.models import Annotation, Criterion, EvaluationVersion, Rubric, RubricVersion, Score
-from evaluations.services import AnnotationInput, ScoreInput
+from evaluations.services.annotations import AnnotationInput
+from evaluations.services.workflow import ScoreInput
 
 # --- Reading ------------------------------------------------------------------
 

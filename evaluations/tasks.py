@@ -16,8 +16,8 @@ from kombu.exceptions import OperationalError as BrokerError
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from evaluations import services
 from evaluations.queue import release_pending, send
+from evaluations.services import exposures, publishing, recompute
 
 RETRY = {
     "autoretry_for": (OperationalError, InterfaceError, BrokerError, RedisConnectionError, RedisTimeoutError),
@@ -34,7 +34,7 @@ def risk_summaries_recompute_batch_task(case_ids: list[int]) -> int:
     # Released before reading: a change committed from now on queues a new message.
     release_pending("summary", case_ids)
     try:
-        return len(services.risk_summaries_recompute(case_ids=case_ids))
+        return len(recompute.risk_summaries_recompute(case_ids=case_ids))
     except SoftTimeLimitExceeded:
         # The batch's transaction rolled back; nothing is lost (the rows are still
         # stale). Try again as two halves, which fit in the limit sooner or later.
@@ -55,20 +55,20 @@ def risk_summary_recompute_task(case_id: int) -> int:
 @shared_task(**RETRY)
 def organization_exposures_recompute_task(organization_ids: list[int]) -> int:
     release_pending("exposure", organization_ids)
-    return len(services.organization_exposures_recompute(organization_ids=organization_ids))
+    return len(exposures.organization_exposures_recompute(organization_ids=organization_ids))
 
 
 @shared_task(**RETRY)
 def evaluation_versions_publish_due_task() -> int:
-    return services.evaluation_versions_publish_due()
+    return publishing.evaluation_versions_publish_due()
 
 
 @shared_task(**RETRY)
 def risk_summary_sweep_task() -> int:
-    return services.risk_summaries_sweep()
+    return exposures.risk_summaries_sweep()
 
 
 @shared_task(**RETRY)
 def risk_summaries_recompute_fanout_task(rubric_id: int, after_case_id: int = 0) -> int:
     """Queue the recompute of one bounded step of stale cases, then the next step."""
-    return services.risk_summaries_fanout(rubric_id=rubric_id, after_case_id=after_case_id)
+    return recompute.risk_summaries_fanout(rubric_id=rubric_id, after_case_id=after_case_id)

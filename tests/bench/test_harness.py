@@ -132,8 +132,8 @@ def test_results_section_is_written_per_archive_size(tmp_path, monkeypatch):
 
 
 def test_next_rubric_version_changes_every_summary_input(archive):
-    from evaluations import services
     from evaluations.models import RubricVersion
+    from evaluations.services import rubric_versions
 
     active = RubricVersion.objects.get(status=RubricVersion.Status.ACTIVE)
     weights = {c.key: c.weight for c in active.criteria.all()}
@@ -141,7 +141,7 @@ def test_next_rubric_version_changes_every_summary_input(archive):
     assert draft.status == RubricVersion.Status.DRAFT and draft.number == active.number + 1
     new = {c.key: c.weight for c in draft.criteria.all()}
     assert new["dependency"] == weights["dependency"] * 2 and new["margin"] == weights["margin"]
-    services.rubric_version_activate(version=draft, by=None)
+    rubric_versions.rubric_version_activate(version=draft, by=None)
     again = bench.rubric_version_next()  # halves it back: weights stay bounded run after run
     assert {c.key: c.weight for c in again.criteria.all()} == weights
 
