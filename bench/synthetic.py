@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import bisect
 import itertools
+import json
 import random
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -41,6 +42,7 @@ from django.db.models import Max
 from cases.models import Case, DatePrecision, DealType, Organization, Party, Source, Tag, TimelineEvent
 from cases.search import search_documents_rebuild
 from evaluations import anchoring
+from evaluations.demo import DATA_DIR, load_rubric
 from evaluations.models import (
     Annotation,
     AuditEntry,
@@ -225,10 +227,6 @@ def _slug_of(text: str) -> str:
 
 def rubric_version_default() -> RubricVersion:
     """The active version of the shipped rubric, loading it if the database has none."""
-    import json
-
-    from evaluations.demo import DATA_DIR, load_rubric
-
     data = json.loads((DATA_DIR / "rubric_v1.json").read_text())
     version = RubricVersion.objects.filter(
         rubric__slug=data["rubric"]["slug"], status=RubricVersion.Status.ACTIVE

@@ -17,6 +17,9 @@ from cases import selectors
 from cases.models import Case, DatePrecision, DealType, Organization, Party, Source, Tag, TimelineEvent
 from cases.search import search_document_refresh
 from core.limits import text_length_errors
+from evaluations.models import EvaluationVersion, Score
+from evaluations.services.exposures import organization_exposure_request
+from evaluations.services.recompute import risk_summary_request
 
 
 def require_permission(user: AbstractBaseUser | None, permission: str, doing: str) -> None:
@@ -213,17 +216,12 @@ def _parties_changed(case: Case, organization_ids: Iterable[int]) -> None:
     every organization that was or is a party, are owed a recompute (queued after commit)."""
     if not case.is_published:
         return
-    from evaluations.services.exposures import organization_exposure_request
-    from evaluations.services.recompute import risk_summary_request
-
     risk_summary_request(case.pk)
     organization_exposure_request(organization_ids)
 
 
 def _parties_delete(parties) -> None:
     """Delete parties, with their scores in unpublished drafts; refuse if published work scores them."""
-    from evaluations.models import Score
-
     scores = Score.objects.filter(party__in=parties)
     if scores.filter(version__state__in=["published", "superseded"]).exists():
         raise ValidationError({"parties": ["a party scored in a published analysis stays on the record"]})
@@ -303,8 +301,6 @@ def source_delete(*, source: Source, by: AbstractBaseUser) -> None:
 
 def sources_on_record(sources) -> bool:
     """Whether a published analysis cites any of these sources (then they stay: the database refuses too)."""
-    from evaluations.models import EvaluationVersion, Score
-
     return Score.objects.filter(sources__in=sources, version__state__in=EvaluationVersion.FROZEN_STATES).exists()
 
 

@@ -8,8 +8,18 @@ from datetime import datetime
 
 from django.db.models import Count, Min, Prefetch, QuerySet
 
+from cases.models import Case, Party, Source
 from evaluations import exposure, scoring
-from evaluations.models import Criterion, EvaluationVersion, PartyFigure, RiskSummary, RubricVersion, Score
+from evaluations.models import (
+    Annotation,
+    AuditEntry,
+    Criterion,
+    EvaluationVersion,
+    PartyFigure,
+    RiskSummary,
+    RubricVersion,
+    Score,
+)
 
 
 def rubric_spec(version: RubricVersion) -> scoring.RubricSpec:
@@ -136,8 +146,6 @@ def stale_summaries_stats() -> tuple[int, datetime | None]:
 
 def exposure_deals(organization_ids: Iterable[int]) -> dict[int, list[exposure.Deal]]:
     """Each organization's published deals, in five queries for any number of them."""
-    from cases.models import Case, Party
-
     organization_ids = list(organization_ids)
     case_ids = list(
         Case.objects.published()
@@ -192,8 +200,6 @@ def desk_versions(*, states: Iterable[str]) -> QuerySet[EvaluationVersion]:
 
 def desk_dashboard(user) -> dict[str, object]:
     """Everything the desk dashboard lists, each list bounded, in a fixed number of queries."""
-    from evaluations.models import RiskSummary
-
     state = EvaluationVersion.State
     stale_count, stale_oldest = stale_summaries_stats()
     return {
@@ -218,8 +224,6 @@ def desk_dashboard(user) -> dict[str, object]:
 
 def desk_case_list() -> QuerySet:
     """Every case, drafts included, with its versions' states; a fixed number of queries."""
-    from cases.models import Case
-
     return Case.objects.order_by("-updated_at", "-pk").prefetch_related(
         Prefetch(
             "evaluation_versions",
@@ -230,8 +234,6 @@ def desk_case_list() -> QuerySet:
 
 def desk_case(pk: int):
     """A case with everything its desk page shows, drafts included, or Case.DoesNotExist."""
-    from cases.models import Case, Party, Source
-
     return (
         Case.objects.prefetch_related(
             "deal_types",
@@ -253,8 +255,6 @@ def desk_case(pk: int):
 
 def desk_version(pk: int) -> EvaluationVersion:
     """A version of any state with its scores, annotations and audit, or DoesNotExist."""
-    from evaluations.models import Annotation, AuditEntry
-
     return (
         EvaluationVersion.objects.select_related("case", "author", "evaluation__rubric_version__rubric")
         .prefetch_related(
@@ -293,8 +293,6 @@ def desk_versions_for_compare(case_id: int, numbers: Iterable[int]) -> dict[int,
 
 def desk_case_history(case_id: int) -> list[EvaluationVersion]:
     """Every version of a case with its audit entries, oldest first."""
-    from evaluations.models import AuditEntry
-
     return list(
         EvaluationVersion.objects.filter(case_id=case_id)
         .select_related("author", "published_by")

@@ -10,9 +10,8 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from evaluations import exposure, scoring, selectors
+from evaluations import exposure, queue, scoring, selectors
 from evaluations.models import OrganizationExposure, RiskSummary
-from evaluations.queue import send_on_commit_coalesced
 
 
 def organization_exposures_mark_stale(organization_ids: Iterable[int], *, now: datetime | None = None) -> None:
@@ -102,12 +101,10 @@ def organization_exposures_recompute(*, organization_ids: Iterable[int]) -> list
 
 def organization_exposure_request(organization_ids: Iterable[int]) -> None:
     """For the case services: parties or deal types changed; recompute after commit."""
-    from evaluations.tasks import organization_exposures_recompute_task
-
     organization_ids = set(organization_ids)
     organization_exposures_mark_stale(organization_ids)
-    send_on_commit_coalesced(
-        organization_exposures_recompute_task, "exposure", organization_ids, batch_size=settings.RECOMPUTE_BATCH_SIZE
+    queue.send_on_commit_coalesced(
+        queue.ORGANIZATION_EXPOSURES_RECOMPUTE, "exposure", organization_ids, batch_size=settings.RECOMPUTE_BATCH_SIZE
     )
 
 
@@ -120,26 +117,23 @@ def risk_summaries_sweep(*, now: datetime | None = None, limit: int = 100_000) -
     rest goes in batches of RECOMPUTE_BATCH_SIZE ids. Returns how many ids
     were queued.
     """
-    from evaluations.queue import claim_pending, release_pending, send
-    from evaluations.tasks import organization_exposures_recompute_task, risk_summaries_recompute_batch_task
-
     now = now or timezone.now()
     cutoff = now - timedelta(seconds=settings.STALE_GRACE_SECONDS)
     size = settings.RECOMPUTE_BATCH_SIZE
     queued = 0
     for model, field_name, kind, task in (
-        (RiskSummary, "case_id", "summary", risk_summaries_recompute_batch_task),
-        (OrganizationExposure, "organization_id", "exposure", organization_exposures_recompute_task),
+        (RiskSummary, "case_id", "summary", queue.RISK_SUMMARIES_RECOMPUTE),
+        (OrganizationExposure, "organization_id", "exposure", queue.ORGANIZATION_EXPOSURES_RECOMPUTE),
     ):
         ids = list(
             model.objects.filter(stale=True, stale_since__lte=cutoff)
             .order_by("stale_since")
             .values_list(field_name, flat=True)[:limit]
         )
-        claimed = sorted(claim_pending(kind, ids))
+        claimed = sorted(queue.claim_pending(kind, ids))
         for start in range(0, len(claimed), size):
-            if not send(task, claimed[start : start + size]):
-                release_pending(kind, claimed[start:])
+            if not queue.send(task, claimed[start : start + size]):
+                queue.release_pending(kind, claimed[start:])
                 return queued  # broker down: the next sweep tries again
             queued += len(claimed[start : start + size])
     return queued

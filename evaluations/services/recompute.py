@@ -12,9 +12,8 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from cases.models import Case, Party
-from evaluations import scoring, selectors
+from evaluations import queue, scoring, selectors
 from evaluations.models import Evaluation, PartyFigure, RiskSummary
-from evaluations.queue import send_on_commit_coalesced
 from evaluations.services.exposures import organization_exposures_mark_stale
 from evaluations.services.unnest import FigureRow, party_figures_write, summaries_write
 
@@ -66,8 +65,6 @@ def risk_summaries_recompute(*, case_ids: Iterable[int], queue_exposures: bool =
     marked stale here and, unless ``queue_exposures`` is off (a caller that
     recomputes them itself), queued for recompute after commit.
     """
-    from evaluations.tasks import organization_exposures_recompute_task
-
     case_ids = sorted(set(case_ids))
     if not case_ids:
         return []
@@ -136,8 +133,8 @@ def risk_summaries_recompute(*, case_ids: Iterable[int], queue_exposures: bool =
             # Debounced: an organization's exposure reads all its cases, so while a
             # fan-out rewrites thousands of summaries it is recomputed every few
             # seconds at most, not once per batch.
-            send_on_commit_coalesced(
-                organization_exposures_recompute_task,
+            queue.send_on_commit_coalesced(
+                queue.ORGANIZATION_EXPOSURES_RECOMPUTE,
                 "exposure",
                 organization_ids,
                 batch_size=settings.RECOMPUTE_BATCH_SIZE,
@@ -165,11 +162,9 @@ def risk_summary_request(case_id: int) -> None:
 
     A recompute requested again while one is already waiting is coalesced.
     """
-    from evaluations.tasks import risk_summaries_recompute_batch_task
-
     risk_summaries_mark_stale([case_id])
-    send_on_commit_coalesced(
-        risk_summaries_recompute_batch_task, "summary", [case_id], batch_size=settings.RECOMPUTE_BATCH_SIZE
+    queue.send_on_commit_coalesced(
+        queue.RISK_SUMMARIES_RECOMPUTE, "summary", [case_id], batch_size=settings.RECOMPUTE_BATCH_SIZE
     )
 
 
@@ -183,9 +178,6 @@ def risk_summaries_fanout(*, rubric_id: int, after_case_id: int = 0) -> int:
     broker fails halfway the chain stops; the stale flags remain and the
     sweep finishes the work.
     """
-    from evaluations.queue import mark_pending, send
-    from evaluations.tasks import risk_summaries_recompute_batch_task, risk_summaries_recompute_fanout_task
-
     size = settings.RECOMPUTE_BATCH_SIZE
     step = size * settings.FANOUT_BATCHES_PER_STEP
     case_ids = list(
@@ -199,9 +191,9 @@ def risk_summaries_fanout(*, rubric_id: int, after_case_id: int = 0) -> int:
     )
     for start in range(0, len(case_ids), size):
         batch = case_ids[start : start + size]
-        mark_pending("summary", batch)  # so that the sweep does not queue them again meanwhile
-        if not send(risk_summaries_recompute_batch_task, batch):
+        queue.mark_pending("summary", batch)  # so that the sweep does not queue them again meanwhile
+        if not queue.send(queue.RISK_SUMMARIES_RECOMPUTE, batch):
             return start
     if len(case_ids) == step:
-        send(risk_summaries_recompute_fanout_task, rubric_id, case_ids[-1])
+        queue.send(queue.RISK_SUMMARIES_FANOUT, rubric_id, case_ids[-1])
     return len(case_ids)

@@ -14,9 +14,8 @@ from django.utils import timezone
 
 from cases.models import Case
 from core.errors import TransitionNotAllowed
-from evaluations import scoring, selectors
+from evaluations import queue, scoring, selectors
 from evaluations.models import AuditEntry, Criterion, Rubric, RubricVersion
-from evaluations.queue import enqueue_on_commit
 from evaluations.services.audit import audit_record
 from evaluations.services.recompute import risk_summaries_mark_stale
 
@@ -118,8 +117,6 @@ def rubric_version_activate(*, version: RubricVersion, by: AbstractBaseUser | No
     Every published case's summary is marked stale in this transaction; the
     recompute fans out on the workers after commit.
     """
-    from evaluations.tasks import risk_summaries_recompute_fanout_task
-
     version = RubricVersion.objects.select_for_update().get(pk=version.pk)
     if version.status != RubricVersion.Status.DRAFT:
         raise TransitionNotAllowed(f"only a draft version can be activated; this one is {version.status}")
@@ -155,7 +152,7 @@ def rubric_version_activate(*, version: RubricVersion, by: AbstractBaseUser | No
     risk_summaries_mark_stale(
         Case.objects.filter(evaluations__rubric_version__rubric_id=version.rubric_id).values("pk").distinct()
     )
-    enqueue_on_commit(risk_summaries_recompute_fanout_task, version.rubric_id)
+    queue.enqueue_on_commit(queue.RISK_SUMMARIES_FANOUT, version.rubric_id)
     return version
 
 

@@ -28,7 +28,7 @@ def sent(monkeypatch) -> list[tuple[str, tuple]]:
     messages: list[tuple[str, tuple]] = []
 
     def fake_send(task, *args, countdown=None):
-        messages.append((task.name.rsplit(".", 1)[-1], args))
+        messages.append((task.rsplit(".", 1)[-1], args))
         return True
 
     monkeypatch.setattr(queue, "send", fake_send)
@@ -38,10 +38,10 @@ def sent(monkeypatch) -> list[tuple[str, tuple]]:
 def test_the_same_task_twice_leaves_the_same_row(v1):
     case = Case.objects.get(slug=COLOSSUS)
     RiskSummary.objects.filter(case=case).update(inputs_hash="", stale=True, stale_since=timezone.now())
-    assert tasks.risk_summaries_recompute_batch_task.apply(args=[[case.pk]]).get() == 1
+    assert tasks.risk_summaries_recompute_task.apply(args=[[case.pk]]).get() == 1
     first = RiskSummary.objects.values().get(case=case)
     figures = list(PartyFigure.objects.filter(summary__case=case).values_list("party_id", "dependency"))
-    assert tasks.risk_summaries_recompute_batch_task.apply(args=[[case.pk]]).get() == 0
+    assert tasks.risk_summaries_recompute_task.apply(args=[[case.pk]]).get() == 0
     assert RiskSummary.objects.values().get(case=case) == first
     assert list(PartyFigure.objects.filter(summary__case=case).values_list("party_id", "dependency")) == figures
     assert not first["stale"]
@@ -85,7 +85,7 @@ def test_a_request_while_one_is_pending_is_coalesced(v1, sent, django_capture_on
     for _ in range(3):
         with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
             recompute.risk_summary_request(case.pk)
-    assert sent == [("risk_summaries_recompute_batch_task", ([case.pk],))]
+    assert sent == [("risk_summaries_recompute_task", ([case.pk],))]
 
     # Once the task has started (it releases the marker before reading), a new change queues again.
     queue.release_pending("summary", [case.pk])
@@ -114,14 +114,14 @@ def test_fanout_is_bounded(v1, sent, settings):
         count = len(sent)
         recompute.risk_summaries_fanout(rubric_id=v1.rubric_id, after_case_id=after)
         step = sent[count:]
-        batches = [args[0] for name, args in step if name == "risk_summaries_recompute_batch_task"]
+        batches = [args[0] for name, args in step if name == "risk_summaries_recompute_task"]
         assert len(batches) <= 2 and all(len(b) <= 3 for b in batches)
-        follow = [args for name, args in step if name == "risk_summaries_recompute_fanout_task"]
+        follow = [args for name, args in step if name == "risk_summaries_fanout_task"]
         if not follow:
             break
         after = follow[0][1]
         assert after == batches[-1][-1]
-    queued = [i for name, args in sent if name == "risk_summaries_recompute_batch_task" for i in args[0]]
+    queued = [i for name, args in sent if name == "risk_summaries_recompute_task" for i in args[0]]
     assert sorted(queued) == sorted(Case.objects.values_list("pk", flat=True))  # each case once
     assert steps == 3 and len(sent) == 6 + 2  # ceil(16 / 3) batches, two follow-up steps
 
@@ -137,7 +137,7 @@ def test_sweep_requeues_only_what_is_stale_beyond_the_grace_and_not_already_queu
     queue.mark_pending("summary", old[:2])  # already waiting in the queue
 
     assert exposures.risk_summaries_sweep(now=now) == 10
-    batches = [args[0] for name, args in sent if name == "risk_summaries_recompute_batch_task"]
+    batches = [args[0] for name, args in sent if name == "risk_summaries_recompute_task"]
     assert sorted(i for b in batches for i in b) == sorted(old[2:]) and all(len(b) <= 10 for b in batches)
     sent.clear()
     assert exposures.risk_summaries_sweep(now=now) == 0  # coalesced with what the last sweep queued

@@ -113,7 +113,7 @@ def test_the_same_task_twice_and_two_workers_on_one_case(start_worker, v1, tmp_p
 
     # Many messages for one case, taken by four processes in two workers at once.
     for _ in range(12):
-        tasks.risk_summaries_recompute_batch_task.delay([case_id])
+        tasks.risk_summaries_recompute_task.delay([case_id])
     wait_for(lambda: RiskSummary.objects.filter(case_id=case_id, stale=False).exists(), timeout=60)
     time.sleep(3)  # let the other deliveries run too
     summary = RiskSummary.objects.get(case_id=case_id)
@@ -122,8 +122,8 @@ def test_the_same_task_twice_and_two_workers_on_one_case(start_worker, v1, tmp_p
     computed_at = summary.computed_at
 
     # The same task again: the inputs hash says there is no work.
-    tasks.risk_summaries_recompute_batch_task.delay([case_id])
-    tasks.risk_summaries_recompute_batch_task.delay([case_id])
+    tasks.risk_summaries_recompute_task.delay([case_id])
+    tasks.risk_summaries_recompute_task.delay([case_id])
     time.sleep(3)
     assert RiskSummary.objects.get(case_id=case_id).computed_at == computed_at
     for log in tmp_path.glob("worker*.log"):
