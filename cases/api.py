@@ -42,19 +42,20 @@ from cases.serializers import (
     SourceWriteSerializer,
     party_inputs,
 )
-from core.api import ConditionalGetMixin, CursorPagination, can_see_draft_cases, errors
+from core.api import ConditionalGetMixin, CursorPagination, errors
+from evaluations import policy
 
 # --- Cases ----------------------------------------------------------------------
 
 
 def case_for(request: Request, slug: str) -> Case:
     """The case named by ``slug`` if this user may see it (drafts: editors only), else 404."""
-    cases = Case.objects.all() if can_see_draft_cases(request.user) else Case.objects.published()
+    cases = Case.objects.all() if policy.may_see_drafts(request.user, "case") else Case.objects.published()
     return get_object_or_404(cases, slug=slug)
 
 
 def _case_detail(request: Request, slug: str) -> Case:
-    return selectors.case_detail(slug, include_drafts=can_see_draft_cases(request.user))
+    return selectors.case_detail(slug, include_drafts=policy.may_see_drafts(request.user, "case"))
 
 
 def _case_response(request: Request, case: Case, *, status_code: int = 200) -> Response:
@@ -227,7 +228,7 @@ class OrganizationListView(ConditionalGetMixin, generics.GenericAPIView):
     def get_queryset(self) -> QuerySet[Organization]:
         # The reader site's list: an organization named only by unpublished cases would give away a
         # deal in the works. The newsroom sees every organization (its writes name them).
-        if can_see_draft_cases(self.request.user):
+        if policy.may_see_drafts(self.request.user, "case"):
             return Organization.objects.select_related("exposure")
         return selectors.organization_list_published().select_related("exposure")
 
@@ -260,7 +261,9 @@ class OrganizationDetailView(ConditionalGetMixin, APIView):
     )
     def get(self, request: Request, slug: str) -> Response:
         try:
-            organization = selectors.organization_detail(slug, include_unpublished=can_see_draft_cases(request.user))
+            organization = selectors.organization_detail(
+                slug, include_unpublished=policy.may_see_drafts(request.user, "case")
+            )
         except Organization.DoesNotExist:
             raise Http404("No such organization.") from None
         return Response(OrganizationSerializer(organization).data)

@@ -8,7 +8,7 @@ from datetime import date
 from decimal import Decimal
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
@@ -17,15 +17,10 @@ from cases import selectors
 from cases.models import Case, DatePrecision, DealType, Organization, Party, Source, Tag, TimelineEvent
 from cases.search import search_document_refresh
 from core.limits import text_length_errors
+from evaluations import policy
 from evaluations.models import EvaluationVersion, Score
 from evaluations.services.exposures import organization_exposure_request
 from evaluations.services.recompute import risk_summary_request
-
-
-def require_permission(user: AbstractBaseUser | None, permission: str, doing: str) -> None:
-    """Refuse (PermissionDenied, saying what) unless ``user`` holds ``permission``: the one role check."""
-    if user is None or not user.has_perm(permission):
-        raise PermissionDenied(f"You may not {doing}.")
 
 
 def unique_slug(model, text: str, *, exclude_pk: int | None = None, max_length: int = 200) -> str:
@@ -90,7 +85,7 @@ class CaseInput:
 def organization_create(
     *, by: AbstractBaseUser, name: str, kind: str, description: str = "", slug: str = ""
 ) -> Organization:
-    require_permission(by, "cases.add_organization", "add organizations")
+    policy.check(by, "organization.create")
     if Organization.objects.filter(name__iexact=name.strip()).exists():
         raise ValidationError({"name": [f"an organization called {name.strip()!r} already exists"]})
     organization = Organization(
@@ -103,7 +98,7 @@ def organization_create(
 
 @transaction.atomic
 def organization_update(*, organization: Organization, by: AbstractBaseUser, **fields) -> Organization:
-    require_permission(by, "cases.change_organization", "edit organizations")
+    policy.check(by, "organization.edit")
     for name in ("name", "kind", "description", "slug"):
         if name in fields:
             setattr(organization, name, fields[name])
@@ -232,7 +227,7 @@ def _parties_delete(parties) -> None:
 @transaction.atomic
 def case_create(*, by: AbstractBaseUser, data: CaseInput) -> Case:
     """Create a case as a draft; it is published with its first evaluation."""
-    require_permission(by, "cases.add_case", "create cases")
+    policy.check(by, "case.create")
     case = Case()
     _apply_case_fields(case, data)
     if not case.slug:
@@ -248,7 +243,7 @@ def case_create(*, by: AbstractBaseUser, data: CaseInput) -> Case:
 
 @transaction.atomic
 def case_update(*, case: Case, by: AbstractBaseUser, data: CaseInput) -> Case:
-    require_permission(by, "cases.change_case", "edit cases")
+    policy.check(by, "case.edit")
     case = Case.objects.select_for_update().get(pk=case.pk)
     organizations_before = set(case.parties.values_list("organization_id", flat=True))
     _apply_case_fields(case, data)
@@ -269,7 +264,7 @@ def _touch(case_id: int) -> None:
 
 @transaction.atomic
 def source_add(*, case: Case, by: AbstractBaseUser, data: SourceInput) -> Source:
-    require_permission(by, "cases.add_source", "add sources")
+    policy.check(by, "source.add")
     source = Source(case=case, position=case.sources.count(), **data.__dict__)
     _clean(source)
     source.save()
@@ -280,7 +275,7 @@ def source_add(*, case: Case, by: AbstractBaseUser, data: SourceInput) -> Source
 
 @transaction.atomic
 def source_update(*, source: Source, by: AbstractBaseUser, data: SourceInput) -> Source:
-    require_permission(by, "cases.change_source", "edit sources")
+    policy.check(by, "source.edit")
     for name, value in data.__dict__.items():
         setattr(source, name, value)
     _clean(source)
@@ -292,7 +287,7 @@ def source_update(*, source: Source, by: AbstractBaseUser, data: SourceInput) ->
 
 @transaction.atomic
 def source_delete(*, source: Source, by: AbstractBaseUser) -> None:
-    require_permission(by, "cases.change_source", "remove sources")
+    policy.check(by, "source.delete")
     case_id = source.case_id
     _sources_delete(Source.objects.filter(pk=source.pk))
     _touch(case_id)
@@ -317,7 +312,7 @@ def case_on_record(case: Case) -> bool:
 
 @transaction.atomic
 def party_add(*, case: Case, by: AbstractBaseUser, data: PartyInput) -> Party:
-    require_permission(by, "cases.add_party", "add parties")
+    policy.check(by, "party.add")
     errors: dict[str, list[str]] = {}
     _validate_parties([data], errors)
     if case.parties.filter(organization_id=data.organization_id).exists():
@@ -333,7 +328,7 @@ def party_add(*, case: Case, by: AbstractBaseUser, data: PartyInput) -> Party:
 @transaction.atomic
 def party_remove(*, party: Party, by: AbstractBaseUser) -> None:
     """Remove a party. Refused while a published analysis scores it."""
-    require_permission(by, "cases.change_party", "remove parties")
+    policy.check(by, "party.remove")
     _parties_delete(Party.objects.filter(pk=party.pk))
     _parties_changed(party.case, [party.organization_id])
     _touch(party.case_id)
@@ -349,7 +344,7 @@ def timeline_event_add(
     precision: str = DatePrecision.DAY,
     note: str = "",
 ) -> TimelineEvent:
-    require_permission(by, "cases.add_timelineevent", "add timeline events")
+    policy.check(by, "timeline_event.add")
     event = TimelineEvent(case=case, kind=kind, occurred_on=occurred_on, precision=precision, note=note)
     _clean(event)
     event.save()

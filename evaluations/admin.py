@@ -10,6 +10,7 @@ from django.http import HttpResponseRedirect
 from django.utils.text import Truncator
 
 from core.errors import TransitionNotAllowed, WorkflowError
+from evaluations import policy
 from evaluations.models import (
     Annotation,
     AuditEntry,
@@ -137,7 +138,7 @@ class RubricVersionAdmin(admin.ModelAdmin):
                 self.message_user(request, f"{version} is now active; summaries are being recomputed.")
 
     def has_activate_permission(self, request):
-        return request.user.has_perm("evaluations.activate_rubricversion")
+        return policy.allowed(request.user, "rubric_version.activate")
 
     @admin.action(description="Clone the selected version as a new draft", permissions=["add"])
     def clone(self, request, queryset):
@@ -201,7 +202,7 @@ class EvaluationVersionAdmin(ReadOnlyAdmin):
         return False
 
     def has_view_permission(self, request, obj=None):
-        return request.user.has_perm("evaluations.view_evaluationversion")
+        return policy.is_newsroom(request.user)
 
 
 @admin.register(Annotation)

@@ -21,11 +21,10 @@ from cases.models import Case
 from core.api import (
     ConditionalGetMixin,
     HasPermission,
-    can_see_draft_rubrics,
-    can_see_drafts,
     errors,
     expected_lock_from_if_match,
 )
+from evaluations import policy
 from evaluations.compare import compare_versions
 from evaluations.models import Annotation, EvaluationVersion, Rubric, RubricVersion, Score
 from evaluations.selectors import criteria_prefetch
@@ -71,7 +70,11 @@ def _with_content(versions: QuerySet[EvaluationVersion]) -> QuerySet[EvaluationV
 
 def version_for(request: Request, pk: int) -> EvaluationVersion:
     """The version if this user may see it; drafts and versions in review are 404 to readers."""
-    versions = EvaluationVersion.objects.all() if can_see_drafts(request.user) else EvaluationVersion.objects.public()
+    versions = (
+        EvaluationVersion.objects.all()
+        if policy.may_see_drafts(request.user, "version")
+        else EvaluationVersion.objects.public()
+    )
     return get_object_or_404(_with_content(versions), pk=pk)
 
 
@@ -234,7 +237,7 @@ class CaseVersionCompareView(ConditionalGetMixin, APIView):
 
 def _visible_rubric_versions(request: Request) -> QuerySet[RubricVersion]:
     versions = RubricVersion.objects.all()
-    if not can_see_draft_rubrics(request.user):
+    if not policy.may_see_drafts(request.user, "rubric_version"):
         versions = versions.exclude(status=RubricVersion.Status.DRAFT)
     return versions
 
@@ -253,7 +256,7 @@ class RubricListView(ConditionalGetMixin, APIView):
 
 class RubricVersionListView(ConditionalGetMixin, APIView):
     permission_classes = [HasPermission]
-    required_permission = "evaluations.add_rubricversion"
+    required_permission = policy.permission("rubric_version.create")
 
     @extend_schema(
         operation_id="rubrics_versions_list",
@@ -289,7 +292,7 @@ def _rubric_version_for(request: Request, slug: str, number: int) -> RubricVersi
 
 class RubricVersionDetailView(ConditionalGetMixin, APIView):
     permission_classes = [HasPermission]
-    required_permission = "evaluations.change_rubricversion"
+    required_permission = policy.permission("rubric_version.edit")
 
     @extend_schema(
         operation_id="rubrics_versions_retrieve",
@@ -319,7 +322,7 @@ class RubricVersionDetailView(ConditionalGetMixin, APIView):
 
 class RubricVersionActivateView(APIView):
     permission_classes = [HasPermission]
-    required_permission = "evaluations.activate_rubricversion"
+    required_permission = policy.permission("rubric_version.activate")
 
     @extend_schema(
         operation_id="rubrics_versions_activate",

@@ -15,7 +15,7 @@ from django.shortcuts import redirect, render
 from cases.models import Case, Party, Source
 from core.desk import apply_service_errors, desk_view
 from core.errors import EditConflict, TransitionNotAllowed
-from evaluations import anchoring, compare, selectors
+from evaluations import anchoring, compare, policy, selectors
 from evaluations.forms import (
     AnnotationForm,
     ApproveForm,
@@ -27,7 +27,6 @@ from evaluations.markdown import render as render_markdown
 from evaluations.models import Annotation, Criterion, EvaluationVersion
 from evaluations.services import annotations, workflow
 
-DESK_PERMISSION = "evaluations.view_evaluationversion"
 State = EvaluationVersion.State
 
 
@@ -48,7 +47,7 @@ def _case_or_404(pk: int) -> Case:
 # --- Dashboard --------------------------------------------------------------
 
 
-@desk_view(DESK_PERMISSION, methods=("GET",))
+@desk_view(policy.NEWSROOM_PERMISSION, methods=("GET",))
 def dashboard(request: HttpRequest) -> HttpResponse:
     return render(request, "desk/dashboard.html", selectors.desk_dashboard(request.user))
 
@@ -74,21 +73,12 @@ def _located_annotations(version: EvaluationVersion) -> list[dict]:
 
 
 def _render_version(request: HttpRequest, version: EvaluationVersion, status: int = 200, **forms) -> HttpResponse:
-    user = request.user
-    open_state = version.state in (State.DRAFT, State.IN_REVIEW)
-    may_review = user.has_perm("evaluations.publish_evaluationversion")
     context = {
         "version": version,
         "case": version.case,
         "narrative_html": render_markdown(version.narrative),
         "annotations": _located_annotations(version),
-        "can_edit": version.state == State.DRAFT and user.has_perm("evaluations.change_evaluationversion"),
-        "can_submit": version.state == State.DRAFT and user.has_perm("evaluations.submit_evaluationversion"),
-        "can_send_back": version.state in (State.IN_REVIEW, State.SCHEDULED) and may_review,
-        "can_approve": version.state == State.IN_REVIEW and may_review and version.author_id != user.pk,
-        "own_version_in_review": version.state == State.IN_REVIEW and may_review and version.author_id == user.pk,
-        "can_annotate": open_state and user.has_perm("evaluations.add_annotation"),
-        "can_remove_annotations": open_state and user.has_perm("evaluations.change_annotation"),
+        **policy.version_buttons(request.user, version),
         "has_published": selectors.desk_case_has_published(version.case_id),
         "submit_form": forms.get("submit_form") or CommentForm(),
         "send_back_form": forms.get("send_back_form") or SendBackForm(),
@@ -98,7 +88,7 @@ def _render_version(request: HttpRequest, version: EvaluationVersion, status: in
     return render(request, "desk/version_detail.html", context, status=status)
 
 
-@desk_view(DESK_PERMISSION, methods=("GET",))
+@desk_view(policy.NEWSROOM_PERMISSION, methods=("GET",))
 def version_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return _render_version(request, _version_or_404(pk))
 
@@ -108,7 +98,7 @@ def _after_action(request: HttpRequest, version: EvaluationVersion, message: str
     return redirect("desk-version", pk=version.pk)
 
 
-@desk_view("evaluations.submit_evaluationversion", methods=("POST",))
+@desk_view(policy.permission("version.submit"), methods=("POST",))
 def version_submit(request: HttpRequest, pk: int) -> HttpResponse:
     version = _version_or_404(pk)
     form = CommentForm(request.POST)
@@ -125,7 +115,7 @@ def version_submit(request: HttpRequest, pk: int) -> HttpResponse:
     return _after_action(request, version, f"Version {version.number} is submitted for review.")
 
 
-@desk_view("evaluations.publish_evaluationversion", methods=("POST",))
+@desk_view(policy.permission("version.send_back"), methods=("POST",))
 def version_send_back(request: HttpRequest, pk: int) -> HttpResponse:
     version = _version_or_404(pk)
     form = SendBackForm(request.POST)
@@ -142,7 +132,7 @@ def version_send_back(request: HttpRequest, pk: int) -> HttpResponse:
     return _after_action(request, version, f"Version {version.number} is back with its author as a draft.")
 
 
-@desk_view("evaluations.publish_evaluationversion", methods=("POST",))
+@desk_view(policy.permission("version.approve"), methods=("POST",))
 def version_approve(request: HttpRequest, pk: int) -> HttpResponse:
     version = _version_or_404(pk)
     form = ApproveForm(request.POST)
@@ -168,7 +158,7 @@ def version_approve(request: HttpRequest, pk: int) -> HttpResponse:
     return _after_action(request, version, f"Version {version.number} is published.")
 
 
-@desk_view("evaluations.add_annotation", methods=("POST",))
+@desk_view(policy.permission("annotation.add"), methods=("POST",))
 def annotation_add(request: HttpRequest, pk: int) -> HttpResponse:
     version = _version_or_404(pk)
     form = AnnotationForm(request.POST)
@@ -185,7 +175,7 @@ def annotation_add(request: HttpRequest, pk: int) -> HttpResponse:
     return _render_version(request, version, status=400, annotation_form=form)
 
 
-@desk_view("evaluations.change_annotation", methods=("POST",))
+@desk_view(policy.permission("annotation.delete"), methods=("POST",))
 def annotation_delete(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         note = Annotation.objects.select_related("version").get(pk=pk)
@@ -203,7 +193,7 @@ def annotation_delete(request: HttpRequest, pk: int) -> HttpResponse:
 # --- Writing a draft ------------------------------------------------------------
 
 
-@desk_view("evaluations.add_evaluationversion", methods=("POST",))
+@desk_view(policy.permission("version.start"), methods=("POST",))
 def evaluation_start(request: HttpRequest, case_pk: int) -> HttpResponse:
     case = _case_or_404(case_pk)
     try:
@@ -240,7 +230,7 @@ def _render_edit(
     return render(request, "desk/version_edit.html", context, status=status)
 
 
-@desk_view("evaluations.change_evaluationversion")
+@desk_view(policy.permission("version.edit"))
 def version_edit(request: HttpRequest, pk: int) -> HttpResponse:
     version = _version_or_404(pk)
     if request.method == "GET" and version.state != State.DRAFT:
@@ -287,7 +277,7 @@ def version_edit(request: HttpRequest, pk: int) -> HttpResponse:
 # --- A case's versions: compare and history --------------------------------------
 
 
-@desk_view(DESK_PERMISSION, methods=("GET",))
+@desk_view(policy.NEWSROOM_PERMISSION, methods=("GET",))
 def version_compare(request: HttpRequest, case_pk: int) -> HttpResponse:
     case = _case_or_404(case_pk)
     numbers = list(EvaluationVersion.objects.filter(case=case).order_by("number").values_list("number", flat=True))
@@ -310,7 +300,7 @@ def version_compare(request: HttpRequest, case_pk: int) -> HttpResponse:
     return render(request, "desk/compare.html", context, status=400 if error and request.GET else 200)
 
 
-@desk_view(DESK_PERMISSION, methods=("GET",))
+@desk_view(policy.NEWSROOM_PERMISSION, methods=("GET",))
 def case_history(request: HttpRequest, case_pk: int) -> HttpResponse:
     case = _case_or_404(case_pk)
     return render(request, "desk/history.html", {"case": case, "versions": selectors.desk_case_history(case.pk)})

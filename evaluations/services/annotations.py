@@ -9,11 +9,10 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from cases.services import require_permission
 from core.limits import text_length_errors
-from evaluations import anchoring
+from evaluations import anchoring, policy
 from evaluations.models import Annotation, EvaluationVersion
-from evaluations.services.transitions import require_state, version_locked
+from evaluations.services.transitions import version_locked
 
 
 @dataclass(frozen=True)
@@ -70,9 +69,9 @@ def annotations_reanchor(version: EvaluationVersion) -> None:
 
 @transaction.atomic
 def annotation_add(*, version: EvaluationVersion, by: AbstractBaseUser, item: AnnotationInput) -> Annotation:
-    require_permission(by, "evaluations.add_annotation", "annotate")
+    policy.check(by, "annotation.add")
     version = version_locked(version)
-    require_state(version, [EvaluationVersion.State.DRAFT, EvaluationVersion.State.IN_REVIEW], "annotate")
+    policy.check_state("annotation.add", version)
     (note,) = annotations_validated(version.narrative, [item])
     note.version = version
     note.author = by
@@ -82,9 +81,7 @@ def annotation_add(*, version: EvaluationVersion, by: AbstractBaseUser, item: An
 
 @transaction.atomic
 def annotation_delete(*, annotation: Annotation, by: AbstractBaseUser) -> None:
-    require_permission(by, "evaluations.change_annotation", "remove annotations")
+    policy.check(by, "annotation.delete")
     version = version_locked(annotation.version)
-    require_state(
-        version, [EvaluationVersion.State.DRAFT, EvaluationVersion.State.IN_REVIEW], "remove annotations from"
-    )
+    policy.check_state("annotation.delete", version)
     annotation.delete()

@@ -13,6 +13,7 @@ from cases import selectors as case_selectors
 from cases.models import Case
 from cases.search import search_document_refresh
 from core.errors import TransitionNotAllowed
+from evaluations import policy
 from evaluations.models import AuditEntry, EvaluationVersion
 from evaluations.services.audit import audit_record
 from evaluations.services.recompute import risk_summary_request
@@ -30,9 +31,7 @@ def evaluation_version_publish(
     is checked by the caller's action (approve, the scheduled task).
     """
     version = EvaluationVersion.objects.select_for_update().get(pk=version.pk)
-    allowed = {EvaluationVersion.State.IN_REVIEW, EvaluationVersion.State.SCHEDULED}
-    if version.state not in allowed:
-        raise TransitionNotAllowed(f"a version in state {version.get_state_display()!r} cannot be published")
+    policy.check_state("version.publish", version)
     now = timezone.now()
     previous = (
         EvaluationVersion.objects.select_for_update()

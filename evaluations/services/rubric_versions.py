@@ -13,8 +13,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from cases.models import Case
-from core.errors import TransitionNotAllowed
-from evaluations import queue, scoring, selectors
+from evaluations import policy, queue, scoring, selectors
 from evaluations.models import AuditEntry, Criterion, Rubric, RubricVersion
 from evaluations.services.audit import audit_record
 from evaluations.services.recompute import risk_summaries_mark_stale
@@ -60,7 +59,10 @@ def _rubric_version_criteria(version: RubricVersion, criteria_data: Iterable[dic
 @transaction.atomic
 def rubric_version_create(*, rubric: Rubric, data: dict, by: AbstractBaseUser | None) -> RubricVersion:
     """Create a draft version from data shaped like rubric_v1.json's
-    ``version`` plus ``criteria``. Raises ValidationError on bad data."""
+    ``version`` plus ``criteria``. Raises ValidationError on bad data.
+    ``by`` None is the system (the demo loader, a management command): no edge passes it."""
+    if by is not None:
+        policy.check(by, "rubric_version.create")
     version_data = data.get("version") or {}
     number = version_data.get("number") or (
         (RubricVersion.objects.filter(rubric=rubric).aggregate(n=Max("number"))["n"] or 0) + 1
@@ -117,9 +119,10 @@ def rubric_version_activate(*, version: RubricVersion, by: AbstractBaseUser | No
     Every published case's summary is marked stale in this transaction; the
     recompute fans out on the workers after commit.
     """
+    if by is not None:
+        policy.check(by, "rubric_version.activate")
     version = RubricVersion.objects.select_for_update().get(pk=version.pk)
-    if version.status != RubricVersion.Status.DRAFT:
-        raise TransitionNotAllowed(f"only a draft version can be activated; this one is {version.status}")
+    policy.check_state("rubric_version.activate", version)
     rubric_version_validate(version, list(version.criteria.all()))
     now = timezone.now()
     for previous in RubricVersion.objects.select_for_update().filter(
@@ -163,6 +166,8 @@ def rubric_version_clone(*, version: RubricVersion, by: AbstractBaseUser | None)
     The copy gets the next number, the same scale, families, thresholds and
     criteria (same keys, so scores carry over), and an empty changelog to write.
     """
+    if by is not None:
+        policy.check(by, "rubric_version.clone")
     source = RubricVersion.objects.prefetch_related(selectors.criteria_prefetch()).get(pk=version.pk)
     number = (RubricVersion.objects.filter(rubric_id=source.rubric_id).aggregate(n=Max("number"))["n"] or 0) + 1
     draft = RubricVersion.objects.create(
@@ -210,8 +215,7 @@ def rubric_version_require_draft(version: RubricVersion) -> RubricVersion:
     if version.pk is None:
         return version
     current = RubricVersion.objects.select_for_update().get(pk=version.pk)
-    if current.status != RubricVersion.Status.DRAFT:
-        raise TransitionNotAllowed(f"version {current.number} is {current.status}: it can no longer change")
+    policy.check_state("rubric_version.edit", current)
     return current
 
 
@@ -222,6 +226,8 @@ def rubric_version_update_draft(*, version: RubricVersion, by: AbstractBaseUser 
     when given, replaces the draft's whole list. The result is validated as a
     new version is, before anything is written; an active or retired version
     is refused (TransitionNotAllowed)."""
+    if by is not None:
+        policy.check(by, "rubric_version.edit")
     current = rubric_version_require_draft(version)
     version_data = data.get("version") or {}
     if "number" in version_data and version_data["number"] != current.number:

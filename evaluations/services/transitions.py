@@ -1,21 +1,12 @@
-"""What every state change of an evaluation version shares: the row lock, the state
-check, the audited transition."""
+"""What every state change of an evaluation version shares: the row lock and the audited
+transition (who may make it, in which state, is evaluations.policy)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 from django.contrib.auth.models import AbstractBaseUser
 
-from core.errors import TransitionNotAllowed
 from evaluations.models import EvaluationVersion
 from evaluations.services.audit import audit_record
-
-
-def require_state(version: EvaluationVersion, states: Iterable[str], doing: str) -> None:
-    states = tuple(states)
-    if version.state not in states:
-        raise TransitionNotAllowed(f"cannot {doing} a version that is {version.get_state_display()}")
 
 
 def version_transition(

@@ -7,21 +7,20 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
 from cases.models import Case
-from cases.services import require_permission
 from core.errors import EditConflict, TransitionNotAllowed
 from core.limits import text_length_errors
-from evaluations import anchoring
+from evaluations import anchoring, policy
 from evaluations.models import Annotation, AuditEntry, Evaluation, EvaluationVersion, RubricVersion, Score
 from evaluations.services.annotations import AnnotationInput, annotations_reanchor, annotations_validated
 from evaluations.services.audit import audit_record
 from evaluations.services.publishing import evaluation_version_publish
-from evaluations.services.transitions import require_state, version_locked, version_transition
+from evaluations.services.transitions import version_locked, version_transition
 
 
 @dataclass(frozen=True)
@@ -56,7 +55,7 @@ def evaluation_version_start(*, case: Case, by: AbstractBaseUser) -> EvaluationV
     Scores carry over by criterion key; annotations carry over and are flagged
     orphaned when their quote no longer matches.
     """
-    require_permission(by, "evaluations.add_evaluationversion", "start an evaluation")
+    policy.check(by, "version.start")
     case = Case.objects.select_for_update().get(pk=case.pk)
     open_version = EvaluationVersion.objects.filter(
         case=case,
@@ -193,9 +192,9 @@ def evaluation_version_save(
     loaded. If someone saved since, EditConflict is raised and nothing is
     written. Bad scores or annotations raise ValidationError, nothing written.
     """
-    require_permission(by, "evaluations.change_evaluationversion", "edit evaluations")
+    policy.check(by, "version.edit")
     current = version_locked(version)
-    require_state(current, [EvaluationVersion.State.DRAFT], "edit")
+    policy.check_state("version.edit", current)
     if current.lock_version != expected_lock:
         raise EditConflict(current)
     if narrative is not None:
@@ -242,9 +241,9 @@ def evaluation_version_save(
 def evaluation_version_submit(
     *, version: EvaluationVersion, by: AbstractBaseUser, comment: str = ""
 ) -> EvaluationVersion:
-    require_permission(by, "evaluations.submit_evaluationversion", "submit for review")
+    policy.check(by, "version.submit")
     version = version_locked(version)
-    require_state(version, [EvaluationVersion.State.DRAFT], "submit")
+    policy.check_state("version.submit", version)
     if not version.scores.exists():
         raise ValidationError({"scores": ["score at least one criterion before submitting"]})
     return version_transition(
@@ -261,11 +260,11 @@ def evaluation_version_submit(
 def evaluation_version_send_back(
     *, version: EvaluationVersion, by: AbstractBaseUser, comment: str
 ) -> EvaluationVersion:
-    require_permission(by, "evaluations.publish_evaluationversion", "send versions back")
+    policy.check(by, "version.send_back")
     if not comment.strip():
         raise ValidationError({"comment": ["say what needs to change"]})
     version = version_locked(version)
-    require_state(version, [EvaluationVersion.State.IN_REVIEW, EvaluationVersion.State.SCHEDULED], "send back")
+    policy.check_state("version.send_back", version)
     return version_transition(
         version,
         to=EvaluationVersion.State.DRAFT,
@@ -290,11 +289,9 @@ def evaluation_version_approve(
     A reviewer cannot approve a version they wrote. A correction note is only
     for a version that replaces an already published analysis.
     """
-    require_permission(by, "evaluations.publish_evaluationversion", "approve or publish")
+    policy.check(by, "version.approve")
     version = version_locked(version)
-    if version.author_id == by.pk:
-        raise PermissionDenied("You cannot approve a version you wrote; another reviewer must.")
-    require_state(version, [EvaluationVersion.State.IN_REVIEW], "approve")
+    policy.check(by, "version.approve", version)  # the four-eyes rule, then the state
     has_published = EvaluationVersion.objects.filter(
         case_id=version.case_id, state=EvaluationVersion.State.PUBLISHED
     ).exists()
