@@ -14,6 +14,7 @@ from django.urls import reverse
 from core.errors import TransitionNotAllowed
 from evaluations import policy
 from evaluations.models import Annotation, EvaluationVersion, RubricVersion
+from evaluations.services import rubric_versions
 from tests.conftest import PASSWORD, _user, version_in_review
 
 V = EvaluationVersion.State
@@ -216,3 +217,25 @@ def test_desk_case_page_offers_what_the_policy_allows(demo, users, client):
     client.login(username="p-viewer", password=PASSWORD)
     html = client.get(reverse("desk-case", args=[version.case_id])).content.decode()
     assert edit_case not in html and edit_version not in html
+
+
+# --- The rubric services check the policy themselves (they used to leave it to their callers) ------
+
+
+def test_rubric_services_refuse_who_may_not(demo, users):
+    active = RubricVersion.objects.get(status=R.ACTIVE)
+    draft = rubric_versions.rubric_version_clone(version=active, by=users["admin"])
+    for role in ["editor", "reviewer", "reader"]:
+        user = users[role]
+        calls = [
+            lambda user=user: rubric_versions.rubric_version_clone(version=active, by=user),
+            lambda user=user: rubric_versions.rubric_version_create(rubric=active.rubric, data={}, by=user),
+            lambda user=user: rubric_versions.rubric_version_update_draft(version=draft, by=user, data={}),
+            lambda user=user: rubric_versions.rubric_version_activate(version=draft, by=user),
+        ]
+        for call in calls:
+            assert isinstance(_raised(call), PermissionDenied), role
+    assert RubricVersion.objects.filter(rubric=active.rubric).count() == 2
+    assert RubricVersion.objects.get(pk=draft.pk).status == R.DRAFT
+    rubric_versions.rubric_version_activate(version=draft, by=users["admin"])
+    assert RubricVersion.objects.get(pk=draft.pk).status == R.ACTIVE
