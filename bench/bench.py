@@ -471,8 +471,8 @@ def rubric_version_next(by=None):
     Every case's inputs hash changes, so every summary is rewritten; alternating
     keeps the weights bounded over many runs.
     """
-    from evaluations import services
     from evaluations.models import RubricVersion
+    from evaluations.services import rubric_versions
 
     active = RubricVersion.objects.filter(status=RubricVersion.Status.ACTIVE).order_by("pk").first()
     factor = Decimal(2) if active.number % 2 else Decimal("0.5")
@@ -496,7 +496,7 @@ def rubric_version_next(by=None):
         },
         "criteria": criteria,
     }
-    return services.rubric_version_create(rubric=active.rubric, data=data, by=by)
+    return rubric_versions.rubric_version_create(rubric=active.rubric, data=data, by=by)
 
 
 def outstanding() -> tuple[int, int]:
@@ -515,18 +515,18 @@ def recompute_floor() -> RecomputeResult:
     from django.conf import settings
     from django.core.cache import cache
 
-    from evaluations import services
     from evaluations.models import OrganizationExposure, RiskSummary
+    from evaluations.services import exposures, recompute, rubric_versions
 
     cache.clear()  # the broker queue and the pending markers share this Redis db
     version = rubric_version_next()
-    services.rubric_version_activate(version=version, by=None)
+    rubric_versions.rubric_version_activate(version=version, by=None)
     cache.clear()  # drop the fan-out message: nobody consumes it in this run
     started = time.perf_counter()
     size = settings.RECOMPUTE_BATCH_SIZE
     case_ids = list(RiskSummary.objects.filter(stale=True).order_by("case_id").values_list("case_id", flat=True))
     for start in range(0, len(case_ids), size):
-        services.risk_summaries_recompute(case_ids=case_ids[start : start + size], queue_exposures=False)
+        recompute.risk_summaries_recompute(case_ids=case_ids[start : start + size], queue_exposures=False)
     summaries_seconds = time.perf_counter() - started
     org_ids = list(
         OrganizationExposure.objects.filter(stale=True)
@@ -534,7 +534,7 @@ def recompute_floor() -> RecomputeResult:
         .values_list("organization_id", flat=True)
     )
     for start in range(0, len(org_ids), size):
-        services.organization_exposures_recompute(organization_ids=org_ids[start : start + size])
+        exposures.organization_exposures_recompute(organization_ids=org_ids[start : start + size])
     return RecomputeResult("no queue (floor)", time.perf_counter() - started, None, summaries_seconds)
 
 
@@ -543,7 +543,7 @@ def recompute_with_workers(concurrency: int, *, timeout: float) -> RecomputeResu
     from django.core.cache import cache
 
     from config.celery_app import app as celery_app
-    from evaluations import services
+    from evaluations.services import rubric_versions
 
     cache.clear()
     log_path = ROOT / "var" / f"bench-worker-{concurrency}.log"
@@ -561,7 +561,7 @@ def recompute_with_workers(concurrency: int, *, timeout: float) -> RecomputeResu
                     raise RuntimeError(f"worker did not start; see {log_path}")
             version = rubric_version_next()
             started = time.perf_counter()
-            services.rubric_version_activate(version=version, by=None)
+            rubric_versions.rubric_version_activate(version=version, by=None)
             summaries_seconds = None
             while True:
                 summaries, exposures = outstanding()

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import bisect
 import itertools
+import json
 import random
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -39,7 +40,8 @@ from django.db.models import Max
 
 from cases.models import Case, DatePrecision, DealType, Organization, Party, Source, Tag, TimelineEvent
 from cases.search import search_documents_rebuild
-from evaluations import anchoring, services
+from evaluations import anchoring
+from evaluations.demo import DATA_DIR, load_rubric
 from evaluations.models import (
     Annotation,
     AuditEntry,
@@ -48,6 +50,7 @@ from evaluations.models import (
     RubricVersion,
     Score,
 )
+from evaluations.services import exposures, recompute
 
 # --- Vocabulary (deterministic text) -----------------------------------------
 
@@ -259,10 +262,6 @@ def _slug_of(text: str) -> str:
 
 def rubric_version_default() -> RubricVersion:
     """The active version of the shipped rubric, loading it if the database has none."""
-    import json
-
-    from evaluations.demo import DATA_DIR, load_rubric
-
     data = json.loads((DATA_DIR / "rubric_v1.json").read_text())
     version = RubricVersion.objects.filter(
         rubric__slug=data["rubric"]["slug"], status=RubricVersion.Status.ACTIVE
@@ -345,7 +344,7 @@ def summaries_compute(case_ids: Sequence[int], *, batch_size: int = 1000, progre
     say = progress or (lambda message: None)
     case_ids = sorted(case_ids)
     for start in range(0, len(case_ids), batch_size):
-        services.risk_summaries_recompute(case_ids=case_ids[start : start + batch_size], queue_exposures=False)
+        recompute.risk_summaries_recompute(case_ids=case_ids[start : start + batch_size], queue_exposures=False)
         if (start // batch_size) % 10 == 9:
             say(f"{start + batch_size}/{len(case_ids)} summaries")
     organization_ids = sorted(
@@ -354,7 +353,7 @@ def summaries_compute(case_ids: Sequence[int], *, batch_size: int = 1000, progre
         else Party.objects.filter(case__is_synthetic=True).values_list("organization_id", flat=True).distinct()
     )
     for start in range(0, len(organization_ids), batch_size):
-        services.organization_exposures_recompute(organization_ids=organization_ids[start : start + batch_size])
+        exposures.organization_exposures_recompute(organization_ids=organization_ids[start : start + batch_size])
 
 
 _TABLES: dict[str, tuple[type[models.Model], tuple[str, ...]]] = {

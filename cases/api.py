@@ -42,20 +42,21 @@ from cases.serializers import (
     SourceWriteSerializer,
     party_inputs,
 )
-from core.api import ConditionalGetMixin, CursorPagination, can_see_draft_cases, errors, links
+from core.api import ConditionalGetMixin, CursorPagination, errors, links
 from core.http import absolute_url
+from evaluations import policy
 
 # --- Cases ----------------------------------------------------------------------
 
 
 def case_for(request: Request, slug: str) -> Case:
     """The case named by ``slug`` if this user may see it (drafts: editors only), else 404."""
-    cases = Case.objects.all() if can_see_draft_cases(request.user) else Case.objects.published()
+    cases = Case.objects.all() if policy.may_see_drafts(request.user, "case") else Case.objects.published()
     return get_object_or_404(cases, slug=slug)
 
 
 def _case_detail(request: Request, slug: str) -> Case:
-    return selectors.case_detail(slug, include_drafts=can_see_draft_cases(request.user))
+    return selectors.case_detail(slug, include_drafts=policy.may_see_drafts(request.user, "case"))
 
 
 def _case_response(request: Request, case: Case, *, status_code: int = 200) -> Response:
@@ -248,7 +249,7 @@ class OrganizationListView(ConditionalGetMixin, generics.GenericAPIView):
     def get_queryset(self) -> QuerySet[Organization]:
         # The reader site's list: an organization named only by unpublished cases would give away a
         # deal in the works. The newsroom sees every organization (its writes name them).
-        if can_see_draft_cases(self.request.user):
+        if policy.may_see_drafts(self.request.user, "case"):
             return Organization.objects.select_related("exposure")
         return selectors.organization_list_published().select_related("exposure")
 
@@ -286,7 +287,9 @@ class OrganizationDetailView(ConditionalGetMixin, APIView):
     )
     def get(self, request: Request, slug: str) -> Response:
         try:
-            organization = selectors.organization_detail(slug, include_unpublished=can_see_draft_cases(request.user))
+            organization = selectors.organization_detail(
+                slug, include_unpublished=policy.may_see_drafts(request.user, "case")
+            )
         except Organization.DoesNotExist:
             raise Http404("No such organization.") from None
         return Response(OrganizationSerializer(organization).data)
@@ -300,7 +303,7 @@ class OrganizationDetailView(ConditionalGetMixin, APIView):
     def patch(self, request: Request, slug: str) -> Response:
         # Looked up as GET does: an organization named only by unpublished cases is 404 to
         # whoever may not see it, as a slug that names nothing is (no 403 that confirms it exists).
-        visible = selectors.organizations_visible(include_unpublished=can_see_draft_cases(request.user))
+        visible = selectors.organizations_visible(include_unpublished=policy.may_see_drafts(request.user, "case"))
         organization = get_object_or_404(visible, slug=slug)
         serializer = OrganizationWriteSerializer(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)

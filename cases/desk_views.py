@@ -24,7 +24,7 @@ from cases.forms import (
 )
 from cases.models import Case, Organization
 from core.desk import apply_service_errors, desk_view
-from evaluations import selectors
+from evaluations import policy, selectors
 
 
 def _desk_case_or_404(pk: int) -> Case:
@@ -34,14 +34,14 @@ def _desk_case_or_404(pk: int) -> Case:
         raise Http404("No such case.") from None
 
 
-@desk_view("cases.view_case", methods=("GET",))
+@desk_view(policy.DRAFT_VIEWERS["case"], methods=("GET",))
 def case_list(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "")
     page = Paginator(selectors.desk_case_list(query), 50).get_page(request.GET.get("page"))
     return render(request, "desk/case_list.html", {"page": page, "q": query})
 
 
-@desk_view("cases.view_case", methods=("GET",))
+@desk_view(policy.DRAFT_VIEWERS["case"], methods=("GET",))
 def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
     case = _desk_case_or_404(pk)
     return _render_case(request, case, TimelineEventForm())
@@ -130,18 +130,18 @@ def _errors_onto_forms(exc: ValidationError, form: CaseForm, party_forms: list, 
             form.add_error(key if key in form.fields else None, messages_)
 
 
-@desk_view("cases.add_case")
+@desk_view(policy.permission("case.create"))
 def case_create(request: HttpRequest) -> HttpResponse:
     return _case_save(request, None)
 
 
-@desk_view("cases.change_case")
+@desk_view(policy.permission("case.edit"))
 def case_edit(request: HttpRequest, pk: int) -> HttpResponse:
     case = _desk_case_or_404(pk)
     return _case_save(request, case)
 
 
-@desk_view("cases.add_timelineevent", methods=("POST",))
+@desk_view(policy.permission("timeline_event.add"), methods=("POST",))
 def timeline_add(request: HttpRequest, pk: int) -> HttpResponse:
     case = _desk_case_or_404(pk)
     form = TimelineEventForm(request.POST)
@@ -156,7 +156,7 @@ def timeline_add(request: HttpRequest, pk: int) -> HttpResponse:
     return _render_case(request, case, form, status=400)
 
 
-@desk_view("cases.add_organization")
+@desk_view(policy.permission("organization.create"))
 def organizations(request: HttpRequest) -> HttpResponse:
     form = OrganizationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -172,7 +172,7 @@ def organizations(request: HttpRequest) -> HttpResponse:
     return render(request, "desk/organizations.html", {"form": form, "organizations": organizations}, status=status)
 
 
-@desk_view("cases.change_organization")
+@desk_view(policy.permission("organization.edit"))
 def organization_edit(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         organization = Organization.objects.get(pk=pk)

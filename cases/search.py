@@ -23,6 +23,7 @@ from django.utils.safestring import SafeString, mark_safe
 from cases import search_index
 from cases.models import Case, CaseSearchDocument, Source
 from evaluations.markdown import render as render_markdown
+from evaluations.models import EvaluationVersion
 
 CONFIG = "english"
 # Private-use characters for PostgreSQL's headline: they survive escaping, so after escaping
@@ -64,8 +65,6 @@ def search_documents_write(case_ids: Iterable[int]) -> None:
     Cases that are not published (or gone) lose their document. Used for one
     case by the services and in batches by the rebuild and the archive generator.
     """
-    from evaluations.models import EvaluationVersion
-
     case_ids = list(case_ids)
     cases = list(
         Case.objects.filter(pk__in=case_ids, status=Case.Status.PUBLISHED)

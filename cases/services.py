@@ -8,7 +8,7 @@ from datetime import date
 from decimal import Decimal
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
@@ -17,12 +17,10 @@ from cases import selectors
 from cases.models import Case, DatePrecision, DealType, Organization, Party, Source, Tag, TimelineEvent
 from cases.search import search_document_refresh
 from core.text import text_errors, text_input_normalize, text_normalize, text_problems
-
-
-def require_permission(user: AbstractBaseUser | None, permission: str, doing: str) -> None:
-    """Refuse (PermissionDenied, saying what) unless ``user`` holds ``permission``: the one role check."""
-    if user is None or not user.has_perm(permission):
-        raise PermissionDenied(f"You may not {doing}.")
+from evaluations import policy
+from evaluations.models import EvaluationVersion, Score
+from evaluations.services.exposures import organization_exposure_request
+from evaluations.services.recompute import risk_summary_request
 
 
 def unique_slug(model, text: str, *, exclude_pk: int | None = None, max_length: int = 200) -> str:
@@ -86,7 +84,7 @@ class CaseInput:
 def organization_create(
     *, by: AbstractBaseUser, name: str, kind: str, description: str = "", slug: str = ""
 ) -> Organization:
-    require_permission(by, "cases.add_organization", "add organizations")
+    policy.check(by, "organization.create")
     if Organization.objects.filter(name__iexact=name.strip()).exists():
         raise ValidationError({"name": [f"an organization called {name.strip()!r} already exists"]})
     organization = Organization(
@@ -99,7 +97,7 @@ def organization_create(
 
 @transaction.atomic
 def organization_update(*, organization: Organization, by: AbstractBaseUser, **fields) -> Organization:
-    require_permission(by, "cases.change_organization", "edit organizations")
+    policy.check(by, "organization.edit")
     renamed = any(name in fields and fields[name] != getattr(organization, name) for name in ("name", "slug"))
     for name in ("name", "kind", "description", "slug"):
         if name in fields:
@@ -118,8 +116,6 @@ def organization_update(*, organization: Organization, by: AbstractBaseUser, **f
 
 def _counterparties_changed(organization: Organization) -> None:
     """Its counterparties' stored exposures name it and link to its slug: recompute them after commit."""
-    from evaluations.services import organization_exposure_request
-
     shared = Party.objects.filter(organization=organization, case__status=Case.Status.PUBLISHED).values("case_id")
     organization_exposure_request(
         Party.objects.filter(case_id__in=shared).values_list("organization_id", flat=True).distinct()
@@ -225,8 +221,6 @@ def _parties_changed(case: Case, organization_ids: Iterable[int]) -> None:
     every organization that was or is a party, are owed a recompute (queued after commit)."""
     if not case.is_published:
         return
-    from evaluations.services import organization_exposure_request, risk_summary_request
-
     risk_summary_request(case.pk)
     # The other parties' exposures name this one (as a supplier, a counterparty) too.
     organization_exposure_request({*organization_ids, *case.parties.values_list("organization_id", flat=True)})
@@ -234,8 +228,6 @@ def _parties_changed(case: Case, organization_ids: Iterable[int]) -> None:
 
 def _parties_delete(parties) -> None:
     """Delete parties, with their scores in unpublished drafts; refuse if published work scores them."""
-    from evaluations.models import EvaluationVersion, Score
-
     scores = Score.objects.filter(party__in=parties)
     if scores.filter(version__state__in=EvaluationVersion.FROZEN_STATES).exists():
         raise ValidationError({"parties": ["a party scored in a published analysis stays on the record"]})
@@ -246,7 +238,7 @@ def _parties_delete(parties) -> None:
 @transaction.atomic
 def case_create(*, by: AbstractBaseUser, data: CaseInput) -> Case:
     """Create a case as a draft; it is published with its first evaluation."""
-    require_permission(by, "cases.add_case", "create cases")
+    policy.check(by, "case.create")
     data = text_input_normalize(data)
     case = Case()
     _apply_case_fields(case, data)
@@ -263,7 +255,7 @@ def case_create(*, by: AbstractBaseUser, data: CaseInput) -> Case:
 
 @transaction.atomic
 def case_update(*, case: Case, by: AbstractBaseUser, data: CaseInput) -> Case:
-    require_permission(by, "cases.change_case", "edit cases")
+    policy.check(by, "case.edit")
     case = Case.objects.select_for_update().get(pk=case.pk)
     data = text_input_normalize(data)
     organizations_before = set(case.parties.values_list("organization_id", flat=True))
@@ -285,7 +277,7 @@ def _touch(case_id: int) -> None:
 
 @transaction.atomic
 def source_add(*, case: Case, by: AbstractBaseUser, data: SourceInput) -> Source:
-    require_permission(by, "cases.add_source", "add sources")
+    policy.check(by, "source.add")
     source = Source(case=case, position=case.sources.count(), **data.__dict__)
     _clean(source)
     source.save()
@@ -296,7 +288,7 @@ def source_add(*, case: Case, by: AbstractBaseUser, data: SourceInput) -> Source
 
 @transaction.atomic
 def source_update(*, source: Source, by: AbstractBaseUser, data: SourceInput) -> Source:
-    require_permission(by, "cases.change_source", "edit sources")
+    policy.check(by, "source.edit")
     for name, value in data.__dict__.items():
         setattr(source, name, value)
     _clean(source)
@@ -308,7 +300,7 @@ def source_update(*, source: Source, by: AbstractBaseUser, data: SourceInput) ->
 
 @transaction.atomic
 def source_delete(*, source: Source, by: AbstractBaseUser) -> None:
-    require_permission(by, "cases.change_source", "remove sources")
+    policy.check(by, "source.delete")
     case_id = source.case_id
     _sources_delete(Source.objects.filter(pk=source.pk))
     _touch(case_id)
@@ -317,8 +309,6 @@ def source_delete(*, source: Source, by: AbstractBaseUser) -> None:
 
 def sources_on_record(sources) -> bool:
     """Whether a published analysis cites any of these sources (then they stay: the database refuses too)."""
-    from evaluations.models import EvaluationVersion, Score
-
     return Score.objects.filter(sources__in=sources, version__state__in=EvaluationVersion.FROZEN_STATES).exists()
 
 
@@ -335,7 +325,7 @@ def case_on_record(case: Case) -> bool:
 
 @transaction.atomic
 def party_add(*, case: Case, by: AbstractBaseUser, data: PartyInput) -> Party:
-    require_permission(by, "cases.add_party", "add parties")
+    policy.check(by, "party.add")
     data = text_input_normalize(data)
     errors: dict[str, list[str]] = {}
     _validate_parties([data], errors)
@@ -352,7 +342,7 @@ def party_add(*, case: Case, by: AbstractBaseUser, data: PartyInput) -> Party:
 @transaction.atomic
 def party_remove(*, party: Party, by: AbstractBaseUser) -> None:
     """Remove a party. Refused while a published analysis scores it."""
-    require_permission(by, "cases.change_party", "remove parties")
+    policy.check(by, "party.remove")
     _parties_delete(Party.objects.filter(pk=party.pk))
     _parties_changed(party.case, [party.organization_id])
     _touch(party.case_id)
@@ -368,7 +358,7 @@ def timeline_event_add(
     precision: str = DatePrecision.DAY,
     note: str = "",
 ) -> TimelineEvent:
-    require_permission(by, "cases.add_timelineevent", "add timeline events")
+    policy.check(by, "timeline_event.add")
     event = TimelineEvent(case=case, kind=kind, occurred_on=occurred_on, precision=precision, note=note)
     _clean(event)
     event.save()

@@ -12,19 +12,19 @@ from django.db import transaction
 from django.utils import timezone
 
 from cases.models import Case, Source
-from cases.services import require_permission
-from core.limits import text_length_errors
+from core.text import text_errors
+from evaluations import policy
 
 
 @transaction.atomic
 def source_excerpt_set(*, source: Source, by: AbstractBaseUser, excerpt: str) -> Source:
     """Keep ``excerpt`` on the source. Refused once the case is published: its sources are on the record."""
-    require_permission(by, "cases.change_source", "edit sources")
+    policy.check(by, "source.edit")
     source = Source.objects.select_for_update().select_related("case").get(pk=source.pk)
     if source.case.is_published:
         raise ValidationError({"excerpt": ["the case is published: its sources' text stays as it was reviewed"]})
     source.excerpt = excerpt
-    errors = text_length_errors(source)
+    errors = text_errors(source)
     if errors:
         raise ValidationError(errors)
     source.save(update_fields=["excerpt"])

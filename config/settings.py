@@ -6,7 +6,6 @@ cache). Production sets DATABASE_URL and REDIS_URL; see README "Configuration".
 
 from __future__ import annotations
 
-from datetime import timedelta
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
@@ -167,16 +166,9 @@ if CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] <= CELERY_TASK_TIME_LIM
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
-CELERY_BEAT_SCHEDULE = {
-    "risk-summary-sweep": {
-        "task": "evaluations.tasks.risk_summary_sweep_task",
-        "schedule": timedelta(seconds=env_int("SWEEP_INTERVAL_SECONDS", 15, minimum=1)),
-    },
-    "scheduled-publish": {
-        "task": "evaluations.tasks.evaluation_versions_publish_due_task",
-        "schedule": timedelta(seconds=env_int("SCHEDULED_PUBLISH_INTERVAL_SECONDS", 60, minimum=1)),
-    },
-}
+# The periodic tasks (the sweep, scheduled publishing) are scheduled in evaluations/tasks.py, by reference.
+SWEEP_INTERVAL_SECONDS = env_int("SWEEP_INTERVAL_SECONDS", 15, minimum=1)
+SCHEDULED_PUBLISH_INTERVAL_SECONDS = env_int("SCHEDULED_PUBLISH_INTERVAL_SECONDS", 60, minimum=1)
 # A summary stale for longer than this is re-queued by the sweep (unless a message for it is
 # still waiting in Redis: the pending markers, evaluations/queue.py). Short, with a short sweep
 # interval, so that the work of a lost message runs again within a minute (README, "Recovery").

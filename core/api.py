@@ -266,19 +266,6 @@ class HasPermission(permissions.BasePermission):
 PUBLIC_READ_PERMISSIONS = (permissions.AllowAny, permissions.IsAuthenticatedOrReadOnly, HasPermission)
 
 
-def can_see_drafts(user) -> bool:
-    """Editors, reviewers and admins see work in progress; everyone else sees what is published."""
-    return bool(user and user.is_authenticated and user.has_perm("evaluations.view_evaluationversion"))
-
-
-def can_see_draft_cases(user) -> bool:
-    return bool(user and user.is_authenticated and user.has_perm("cases.view_case"))
-
-
-def can_see_draft_rubrics(user) -> bool:
-    return bool(user and user.is_authenticated and user.has_perm("evaluations.change_rubricversion"))
-
-
 # --- Pagination ---------------------------------------------------------------
 
 

@@ -9,8 +9,9 @@ from django.db.models import Count
 from django.http import HttpResponseRedirect
 from django.utils.text import Truncator
 
+from core.errors import TransitionNotAllowed, WorkflowError
 from core.text import TextCleanModelForm
-from evaluations import services
+from evaluations import policy
 from evaluations.models import (
     Annotation,
     AuditEntry,
@@ -24,6 +25,7 @@ from evaluations.models import (
     RubricVersion,
     Score,
 )
+from evaluations.services import rubric_versions
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -134,16 +136,16 @@ class RubricVersionAdmin(admin.ModelAdmin):
         # An edit runs in the change view's transaction: lock and re-check the state,
         # so a version activated since the form was opened is refused, not modified.
         if change:
-            services.rubric_version_require_draft(obj)
+            rubric_versions.rubric_version_require_draft(obj)
             super().save_model(request, obj, form, change)
 
     def save_related(self, request, form, formsets, change):
         if change:
             super().save_related(request, form, formsets, change)
             # The same validation as the service's edits; a refusal rolls the whole save back.
-            services.rubric_version_validate(form.instance, list(form.instance.criteria.all()))
+            rubric_versions.rubric_version_validate(form.instance, list(form.instance.criteria.all()))
             return
-        version = services.rubric_version_create(
+        version = rubric_versions.rubric_version_create(
             rubric=form.cleaned_data["rubric"],
             data=_rubric_version_data(form, formsets),
             by=request.user,
@@ -157,7 +159,7 @@ class RubricVersionAdmin(admin.ModelAdmin):
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         try:
             return super().changeform_view(request, object_id, form_url, extra_context)
-        except services.TransitionNotAllowed as exc:
+        except TransitionNotAllowed as exc:
             self.message_user(request, str(exc), messages.ERROR)
             return HttpResponseRedirect(request.path)
         except ValidationError as exc:
@@ -170,19 +172,19 @@ class RubricVersionAdmin(admin.ModelAdmin):
     def activate(self, request, queryset):
         for version in queryset:
             try:
-                services.rubric_version_activate(version=version, by=request.user)
-            except (services.WorkflowError, ValidationError) as exc:
+                rubric_versions.rubric_version_activate(version=version, by=request.user)
+            except (WorkflowError, ValidationError) as exc:
                 self.message_user(request, f"{version}: {exc}", messages.ERROR)
             else:
                 self.message_user(request, f"{version} is now active; summaries are being recomputed.")
 
     def has_activate_permission(self, request):
-        return request.user.has_perm("evaluations.activate_rubricversion")
+        return policy.allowed(request.user, "rubric_version.activate")
 
     @admin.action(description="Clone the selected version as a new draft", permissions=["add"])
     def clone(self, request, queryset):
         for version in queryset:
-            draft = services.rubric_version_clone(version=version, by=request.user)
+            draft = rubric_versions.rubric_version_clone(version=version, by=request.user)
             self.message_user(request, f"{draft} created from version {version.number}: edit it, then activate it.")
 
 
@@ -241,7 +243,7 @@ class EvaluationVersionAdmin(ReadOnlyAdmin):
         return False
 
     def has_view_permission(self, request, obj=None):
-        return request.user.has_perm("evaluations.view_evaluationversion")
+        return policy.is_newsroom(request.user)
 
 
 @admin.register(Annotation)

@@ -21,14 +21,12 @@ from cases.models import Case
 from core.api import (
     ConditionalGetMixin,
     HasPermission,
-    can_see_draft_rubrics,
-    can_see_drafts,
     errors,
     expected_lock_from_if_match,
     links,
 )
 from core.http import absolute_url
-from evaluations import services
+from evaluations import policy
 from evaluations.compare import compare_versions
 from evaluations.models import EvaluationVersion, Rubric, RubricVersion
 from evaluations.selectors import criteria_prefetch, versions_with_content
@@ -47,6 +45,7 @@ from evaluations.serializers import (
     SubmitSerializer,
     VersionSummarySerializer,
 )
+from evaluations.services import rubric_versions, workflow
 
 # --- Evaluation versions ---------------------------------------------------------------
 
@@ -65,7 +64,11 @@ def _with_content(versions: QuerySet[EvaluationVersion]) -> QuerySet[EvaluationV
 
 def version_for(request: Request, pk: int) -> EvaluationVersion:
     """The version if this user may see it; drafts and versions in review are 404 to readers."""
-    versions = EvaluationVersion.objects.all() if can_see_drafts(request.user) else EvaluationVersion.objects.public()
+    versions = (
+        EvaluationVersion.objects.all()
+        if policy.may_see_drafts(request.user, "version")
+        else EvaluationVersion.objects.public()
+    )
     return get_object_or_404(_with_content(versions), pk=pk)
 
 
@@ -95,7 +98,7 @@ class CaseEvaluationStartView(APIView):
     )
     def post(self, request: Request, slug: str) -> Response:
         case = case_for(request, slug)
-        version = services.evaluation_version_start(case=case, by=request.user)
+        version = workflow.evaluation_version_start(case=case, by=request.user)
         response = version_response(request, version, status_code=status.HTTP_201_CREATED)
         response["Location"] = absolute_url(reverse("api:version", kwargs={"pk": version.pk}))
         return response
@@ -136,7 +139,7 @@ class EvaluationVersionView(ConditionalGetMixin, APIView):
         serializer = EvaluationVersionWriteSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         party_ids = {party.organization.slug: party.pk for party in version.case.parties.select_related("organization")}
-        version = services.evaluation_version_save(
+        version = workflow.evaluation_version_save(
             version=version, by=request.user, expected_lock=expected_lock, **serializer.to_kwargs(party_ids)
         )
         return version_response(request, version)
@@ -158,7 +161,7 @@ class EvaluationVersionSubmitView(APIView):
         version = version_for(request, pk)
         serializer = SubmitSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        version = services.evaluation_version_submit(version=version, by=request.user, **serializer.validated_data)
+        version = workflow.evaluation_version_submit(version=version, by=request.user, **serializer.validated_data)
         return version_response(request, version)
 
 
@@ -173,7 +176,7 @@ class EvaluationVersionSendBackView(APIView):
         version = version_for(request, pk)
         serializer = SendBackSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        version = services.evaluation_version_send_back(version=version, by=request.user, **serializer.validated_data)
+        version = workflow.evaluation_version_send_back(version=version, by=request.user, **serializer.validated_data)
         return version_response(request, version)
 
 
@@ -189,7 +192,7 @@ class EvaluationVersionPublishView(APIView):
         version = version_for(request, pk)
         serializer = PublishSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        version = services.evaluation_version_approve(version=version, by=request.user, **serializer.validated_data)
+        version = workflow.evaluation_version_approve(version=version, by=request.user, **serializer.validated_data)
         return version_response(request, version)
 
 
@@ -250,7 +253,7 @@ class CaseVersionCompareView(ConditionalGetMixin, APIView):
 
 def _visible_rubric_versions(request: Request) -> QuerySet[RubricVersion]:
     versions = RubricVersion.objects.all()
-    if not can_see_draft_rubrics(request.user):
+    if not policy.may_see_drafts(request.user, "rubric_version"):
         versions = versions.exclude(status=RubricVersion.Status.DRAFT)
     return versions
 
@@ -269,7 +272,7 @@ class RubricListView(ConditionalGetMixin, APIView):
 
 class RubricVersionListView(ConditionalGetMixin, APIView):
     permission_classes = [HasPermission]
-    required_permission = "evaluations.add_rubricversion"
+    required_permission = policy.permission("rubric_version.create")
 
     @extend_schema(
         operation_id="rubrics_versions_list",
@@ -305,7 +308,7 @@ class RubricVersionListView(ConditionalGetMixin, APIView):
         rubric = get_object_or_404(Rubric, slug=slug)
         serializer = RubricVersionCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        version = services.rubric_version_create(rubric=rubric, data=serializer.to_data(), by=request.user)
+        version = rubric_versions.rubric_version_create(rubric=rubric, data=serializer.to_data(), by=request.user)
         return _rubric_version_response(version, status_code=status.HTTP_201_CREATED)
 
 
@@ -320,7 +323,7 @@ def _rubric_version_for(request: Request, slug: str, number: int) -> RubricVersi
 
 class RubricVersionDetailView(ConditionalGetMixin, APIView):
     permission_classes = [HasPermission]
-    required_permission = "evaluations.change_rubricversion"
+    required_permission = policy.permission("rubric_version.edit")
 
     @extend_schema(
         operation_id="rubrics_versions_retrieve",
@@ -342,13 +345,15 @@ class RubricVersionDetailView(ConditionalGetMixin, APIView):
         version = _rubric_version_for(request, slug, number)
         serializer = RubricVersionUpdateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        version = services.rubric_version_update_draft(version=version, by=request.user, data=serializer.to_data())
+        version = rubric_versions.rubric_version_update_draft(
+            version=version, by=request.user, data=serializer.to_data()
+        )
         return _rubric_version_response(version)
 
 
 class RubricVersionActivateView(APIView):
     permission_classes = [HasPermission]
-    required_permission = "evaluations.activate_rubricversion"
+    required_permission = policy.permission("rubric_version.activate")
 
     @extend_schema(
         operation_id="rubrics_versions_activate",
@@ -359,4 +364,4 @@ class RubricVersionActivateView(APIView):
     )
     def post(self, request: Request, slug: str, number: int) -> Response:
         version = _rubric_version_for(request, slug, number)
-        return _rubric_version_response(services.rubric_version_activate(version=version, by=request.user))
+        return _rubric_version_response(rubric_versions.rubric_version_activate(version=version, by=request.user))

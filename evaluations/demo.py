@@ -14,7 +14,7 @@ from django.utils.text import slugify
 
 from cases.models import Case, DatePrecision, DealType, Organization, Party, Source, TimelineEvent
 from core.text import text_tree_normalize
-from evaluations import anchoring, services
+from evaluations import anchoring
 from evaluations.models import (
     Annotation,
     Criterion,
@@ -24,6 +24,7 @@ from evaluations.models import (
     RubricVersion,
     Score,
 )
+from evaluations.services import publishing, recompute, rubric_versions
 
 DATA_DIR = Path(__file__).resolve().parent / "demo_data"
 DESK_USERNAME = "moatwatch-desk"
@@ -64,8 +65,8 @@ def load_rubric(data: dict) -> RubricVersion:
     existing = RubricVersion.objects.filter(rubric=rubric, number=data["version"]["number"]).first()
     if existing:
         return existing
-    version = services.rubric_version_create(rubric=rubric, data=data, by=None)
-    return services.rubric_version_activate(version=version, by=None)
+    version = rubric_versions.rubric_version_create(rubric=rubric, data=data, by=None)
+    return rubric_versions.rubric_version_activate(version=version, by=None)
 
 
 def _organization(name: str, kind: str) -> Organization:
@@ -161,7 +162,7 @@ def _load_evaluation(case: Case, parties: dict, data: dict, rubric_version: Rubr
             body=note["body"],
             author=author,
         )
-    services.evaluation_version_publish(version=version, by=author)
+    publishing.evaluation_version_publish(version=version, by=author)
 
 
 def load_demo() -> dict[str, int]:
@@ -174,7 +175,7 @@ def load_demo() -> dict[str, int]:
         for item in _read("demo_cases.json")
         if (case := load_case(item, evaluations.get(item["slug"]), rubric_version, author))
     ]
-    services.risk_summaries_recompute(case_ids=list(Case.objects.values_list("pk", flat=True)))
+    recompute.risk_summaries_recompute(case_ids=list(Case.objects.values_list("pk", flat=True)))
     return {"cases_created": len(created), "cases_total": Case.objects.count()}
 
 

@@ -14,7 +14,8 @@ from django.shortcuts import redirect, render
 
 from cases.models import Case, Party, Source
 from core.desk import apply_service_errors, desk_view
-from evaluations import anchoring, compare, selectors, services
+from core.errors import EditConflict, TransitionNotAllowed
+from evaluations import anchoring, compare, policy, selectors
 from evaluations.forms import (
     AnnotationForm,
     ApproveForm,
@@ -24,8 +25,8 @@ from evaluations.forms import (
 )
 from evaluations.markdown import render as render_markdown
 from evaluations.models import Annotation, Criterion, EvaluationVersion
+from evaluations.services import annotations, workflow
 
-DESK_PERMISSION = "evaluations.view_evaluationversion"
 State = EvaluationVersion.State
 
 
@@ -46,7 +47,7 @@ def _case_or_404(pk: int) -> Case:
 # --- Dashboard --------------------------------------------------------------
 
 
-@desk_view(DESK_PERMISSION, methods=("GET",))
+@desk_view(policy.NEWSROOM_PERMISSION, methods=("GET",))
 def dashboard(request: HttpRequest) -> HttpResponse:
     return render(request, "desk/dashboard.html", selectors.desk_dashboard(request.user))
 
@@ -72,21 +73,12 @@ def _located_annotations(version: EvaluationVersion) -> list[dict]:
 
 
 def _render_version(request: HttpRequest, version: EvaluationVersion, status: int = 200, **forms) -> HttpResponse:
-    user = request.user
-    open_state = version.state in (State.DRAFT, State.IN_REVIEW)
-    may_review = user.has_perm("evaluations.publish_evaluationversion")
     context = {
         "version": version,
         "case": version.case,
         "narrative_html": render_markdown(version.narrative),
         "annotations": _located_annotations(version),
-        "can_edit": version.state == State.DRAFT and user.has_perm("evaluations.change_evaluationversion"),
-        "can_submit": version.state == State.DRAFT and user.has_perm("evaluations.submit_evaluationversion"),
-        "can_send_back": version.state in (State.IN_REVIEW, State.SCHEDULED) and may_review,
-        "can_approve": version.state == State.IN_REVIEW and may_review and version.author_id != user.pk,
-        "own_version_in_review": version.state == State.IN_REVIEW and may_review and version.author_id == user.pk,
-        "can_annotate": open_state and user.has_perm("evaluations.add_annotation"),
-        "can_remove_annotations": open_state and user.has_perm("evaluations.change_annotation"),
+        **policy.version_buttons(request.user, version),
         "has_published": selectors.desk_case_has_published(version.case_id),
         "submit_form": forms.get("submit_form") or CommentForm(),
         "send_back_form": forms.get("send_back_form") or SendBackForm(),
@@ -96,7 +88,7 @@ def _render_version(request: HttpRequest, version: EvaluationVersion, status: in
     return render(request, "desk/version_detail.html", context, status=status)
 
 
-@desk_view(DESK_PERMISSION, methods=("GET",))
+@desk_view(policy.NEWSROOM_PERMISSION, methods=("GET",))
 def version_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return _render_version(request, _version_or_404(pk))
 
@@ -106,48 +98,48 @@ def _after_action(request: HttpRequest, version: EvaluationVersion, message: str
     return redirect("desk-version", pk=version.pk)
 
 
-@desk_view("evaluations.submit_evaluationversion", methods=("POST",))
+@desk_view(policy.permission("version.submit"), methods=("POST",))
 def version_submit(request: HttpRequest, pk: int) -> HttpResponse:
     version = _version_or_404(pk)
     form = CommentForm(request.POST)
     form.is_valid()
     try:
-        services.evaluation_version_submit(version=version, by=request.user, comment=form.cleaned_data["comment"])
+        workflow.evaluation_version_submit(version=version, by=request.user, comment=form.cleaned_data["comment"])
     except ValidationError as exc:
         apply_service_errors(form, exc)
         messages.error(request, "Not submitted: " + " ".join(exc.messages))
         return _render_version(request, version, status=400, submit_form=form)
-    except services.TransitionNotAllowed as exc:
+    except TransitionNotAllowed as exc:
         messages.error(request, str(exc))
         return redirect("desk-version", pk=pk)
     return _after_action(request, version, f"Version {version.number} is submitted for review.")
 
 
-@desk_view("evaluations.publish_evaluationversion", methods=("POST",))
+@desk_view(policy.permission("version.send_back"), methods=("POST",))
 def version_send_back(request: HttpRequest, pk: int) -> HttpResponse:
     version = _version_or_404(pk)
     form = SendBackForm(request.POST)
     if not form.is_valid():
         return _render_version(request, version, status=400, send_back_form=form)
     try:
-        services.evaluation_version_send_back(version=version, by=request.user, comment=form.cleaned_data["comment"])
+        workflow.evaluation_version_send_back(version=version, by=request.user, comment=form.cleaned_data["comment"])
     except ValidationError as exc:
         apply_service_errors(form, exc)
         return _render_version(request, version, status=400, send_back_form=form)
-    except services.TransitionNotAllowed as exc:
+    except TransitionNotAllowed as exc:
         messages.error(request, str(exc))
         return redirect("desk-version", pk=pk)
     return _after_action(request, version, f"Version {version.number} is back with its author as a draft.")
 
 
-@desk_view("evaluations.publish_evaluationversion", methods=("POST",))
+@desk_view(policy.permission("version.approve"), methods=("POST",))
 def version_approve(request: HttpRequest, pk: int) -> HttpResponse:
     version = _version_or_404(pk)
     form = ApproveForm(request.POST)
     if not form.is_valid():
         return _render_version(request, version, status=400, approve_form=form)
     try:
-        approved = services.evaluation_version_approve(
+        approved = workflow.evaluation_version_approve(
             version=version,
             by=request.user,
             publish_at=form.cleaned_data["publish_at"],
@@ -156,7 +148,7 @@ def version_approve(request: HttpRequest, pk: int) -> HttpResponse:
     except ValidationError as exc:
         apply_service_errors(form, exc)
         return _render_version(request, version, status=400, approve_form=form)
-    except services.TransitionNotAllowed as exc:
+    except TransitionNotAllowed as exc:
         messages.error(request, str(exc))
         return redirect("desk-version", pk=pk)
     if approved.state == State.SCHEDULED:
@@ -166,16 +158,16 @@ def version_approve(request: HttpRequest, pk: int) -> HttpResponse:
     return _after_action(request, version, f"Version {version.number} is published.")
 
 
-@desk_view("evaluations.add_annotation", methods=("POST",))
+@desk_view(policy.permission("annotation.add"), methods=("POST",))
 def annotation_add(request: HttpRequest, pk: int) -> HttpResponse:
     version = _version_or_404(pk)
     form = AnnotationForm(request.POST)
     if form.is_valid():
         try:
-            services.annotation_add(version=version, by=request.user, item=form.annotation_input())
+            annotations.annotation_add(version=version, by=request.user, item=form.annotation_input())
         except ValidationError as exc:
             form.add_error(None, [m for messages_ in exc.message_dict.values() for m in messages_])
-        except services.TransitionNotAllowed as exc:
+        except TransitionNotAllowed as exc:
             messages.error(request, str(exc))
             return redirect("desk-version", pk=pk)
         else:
@@ -183,15 +175,15 @@ def annotation_add(request: HttpRequest, pk: int) -> HttpResponse:
     return _render_version(request, version, status=400, annotation_form=form)
 
 
-@desk_view("evaluations.change_annotation", methods=("POST",))
+@desk_view(policy.permission("annotation.delete"), methods=("POST",))
 def annotation_delete(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         note = Annotation.objects.select_related("version").get(pk=pk)
     except Annotation.DoesNotExist:
         raise Http404("No such annotation.") from None
     try:
-        services.annotation_delete(annotation=note, by=request.user)
-    except services.TransitionNotAllowed as exc:
+        annotations.annotation_delete(annotation=note, by=request.user)
+    except TransitionNotAllowed as exc:
         messages.error(request, str(exc))
         return redirect("desk-version", pk=note.version_id)
     messages.success(request, "Annotation removed.")
@@ -201,12 +193,12 @@ def annotation_delete(request: HttpRequest, pk: int) -> HttpResponse:
 # --- Writing a draft ------------------------------------------------------------
 
 
-@desk_view("evaluations.add_evaluationversion", methods=("POST",))
+@desk_view(policy.permission("version.start"), methods=("POST",))
 def evaluation_start(request: HttpRequest, case_pk: int) -> HttpResponse:
     case = _case_or_404(case_pk)
     try:
-        version = services.evaluation_version_start(case=case, by=request.user)
-    except services.TransitionNotAllowed as exc:
+        version = workflow.evaluation_version_start(case=case, by=request.user)
+    except TransitionNotAllowed as exc:
         messages.error(request, str(exc))
         return redirect("desk-case", pk=case.pk)
     messages.success(request, f"Version {version.number} started.")
@@ -238,7 +230,7 @@ def _render_edit(
     return render(request, "desk/version_edit.html", context, status=status)
 
 
-@desk_view("evaluations.change_evaluationversion")
+@desk_view(policy.permission("version.edit"))
 def version_edit(request: HttpRequest, pk: int) -> HttpResponse:
     version = _version_or_404(pk)
     if request.method == "GET" and version.state != State.DRAFT:
@@ -259,7 +251,7 @@ def version_edit(request: HttpRequest, pk: int) -> HttpResponse:
         return _render_edit(request, version, form, status=400)
     scores, score_fields = form.score_inputs()
     try:
-        saved = services.evaluation_version_save(
+        saved = workflow.evaluation_version_save(
             version=version,
             by=request.user,
             expected_lock=form.cleaned_data["lock_version"],
@@ -268,13 +260,13 @@ def version_edit(request: HttpRequest, pk: int) -> HttpResponse:
             change_note=form.cleaned_data["change_note"],
             scores=scores,
         )
-    except services.EditConflict as exc:
+    except EditConflict as exc:
         # Nothing was written: the editor's text stays in the form, the saved text beside it.
         return _render_edit(request, version, form, status=409, conflict=exc.current, conflict_message=str(exc))
     except ValidationError as exc:
         apply_service_errors(form, exc, {f"scores[{i}]": name for i, name in enumerate(score_fields)})
         return _render_edit(request, version, form, status=400)
-    except services.TransitionNotAllowed as exc:
+    except TransitionNotAllowed as exc:
         # Submitted or sent on meanwhile: the editor's text is shown back, not dropped.
         form.add_error(None, f"Not saved: {exc}. Your text is below.")
         return _render_edit(request, version, form, status=409)
@@ -285,7 +277,7 @@ def version_edit(request: HttpRequest, pk: int) -> HttpResponse:
 # --- A case's versions: compare and history --------------------------------------
 
 
-@desk_view(DESK_PERMISSION, methods=("GET",))
+@desk_view(policy.NEWSROOM_PERMISSION, methods=("GET",))
 def version_compare(request: HttpRequest, case_pk: int) -> HttpResponse:
     case = _case_or_404(case_pk)
     numbers = list(EvaluationVersion.objects.filter(case=case).order_by("number").values_list("number", flat=True))
@@ -308,7 +300,7 @@ def version_compare(request: HttpRequest, case_pk: int) -> HttpResponse:
     return render(request, "desk/compare.html", context, status=400 if error and request.GET else 200)
 
 
-@desk_view(DESK_PERMISSION, methods=("GET",))
+@desk_view(policy.NEWSROOM_PERMISSION, methods=("GET",))
 def case_history(request: HttpRequest, case_pk: int) -> HttpResponse:
     case = _case_or_404(case_pk)
     return render(request, "desk/history.html", {"case": case, "versions": selectors.desk_case_history(case.pk)})

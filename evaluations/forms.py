@@ -8,7 +8,8 @@ from django import forms
 
 from cases.models import Party, Source
 from evaluations.models import Annotation, Criterion, EvaluationVersion
-from evaluations.services import AnnotationInput, ScoreInput
+from evaluations.services.annotations import AnnotationInput
+from evaluations.services.workflow import ScoreInput
 
 
 @dataclass

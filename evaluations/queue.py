@@ -4,6 +4,11 @@ Losing a message is never fatal here: the work it stood for is recorded in the
 database first (a stale flag, a due date) and the periodic sweep queues it
 again. So sending never raises, and a request made while the same work is
 already waiting in the queue is coalesced rather than doubled.
+
+Services name the task they queue (the constants below) and never import
+``evaluations.tasks``, which imports the services: the task is looked up in
+the Celery app's registry when the message is sent (``apply_async`` on the
+registered task, which honours eager mode, unlike ``send_task``).
 """
 
 from __future__ import annotations
@@ -12,7 +17,7 @@ import logging
 from collections.abc import Iterable
 from typing import Any
 
-from celery import Task
+from celery import current_app
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
@@ -23,9 +28,25 @@ logger = logging.getLogger(__name__)
 
 _PENDING = "pending:{kind}:{id}"
 
+# Task names: each task in evaluations/tasks.py declares its name from here.
+RISK_SUMMARIES_RECOMPUTE = "evaluations.tasks.risk_summaries_recompute_task"
+RISK_SUMMARY_RECOMPUTE = "evaluations.tasks.risk_summary_recompute_task"
+ORGANIZATION_EXPOSURES_RECOMPUTE = "evaluations.tasks.organization_exposures_recompute_task"
+EVALUATION_VERSIONS_PUBLISH_DUE = "evaluations.tasks.evaluation_versions_publish_due_task"
+RISK_SUMMARIES_SWEEP = "evaluations.tasks.risk_summaries_sweep_task"
+RISK_SUMMARIES_FANOUT = "evaluations.tasks.risk_summaries_fanout_task"
+TASK_NAMES = (
+    RISK_SUMMARIES_RECOMPUTE,
+    RISK_SUMMARY_RECOMPUTE,
+    ORGANIZATION_EXPOSURES_RECOMPUTE,
+    EVALUATION_VERSIONS_PUBLISH_DUE,
+    RISK_SUMMARIES_SWEEP,
+    RISK_SUMMARIES_FANOUT,
+)
 
-def enqueue_on_commit(task: Task, *args: Any) -> None:
-    """Queue ``task(*args)`` once the current transaction commits.
+
+def enqueue_on_commit(task: str, *args: Any) -> None:
+    """Queue the task named ``task`` with ``args`` once the current transaction commits.
 
     If the broker cannot be reached the message is dropped with a warning:
     the work it stood for is already recorded in the database (a stale flag,
@@ -34,11 +55,12 @@ def enqueue_on_commit(task: Task, *args: Any) -> None:
     transaction.on_commit(lambda: send(task, *args))
 
 
-def send(task: Task, *args: Any, countdown: float | None = None) -> bool:
+def send(task: str, *args: Any, countdown: float | None = None) -> bool:
+    """Send the task named ``task`` now; False (logged) when the broker cannot be reached."""
     try:
-        task.apply_async(args=args, retry=False, countdown=countdown or None)
+        current_app.tasks[task].apply_async(args=args, retry=False, countdown=countdown or None)
     except (OperationalError, RedisError, OSError) as exc:
-        logger.warning("could not queue %s%r, the sweep will retry: %s", task.name, args, exc)
+        logger.warning("could not queue %s%r, the sweep will retry: %s", task, args, exc)
         return False
     return True
 
@@ -94,9 +116,9 @@ def release_pending_on_receipt(kind: str, ids: Iterable[int], *, eta: object = N
 
 
 def send_on_commit_coalesced(
-    task: Task, kind: str, ids: Iterable[int], *, batch_size: int, countdown: float | None = None
+    task: str, kind: str, ids: Iterable[int], *, batch_size: int, countdown: float | None = None
 ) -> None:
-    """After commit, queue ``task(batch)`` for the ids not already waiting, in bounded batches."""
+    """After commit, queue the task named ``task`` for the ids not already waiting, in bounded batches."""
     ids = sorted(set(ids))
     if not ids:
         return

@@ -8,8 +8,18 @@ from datetime import datetime
 
 from django.db.models import Count, Min, Prefetch, Q, QuerySet
 
+from cases.models import Case, Party, Source
 from evaluations import exposure, scoring
-from evaluations.models import Criterion, EvaluationVersion, PartyFigure, RiskSummary, RubricVersion, Score
+from evaluations.models import (
+    Annotation,
+    AuditEntry,
+    Criterion,
+    EvaluationVersion,
+    PartyFigure,
+    RiskSummary,
+    RubricVersion,
+    Score,
+)
 
 
 def rubric_spec(version: RubricVersion) -> scoring.RubricSpec:
@@ -71,7 +81,6 @@ def version_scores_prefetch() -> Prefetch:
 
 
 def version_annotations_prefetch() -> Prefetch:
-    from evaluations.models import Annotation
 
     return Prefetch("annotations", queryset=Annotation.objects.select_related("author").order_by("id"))
 
@@ -173,8 +182,6 @@ def stale_summaries_stats() -> tuple[int, datetime | None]:
 
 def exposure_deals(organization_ids: Iterable[int]) -> dict[int, list[exposure.Deal]]:
     """Each organization's published deals, in five queries for any number of them."""
-    from cases.models import Case, Party
-
     organization_ids = list(organization_ids)
     case_ids = list(
         Case.objects.published()
@@ -229,8 +236,6 @@ def desk_versions(*, states: Iterable[str]) -> QuerySet[EvaluationVersion]:
 
 def desk_dashboard(user) -> dict[str, object]:
     """Everything the desk dashboard lists, each list bounded, in a fixed number of queries."""
-    from evaluations.models import RiskSummary
-
     state = EvaluationVersion.State
     stale_count, stale_oldest = stale_summaries_stats()
     return {
@@ -259,8 +264,6 @@ def desk_case_list(query: str = "") -> QuerySet:
     ``query`` matches titles and slugs (not the readers' search documents, which
     published cases alone have: the desk must find drafts too).
     """
-    from cases.models import Case
-
     cases = Case.objects.all()
     query = query.replace("\x00", "").strip()
     if query:
@@ -275,8 +278,6 @@ def desk_case_list(query: str = "") -> QuerySet:
 
 def desk_case(pk: int):
     """A case with everything its desk page shows, drafts included, or Case.DoesNotExist."""
-    from cases.models import Case, Party, Source
-
     return (
         Case.objects.prefetch_related(
             "deal_types",
@@ -298,8 +299,6 @@ def desk_case(pk: int):
 
 def desk_version(pk: int) -> EvaluationVersion:
     """A version of any state with its scores, annotations and audit, or DoesNotExist."""
-    from evaluations.models import AuditEntry
-
     return (
         versions_with_content()
         .select_related("case", "author")
@@ -332,8 +331,6 @@ def desk_versions_for_compare(case_id: int, numbers: Iterable[int]) -> dict[int,
 
 def desk_case_history(case_id: int) -> list[EvaluationVersion]:
     """Every version of a case with its audit entries, oldest first."""
-    from evaluations.models import AuditEntry
-
     return list(
         EvaluationVersion.objects.filter(case_id=case_id)
         .select_related("author", "published_by")

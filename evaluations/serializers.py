@@ -10,7 +10,8 @@ from core.people import display_name
 from evaluations.compare import Comparison
 from evaluations.markdown import render as render_markdown
 from evaluations.models import Annotation, Criterion, EvaluationVersion, Rubric, RubricVersion, Score
-from evaluations.services import AnnotationInput, ScoreInput
+from evaluations.services.annotations import AnnotationInput
+from evaluations.services.workflow import ScoreInput
 
 # --- Reading ------------------------------------------------------------------
 

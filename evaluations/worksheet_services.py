@@ -2,7 +2,7 @@
 
 Everything goes through the existing services (cases.desk_services for the
 case and the organizations confirmed as new, cases.source_excerpts for the
-pasted text, evaluations.services for the draft version and its scores), in
+pasted text, evaluations.services.workflow for the draft version and its scores), in
 one transaction: a refusal anywhere leaves nothing behind. Nothing is
 published; the draft goes to review like any other.
 """
@@ -18,8 +18,8 @@ from django.db import transaction
 from cases import desk_services
 from cases.services import CaseInput, SourceInput
 from cases.source_excerpts import source_excerpt_set
-from evaluations import services
 from evaluations.models import EvaluationVersion
+from evaluations.services import workflow
 
 CHANGE_NOTE = "Drafted from the press-release worksheet; scores are proposals to review."
 
@@ -59,7 +59,7 @@ def worksheet_draft_create(
         if not 0 <= item.party_index < len(party_ids):
             raise ValidationError({f"scores[{index}]": ["that party is not on the case"]})
         inputs.append(
-            services.ScoreInput(
+            workflow.ScoreInput(
                 criterion=item.criterion,
                 party_id=party_ids[item.party_index],
                 value=item.value,
@@ -67,8 +67,8 @@ def worksheet_draft_create(
                 source_ids=(source_row.pk,),
             )
         )
-    version = services.evaluation_version_start(case=case, by=by)
-    return services.evaluation_version_save(
+    version = workflow.evaluation_version_start(case=case, by=by)
+    return workflow.evaluation_version_save(
         version=version,
         by=by,
         expected_lock=version.lock_version,

@@ -14,8 +14,8 @@ from django.utils import timezone
 
 from cases.models import Case, Organization, Party
 from cases.search import search_document_refresh
-from evaluations import services
 from evaluations.models import EvaluationVersion
+from evaluations.services import annotations, workflow
 
 COLOSSUS = "xai-anthropic-colossus-1"
 SECRET = "zanzibarquokka"  # a word that appears only in unpublished content
@@ -23,11 +23,11 @@ SECRET = "zanzibarquokka"  # a word that appears only in unpublished content
 
 def draft_version(case: Case, editor, *, narrative_extra: str, verdict: str | None, annotate: str | None):
     """Start a draft on ``case`` and save extra narrative, a verdict and (optionally) one annotation."""
-    version = services.evaluation_version_start(case=case, by=editor)
+    version = workflow.evaluation_version_start(case=case, by=editor)
     items = None
     if annotate:
-        items = [services.AnnotationInput(quote=annotate, kind="dissent", body=f"A note about {annotate}")]
-    return services.evaluation_version_save(
+        items = [annotations.AnnotationInput(quote=annotate, kind="dissent", body=f"A note about {annotate}")]
+    return workflow.evaluation_version_save(
         version=version,
         by=editor,
         expected_lock=version.lock_version,
@@ -51,9 +51,9 @@ def unpublished_version_make(state: str, editor, reviewer, slug: str = COLOSSUS)
         annotate=f"{SECRET} capacity",
     )
     if state in ("in_review", "scheduled"):
-        version = services.evaluation_version_submit(version=version, by=editor)
+        version = workflow.evaluation_version_submit(version=version, by=editor)
     if state == "scheduled":
-        version = services.evaluation_version_approve(
+        version = workflow.evaluation_version_approve(
             version=version, by=reviewer, publish_at=timezone.now() + timedelta(days=3)
         )
     assert version.state == state
@@ -81,8 +81,8 @@ def publish_second_version(editor, reviewer) -> Callable[..., EvaluationVersion]
     ) -> EvaluationVersion:
         case = Case.objects.get(slug=slug)
         version = draft_version(case, editor, narrative_extra=extra, verdict=None, annotate=None)
-        version = services.evaluation_version_submit(version=version, by=editor)
-        return services.evaluation_version_approve(version=version, by=reviewer, correction_note=note)
+        version = workflow.evaluation_version_submit(version=version, by=editor)
+        return workflow.evaluation_version_approve(version=version, by=reviewer, correction_note=note)
 
     return publish
 

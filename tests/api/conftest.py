@@ -17,8 +17,8 @@ from drf_spectacular.generators import SchemaGenerator
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from evaluations import services
 from evaluations.models import EvaluationVersion
+from evaluations.services import workflow
 
 SEEN: set[tuple[str, str, int]] = set()
 
@@ -105,9 +105,9 @@ def published_case(demo):
 @pytest.fixture
 def draft_version(published_case, editor) -> EvaluationVersion:
     """A new draft of a published case, written by ``editor``."""
-    return services.evaluation_version_start(case=published_case, by=editor)
+    return workflow.evaluation_version_start(case=published_case, by=editor)
 
 
 @pytest.fixture
 def in_review_version(draft_version, editor) -> EvaluationVersion:
-    return services.evaluation_version_submit(version=draft_version, by=editor)
+    return workflow.evaluation_version_submit(version=draft_version, by=editor)

@@ -8,7 +8,7 @@ from django.db import DataError, IntegrityError
 from django.http import Http404
 
 from core.api import exception_handler
-from evaluations.services import EditConflict, TransitionNotAllowed
+from core.errors import EditConflict, TransitionNotAllowed
 
 
 class _Version:
@@ -47,7 +47,7 @@ def test_edit_conflict_carries_the_current_etag():
 
 def test_nul_in_rubric_classification_is_never_500(demo, admin_user, client_for):
     from evaluations.models import RubricVersion
-    from evaluations.services import rubric_version_clone
+    from evaluations.services.rubric_versions import rubric_version_clone
 
     draft = rubric_version_clone(version=RubricVersion.objects.get(status="active"), by=None)
     classification = {**draft.classification, "rule": "a\u0000b"}  # valid but for the NUL

@@ -7,8 +7,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from cases.models import Case
-from evaluations import services
 from evaluations.models import EvaluationVersion, RiskSummary
+from evaluations.services import rubric_versions, workflow
 
 ROLES = ["anonymous", "reader", "editor", "editor2", "reviewer", "admin"]
 
@@ -137,13 +137,13 @@ def test_case_detail(published_case, api_client):
 
 
 def test_narrative_html_is_sanitized(published_case, api_client, editor, reviewer):
-    version = services.evaluation_version_start(case=published_case, by=editor)
-    version = services.evaluation_version_save(
+    version = workflow.evaluation_version_start(case=published_case, by=editor)
+    version = workflow.evaluation_version_save(
         version=version, by=editor, expected_lock=version.lock_version,
         narrative="Fine. <script>alert(1)</script> [x](javascript:alert(1))",
     )  # fmt: skip
-    services.evaluation_version_submit(version=version, by=editor)
-    services.evaluation_version_approve(version=version, by=reviewer)
+    workflow.evaluation_version_submit(version=version, by=editor)
+    workflow.evaluation_version_approve(version=version, by=reviewer)
     html = api_client.get(f"/api/v1/cases/{published_case.slug}/").json()["current_version"]["narrative_html"]
     assert "<script" not in html and 'href="javascript' not in html
 
@@ -182,12 +182,12 @@ def _history_as(client, role, published_case, draft_version):
 
 
 def _publish_second_version(case, editor, reviewer) -> EvaluationVersion:
-    version = services.evaluation_version_start(case=case, by=editor)
-    version = services.evaluation_version_save(
+    version = workflow.evaluation_version_start(case=case, by=editor)
+    version = workflow.evaluation_version_save(
         version=version, by=editor, expected_lock=version.lock_version, narrative=version.narrative + " More now."
     )
-    services.evaluation_version_submit(version=version, by=editor)
-    return services.evaluation_version_approve(version=version, by=reviewer)
+    workflow.evaluation_version_submit(version=version, by=editor)
+    return workflow.evaluation_version_approve(version=version, by=reviewer)
 
 
 def test_compare(published_case, api_client, editor, reviewer):
@@ -214,7 +214,7 @@ def test_compare_never_shows_a_draft(published_case, api_client, draft_version):
 
 
 def test_organizations(published_case, roles, client_for):
-    from evaluations.services import organization_exposures_recompute
+    from evaluations.services.exposures import organization_exposures_recompute
 
     organization = published_case.parties.first().organization
     organization_exposures_recompute(organization_ids=[organization.pk])
@@ -235,7 +235,7 @@ def test_rubrics(demo, roles, client_for):
     from evaluations.models import RubricVersion
 
     active = RubricVersion.objects.get(status="active")
-    services.rubric_version_clone(version=active, by=None)  # a draft v2
+    rubric_versions.rubric_version_clone(version=active, by=None)  # a draft v2
     for role in ROLES:
         _rubrics_as(client_for(roles[role]), role, active)
 

@@ -6,9 +6,10 @@ from __future__ import annotations
 
 from rest_framework.throttling import SimpleRateThrottle
 
+import evaluations
 from cases.models import Case, Organization
-from evaluations import services
 from evaluations.models import EvaluationVersion, RubricVersion
+from evaluations.services import rubric_versions
 from tests.conftest import PASSWORD
 
 ROLES = ["anonymous", "reader", "editor", "editor2", "reviewer", "admin"]
@@ -430,7 +431,7 @@ def _rubric_body(number=None):
     import json
     from pathlib import Path
 
-    data = json.loads((Path(services.__file__).parent / "demo_data" / "rubric_v1.json").read_text())
+    data = json.loads((Path(evaluations.__file__).parent / "demo_data" / "rubric_v1.json").read_text())
     version = {k: v for k, v in data["version"].items() if k != "number"}
     if number:
         version["number"] = number
@@ -483,7 +484,7 @@ def test_rubric_version_bad_input_is_400(demo, admin_user, client_for):
 
 
 def _draft_v2(admin_user) -> RubricVersion:
-    return services.rubric_version_clone(version=RubricVersion.objects.get(status="active"), by=admin_user)
+    return rubric_versions.rubric_version_clone(version=RubricVersion.objects.get(status="active"), by=admin_user)
 
 
 def _criteria_rows(version: RubricVersion) -> list[tuple]:

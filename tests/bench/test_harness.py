@@ -92,17 +92,17 @@ def test_search_floor_uses_the_reader_search_document(archive):
 
 def test_count_messages_reads_the_worker_log():
     log = (
-        "[2026-11-27 04:00:00,000: INFO/MainProcess] Task evaluations.tasks.risk_summaries_recompute_batch_task"
+        "[2026-11-27 04:00:00,000: INFO/MainProcess] Task evaluations.tasks.risk_summaries_recompute_task"
         "[0b1c] received\n"
-        "[2026-11-27 04:00:00,100: INFO/MainProcess] Task evaluations.tasks.risk_summaries_recompute_batch_task"
+        "[2026-11-27 04:00:00,100: INFO/MainProcess] Task evaluations.tasks.risk_summaries_recompute_task"
         "[0b1d] received\n"
-        "[2026-11-27 04:00:00,200: INFO/MainProcess] Task evaluations.tasks.risk_summaries_recompute_fanout_task"
+        "[2026-11-27 04:00:00,200: INFO/MainProcess] Task evaluations.tasks.risk_summaries_fanout_task"
         "[0b1e] received\n"
         "[2026-11-27 04:00:01,000: INFO/ForkPoolWorker-1] Task evaluations.tasks.x[0b1c] succeeded in 1s: 1\n"
     )
     assert bench.count_messages(log) == {
-        "risk_summaries_recompute_batch_task": 2,
-        "risk_summaries_recompute_fanout_task": 1,
+        "risk_summaries_recompute_task": 2,
+        "risk_summaries_fanout_task": 1,
     }
 
 
@@ -116,8 +116,8 @@ def test_results_section_is_written_per_archive_size(tmp_path, monkeypatch):
     skipped = bench.PageResult(bench.PAGES[7], "/api/v1/cases/", skipped="404: not built yet")
     recompute = [
         bench.RecomputeResult("no queue (floor)", 10.0),
-        bench.RecomputeResult("1 worker process", 15.0, {"risk_summaries_recompute_batch_task": 10}),
-        bench.RecomputeResult("2 worker processes", 9.0, {"risk_summaries_recompute_batch_task": 10}),
+        bench.RecomputeResult("1 worker process", 15.0, {"risk_summaries_recompute_task": 10}),
+        bench.RecomputeResult("2 worker processes", 9.0, {"risk_summaries_recompute_task": 10}),
     ]
     exports = [bench.ExportResult("/api/v1/export/cases.csv", skipped="404: not built yet")]
     for cases in (100_000, 10_000, 100_000):
@@ -132,8 +132,8 @@ def test_results_section_is_written_per_archive_size(tmp_path, monkeypatch):
 
 
 def test_next_rubric_version_changes_every_summary_input(archive):
-    from evaluations import services
     from evaluations.models import RubricVersion
+    from evaluations.services import rubric_versions
 
     active = RubricVersion.objects.get(status=RubricVersion.Status.ACTIVE)
     weights = {c.key: c.weight for c in active.criteria.all()}
@@ -141,7 +141,7 @@ def test_next_rubric_version_changes_every_summary_input(archive):
     assert draft.status == RubricVersion.Status.DRAFT and draft.number == active.number + 1
     new = {c.key: c.weight for c in draft.criteria.all()}
     assert new["dependency"] == weights["dependency"] * 2 and new["margin"] == weights["margin"]
-    services.rubric_version_activate(version=draft, by=None)
+    rubric_versions.rubric_version_activate(version=draft, by=None)
     again = bench.rubric_version_next()  # halves it back: weights stay bounded run after run
     assert {c.key: c.weight for c in again.criteria.all()} == weights
 

@@ -46,21 +46,21 @@ def browser(monkeypatch):
 def second_version(demo_committed):
     """Publish version 2 of Colossus 1 through the services (superusers: this runs after a flush too)."""
     from cases.models import Case
-    from evaluations import services
+    from evaluations.services import workflow
 
     user_model = get_user_model()
     writer = user_model.objects.create_superuser("writer", "w@example.com", "pw-writer-123456")
     approver = user_model.objects.create_superuser("approver", "a@example.com", "pw-approver-123456")
     case = Case.objects.get(slug="xai-anthropic-colossus-1")
-    version = services.evaluation_version_start(case=case, by=writer)
-    version = services.evaluation_version_save(
+    version = workflow.evaluation_version_start(case=case, by=writer)
+    version = workflow.evaluation_version_save(
         version=version,
         by=writer,
         expected_lock=version.lock_version,
         narrative=version.narrative + "\n\nSince publication, the lease terms were confirmed in a filing.",
     )
-    version = services.evaluation_version_submit(version=version, by=writer)
-    return services.evaluation_version_approve(
+    version = workflow.evaluation_version_submit(version=version, by=writer)
+    return workflow.evaluation_version_approve(
         version=version, by=approver, correction_note="Added the filing that confirms the lease terms."
     )
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import pytest
 from django.contrib.auth import get_user_model
 
+from evaluations.services import workflow
 from tests.cases.test_browser import ARGS, CHROMIUM, DESKTOP, PHONE, SCREENS, _shot, sync_api
 
 pytestmark = pytest.mark.browser
@@ -167,12 +168,11 @@ def test_keyboard_skip_link_and_visible_focus(live_server, browser, demo_committ
 def desk_world(demo_committed):
     """A superuser, a draft version to edit, and the ids the desk's URLs need."""
     from cases.models import Case, Organization
-    from evaluations import services
 
     user = get_user_model().objects.create_superuser("axe", "axe@example.com", "pw-axe-123456789")
     case = Case.objects.get(slug=COLOSSUS)
     published = case.evaluation_versions.get(state="published")
-    draft = services.evaluation_version_start(case=case, by=user)
+    draft = workflow.evaluation_version_start(case=case, by=user)
     return {
         "case": case.pk,
         "published": published.pk,

@@ -80,9 +80,9 @@ def test_compare_with_bad_numbers_is_404(client, demo, params):
 
 
 def test_organization_pages(client, demo):
-    from evaluations import services
+    from evaluations.services import exposures
 
-    services.organization_exposures_recompute(organization_ids=Organization.objects.values_list("pk", flat=True))
+    exposures.organization_exposures_recompute(organization_ids=Organization.objects.values_list("pk", flat=True))
     index = _page(client, "organization-list")
     assert "Anthropic" in index
     bad = client.get(reverse("organization-list"), {"cursor": "junk"})
@@ -100,12 +100,12 @@ def test_organization_pages(client, demo):
 
 
 def test_rubric_pages_hide_drafts_and_show_changes(client, demo, admin_user):
-    from evaluations import services
+    from evaluations.services import rubric_versions
 
     active = RubricVersion.objects.get(status="active")
     html = _page(client, "rubric-index")
     assert f"/rubric/{active.rubric.slug}/v{active.number}/" in html
-    draft = services.rubric_version_clone(version=active, by=admin_user)
+    draft = rubric_versions.rubric_version_clone(version=active, by=admin_user)
     assert (
         client.get(
             reverse("rubric-version", kwargs={"rubric_slug": active.rubric.slug, "number": draft.number})
@@ -115,7 +115,7 @@ def test_rubric_pages_hide_drafts_and_show_changes(client, demo, admin_user):
     assert f"v{draft.number}/" not in _page(client, "rubric-index")
     page = _page(client, "rubric-version", rubric_slug=active.rubric.slug, number=active.number)
     assert "first version" in page and "Criteria" in page and "dependency risk at" in page
-    services.rubric_version_activate(version=draft, by=admin_user)
+    rubric_versions.rubric_version_activate(version=draft, by=admin_user)
     page = _page(client, "rubric-version", rubric_slug=active.rubric.slug, number=draft.number)
     assert "What changed from" in page
 

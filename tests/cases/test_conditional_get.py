@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from cases import selectors, services
 from cases.models import Case, Organization
-from evaluations import services as evaluation_services
+from evaluations.services import recompute
 
 from .conftest import COLOSSUS
 
@@ -48,10 +48,10 @@ def test_a_new_published_version_changes_the_etag(client, demo, publish_second_v
 def test_a_recomputed_or_stale_summary_changes_the_etag(client, demo):
     case = Case.objects.get(slug=COLOSSUS)
     etag = _etag(client)
-    evaluation_services.risk_summaries_mark_stale([case.pk])
+    recompute.risk_summaries_mark_stale([case.pk])
     stale = client.get(URL, headers={"If-None-Match": etag})
     assert stale.status_code == 200 and stale["ETag"] != etag
-    evaluation_services.risk_summaries_recompute(case_ids=[case.pk], queue_exposures=False)
+    recompute.risk_summaries_recompute(case_ids=[case.pk], queue_exposures=False)
     assert client.get(URL, headers={"If-None-Match": stale["ETag"]}).status_code == 200
 
 
@@ -124,8 +124,8 @@ def test_cached_archive_rows_follow_summaries_and_renames(client, demo, editor, 
     organization = case.parties.first().organization
     services.organization_update(organization=organization, by=editor, name="Renamed For Rows")
     assert "Renamed For Rows" in client.get(home).content.decode()
-    evaluation_services.risk_summaries_mark_stale([case.pk])
-    evaluation_services.risk_summaries_recompute(case_ids=[case.pk], queue_exposures=False)
+    recompute.risk_summaries_mark_stale([case.pk])
+    recompute.risk_summaries_recompute(case_ids=[case.pk], queue_exposures=False)
     from evaluations.models import RiskSummary
 
     RiskSummary.objects.filter(case=case).update(risk_band="low", computed_at=timezone.now())

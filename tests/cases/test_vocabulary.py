@@ -8,9 +8,10 @@ import copy
 from drf_spectacular.generators import SchemaGenerator
 
 from cases.models import Case
-from evaluations import scoring, services
+from evaluations import scoring
 from evaluations.models import RubricVersion
 from evaluations.selectors import rubric_vocabulary
+from evaluations.services import rubric_versions
 
 V1_BANDS = {"low": 0, "elevated": 40, "high": 70}
 
@@ -32,12 +33,12 @@ def test_no_active_version_or_malformed_data_offers_no_band():
 def activate_with_bands(admin_user, bands: dict) -> RubricVersion:
     """Clone the active version with these bands and activate it; the recompute runs after commit."""
     v1 = RubricVersion.objects.get(status=RubricVersion.Status.ACTIVE)
-    draft = services.rubric_version_clone(version=v1, by=admin_user)
+    draft = rubric_versions.rubric_version_clone(version=v1, by=admin_user)
     classification = {**copy.deepcopy(v1.classification), "risk_bands": bands}
-    services.rubric_version_update_draft(
+    rubric_versions.rubric_version_update_draft(
         version=draft, by=admin_user, data={"version": {"classification": classification}}
     )
-    return services.rubric_version_activate(version=draft, by=admin_user)
+    return rubric_versions.rubric_version_activate(version=draft, by=admin_user)
 
 
 def schema_enum(name: str) -> list[str]:

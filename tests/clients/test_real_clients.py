@@ -25,6 +25,7 @@ from referencing.jsonschema import DRAFT202012
 
 from cases.models import Case, Organization
 from evaluations.models import EvaluationVersion
+from evaluations.services import workflow
 from tests.api.conftest import openapi_path
 from tests.conftest import PASSWORD
 
@@ -193,10 +194,9 @@ def test_every_reader_page_parses_strictly(client, demo):
 
 
 def test_every_desk_page_parses_strictly(client, demo, editor):
-    from evaluations import services
 
     case = Case.objects.published().first()
-    draft = services.evaluation_version_start(case=case, by=editor)
+    draft = workflow.evaluation_version_start(case=case, by=editor)
     organization = Organization.objects.first()
     client.login(username=editor.username, password=PASSWORD)
     urls = ["/desk/", "/desk/cases/", "/desk/cases/new/", "/desk/organizations/"]

@@ -6,7 +6,7 @@ import pytest
 from django.test import Client
 
 from cases.models import Case, Organization
-from evaluations import services
+from evaluations.services import workflow
 
 from .conftest import case_payload, version_payload
 
@@ -79,7 +79,7 @@ def test_the_same_organization_twice(ed):
 def test_score_out_of_scale_and_rationale_without_score(demo, desk_case, editor):
     client = Client()
     client.force_login(editor)
-    version = services.evaluation_version_start(case=desk_case, by=editor)
+    version = workflow.evaluation_version_start(case=desk_case, by=editor)
     payload = version_payload(version, narrative="Kept?")
     party = desk_case.parties.first()
     payload[f"s-dependency-{party.pk}-value"] = "9"
@@ -99,7 +99,7 @@ def test_score_out_of_scale_and_rationale_without_score(demo, desk_case, editor)
 def test_a_source_of_another_case_is_refused(demo, desk_case, editor):
     client = Client()
     client.force_login(editor)
-    version = services.evaluation_version_start(case=desk_case, by=editor)
+    version = workflow.evaluation_version_start(case=desk_case, by=editor)
     other = Case.objects.exclude(pk=desk_case.pk).first().sources.first()
     payload = version_payload(version, narrative="x")
     party = desk_case.parties.first()
@@ -111,7 +111,7 @@ def test_a_source_of_another_case_is_refused(demo, desk_case, editor):
 def test_submitting_an_empty_draft_is_a_message(demo, desk_case, editor):
     client = Client()
     client.force_login(editor)
-    version = services.evaluation_version_start(case=desk_case, by=editor)
+    version = workflow.evaluation_version_start(case=desk_case, by=editor)
     response = client.post(f"/desk/versions/{version.pk}/submit/")
     assert response.status_code == 400 and "score at least one criterion" in response.content.decode()
 

@@ -9,8 +9,8 @@ from django.test import Client
 from django.utils import timezone
 from django.utils.html import escape
 
-from evaluations import services
 from evaluations.models import AuditEntry, EvaluationVersion
+from evaluations.services import publishing, workflow
 
 from .conftest import version_payload
 
@@ -18,7 +18,7 @@ from .conftest import version_payload
 @pytest.fixture
 def in_review(desk_case, editor):
     """The desk case's first version, written and submitted by the editor."""
-    version = services.evaluation_version_start(case=desk_case, by=editor)
+    version = workflow.evaluation_version_start(case=desk_case, by=editor)
     client = Client()
     client.force_login(editor)
     payload = version_payload(version, narrative="First.")
@@ -29,7 +29,7 @@ def in_review(desk_case, editor):
 
 
 def test_second_save_gets_a_conflict_and_keeps_its_text(demo, desk_case, editor, editor2):
-    version = services.evaluation_version_start(case=desk_case, by=editor)
+    version = workflow.evaluation_version_start(case=desk_case, by=editor)
     first, second = Client(), Client()
     first.force_login(editor)
     second.force_login(editor2)
@@ -75,8 +75,8 @@ def test_scheduled_publishing(demo, desk_case, in_review, reviewer, client):
     scheduled = dashboard.split('id="scheduled-h"')[1].split("</section>")[0]
     assert escape(desk_case.title) in scheduled
     # Not yet due: nothing happens.
-    assert services.evaluation_versions_publish_due(now=timezone.now()) == 0
-    assert services.evaluation_versions_publish_due(now=when + timedelta(minutes=1)) == 1
+    assert publishing.evaluation_versions_publish_due(now=timezone.now()) == 0
+    assert publishing.evaluation_versions_publish_due(now=when + timedelta(minutes=1)) == 1
     in_review.refresh_from_db()
     assert in_review.state == "published" and in_review.published_by == reviewer
     assert "First." in client.get(f"/cases/{desk_case.slug}/").content.decode()
@@ -117,21 +117,21 @@ def test_correction_note(demo, desk_case, in_review, editor, reviewer):
 
 
 def test_a_draft_submitted_meanwhile_refuses_the_save_and_keeps_the_text(demo, desk_case, editor, editor2):
-    version = services.evaluation_version_start(case=desk_case, by=editor)
+    version = workflow.evaluation_version_start(case=desk_case, by=editor)
     client = Client()
     client.force_login(editor2)
     assert client.get(f"/desk/versions/{version.pk}/edit/").status_code == 200
     payload = version_payload(version, narrative="Late words.")
     # The author scores and submits the draft from under the second editor.
     party = desk_case.parties.first()
-    services.evaluation_version_save(
+    workflow.evaluation_version_save(
         version=version,
         by=editor,
         expected_lock=version.lock_version,
         narrative="Saved.",
-        scores=[services.ScoreInput("margin", party.pk, 1)],
+        scores=[workflow.ScoreInput("margin", party.pk, 1)],
     )
-    services.evaluation_version_submit(version=version, by=editor)
+    workflow.evaluation_version_submit(version=version, by=editor)
     response = client.post(f"/desk/versions/{version.pk}/edit/", payload)
     html = response.content.decode()
     assert response.status_code == 409

@@ -6,7 +6,7 @@ import pytest
 from django.test import Client
 
 from cases.models import Case
-from evaluations import services
+from evaluations.services import workflow
 
 COLOSSUS = "xai-anthropic-colossus-1"
 ROLES = ["anonymous", "reader", "editor", "editor2", "reviewer", "admin_user"]
@@ -63,7 +63,7 @@ def _table(case: Case, version_pk: int, note_pk: int, org_pk: int) -> list[tuple
 @pytest.mark.parametrize("role", ROLES)
 def test_every_desk_url_answers_each_role(request, demo, editor, role):
     case = Case.objects.get(slug=COLOSSUS)
-    draft = services.evaluation_version_start(case=case, by=editor)
+    draft = workflow.evaluation_version_start(case=case, by=editor)
     note_pk = draft.annotations.first().pk
     client = Client()
     if role != "anonymous":

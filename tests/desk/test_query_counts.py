@@ -6,7 +6,7 @@ import pytest
 from django.test import Client
 
 from cases.models import Case, Organization, Party, Source
-from evaluations import services
+from evaluations.services import workflow
 
 COLOSSUS = "xai-anthropic-colossus-1"
 
@@ -19,9 +19,9 @@ VERSION_EDIT_QUERIES = 12
 @pytest.mark.parametrize("extra", [1, 5])
 def test_dashboard(demo, editor, editor2, django_assert_num_queries, extra):
     for index, case in enumerate(Case.objects.order_by("pk")[: extra * 2]):
-        version = services.evaluation_version_start(case=case, by=editor if index % 2 else editor2)
+        version = workflow.evaluation_version_start(case=case, by=editor if index % 2 else editor2)
         if index % 2:
-            services.evaluation_version_submit(version=version, by=editor)
+            workflow.evaluation_version_submit(version=version, by=editor)
     client = Client()
     client.force_login(editor)
     with django_assert_num_queries(DASHBOARD_QUERIES):
@@ -34,7 +34,7 @@ def test_case_list(demo, editor, django_assert_num_queries, extra):
     for index in range(extra):
         Case.objects.create(title=f"Draft {index}", slug=f"draft-{index}", summary="s", announced_on="2026-01-01")
     for case in Case.objects.order_by("pk")[: extra // 2]:
-        services.evaluation_version_start(case=case, by=editor)
+        workflow.evaluation_version_start(case=case, by=editor)
     client = Client()
     client.force_login(editor)
     with django_assert_num_queries(CASE_LIST_QUERIES):
@@ -49,7 +49,7 @@ def test_version_edit_page(demo, editor, django_assert_num_queries, extra):
         organization = Organization.objects.create(name=f"Extra {index}", slug=f"extra-{index}", kind="investor")
         Party.objects.create(case=case, organization=organization, role="investor", position=10 + index)
         Source.objects.create(case=case, publisher="P", title=f"T{index}", url=f"https://e.com/{index}")
-    version = services.evaluation_version_start(case=case, by=editor)
+    version = workflow.evaluation_version_start(case=case, by=editor)
     client = Client()
     client.force_login(editor)
     with django_assert_num_queries(VERSION_EDIT_QUERIES):

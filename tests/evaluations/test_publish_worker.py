@@ -7,8 +7,9 @@ from decimal import Decimal
 import pytest
 
 from cases.models import Case
-from evaluations import services
+from core.errors import TransitionNotAllowed
 from evaluations.models import EvaluationVersion, RiskSummary
+from evaluations.services import publishing, recompute
 from tests.conftest import version_in_review, wait_for
 
 COLOSSUS = "xai-anthropic-colossus-1"
@@ -29,7 +30,7 @@ def test_publishing_queues_a_recompute_that_a_real_worker_performs(start_worker,
     case = Case.objects.get(slug=COLOSSUS)
     version = new_version_with(case, editor, {("xAI", "dependency"): 4})
 
-    services.evaluation_version_publish(version=version, by=reviewer)
+    publishing.evaluation_version_publish(version=version, by=reviewer)
     # The test process never runs tasks here (not eager); only the worker can do this.
     wait_for(lambda: RiskSummary.objects.filter(case=case, evaluation_version=version, stale=False).exists())
 
@@ -46,7 +47,9 @@ def test_publishing_in_process_supersedes_and_recomputes(demo, editor, reviewer,
     version = new_version_with(case, editor, {("Anthropic", "dependency"): 1})
 
     with django_capture_on_commit_callbacks() as callbacks:
-        services.evaluation_version_publish(version=version, by=reviewer, correction_note="Dependency was overstated.")
+        publishing.evaluation_version_publish(
+            version=version, by=reviewer, correction_note="Dependency was overstated."
+        )
     # Owed in the database, and queued only once the transaction commits.
     summary = RiskSummary.objects.get(case=case)
     assert summary.stale and summary.evaluation_version_id == first.pk
@@ -67,12 +70,12 @@ def test_publishing_in_process_supersedes_and_recomputes(demo, editor, reviewer,
 
 def test_publishing_twice_is_refused(demo, reviewer):
     version = EvaluationVersion.objects.get(case__slug=COLOSSUS)
-    with pytest.raises(services.TransitionNotAllowed):
-        services.evaluation_version_publish(version=version, by=reviewer)
+    with pytest.raises(TransitionNotAllowed):
+        publishing.evaluation_version_publish(version=version, by=reviewer)
 
 
 def test_recompute_is_idempotent(demo):
     case = Case.objects.get(slug=COLOSSUS)
     before = RiskSummary.objects.values().get(case=case)
-    assert services.risk_summary_recompute(case_id=case.pk) is False
+    assert recompute.risk_summary_recompute(case_id=case.pk) is False
     assert RiskSummary.objects.values().get(case=case) == before

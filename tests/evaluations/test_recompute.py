@@ -9,8 +9,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from cases.models import Case
-from evaluations import queue, services, tasks
+from evaluations import queue, tasks
 from evaluations.models import OrganizationExposure, PartyFigure, RiskSummary, RubricVersion
+from evaluations.services import exposures, recompute
 from tests.evaluations.synthetic import assert_summary_matches, expected_summary, make_cases
 
 COLOSSUS = "xai-anthropic-colossus-1"
@@ -27,7 +28,7 @@ def sent(monkeypatch) -> list[tuple[str, tuple]]:
     messages: list[tuple[str, tuple]] = []
 
     def fake_send(task, *args, countdown=None):
-        messages.append((task.name.rsplit(".", 1)[-1], args))
+        messages.append((task.rsplit(".", 1)[-1], args))
         return True
 
     monkeypatch.setattr(queue, "send", fake_send)
@@ -37,10 +38,10 @@ def sent(monkeypatch) -> list[tuple[str, tuple]]:
 def test_the_same_task_twice_leaves_the_same_row(v1):
     case = Case.objects.get(slug=COLOSSUS)
     RiskSummary.objects.filter(case=case).update(inputs_hash="", stale=True, stale_since=timezone.now())
-    assert tasks.risk_summaries_recompute_batch_task.apply(args=[[case.pk]]).get() == 1
+    assert tasks.risk_summaries_recompute_task.apply(args=[[case.pk]]).get() == 1
     first = RiskSummary.objects.values().get(case=case)
     figures = list(PartyFigure.objects.filter(summary__case=case).values_list("party_id", "dependency"))
-    assert tasks.risk_summaries_recompute_batch_task.apply(args=[[case.pk]]).get() == 0
+    assert tasks.risk_summaries_recompute_task.apply(args=[[case.pk]]).get() == 0
     assert RiskSummary.objects.values().get(case=case) == first
     assert list(PartyFigure.objects.filter(summary__case=case).values_list("party_id", "dependency")) == figures
     assert not first["stale"]
@@ -49,8 +50,8 @@ def test_the_same_task_twice_leaves_the_same_row(v1):
 def test_unchanged_inputs_only_clear_the_stale_flag(v1):
     case = Case.objects.get(slug=COLOSSUS)
     before = RiskSummary.objects.get(case=case)
-    services.risk_summaries_mark_stale([case.pk])
-    assert services.risk_summaries_recompute(case_ids=[case.pk]) == []
+    recompute.risk_summaries_mark_stale([case.pk])
+    assert recompute.risk_summaries_recompute(case_ids=[case.pk]) == []
     after = RiskSummary.objects.get(case=case)
     assert not after.stale and after.computed_at == before.computed_at
 
@@ -64,7 +65,7 @@ def test_batch_reads_a_fixed_number_of_queries(v1):
         from django.test.utils import CaptureQueriesContext
 
         with CaptureQueriesContext(connection) as ctx:
-            services.risk_summaries_recompute(case_ids=case_ids, queue_exposures=False)
+            recompute.risk_summaries_recompute(case_ids=case_ids, queue_exposures=False)
         return len(ctx.captured_queries)
 
     assert queries_for(small) == queries_for(large)
@@ -74,29 +75,29 @@ def test_batch_reads_a_fixed_number_of_queries(v1):
 
 def test_deleted_and_unknown_cases_are_ignored(v1):
     case = Case.objects.get(slug=COLOSSUS)
-    assert services.risk_summaries_recompute(case_ids=[999_999]) == []
+    assert recompute.risk_summaries_recompute(case_ids=[999_999]) == []
     assert not RiskSummary.objects.filter(case_id=999_999).exists()
-    assert services.risk_summary_recompute(case_id=case.pk) is False
+    assert recompute.risk_summary_recompute(case_id=case.pk) is False
 
 
 def test_a_request_while_one_is_pending_is_coalesced(v1, sent, django_capture_on_commit_callbacks):
     case = Case.objects.get(slug=COLOSSUS)
     for _ in range(3):
         with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
-            services.risk_summary_request(case.pk)
-    assert sent == [("risk_summaries_recompute_batch_task", ([case.pk],))]
+            recompute.risk_summary_request(case.pk)
+    assert sent == [("risk_summaries_recompute_task", ([case.pk],))]
 
     # Once the task has started (it releases the marker before reading), a new change queues again.
     queue.release_pending("summary", [case.pk])
     with django_capture_on_commit_callbacks(execute=True):
-        services.risk_summary_request(case.pk)
+        recompute.risk_summary_request(case.pk)
     assert len(sent) == 2
 
 
 def test_the_stale_flag_is_set_in_the_publishing_transaction(v1):
     case = Case.objects.get(slug=COLOSSUS)
     with pytest.raises(RuntimeError), transaction.atomic():
-        services.risk_summary_request(case.pk)
+        recompute.risk_summary_request(case.pk)
         assert RiskSummary.objects.get(case=case).stale
         raise RuntimeError("the change is rolled back")
     assert not RiskSummary.objects.get(case=case).stale  # and so is the flag
@@ -105,22 +106,22 @@ def test_the_stale_flag_is_set_in_the_publishing_transaction(v1):
 def test_fanout_is_bounded(v1, sent, settings):
     settings.RECOMPUTE_BATCH_SIZE = 3
     settings.FANOUT_BATCHES_PER_STEP = 2
-    services.risk_summaries_mark_stale(Case.objects.values("pk"))
+    recompute.risk_summaries_mark_stale(Case.objects.values("pk"))
     # Walk the chain as the workers would: each step queues its batches and the next step.
     steps, after = 0, 0
     while True:
         steps += 1
         count = len(sent)
-        services.risk_summaries_fanout(rubric_id=v1.rubric_id, after_case_id=after)
+        recompute.risk_summaries_fanout(rubric_id=v1.rubric_id, after_case_id=after)
         step = sent[count:]
-        batches = [args[0] for name, args in step if name == "risk_summaries_recompute_batch_task"]
+        batches = [args[0] for name, args in step if name == "risk_summaries_recompute_task"]
         assert len(batches) <= 2 and all(len(b) <= 3 for b in batches)
-        follow = [args for name, args in step if name == "risk_summaries_recompute_fanout_task"]
+        follow = [args for name, args in step if name == "risk_summaries_fanout_task"]
         if not follow:
             break
         after = follow[0][1]
         assert after == batches[-1][-1]
-    queued = [i for name, args in sent if name == "risk_summaries_recompute_batch_task" for i in args[0]]
+    queued = [i for name, args in sent if name == "risk_summaries_recompute_task" for i in args[0]]
     assert sorted(queued) == sorted(Case.objects.values_list("pk", flat=True))  # each case once
     assert steps == 3 and len(sent) == 6 + 2  # ceil(16 / 3) batches, two follow-up steps
 
@@ -135,18 +136,18 @@ def test_sweep_requeues_only_what_is_stale_beyond_the_grace_and_not_already_queu
     RiskSummary.objects.filter(case_id=recent).update(stale=True, stale_since=now)
     queue.mark_pending("summary", old[:2])  # already waiting in the queue
 
-    assert services.risk_summaries_sweep(now=now) == 10
-    batches = [args[0] for name, args in sent if name == "risk_summaries_recompute_batch_task"]
+    assert exposures.risk_summaries_sweep(now=now) == 10
+    batches = [args[0] for name, args in sent if name == "risk_summaries_recompute_task"]
     assert sorted(i for b in batches for i in b) == sorted(old[2:]) and all(len(b) <= 10 for b in batches)
     sent.clear()
-    assert services.risk_summaries_sweep(now=now) == 0  # coalesced with what the last sweep queued
+    assert exposures.risk_summaries_sweep(now=now) == 0  # coalesced with what the last sweep queued
 
 
 def test_sweep_with_the_broker_down_leaves_the_work_for_the_next_sweep(v1, monkeypatch, settings):
     settings.STALE_GRACE_SECONDS = 0
     monkeypatch.setattr(queue, "send", lambda task, *args, **kwargs: False)
     RiskSummary.objects.update(stale=True, stale_since=timezone.now() - timedelta(minutes=5))
-    assert services.risk_summaries_sweep() == 0
+    assert exposures.risk_summaries_sweep() == 0
     assert RiskSummary.objects.filter(stale=True).count() == 16
     assert queue.claim_pending("summary", [RiskSummary.objects.first().case_id])  # markers released
 
@@ -156,7 +157,7 @@ def test_exposures_are_recomputed_after_the_summary_changes(v1, django_capture_o
     OrganizationExposure.objects.all().delete()
     RiskSummary.objects.filter(case=case).update(inputs_hash="")
     with django_capture_on_commit_callbacks(execute=True):
-        services.risk_summary_recompute(case_id=case.pk)
+        recompute.risk_summary_recompute(case_id=case.pk)
     anthropic = OrganizationExposure.objects.get(organization__name="Anthropic")
     assert not anthropic.stale and anthropic.inputs_hash
     assert {s["name"] for s in anthropic.suppliers} == {"xAI", "Amazon", "Google", "Microsoft"}

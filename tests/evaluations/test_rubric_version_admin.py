@@ -7,8 +7,8 @@ import json
 import pytest
 from django.urls import reverse
 
-from evaluations import services
 from evaluations.models import AuditEntry, RubricVersion
+from evaluations.services import rubric_versions
 
 
 @pytest.fixture
@@ -40,7 +40,7 @@ CRITERION = {"position": 0, "key": "lock_in", "family": "dependency", "weight": 
 
 
 def test_creating_a_rubric_version_records_who_created_it(v1, admin_user):
-    version = services.rubric_version_create(
+    version = rubric_versions.rubric_version_create(
         rubric=v1.rubric,
         data={"version": {"classification": v1.classification}, "criteria": [{**CRITERION, "per_party": True}]},
         by=admin_user,
@@ -76,7 +76,7 @@ def test_the_admin_refuses_a_version_the_engine_cannot_use(v1, admin_user, clien
 
 
 def test_an_admin_edit_of_a_draft_is_validated_too(v1, admin_user, client):
-    draft = services.rubric_version_clone(version=v1, by=admin_user)
+    draft = rubric_versions.rubric_version_clone(version=v1, by=admin_user)
     client.force_login(admin_user)
     url = reverse("admin:evaluations_rubricversion_change", args=[draft.pk])
     data = _add_form(v1, [])

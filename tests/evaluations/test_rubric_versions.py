@@ -9,8 +9,9 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from cases.models import Case
-from evaluations import services
+from core.errors import TransitionNotAllowed
 from evaluations.models import AuditEntry, Criterion, RiskSummary, Rubric, RubricVersion
+from evaluations.services import rubric_versions
 from tests.evaluations.synthetic import assert_summary_matches, expected_summary, new_rubric_version_data
 
 COLOSSUS = "xai-anthropic-colossus-1"
@@ -22,7 +23,7 @@ def v1(demo) -> RubricVersion:
 
 
 def test_clone_copies_the_version_as_a_new_draft(v1, admin_user):
-    draft = services.rubric_version_clone(version=v1, by=admin_user)
+    draft = rubric_versions.rubric_version_clone(version=v1, by=admin_user)
     assert (draft.number, draft.status, draft.changelog) == (2, "draft", "")
     assert draft.classification == v1.classification and draft.scale_labels == v1.scale_labels
     fields = ["key", "family", "weight", "per_party", "question", "guidance", "position"]
@@ -33,22 +34,24 @@ def test_clone_copies_the_version_as_a_new_draft(v1, admin_user):
 
 
 def test_active_and_retired_versions_never_change_through_the_services(v1, admin_user):
-    with pytest.raises(services.TransitionNotAllowed, match="can no longer change"):
-        services.rubric_version_update_draft(
+    with pytest.raises(TransitionNotAllowed, match="can no longer change"):
+        rubric_versions.rubric_version_update_draft(
             version=v1, by=admin_user, data={"version": {"changelog": "rewritten history"}}
         )
-    draft = services.rubric_version_clone(version=v1, by=admin_user)
-    services.rubric_version_update_draft(
+    draft = rubric_versions.rubric_version_clone(version=v1, by=admin_user)
+    rubric_versions.rubric_version_update_draft(
         version=draft, by=admin_user, data={"version": {"changelog": "Sharper questions."}}
     )
-    services.rubric_version_activate(version=draft, by=admin_user)
+    rubric_versions.rubric_version_activate(version=draft, by=admin_user)
     v1.refresh_from_db()
     assert v1.status == "retired" and v1.changelog != "rewritten history"
     for version in (v1, draft):
-        with pytest.raises(services.TransitionNotAllowed):
-            services.rubric_version_update_draft(version=version, by=admin_user, data={"version": {"changelog": "x"}})
-        with pytest.raises(services.TransitionNotAllowed):
-            services.rubric_version_activate(version=version, by=admin_user)
+        with pytest.raises(TransitionNotAllowed):
+            rubric_versions.rubric_version_update_draft(
+                version=version, by=admin_user, data={"version": {"changelog": "x"}}
+            )
+        with pytest.raises(TransitionNotAllowed):
+            rubric_versions.rubric_version_activate(version=version, by=admin_user)
     assert RubricVersion.objects.get(pk=draft.pk).changelog == "Sharper questions."
 
 
@@ -111,9 +114,9 @@ def test_admin_edits_drafts_and_shows_frozen_versions_read_only(v1, admin_user, 
 def test_activation_carries_scores_over_by_key_and_flags_missing_criteria(
     v1, admin_user, django_capture_on_commit_callbacks
 ):
-    v2 = services.rubric_version_create(rubric=v1.rubric, data=new_rubric_version_data(v1), by=admin_user)
+    v2 = rubric_versions.rubric_version_create(rubric=v1.rubric, data=new_rubric_version_data(v1), by=admin_user)
     with django_capture_on_commit_callbacks(execute=True):
-        services.rubric_version_activate(version=v2, by=admin_user)
+        rubric_versions.rubric_version_activate(version=v2, by=admin_user)
 
     summaries = RiskSummary.objects.filter(case__evaluations__isnull=False).distinct()
     assert summaries.count() == 16
@@ -128,8 +131,8 @@ def test_activation_carries_scores_over_by_key_and_flags_missing_criteria(
 
 def test_activation_marks_stale_in_its_own_transaction(v1, admin_user):
     """Before any worker runs (no on-commit callbacks here), every summary is already flagged."""
-    draft = services.rubric_version_clone(version=v1, by=admin_user)
-    services.rubric_version_activate(version=draft, by=admin_user)
+    draft = rubric_versions.rubric_version_clone(version=v1, by=admin_user)
+    rubric_versions.rubric_version_activate(version=draft, by=admin_user)
     assert RiskSummary.objects.filter(stale=False).count() == 0
     assert not RiskSummary.objects.filter(stale=True, stale_since__isnull=True).exists()
 
@@ -137,9 +140,9 @@ def test_activation_marks_stale_in_its_own_transaction(v1, admin_user):
 def test_carry_over_leaves_out_scores_the_new_scale_cannot_take(v1, admin_user, django_capture_on_commit_callbacks):
     data = new_rubric_version_data(v1)
     data["version"]["scale"] = {"min": 0, "max": 2, "labels": []}
-    v2 = services.rubric_version_create(rubric=v1.rubric, data=data, by=admin_user)
+    v2 = rubric_versions.rubric_version_create(rubric=v1.rubric, data=data, by=admin_user)
     with django_capture_on_commit_callbacks(execute=True):
-        services.rubric_version_activate(version=v2, by=admin_user)
+        rubric_versions.rubric_version_activate(version=v2, by=admin_user)
     summary = RiskSummary.objects.get(case__slug=COLOSSUS)
     assert summary.rubric_version == v2 and not summary.stale
     assert "lock_in" in summary.missing_criteria and len(summary.missing_criteria) > 1
@@ -147,20 +150,21 @@ def test_carry_over_leaves_out_scores_the_new_scale_cannot_take(v1, admin_user, 
 
 
 def test_a_rubric_without_criteria_cannot_be_activated(v1, admin_user):
-    draft = services.rubric_version_clone(version=v1, by=admin_user)
+    draft = rubric_versions.rubric_version_clone(version=v1, by=admin_user)
     Criterion.objects.filter(version=draft).delete()
     with pytest.raises(ValidationError):
-        services.rubric_version_activate(version=draft, by=admin_user)
+        rubric_versions.rubric_version_activate(version=draft, by=admin_user)
     assert Rubric.objects.get().versions.get(status="active") == v1
 
 
 def test_the_desk_selector_lists_the_flagged_cases(v1, admin_user, django_capture_on_commit_callbacks):
     from evaluations import selectors
+    from evaluations.services import rubric_versions
 
     assert not selectors.summaries_needing_reevaluation().exists()
-    v2 = services.rubric_version_create(rubric=v1.rubric, data=new_rubric_version_data(v1), by=admin_user)
+    v2 = rubric_versions.rubric_version_create(rubric=v1.rubric, data=new_rubric_version_data(v1), by=admin_user)
     with django_capture_on_commit_callbacks(execute=True):
-        services.rubric_version_activate(version=v2, by=admin_user)
+        rubric_versions.rubric_version_activate(version=v2, by=admin_user)
     flagged = list(selectors.summaries_needing_reevaluation())
     assert len(flagged) == 16 and all(s.missing_criteria == ["lock_in"] for s in flagged)
 
@@ -176,7 +180,7 @@ def test_the_database_refuses_changes_to_a_frozen_version(v1, admin_user):
         Criterion.objects.create(version=v1, key="sneaky", family="leverage", question="?")
     with pytest.raises(IntegrityError), transaction.atomic():
         RubricVersion.objects.filter(pk=v1.pk).update(status="draft")
-    draft = services.rubric_version_clone(version=v1, by=admin_user)
+    draft = rubric_versions.rubric_version_clone(version=v1, by=admin_user)
     Criterion.objects.filter(version=draft).update(weight=3)  # drafts change freely
-    services.rubric_version_activate(version=draft, by=admin_user)  # retiring v1 is allowed
+    rubric_versions.rubric_version_activate(version=draft, by=admin_user)  # retiring v1 is allowed
     assert RubricVersion.objects.get(pk=v1.pk).status == "retired"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from evaluations import services
 from evaluations.models import RiskSummary, Rubric, RubricVersion
+from evaluations.services import recompute, rubric_versions
 from tests.evaluations.synthetic import assert_summary_matches, expected_summary, make_cases
 
 
@@ -19,16 +19,16 @@ def with_deal_criterion(demo, admin_user) -> RubricVersion:
         {"key": "dependency", "family": "dependency", "weight": "2", "question": "Dependent?"},
         {"key": "stopgap", "family": "workaround", "weight": "1", "per_party": False, "question": "A stopgap?"},
     ]
-    version = services.rubric_version_create(
+    version = rubric_versions.rubric_version_create(
         rubric=rubric, data={"version": {"classification": v1.classification}, "criteria": criteria}, by=admin_user
     )
-    return services.rubric_version_activate(version=version, by=admin_user)
+    return rubric_versions.rubric_version_activate(version=version, by=admin_user)
 
 
 def test_expected_summaries_count_a_per_deal_score_for_the_deal(with_deal_criterion):
     version = with_deal_criterion
     case_ids = make_cases(6, version, prefix="deal")
-    services.risk_summaries_recompute(case_ids=case_ids, queue_exposures=False)
+    recompute.risk_summaries_recompute(case_ids=case_ids, queue_exposures=False)
     for case_id in case_ids:
         expected = expected_summary(case_id, version)
         assert None not in {party.party for party in expected.parties}  # the deal is not a party

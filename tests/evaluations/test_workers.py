@@ -18,9 +18,10 @@ from django.utils import timezone
 
 from cases.models import Case
 from config.celery_app import app as celery_app
-from evaluations import services, tasks
+from evaluations import tasks
 from evaluations.demo import DATA_DIR, load_rubric
 from evaluations.models import EvaluationVersion, PartyFigure, RiskSummary, RubricVersion
+from evaluations.services import exposures, publishing, recompute, rubric_versions
 from tests.conftest import version_in_review, wait_for
 from tests.evaluations.synthetic import (
     assert_summary_matches,
@@ -65,13 +66,13 @@ def assert_all_correct(rubric_version: RubricVersion, case_ids: list[int]) -> No
 
 
 def activate_v2(v1: RubricVersion) -> RubricVersion:
-    v2 = services.rubric_version_create(rubric=v1.rubric, data=new_rubric_version_data(v1), by=None)
-    return services.rubric_version_activate(version=v2, by=None)
+    v2 = rubric_versions.rubric_version_create(rubric=v1.rubric, data=new_rubric_version_data(v1), by=None)
+    return rubric_versions.rubric_version_activate(version=v2, by=None)
 
 
 def test_activation_rescores_a_few_hundred_cases_on_a_worker(start_worker, v1, small_batches):
     case_ids = make_cases(300, v1)
-    services.risk_summaries_recompute(case_ids=case_ids, queue_exposures=False)
+    recompute.risk_summaries_recompute(case_ids=case_ids, queue_exposures=False)
     start_worker(concurrency=2)
 
     v2 = activate_v2(v1)
@@ -84,7 +85,7 @@ def test_activation_rescores_a_few_hundred_cases_on_a_worker(start_worker, v1, s
 
 def test_a_worker_killed_mid_fanout_loses_nothing(start_worker, v1, small_batches):
     case_ids = make_cases(400, v1)
-    services.risk_summaries_recompute(case_ids=case_ids, queue_exposures=False)
+    recompute.risk_summaries_recompute(case_ids=case_ids, queue_exposures=False)
     first = start_worker(concurrency=2, name="doomed")
 
     v2 = activate_v2(v1)
@@ -96,7 +97,7 @@ def test_a_worker_killed_mid_fanout_loses_nothing(start_worker, v1, small_batche
     start_worker(concurrency=2, name="rescuer")
 
     def swept_and_done() -> bool:
-        services.risk_summaries_sweep()  # what beat does every minute
+        exposures.risk_summaries_sweep()  # what beat does every minute
         return summaries_done(v2, case_ids)
 
     wait_for(swept_and_done, timeout=120, interval=1)
@@ -106,13 +107,13 @@ def test_a_worker_killed_mid_fanout_loses_nothing(start_worker, v1, small_batche
 
 def test_the_same_task_twice_and_two_workers_on_one_case(start_worker, v1, tmp_path):
     (case_id,) = make_cases(1, v1)
-    services.risk_summaries_mark_stale([case_id])
+    recompute.risk_summaries_mark_stale([case_id])
     start_worker(concurrency=2, name="left")
     start_worker(concurrency=2, name="right")
 
     # Many messages for one case, taken by four processes in two workers at once.
     for _ in range(12):
-        tasks.risk_summaries_recompute_batch_task.delay([case_id])
+        tasks.risk_summaries_recompute_task.delay([case_id])
     wait_for(lambda: RiskSummary.objects.filter(case_id=case_id, stale=False).exists(), timeout=60)
     time.sleep(3)  # let the other deliveries run too
     summary = RiskSummary.objects.get(case_id=case_id)
@@ -121,8 +122,8 @@ def test_the_same_task_twice_and_two_workers_on_one_case(start_worker, v1, tmp_p
     computed_at = summary.computed_at
 
     # The same task again: the inputs hash says there is no work.
-    tasks.risk_summaries_recompute_batch_task.delay([case_id])
-    tasks.risk_summaries_recompute_batch_task.delay([case_id])
+    tasks.risk_summaries_recompute_task.delay([case_id])
+    tasks.risk_summaries_recompute_task.delay([case_id])
     time.sleep(3)
     assert RiskSummary.objects.get(case_id=case_id).computed_at == computed_at
     for log in tmp_path.glob("worker*.log"):
@@ -190,7 +191,7 @@ def own_redis(tmp_path, monkeypatch) -> Iterator[OwnRedis]:
 
 def publish_a_change(case_id: int, author) -> EvaluationVersion:
     version = version_in_review(case_id, author, lambda s: 4 if s.criterion.key == "dependency" else 0)
-    return services.evaluation_version_publish(version=version, by=author)
+    return publishing.evaluation_version_publish(version=version, by=author)
 
 
 @pytest.mark.faults
@@ -199,7 +200,7 @@ def test_publishing_succeeds_while_redis_is_down_and_the_sweep_catches_up(start_
     # Not the `reviewer` fixture: its group comes from a data migration that an earlier
     # transactional test may have flushed. The publish service does not check roles.
     reviewer = get_user_model().objects.create_user("outage-reviewer")
-    services.risk_summaries_recompute(case_ids=[case_id], queue_exposures=False)
+    recompute.risk_summaries_recompute(case_ids=[case_id], queue_exposures=False)
     start_worker(concurrency=1, name="outage")
 
     own_redis.stop()
@@ -213,7 +214,7 @@ def test_publishing_succeeds_while_redis_is_down_and_the_sweep_catches_up(start_
     own_redis.start()
 
     def swept_and_done() -> bool:
-        services.risk_summaries_sweep()
+        exposures.risk_summaries_sweep()
         return RiskSummary.objects.filter(case_id=case_id, evaluation_version=version, stale=False).exists()
 
     wait_for(swept_and_done, timeout=90, interval=1)

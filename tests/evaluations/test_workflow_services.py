@@ -9,9 +9,11 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
 from cases.models import Case
-from evaluations import services
+from core.errors import EditConflict, TransitionNotAllowed
 from evaluations.models import EvaluationVersion, RiskSummary
-from evaluations.services import AnnotationInput, ScoreInput
+from evaluations.services import annotations, publishing, workflow
+from evaluations.services.annotations import AnnotationInput
+from evaluations.services.workflow import ScoreInput
 
 COLOSSUS = "xai-anthropic-colossus-1"
 
@@ -23,20 +25,20 @@ def colossus(demo):
 
 def test_new_version_is_prefilled_from_the_published_one(colossus, editor):
     published = EvaluationVersion.objects.get(case=colossus)
-    draft = services.evaluation_version_start(case=colossus, by=editor)
+    draft = workflow.evaluation_version_start(case=colossus, by=editor)
     assert draft.number == 2 and draft.state == "draft" and draft.based_on == published
     assert draft.narrative == published.narrative
     assert draft.scores.count() == published.scores.count() == 12
     assert draft.annotations.count() == 4 and not draft.annotations.filter(orphaned=True).exists()
-    with pytest.raises(services.TransitionNotAllowed, match="already draft"):
-        services.evaluation_version_start(case=colossus, by=editor)
+    with pytest.raises(TransitionNotAllowed, match="already draft"):
+        workflow.evaluation_version_start(case=colossus, by=editor)
 
 
 def test_save_validates_and_writes_nothing_on_bad_input(colossus, editor):
-    draft = services.evaluation_version_start(case=colossus, by=editor)
+    draft = workflow.evaluation_version_start(case=colossus, by=editor)
     party = colossus.parties.first()
     with pytest.raises(ValidationError) as error:
-        services.evaluation_version_save(
+        workflow.evaluation_version_save(
             version=draft,
             by=editor,
             expected_lock=draft.lock_version,
@@ -49,45 +51,45 @@ def test_save_validates_and_writes_nothing_on_bad_input(colossus, editor):
 
 
 def test_optimistic_lock_refuses_the_second_save(colossus, editor, editor2):
-    draft = services.evaluation_version_start(case=colossus, by=editor)
+    draft = workflow.evaluation_version_start(case=colossus, by=editor)
     loaded = draft.lock_version
-    services.evaluation_version_save(version=draft, by=editor, expected_lock=loaded, narrative="first")
-    with pytest.raises(services.EditConflict):
-        services.evaluation_version_save(version=draft, by=editor2, expected_lock=loaded, narrative="second")
+    workflow.evaluation_version_save(version=draft, by=editor, expected_lock=loaded, narrative="first")
+    with pytest.raises(EditConflict):
+        workflow.evaluation_version_save(version=draft, by=editor2, expected_lock=loaded, narrative="second")
     draft.refresh_from_db()
     assert draft.narrative == "first"
 
 
 def test_annotations_orphan_when_their_quote_goes(colossus, editor):
-    draft = services.evaluation_version_start(case=colossus, by=editor)
+    draft = workflow.evaluation_version_start(case=colossus, by=editor)
     narrative = draft.narrative.replace("either side can walk away on 90 days' notice", "the terms are unclear")
-    services.evaluation_version_save(version=draft, by=editor, expected_lock=draft.lock_version, narrative=narrative)
+    workflow.evaluation_version_save(version=draft, by=editor, expected_lock=draft.lock_version, narrative=narrative)
     assert list(draft.annotations.filter(orphaned=True).values_list("kind", flat=True)) == ["source"]
     with pytest.raises(ValidationError):
-        services.annotation_add(version=draft, by=editor, item=AnnotationInput("not in the text", "context", "x"))
+        annotations.annotation_add(version=draft, by=editor, item=AnnotationInput("not in the text", "context", "x"))
 
 
 def test_review_rules(colossus, editor, reviewer, django_capture_on_commit_callbacks):
-    draft = services.evaluation_version_start(case=colossus, by=reviewer)
-    services.evaluation_version_submit(version=draft, by=reviewer)
+    draft = workflow.evaluation_version_start(case=colossus, by=reviewer)
+    workflow.evaluation_version_submit(version=draft, by=reviewer)
     with pytest.raises(PermissionDenied, match="you wrote"):
-        services.evaluation_version_approve(version=draft, by=reviewer)
+        workflow.evaluation_version_approve(version=draft, by=reviewer)
     with pytest.raises(PermissionDenied):
-        services.evaluation_version_approve(version=draft, by=editor)
+        workflow.evaluation_version_approve(version=draft, by=editor)
     with pytest.raises(ValidationError):
-        services.evaluation_version_send_back(version=draft, by=reviewer, comment="  ")
+        workflow.evaluation_version_send_back(version=draft, by=reviewer, comment="  ")
 
 
 def test_scheduled_publishing(colossus, editor, reviewer, django_capture_on_commit_callbacks):
-    draft = services.evaluation_version_start(case=colossus, by=editor)
-    services.evaluation_version_submit(version=draft, by=editor)
+    draft = workflow.evaluation_version_start(case=colossus, by=editor)
+    workflow.evaluation_version_submit(version=draft, by=editor)
     when = timezone.now() + timedelta(hours=1)
-    services.evaluation_version_approve(version=draft, by=reviewer, publish_at=when, correction_note="Fixed a date.")
+    workflow.evaluation_version_approve(version=draft, by=reviewer, publish_at=when, correction_note="Fixed a date.")
     draft.refresh_from_db()
     assert draft.state == "scheduled"
-    assert services.evaluation_versions_publish_due() == 0
+    assert publishing.evaluation_versions_publish_due() == 0
     with django_capture_on_commit_callbacks(execute=True):
-        assert services.evaluation_versions_publish_due(now=when + timedelta(seconds=1)) == 1
+        assert publishing.evaluation_versions_publish_due(now=when + timedelta(seconds=1)) == 1
     draft.refresh_from_db()
     assert draft.state == "published" and draft.correction_note == "Fixed a date." and draft.published_by == reviewer
     assert RiskSummary.objects.get(case=colossus).evaluation_version_id == draft.pk

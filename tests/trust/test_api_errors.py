@@ -12,8 +12,8 @@ from drf_spectacular.generators import SchemaGenerator
 from rest_framework.authtoken.models import Token
 
 from cases.models import Case
-from evaluations import services
 from evaluations.models import EvaluationVersion
+from evaluations.services import workflow
 from tests.shared_fixtures import COLOSSUS
 
 pytestmark = pytest.mark.django_db
@@ -34,7 +34,7 @@ def _client(user=None) -> Client:
 
 def _write_urls(editor) -> tuple[list[tuple[str, str]], EvaluationVersion]:
     case = Case.objects.get(slug=COLOSSUS)
-    draft = services.evaluation_version_start(case=case, by=editor)
+    draft = workflow.evaluation_version_start(case=case, by=editor)
     source = case.sources.first()
     organization = case.parties.select_related("organization").first().organization
     return [
@@ -78,7 +78,7 @@ def test_the_token_endpoint_refuses_deep_json_with_a_400(db):
 
 
 def test_an_if_match_of_thousands_of_digits_is_refused_not_a_500(demo, editor):
-    draft = services.evaluation_version_start(case=Case.objects.get(slug=COLOSSUS), by=editor)
+    draft = workflow.evaluation_version_start(case=Case.objects.get(slug=COLOSSUS), by=editor)
     client = _client(editor)
     for lock in ("9" * 4300, "1" * 30, "²", "١٢"):  # huge, beyond 2**63, non-ASCII digits
         response = client.patch(
@@ -93,7 +93,7 @@ def test_an_if_match_of_thousands_of_digits_is_refused_not_a_500(demo, editor):
 @pytest.mark.parametrize("behind_proxy", [False, True])
 def test_header_values_of_any_length_are_safe(demo, editor, settings, behind_proxy):
     settings.BEHIND_PROXY = behind_proxy
-    draft = services.evaluation_version_start(case=Case.objects.get(slug=COLOSSUS), by=editor)
+    draft = workflow.evaluation_version_start(case=Case.objects.get(slug=COLOSSUS), by=editor)
     huge = "9" * 70_000
     headers = {
         "HTTP_AUTHORIZATION": "Token " + huge,

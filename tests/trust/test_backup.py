@@ -17,9 +17,9 @@ from rest_framework.authtoken.models import Token
 from cases import services as case_services
 from cases.models import Case
 from cases.selectors import case_search
-from evaluations import services
 from evaluations.backup import DERIVED, MODELS, BackupError, backup_import, backup_rows
 from evaluations.models import AuditEntry, EvaluationVersion, RubricVersion
+from evaluations.services import rubric_versions, workflow
 
 pytestmark = pytest.mark.django_db
 
@@ -28,11 +28,11 @@ pytestmark = pytest.mark.django_db
 def full_database(published, editor, reviewer, admin_user):
     """Something in every table: history, a retired rubric version, an open draft, a token, admin history."""
     active = RubricVersion.objects.get(status="active")
-    clone = services.rubric_version_clone(version=active, by=admin_user)
-    services.rubric_version_activate(version=clone, by=admin_user)
+    clone = rubric_versions.rubric_version_clone(version=active, by=admin_user)
+    rubric_versions.rubric_version_activate(version=clone, by=admin_user)
     other = EvaluationVersion.objects.filter(state="published").exclude(case=published.case).first()
-    draft = services.evaluation_version_start(case=other.case, by=editor)
-    services.evaluation_version_save(version=draft, by=editor, expected_lock=draft.lock_version, narrative="Ünïcode ✓")
+    draft = workflow.evaluation_version_start(case=other.case, by=editor)
+    workflow.evaluation_version_save(version=draft, by=editor, expected_lock=draft.lock_version, narrative="Ünïcode ✓")
     tagged = case_services.CaseInput(title="Tagged", summary="s", announced_on=date(2025, 5, 1), tags=("gpu",))
     case_services.case_create(by=editor, data=tagged)
     Token.objects.create(user=editor)

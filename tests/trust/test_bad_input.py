@@ -10,8 +10,9 @@ from django.core.exceptions import ValidationError
 from cases import services as case_services
 from cases.models import Case, Organization, Party, Source, Tag, TimelineEvent
 from core.limits import TEXT_LIMITS
-from evaluations import markdown, services
+from evaluations import markdown
 from evaluations.models import Annotation, AuditEntry, EvaluationVersion, RubricVersion, Score
+from evaluations.services import annotations, workflow
 from tests.trust.html_checks import tag_counts, unsafe_html
 from tests.trust.xss_corpus import XSS_CORPUS
 
@@ -42,7 +43,7 @@ def case_input(**overrides) -> case_services.CaseInput:
 @pytest.fixture
 def draft(demo, editor) -> EvaluationVersion:
     case = Case.objects.filter(status="published").first()
-    return services.evaluation_version_start(case=case, by=editor)
+    return workflow.evaluation_version_start(case=case, by=editor)
 
 
 def test_case_input_is_validated(demo, editor):
@@ -91,10 +92,10 @@ def test_organization_input_is_validated(demo, editor):
     )
 
 
-def score(draft, **overrides) -> services.ScoreInput:
+def score(draft, **overrides) -> workflow.ScoreInput:
     first = draft.scores.select_related("criterion").first()
     values = {"criterion": first.criterion.key, "party_id": first.party_id, "value": first.value, **overrides}
-    return services.ScoreInput(**values)
+    return workflow.ScoreInput(**values)
 
 
 def test_evaluation_input_is_validated(draft, editor):
@@ -102,7 +103,7 @@ def test_evaluation_input_is_validated(draft, editor):
     narrative = draft.narrative
 
     def save(**fields):
-        return lambda: services.evaluation_version_save(version=draft, by=editor, expected_lock=lock, **fields)
+        return lambda: workflow.evaluation_version_save(version=draft, by=editor, expected_lock=lock, **fields)
 
     refused(save(narrative="x" * 100_001), "narrative", "at most 100,000 characters")
     refused(save(verdict="v" * 301), "verdict", "at most 300 characters")
@@ -118,15 +119,15 @@ def test_evaluation_input_is_validated(draft, editor):
     refused(save(scores=[score(draft, rationale="r" * 10_001)]), "scores[0]", "rationale: at most 10,000")
     quote = narrative[:20]
     refused(
-        save(annotations=[services.AnnotationInput(quote="not in the text at all", kind="context", body="b")]),
+        save(annotations=[annotations.AnnotationInput(quote="not in the text at all", kind="context", body="b")]),
         "annotations[0]",
         "does not appear",
     )
     refused(
-        save(annotations=[services.AnnotationInput(quote=quote, kind="rumour", body="b")]), "annotations[0]", "kind"
+        save(annotations=[annotations.AnnotationInput(quote=quote, kind="rumour", body="b")]), "annotations[0]", "kind"
     )
     refused(
-        save(annotations=[services.AnnotationInput(quote=quote, kind="context", body="b" * 10_001)]),
+        save(annotations=[annotations.AnnotationInput(quote=quote, kind="context", body="b" * 10_001)]),
         "annotations[0]",
         "body: at most 10,000",
     )
@@ -135,9 +136,9 @@ def test_evaluation_input_is_validated(draft, editor):
 
 
 def test_oversized_review_comments_leave_the_version_where_it_was(draft, editor, reviewer):
-    services.evaluation_version_submit(version=draft, by=editor)
+    workflow.evaluation_version_submit(version=draft, by=editor)
     refused(
-        lambda: services.evaluation_version_send_back(version=draft, by=reviewer, comment="c" * 5001),
+        lambda: workflow.evaluation_version_send_back(version=draft, by=reviewer, comment="c" * 5001),
         "comment",
         "at most 5,000",
     )
@@ -183,15 +184,15 @@ def _publish_hostile_case(index: int, payload: str, editor, reviewer) -> Case:
     rubric_version = RubricVersion.objects.get(status="active")
     source_ids = tuple(case.sources.values_list("pk", flat=True))
     scores = [
-        services.ScoreInput(c.key, party.pk if c.per_party else None, 2, payload, source_ids)
+        workflow.ScoreInput(c.key, party.pk if c.per_party else None, 2, payload, source_ids)
         for c in rubric_version.criteria.all()
         for party in (case.parties.all() if c.per_party else [None])
     ]
     narrative = f"Before the note. {payload} After the note."
-    note = services.AnnotationInput(quote=payload.strip() or "Before", kind="dissent", body=payload)
+    note = annotations.AnnotationInput(quote=payload.strip() or "Before", kind="dissent", body=payload)
     for correction in ("", payload):
-        draft = services.evaluation_version_start(case=case, by=editor)
-        services.evaluation_version_save(
+        draft = workflow.evaluation_version_start(case=case, by=editor)
+        workflow.evaluation_version_save(
             version=draft,
             by=editor,
             expected_lock=draft.lock_version,
@@ -201,8 +202,8 @@ def _publish_hostile_case(index: int, payload: str, editor, reviewer) -> Case:
             scores=scores,
             annotations=[note],
         )
-        services.evaluation_version_submit(version=draft, by=editor, comment=payload)
-        services.evaluation_version_approve(version=draft, by=reviewer, correction_note=correction)
+        workflow.evaluation_version_submit(version=draft, by=editor, comment=payload)
+        workflow.evaluation_version_approve(version=draft, by=reviewer, correction_note=correction)
     return case
 
 

@@ -13,8 +13,8 @@ from django.test import Client
 
 from cases.models import Case, Organization, Party, Source, Tag, TimelineEvent
 from core.limits import TEXT_LIMITS
-from evaluations import services
 from evaluations.models import Annotation, AuditEntry, EvaluationVersion, Score
+from evaluations.services import workflow
 from tests.desk.conftest import case_payload, version_payload
 from tests.shared_fixtures import COLOSSUS
 
@@ -51,7 +51,7 @@ def test_desk_forms_refuse_bad_input_and_write_nothing(demo, editor, reviewer):
     client.force_login(editor)
     check = Refusals(client)
     case = Case.objects.get(slug=COLOSSUS)
-    draft = services.evaluation_version_start(case=case, by=editor)
+    draft = workflow.evaluation_version_start(case=case, by=editor)
     edit = f"/desk/versions/{draft.pk}/edit/"
     lock = draft.lock_version
 
@@ -87,8 +87,8 @@ def test_desk_forms_refuse_bad_input_and_write_nothing(demo, editor, reviewer):
     check.post(f"/desk/cases/{case.pk}/timeline/", {**timeline, "occurred_on": "2026-06-01", "kind": "x"}, "valid")
 
     # Review actions: an impossible publication time, an oversized comment, an annotation that quotes nothing.
-    services.evaluation_version_save(version=draft, by=editor, expected_lock=lock, narrative=draft.narrative)
-    services.evaluation_version_submit(version=draft, by=editor)
+    workflow.evaluation_version_save(version=draft, by=editor, expected_lock=lock, narrative=draft.narrative)
+    workflow.evaluation_version_submit(version=draft, by=editor)
     annotate = f"/desk/versions/{draft.pk}/annotations/"
     check.post(annotate, {"quote": "words not there", "kind": "context", "body": "b"}, "does not appear")
     check.post(annotate, {"quote": draft.narrative[:30], "kind": "rumour", "body": "b"}, "Select a valid choice")
@@ -156,7 +156,7 @@ def test_api_writes_refuse_bad_bodies_and_write_nothing(demo, editor):
     client = Client(raise_request_exception=False)
     client.force_login(editor)
     check = Refusals(client)
-    draft = services.evaluation_version_start(case=Case.objects.get(slug=COLOSSUS), by=editor)
+    draft = workflow.evaluation_version_start(case=Case.objects.get(slug=COLOSSUS), by=editor)
     js = "application/json"
     case = {"title": "T", "summary": "S", "announced_on": "2026-03-01"}
     check.post("/api/v1/cases/", '{"title": "unclosed', content_type=js)

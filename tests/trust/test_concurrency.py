@@ -20,8 +20,9 @@ from django.test import Client
 from django.utils.html import escape
 
 from cases.models import Case
-from evaluations import services
+from core.errors import EditConflict
 from evaluations.models import AuditEntry, EvaluationVersion, RiskSummary
+from evaluations.services import recompute, workflow
 from tests.conftest import version_in_review
 from tests.desk.conftest import version_payload
 from tests.shared_fixtures import COLOSSUS
@@ -73,7 +74,7 @@ def _signed_in(users) -> list[Client]:
 
 @pytest.fixture
 def draft(demo_committed, editor) -> EvaluationVersion:
-    return services.evaluation_version_start(case=Case.objects.get(slug=COLOSSUS), by=editor)
+    return workflow.evaluation_version_start(case=Case.objects.get(slug=COLOSSUS), by=editor)
 
 
 def test_editors_saving_one_draft_through_the_form_one_wins_each_round(draft):
@@ -107,11 +108,11 @@ def test_editors_saving_one_draft_through_the_service_one_wins(draft):
 
     def save(user, text: str) -> EvaluationVersion:
         version = EvaluationVersion.objects.get(pk=draft.pk)
-        return services.evaluation_version_save(version=version, by=user, expected_lock=loaded, narrative=text)
+        return workflow.evaluation_version_save(version=version, by=user, expected_lock=loaded, narrative=text)
 
     results = _together([lambda u=u, t=t: save(u, t) for u, t in zip(editors, texts, strict=True)])
     winners = [r for r in results if isinstance(r, EvaluationVersion)]
-    conflicts = [r for r in results if isinstance(r, services.EditConflict)]
+    conflicts = [r for r in results if isinstance(r, EditConflict)]
     assert len(winners) == 1 and len(conflicts) == EDITORS - 1, results
     draft.refresh_from_db()
     assert draft.narrative == winners[0].narrative and draft.lock_version == loaded + 1
@@ -141,7 +142,7 @@ def test_two_reviewers_approving_one_version_publish_it_once(demo_committed, edi
     summary = RiskSummary.objects.get(case=case)
     assert summary.evaluation_version_id == version.pk and not summary.stale
     # The summary is the one the engine gives for the published scores: recomputing changes nothing.
-    assert services.risk_summary_recompute(case_id=case.pk) is False
+    assert recompute.risk_summary_recompute(case_id=case.pk) is False
 
 
 def test_editors_patching_one_draft_through_the_api_one_wins(draft):

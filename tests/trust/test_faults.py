@@ -20,8 +20,8 @@ import pytest
 from django.db import connection
 
 from config.celery_app import app as celery_app
-from evaluations import services
 from evaluations.models import PartyFigure, RiskSummary
+from evaluations.services import exposures, recompute
 from tests.conftest import wait_for
 from tests.evaluations.synthetic import make_cases
 from tests.evaluations.test_workers import activate_v2, assert_all_correct, summaries_done
@@ -42,7 +42,7 @@ def _active_pool_pids(worker_name: str) -> list[int]:
 
 def _sweep_until_done(v2, case_ids, timeout: float = 150) -> None:
     def swept_and_done() -> bool:
-        services.risk_summaries_sweep()  # what beat does every minute
+        exposures.risk_summaries_sweep()  # what beat does every minute
         return summaries_done(v2, case_ids)
 
     wait_for(swept_and_done, timeout=timeout, interval=1)
@@ -50,7 +50,7 @@ def _sweep_until_done(v2, case_ids, timeout: float = 150) -> None:
 
 def test_a_pool_process_killed_mid_batch(start_worker, v1, small_batches):
     case_ids = make_cases(400, v1)
-    services.risk_summaries_recompute(case_ids=case_ids, queue_exposures=False)
+    recompute.risk_summaries_recompute(case_ids=case_ids, queue_exposures=False)
     worker = start_worker(concurrency=2, name="pool")
 
     v2 = activate_v2(v1)
@@ -85,7 +85,7 @@ def _terminate_worker_connections() -> int:
 
 def test_database_connections_cut_mid_task_are_retried(start_worker, v1, small_batches):
     case_ids = make_cases(400, v1)
-    services.risk_summaries_recompute(case_ids=case_ids, queue_exposures=False)
+    recompute.risk_summaries_recompute(case_ids=case_ids, queue_exposures=False)
     worker = start_worker(concurrency=2, name="cut")
 
     v2 = activate_v2(v1)

@@ -12,9 +12,10 @@ from django.db import IntegrityError, connection, transaction
 
 from cases import services as case_services
 from cases.models import Source
-from evaluations import services
+from core.errors import TransitionNotAllowed
 from evaluations.dbtriggers import UNLOCK_TABLE, frozen_writes_allowed
 from evaluations.models import Annotation, AuditEntry, Criterion, EvaluationVersion, RubricVersion, Score
+from evaluations.services import annotations, audit, workflow
 
 pytestmark = pytest.mark.django_db
 
@@ -89,10 +90,10 @@ def test_scores_links_and_annotations_of_a_published_version_are_frozen(publishe
 
 
 def test_publishing_supersedes_and_the_superseded_version_is_frozen_too(published, editor, reviewer):
-    draft = services.evaluation_version_start(case=published.case, by=editor)
-    services.evaluation_version_save(version=draft, by=editor, expected_lock=draft.lock_version, narrative="v2 text")
-    services.evaluation_version_submit(version=draft, by=editor)
-    services.evaluation_version_approve(version=draft, by=reviewer)
+    draft = workflow.evaluation_version_start(case=published.case, by=editor)
+    workflow.evaluation_version_save(version=draft, by=editor, expected_lock=draft.lock_version, narrative="v2 text")
+    workflow.evaluation_version_submit(version=draft, by=editor)
+    workflow.evaluation_version_approve(version=draft, by=reviewer)
     published.refresh_from_db()
     assert published.state == "superseded"
     refused(lambda: EvaluationVersion.objects.filter(pk=published.pk).update(state="published"))
@@ -102,23 +103,23 @@ def test_publishing_supersedes_and_the_superseded_version_is_frozen_too(publishe
 
 
 def test_drafts_stay_editable_orphaned_flags_included(published, editor):
-    draft = services.evaluation_version_start(case=published.case, by=editor)
+    draft = workflow.evaluation_version_start(case=published.case, by=editor)
     note = draft.annotations.first()
     Annotation.objects.filter(pk=note.pk).update(orphaned=not note.orphaned)
     draft.scores.update(rationale="edited")
-    services.evaluation_version_save(
+    workflow.evaluation_version_save(
         version=draft, by=editor, expected_lock=draft.lock_version, narrative="all new text"
     )
     assert draft.annotations.filter(orphaned=True).count() == draft.annotations.count()
 
 
 def test_services_refuse_with_clear_errors(published, editor):
-    with pytest.raises(services.TransitionNotAllowed, match="published"):
-        services.evaluation_version_save(
+    with pytest.raises(TransitionNotAllowed, match="published"):
+        workflow.evaluation_version_save(
             version=published, by=editor, expected_lock=published.lock_version, narrative="x"
         )
-    with pytest.raises(services.TransitionNotAllowed, match="published"):
-        services.annotation_delete(annotation=published.annotations.first(), by=editor)
+    with pytest.raises(TransitionNotAllowed, match="published"):
+        annotations.annotation_delete(annotation=published.annotations.first(), by=editor)
     cited = Source.objects.filter(scores__version=published).first()
     with pytest.raises(ValidationError, match="stays on the record"):
         case_services.source_delete(source=cited, by=editor)
@@ -140,7 +141,7 @@ def test_audit_entries_are_append_only(published):
     refused(lambda: raw("UPDATE evaluations_auditentry SET actor_id = NULL WHERE id = %s", [entry.pk]))
     refused(lambda: AuditEntry.objects.filter(pk=entry.pk).delete())
     refused(lambda: raw("DELETE FROM evaluations_auditentry"))
-    services.audit_record(
+    audit.audit_record(
         action="submit", actor=None, from_state="draft", to_state="in_review", evaluation_version=published
     )
 

@@ -25,6 +25,7 @@ from django.db import connection
 from config.celery_app import app as celery_app
 from evaluations import scoring, selectors
 from evaluations.models import EvaluationVersion, PartyFigure, RiskSummary, RubricVersion, Score
+from evaluations.services import recompute
 from tests.conftest import ROOT, _database_url_for_worker, wait_for
 from tests.evaluations.synthetic import assert_summary_matches, make_cases
 from tests.evaluations.test_workers import activate_v2, summaries_done
@@ -102,10 +103,9 @@ def _wait_for_a_running_batch(worker_name: str, timeout: float = 60) -> None:
 
 def _ready_scored(case_ids: list[int], v1: RubricVersion) -> None:
     """Summaries under v1 for every case, computed in this process (as a deployment's archive has)."""
-    from evaluations import services
 
     for start in range(0, len(case_ids), 2000):
-        services.risk_summaries_recompute(case_ids=case_ids[start : start + 2000], queue_exposures=False)
+        recompute.risk_summaries_recompute(case_ids=case_ids[start : start + 2000], queue_exposures=False)
 
 
 def assert_all_equal_to_the_engine(rubric_version: RubricVersion, case_ids: list[int]) -> None:

@@ -25,10 +25,11 @@ from django.urls import reverse
 from cases import services as case_services
 from cases.models import Case, CaseSearchDocument, Organization, Party, Source, Tag, TimelineEvent
 from core.text import text_errors, text_normalize, text_problems, text_tree_normalize, xml_safe
-from evaluations import backup, services
+from evaluations import backup
 from evaluations.annotated import render_annotated
 from evaluations.dbtriggers import frozen_writes_allowed
 from evaluations.models import Annotation, EvaluationVersion, RubricVersion
+from evaluations.services import annotations, rubric_versions, workflow
 from tests.desk.conftest import case_payload, version_payload
 from tests.trust.test_bad_input import case_input, refused
 
@@ -91,7 +92,7 @@ def test_xml_safe_drops_only_what_xml_cannot_carry():
 @pytest.fixture
 def draft(demo, editor) -> EvaluationVersion:
     case = Case.objects.filter(status="published").first()
-    return services.evaluation_version_start(case=case, by=editor)
+    return workflow.evaluation_version_start(case=case, by=editor)
 
 
 def test_case_services_refuse_every_text_field(demo, editor):
@@ -157,16 +158,16 @@ def test_evaluation_services_refuse_every_text_field(draft, editor, reviewer):
         _draft_services_refuse(draft, editor, char)
     draft.refresh_from_db()
     assert draft.state == EvaluationVersion.State.DRAFT and draft.lock_version == lock
-    services.evaluation_version_submit(version=draft, by=editor)
+    workflow.evaluation_version_submit(version=draft, by=editor)
     for char in REFUSED.values():
         bad = f"x{char}y"
         refused(
-            lambda bad=bad: services.evaluation_version_send_back(version=draft, by=reviewer, comment=bad),
+            lambda bad=bad: workflow.evaluation_version_send_back(version=draft, by=reviewer, comment=bad),
             "comment",
             MESSAGE,
         )
         refused(
-            lambda bad=bad: services.evaluation_version_approve(version=draft, by=reviewer, correction_note=bad),
+            lambda bad=bad: workflow.evaluation_version_approve(version=draft, by=reviewer, correction_note=bad),
             "correction_note",
             MESSAGE,
         )
@@ -179,29 +180,29 @@ def _draft_services_refuse(draft, editor, char: str) -> None:
     lock = draft.lock_version
     for name in ("narrative", "verdict", "change_note"):
         refused(
-            lambda name=name: services.evaluation_version_save(
+            lambda name=name: workflow.evaluation_version_save(
                 version=draft, by=editor, expected_lock=lock, **{name: bad}
             ),
             name,
             MESSAGE,
         )
     score = draft.scores.select_related("criterion").first()
-    item = services.ScoreInput(
+    item = workflow.ScoreInput(
         criterion=score.criterion.key, party_id=score.party_id, value=score.value, rationale=bad, source_ids=()
     )
     refused(
-        lambda: services.evaluation_version_save(version=draft, by=editor, expected_lock=lock, scores=[item]),
+        lambda: workflow.evaluation_version_save(version=draft, by=editor, expected_lock=lock, scores=[item]),
         "scores[0]",
         MESSAGE,
     )
     quote = draft.narrative.split()[0]
     for note in (
-        services.AnnotationInput(quote=quote, kind="context", body=bad),
-        services.AnnotationInput(quote=f"{quote}{char}", kind="context", body="fine"),
+        annotations.AnnotationInput(quote=quote, kind="context", body=bad),
+        annotations.AnnotationInput(quote=f"{quote}{char}", kind="context", body="fine"),
     ):
-        add = lambda note=note: services.annotation_add(version=draft, by=editor, item=note)  # noqa: E731
+        add = lambda note=note: annotations.annotation_add(version=draft, by=editor, item=note)  # noqa: E731
         refused(add, "annotations[0]", MESSAGE)
-    refused(lambda: services.evaluation_version_submit(version=draft, by=editor, comment=bad), "comment", MESSAGE)
+    refused(lambda: workflow.evaluation_version_submit(version=draft, by=editor, comment=bad), "comment", MESSAGE)
 
 
 def test_rubric_version_text_is_checked(demo, admin_user):
@@ -213,7 +214,7 @@ def test_rubric_version_text_is_checked(demo, admin_user):
     criteria[0]["question"] = "Who gains\x0c?"
     data = {"version": {"changelog": "new\ue010", "scale": {"labels": ["none", "bad\x1b"]}}, "criteria": criteria}
     with pytest.raises(ValidationError) as info:
-        services.rubric_version_create(rubric=active.rubric, data=data, by=admin_user)
+        rubric_versions.rubric_version_create(rubric=active.rubric, data=data, by=admin_user)
     errors = info.value.message_dict
     assert {"changelog", "scale_labels", "criteria[0].question"} <= set(errors), errors
 
@@ -236,12 +237,12 @@ def test_services_store_text_normalized(draft, editor):
     assert list(case.tags.values_list("name", flat=True)) == ["Z\u00fcrich"]
     # A quote sent with the same CRLF as the narrative still anchors once both are normalized.
     narrative = "First line.\r\nThe quoted passage\r\nspans lines."
-    services.evaluation_version_save(
+    workflow.evaluation_version_save(
         version=draft,
         by=editor,
         expected_lock=draft.lock_version,
         narrative=narrative,
-        annotations=[services.AnnotationInput(quote="passage\r\nspans", kind="context", body="A note\r\n")],
+        annotations=[annotations.AnnotationInput(quote="passage\r\nspans", kind="context", body="A note\r\n")],
     )
     draft.refresh_from_db()
     assert draft.narrative == "First line.\nThe quoted passage\nspans lines."

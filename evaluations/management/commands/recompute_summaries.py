@@ -7,8 +7,8 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from cases.models import Case, Party
-from evaluations import services
 from evaluations.models import RiskSummary
+from evaluations.services import exposures, recompute
 
 
 class Progress:
@@ -66,7 +66,7 @@ class Command(BaseCommand):
         rewritten = 0
         for start in range(0, len(case_ids), batch_size):
             batch = case_ids[start : start + batch_size]
-            rewritten += len(services.risk_summaries_recompute(case_ids=batch, queue_exposures=False))
+            rewritten += len(recompute.risk_summaries_recompute(case_ids=batch, queue_exposures=False))
             progress.update(start + len(batch))
         progress.finish()
 
@@ -79,7 +79,7 @@ class Command(BaseCommand):
         progress = Progress(len(organization_ids), "exposures")
         for start in range(0, len(organization_ids), batch_size):
             batch = organization_ids[start : start + batch_size]
-            services.organization_exposures_recompute(organization_ids=batch)
+            exposures.organization_exposures_recompute(organization_ids=batch)
             progress.update(start + len(batch))
         progress.finish()
         self.stdout.write(

@@ -1,0 +1,170 @@
+"""Who may do what to which object, now: the one table, the one answer.
+
+Every action names the Django permission it needs, the states the object
+must be in, and whether the four-eyes rule applies (a reviewer may not
+approve a version they wrote). Services call ``check`` (it raises
+PermissionDenied or TransitionNotAllowed, which the desk and the API map to
+403 and 409); desk views and templates call ``allowed`` to show buttons.
+Who counts as the newsroom (and so sees drafts) is answered here too.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.core.exceptions import PermissionDenied
+
+from core.errors import TransitionNotAllowed
+from evaluations.models import EvaluationVersion, RubricVersion
+
+V = EvaluationVersion.State
+R = RubricVersion.Status
+OPEN_FOR_NOTES = (V.DRAFT, V.IN_REVIEW)
+
+
+@dataclass(frozen=True)
+class Rule:
+    permission: str
+    doing: str  # "You may not {doing}."
+    states: tuple[str, ...] | None = None  # the object's state must be one of these (None: any)
+    verb: str = ""  # "cannot {verb} a version that is {state}"
+    refusal: str = "cannot {verb} a version that is {state}"
+    four_eyes: bool = False  # the object's author may not do this
+
+
+ACTIONS: dict[str, Rule] = {
+    "version.start": Rule("evaluations.add_evaluationversion", "start an evaluation"),
+    "version.edit": Rule("evaluations.change_evaluationversion", "edit evaluations", (V.DRAFT,), "edit"),
+    "version.submit": Rule("evaluations.submit_evaluationversion", "submit for review", (V.DRAFT,), "submit"),
+    "version.send_back": Rule(
+        "evaluations.publish_evaluationversion", "send versions back", (V.IN_REVIEW, V.SCHEDULED), "send back"
+    ),
+    "version.approve": Rule(
+        "evaluations.publish_evaluationversion", "approve or publish", (V.IN_REVIEW,), "approve", four_eyes=True
+    ),
+    # Approving with a future date schedules: the same rule.
+    "version.schedule": Rule(
+        "evaluations.publish_evaluationversion", "approve or publish", (V.IN_REVIEW,), "approve", four_eyes=True
+    ),
+    # Publishing itself follows an approval (or the schedule it set): the state is all it checks.
+    "version.publish": Rule(
+        "evaluations.publish_evaluationversion",
+        "approve or publish",
+        (V.IN_REVIEW, V.SCHEDULED),
+        refusal="a version in state {state!r} cannot be published",
+    ),
+    "annotation.add": Rule("evaluations.add_annotation", "annotate", OPEN_FOR_NOTES, "annotate"),
+    "annotation.delete": Rule(
+        "evaluations.change_annotation", "remove annotations", OPEN_FOR_NOTES, "remove annotations from"
+    ),
+    "rubric_version.create": Rule("evaluations.add_rubricversion", "create rubric versions"),
+    "rubric_version.clone": Rule("evaluations.add_rubricversion", "create rubric versions"),
+    "rubric_version.edit": Rule(
+        "evaluations.change_rubricversion",
+        "edit rubric versions",
+        (R.DRAFT,),
+        refusal="version {number} is {status}: it can no longer change",
+    ),
+    "rubric_version.activate": Rule(
+        "evaluations.activate_rubricversion",
+        "activate rubric versions",
+        (R.DRAFT,),
+        refusal="only a draft version can be activated; this one is {status}",
+    ),
+    "case.create": Rule("cases.add_case", "create cases"),
+    "case.edit": Rule("cases.change_case", "edit cases"),
+    "organization.create": Rule("cases.add_organization", "add organizations"),
+    "organization.edit": Rule("cases.change_organization", "edit organizations"),
+    "source.add": Rule("cases.add_source", "add sources"),
+    "source.edit": Rule("cases.change_source", "edit sources"),
+    "source.delete": Rule("cases.change_source", "remove sources"),
+    "party.add": Rule("cases.add_party", "add parties"),
+    "party.remove": Rule("cases.change_party", "remove parties"),
+    "timeline_event.add": Rule("cases.add_timelineevent", "add timeline events"),
+}
+
+# Who sees work in progress, by kind of object: editors, reviewers and admins (evaluations/roles.py).
+DRAFT_VIEWERS = {
+    "version": "evaluations.view_evaluationversion",
+    "case": "cases.view_case",
+    "rubric_version": "evaluations.change_rubricversion",
+}
+# The newsroom: who may open the desk.
+NEWSROOM_PERMISSION = DRAFT_VIEWERS["version"]
+
+
+def permission(action: str) -> str:
+    """The Django permission ``action`` needs (for the desk's page-level check)."""
+    return ACTIONS[action].permission
+
+
+def may_see_drafts(user: AbstractBaseUser | AnonymousUser | None, kind: str = "version") -> bool:
+    """Whether ``user`` sees unpublished objects of ``kind``; everyone else sees what is published."""
+    return bool(user and user.is_authenticated and user.has_perm(DRAFT_VIEWERS[kind]))
+
+
+def is_newsroom(user: AbstractBaseUser | AnonymousUser | None) -> bool:
+    return may_see_drafts(user, "version")
+
+
+def _state_refusal(rule: Rule, obj: object) -> TransitionNotAllowed | None:
+    if rule.states is None or obj is None:
+        return None
+    state = obj.status if isinstance(obj, RubricVersion) else obj.state
+    if state in rule.states:
+        return None
+    display = obj.get_status_display() if isinstance(obj, RubricVersion) else obj.get_state_display()
+    return TransitionNotAllowed(
+        rule.refusal.format(verb=rule.verb, state=display, status=state, number=getattr(obj, "number", ""))
+    )
+
+
+def refusal(
+    user: AbstractBaseUser | AnonymousUser | None, action: str, obj: object = None, *, four_eyes: bool = True
+) -> Exception | None:
+    """Why ``user`` may not do ``action`` to ``obj`` now (the exception to raise), or None.
+
+    Checked in this order: the permission, the four-eyes rule, the object's
+    state. Without ``obj`` only the permission is checked.
+    """
+    rule = ACTIONS[action]
+    if user is None or not user.has_perm(rule.permission):
+        return PermissionDenied(f"You may not {rule.doing}.")
+    if four_eyes and rule.four_eyes and obj is not None and obj.author_id == user.pk:
+        return PermissionDenied("You cannot approve a version you wrote; another reviewer must.")
+    return _state_refusal(rule, obj)
+
+
+def check(user: AbstractBaseUser | AnonymousUser | None, action: str, obj: object = None) -> None:
+    """Raise PermissionDenied or TransitionNotAllowed unless ``user`` may do ``action`` to ``obj`` now."""
+    error = refusal(user, action, obj)
+    if error is not None:
+        raise error
+
+
+def check_state(action: str, obj: object) -> None:
+    """Only the state part of ``action``'s rule, for work the system does on a person's earlier
+    decision (a scheduled publication, the admin re-checking a rubric draft it is saving)."""
+    error = _state_refusal(ACTIONS[action], obj)
+    if error is not None:
+        raise error
+
+
+def allowed(user: AbstractBaseUser | AnonymousUser | None, action: str, obj: object = None) -> bool:
+    return refusal(user, action, obj) is None
+
+
+def version_buttons(user: AbstractBaseUser | AnonymousUser, version: EvaluationVersion) -> dict[str, bool]:
+    """What the desk's version page offers ``user``, straight from the table."""
+    return {
+        "can_edit": allowed(user, "version.edit", version),
+        "can_submit": allowed(user, "version.submit", version),
+        "can_send_back": allowed(user, "version.send_back", version),
+        "can_approve": allowed(user, "version.approve", version),
+        # A reviewer looking at their own version in review: say why there is no approve button.
+        "own_version_in_review": refusal(user, "version.approve", version, four_eyes=False) is None
+        and not allowed(user, "version.approve", version),
+        "can_annotate": allowed(user, "annotation.add", version),
+        "can_remove_annotations": allowed(user, "annotation.delete", version),
+    }

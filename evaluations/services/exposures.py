@@ -1,0 +1,139 @@
+"""Organization exposures (marking stale, recomputing) and the sweep that re-queues
+any summary or exposure left stale too long."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from evaluations import exposure, queue, scoring, selectors
+from evaluations.models import OrganizationExposure, RiskSummary
+
+
+def organization_exposures_mark_stale(organization_ids: Iterable[int], *, now: datetime | None = None) -> None:
+    """Flag the organizations' exposures stale, in the caller's transaction."""
+    organization_ids = sorted(set(organization_ids))
+    if not organization_ids:
+        return
+    now = now or timezone.now()
+    existing = set(
+        OrganizationExposure.objects.filter(organization_id__in=organization_ids).values_list(
+            "organization_id", flat=True
+        )
+    )
+    OrganizationExposure.objects.bulk_create(
+        [
+            OrganizationExposure(organization_id=org_id, stale=True, stale_since=now)
+            for org_id in organization_ids
+            if org_id not in existing
+        ],
+        ignore_conflicts=True,
+    )
+    OrganizationExposure.objects.filter(organization_id__in=organization_ids, stale=False).update(
+        stale=True, stale_since=now
+    )
+
+
+def organization_exposures_recompute(*, organization_ids: Iterable[int]) -> list[int]:
+    """Recompute organizations' exposures from their published cases; return those rewritten.
+
+    Idempotent through the inputs hash, rows locked in id order like summaries.
+    """
+    organization_ids = sorted(set(organization_ids))
+    if not organization_ids:
+        return []
+    now = timezone.now()
+    with transaction.atomic():
+        organization_exposures_mark_stale(
+            set(organization_ids)
+            - set(
+                OrganizationExposure.objects.filter(organization_id__in=organization_ids).values_list(
+                    "organization_id", flat=True
+                )
+            ),
+            now=now,
+        )
+        rows = list(
+            OrganizationExposure.objects.select_for_update()
+            .filter(organization_id__in=organization_ids)
+            .order_by("organization_id")
+        )
+        all_deals = selectors.exposure_deals([row.organization_id for row in rows])
+        changed, rewritten = [], []
+        for row in rows:
+            deals = all_deals.get(row.organization_id, [])
+            inputs_hash = scoring.fingerprint(exposure.deals_fingerprint(deals))
+            if row.inputs_hash == inputs_hash and row.computed_at is not None:
+                if row.stale:
+                    row.stale, row.stale_since = False, None
+                    changed.append(row)
+                continue
+            result = exposure.compute(row.organization_id, deals)
+            row.suppliers = result.suppliers
+            row.concentration_hhi = result.hhi
+            row.classification_counts = result.classification_counts
+            row.trend = result.trend
+            row.inputs_hash = inputs_hash
+            row.computed_at = now
+            row.stale, row.stale_since = False, None
+            changed.append(row)
+            rewritten.append(row.organization_id)
+        OrganizationExposure.objects.bulk_update(
+            changed,
+            [
+                "suppliers",
+                "concentration_hhi",
+                "classification_counts",
+                "trend",
+                "inputs_hash",
+                "computed_at",
+                "stale",
+                "stale_since",
+            ],
+            batch_size=500,
+        )
+    return rewritten
+
+
+def organization_exposure_request(organization_ids: Iterable[int]) -> None:
+    """For the case services: parties or deal types changed; recompute after commit."""
+    organization_ids = set(organization_ids)
+    organization_exposures_mark_stale(organization_ids)
+    queue.send_on_commit_coalesced(
+        queue.ORGANIZATION_EXPOSURES_RECOMPUTE, "exposure", organization_ids, batch_size=settings.RECOMPUTE_BATCH_SIZE
+    )
+
+
+def risk_summaries_sweep(*, now: datetime | None = None, limit: int = 100_000) -> int:
+    """Queue a recompute for every summary and exposure stale for longer than the grace period.
+
+    This is what makes a lost message harmless: the stale flag is in the
+    database, so a broker outage or a killed worker only delays the work.
+    Work already waiting in the queue is not queued twice (coalescing); the
+    rest goes in batches of RECOMPUTE_BATCH_SIZE ids. Returns how many ids
+    were queued.
+    """
+    now = now or timezone.now()
+    cutoff = now - timedelta(seconds=settings.STALE_GRACE_SECONDS)
+    size = settings.RECOMPUTE_BATCH_SIZE
+    queued = 0
+    for model, field_name, kind, task in (
+        (RiskSummary, "case_id", "summary", queue.RISK_SUMMARIES_RECOMPUTE),
+        (OrganizationExposure, "organization_id", "exposure", queue.ORGANIZATION_EXPOSURES_RECOMPUTE),
+    ):
+        ids = list(
+            model.objects.filter(stale=True, stale_since__lte=cutoff)
+            .order_by("stale_since")
+            .values_list(field_name, flat=True)[:limit]
+        )
+        claimed = sorted(queue.claim_pending(kind, ids))
+        for start in range(0, len(claimed), size):
+            if not queue.send(task, claimed[start : start + size]):
+                queue.release_pending(kind, claimed[start:])
+                return queued  # broker down: the next sweep tries again
+            queued += len(claimed[start : start + size])
+    return queued
