@@ -25,5 +25,6 @@ urlpatterns = [
     path("accounts/login/", ThrottledLoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("desk/", include(desk_urlpatterns)),
+    path("", include("cases.toolkit_urls")),
     path("", include("cases.urls")),
 ]
