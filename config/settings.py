@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "core",
     "cases",
     "evaluations",
+    "alerts",
 ]
 
 MIDDLEWARE = [
@@ -171,6 +172,16 @@ CELERY_BEAT_SCHEDULE = {
         "task": "evaluations.tasks.evaluation_versions_publish_due_task",
         "schedule": timedelta(seconds=env_int("SCHEDULED_PUBLISH_INTERVAL_SECONDS", 60, minimum=1)),
     },
+    # Email alerts: match newly published versions to subscribers (and send immediate digests).
+    "alerts-scan": {
+        "task": "alerts.tasks.alerts_scan_task",
+        "schedule": timedelta(seconds=env_int("ALERTS_SCAN_INTERVAL_SECONDS", 60, minimum=1)),
+    },
+    # Weekly subscribers whose digest is due (a week after their last one).
+    "alerts-weekly-digests": {
+        "task": "alerts.tasks.alert_digests_weekly_task",
+        "schedule": timedelta(seconds=env_int("ALERTS_WEEKLY_CHECK_SECONDS", 3600, minimum=1)),
+    },
 }
 # A summary stale for longer than this is re-queued by the sweep.
 STALE_GRACE_SECONDS = env_int("STALE_GRACE_SECONDS", 120, minimum=0)
@@ -265,6 +276,32 @@ LOGIN_THROTTLE_USER_LIMIT = env_int("LOGIN_THROTTLE_USER_LIMIT", 5, minimum=1)
 LOGIN_THROTTLE_IP_LIMIT = env_int("LOGIN_THROTTLE_IP_LIMIT", 20, minimum=1)
 LOGIN_THROTTLE_WINDOW_SECONDS = env_int("LOGIN_THROTTLE_WINDOW_SECONDS", 900, minimum=1)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+
+# --- Email (alerts) ---
+# No EMAIL_HOST: messages are printed on the console (the embedded default).
+# EMAIL_BACKEND overrides the choice (the worker tests use the file backend).
+EMAIL_HOST = env_str("EMAIL_HOST")
+EMAIL_PORT = env_int("EMAIL_PORT", 587, minimum=1)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+if EMAIL_USE_TLS and EMAIL_USE_SSL:
+    raise ImproperlyConfigured("EMAIL_USE_TLS and EMAIL_USE_SSL cannot both be on (set EMAIL_USE_TLS=false for SSL)")
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10, minimum=1)
+EMAIL_BACKEND = env_str(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.smtp.EmailBackend" if EMAIL_HOST else "django.core.mail.backends.console.EmailBackend",
+)
+EMAIL_FILE_PATH = env_str("EMAIL_FILE_PATH", str(BASE_DIR / "var" / "mail"))
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Moatwatch alerts <alerts@localhost>")
+# Subscribe form: attempts per client address, and confirmation mails per address, per window.
+ALERTS_SUBSCRIBE_IP_LIMIT = env_int("ALERTS_SUBSCRIBE_IP_LIMIT", 10, minimum=1)
+ALERTS_SUBSCRIBE_ADDRESS_LIMIT = env_int("ALERTS_SUBSCRIBE_ADDRESS_LIMIT", 3, minimum=1)
+ALERTS_SUBSCRIBE_WINDOW_SECONDS = env_int("ALERTS_SUBSCRIBE_WINDOW_SECONDS", 3600, minimum=1)
+ALERTS_CONFIRM_MAX_AGE_SECONDS = env_int("ALERTS_CONFIRM_MAX_AGE_SECONDS", 3 * 24 * 3600, minimum=60)
+# The scan looks this far back for published versions it has not matched yet.
+ALERTS_SCAN_LOOKBACK_DAYS = env_int("ALERTS_SCAN_LOOKBACK_DAYS", 7, minimum=1)
 
 LOGGING = {
     "version": 1,

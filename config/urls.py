@@ -26,5 +26,6 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("desk/", include(desk_urlpatterns)),
     path("", include("cases.toolkit_urls")),
+    path("", include("alerts.urls")),
     path("", include("cases.urls")),
 ]
