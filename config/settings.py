@@ -278,22 +278,41 @@ LOGIN_THROTTLE_WINDOW_SECONDS = env_int("LOGIN_THROTTLE_WINDOW_SECONDS", 900, mi
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 
 # --- Email (alerts) ---
-# No EMAIL_HOST: messages are printed on the console (the embedded default).
-# EMAIL_BACKEND overrides the choice (the worker tests use the file backend).
-EMAIL_HOST = env_str("EMAIL_HOST")
-EMAIL_PORT = env_int("EMAIL_PORT", 587, minimum=1)
-EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
-EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
-EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
-EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
-if EMAIL_USE_TLS and EMAIL_USE_SSL:
-    raise ImproperlyConfigured("EMAIL_USE_TLS and EMAIL_USE_SSL cannot both be on (set EMAIL_USE_TLS=false for SSL)")
-EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10, minimum=1)
-EMAIL_BACKEND = env_str(
-    "EMAIL_BACKEND",
-    "django.core.mail.backends.smtp.EmailBackend" if EMAIL_HOST else "django.core.mail.backends.console.EmailBackend",
-)
-EMAIL_FILE_PATH = env_str("EMAIL_FILE_PATH", str(BASE_DIR / "var" / "mail"))
+# EMAIL_BACKEND: console (the default without EMAIL_HOST: messages are printed), smtp (the
+# default with EMAIL_HOST) or file (one file per message in EMAIL_FILE_PATH; the worker tests).
+
+
+def _mailer() -> dict:
+    host = env_str("EMAIL_HOST")
+    kind = env_str("EMAIL_BACKEND", "smtp" if host else "console")
+    if kind == "console":
+        return {"BACKEND": "django.core.mail.backends.console.EmailBackend"}
+    if kind == "file":
+        path = env_str("EMAIL_FILE_PATH", str(BASE_DIR / "var" / "mail"))
+        return {"BACKEND": "django.core.mail.backends.filebased.EmailBackend", "OPTIONS": {"file_path": path}}
+    if kind != "smtp":
+        raise ImproperlyConfigured(f"EMAIL_BACKEND must be console, smtp or file, got {kind!r}")
+    if not host:
+        raise ImproperlyConfigured("EMAIL_BACKEND=smtp needs EMAIL_HOST")
+    use_ssl = env_bool("EMAIL_USE_SSL", False)
+    use_tls = env_bool("EMAIL_USE_TLS", not use_ssl)
+    if use_tls and use_ssl:
+        raise ImproperlyConfigured("EMAIL_USE_TLS (STARTTLS) and EMAIL_USE_SSL cannot both be on")
+    return {
+        "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "OPTIONS": {
+            "host": host,
+            "port": env_int("EMAIL_PORT", 465 if use_ssl else 587, minimum=1),
+            "username": env_str("EMAIL_HOST_USER"),
+            "password": env_str("EMAIL_HOST_PASSWORD"),
+            "use_tls": use_tls,
+            "use_ssl": use_ssl,
+            "timeout": env_int("EMAIL_TIMEOUT", 10, minimum=1),
+        },
+    }
+
+
+MAILERS = {"default": _mailer()}
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Moatwatch alerts <alerts@localhost>")
 # Subscribe form: attempts per client address, and confirmation mails per address, per window.
 ALERTS_SUBSCRIBE_IP_LIMIT = env_int("ALERTS_SUBSCRIBE_IP_LIMIT", 10, minimum=1)
