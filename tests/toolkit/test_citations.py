@@ -103,7 +103,7 @@ def test_the_case_page_cites_its_published_version_at_a_permanent_url(client, de
     body = response.content.decode()
     permanent = f"http://testserver/cases/{COLOSSUS}/versions/1/"
     assert 'class="cite-block"' in body
-    assert f"Moatwatch, “xAI (SpaceX) leases all of Colossus 1 to Anthropic”, analysis version 1," in body
+    assert "Moatwatch, “xAI (SpaceX) leases all of Colossus 1 to Anthropic”, analysis version 1," in body
     assert f"{permanent}." in body
     assert "(Version 1) [Analysis]." in body  # APA
     tags = meta_of(body)
@@ -193,7 +193,9 @@ def test_a_rubric_version_is_citable_and_a_draft_one_is_not(client, demo):
     assert 'class="cite-block"' in body and "Cite this rubric" in body
     tags = meta_of(body)
     assert tags["citation_public_url"] == f"http://testserver/rubric/{slug}/v{number}/"
-    (entry,) = parse_bibtex(client.get(reverse("rubric-version-cite", args=[slug, number, "bib"])).content.decode()).entries
+    (entry,) = parse_bibtex(
+        client.get(reverse("rubric-version-cite", args=[slug, number, "bib"])).content.decode()
+    ).entries
     assert entry["type"] == "Rubric" and entry["version"] == str(number)
     data = json.loads(client.get(reverse("rubric-version-cite", args=[slug, number, "json"])).content)
     jsonschema.validate(data, CSL_SCHEMA)

@@ -75,7 +75,9 @@ def test_an_embed_of_a_later_corrected_case_shows_one_correction_line(client, de
 
 @pytest.mark.parametrize("widget", WIDGETS)
 @pytest.mark.parametrize("state", ["draft", "in_review", "scheduled"])
-def test_unpublished_versions_and_draft_cases_never_reach_an_embed(client, draft_case, unpublished_version, widget, state):
+def test_unpublished_versions_and_draft_cases_never_reach_an_embed(
+    client, draft_case, unpublished_version, widget, state
+):
     unpublished_version(state)
     body = client.get(embed_url(COLOSSUS, widget)).content.decode()
     assert SECRET not in body.lower()
@@ -140,7 +142,10 @@ def test_oembed_honours_maxwidth_and_maxheight(client, demo):
 
 
 def test_oembed_refuses_what_it_does_not_serve(client, demo, draft_case):
-    assert client.get(reverse("oembed"), {"url": f"http://testserver/cases/{COLOSSUS}/", "format": "xml"}).status_code == 501
+    assert (
+        client.get(reverse("oembed"), {"url": f"http://testserver/cases/{COLOSSUS}/", "format": "xml"}).status_code
+        == 501
+    )
     assert client.get(reverse("oembed")).status_code == 400
     assert oembed(client, f"http://testserver/cases/{COLOSSUS}/", maxwidth="wide").status_code == 400
     assert oembed(client, f"http://testserver/cases/{COLOSSUS}/", maxwidth="-3").status_code == 400
