@@ -43,9 +43,9 @@ EMBED_CSP = {
 
 # name: (title, default width, default height) of the iframe oEmbed hands out
 WIDGETS: dict[str, tuple[str, int, int]] = {
-    "card": ("Deal card", 480, 300),
+    "card": ("Deal card", 480, 440),
     "chart": ("Risk chart", 640, 460),
-    "ledger": ("Per-party ledger", 640, 520),
+    "ledger": ("Per-party ledger", 640, 720),
 }
 DEFAULT_WIDGET = "card"
 EMBED_MAX_AGE = 300
