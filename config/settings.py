@@ -278,13 +278,14 @@ LOGIN_THROTTLE_WINDOW_SECONDS = env_int("LOGIN_THROTTLE_WINDOW_SECONDS", 900, mi
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 
 # --- Email (alerts) ---
-# EMAIL_BACKEND: console (the default without EMAIL_HOST: messages are printed), smtp (the
-# default with EMAIL_HOST) or file (one file per message in EMAIL_FILE_PATH; the worker tests).
+# EMAIL_BACKEND: console (prints mail: the default with DEBUG, the embedded default), smtp
+# (the default otherwise: EMAIL_HOST, or a mail server on localhost:25 as Django always
+# assumed) or file (one file per connection in EMAIL_FILE_PATH; the worker tests use it).
 
 
 def _mailer() -> dict:
     host = env_str("EMAIL_HOST")
-    kind = env_str("EMAIL_BACKEND", "smtp" if host else "console")
+    kind = env_str("EMAIL_BACKEND", "smtp" if host or not DEBUG else "console")
     if kind == "console":
         return {"BACKEND": "django.core.mail.backends.console.EmailBackend"}
     if kind == "file":
@@ -292,17 +293,15 @@ def _mailer() -> dict:
         return {"BACKEND": "django.core.mail.backends.filebased.EmailBackend", "OPTIONS": {"file_path": path}}
     if kind != "smtp":
         raise ImproperlyConfigured(f"EMAIL_BACKEND must be console, smtp or file, got {kind!r}")
-    if not host:
-        raise ImproperlyConfigured("EMAIL_BACKEND=smtp needs EMAIL_HOST")
     use_ssl = env_bool("EMAIL_USE_SSL", False)
-    use_tls = env_bool("EMAIL_USE_TLS", not use_ssl)
+    use_tls = env_bool("EMAIL_USE_TLS", bool(host) and not use_ssl)
     if use_tls and use_ssl:
         raise ImproperlyConfigured("EMAIL_USE_TLS (STARTTLS) and EMAIL_USE_SSL cannot both be on")
     return {
         "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
         "OPTIONS": {
-            "host": host,
-            "port": env_int("EMAIL_PORT", 465 if use_ssl else 587, minimum=1),
+            "host": host or "localhost",
+            "port": env_int("EMAIL_PORT", 465 if use_ssl else 587 if host else 25, minimum=1),
             "username": env_str("EMAIL_HOST_USER"),
             "password": env_str("EMAIL_HOST_PASSWORD"),
             "use_tls": use_tls,
