@@ -304,3 +304,10 @@ def test_an_admin_exports_and_erases_one_address(client, demo, mailoutbox, djang
     assert Subscriber.objects.count() == Subscription.objects.count() == 0
     with pytest.raises(CommandError):
         call_command("alerts_subscriber", "export", ADDRESS, stdout=StringIO())
+
+
+def test_an_organization_page_links_to_a_prefilled_subscribe_form(client, demo):
+    body = client.get(reverse("organization-detail", args=["anthropic"])).content.decode()
+    assert 'href="/alerts/?organization=anthropic"' in body
+    form = client.get("/alerts/?organization=anthropic").content.decode()
+    assert '<option value="anthropic" selected>' in form
