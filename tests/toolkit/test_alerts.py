@@ -311,3 +311,18 @@ def test_an_organization_page_links_to_a_prefilled_subscribe_form(client, demo):
     assert 'href="/alerts/?organization=anthropic"' in body
     form = client.get("/alerts/?organization=anthropic").content.decode()
     assert '<option value="anthropic" selected>' in form
+
+
+def test_the_alerts_send_command_does_what_beat_does(
+    client, demo, mailoutbox, django_capture_on_commit_callbacks, publish_second_version
+):
+    capture = django_capture_on_commit_callbacks
+    subscribed(client, mailoutbox, capture)
+    with capture(execute=True):
+        publish_second_version()
+    mailoutbox.clear()
+    out = StringIO()
+    with capture(execute=True):
+        call_command("alerts_send", stdout=out)
+    assert re.match(r"Checked \d+ published versions not seen before; 0 weekly digests due", out.getvalue())
+    assert len(mailoutbox) == 1
