@@ -23,6 +23,8 @@ from django.db.models.functions import Length
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
+from cases.models import SearchTerm
+
 FTS_TABLE = "cases_search_fts"
 # bm25 column weights, in the FTS table's column order: a title match first, then summary, analysis, sources.
 WEIGHTS = (10.0, 4.0, 2.0, 1.0)
@@ -140,8 +142,6 @@ def words_of(*texts: str) -> set[str]:
 
 def vocabulary_add(texts: Iterable[str]) -> None:
     """Add the words of these texts to the vocabulary (one query; known words are skipped)."""
-    from cases.models import SearchTerm
-
     words = words_of(*texts)
     if words:
         SearchTerm.objects.bulk_create(
@@ -159,8 +159,6 @@ def _has_trigram_index() -> bool:
 
 def _near_words(word: str, limit: int = 5) -> list[str]:
     """Vocabulary words spelled like ``word``, closest first."""
-    from cases.models import SearchTerm
-
     if _has_trigram_index():
         with connection.cursor() as cursor:
             cursor.execute(
@@ -185,8 +183,6 @@ def suggest(text: str, matches: Callable[[str], bool]) -> str | None:
     nearest word that is; ``matches(query)`` says whether a candidate query
     finds anything (so a word no longer in any document is never offered).
     """
-    from cases.models import SearchTerm
-
     parsed = parse_query(text)
     words = sorted({w for w in parsed.words if len(w) >= MIN_WORD and not w.isdigit()})
     if not words:

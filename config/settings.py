@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "core",
     "cases",
     "evaluations",
+    "alerts",
 ]
 
 MIDDLEWARE = [
@@ -166,13 +167,18 @@ if CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] <= CELERY_TASK_TIME_LIM
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
-# The periodic tasks (the sweep, scheduled publishing) are scheduled in evaluations/tasks.py, by reference.
+# The periodic tasks (the sweep, scheduled publishing) are scheduled in evaluations/tasks.py and
+# alerts/tasks.py, by reference.
 SWEEP_INTERVAL_SECONDS = env_int("SWEEP_INTERVAL_SECONDS", 15, minimum=1)
 SCHEDULED_PUBLISH_INTERVAL_SECONDS = env_int("SCHEDULED_PUBLISH_INTERVAL_SECONDS", 60, minimum=1)
 # A summary stale for longer than this is re-queued by the sweep (unless a message for it is
 # still waiting in Redis: the pending markers, evaluations/queue.py). Short, with a short sweep
 # interval, so that the work of a lost message runs again within a minute (README, "Recovery").
 STALE_GRACE_SECONDS = env_int("STALE_GRACE_SECONDS", 30, minimum=0)
+# Email alerts: how often newly published versions are matched to subscribers (immediate
+# digests go out then), and how often weekly subscribers whose digest is due are looked for.
+ALERTS_SCAN_INTERVAL_SECONDS = env_int("ALERTS_SCAN_INTERVAL_SECONDS", 60, minimum=1)
+ALERTS_WEEKLY_CHECK_SECONDS = env_int("ALERTS_WEEKLY_CHECK_SECONDS", 3600, minimum=1)
 # Cases per recompute message and transaction; a fan-out step sends this many batches.
 RECOMPUTE_BATCH_SIZE = env_int("RECOMPUTE_BATCH_SIZE", 1000, minimum=1)
 FANOUT_BATCHES_PER_STEP = env_int("FANOUT_BATCHES_PER_STEP", 20, minimum=1)
@@ -276,6 +282,50 @@ LOGIN_THROTTLE_WINDOW_SECONDS = env_int("LOGIN_THROTTLE_WINDOW_SECONDS", 900, mi
 LOGIN_THROTTLE_MAX_DELAY_SECONDS = env_int("LOGIN_THROTTLE_MAX_DELAY_SECONDS", 60, minimum=1)
 LOGIN_KNOWN_ADDRESS_DAYS = env_int("LOGIN_KNOWN_ADDRESS_DAYS", 30, minimum=0)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+
+# --- Email (alerts) ---
+# EMAIL_BACKEND: console (prints mail: the default with DEBUG, the embedded default), smtp
+# (the default otherwise: EMAIL_HOST, or a mail server on localhost:25 as Django always
+# assumed) or file (one file per connection in EMAIL_FILE_PATH; the worker tests use it).
+
+
+def _mailer() -> dict:
+    host = env_str("EMAIL_HOST")
+    kind = env_str("EMAIL_BACKEND", "smtp" if host or not DEBUG else "console")
+    if kind == "console":
+        return {"BACKEND": "django.core.mail.backends.console.EmailBackend"}
+    if kind == "file":
+        path = env_str("EMAIL_FILE_PATH", str(BASE_DIR / "var" / "mail"))
+        return {"BACKEND": "django.core.mail.backends.filebased.EmailBackend", "OPTIONS": {"file_path": path}}
+    if kind != "smtp":
+        raise ImproperlyConfigured(f"EMAIL_BACKEND must be console, smtp or file, got {kind!r}")
+    use_ssl = env_bool("EMAIL_USE_SSL", False)
+    use_tls = env_bool("EMAIL_USE_TLS", bool(host) and not use_ssl)
+    if use_tls and use_ssl:
+        raise ImproperlyConfigured("EMAIL_USE_TLS (STARTTLS) and EMAIL_USE_SSL cannot both be on")
+    return {
+        "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "OPTIONS": {
+            "host": host or "localhost",
+            "port": env_int("EMAIL_PORT", 465 if use_ssl else 587 if host else 25, minimum=1),
+            "username": env_str("EMAIL_HOST_USER"),
+            "password": env_str("EMAIL_HOST_PASSWORD"),
+            "use_tls": use_tls,
+            "use_ssl": use_ssl,
+            "timeout": env_int("EMAIL_TIMEOUT", 10, minimum=1),
+        },
+    }
+
+
+MAILERS = {"default": _mailer()}
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Moatwatch alerts <alerts@localhost>")
+# Subscribe form: attempts per client address, and confirmation mails per address, per window.
+ALERTS_SUBSCRIBE_IP_LIMIT = env_int("ALERTS_SUBSCRIBE_IP_LIMIT", 10, minimum=1)
+ALERTS_SUBSCRIBE_ADDRESS_LIMIT = env_int("ALERTS_SUBSCRIBE_ADDRESS_LIMIT", 3, minimum=1)
+ALERTS_SUBSCRIBE_WINDOW_SECONDS = env_int("ALERTS_SUBSCRIBE_WINDOW_SECONDS", 3600, minimum=1)
+ALERTS_CONFIRM_MAX_AGE_SECONDS = env_int("ALERTS_CONFIRM_MAX_AGE_SECONDS", 3 * 24 * 3600, minimum=60)
+# The scan looks this far back for published versions it has not matched yet.
+ALERTS_SCAN_LOOKBACK_DAYS = env_int("ALERTS_SCAN_LOOKBACK_DAYS", 7, minimum=1)
 
 LOGGING = {
     "version": 1,

@@ -35,5 +35,7 @@ urlpatterns = [
     path("accounts/password/", auth_views.PasswordChangeView.as_view(), name="password_change"),
     path("accounts/password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
     path("desk/", include(desk_urlpatterns)),
+    path("", include("cases.toolkit_urls")),
+    path("", include("alerts.urls")),
     path("", include("cases.urls")),
 ]

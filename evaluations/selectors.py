@@ -70,8 +70,6 @@ VERSION_CONTENT_RELATED = ("evaluation__rubric_version__rubric",)
 
 
 def version_scores_prefetch() -> Prefetch:
-    from cases.models import Source
-
     return Prefetch(
         "scores",
         queryset=Score.objects.select_related("criterion", "party__organization")
