@@ -25,7 +25,7 @@ from .conftest import COLOSSUS, SECRET
 pytestmark = pytest.mark.django_db
 
 ADDRESS = "reader@example.org"
-LINK = re.compile(r"http://[^\s/]+(/alerts/[a-z]+/[^\s/]+/)")
+LINK = re.compile(r"https?://[^\s/]+(/alerts/[a-z]+/[^\s/]+/)")
 
 
 @pytest.fixture(autouse=True)
@@ -188,7 +188,7 @@ def test_a_digest_carries_the_matching_published_version_and_nothing_unpublished
     assert SECRET not in text.lower() and draft_case.title not in text
     assert "amazon-anthropic" not in text
     assert digest.extra_headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
-    assert re.fullmatch(r"<http://[^>]+/alerts/unsubscribe/[^>]+/>", digest.extra_headers["List-Unsubscribe"])
+    assert re.fullmatch(r"<https?://[^>]+/alerts/unsubscribe/[^>]+/>", digest.extra_headers["List-Unsubscribe"])
     assert link_in(digest, "preferences")
     assert not Notice.objects.filter(subscriber=outsider).exists()
 
@@ -243,7 +243,7 @@ def test_one_click_unsubscribe_takes_one_post_without_a_csrf_token(
     capture = django_capture_on_commit_callbacks
     subscribed(client, mailoutbox, capture)
     publish_and_scan(capture, publish_second_version)
-    unsubscribe = re.fullmatch(r"<http://[^/]+(/[^>]+)>", mailoutbox[-1].extra_headers["List-Unsubscribe"])[1]
+    unsubscribe = re.fullmatch(r"<https?://[^/]+(/[^>]+)>", mailoutbox[-1].extra_headers["List-Unsubscribe"])[1]
     mail_client = Client(enforce_csrf_checks=True)
     assert mail_client.get(unsubscribe).status_code == 200
     assert Subscriber.objects.count() == 1  # a GET (a link scanner) changes nothing

@@ -44,7 +44,7 @@ def text_of(message) -> str:
 
 
 def path_of(text: str, kind: str) -> str:
-    match = re.search(rf"http://[^\s/]+(/alerts/{kind}/[^\s/]+/)", text)
+    match = re.search(rf"https?://[^\s/]+(/alerts/{kind}/[^\s/]+/)", text)
     assert match, text
     return match[1]
 
@@ -101,7 +101,7 @@ def test_subscribe_confirm_publish_digest_unsubscribe(start_worker, demo_committ
     assert "300 MW, not 200 MW." in text
     assert SECRET not in text.lower() and "amazon-anthropic" not in text
     assert digest["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
-    unsubscribe = re.fullmatch(r"<http://[^/]+(/alerts/unsubscribe/[^>]+/)>", digest["List-Unsubscribe"])[1]
+    unsubscribe = re.fullmatch(r"<https?://[^/]+(/alerts/unsubscribe/[^>]+/)>", digest["List-Unsubscribe"])[1]
 
     # The scan already matched that version: running it again (here, in-process) owes nothing more.
     assert alert_services.alerts_scan() == 0
