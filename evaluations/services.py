@@ -21,11 +21,12 @@ from django.utils import timezone
 
 from cases import selectors as case_selectors
 from cases.models import Case, Party
+from cases.relationships import control_groups_public as paths_groups
 from cases.search import search_document_refresh
 from cases.services import require_permission
 from core.errors import EditConflict, TransitionNotAllowed
 from core.limits import text_length_errors, validate_text_lengths
-from evaluations import anchoring, exposure, scoring, selectors
+from evaluations import anchoring, exposure, paths, scoring, selectors
 from evaluations.models import (
     Annotation,
     AuditEntry,
@@ -54,6 +55,7 @@ def audit_record(
     evaluation_version: EvaluationVersion | None = None,
     rubric_version: RubricVersion | None = None,
     at: datetime | None = None,
+    subject: str = "",
 ) -> AuditEntry:
     entry = AuditEntry(
         action=action,
@@ -64,6 +66,7 @@ def audit_record(
         comment=comment,
         evaluation_version=evaluation_version,
         rubric_version=rubric_version,
+        subject=subject,
     )
     # The callers' transactions roll the state change back with it.
     validate_text_lengths(entry)
@@ -378,10 +381,13 @@ def organization_exposures_recompute(*, organization_ids: Iterable[int]) -> list
             .order_by("organization_id")
         )
         all_deals = selectors.exposure_deals([row.organization_id for row in rows])
+        groups = paths_groups()  # control groups for the independent paths (evaluations.paths)
         changed, rewritten = [], []
         for row in rows:
             deals = all_deals.get(row.organization_id, [])
-            inputs_hash = scoring.fingerprint(exposure.deals_fingerprint(deals))
+            inputs_hash = scoring.fingerprint(
+                [exposure.deals_fingerprint(deals), paths.groups_fingerprint(deals, groups)]
+            )
             if row.inputs_hash == inputs_hash and row.computed_at is not None:
                 if row.stale:
                     row.stale, row.stale_since = False, None
@@ -392,6 +398,7 @@ def organization_exposures_recompute(*, organization_ids: Iterable[int]) -> list
             row.concentration_hhi = result.hhi
             row.classification_counts = result.classification_counts
             row.trend = result.trend
+            row.independent_paths = paths.compute(row.organization_id, deals, groups)
             row.inputs_hash = inputs_hash
             row.computed_at = now
             row.stale, row.stale_since = False, None
@@ -404,6 +411,7 @@ def organization_exposures_recompute(*, organization_ids: Iterable[int]) -> list
                 "concentration_hhi",
                 "classification_counts",
                 "trend",
+                "independent_paths",
                 "inputs_hash",
                 "computed_at",
                 "stale",
