@@ -281,8 +281,9 @@ def _similar_deals(case: Case) -> list[tuple[side_by_side.Profile, float, str]]:
     )
     if case.pk not in candidate_ids:
         candidate_ids.append(case.pk)
-    titles = dict(Case.objects.filter(pk__in=candidate_ids).values_list("pk", "title"))
-    slugs = dict(Case.objects.filter(pk__in=candidate_ids).values_list("pk", "slug"))
+    titles, slugs = {}, {}
+    for pk, slug, title in Case.objects.filter(pk__in=candidate_ids).values_list("pk", "slug", "title"):
+        titles[pk], slugs[pk] = title, slug
     types: dict[int, set[str]] = {}
     type_names: dict[str, str] = {}
     for case_id, slug, name in Case.deal_types.through.objects.filter(case_id__in=candidate_ids).values_list(
