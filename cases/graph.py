@@ -163,7 +163,13 @@ def layout(graph: Graph) -> dict[int, tuple[float, float]]:
         return {}
     if g.number_of_nodes() == 1:
         return {next(iter(g.nodes)): (WIDTH / 2, HEIGHT / 2)}
-    raw = nx.spring_layout(g, seed=LAYOUT_SEED, k=1.6 / max(1, g.number_of_nodes()) ** 0.5, iterations=100)
+    # Separate components would fly apart and squeeze the rest into a corner: tie each one loosely
+    # to the largest, for the layout only.
+    components = sorted(nx.connected_components(g), key=lambda c: (-len(c), min(c)))
+    hub = max(components[0], key=lambda n: (g.degree(n), -n))
+    for component in components[1:]:
+        g.add_edge(hub, max(component, key=lambda n: (g.degree(n), -n)), weight=0.05)
+    raw = nx.spring_layout(g, seed=LAYOUT_SEED, k=2.4 / max(1, g.number_of_nodes()) ** 0.5, iterations=200)
     xs = [float(p[0]) for p in raw.values()]
     ys = [float(p[1]) for p in raw.values()]
     span_x, span_y = (max(xs) - min(xs)) or 1.0, (max(ys) - min(ys)) or 1.0

@@ -9,7 +9,6 @@ from datetime import date
 import networkx as nx
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.urls import reverse
 
 from cases import relationships
 from cases.models import Case, Organization, OrganizationRelationship, Party
