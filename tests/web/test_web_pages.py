@@ -256,3 +256,24 @@ def test_fixed_query_counts(demo, client, django_assert_num_queries, url, querie
     client.get(url)
     with django_assert_num_queries(queries):
         client.get(url)
+
+
+def test_admin_records_a_relationship_through_the_service(demo, admin_user, client, django_capture_on_commit_callbacks):
+    client.force_login(admin_user)
+    microsoft, amazon = Organization.objects.get(slug="microsoft"), Organization.objects.get(slug="amazon")
+    form = {
+        "subject": microsoft.pk,
+        "parent": amazon.pk,
+        "kind": "controlled_by",
+        "started_on": "2024-01-01",
+        "started_precision": "day",
+        "source_publisher": "Example",
+        "source_title": "A filing",
+        "source_url": "https://example.com/filing",
+        "is_published": "on",
+    }
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post("/admin/cases/organizationrelationship/add/", form)
+    assert response.status_code == 302
+    assert AuditEntry.objects.filter(action="relationship", actor=admin_user, to_state="published").exists()
+    assert "Microsoft" not in _compute_groups("anthropic")
