@@ -76,6 +76,12 @@ PAGES: list[Page] = [
          None, 5, conditional=True),
     Page("organization page", "/organizations/{org_slug}/",
          f"/__bench__/floor/organization/{{org_slug}}/?n={ARCHIVE}"),
+    # The web of dependencies: no floor of their own yet, shown against the organization page's floor.
+    Page("dependency graph", "/graph/", f"/__bench__/floor/organization/{{org_slug}}/?n={ARCHIVE}"),
+    Page("dependency graph, families collapsed", "/graph/?collapse=1",
+         f"/__bench__/floor/organization/{{org_slug}}/?n={ARCHIVE}"),
+    Page("organization neighbourhood", "/organizations/{org_slug}/graph/",
+         f"/__bench__/floor/organization/{{org_slug}}/?n={ARCHIVE}"),
     Page("API list", "/api/v1/cases/", f"/__bench__/floor/api/cases/?n={API}", ARCHIVE_TARGET, 1.5, 25),
     Page("API list, filtered", "/api/v1/cases/?deal_type={deal_type}&risk_band=high",
          f"/__bench__/floor/api/cases/?n={API}&deal_type={{deal_type}}&risk_band=high", ARCHIVE_TARGET, 1.5, 25,
@@ -538,6 +544,25 @@ def recompute_floor() -> RecomputeResult:
     return RecomputeResult("no queue (floor)", time.perf_counter() - started, None, summaries_seconds)
 
 
+PATHS_LABEL = "independent paths: every exposure after a relationship change (no queue)"
+
+
+def paths_recompute() -> RecomputeResult:
+    """A published relationship changes every exposure's groups: mark all stale, recompute them in batches."""
+    from django.conf import settings
+
+    from evaluations import services
+    from evaluations.models import OrganizationExposure
+
+    org_ids = list(OrganizationExposure.objects.order_by("organization_id").values_list("organization_id", flat=True))
+    OrganizationExposure.objects.update(inputs_hash="")  # as if every group had moved
+    started = time.perf_counter()
+    size = settings.RECOMPUTE_BATCH_SIZE
+    for start in range(0, len(org_ids), size):
+        services.organization_exposures_recompute(organization_ids=org_ids[start : start + size])
+    return RecomputeResult(PATHS_LABEL, time.perf_counter() - started)
+
+
 def recompute_with_workers(concurrency: int, *, timeout: float) -> RecomputeResult:
     """Real Celery workers: time from the activation's commit until nothing is stale."""
     from django.core.cache import cache
@@ -669,6 +694,8 @@ def render_section(
         )
         if r is floor:
             target, result = "—", "floor"
+        elif r.label == PATHS_LABEL:
+            target, result, ratio = "—", "measured", "—"
         elif r is one:
             target = "≤2x floor, ≤200 messages"
             ok = floor is not None and r.seconds <= 2 * floor.seconds and (r.total_messages or 0) <= 200
@@ -795,6 +822,8 @@ def main(argv: list[str] | None = None) -> None:
             for concurrency in (1, 2):
                 recompute.append(recompute_with_workers(concurrency, timeout=args.recompute_timeout))
                 print(f"  {recompute[-1].label}: {recompute[-1].seconds:.1f}s, {recompute[-1].messages}", flush=True)
+            recompute.append(paths_recompute())
+            print(f"  {recompute[-1].label}: {recompute[-1].seconds:.1f}s", flush=True)
         except RuntimeError as exc:  # keep the page figures already measured
             notes.append(f"Recompute benchmark stopped: {exc}")
             print(f"  stopped: {exc}", flush=True)

@@ -15,8 +15,19 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.http import HttpResponseRedirect
 
-from cases import services
-from cases.models import Case, DealType, Organization, Party, Source, Tag, TimelineEvent
+from cases import relationships, services
+from cases.models import (
+    Case,
+    DealType,
+    Organization,
+    OrganizationAlias,
+    OrganizationRelationship,
+    Party,
+    Source,
+    Tag,
+    TimelineEvent,
+    normalize_organization_name,
+)
 from core.text import TextCleanModelForm
 
 
@@ -152,3 +163,41 @@ class VocabularyAdmin(admin.ModelAdmin):
     list_display = ["name", "slug"]
     search_fields = ["name"]
     prepopulated_fields = {"slug": ["name"]}
+
+
+@admin.register(OrganizationRelationship)
+class OrganizationRelationshipAdmin(admin.ModelAdmin):
+    """Writes go through ``cases.relationships`` (the role check, the audit entry, the recompute)."""
+
+    list_display = ["subject", "kind", "parent", "started_on", "ended_on", "is_published"]
+    list_filter = ["kind", "is_published"]
+    autocomplete_fields = ["subject", "parent"]
+    search_fields = ["subject__name", "parent__name"]
+
+    def save_model(self, request, obj, form, change):
+        data = relationships.RelationshipInput(
+            **{name: getattr(obj, name) for name in relationships.RelationshipInput.__dataclass_fields__}
+        )
+        existing = OrganizationRelationship.objects.get(pk=obj.pk) if change else None
+        saved = relationships.relationship_save(by=request.user, data=data, relationship=existing)
+        obj.pk = saved.pk
+
+    def delete_model(self, request, obj):
+        relationships.relationship_delete(by=request.user, relationship=obj)
+
+    def get_actions(self, request):
+        return {}  # no bulk delete: each removal is audited through the service
+
+
+@admin.register(OrganizationAlias)
+class OrganizationAliasAdmin(admin.ModelAdmin):
+    list_display = ["name", "organization"]
+    autocomplete_fields = ["organization"]
+    search_fields = ["name", "organization__name"]
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            obj.normalized = normalize_organization_name(obj.name)
+            obj.save()
+            return
+        obj.pk = relationships.alias_add(by=request.user, organization=obj.organization, name=obj.name).pk

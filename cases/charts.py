@@ -222,3 +222,23 @@ def exposure_chart(exposure) -> SafeString:
         "the same figures are listed beside the chart.",
         chart_id="exposure-chart",
     )
+
+
+def drift_chart(result: dict) -> SafeString:
+    """An organization's role families per year (``evaluations.drift``), as bars of percentages."""
+    groups = [
+        Group(
+            title=str(year["year"]),
+            bars=[
+                Bar(label=family, value=round(share * 100, 1), css="share", unit="%")
+                for family, share in sorted(year["shares"].items(), key=lambda item: -item[1])
+            ],
+        )
+        for year in result["years"]
+    ]
+    return bar_chart(
+        groups,
+        title="Role per year",
+        description="Share of the organization's deals in each role family, per year announced.",
+        chart_id="drift-chart",
+    )

@@ -252,3 +252,78 @@ class SearchTerm(models.Model):
 
     def __str__(self) -> str:
         return self.word
+
+
+def normalize_organization_name(name: str) -> str:
+    """How names and aliases are compared: case-folded, punctuation-insensitive, single spaces."""
+    kept = "".join(ch if ch.isalnum() else " " for ch in name.casefold())
+    return " ".join(kept.split())
+
+
+class OrganizationAlias(models.Model):
+    """Another name an organization goes by ("AWS" for Amazon), used by matching, search and pickers."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="aliases")
+    name = models.CharField(max_length=200)
+    normalized = models.CharField(max_length=200, unique=True, editable=False)
+
+    class Meta:
+        ordering = ["organization", "name"]
+        verbose_name_plural = "organization aliases"
+
+    def __str__(self) -> str:
+        return f"{self.name} → {self.organization}"
+
+
+class OrganizationRedirect(models.Model):
+    """The slug of an organization merged into another: its old address redirects."""
+
+    old_slug = models.SlugField(max_length=200, unique=True)
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="redirects")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.old_slug} → {self.organization.slug}"
+
+
+class OrganizationRelationship(models.Model):
+    """A corporate link over time: ``subject`` is a subsidiary of / merged into / controlled by ``parent``.
+
+    Public once ``is_published``; until then only the newsroom sees it, and no
+    reader page, graph, figure or API response uses it.
+    """
+
+    class Kind(models.TextChoices):
+        SUBSIDIARY_OF = "subsidiary_of", "subsidiary of"
+        MERGED_INTO = "merged_into", "merged into"
+        CONTROLLED_BY = "controlled_by", "controlled by"
+
+    subject = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="relationships_out")
+    parent = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="relationships_in")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    started_on = models.DateField()
+    started_precision = models.CharField(max_length=8, choices=DatePrecision.choices, default=DatePrecision.DAY)
+    ended_on = models.DateField(
+        null=True, blank=True, help_text="When the link ended (a divestment); empty if current."
+    )
+    source_publisher = models.CharField(max_length=300)
+    source_title = models.CharField(max_length=500)
+    source_url = models.URLField(max_length=1000)
+    note = models.TextField(blank=True)
+    is_published = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["subject", "started_on", "id"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(subject=F("parent")), name="relationship_not_self"),
+            models.CheckConstraint(
+                condition=Q(ended_on__isnull=True) | Q(ended_on__gte=F("started_on")), name="relationship_dates_ordered"
+            ),
+            models.UniqueConstraint(fields=["subject", "parent", "kind", "started_on"], name="relationship_unique"),
+        ]
+        indexes = [models.Index(fields=["is_published", "updated_at"], name="relationship_published")]
+
+    def __str__(self) -> str:
+        return f"{self.subject} {self.get_kind_display()} {self.parent}"

@@ -4,7 +4,7 @@ from django.contrib.sitemaps.views import sitemap
 from django.urls import path
 from django.views.decorators.http import conditional_page
 
-from cases import feeds, views
+from cases import feeds, views, web_views
 from cases.sitemaps import SITEMAPS
 from core.http import safe_methods
 
@@ -22,6 +22,9 @@ urlpatterns = [
     path("cases/<slug:slug>/history/", views.case_history, name="case-history"),
     path("cases/<slug:slug>/versions/<int:number>/", views.case_version, name="case-version"),
     path("cases/<slug:slug>/compare/", views.case_compare, name="case-compare"),
+    path("graph/", web_views.graph_page, name="graph"),
+    path("compare/", web_views.deals_compare_page, name="deals-compare"),
+    path("organizations/<slug:slug>/graph/", web_views.organization_graph_page, name="organization-graph"),
     path("organizations/", views.organization_list, name="organization-list"),
     path("organizations/<slug:slug>/", views.organization_detail, name="organization-detail"),
     path("organizations/<slug:slug>/feed/", _document(feeds.OrganizationAnalysesFeed()), name="organization-feed"),

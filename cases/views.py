@@ -18,9 +18,9 @@ from django.utils.http import quote_etag
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import condition
 
-from cases import cache_keys, chart_image, charts, keyset, reading, selectors
+from cases import cache_keys, chart_image, charts, keyset, reading, selectors, web_selectors, web_views
 from cases.filters import CaseFilter
-from cases.models import Case, Organization
+from cases.models import Case
 from core.http import absolute_url, safe_methods
 from evaluations.annotated import render_annotated
 from evaluations.compare import compare_versions
@@ -241,6 +241,7 @@ def case_detail(request: HttpRequest, slug: str) -> HttpResponse:
         "version": version,
         "analysis": reading.outline(_analysis_html(case, version)) if version else None,
         "rubric_version": version.evaluation.rubric_version if version else None,
+        "similar": web_selectors.similar_deals(case),
     }
     response = render(request, "cases/case_detail.html", context)
     if not request.user.is_authenticated:
@@ -326,10 +327,9 @@ def organization_list(request: HttpRequest) -> HttpResponse:
 
 @safe_methods
 def organization_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    try:
-        organization = selectors.organization_detail(slug)
-    except Organization.DoesNotExist:
-        raise Http404("No such organization.") from None
+    organization = web_views.organization_or_redirect(slug, "organization-detail")
+    if isinstance(organization, HttpResponse):
+        return organization  # a merged organization's old address
     status = 200
     cursor_error = ""
     queryset = selectors.organization_cases(organization)
@@ -339,6 +339,7 @@ def organization_detail(request: HttpRequest, slug: str) -> HttpResponse:
         cursor_error, status = str(exc), 400
         page = keyset.paginate(queryset, selectors.SORTS["newest"], None, PER_PAGE)
     exposure = selectors.organization_exposure(organization)
+    drift = web_selectors.organization_drift(organization)
     rows = [(case, [p for p in case.parties.all() if p.organization_id == organization.pk]) for case in page]
     context = {
         "organization": organization,
@@ -349,6 +350,10 @@ def organization_detail(request: HttpRequest, slug: str) -> HttpResponse:
         "counterparties": selectors.organization_counterparties_cached(organization, exposure),
         "exposure_cache_key": cache_keys.exposure_fragment(organization, exposure),
         "exposure_cache_timeout": cache_keys.EXPOSURE_FRAGMENT_TIMEOUT,
+        "drift": drift,
+        "drift_rows": web_selectors.drift_rows(drift),
+        "drift_chart": charts.drift_chart(drift) if drift["years"] else "",
+        "relationships": web_selectors.organization_relationships_public(organization),
         "cursor_error": cursor_error,
         "last_cursor": keyset.make_cursor("last"),
     }

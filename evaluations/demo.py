@@ -12,7 +12,18 @@ from django.contrib.auth.models import Group
 from django.db import transaction
 from django.utils.text import slugify
 
-from cases.models import Case, DatePrecision, DealType, Organization, Party, Source, TimelineEvent
+from cases.models import (
+    Case,
+    DatePrecision,
+    DealType,
+    Organization,
+    OrganizationAlias,
+    OrganizationRelationship,
+    Party,
+    Source,
+    TimelineEvent,
+    normalize_organization_name,
+)
 from core.text import text_tree_normalize
 from evaluations import anchoring
 from evaluations.models import (
@@ -24,7 +35,7 @@ from evaluations.models import (
     RubricVersion,
     Score,
 )
-from evaluations.services import publishing, recompute, rubric_versions
+from evaluations.services import exposures, publishing, recompute, rubric_versions
 
 DATA_DIR = Path(__file__).resolve().parent / "demo_data"
 DESK_USERNAME = "moatwatch-desk"
@@ -175,8 +186,54 @@ def load_demo() -> dict[str, int]:
         for item in _read("demo_cases.json")
         if (case := load_case(item, evaluations.get(item["slug"]), rubric_version, author))
     ]
+    relationships_created = load_relationships(_read("demo_relationships.json"))
     recompute.risk_summaries_recompute(case_ids=list(Case.objects.values_list("pk", flat=True)))
-    return {"cases_created": len(created), "cases_total": Case.objects.count()}
+    if relationships_created:  # the exposures computed while the cases loaded did not know the groups yet
+        exposures.organization_exposures_recompute(organization_ids=Organization.objects.values_list("pk", flat=True))
+    return {
+        "cases_created": len(created),
+        "cases_total": Case.objects.count(),
+        "relationships_created": relationships_created,
+    }
+
+
+@transaction.atomic
+def load_relationships(data: dict) -> int:
+    """The real corporate links the demo deals need (published, with sources), and common aliases.
+
+    Loaded like the cases, by the importer (no reviewer signs demo data); the
+    exposures' recompute that follows reads them for the independent paths.
+    """
+    for item in data["organizations"]:
+        Organization.objects.get_or_create(
+            name=item["name"],
+            defaults={"slug": slugify(item["name"]), "kind": item["kind"], "description": item["description"]},
+        )
+    by_name = {o.name: o for o in Organization.objects.all()}
+    created = 0
+    for item in data["relationships"]:
+        started_on, precision = parse_partial_date(item["started_on"])
+        _, was_created = OrganizationRelationship.objects.get_or_create(
+            subject=by_name[item["subject"]],
+            parent=by_name[item["parent"]],
+            kind=item["kind"],
+            started_on=started_on,
+            defaults={
+                "started_precision": precision,
+                "source_publisher": item["source"]["publisher"],
+                "source_title": item["source"]["title"],
+                "source_url": item["source"]["url"],
+                "note": item.get("note", ""),
+                "is_published": True,
+            },
+        )
+        created += was_created
+    for name, aliases in data["aliases"].items():
+        for alias in aliases:
+            OrganizationAlias.objects.get_or_create(
+                normalized=normalize_organization_name(alias), defaults={"organization": by_name[name], "name": alias}
+            )
+    return created
 
 
 def create_demo_accounts() -> list[tuple[str, str | None]]:

@@ -346,6 +346,9 @@ class OrganizationExposure(models.Model):
     )
     classification_counts = models.JSONField(default=dict, blank=True)
     trend = models.JSONField(default=dict, blank=True, help_text="{year: {classification: count}}")
+    independent_paths = models.JSONField(
+        default=dict, blank=True, help_text="{resource: {groups, hhi, without}}: see evaluations.paths."
+    )
     inputs_hash = models.CharField(max_length=64, blank=True)
     computed_at = models.DateTimeField(null=True, blank=True)
     stale = models.BooleanField(default=True)
@@ -370,6 +373,8 @@ class AuditEntry(models.Model):
         SUPERSEDE = "supersede", "supersede"
         ACTIVATE = "activate", "activate"
         RETIRE = "retire", "retire"
+        MERGE = "merge", "merge"
+        RELATIONSHIP = "relationship", "relationship"
 
     action = models.CharField(max_length=16, choices=Action.choices)
     actor = models.ForeignKey(
@@ -385,6 +390,9 @@ class AuditEntry(models.Model):
     rubric_version = models.ForeignKey(
         RubricVersion, null=True, blank=True, on_delete=models.CASCADE, related_name="audit_entries"
     )
+    subject = models.CharField(
+        max_length=300, blank=True, help_text="What else the entry is about (organization:slug), when not a version."
+    )
 
     class Meta:
         ordering = ["at", "id"]
@@ -392,7 +400,8 @@ class AuditEntry(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=Q(evaluation_version__isnull=False, rubric_version__isnull=True)
-                | Q(evaluation_version__isnull=True, rubric_version__isnull=False),
+                | Q(evaluation_version__isnull=True, rubric_version__isnull=False)
+                | (Q(evaluation_version__isnull=True, rubric_version__isnull=True) & ~Q(subject="")),
                 name="audit_entry_one_subject",
             )
         ]

@@ -76,6 +76,8 @@ ACTIONS: dict[str, Rule] = {
     "case.edit": Rule("cases.change_case", "edit cases"),
     "organization.create": Rule("cases.add_organization", "add organizations"),
     "organization.edit": Rule("cases.change_organization", "edit organizations"),
+    "organization.merge": Rule("cases.delete_organization", "merge organizations"),
+    "relationship.edit": Rule("cases.change_organization", "record relationships between organizations"),
     "source.add": Rule("cases.add_source", "add sources"),
     "source.edit": Rule("cases.change_source", "edit sources"),
     "source.delete": Rule("cases.change_source", "remove sources"),

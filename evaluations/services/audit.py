@@ -21,6 +21,7 @@ def audit_record(
     evaluation_version: EvaluationVersion | None = None,
     rubric_version: RubricVersion | None = None,
     at: datetime | None = None,
+    subject: str = "",
 ) -> AuditEntry:
     entry = AuditEntry(
         action=action,
@@ -31,6 +32,7 @@ def audit_record(
         comment=comment,
         evaluation_version=evaluation_version,
         rubric_version=rubric_version,
+        subject=subject,
     )
     # The callers' transactions roll the state change back with it.
     validate_text(entry)

@@ -10,7 +10,8 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from evaluations import exposure, queue, scoring, selectors
+from cases.web_selectors import control_groups_public
+from evaluations import exposure, paths, queue, scoring, selectors
 from evaluations.models import OrganizationExposure, RiskSummary
 
 
@@ -63,10 +64,13 @@ def organization_exposures_recompute(*, organization_ids: Iterable[int]) -> list
             .order_by("organization_id")
         )
         all_deals = selectors.exposure_deals([row.organization_id for row in rows])
+        groups = control_groups_public()  # control groups for the independent paths (evaluations.paths)
         changed, rewritten = [], []
         for row in rows:
             deals = all_deals.get(row.organization_id, [])
-            inputs_hash = scoring.fingerprint(exposure.deals_fingerprint(deals))
+            inputs_hash = scoring.fingerprint(
+                [exposure.deals_fingerprint(deals), paths.groups_fingerprint(deals, groups)]
+            )
             if row.inputs_hash == inputs_hash and row.computed_at is not None:
                 if row.stale:
                     row.stale, row.stale_since = False, None
@@ -77,6 +81,7 @@ def organization_exposures_recompute(*, organization_ids: Iterable[int]) -> list
             row.concentration_hhi = result.hhi
             row.classification_counts = result.classification_counts
             row.trend = result.trend
+            row.independent_paths = paths.compute(row.organization_id, deals, groups)
             row.inputs_hash = inputs_hash
             row.computed_at = now
             row.stale, row.stale_since = False, None
@@ -89,6 +94,7 @@ def organization_exposures_recompute(*, organization_ids: Iterable[int]) -> list
                 "concentration_hhi",
                 "classification_counts",
                 "trend",
+                "independent_paths",
                 "inputs_hash",
                 "computed_at",
                 "stale",

@@ -24,6 +24,7 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
 from cases.models import Case, Organization
+from cases.selectors import organizations_visible
 from evaluations.models import EvaluationVersion
 from evaluations.services import workflow
 from tests.api.conftest import openapi_path
@@ -128,8 +129,11 @@ def test_schema_is_valid_openapi_and_every_response_matches_it(client, demo):
     paths = ["/api/v1/cases/?page_size=100", "/api/v1/organizations/?page_size=100", "/api/v1/rubrics/"]
     for slug in Case.objects.published().values_list("slug", flat=True):
         paths += [f"/api/v1/cases/{slug}/", f"/api/v1/cases/{slug}/versions/"]
-    for slug in Organization.objects.values_list("slug", flat=True):
-        paths.append(f"/api/v1/organizations/{slug}/")
+    # Organizations a reader can look up (the demo's SpaceX and Alphabet are named only by relationships).
+    for slug in organizations_visible().values_list("slug", flat=True):
+        paths += [f"/api/v1/organizations/{slug}/", f"/api/v1/organizations/{slug}/web/"]
+    paths += ["/api/v1/graph/?collapse=1", "/api/v1/organizations/anthropic/graph/"]
+    paths.append("/api/v1/compare/?cases=xai-anthropic-colossus-1,amazon-anthropic")
     for version in EvaluationVersion.objects.filter(state="published").select_related("case")[:5]:
         paths.append(f"/api/v1/evaluation-versions/{version.pk}/")
     paths.append("/api/v1/export/cases.json")

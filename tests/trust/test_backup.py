@@ -14,8 +14,9 @@ from django.core.management.base import CommandError
 from django.db import IntegrityError, connection, transaction
 from rest_framework.authtoken.models import Token
 
+from cases import relationships
 from cases import services as case_services
-from cases.models import Case
+from cases.models import Case, Organization, OrganizationRedirect
 from cases.selectors import case_search
 from evaluations.backup import DERIVED, MODELS, BackupError, backup_import, backup_rows
 from evaluations.models import AuditEntry, EvaluationVersion, RubricVersion
@@ -44,6 +45,21 @@ def full_database(published, editor, reviewer, admin_user):
         action_flag=ADDITION,
     )
     reviewer.user_permissions.add(*admin_user.user_permissions.all())
+    first, second = Organization.objects.all()[:2]
+    relationships.relationship_save(
+        by=editor,
+        data=relationships.RelationshipInput(
+            subject_id=first.pk,
+            parent_id=second.pk,
+            kind="controlled_by",
+            started_on=date(2024, 1, 1),
+            source_publisher="Example",
+            source_title="A filing",
+            source_url="https://example.com/filing",
+        ),
+    )
+    relationships.alias_add(by=editor, organization=first, name="Another Name Ünïcode")
+    OrganizationRedirect.objects.create(old_slug="an-old-slug", organization=second)
 
 
 def test_round_trip_keeps_every_row(full_database, tmp_path, admin_user):

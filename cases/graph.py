@@ -1,0 +1,292 @@
+"""The dependency graph: organizations as nodes, published deals as edges. Pure: no database.
+
+The rule, stated once:
+
+* Each published deal gives edges from its **supplying** parties (roles
+  provider, investor, licensor, distributor) to its **receiving** parties
+  (customer, investee, licensee, partner). A deal with only one side gives
+  edges between every pair of its parties, in name order.
+* What **flows** along an edge comes from the deal's types (``FLOWS``).
+* Edges between the same two organizations add up: ``deals`` counts the
+  deals, ``value_usd`` adds the lowest reported values where known, and the
+  edge takes the **classification** most of its deals have (ties: the most
+  recent deal's).
+* With ``collapse``, each organization is replaced by the top of its control
+  group (published relationships in force), and edges inside a group vanish.
+* The layout is networkx's spring layout with a fixed seed, so that one graph
+  always draws the same way; its coordinates are scaled to the SVG box.
+"""
+
+from __future__ import annotations
+
+import io
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import networkx as nx
+from django.utils.html import format_html
+from django.utils.safestring import SafeString, mark_safe
+
+FLOWS = {
+    "compute_lease": ("compute",),
+    "cloud_commitment": ("compute",),
+    "data_center_build": ("compute",),
+    "chip_supply": ("chips",),
+    "equity_investment": ("capital",),
+    "joint_venture": ("capital",),
+    "distribution": ("distribution",),
+    "licensing_acquihire": ("licences", "people"),
+}
+FLOW_NAMES = ("compute", "capital", "distribution", "chips", "licences", "people")
+SUPPLYING = frozenset({"provider", "investor", "licensor", "distributor"})
+MAX_NODES = 150
+LAYOUT_SEED = 7
+WIDTH, HEIGHT, MARGIN = 900, 640, 70
+
+
+@dataclass(frozen=True)
+class Org:
+    id: int
+    slug: str
+    name: str
+    public: bool = True  # has a page (a party to a published case)
+
+
+@dataclass(frozen=True)
+class DealRow:
+    case_id: int
+    slug: str
+    title: str
+    year: int
+    deal_types: tuple[str, ...]
+    classification: str
+    value_low_usd: int | None
+    parties: tuple[tuple[int, str], ...]  # (organization id, role)
+
+
+@dataclass
+class Edge:
+    source: int
+    target: int
+    flows: set[str] = field(default_factory=set)
+    deals: int = 0
+    value_usd: int | None = None
+    classifications: Counter = field(default_factory=Counter)
+    latest: tuple[int, int, str] = (0, 0, "")  # (year, case id, classification)
+    cases: list[str] = field(default_factory=list)
+
+    @property
+    def classification(self) -> str:
+        if not self.classifications:
+            return "unclassified"
+        top = max(self.classifications.values())
+        leaders = {c for c, n in self.classifications.items() if n == top}
+        return self.latest[2] if self.latest[2] in leaders else sorted(leaders)[0]
+
+
+@dataclass
+class Graph:
+    nodes: dict[int, Org]
+    edges: list[Edge]
+    total_nodes: int
+    positions: dict[int, tuple[float, float]] = field(default_factory=dict)
+
+
+def deal_edges(deal: DealRow) -> list[tuple[int, int]]:
+    supplying = sorted({org for org, role in deal.parties if role in SUPPLYING})
+    receiving = sorted({org for org, role in deal.parties if role not in SUPPLYING} - set(supplying))
+    if supplying and receiving:
+        return [(s, r) for s in supplying for r in receiving]
+    everyone = sorted({org for org, _ in deal.parties})
+    return [(a, b) for i, a in enumerate(everyone) for b in everyone[i + 1 :]]
+
+
+def build(
+    deals: Iterable[DealRow],
+    organizations: dict[int, Org],
+    *,
+    groups: dict[int, Org] | None = None,
+    max_nodes: int = MAX_NODES,
+    focus: int | None = None,
+    radius: int = 2,
+) -> Graph:
+    """Aggregate deals into edges; keep a neighbourhood of ``focus`` or the ``max_nodes`` most connected."""
+    groups = groups or {}
+    nodes = dict(organizations)
+    for org in groups.values():
+        nodes.setdefault(org.id, org)
+    merged: dict[tuple[int, int], Edge] = {}
+    for deal in deals:
+        seen_pairs = set()
+        for a, b in deal_edges(deal):
+            a = groups[a].id if a in groups else a
+            b = groups[b].id if b in groups else b
+            if a == b or (a, b) in seen_pairs:
+                continue
+            seen_pairs.add((a, b))
+            edge = merged.setdefault((a, b), Edge(a, b))
+            edge.flows.update(flow for t in deal.deal_types for flow in FLOWS.get(t, ()))
+            edge.deals += 1
+            if deal.value_low_usd is not None:
+                edge.value_usd = (edge.value_usd or 0) + deal.value_low_usd
+            label = deal.classification or "unclassified"
+            edge.classifications[label] += 1
+            edge.latest = max(edge.latest, (deal.year, deal.case_id, label))
+            edge.cases.append(deal.slug)
+    edges = list(merged.values())
+    undirected = nx.Graph()
+    for edge in edges:
+        weight = undirected.get_edge_data(edge.source, edge.target, {"weight": 0})["weight"]
+        undirected.add_edge(edge.source, edge.target, weight=weight + edge.deals)
+    total = undirected.number_of_nodes()
+    if focus is not None:
+        focus = groups[focus].id if focus in groups else focus
+        keep = set(nx.ego_graph(undirected, focus, radius=radius)) if focus in undirected else {focus}
+    else:
+        degree = dict(undirected.degree(weight="weight"))
+        keep = set(sorted(degree, key=lambda n: (-degree[n], nodes[n].name.casefold(), n))[:max_nodes])
+    kept_edges = [e for e in edges if e.source in keep and e.target in keep]
+    kept_edges.sort(key=lambda e: (-e.deals, nodes[e.source].name.casefold(), nodes[e.target].name.casefold()))
+    graph = Graph(nodes={n: nodes[n] for n in keep if n in nodes}, edges=kept_edges, total_nodes=total)
+    graph.positions = layout(graph)
+    return graph
+
+
+def layout(graph: Graph) -> dict[int, tuple[float, float]]:
+    """Spring layout, seeded: the same graph always gets the same picture. Scaled into the SVG box."""
+    g = nx.Graph()
+    g.add_nodes_from(sorted(graph.nodes))
+    for edge in graph.edges:
+        g.add_edge(edge.source, edge.target, weight=edge.deals)
+    if not g.number_of_nodes():
+        return {}
+    if g.number_of_nodes() == 1:
+        return {next(iter(g.nodes)): (WIDTH / 2, HEIGHT / 2)}
+    # Separate components would fly apart and squeeze the rest into a corner: tie each one loosely
+    # to the largest, for the layout only.
+    components = sorted(nx.connected_components(g), key=lambda c: (-len(c), min(c)))
+    hub = max(components[0], key=lambda n: (g.degree(n), -n))
+    for component in components[1:]:
+        g.add_edge(hub, max(component, key=lambda n: (g.degree(n), -n)), weight=0.05)
+    raw = nx.spring_layout(g, seed=LAYOUT_SEED, k=2.4 / max(1, g.number_of_nodes()) ** 0.5, iterations=200)
+    xs = [float(p[0]) for p in raw.values()]
+    ys = [float(p[1]) for p in raw.values()]
+    span_x, span_y = (max(xs) - min(xs)) or 1.0, (max(ys) - min(ys)) or 1.0
+    return {
+        node: (
+            round(MARGIN + (float(p[0]) - min(xs)) / span_x * (WIDTH - 2 * MARGIN), 1),
+            round(MARGIN / 2 + (float(p[1]) - min(ys)) / span_y * (HEIGHT - 1.5 * MARGIN), 1),
+        )
+        for node, p in raw.items()
+    }
+
+
+def _edge_width(deals: int) -> float:
+    return round(min(8.0, 1.5 + 1.2 * (deals - 1)), 1)
+
+
+def svg(graph: Graph, *, title: str, description: str, focus: int | None = None) -> SafeString:
+    """The graph as inline SVG: edges coloured by classification (CSS classes), nodes labelled."""
+    parts: list[str] = []
+    pos = graph.positions
+    for edge in graph.edges:
+        (x1, y1), (x2, y2) = pos[edge.source], pos[edge.target]
+        parts.append(
+            format_html(
+                '<line class="graph-edge class-{}" x1="{}" y1="{}" x2="{}" y2="{}" stroke-width="{}"'
+                ' marker-end="url(#graph-arrow)"><title>{} → {}: {} ({} deal{})</title></line>',
+                edge.classification,
+                x1,
+                y1,
+                x2,
+                y2,
+                _edge_width(edge.deals),
+                graph.nodes[edge.source].name,
+                graph.nodes[edge.target].name,
+                ", ".join(sorted(edge.flows)) or "other",
+                edge.deals,
+                "" if edge.deals == 1 else "s",
+            )
+        )
+    for node_id in sorted(graph.nodes, key=lambda n: graph.nodes[n].name.casefold()):
+        org = graph.nodes[node_id]
+        x, y = pos[node_id]
+        css = "graph-node focus" if node_id == focus else "graph-node"
+        parts.append(
+            format_html(
+                '<g class="{}"><circle cx="{}" cy="{}" r="{}"></circle>'
+                '<text class="graph-label" x="{}" y="{}" text-anchor="middle">{}</text></g>',
+                css,
+                x,
+                y,
+                9 if node_id == focus else 6,
+                x,
+                round(y - 11, 1),
+                org.name,
+            )
+        )
+    return format_html(
+        '<svg class="graph" viewBox="0 0 {} {}" width="{}" height="{}" role="img" aria-labelledby="graph-title'
+        ' graph-desc"><title id="graph-title">{}</title><desc id="graph-desc">{}</desc>'
+        '<defs><marker id="graph-arrow" viewBox="0 0 10 10" refX="16" refY="5" markerWidth="6" markerHeight="6"'
+        ' orient="auto-start-reverse"><path class="graph-arrowhead" d="M 0 0 L 10 5 L 0 10 z"></path></marker>'
+        "</defs>{}</svg>",
+        WIDTH,
+        HEIGHT,
+        WIDTH,
+        HEIGHT,
+        title,
+        description,
+        mark_safe("".join(parts)),  # noqa: S308 - each part escaped by format_html
+    )
+
+
+def as_json(graph: Graph) -> dict:
+    return {
+        "nodes": [
+            {
+                "id": org.slug or str(org.id),
+                "name": org.name,
+                "public_page": org.public,
+                "x": graph.positions.get(node_id, (None, None))[0],
+                "y": graph.positions.get(node_id, (None, None))[1],
+            }
+            for node_id, org in sorted(graph.nodes.items(), key=lambda item: item[1].name.casefold())
+        ],
+        "edges": [
+            {
+                "source": graph.nodes[e.source].slug,
+                "target": graph.nodes[e.target].slug,
+                "flows": sorted(e.flows),
+                "deals": e.deals,
+                "value_usd": e.value_usd,
+                "classification": e.classification,
+                "cases": e.cases,
+            }
+            for e in graph.edges
+        ],
+        "total_nodes": graph.total_nodes,
+    }
+
+
+def as_graphml(graph: Graph) -> str:
+    """GraphML (for Gephi and similar tools), written by networkx."""
+    g = nx.DiGraph()
+    for org in graph.nodes.values():
+        x, y = graph.positions.get(org.id, (0.0, 0.0))
+        g.add_node(org.slug or str(org.id), label=org.name, x=float(x), y=float(y))
+    for e in graph.edges:
+        g.add_edge(
+            graph.nodes[e.source].slug,
+            graph.nodes[e.target].slug,
+            flows=",".join(sorted(e.flows)),
+            deals=e.deals,
+            weight=float(e.deals),
+            value_usd=float(e.value_usd) if e.value_usd is not None else -1.0,
+            classification=e.classification,
+            cases=",".join(e.cases),
+        )
+    buffer = io.BytesIO()
+    nx.write_graphml(g, buffer, encoding="utf-8")
+    return buffer.getvalue().decode("utf-8")
