@@ -10,7 +10,9 @@ from cases import charts
 
 
 def widths(svg: str) -> list[float]:
-    return [float(w) for w in re.findall(r'class="chart-bar [^"]*" x="\d+" y="[\d.]+" width="([\d.]+)"', svg)]
+    """The bars' widths in the wide layout (the chart is drawn twice: wide, and narrow for phones)."""
+    wide = svg.split('class="chart chart-narrow', 1)[0]
+    return [float(w) for w in re.findall(r'class="chart-bar [^"]*" x="\d+" y="[\d.]+" width="([\d.]+)"', wide)]
 
 
 PLOT = charts.WIDTH - charts.LABEL_W - 70
