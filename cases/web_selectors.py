@@ -88,6 +88,14 @@ def organizations_matching(names: Iterable[str]) -> dict[str, Organization | Non
     return {name: found.get(normalize_organization_name(name)) for name in names}
 
 
+def organization_aliases() -> dict[str, tuple[str, ...]]:
+    """Every organization's other names, by its slug (one query): for the worksheet's matching."""
+    aliases: dict[str, tuple[str, ...]] = {}
+    for slug, name in OrganizationAlias.objects.order_by("name").values_list("organization__slug", "name"):
+        aliases[slug] = (*aliases.get(slug, ()), name)
+    return aliases
+
+
 def organization_redirect_target(slug: str) -> Organization | None:
     redirect = OrganizationRedirect.objects.select_related("organization").filter(old_slug=slug).first()
     return redirect.organization if redirect else None

@@ -42,8 +42,8 @@ class KnownOrganization:
 
 
 # Other names the press uses for known organizations, by the organization's slug.
-# The hook for aliases: callers pass their own mapping (``aliases=``), e.g. from
-# a future alias table; these defaults cover the demo corpus's organizations.
+# Callers pass their own mapping (``aliases=``): the desk merges the alias table
+# (cases.OrganizationAlias) over these, which cover the demo corpus's organizations.
 DEFAULT_ALIASES: Mapping[str, tuple[str, ...]] = {
     "amazon": ("AWS", "Amazon Web Services"),
     "google": ("Google Cloud", "Google DeepMind", "DeepMind", "Alphabet"),

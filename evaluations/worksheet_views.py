@@ -19,7 +19,8 @@ from django.utils.text import Truncator
 
 from cases.forms import CaseForm, SourceForm, organization_choices
 from cases.models import DealType, Organization
-from cases.worksheet import QUESTIONS, KnownOrganization, Worksheet, extract, scores_for_rubric
+from cases.web_selectors import organization_aliases
+from cases.worksheet import DEFAULT_ALIASES, QUESTIONS, KnownOrganization, Worksheet, extract, scores_for_rubric
 from core.desk import desk_view
 from core.errors import TransitionNotAllowed
 from evaluations.models import RubricVersion
@@ -31,7 +32,12 @@ QUOTE_CHARS = 400
 
 def _read(text: str) -> Worksheet:
     known = [KnownOrganization(slug=slug, name=name) for slug, name in Organization.objects.values_list("slug", "name")]
-    return extract(text, organizations=known, deal_types=DealType.objects.values_list("slug", flat=True))
+    # The newsroom's alias table (desk and admin), over the press's usual names for the demo's organizations.
+    aliases = {slug: (*DEFAULT_ALIASES.get(slug, ()), *recorded) for slug, recorded in organization_aliases().items()}
+    aliases = {**DEFAULT_ALIASES, **aliases}
+    return extract(
+        text, organizations=known, deal_types=DealType.objects.values_list("slug", flat=True), aliases=aliases
+    )
 
 
 def _rubric() -> RubricVersion | None:

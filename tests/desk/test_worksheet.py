@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
-from cases.models import Case, Organization, Source
+from cases.models import Case, Organization, OrganizationAlias, Source, normalize_organization_name
 from evaluations.models import AuditEntry, EvaluationVersion, Score
+from evaluations.worksheet_views import _read
 from tests.cases.worksheet_corpus import CORPUS
 
 COLOSSUS_TEXT = next(a.text for a in CORPUS if a.case == "xai-anthropic-colossus-1")
@@ -246,3 +247,13 @@ def test_the_colossus_release_becomes_a_draft_as_proposed(editor_client):
     assert by_key[("anthropic", "compute_access")] == 4  # capacity stated and a term: scarce capacity, locked in
     assert by_key[("xai", "compute_access")] == 0  # it supplies the compute
     assert by_key[("anthropic", "dependency")] >= 3  # 90 days' notice: the capacity can be withdrawn
+
+
+def test_the_worksheet_matches_names_from_the_alias_table(client, db, django_user_model):
+    """An alias recorded by the newsroom (not among the press's usual names) finds its organization."""
+    organization = Organization.objects.create(name="Fluidstack", slug="fluidstack", kind="cloud_provider")
+    OrganizationAlias.objects.create(
+        organization=organization, name="FS Compute", normalized=normalize_organization_name("FS Compute")
+    )
+    worksheet = _read("FS Compute will lease 100 MW of capacity to Anthropic for five years.")
+    assert "fluidstack" in {proposal.slug for proposal in worksheet.organizations if proposal.slug}
