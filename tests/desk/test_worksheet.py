@@ -7,7 +7,7 @@ from django.test import Client
 
 from cases.models import Case, Organization, OrganizationAlias, Source, normalize_organization_name
 from evaluations.models import AuditEntry, EvaluationVersion, Score
-from evaluations.worksheet_views import _read
+from evaluations import worksheet_views
 from tests.cases.worksheet_corpus import CORPUS
 
 COLOSSUS_TEXT = next(a.text for a in CORPUS if a.case == "xai-anthropic-colossus-1")
@@ -255,5 +255,5 @@ def test_the_worksheet_matches_names_from_the_alias_table(client, db, django_use
     OrganizationAlias.objects.create(
         organization=organization, name="FS Compute", normalized=normalize_organization_name("FS Compute")
     )
-    worksheet = _read("FS Compute will lease 100 MW of capacity to Anthropic for five years.")
+    worksheet = worksheet_views._read("FS Compute will lease 100 MW of capacity to Anthropic for five years.")
     assert "fluidstack" in {proposal.slug for proposal in worksheet.organizations if proposal.slug}
