@@ -6,8 +6,8 @@ import pytest
 from django.test import Client
 
 from cases.models import Case, Organization, OrganizationAlias, Source, normalize_organization_name
-from evaluations.models import AuditEntry, EvaluationVersion, Score
 from evaluations import worksheet_views
+from evaluations.models import AuditEntry, EvaluationVersion, Score
 from tests.cases.worksheet_corpus import CORPUS
 
 COLOSSUS_TEXT = next(a.text for a in CORPUS if a.case == "xai-anthropic-colossus-1")
