@@ -551,15 +551,15 @@ def paths_recompute() -> RecomputeResult:
     """A published relationship changes every exposure's groups: mark all stale, recompute them in batches."""
     from django.conf import settings
 
-    from evaluations import services
     from evaluations.models import OrganizationExposure
+    from evaluations.services import exposures
 
     org_ids = list(OrganizationExposure.objects.order_by("organization_id").values_list("organization_id", flat=True))
     OrganizationExposure.objects.update(inputs_hash="")  # as if every group had moved
     started = time.perf_counter()
     size = settings.RECOMPUTE_BATCH_SIZE
     for start in range(0, len(org_ids), size):
-        services.organization_exposures_recompute(organization_ids=org_ids[start : start + size])
+        exposures.organization_exposures_recompute(organization_ids=org_ids[start : start + size])
     return RecomputeResult(PATHS_LABEL, time.perf_counter() - started)
 
 

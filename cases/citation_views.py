@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET
 
 from cases import citations, selectors
 from cases.models import Case
+from core.http import absolute_url
 from evaluations.models import EvaluationVersion, RubricVersion
 
 FORMATS = {
@@ -42,7 +43,7 @@ def case_version_cite(request: HttpRequest, slug: str, number: int, fmt: str) ->
         version = selectors.evaluation_version_public(case, number)
     except (Case.DoesNotExist, EvaluationVersion.DoesNotExist):
         raise Http404("No published version here.") from None
-    url = request.build_absolute_uri(reverse("case-version", args=[case.slug, version.number]))
+    url = absolute_url(reverse("case-version", args=[case.slug, version.number]))
     return _download(citations.case_version_citation(case, version, url=url), fmt)
 
 
@@ -54,5 +55,5 @@ def rubric_version_cite(request: HttpRequest, rubric_slug: str, number: int, fmt
         version = selectors.rubric_version_public(rubric_slug, number)
     except RubricVersion.DoesNotExist:
         raise Http404("No published rubric version here.") from None
-    url = request.build_absolute_uri(reverse("rubric-version", args=[rubric_slug, number]))
+    url = absolute_url(reverse("rubric-version", args=[rubric_slug, number]))
     return _download(citations.rubric_version_citation(version, url=url), fmt)

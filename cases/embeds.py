@@ -28,6 +28,7 @@ from django.views.decorators.http import require_GET
 
 from cases import charts, selectors
 from cases.models import Case
+from core.http import absolute_url
 from evaluations.models import EvaluationVersion
 
 EMBED_CSP = {
@@ -97,8 +98,8 @@ def case_embed(request: HttpRequest, slug: str, widget: str) -> HttpResponse:
         "correction": correction,
         "widget": widget,
         "widget_title": WIDGETS[widget][0],
-        "case_url": request.build_absolute_uri(case.get_absolute_url()),
-        "version_url": request.build_absolute_uri(reverse("case-version", args=[case.slug, version.number])),
+        "case_url": absolute_url(case.get_absolute_url()),
+        "version_url": absolute_url(reverse("case-version", args=[case.slug, version.number])),
     }
     if widget == "chart" and context["summary"]:
         context["chart"] = charts.risk_chart(summary)
@@ -182,7 +183,7 @@ def oembed(request: HttpRequest) -> HttpResponse:
         width = min(width, maxwidth)
     if maxheight:
         height = min(height, maxheight)
-    src = request.build_absolute_uri(reverse("case-embed", args=[case.slug, widget]))
+    src = absolute_url(reverse("case-embed", args=[case.slug, widget]))
     iframe_title = f"{title}: {case.title} (Moatwatch)"
     html = format_html(
         '<iframe src="{}" width="{}" height="{}" title="{}" loading="lazy" frameborder="0" '
@@ -198,9 +199,9 @@ def oembed(request: HttpRequest) -> HttpResponse:
         "type": "rich",
         "title": case.title,
         "provider_name": "Moatwatch",
-        "provider_url": request.build_absolute_uri("/"),
+        "provider_url": absolute_url("/"),
         "author_name": "Moatwatch",
-        "author_url": request.build_absolute_uri("/"),
+        "author_url": absolute_url("/"),
         "cache_age": EMBED_MAX_AGE,
         "html": str(html),
         "width": width,
@@ -212,4 +213,4 @@ def oembed(request: HttpRequest) -> HttpResponse:
 
 
 def oembed_discovery_href(request: HttpRequest, page_url: str) -> str:
-    return request.build_absolute_uri(reverse("oembed")) + "?" + urlencode({"url": page_url, "format": "json"})
+    return absolute_url(reverse("oembed")) + "?" + urlencode({"url": page_url, "format": "json"})

@@ -11,18 +11,19 @@ from django.urls import reverse
 
 from cases import citations
 from cases.embeds import WIDGETS, oembed_discovery_href
+from core.http import absolute_url
 
 register = template.Library()
 
 
 def _case_citation(request, case, version) -> citations.Citation:
-    url = request.build_absolute_uri(reverse("case-version", args=[case.slug, version.number]))
+    url = absolute_url(reverse("case-version", args=[case.slug, version.number]))
     return citations.case_version_citation(case, version, url=url)
 
 
 def _rubric_citation(request, rubric_version) -> citations.Citation:
     args = [rubric_version.rubric.slug, rubric_version.number]
-    url = request.build_absolute_uri(reverse("rubric-version", args=args))
+    url = absolute_url(reverse("rubric-version", args=args))
     return citations.rubric_version_citation(rubric_version, url=url)
 
 
@@ -72,10 +73,10 @@ def rubric_cite_meta(context, rubric_version) -> dict:
 def embed_offer(context, case) -> dict:
     """The oEmbed discovery link (in <head>) or the list of widgets with their iframe code."""
     request = context["request"]
-    page_url = request.build_absolute_uri(case.get_absolute_url())
+    page_url = absolute_url(case.get_absolute_url())
     widgets = []
     for name, (title, width, height) in WIDGETS.items():
-        src = request.build_absolute_uri(reverse("case-embed", args=[case.slug, name]))
+        src = absolute_url(reverse("case-embed", args=[case.slug, name]))
         widgets.append({"name": name, "title": title, "src": src, "width": width, "height": height})
     return {"case": case, "oembed_href": oembed_discovery_href(request, page_url), "widgets": widgets}
 
@@ -83,4 +84,4 @@ def embed_offer(context, case) -> dict:
 @register.simple_tag(takes_context=True)
 def oembed_href(context, case) -> str:
     request = context["request"]
-    return oembed_discovery_href(request, request.build_absolute_uri(case.get_absolute_url()))
+    return oembed_discovery_href(request, absolute_url(case.get_absolute_url()))

@@ -101,7 +101,7 @@ def parse_bibtex(text: str):
 def test_the_case_page_cites_its_published_version_at_a_permanent_url(client, demo):
     response = client.get(reverse("case-detail", args=[COLOSSUS]))
     body = response.content.decode()
-    permanent = f"http://testserver/cases/{COLOSSUS}/versions/1/"
+    permanent = f"https://moatwatch.example/cases/{COLOSSUS}/versions/1/"
     assert 'class="cite-block"' in body
     assert "Moatwatch, “xAI (SpaceX) leases all of Colossus 1 to Anthropic”, analysis version 1," in body
     assert f"{permanent}." in body
@@ -112,7 +112,7 @@ def test_the_case_page_cites_its_published_version_at_a_permanent_url(client, de
     assert tags["citation_author"] == "Moatwatch"
     assert re.fullmatch(r"\d{4}/\d{2}/\d{2}", tags["citation_publication_date"])
     assert tags["DC.identifier"] == permanent and tags["DC.creator"] == "Moatwatch"
-    assert client.get(permanent.removeprefix("http://testserver")).status_code == 200
+    assert client.get(permanent.removeprefix("https://moatwatch.example")).status_code == 200
 
 
 def test_bibtex_of_a_version_parses_and_says_what_it_cites(client, demo):
@@ -126,7 +126,7 @@ def test_bibtex_of_a_version_parses_and_says_what_it_cites(client, demo):
     assert entry["ID"] == f"moatwatch-{COLOSSUS}-v1"
     assert entry["title"] == "xAI (SpaceX) leases all of Colossus 1 to Anthropic"
     assert entry["author"] == "{Moatwatch}"
-    assert entry["url"] == f"http://testserver/cases/{COLOSSUS}/versions/1/"
+    assert entry["url"] == f"https://moatwatch.example/cases/{COLOSSUS}/versions/1/"
     assert entry["version"] == "1"
 
 
@@ -135,7 +135,7 @@ def test_csl_json_of_a_version_validates_against_the_csl_schema(client, demo):
     assert response["Content-Type"].startswith("application/vnd.citationstyles.csl+json")
     data = json.loads(response.content)
     jsonschema.validate(data, CSL_SCHEMA)
-    assert data[0]["URL"] == f"http://testserver/cases/{COLOSSUS}/versions/1/"
+    assert data[0]["URL"] == f"https://moatwatch.example/cases/{COLOSSUS}/versions/1/"
 
 
 def test_the_schema_subset_can_fail():
@@ -192,7 +192,7 @@ def test_a_rubric_version_is_citable_and_a_draft_one_is_not(client, demo):
     body = client.get(reverse("rubric-version", args=[slug, number])).content.decode()
     assert 'class="cite-block"' in body and "Cite this rubric" in body
     tags = meta_of(body)
-    assert tags["citation_public_url"] == f"http://testserver/rubric/{slug}/v{number}/"
+    assert tags["citation_public_url"] == f"https://moatwatch.example/rubric/{slug}/v{number}/"
     (entry,) = parse_bibtex(
         client.get(reverse("rubric-version-cite", args=[slug, number, "bib"])).content.decode()
     ).entries

@@ -9,6 +9,8 @@ from django.urls import reverse
 
 from .conftest import COLOSSUS, SECRET
 
+SITE = "https://moatwatch.example"  # SITE_URL in the tests (tests/env_defaults.py): every link is on it
+
 pytestmark = pytest.mark.django_db
 
 WIDGETS = ["card", "chart", "ledger"]
@@ -34,7 +36,7 @@ def test_an_embed_may_be_framed_anywhere_runs_no_script_and_sets_no_cookie(clien
     body = response.content.decode()
     assert "<script" not in body.lower()
     assert "xAI (SpaceX) leases all of Colossus 1 to Anthropic" in body
-    assert f'href="http://testserver/cases/{COLOSSUS}/"' in body  # back to the full analysis
+    assert f'href="https://moatwatch.example/cases/{COLOSSUS}/"' in body  # back to the full analysis
     assert "version 1</a>" in body  # the version it shows
 
 
@@ -126,42 +128,44 @@ def assert_valid_oembed(data: dict) -> None:
     ],
 )
 def test_oembed_answers_a_rich_response_for_a_case_or_embed_url(client, demo, path, widget):
-    response = oembed(client, "http://testserver" + path)
+    response = oembed(client, "https://moatwatch.example" + path)
     assert response.status_code == 200
     assert response["Content-Type"] == "application/json"
     data = response.json()
     assert_valid_oembed(data)
-    assert f'src="http://testserver/embed/cases/{COLOSSUS}/{widget}/"' in data["html"]
+    assert f'src="https://moatwatch.example/embed/cases/{COLOSSUS}/{widget}/"' in data["html"]
     assert "<script" not in data["html"]
 
 
 def test_oembed_honours_maxwidth_and_maxheight(client, demo):
-    data = oembed(client, f"http://testserver/cases/{COLOSSUS}/", maxwidth=300, maxheight=200).json()
+    data = oembed(client, f"https://moatwatch.example/cases/{COLOSSUS}/", maxwidth=300, maxheight=200).json()
     assert data["width"] <= 300 and data["height"] <= 200
     assert f'width="{data["width"]}"' in data["html"]
 
 
 def test_oembed_refuses_what_it_does_not_serve(client, demo, draft_case):
     assert (
-        client.get(reverse("oembed"), {"url": f"http://testserver/cases/{COLOSSUS}/", "format": "xml"}).status_code
+        client.get(
+            reverse("oembed"), {"url": f"https://moatwatch.example/cases/{COLOSSUS}/", "format": "xml"}
+        ).status_code
         == 501
     )
     assert client.get(reverse("oembed")).status_code == 400
-    assert oembed(client, f"http://testserver/cases/{COLOSSUS}/", maxwidth="wide").status_code == 400
-    assert oembed(client, f"http://testserver/cases/{COLOSSUS}/", maxwidth="-3").status_code == 400
+    assert oembed(client, f"https://moatwatch.example/cases/{COLOSSUS}/", maxwidth="wide").status_code == 400
+    assert oembed(client, f"https://moatwatch.example/cases/{COLOSSUS}/", maxwidth="-3").status_code == 400
     assert oembed(client, f"https://elsewhere.example/cases/{COLOSSUS}/").status_code == 404
-    assert oembed(client, "http://testserver/organizations/anthropic/").status_code == 404
+    assert oembed(client, "https://moatwatch.example/organizations/anthropic/").status_code == 404
     assert oembed(client, "javascript:alert(1)").status_code == 404
-    assert oembed(client, "http://testserver/cases/\x00/").status_code == 404
+    assert oembed(client, "https://moatwatch.example/cases/\x00/").status_code == 404
     # A draft case answers exactly like a slug that was never used.
-    draft = oembed(client, f"http://testserver/cases/{draft_case.slug}/")
-    never = oembed(client, "http://testserver/cases/never-was/")
+    draft = oembed(client, f"https://moatwatch.example/cases/{draft_case.slug}/")
+    never = oembed(client, "https://moatwatch.example/cases/never-was/")
     assert draft.status_code == never.status_code == 404
     assert draft.content == never.content
 
 
 def test_case_pages_advertise_oembed(client, demo):
     body = client.get(reverse("case-detail", args=[COLOSSUS])).content.decode()
-    href = f"http://testserver/oembed?url={quote(f'http://testserver/cases/{COLOSSUS}/', safe='')}&amp;format=json"
+    href = f"{SITE}/oembed?url={quote(f'{SITE}/cases/{COLOSSUS}/', safe='')}&amp;format=json"
     assert f'<link rel="alternate" type="application/json+oembed" href="{href}"' in body
     assert "/embed/cases/" in body  # the embed offer with its iframe code

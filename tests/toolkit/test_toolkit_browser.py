@@ -22,6 +22,8 @@ from urllib.parse import urlencode
 import pytest
 from django.contrib.auth import get_user_model
 
+from evaluations.services import workflow
+
 pytestmark = pytest.mark.browser
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
@@ -85,23 +87,22 @@ def browser(monkeypatch):
 def corrected(demo_committed):
     """Colossus 1 corrected in a second version, so the embed carries its correction line."""
     from cases.models import Case
-    from evaluations import services
 
     users = get_user_model().objects
     writer = users.create_superuser("embed-writer", "w@example.com", "pw-writer-123456")
     approver = users.create_superuser("embed-approver", "a@example.com", "pw-approver-123456")
-    version = services.evaluation_version_start(case=Case.objects.get(slug=COLOSSUS), by=writer)
-    version = services.evaluation_version_save(
+    version = workflow.evaluation_version_start(case=Case.objects.get(slug=COLOSSUS), by=writer)
+    version = workflow.evaluation_version_save(
         version=version, by=writer, expected_lock=version.lock_version, narrative=version.narrative + "\n\nA filing."
     )
-    version = services.evaluation_version_submit(version=version, by=writer)
-    return services.evaluation_version_approve(version=version, by=approver, correction_note="The lease is 300 MW.")
+    version = workflow.evaluation_version_submit(version=version, by=writer)
+    return workflow.evaluation_version_approve(version=version, by=approver, correction_note="The lease is 300 MW.")
 
 
 @pytest.fixture
-def publisher_site(live_server, tmp_path):
+def publisher_site(live_server, tmp_path, settings):
     """The other origin: a static server on another port, serving a page built from our oEmbed answer."""
-    base = live_server.url
+    base = settings.SITE_URL = live_server.url  # the links the oEmbed answer holds are on SITE_URL
     case_path = f"/cases/{COLOSSUS}/"
     query = urlencode({"url": base + case_path, "format": "json", "maxwidth": 640})
     with urllib.request.urlopen(f"{base}/oembed?{query}") as response:  # noqa: S310 - our own live server
@@ -164,7 +165,8 @@ def test_an_embed_renders_inside_another_origin_and_its_parent_reads_nothing_els
 
 
 @pytest.mark.parametrize("viewport,label", [(DESKTOP, "desktop"), (PHONE, "phone")])
-def test_the_cite_block_and_the_ledger_embed(live_server, browser, demo_committed, viewport, label):
+def test_the_cite_block_and_the_ledger_embed(live_server, browser, demo_committed, viewport, label, settings):
+    settings.SITE_URL = live_server.url
     context = browser.new_context(viewport=viewport)
     page = context.new_page()
     page.goto(f"{live_server.url}/cases/{COLOSSUS}/")
