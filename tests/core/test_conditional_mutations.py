@@ -61,6 +61,7 @@ def _body_etag() -> str:
         ('W/"abc"', '"abc"', True),
         ('"abc"', 'W/"abc"', True),
         ('"x", "abc"', '"abc"', True),
+        ('"x","abc"', '"abc"', True),
         ('"abc" ,"x"', '"abc"', True),
         ("*", '"abc"', True),
         (" *", '"abc"', True),
@@ -173,6 +174,7 @@ def test_this_version_etag_gives_its_lock(header, lock):
         '"ev7-"',
         '"ev7-x"',
         '"ev7-3a"',
+        '"ev7-3X"',
         '"ev7--3"',
         '"ev7-٣"',  # an Arabic-Indic digit: int() reads it, the lock is ASCII
         '"ev7-' + "9" * (MAX_LOCK_DIGITS + 1) + '"',
@@ -200,3 +202,15 @@ def test_the_status_codes_and_messages():
     with pytest.raises(PreconditionFailed) as refused:
         _lock('"ev8-3"')
     assert str(refused.value.detail) == "If-Match is not an ETag of this version; reload it."
+
+
+class EchoView(ConditionalGetMixin, _Plain):
+    def get(self, request):
+        return Response({"echo": request.query_params.get("v", "")})
+
+
+def test_different_bodies_get_different_etags():
+    first = EchoView.as_view()(factory.get("/x?v=1"))["ETag"]
+    second = EchoView.as_view()(factory.get("/x?v=2"))["ETag"]
+    assert first != second
+    assert EchoView.as_view()(factory.get("/x?v=2", headers={"If-None-Match": first})).status_code == 200

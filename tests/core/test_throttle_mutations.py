@@ -213,3 +213,53 @@ def test_counters_are_per_digest_not_raw():
     assert throttle._digest("x") != throttle._digest("y")
     assert len(throttle._digest("x")) == 32
     assert throttle._user_digest(" Ann ") == throttle._user_digest("ann")
+
+
+def test_a_fresh_attempt_is_allowed():
+    assert throttle.login_wait_seconds("ann", "10.0.0.1") == 0
+    assert throttle.login_attempt_allowed("ann", "10.0.0.1") is True
+
+
+def test_allowed_asks_about_this_address():
+    throttle.login_succeeded("ann", "10.0.0.1")
+    for n in range(6):
+        throttle.login_failed("ann", f"10.0.6.{n}")
+    assert throttle.login_attempt_allowed("ann", "10.0.0.1") is True  # known here
+    assert throttle.login_attempt_allowed("ann", "10.0.6.99") is False
+
+
+@override_settings(LOGIN_THROTTLE_USER_LIMIT=1, LOGIN_THROTTLE_IP_LIMIT=1)
+def test_a_limit_of_one_locks_after_one_failure_not_before():
+    assert throttle.login_wait_seconds("ann", "10.0.0.1") == 0
+    throttle.login_failed("ann", "10.0.0.1")
+    assert throttle.login_wait_seconds("ann", "10.0.0.1") == 900
+
+
+def test_a_failure_count_without_its_time_does_not_delay():
+    count_key, _ = throttle._user_keys("ann")
+    cache.set(count_key, 10)
+    assert throttle.login_wait_seconds("ann", "10.0.0.1") == 0
+
+
+def test_usernames_fold_to_lower_case_not_upper():
+    # "ß".upper() is "SS": folding up would count failures on "ss" against "ß"
+    assert throttle._user_digest("ß") != throttle._user_digest("ss")
+    assert throttle._user_digest("ANN") == throttle._user_digest("ann")
+
+
+def test_a_lone_surrogate_in_a_username_is_counted_not_an_error():
+    throttle.login_failed("a\ud800", "10.0.0.1")
+    assert throttle._digest("a\ud800") != throttle._digest("a")
+    assert len(throttle._digest("a\ud800")) == 32
+
+
+def test_the_expired_window_fallback_starts_a_new_window(monkeypatch):
+    seen = []
+
+    def expired(key, delta=1, version=None):
+        raise ValueError(key)
+
+    monkeypatch.setattr(cache, "incr", expired)
+    monkeypatch.setattr(cache, "add", lambda key, value, timeout="missing": seen.append((value, timeout)))
+    throttle._count("login-fail:test")
+    assert seen == [(0, 900), (1, 900)]
