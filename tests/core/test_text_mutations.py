@@ -165,3 +165,30 @@ def test_xml_safe():
     assert text.xml_safe("keep\t\n\r\x7f\u00e9") == "keep\t\n\r\x7f\u00e9"
     assert text.xml_safe(7) == 7
     assert text.xml_safe(None) is None
+
+
+class _CaseTextForm(text.TextCleanModelForm):
+    class Meta:
+        model = Case
+        fields = ["title", "summary"]
+
+
+def test_the_admin_form_refuses_characters_on_its_own_fields_once():
+    form = _CaseTextForm(data={"title": "ok\r\nfine", "summary": "bad\x01"})
+    assert not form.is_valid()
+    assert list(form.errors) == ["summary"]
+    assert form.errors["summary"] == ["contains characters that cannot be stored: U+0001 (a control character)"]
+    assert form.instance.title == "ok\nfine"
+    # a field that already has an error keeps only that one
+    form = _CaseTextForm(data={"title": "", "summary": "fine"})
+    assert not form.is_valid()
+    assert form.errors["title"] == ["This field is required."]
+    clean = _CaseTextForm(data={"title": "A title", "summary": "fine"})
+    assert clean.is_valid(), clean.errors
+
+
+def test_a_field_the_form_already_refused_gets_no_second_error():
+    form = _CaseTextForm(data={"title": "\x01" + "x" * 400, "summary": "fine"})
+    assert not form.is_valid()
+    assert len(form.errors["title"]) == 1
+    assert "at most 300 characters" in form.errors["title"][0]
