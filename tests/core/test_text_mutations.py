@@ -192,3 +192,22 @@ def test_a_field_the_form_already_refused_gets_no_second_error():
     assert not form.is_valid()
     assert len(form.errors["title"]) == 1
     assert "at most 300 characters" in form.errors["title"][0]
+
+
+def test_json_columns_are_checked_inside():
+    from evaluations.models import RubricVersion
+
+    rubric_version = RubricVersion(number=1, scale_labels=["low", "hi\x01gh"], families={"leverage": "fine"})
+    errors = text.text_character_errors(rubric_version, prefix="rv-")
+    assert list(errors) == ["rv-scale_labels"]
+    assert text.text_character_errors(RubricVersion(number=1, scale_labels=["low"])) == {}
+
+
+def test_text_errors_prefixes_character_errors_too():
+    assert list(text.text_errors(_case(summary="\x01"), prefix="p-")) == ["p-summary"]
+
+
+def test_tree_normalize_names_a_bad_key_by_its_place():
+    with pytest.raises(ValidationError) as refused:
+        text.text_tree_normalize({"cases": {"bad\x01": 1}})
+    assert list(refused.value.message_dict) == [".cases.bad\x01"]
