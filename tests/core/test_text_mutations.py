@@ -211,3 +211,8 @@ def test_tree_normalize_names_a_bad_key_by_its_place():
     with pytest.raises(ValidationError) as refused:
         text.text_tree_normalize({"cases": {"bad\x01": 1}})
     assert list(refused.value.message_dict) == [".cases.bad\x01"]
+
+
+def test_the_admin_form_checks_only_the_fields_it_edits():
+    form = _CaseTextForm(data={"title": "A title", "summary": "fine"}, instance=_case(slug="s\x01"))
+    assert form.is_valid(), form.errors
