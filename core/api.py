@@ -6,7 +6,6 @@ never catches them itself.
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any
 
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, RequestDataTooBig
@@ -14,35 +13,28 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DataError, IntegrityError, connection, models
 from django.db.backends.base.operations import BaseDatabaseOperations
 from django.http import Http404, HttpRequest, JsonResponse
-from django.utils.cache import patch_vary_headers
 from django.views import defaults as django_defaults
 from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import exceptions, pagination, permissions, serializers, status
 from rest_framework.authtoken.models import Token
 from rest_framework.authtoken.serializers import AuthTokenSerializer
-from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from core import throttle
+from core.conditional import (  # noqa: F401  (re-exported: the API views import them from here)
+    MAX_LOCK_DIGITS,
+    ConditionalGetMixin,
+    PreconditionFailed,
+    PreconditionRequired,
+    expected_lock_from_if_match,
+)
 from core.errors import EditConflict, TransitionNotAllowed
 
 # --- Errors -----------------------------------------------------------------
-
-
-class PreconditionRequired(exceptions.APIException):
-    status_code = 428
-    default_detail = "Send the version's ETag in an If-Match header; it guards against lost updates."
-    default_code = "precondition_required"
-
-
-class PreconditionFailed(exceptions.APIException):
-    status_code = status.HTTP_412_PRECONDITION_FAILED
-    default_detail = "This version changed since you loaded it; reload it and apply your change again."
-    default_code = "precondition_failed"
 
 
 class Conflict(exceptions.APIException):
@@ -286,67 +278,6 @@ class CursorPagination(pagination.CursorPagination):
         if not any(field.lstrip("-") in ("pk", "id") for field in ordering):
             ordering += ("-pk" if ordering[0].startswith("-") else "pk",)
         return ordering
-
-
-# --- ETags and conditional GET ------------------------------------------------
-
-
-def _etag_matches(header: str, etag: str) -> bool:
-    wanted = etag.removeprefix("W/")
-    return any(tag.strip().removeprefix("W/") in (wanted, "*") for tag in header.split(","))
-
-
-class ConditionalGetMixin:
-    """Every successful GET carries an ETag; a matching If-None-Match gets 304.
-
-    Views may set ``response["ETag"]`` themselves (versions do, from their
-    lock); otherwise it is a hash of the JSON body. What a user may see
-    depends on who they are, so responses vary on the credentials.
-    """
-
-    def finalize_response(self, request, response, *args, **kwargs):
-        response = super().finalize_response(request, response, *args, **kwargs)
-        if request.method not in ("GET", "HEAD") or response.status_code != 200 or response.streaming:
-            return response
-        if not isinstance(response, Response):
-            return response
-        etag = response.get("ETag")
-        if not etag:
-            body = JSONRenderer().render(response.data)
-            etag = f'"{hashlib.sha256(body).hexdigest()[:32]}"'
-            response["ETag"] = etag
-        patch_vary_headers(response, ["Authorization", "Cookie"])
-        if_none_match = request.headers.get("If-None-Match")
-        if if_none_match and _etag_matches(if_none_match, etag):
-            not_modified = Response(status=status.HTTP_304_NOT_MODIFIED, headers={"ETag": etag})
-            not_modified.accepted_renderer = response.accepted_renderer
-            not_modified.accepted_media_type = response.accepted_media_type
-            not_modified.renderer_context = response.renderer_context
-            patch_vary_headers(not_modified, ["Authorization", "Cookie"])
-            return not_modified
-        return response
-
-
-MAX_LOCK_DIGITS = 9  # lock versions are positive integers below 2**31
-
-
-def expected_lock_from_if_match(request: Request, *, pk: int) -> int:
-    """The lock version the client loaded, from ``If-Match: "ev<pk>-<lock>"``.
-
-    No header: 428 (a write without it could silently overwrite someone's
-    work). A header naming another object or unreadable: 412.
-    """
-    header = request.headers.get("If-Match", "").strip()
-    if not header or header == "*":
-        raise PreconditionRequired()
-    tag = header.split(",")[0].strip().removeprefix("W/").strip('"')
-    prefix = f"ev{pk}-"
-    lock = tag[len(prefix) :]
-    # ASCII digits only (int() reads other scripts' digits too), and few enough to be
-    # a lock version: int() refuses strings over 4,300 digits with a ValueError.
-    if not tag.startswith(prefix) or not (lock.isascii() and lock.isdigit()) or len(lock) > MAX_LOCK_DIGITS:
-        raise PreconditionFailed("If-Match is not an ETag of this version; reload it.")
-    return int(lock)
 
 
 # --- Tokens -----------------------------------------------------------------------

@@ -1,0 +1,216 @@
+"""core.conditional, rule by rule: what its mutants change must fail here (scripts/mutation)."""
+
+from __future__ import annotations
+
+import pytest
+from rest_framework.response import Response
+from rest_framework.test import APIRequestFactory
+from rest_framework.views import APIView
+
+from core.conditional import (
+    MAX_LOCK_DIGITS,
+    ConditionalGetMixin,
+    PreconditionFailed,
+    PreconditionRequired,
+    _etag_matches,
+    expected_lock_from_if_match,
+)
+
+factory = APIRequestFactory()
+
+
+class _Plain(APIView):
+    authentication_classes: list = []
+    permission_classes: list = []
+    throttle_classes: list = []
+
+
+class BodyView(ConditionalGetMixin, _Plain):
+    def get(self, request):
+        return Response({"answer": 42})
+
+    def post(self, request):
+        return Response({"answer": 42})
+
+
+class TaggedView(ConditionalGetMixin, _Plain):
+    def get(self, request):
+        return Response({"answer": 42}, headers={"ETag": '"ev7-3"'})
+
+
+class MissingView(ConditionalGetMixin, _Plain):
+    def get(self, request):
+        return Response({"detail": "no"}, status=404)
+
+
+def _get(view, **headers):
+    return view.as_view()(factory.get("/x", headers=headers))
+
+
+def _body_etag() -> str:
+    return _get(BodyView)["ETag"]
+
+
+# --- If-None-Match ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("header", "etag", "matches"),
+    [
+        ('"abc"', '"abc"', True),
+        ('W/"abc"', '"abc"', True),
+        ('"abc"', 'W/"abc"', True),
+        ('"x", "abc"', '"abc"', True),
+        ('"x","abc"', '"abc"', True),
+        ('"abc" ,"x"', '"abc"', True),
+        ("*", '"abc"', True),
+        (" *", '"abc"', True),
+        ('"abd"', '"abc"', False),
+        ('"ab"', '"abc"', False),
+        ('"abc"x', '"abc"', False),
+        ('"x", "y"', '"abc"', False),
+        ("", '"abc"', False),
+    ],
+)
+def test_etag_matching(header, etag, matches):
+    assert _etag_matches(header, etag) is matches
+
+
+def test_a_get_gets_a_strong_body_hash_etag():
+    response = _get(BodyView)
+    assert response.status_code == 200
+    etag = response["ETag"]
+    assert etag.startswith('"') and etag.endswith('"') and len(etag) == 34
+    assert int(etag.strip('"'), 16) >= 0  # hex
+    assert _body_etag() == etag  # stable for the same body
+
+
+def test_the_view_own_etag_is_kept():
+    assert _get(TaggedView)["ETag"] == '"ev7-3"'
+    assert _get(TaggedView, **{"If-None-Match": '"ev7-3"'}).status_code == 304
+    assert _get(TaggedView, **{"If-None-Match": '"ev7-4"'}).status_code == 200
+
+
+def test_responses_vary_on_the_credentials():
+    vary = {part.strip() for part in _get(BodyView)["Vary"].split(",")}
+    assert {"Authorization", "Cookie"} <= vary
+
+
+def test_a_matching_if_none_match_gets_a_304_with_etag_and_vary():
+    etag = _body_etag()
+    response = _get(BodyView, **{"If-None-Match": etag})
+    assert response.status_code == 304
+    assert response["ETag"] == etag
+    assert {"Authorization", "Cookie"} <= {part.strip() for part in response["Vary"].split(",")}
+    response.render()
+    assert response.content == b""
+
+
+def test_a_weak_or_listed_if_none_match_also_matches():
+    etag = _body_etag()
+    assert _get(BodyView, **{"If-None-Match": f'"other", W/{etag}'}).status_code == 304
+
+
+def test_another_etag_of_the_same_length_gets_the_body():
+    etag = _body_etag()
+    other = '"' + ("0" if etag[1] != "0" else "1") + etag[2:]
+    assert len(other) == len(etag)
+    response = _get(BodyView, **{"If-None-Match": other})
+    assert response.status_code == 200
+    assert response.data == {"answer": 42}
+
+
+def test_only_successful_gets_are_tagged():
+    missing = _get(MissingView)
+    assert missing.status_code == 404
+    assert not missing.has_header("ETag")
+    posted = BodyView.as_view()(factory.post("/x", {}, format="json", headers={"If-None-Match": "*"}))
+    assert posted.status_code == 200
+    assert not posted.has_header("ETag")
+
+
+def test_head_is_tagged_too():
+    response = BodyView.as_view()(factory.head("/x"))
+    assert response.has_header("ETag")
+
+
+# --- If-Match ---------------------------------------------------------------------
+
+
+def _lock(header: str | None, pk: int = 7) -> int:
+    headers = {} if header is None else {"If-Match": header}
+    request = _Plain().initialize_request(factory.patch("/x", headers=headers))
+    return expected_lock_from_if_match(request, pk=pk)
+
+
+@pytest.mark.parametrize("header", [None, "", "  ", "*"])
+def test_no_if_match_is_428(header):
+    with pytest.raises(PreconditionRequired):
+        _lock(header)
+
+
+@pytest.mark.parametrize(
+    ("header", "lock"),
+    [
+        ('"ev7-3"', 3),
+        ('W/"ev7-12"', 12),
+        (' "ev7-5" ', 5),
+        ('"ev7-4", "ev7-9"', 4),
+        ("ev7-8", 8),
+        ('"ev7-999999999"', 999999999),
+    ],
+)
+def test_this_version_etag_gives_its_lock(header, lock):
+    assert _lock(header) == lock
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        '"ev8-3"',  # another version, same length
+        '"ev17-3"',  # another version whose id ends like this one's
+        '"ev1-3"',
+        '"xv7-3"',
+        '"ev7-"',
+        '"ev7-x"',
+        '"ev7-3a"',
+        '"ev7-3X"',
+        '"ev7--3"',
+        '"ev7-٣"',  # an Arabic-Indic digit: int() reads it, the lock is ASCII
+        '"ev7-' + "9" * (MAX_LOCK_DIGITS + 1) + '"',
+        '"7-3"',
+        '"ev7"',
+    ],
+)
+def test_any_other_etag_is_412(header):
+    with pytest.raises(PreconditionFailed):
+        _lock(header)
+
+
+def test_the_lock_may_have_exactly_max_digits():
+    assert MAX_LOCK_DIGITS == 9
+    assert _lock('"ev7-' + "1" * MAX_LOCK_DIGITS + '"') == int("1" * MAX_LOCK_DIGITS)
+
+
+def test_the_status_codes_and_messages():
+    assert PreconditionRequired.status_code == 428
+    assert PreconditionFailed.status_code == 412
+    assert PreconditionRequired.default_code == "precondition_required"
+    assert PreconditionFailed.default_code == "precondition_failed"
+    assert "If-Match" in str(PreconditionRequired.default_detail)
+    assert "reload" in str(PreconditionFailed.default_detail)
+    with pytest.raises(PreconditionFailed) as refused:
+        _lock('"ev8-3"')
+    assert str(refused.value.detail) == "If-Match is not an ETag of this version; reload it."
+
+
+class EchoView(ConditionalGetMixin, _Plain):
+    def get(self, request):
+        return Response({"echo": request.query_params.get("v", "")})
+
+
+def test_different_bodies_get_different_etags():
+    first = EchoView.as_view()(factory.get("/x?v=1"))["ETag"]
+    second = EchoView.as_view()(factory.get("/x?v=2"))["ETag"]
+    assert first != second
+    assert EchoView.as_view()(factory.get("/x?v=2", headers={"If-None-Match": first})).status_code == 200
