@@ -43,6 +43,8 @@ EXPECTED: dict[str, tuple[set[str], set[str] | None, bool]] = {
     "case.edit": (NEWSROOM, None, False),
     "organization.create": (NEWSROOM, None, False),
     "organization.edit": (NEWSROOM, None, False),
+    "organization.merge": (ADMINS, None, False),
+    "relationship.edit": (NEWSROOM, None, False),
     "source.add": (NEWSROOM, None, False),
     "source.edit": (NEWSROOM, None, False),
     "source.delete": (NEWSROOM, None, False),
