@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AnonymousUser, User
 from django.core.exceptions import PermissionDenied
 
 from core.errors import TransitionNotAllowed
@@ -101,12 +101,12 @@ def permission(action: str) -> str:
     return ACTIONS[action].permission
 
 
-def may_see_drafts(user: AbstractBaseUser | AnonymousUser | None, kind: str = "version") -> bool:
+def may_see_drafts(user: User | AnonymousUser | None, kind: str = "version") -> bool:
     """Whether ``user`` sees unpublished objects of ``kind``; everyone else sees what is published."""
     return bool(user and user.is_authenticated and user.has_perm(DRAFT_VIEWERS[kind]))
 
 
-def is_newsroom(user: AbstractBaseUser | AnonymousUser | None) -> bool:
+def is_newsroom(user: User | AnonymousUser | None) -> bool:
     return may_see_drafts(user, "version")
 
 
@@ -123,7 +123,7 @@ def _state_refusal(rule: Rule, obj: object) -> TransitionNotAllowed | None:
 
 
 def refusal(
-    user: AbstractBaseUser | AnonymousUser | None, action: str, obj: object = None, *, four_eyes: bool = True
+    user: User | AnonymousUser | None, action: str, obj: object = None, *, four_eyes: bool = True
 ) -> Exception | None:
     """Why ``user`` may not do ``action`` to ``obj`` now (the exception to raise), or None.
 
@@ -138,7 +138,7 @@ def refusal(
     return _state_refusal(rule, obj)
 
 
-def check(user: AbstractBaseUser | AnonymousUser | None, action: str, obj: object = None) -> None:
+def check(user: User | AnonymousUser | None, action: str, obj: object = None) -> None:
     """Raise PermissionDenied or TransitionNotAllowed unless ``user`` may do ``action`` to ``obj`` now."""
     error = refusal(user, action, obj)
     if error is not None:
@@ -153,11 +153,11 @@ def check_state(action: str, obj: object) -> None:
         raise error
 
 
-def allowed(user: AbstractBaseUser | AnonymousUser | None, action: str, obj: object = None) -> bool:
+def allowed(user: User | AnonymousUser | None, action: str, obj: object = None) -> bool:
     return refusal(user, action, obj) is None
 
 
-def version_buttons(user: AbstractBaseUser | AnonymousUser, version: EvaluationVersion) -> dict[str, bool]:
+def version_buttons(user: User | AnonymousUser, version: EvaluationVersion) -> dict[str, bool]:
     """What the desk's version page offers ``user``, straight from the table."""
     return {
         "can_edit": allowed(user, "version.edit", version),
