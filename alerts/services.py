@@ -21,7 +21,7 @@ from evaluations.queue import enqueue_on_commit
 
 logger = logging.getLogger(__name__)
 
-TARGETS = {
+TARGETS: dict[str, tuple[type[Organization] | type[Tag] | type[DealType], str]] = {
     Subscription.Kind.ORGANIZATION: (Organization, "organization"),
     Subscription.Kind.TAG: (Tag, "tag"),
     Subscription.Kind.DEAL_TYPE: (DealType, "deal_type"),

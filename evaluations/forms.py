@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from django import forms
 
@@ -88,8 +89,9 @@ class EvaluationVersionForm(forms.Form):
             initial[f"{prefix}-sources"] = [str(s.pk) for s in score.sources.all()]
         return initial
 
-    def clean(self):
-        cleaned = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        cleaned = self.cleaned_data
         for row in self.rows:
             if cleaned.get(f"{row.prefix}-value") is None and (
                 cleaned.get(f"{row.prefix}-rationale", "").strip() or cleaned.get(f"{row.prefix}-sources")
