@@ -25,7 +25,6 @@ from rest_framework import generics, serializers, status
 from rest_framework.filters import OrderingFilter
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
 from cases import selectors, services
@@ -76,7 +75,7 @@ class CaseListView(ConditionalGetMixin, generics.GenericAPIView):
 
     serializer_class = CaseListSerializer
     filterset_class = CaseFilter
-    filter_backends = [*api_settings.DEFAULT_FILTER_BACKENDS, CaseOrdering]
+    filter_backends = [*generics.GenericAPIView.filter_backends, CaseOrdering]
     pagination_class = CursorPagination
     ordering = ["-announced_on"]
 

@@ -19,4 +19,4 @@ class AuthenticatedHttpRequest(HttpRequest):
 
 
 class AuthenticatedApiRequest(Request):
-    user: User  # type: ignore[assignment]  # DRF's stub types it as a property; after authentication it is a User
+    user: User  # after authentication (the views using this type require it)
