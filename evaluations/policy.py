@@ -11,6 +11,7 @@ Who counts as the newsroom (and so sees drafts) is answered here too.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import cast
 
 from django.contrib.auth.models import AnonymousUser, User
 from django.core.exceptions import PermissionDenied
@@ -113,10 +114,13 @@ def is_newsroom(user: User | AnonymousUser | None) -> bool:
 def _state_refusal(rule: Rule, obj: object) -> TransitionNotAllowed | None:
     if rule.states is None or obj is None:
         return None
-    state = obj.status if isinstance(obj, RubricVersion) else obj.state
+    if isinstance(obj, RubricVersion):
+        state, display = obj.status, obj.get_status_display()
+    else:  # the only other objects the table gives states to are evaluation versions
+        version = cast(EvaluationVersion, obj)
+        state, display = version.state, version.get_state_display()
     if state in rule.states:
         return None
-    display = obj.get_status_display() if isinstance(obj, RubricVersion) else obj.get_state_display()
     return TransitionNotAllowed(
         rule.refusal.format(verb=rule.verb, state=display, status=state, number=getattr(obj, "number", ""))
     )
@@ -133,7 +137,7 @@ def refusal(
     rule = ACTIONS[action]
     if user is None or not user.has_perm(rule.permission):
         return PermissionDenied(f"You may not {rule.doing}.")
-    if four_eyes and rule.four_eyes and obj is not None and obj.author_id == user.pk:
+    if four_eyes and rule.four_eyes and obj is not None and cast(EvaluationVersion, obj).author_id == user.pk:
         return PermissionDenied("You cannot approve a version you wrote; another reviewer must.")
     return _state_refusal(rule, obj)
 
