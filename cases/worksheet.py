@@ -406,11 +406,11 @@ def find_dates(sentence: Sentence) -> list[DateProposal]:
             groups = match.groupdict()
             year = groups["y"]
             month = groups.get("mn") or (_MONTHS[groups["m"].rstrip(".").lower()] if groups.get("m") else None)
-            if precision in ("day", "month"):
-                assert month is not None
             if precision == "day":
+                assert month is not None
                 value = f"{year}-{int(month):02d}-{int(groups['d']):02d}"
             elif precision == "month":
+                assert month is not None
                 value = f"{year}-{int(month):02d}"
             else:
                 value = year
