@@ -156,7 +156,10 @@ class ApproveForm(forms.Form):
 
 class AnnotationForm(forms.Form):
     quote = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), help_text="The exact words of the narrative.")
-    prefix = forms.CharField(required=False, max_length=64, help_text="A few words before it (optional).")
+    # The metaclass moves declared fields out of the class attributes: BaseForm.prefix stays the form's.
+    prefix = forms.CharField(  # type: ignore[assignment]
+        required=False, max_length=64, help_text="A few words before it (optional)."
+    )
     suffix = forms.CharField(required=False, max_length=64, help_text="A few words after it (optional).")
     kind = forms.ChoiceField(choices=Annotation.Kind.choices)
     body = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), label="Note")
