@@ -17,7 +17,7 @@ from django.http import Http404, HttpRequest, JsonResponse
 from django.utils.cache import patch_vary_headers
 from django.views import defaults as django_defaults
 from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import Direction, OpenApiResponse, extend_schema
 from rest_framework import exceptions, pagination, permissions, serializers, status
 from rest_framework.authtoken.models import Token
 from rest_framework.authtoken.serializers import AuthTokenSerializer
@@ -196,7 +196,7 @@ class AutoSchema(SpectacularAutoSchema):
             auths.append({})
         return auths
 
-    def _get_response_bodies(self, direction: str = "response") -> dict[str, Any]:
+    def _get_response_bodies(self, direction: Direction = "response") -> dict[str, Any]:
         responses = super()._get_response_bodies(direction)
         codes = {401, 406, 429}
         if self.method == "GET":
@@ -296,7 +296,7 @@ def _etag_matches(header: str, etag: str) -> bool:
     return any(tag.strip().removeprefix("W/") in (wanted, "*") for tag in header.split(","))
 
 
-class ConditionalGetMixin:
+class ConditionalGetMixin(APIView):
     """Every successful GET carries an ETag; a matching If-None-Match gets 304.
 
     Views may set ``response["ETag"]`` themselves (versions do, from their
@@ -304,7 +304,7 @@ class ConditionalGetMixin:
     depends on who they are, so responses vary on the credentials.
     """
 
-    def finalize_response(self, request, response, *args, **kwargs):
+    def finalize_response(self, request: Request, response: Response, *args: Any, **kwargs: Any) -> Response:
         response = super().finalize_response(request, response, *args, **kwargs)
         if request.method not in ("GET", "HEAD") or response.status_code != 200 or response.streaming:
             return response
@@ -321,7 +321,8 @@ class ConditionalGetMixin:
             not_modified = Response(status=status.HTTP_304_NOT_MODIFIED, headers={"ETag": etag})
             not_modified.accepted_renderer = response.accepted_renderer
             not_modified.accepted_media_type = response.accepted_media_type
-            not_modified.renderer_context = response.renderer_context
+            # APIView.finalize_response sets renderer_context on every Response; the stub omits it.
+            not_modified.renderer_context = response.renderer_context  # type: ignore[attr-defined]
             patch_vary_headers(not_modified, ["Authorization", "Cookie"])
             return not_modified
         return response
