@@ -48,7 +48,9 @@ def digest_message(subscriber: Subscriber, notices: list[Notice]) -> EmailMultiA
     }
     count = len(items)
     subject = (
-        f"Moatwatch: {items[0]['case'].title}" if count == 1 else f"Moatwatch: {count} new analyses and corrections"
+        f"Moatwatch: {notices[0].version.case.title}"
+        if count == 1
+        else f"Moatwatch: {count} new analyses and corrections"
     )
     message = EmailMultiAlternatives(
         subject=subject,

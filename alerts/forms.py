@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 
 from alerts import selectors
@@ -31,8 +33,9 @@ class SubscribeForm(forms.Form):
     def clean_email(self) -> str:
         return self.cleaned_data["email"].strip().lower()
 
-    def clean(self) -> dict:
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         topic = data.get("topic")
         if topic and topic != Subscription.Kind.ALL and not data.get(topic):
             self.add_error(topic, "Choose one.")

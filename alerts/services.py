@@ -8,6 +8,7 @@ service here may run twice without doing anything twice.
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -21,7 +22,7 @@ from evaluations.queue import enqueue_on_commit
 
 logger = logging.getLogger(__name__)
 
-TARGETS = {
+TARGETS: dict[str, tuple[type[Organization] | type[Tag] | type[DealType], str]] = {
     Subscription.Kind.ORGANIZATION: (Organization, "organization"),
     Subscription.Kind.TAG: (Tag, "tag"),
     Subscription.Kind.DEAL_TYPE: (DealType, "deal_type"),
@@ -41,7 +42,7 @@ def topic_describe(kind: str, target_id: int | None) -> str:
     if kind == Subscription.Kind.ALL:
         return "all new analyses and corrections"
     model, _ = TARGETS[kind]
-    target = model.objects.filter(pk=target_id).first()
+    target = model.objects.filter(pk=target_id).first() if target_id is not None else None
     return f"{Subscription.Kind(kind).label.split(' ', 1)[1]}: {target}" if target else "a topic no longer listed"
 
 
@@ -73,9 +74,10 @@ def _subscription_add(subscriber: Subscriber, kind: str, target_id: int | None) 
         Subscription.objects.get_or_create(subscriber=subscriber, kind=kind)
         return
     model, field = TARGETS[kind]
-    target = model.objects.filter(pk=target_id).first()
+    target = model.objects.filter(pk=target_id).first() if target_id is not None else None
     if target is not None:  # removed since the link was sent: nothing to follow
-        Subscription.objects.get_or_create(subscriber=subscriber, kind=kind, **{field: target})
+        lookup: dict[str, Any] = {field: target}
+        Subscription.objects.get_or_create(subscriber=subscriber, kind=kind, **lookup)
 
 
 @transaction.atomic

@@ -6,13 +6,17 @@ from datetime import timedelta
 from smtplib import SMTPException
 
 from celery import current_app, shared_task
+from celery.schedules import schedule
 from django.conf import settings
 
 from alerts import queue, services
 from alerts.tokens import BadToken
-from evaluations.tasks import RETRY
+from evaluations.tasks import RETRY, RetryPolicy
 
-MAIL_RETRY = {**RETRY, "autoretry_for": (*RETRY["autoretry_for"], SMTPException, ConnectionError, TimeoutError)}
+MAIL_RETRY: RetryPolicy = {
+    **RETRY,
+    "autoretry_for": (*RETRY["autoretry_for"], SMTPException, ConnectionError, TimeoutError),
+}
 
 
 @shared_task(name=queue.ALERT_CONFIRMATION_SEND, **MAIL_RETRY)
@@ -42,8 +46,10 @@ def alert_digest_send_task(subscriber_id: int) -> int:
 
 # The beat schedule, by reference (as evaluations/tasks.py does).
 current_app.add_periodic_task(
-    timedelta(seconds=settings.ALERTS_SCAN_INTERVAL_SECONDS), alerts_scan_task.s(), name="alerts-scan"
+    schedule(timedelta(seconds=settings.ALERTS_SCAN_INTERVAL_SECONDS)), alerts_scan_task.s(), name="alerts-scan"
 )
 current_app.add_periodic_task(
-    timedelta(seconds=settings.ALERTS_WEEKLY_CHECK_SECONDS), alert_digests_weekly_task.s(), name="alerts-weekly-digests"
+    schedule(timedelta(seconds=settings.ALERTS_WEEKLY_CHECK_SECONDS)),
+    alert_digests_weekly_task.s(),
+    name="alerts-weekly-digests",
 )

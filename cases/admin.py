@@ -12,6 +12,7 @@ may be edited here.
 from __future__ import annotations
 
 from django.contrib import admin, messages
+from django.contrib.admin.options import Action, ActionLocation, InlineModelAdmin
 from django.core.exceptions import ValidationError
 from django.http import HttpResponseRedirect
 
@@ -35,7 +36,7 @@ def _draft(case: Case | None) -> bool:
     return case is None or not case.is_published
 
 
-class DraftCaseInline:
+class DraftCaseInline(InlineModelAdmin):
     """An inline of a case's rows: editable while the case is a draft, read-only once published."""
 
     def has_add_permission(self, request, obj=None):
@@ -185,7 +186,9 @@ class OrganizationRelationshipAdmin(admin.ModelAdmin):
     def delete_model(self, request, obj):
         relationships.relationship_delete(by=request.user, relationship=obj)
 
-    def get_actions(self, request):
+    def get_actions(
+        self, request, action_location: ActionLocation = ActionLocation.CHANGE_LIST
+    ) -> dict[str, Action | None]:
         return {}  # no bulk delete: each removal is audited through the service
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
@@ -30,7 +30,7 @@ class PartyRow:
 
 @transaction.atomic
 def case_save_with_parties(
-    *, by: AbstractBaseUser, data: services.CaseInput, parties: list[PartyRow], case: Case | None = None
+    *, by: User, data: services.CaseInput, parties: list[PartyRow], case: Case | None = None
 ) -> Case:
     """Create (``case`` None) or update a case, its parties given as rows; new organizations are created first.
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 
 from cases import desk_services, services
@@ -24,6 +24,7 @@ from cases.forms import (
 )
 from cases.models import Case, Organization
 from core.desk import apply_service_errors, desk_view
+from core.types import AuthenticatedHttpRequest
 from evaluations import policy, selectors
 
 
@@ -35,19 +36,21 @@ def _desk_case_or_404(pk: int) -> Case:
 
 
 @desk_view(policy.DRAFT_VIEWERS["case"], methods=("GET",))
-def case_list(request: HttpRequest) -> HttpResponse:
+def case_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     query = request.GET.get("q", "")
     page = Paginator(selectors.desk_case_list(query), 50).get_page(request.GET.get("page"))
     return render(request, "desk/case_list.html", {"page": page, "q": query})
 
 
 @desk_view(policy.DRAFT_VIEWERS["case"], methods=("GET",))
-def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def case_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     case = _desk_case_or_404(pk)
     return _render_case(request, case, TimelineEventForm())
 
 
-def _render_case(request: HttpRequest, case: Case, timeline_form: TimelineEventForm, status: int = 200) -> HttpResponse:
+def _render_case(
+    request: AuthenticatedHttpRequest, case: Case, timeline_form: TimelineEventForm, status: int = 200
+) -> HttpResponse:
     versions = list(case.evaluation_versions.all())
     context = {
         "case": case,
@@ -58,7 +61,7 @@ def _render_case(request: HttpRequest, case: Case, timeline_form: TimelineEventF
     return render(request, "desk/case_detail.html", context, status=status)
 
 
-def _case_forms(request: HttpRequest, case: Case | None):
+def _case_forms(request: AuthenticatedHttpRequest, case: Case | None):
     choices = organization_choices()
     if request.method == "POST":
         data = request.POST
@@ -89,7 +92,7 @@ def _kept(formset) -> list:
     return [f for f in formset.forms if f.has_changed() and not f.cleaned_data.get("DELETE")]
 
 
-def _case_save(request: HttpRequest, case: Case | None) -> HttpResponse:
+def _case_save(request: AuthenticatedHttpRequest, case: Case | None) -> HttpResponse:
     form, parties, sources = _case_forms(request, case)
     if request.method == "POST":
         valid = form.is_valid() & parties.is_valid() & sources.is_valid()
@@ -131,18 +134,18 @@ def _errors_onto_forms(exc: ValidationError, form: CaseForm, party_forms: list, 
 
 
 @desk_view(policy.permission("case.create"))
-def case_create(request: HttpRequest) -> HttpResponse:
+def case_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     return _case_save(request, None)
 
 
 @desk_view(policy.permission("case.edit"))
-def case_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def case_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     case = _desk_case_or_404(pk)
     return _case_save(request, case)
 
 
 @desk_view(policy.permission("timeline_event.add"), methods=("POST",))
-def timeline_add(request: HttpRequest, pk: int) -> HttpResponse:
+def timeline_add(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     case = _desk_case_or_404(pk)
     form = TimelineEventForm(request.POST)
     if form.is_valid():
@@ -157,7 +160,7 @@ def timeline_add(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @desk_view(policy.permission("organization.create"))
-def organizations(request: HttpRequest) -> HttpResponse:
+def organizations(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = OrganizationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -173,7 +176,7 @@ def organizations(request: HttpRequest) -> HttpResponse:
 
 
 @desk_view(policy.permission("organization.edit"))
-def organization_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def organization_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     try:
         organization = Organization.objects.get(pk=pk)
     except Organization.DoesNotExist:

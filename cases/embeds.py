@@ -31,7 +31,7 @@ from cases.models import Case
 from core.http import absolute_url
 from evaluations.models import EvaluationVersion
 
-EMBED_CSP = {
+EMBED_CSP: dict[str, list[str]] = {
     "default-src": [CSP.NONE],
     "script-src": [CSP.NONE],
     "style-src": [CSP.SELF],
@@ -67,15 +67,13 @@ def _published_case(slug: str) -> Case:
 def _ledger(version: EvaluationVersion, summary) -> list[dict]:
     """Per party: its role, its three family figures and classification, and its scores."""
     figures = {f.organization_id: f for f in summary.party_figures.all()} if summary else {}
-    scores = sorted(
-        (s for s in version.scores.all() if s.party_id),
-        key=lambda s: (s.party.position, s.party_id, s.criterion.position),
+    scored = sorted(
+        ((s.party, s) for s in version.scores.all() if s.party is not None),
+        key=lambda pair: (pair[0].position, pair[0].pk, pair[1].criterion.position),
     )
     rows = []
-    for _, group in groupby(scores, key=lambda s: s.party_id):
-        group = list(group)
-        party = group[0].party
-        rows.append({"party": party, "figure": figures.get(party.organization_id), "scores": group})
+    for party, group in groupby(scored, key=lambda pair: pair[0]):
+        rows.append({"party": party, "figure": figures.get(party.organization_id), "scores": [s for _, s in group]})
     return rows
 
 

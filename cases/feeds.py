@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib.syndication.views import Feed
 from django.http import Http404, HttpRequest
 from django.urls import reverse
@@ -51,7 +53,8 @@ class AnalysesFeed(Feed):
 
     feed_type = AtomFeed
     corrections = False
-    title = "Moatwatch: newly published analyses"
+    # Feed reads ``title`` as a string or as a method of obj (the stub says Any): subclasses make it a method.
+    title: Any = "Moatwatch: newly published analyses"
     subtitle = "Analyses of AI partnership deals as they are published."
     author_name = "Moatwatch"
     # Where this feed lives: site-wide, or per organization (its slug as the argument).
@@ -127,7 +130,7 @@ class CorrectionsFeed(AnalysesFeed):
     corrections = True
     url_name = "feed-corrections"
     organization_url_name = "organization-corrections-feed"
-    title = "Moatwatch: corrections"
+    title: Any = "Moatwatch: corrections"
     subtitle = "Published corrections to analyses of AI partnership deals."
 
 

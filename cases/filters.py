@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import django_filters
 from django import forms
 from django.db import DatabaseError
@@ -36,8 +38,9 @@ class _ListedModelChoiceFilter(django_filters.ModelChoiceFilter):
 class CaseFilterForm(forms.Form):
     """Ranges given the wrong way round match nothing: say so, rather than answer "no case"."""
 
-    def clean(self) -> dict:
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         after, before = data.get("announced_after"), data.get("announced_before")
         if after and before and after > before:
             self.add_error(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.core.exceptions import ValidationError
 
@@ -30,10 +32,13 @@ class CaseForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["deal_types"].choices = list(DealType.objects.values_list("slug", "name"))
+        deal_types = self.fields["deal_types"]
+        assert isinstance(deal_types, forms.ChoiceField)
+        deal_types.choices = list(DealType.objects.values_list("slug", "name"))
 
-    def clean(self):
-        cleaned = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        cleaned = self.cleaned_data
         low, high = cleaned.get("value_low_usd"), cleaned.get("value_high_usd")
         if low is not None and high is not None and low > high:
             self.add_error("value_high_usd", "The high end of the range is below the low end.")
@@ -71,10 +76,13 @@ class PartyForm(forms.Form):
     def __init__(self, *args, organization_choices=(), **kwargs):
         super().__init__(*args, **kwargs)
         # Choices are read once per page and shared by every row: no query per row.
-        self.fields["organization"].choices = [("", "organization…"), *organization_choices]
+        organization = self.fields["organization"]
+        assert isinstance(organization, forms.ChoiceField)
+        organization.choices = [("", "organization…"), *organization_choices]
 
-    def clean(self):
-        cleaned = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        cleaned = self.cleaned_data
         if not self.has_changed() or cleaned.get("DELETE"):
             return cleaned
         organization, name = cleaned.get("organization"), cleaned.get("new_organization_name", "").strip()

@@ -18,7 +18,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -58,7 +58,7 @@ class RelationshipInput:
     is_published: bool = False
 
 
-def _audit(*, action: str, by: AbstractBaseUser | None, from_state: str, to_state: str, comment: str, subject: str):
+def _audit(*, action: str, by: User | None, from_state: str, to_state: str, comment: str, subject: str):
     return audit_record(
         action=action, actor=by, from_state=from_state[:16], to_state=to_state[:16], comment=comment, subject=subject
     )
@@ -96,7 +96,7 @@ def _relationship_describe(relationship: OrganizationRelationship) -> str:
 
 @transaction.atomic
 def relationship_save(
-    *, by: AbstractBaseUser | None, data: RelationshipInput, relationship: OrganizationRelationship | None = None
+    *, by: User | None, data: RelationshipInput, relationship: OrganizationRelationship | None = None
 ) -> OrganizationRelationship:
     """Create a relationship, or change one; audited; independent paths recomputed after commit."""
     policy.check(by, "relationship.edit")
@@ -124,7 +124,7 @@ def relationship_save(
 
 
 @transaction.atomic
-def relationship_delete(*, by: AbstractBaseUser | None, relationship: OrganizationRelationship) -> None:
+def relationship_delete(*, by: User | None, relationship: OrganizationRelationship) -> None:
     policy.check(by, "relationship.edit")
     affected = _group_ids({relationship.subject_id, relationship.parent_id})
     _audit(
@@ -140,7 +140,7 @@ def relationship_delete(*, by: AbstractBaseUser | None, relationship: Organizati
 
 
 @transaction.atomic
-def alias_add(*, by: AbstractBaseUser | None, organization: Organization, name: str) -> OrganizationAlias:
+def alias_add(*, by: User | None, organization: Organization, name: str) -> OrganizationAlias:
     """Give an organization another name. Refused when that name already names an organization."""
     policy.check(by, "organization.edit")
     name = " ".join(name.split())
@@ -159,13 +159,13 @@ def alias_add(*, by: AbstractBaseUser | None, organization: Organization, name: 
 
 
 @transaction.atomic
-def alias_remove(*, by: AbstractBaseUser | None, alias: OrganizationAlias) -> None:
+def alias_remove(*, by: User | None, alias: OrganizationAlias) -> None:
     policy.check(by, "organization.edit")
     alias.delete()
 
 
 @transaction.atomic
-def organization_merge(*, by: AbstractBaseUser | None, source: Organization, target: Organization) -> Organization:
+def organization_merge(*, by: User | None, source: Organization, target: Organization) -> Organization:
     """Fold ``source`` (a duplicate record of one company) into ``target``.
 
     Its parties, risk-summary figures, relationships and aliases move to the

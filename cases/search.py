@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank, SearchVector
 from django.db import connection, transaction
 from django.db.models import F, FloatField, Func, Prefetch, QuerySet, TextField, Value
+from django.db.models.expressions import CombinedExpression
 from django.db.models.functions import Cast, Concat, Replace
 from django.utils import timezone
 from django.utils.html import escape, strip_tags
@@ -37,7 +38,7 @@ def _is_postgres() -> bool:
     return connection.vendor == "postgresql"
 
 
-def _vector() -> SearchVector:
+def _vector() -> CombinedExpression:
     return (
         SearchVector("title", weight="A", config=CONFIG)
         + SearchVector("summary", weight="B", config=CONFIG)
@@ -180,7 +181,7 @@ def search_headlines(case_ids: Iterable[int], text: str) -> dict[int, SafeString
 
 
 def _concat_body() -> Func:
-    body = Concat("summary", Value("\n"), "analysis", Value("\n"), "sources", output_field=TextField())
+    body: Func = Concat("summary", Value("\n"), "analysis", Value("\n"), "sources", output_field=TextField())
     for marker in (_START, _STOP):  # the body's own markers: shown as U+FFFD, never as <mark>
         body = Replace(body, Value(marker), Value("\ufffd"), output_field=TextField())
     return body

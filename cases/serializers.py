@@ -10,7 +10,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from cases.models import Case, DatePrecision, Organization, Party, Source, TimelineEvent
+from cases.models import Case, DatePrecision, DealType, Organization, Party, Source, Tag, TimelineEvent
 from cases.services import CaseInput, PartyInput, SourceInput
 from evaluations.models import OrganizationExposure, PartyFigure, RiskSummary
 from evaluations.serializers import EvaluationVersionSerializer
@@ -21,7 +21,9 @@ from evaluations.serializers import EvaluationVersionSerializer
 class PartySerializer(serializers.ModelSerializer):
     """A party as written (organization slug, role) plus the organization's name."""
 
-    organization = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    organization: serializers.SlugRelatedField[Organization] = serializers.SlugRelatedField(
+        slug_field="slug", read_only=True
+    )
     organization_name = serializers.CharField(source="organization.name", read_only=True)
 
     class Meta:
@@ -42,7 +44,9 @@ class TimelineEventSerializer(serializers.ModelSerializer):
 
 
 class PartyFigureSerializer(serializers.ModelSerializer):
-    organization = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    organization: serializers.SlugRelatedField[Organization] = serializers.SlugRelatedField(
+        slug_field="slug", read_only=True
+    )
     organization_name = serializers.CharField(source="organization.name", read_only=True)
 
     class Meta:
@@ -64,18 +68,20 @@ class RiskSummarySerializer(serializers.ModelSerializer):
 
     @extend_schema_field(OpenApiTypes.STR)
     def get_rubric(self, summary: RiskSummary) -> str | None:
-        return summary.rubric_version.rubric.slug if summary.rubric_version_id else None
+        return summary.rubric_version.rubric.slug if summary.rubric_version is not None else None
 
     @extend_schema_field(OpenApiTypes.INT)
     def get_rubric_version(self, summary: RiskSummary) -> int | None:
-        return summary.rubric_version.number if summary.rubric_version_id else None
+        return summary.rubric_version.number if summary.rubric_version is not None else None
 
 
 class CaseListSerializer(serializers.ModelSerializer):
     """An archive row: the case's own fields, parties, and its headline figures."""
 
-    deal_types = serializers.SlugRelatedField(slug_field="slug", many=True, read_only=True)
-    tags = serializers.SlugRelatedField(slug_field="name", many=True, read_only=True)
+    deal_types: serializers.SlugRelatedField[DealType] = serializers.SlugRelatedField(
+        slug_field="slug", many=True, read_only=True
+    )
+    tags: serializers.SlugRelatedField[Tag] = serializers.SlugRelatedField(slug_field="name", many=True, read_only=True)
     parties = PartySerializer(many=True, read_only=True)
     risk_index = serializers.DecimalField(
         source="risk_summary.risk_index", max_digits=4, decimal_places=1, read_only=True, allow_null=True

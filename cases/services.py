@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -81,9 +81,7 @@ class CaseInput:
 
 
 @transaction.atomic
-def organization_create(
-    *, by: AbstractBaseUser, name: str, kind: str, description: str = "", slug: str = ""
-) -> Organization:
+def organization_create(*, by: User, name: str, kind: str, description: str = "", slug: str = "") -> Organization:
     policy.check(by, "organization.create")
     if Organization.objects.filter(name__iexact=name.strip()).exists():
         raise ValidationError({"name": [f"an organization called {name.strip()!r} already exists"]})
@@ -96,7 +94,7 @@ def organization_create(
 
 
 @transaction.atomic
-def organization_update(*, organization: Organization, by: AbstractBaseUser, **fields) -> Organization:
+def organization_update(*, organization: Organization, by: User, **fields) -> Organization:
     policy.check(by, "organization.edit")
     renamed = any(name in fields and fields[name] != getattr(organization, name) for name in ("name", "slug"))
     for name in ("name", "kind", "description", "slug"):
@@ -236,7 +234,7 @@ def _parties_delete(parties) -> None:
 
 
 @transaction.atomic
-def case_create(*, by: AbstractBaseUser, data: CaseInput) -> Case:
+def case_create(*, by: User, data: CaseInput) -> Case:
     """Create a case as a draft; it is published with its first evaluation."""
     policy.check(by, "case.create")
     data = text_input_normalize(data)
@@ -254,7 +252,7 @@ def case_create(*, by: AbstractBaseUser, data: CaseInput) -> Case:
 
 
 @transaction.atomic
-def case_update(*, case: Case, by: AbstractBaseUser, data: CaseInput) -> Case:
+def case_update(*, case: Case, by: User, data: CaseInput) -> Case:
     policy.check(by, "case.edit")
     case = Case.objects.select_for_update().get(pk=case.pk)
     data = text_input_normalize(data)
@@ -276,7 +274,7 @@ def _touch(case_id: int) -> None:
 
 
 @transaction.atomic
-def source_add(*, case: Case, by: AbstractBaseUser, data: SourceInput) -> Source:
+def source_add(*, case: Case, by: User, data: SourceInput) -> Source:
     policy.check(by, "source.add")
     source = Source(case=case, position=case.sources.count(), **data.__dict__)
     _clean(source)
@@ -287,7 +285,7 @@ def source_add(*, case: Case, by: AbstractBaseUser, data: SourceInput) -> Source
 
 
 @transaction.atomic
-def source_update(*, source: Source, by: AbstractBaseUser, data: SourceInput) -> Source:
+def source_update(*, source: Source, by: User, data: SourceInput) -> Source:
     policy.check(by, "source.edit")
     for name, value in data.__dict__.items():
         setattr(source, name, value)
@@ -299,7 +297,7 @@ def source_update(*, source: Source, by: AbstractBaseUser, data: SourceInput) ->
 
 
 @transaction.atomic
-def source_delete(*, source: Source, by: AbstractBaseUser) -> None:
+def source_delete(*, source: Source, by: User) -> None:
     policy.check(by, "source.delete")
     case_id = source.case_id
     _sources_delete(Source.objects.filter(pk=source.pk))
@@ -324,7 +322,7 @@ def case_on_record(case: Case) -> bool:
 
 
 @transaction.atomic
-def party_add(*, case: Case, by: AbstractBaseUser, data: PartyInput) -> Party:
+def party_add(*, case: Case, by: User, data: PartyInput) -> Party:
     policy.check(by, "party.add")
     data = text_input_normalize(data)
     errors: dict[str, list[str]] = {}
@@ -340,7 +338,7 @@ def party_add(*, case: Case, by: AbstractBaseUser, data: PartyInput) -> Party:
 
 
 @transaction.atomic
-def party_remove(*, party: Party, by: AbstractBaseUser) -> None:
+def party_remove(*, party: Party, by: User) -> None:
     """Remove a party. Refused while a published analysis scores it."""
     policy.check(by, "party.remove")
     _parties_delete(Party.objects.filter(pk=party.pk))
@@ -352,7 +350,7 @@ def party_remove(*, party: Party, by: AbstractBaseUser) -> None:
 def timeline_event_add(
     *,
     case: Case,
-    by: AbstractBaseUser,
+    by: User,
     kind: str,
     occurred_on: date,
     precision: str = DatePrecision.DAY,

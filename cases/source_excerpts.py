@@ -6,7 +6,7 @@ forms do not carry the excerpt, so saving them leaves it as it is.
 
 from __future__ import annotations
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -17,7 +17,7 @@ from evaluations import policy
 
 
 @transaction.atomic
-def source_excerpt_set(*, source: Source, by: AbstractBaseUser, excerpt: str) -> Source:
+def source_excerpt_set(*, source: Source, by: User, excerpt: str) -> Source:
     """Keep ``excerpt`` on the source. Refused once the case is published: its sources are on the record."""
     policy.check(by, "source.edit")
     source = Source.objects.select_for_update().select_related("case").get(pk=source.pk)

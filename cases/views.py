@@ -169,14 +169,14 @@ def _scores_by_party(version: EvaluationVersion) -> list[tuple[str, list]]:
         version.scores.all(),
         key=lambda s: (
             s.party_id is None,
-            s.party.position if s.party_id else 0,
+            s.party.position if s.party is not None else 0,
             s.party_id or 0,
             s.criterion.position,
         ),
     )
     return [
         (name, list(rows))
-        for name, rows in groupby(scores, key=lambda s: s.party.organization.name if s.party_id else "The deal")
+        for name, rows in groupby(scores, key=lambda s: s.party.organization.name if s.party else "The deal")
     ]
 
 

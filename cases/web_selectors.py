@@ -379,7 +379,7 @@ def _similar_deals(case: Case) -> list[tuple[side_by_side.Profile, float, str]]:
         "case_id", "organization_id", "organization__name"
     ):
         parties.setdefault(case_id, {})[org_id] = name
-    sums: dict[int, list[list[float]]] = {}
+    sums: dict[int, list[list[float | None]]] = {}
     for case_id, lev, work, dep in PartyFigure.objects.filter(summary__case_id__in=candidate_ids).values_list(
         "summary__case_id", "leverage", "workaround", "dependency"
     ):
@@ -387,9 +387,9 @@ def _similar_deals(case: Case) -> list[tuple[side_by_side.Profile, float, str]]:
 
     def figures(case_id: int) -> tuple:
         rows = sums.get(case_id, [])
-        out = []
+        out: list[float | None] = []
         for i in range(3):
-            values = [r[i] for r in rows if r[i] is not None]
+            values = [value for r in rows if (value := r[i]) is not None]
             out.append(sum(values) / len(values) if values else None)
         return tuple(out)
 

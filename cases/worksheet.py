@@ -304,6 +304,8 @@ def find_amounts(sentence: Sentence) -> list[AmountProposal]:
             currency = _CURRENCY_WORDS[match.group("word").lower()]
             num, scale = match.group("num2"), match.group("scale2")
         end = match.end()
+        low: int | None
+        high: int | None
         tail = _RANGE_TAIL_RE.match(text, end)
         between = re.search(r"\b(?:between|from)\s*$", text[: match.start()])
         if (
@@ -405,8 +407,10 @@ def find_dates(sentence: Sentence) -> list[DateProposal]:
             year = groups["y"]
             month = groups.get("mn") or (_MONTHS[groups["m"].rstrip(".").lower()] if groups.get("m") else None)
             if precision == "day":
+                assert month is not None
                 value = f"{year}-{int(month):02d}-{int(groups['d']):02d}"
             elif precision == "month":
+                assert month is not None
                 value = f"{year}-{int(month):02d}"
             else:
                 value = year
@@ -636,7 +640,7 @@ def _find_mentions(sentence: Sentence, patterns) -> list[_Mention]:
 
 def _new_mentions(sentence: Sentence, known: list[_Mention], known_names: set[str]) -> list[_Mention]:
     text = sentence.text
-    mentions = []
+    mentions: list[_Mention] = []
     for pattern in _NEW_ORG_RES:
         for match in pattern.finditer(text):
             name = match.group("name").strip().rstrip(",.")
@@ -672,7 +676,9 @@ def _roles(sentence: Sentence, mentions: list[_Mention]) -> dict[str, str]:
         cue = pattern.search(text)
         if cue is None:
             continue
-        word = re.match(r"\S+", text[cue.start() :]).group()
+        word_match = re.match(r"\S+", text[cue.start() :])
+        assert word_match is not None
+        word = word_match.group()
         before = [m for m in mentions if m.end <= cue.start()]
         after = [m for m in mentions if m.start >= cue.start() + len(word)]
         if not before or not after:

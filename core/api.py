@@ -15,7 +15,7 @@ from django.db.backends.base.operations import BaseDatabaseOperations
 from django.http import Http404, HttpRequest, JsonResponse
 from django.views import defaults as django_defaults
 from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import Direction, OpenApiResponse, extend_schema
 from rest_framework import exceptions, pagination, permissions, serializers, status
 from rest_framework.authtoken.models import Token
 from rest_framework.authtoken.serializers import AuthTokenSerializer
@@ -188,7 +188,7 @@ class AutoSchema(SpectacularAutoSchema):
             auths.append({})
         return auths
 
-    def _get_response_bodies(self, direction: str = "response") -> dict[str, Any]:
+    def _get_response_bodies(self, direction: Direction = "response") -> dict[str, Any]:
         responses = super()._get_response_bodies(direction)
         codes = {401, 406, 429}
         if self.method == "GET":

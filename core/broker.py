@@ -36,7 +36,9 @@ class Channel(kombu_redis.Channel):
         transport = self.connection
         if transport is None or transport.client is None:
             raise RedisConnectionError("the connection to Redis was closed (connection lost)")
-        return super()._connparams(asynchronous=asynchronous)
+        # kombu defines Channel._connparams, but mypy loses the methods after basic_cancel in its
+        # analysis of kombu/transport/redis.py, so the superclass looks like it has none.
+        return super()._connparams(asynchronous=asynchronous)  # type: ignore[misc]
 
 
 class Transport(kombu_redis.Transport):

@@ -13,6 +13,7 @@ from rest_framework import exceptions, status
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 
 class PreconditionRequired(exceptions.APIException):
@@ -32,7 +33,7 @@ def _etag_matches(header: str, etag: str) -> bool:
     return any(tag.strip().removeprefix("W/") in (wanted, "*") for tag in header.split(","))
 
 
-class ConditionalGetMixin:
+class ConditionalGetMixin(APIView):
     """Every successful GET carries an ETag; a matching If-None-Match gets 304.
 
     Views may set ``response["ETag"]`` themselves (versions do, from their
@@ -57,7 +58,8 @@ class ConditionalGetMixin:
             not_modified = Response(status=status.HTTP_304_NOT_MODIFIED, headers={"ETag": etag})
             not_modified.accepted_renderer = response.accepted_renderer
             not_modified.accepted_media_type = response.accepted_media_type
-            not_modified.renderer_context = response.renderer_context
+            # APIView.finalize_response sets renderer_context on every Response; the stub omits it.
+            not_modified.renderer_context = response.renderer_context  # type: ignore[attr-defined]
             patch_vary_headers(not_modified, ["Authorization", "Cookie"])
             return not_modified
         return response

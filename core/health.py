@@ -19,7 +19,7 @@ from celery import current_app as celery_app
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 
@@ -61,7 +61,7 @@ def _broker() -> bool | None:
 StaleStats = Callable[[], tuple[int, datetime | None]]
 
 
-def health_view(*, stale_stats: StaleStats) -> Callable[[HttpRequest], JsonResponse]:
+def health_view(*, stale_stats: StaleStats) -> Callable[[HttpRequest], HttpResponse]:
     """The /health/ view; ``stale_stats`` answers (how many stale summaries, since when)."""
 
     @never_cache

@@ -12,6 +12,7 @@ from core import throttle
 class ThrottledAuthenticationForm(AuthenticationForm):
     def clean(self):
         username = self.cleaned_data.get("username")
+        assert self.request is not None
         ip = throttle.client_ip(self.request)
         wait = throttle.login_wait_seconds(username, ip)
         if wait:

@@ -20,7 +20,7 @@ import dataclasses
 import re
 import unicodedata
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -48,10 +48,11 @@ def text_normalize(value: str) -> str:
 def text_input_normalize[T](value: T) -> T:
     """A service's input with every string in it normalized: a str, or a (frozen) dataclass whose
     fields are strings, tuples of them, or such dataclasses. Anything else comes back as it was."""
+    # A str or tuple comes back as a new str or tuple: T, as the caller passed one in.
     if isinstance(value, str):
-        return text_normalize(value)
+        return cast(T, text_normalize(value))
     if isinstance(value, tuple):
-        return tuple(text_input_normalize(item) for item in value)
+        return cast(T, tuple(text_input_normalize(item) for item in value))
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         changes = {f.name: text_input_normalize(getattr(value, f.name)) for f in dataclasses.fields(value)}
         return dataclasses.replace(value, **changes)
@@ -154,10 +155,11 @@ def clean_text_value(name: str, value: str) -> str:
 class TextCleanModelForm(forms.ModelForm):
     """A model form (the admin's) that applies ``text_errors`` to the fields it edits."""
 
+    # _post_clean is Django's private hook after the instance is built (not in django-stubs).
     def _post_clean(self) -> None:
-        super()._post_clean()
+        super()._post_clean()  # type: ignore[misc]
         for name, messages in text_errors(self.instance, fields=self.fields).items():
-            if name not in self._errors:
+            if name not in self.errors:
                 for message in messages:
                     self.add_error(name, message)
 

@@ -188,34 +188,43 @@ class RubricVersionAdmin(admin.ModelAdmin):
             self.message_user(request, f"{draft} created from version {version.number}: edit it, then activate it.")
 
 
+_SCORE_FIELDS = ("criterion", "party", "value", "rationale")
+
+
 class ScoreInline(admin.TabularInline):
     model = Score
     extra = 0
-    fields = ["criterion", "party", "value", "rationale"]
-    readonly_fields = fields
+    fields = _SCORE_FIELDS
+    readonly_fields = _SCORE_FIELDS
     can_delete = False
 
     def has_add_permission(self, request, obj=None):
         return False
+
+
+_ANNOTATION_FIELDS = ("kind", "quote", "prefix", "suffix", "body", "author", "orphaned")
 
 
 class AnnotationInline(admin.StackedInline):
     model = Annotation
     extra = 0
-    fields = ["kind", "quote", "prefix", "suffix", "body", "author", "orphaned"]
-    readonly_fields = fields
+    fields = _ANNOTATION_FIELDS
+    readonly_fields = _ANNOTATION_FIELDS
     can_delete = False
 
     def has_add_permission(self, request, obj=None):
         return False
+
+
+_AUDIT_FIELDS = ("at", "action", "actor", "from_state", "to_state", "comment")
 
 
 class AuditInline(admin.TabularInline):
     model = AuditEntry
     fk_name = "evaluation_version"
     extra = 0
-    fields = ["at", "action", "actor", "from_state", "to_state", "comment"]
-    readonly_fields = fields
+    fields = _AUDIT_FIELDS
+    readonly_fields = _AUDIT_FIELDS
     can_delete = False
 
     def has_add_permission(self, request, obj=None):
@@ -253,11 +262,14 @@ class AnnotationAdmin(ReadOnlyAdmin):
     list_select_related = ["version__case"]
 
 
+_FIGURE_FIELDS = ("organization", "leverage", "workaround", "dependency", "classification")
+
+
 class PartyFigureInline(admin.TabularInline):
     model = PartyFigure
     extra = 0
-    fields = ["organization", "leverage", "workaround", "dependency", "classification"]
-    readonly_fields = fields
+    fields = _FIGURE_FIELDS
+    readonly_fields = _FIGURE_FIELDS
 
 
 @admin.register(RiskSummary)

@@ -26,6 +26,7 @@ from core.api import (
     links,
 )
 from core.http import absolute_url
+from core.types import AuthenticatedApiRequest
 from evaluations import policy
 from evaluations.compare import compare_versions
 from evaluations.models import EvaluationVersion, Rubric, RubricVersion
@@ -96,7 +97,7 @@ class CaseEvaluationStartView(APIView):
             SubmitVersion=("evaluation_versions_submit", {"id": "$response.body#/id"}),
         ),
     )
-    def post(self, request: Request, slug: str) -> Response:
+    def post(self, request: AuthenticatedApiRequest, slug: str) -> Response:
         case = case_for(request, slug)
         version = workflow.evaluation_version_start(case=case, by=request.user)
         response = version_response(request, version, status_code=status.HTTP_201_CREATED)
@@ -133,7 +134,7 @@ class EvaluationVersionView(ConditionalGetMixin, APIView):
             SubmitVersion=("evaluation_versions_submit", {"id": "$response.body#/id"}),
         ),
     )
-    def patch(self, request: Request, pk: int) -> Response:
+    def patch(self, request: AuthenticatedApiRequest, pk: int) -> Response:
         version = version_for(request, pk)
         expected_lock = expected_lock_from_if_match(request, pk=version.pk)
         serializer = EvaluationVersionWriteSerializer(data=request.data)
@@ -157,7 +158,7 @@ class EvaluationVersionSubmitView(APIView):
             SendBackVersion=("evaluation_versions_send_back", {"id": "$response.body#/id"}),
         ),
     )
-    def post(self, request: Request, pk: int) -> Response:
+    def post(self, request: AuthenticatedApiRequest, pk: int) -> Response:
         version = version_for(request, pk)
         serializer = SubmitSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -172,7 +173,7 @@ class EvaluationVersionSendBackView(APIView):
         responses={200: EvaluationVersionSerializer, **errors(400, 401, 403, 404, 409, 429)},
         description="Send a version in review (or scheduled) back to its author with a comment. Reviewers.",
     )
-    def post(self, request: Request, pk: int) -> Response:
+    def post(self, request: AuthenticatedApiRequest, pk: int) -> Response:
         version = version_for(request, pk)
         serializer = SendBackSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -188,7 +189,7 @@ class EvaluationVersionPublishView(APIView):
         description="Approve a version in review: published now, or scheduled when `publish_at` is in the "
         "future. 403 for a reviewer's own work, 409 unless it is in review. Reviewers.",
     )
-    def post(self, request: Request, pk: int) -> Response:
+    def post(self, request: AuthenticatedApiRequest, pk: int) -> Response:
         version = version_for(request, pk)
         serializer = PublishSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -304,7 +305,7 @@ class RubricVersionListView(ConditionalGetMixin, APIView):
             ),
         ),
     )
-    def post(self, request: Request, slug: str) -> Response:
+    def post(self, request: AuthenticatedApiRequest, slug: str) -> Response:
         rubric = get_object_or_404(Rubric, slug=slug)
         serializer = RubricVersionCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -341,7 +342,7 @@ class RubricVersionDetailView(ConditionalGetMixin, APIView):
         "scale, families, classification; not the number), the others stay; `criteria`, when given, replaces "
         "the draft's whole list. Validated as a new version is; nothing is written on a 400. 409 once active. Admins.",
     )
-    def patch(self, request: Request, slug: str, number: int) -> Response:
+    def patch(self, request: AuthenticatedApiRequest, slug: str, number: int) -> Response:
         version = _rubric_version_for(request, slug, number)
         serializer = RubricVersionUpdateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -362,6 +363,6 @@ class RubricVersionActivateView(APIView):
         description="Activate a draft version, retiring the active one; every affected risk summary is "
         "recomputed by the workers. 409 unless it is a draft. Admins.",
     )
-    def post(self, request: Request, slug: str, number: int) -> Response:
+    def post(self, request: AuthenticatedApiRequest, slug: str, number: int) -> Response:
         version = _rubric_version_for(request, slug, number)
         return _rubric_version_response(rubric_versions.rubric_version_activate(version=version, by=request.user))

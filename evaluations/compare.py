@@ -47,7 +47,7 @@ class Comparison:
 
 
 def _keyed(scores: Iterable[Score]) -> dict[tuple[str, str], Score]:
-    return {(s.criterion.key, s.party.organization.name if s.party_id else "deal"): s for s in scores}
+    return {(s.criterion.key, s.party.organization.name if s.party is not None else "deal"): s for s in scores}
 
 
 def _words_diff(before: str, after: str) -> tuple[DiffLine, ...]:

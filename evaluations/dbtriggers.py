@@ -1,6 +1,6 @@
 """Database triggers that keep the record immutable, and their one escape hatch.
 
-Migrations 0003, 0005 and 0006 install vendor SQL through ``run_vendor_sql``.
+Migrations 0003, 0005, 0006 and 0007 install them, each with its own frozen SQL.
 The triggers refuse any change to published analyses, frozen rubric versions
 and the audit log, whatever the path (services, admin, ``QuerySet.update()``,
 raw SQL in a shell).
@@ -18,23 +18,12 @@ them.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 
 UNLOCK_TABLE = "evaluations_frozen_unlock"
-
-
-def run_vendor_sql(statements_by_vendor: dict[str, str | list[str]]) -> Callable:
-    """A RunPython function executing the statements written for the connection's vendor."""
-
-    def run(apps, schema_editor) -> None:
-        statements = statements_by_vendor.get(schema_editor.connection.vendor, [])
-        for statement in [statements] if isinstance(statements, str) else statements:
-            schema_editor.execute(statement, params=None)
-
-    return run
 
 
 @contextmanager

@@ -47,10 +47,15 @@ def _read(name: str):
     return text_tree_normalize(json.loads((DATA_DIR / name).read_text()), where=name)
 
 
-def parse_partial_date(value: str | None) -> tuple[date | None, str]:
-    """``2023-02-14`` / ``2023-02`` / ``2023`` to a date and its precision."""
+def parse_optional_partial_date(value: str | None) -> tuple[date | None, str]:
+    """``parse_partial_date``, or no date (day precision) for an empty value."""
     if not value:
         return None, DatePrecision.DAY
+    return parse_partial_date(value)
+
+
+def parse_partial_date(value: str) -> tuple[date, str]:
+    """``2023-02-14`` / ``2023-02`` / ``2023`` to a date and its precision."""
     parts = [int(p) for p in value.split("-")]
     precision = {1: DatePrecision.YEAR, 2: DatePrecision.MONTH, 3: DatePrecision.DAY}[len(parts)]
     parts += [1] * (3 - len(parts))
@@ -118,7 +123,7 @@ def load_case(item: dict, evaluation: dict | None, rubric_version: RubricVersion
             case=case, organization=organization, role=party["role"], note=party.get("unit", ""), position=position
         )
     for position, source in enumerate(item["sources"]):
-        published_on, source_precision = parse_partial_date(source.get("published_on"))
+        published_on, source_precision = parse_optional_partial_date(source.get("published_on"))
         Source.objects.create(
             case=case,
             publisher=source["publisher"],
@@ -239,7 +244,7 @@ def load_relationships(data: dict) -> int:
 def create_demo_accounts() -> list[tuple[str, str | None]]:
     """Create the demo accounts that are missing; return (username, password or None if it existed)."""
     User = get_user_model()
-    result = []
+    result: list[tuple[str, str | None]] = []
     for username, group_name in DEMO_ACCOUNTS:
         if User.objects.filter(username=username).exists():
             result.append((username, None))

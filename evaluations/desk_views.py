@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 
 from cases.models import Case, Party, Source
 from core.desk import apply_service_errors, desk_view
 from core.errors import EditConflict, TransitionNotAllowed
+from core.types import AuthenticatedHttpRequest
 from evaluations import anchoring, compare, policy, selectors
 from evaluations.forms import (
     AnnotationForm,
@@ -25,7 +26,8 @@ from evaluations.forms import (
 )
 from evaluations.markdown import render as render_markdown
 from evaluations.models import Annotation, Criterion, EvaluationVersion
-from evaluations.services import annotations, workflow
+from evaluations.services import annotations as annotation_services
+from evaluations.services import workflow
 
 State = EvaluationVersion.State
 
@@ -48,7 +50,7 @@ def _case_or_404(pk: int) -> Case:
 
 
 @desk_view(policy.NEWSROOM_PERMISSION, methods=("GET",))
-def dashboard(request: HttpRequest) -> HttpResponse:
+def dashboard(request: AuthenticatedHttpRequest) -> HttpResponse:
     return render(request, "desk/dashboard.html", selectors.desk_dashboard(request.user))
 
 
@@ -72,7 +74,9 @@ def _located_annotations(version: EvaluationVersion) -> list[dict]:
     return result
 
 
-def _render_version(request: HttpRequest, version: EvaluationVersion, status: int = 200, **forms) -> HttpResponse:
+def _render_version(
+    request: AuthenticatedHttpRequest, version: EvaluationVersion, status: int = 200, **forms
+) -> HttpResponse:
     context = {
         "version": version,
         "case": version.case,
@@ -89,17 +93,17 @@ def _render_version(request: HttpRequest, version: EvaluationVersion, status: in
 
 
 @desk_view(policy.NEWSROOM_PERMISSION, methods=("GET",))
-def version_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def version_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     return _render_version(request, _version_or_404(pk))
 
 
-def _after_action(request: HttpRequest, version: EvaluationVersion, message: str) -> HttpResponse:
+def _after_action(request: AuthenticatedHttpRequest, version: EvaluationVersion, message: str) -> HttpResponse:
     messages.success(request, message)
     return redirect("desk-version", pk=version.pk)
 
 
 @desk_view(policy.permission("version.submit"), methods=("POST",))
-def version_submit(request: HttpRequest, pk: int) -> HttpResponse:
+def version_submit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     version = _version_or_404(pk)
     form = CommentForm(request.POST)
     form.is_valid()
@@ -116,7 +120,7 @@ def version_submit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @desk_view(policy.permission("version.send_back"), methods=("POST",))
-def version_send_back(request: HttpRequest, pk: int) -> HttpResponse:
+def version_send_back(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     version = _version_or_404(pk)
     form = SendBackForm(request.POST)
     if not form.is_valid():
@@ -133,7 +137,7 @@ def version_send_back(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @desk_view(policy.permission("version.approve"), methods=("POST",))
-def version_approve(request: HttpRequest, pk: int) -> HttpResponse:
+def version_approve(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     version = _version_or_404(pk)
     form = ApproveForm(request.POST)
     if not form.is_valid():
@@ -159,12 +163,12 @@ def version_approve(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @desk_view(policy.permission("annotation.add"), methods=("POST",))
-def annotation_add(request: HttpRequest, pk: int) -> HttpResponse:
+def annotation_add(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     version = _version_or_404(pk)
     form = AnnotationForm(request.POST)
     if form.is_valid():
         try:
-            annotations.annotation_add(version=version, by=request.user, item=form.annotation_input())
+            annotation_services.annotation_add(version=version, by=request.user, item=form.annotation_input())
         except ValidationError as exc:
             form.add_error(None, [m for messages_ in exc.message_dict.values() for m in messages_])
         except TransitionNotAllowed as exc:
@@ -176,13 +180,13 @@ def annotation_add(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @desk_view(policy.permission("annotation.delete"), methods=("POST",))
-def annotation_delete(request: HttpRequest, pk: int) -> HttpResponse:
+def annotation_delete(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     try:
         note = Annotation.objects.select_related("version").get(pk=pk)
     except Annotation.DoesNotExist:
         raise Http404("No such annotation.") from None
     try:
-        annotations.annotation_delete(annotation=note, by=request.user)
+        annotation_services.annotation_delete(annotation=note, by=request.user)
     except TransitionNotAllowed as exc:
         messages.error(request, str(exc))
         return redirect("desk-version", pk=note.version_id)
@@ -194,7 +198,7 @@ def annotation_delete(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @desk_view(policy.permission("version.start"), methods=("POST",))
-def evaluation_start(request: HttpRequest, case_pk: int) -> HttpResponse:
+def evaluation_start(request: AuthenticatedHttpRequest, case_pk: int) -> HttpResponse:
     case = _case_or_404(case_pk)
     try:
         version = workflow.evaluation_version_start(case=case, by=request.user)
@@ -224,14 +228,18 @@ def _edit_form(version: EvaluationVersion, data=None) -> EvaluationVersionForm:
 
 
 def _render_edit(
-    request: HttpRequest, version: EvaluationVersion, form: EvaluationVersionForm, status: int = 200, **extra
+    request: AuthenticatedHttpRequest,
+    version: EvaluationVersion,
+    form: EvaluationVersionForm,
+    status: int = 200,
+    **extra,
 ) -> HttpResponse:
     context = {"version": version, "case": version.case, "form": form, "rows": form.bound_rows(), **extra}
     return render(request, "desk/version_edit.html", context, status=status)
 
 
 @desk_view(policy.permission("version.edit"))
-def version_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def version_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     version = _version_or_404(pk)
     if request.method == "GET" and version.state != State.DRAFT:
         messages.error(
@@ -278,7 +286,7 @@ def version_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @desk_view(policy.NEWSROOM_PERMISSION, methods=("GET",))
-def version_compare(request: HttpRequest, case_pk: int) -> HttpResponse:
+def version_compare(request: AuthenticatedHttpRequest, case_pk: int) -> HttpResponse:
     case = _case_or_404(case_pk)
     numbers = list(EvaluationVersion.objects.filter(case=case).order_by("number").values_list("number", flat=True))
     try:
@@ -301,6 +309,6 @@ def version_compare(request: HttpRequest, case_pk: int) -> HttpResponse:
 
 
 @desk_view(policy.NEWSROOM_PERMISSION, methods=("GET",))
-def case_history(request: HttpRequest, case_pk: int) -> HttpResponse:
+def case_history(request: AuthenticatedHttpRequest, case_pk: int) -> HttpResponse:
     case = _case_or_404(case_pk)
     return render(request, "desk/history.html", {"case": case, "versions": selectors.desk_case_history(case.pk)})

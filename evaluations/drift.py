@@ -70,8 +70,8 @@ def compute(name: str, deals: Iterable[tuple[int, int, str]], rules: dict) -> di
         counts = per_year[year]
         if pooled and deal_counts[year] >= rules["min_deals_in_year"]:
             now_leader, before_leader = _leader(counts, order), _leader(pooled, order)
-            now_share = _shares(counts).get(now_leader, 0.0)
-            before_share = _shares(pooled).get(now_leader, 0.0)
+            now_share = _shares(counts).get(now_leader, 0.0) if now_leader else 0.0
+            before_share = _shares(pooled).get(now_leader, 0.0) if now_leader else 0.0
             if now_leader != before_leader and now_share - before_share >= rules["min_share_change"]:
                 lines.append(
                     {

@@ -109,7 +109,7 @@ def compute(organization_id: int, deals: list[Deal]) -> Exposure:
     result = Exposure()
     if total:
         shares = {org: weight / total for org, weight in weights.items()}
-        result.hhi = _round(sum((share * 100) ** 2 for share in shares.values()), "0.1")
+        result.hhi = _round(sum(((share * 100) ** 2 for share in shares.values()), Decimal(0)), "0.1")
         result.suppliers = [
             {
                 "slug": names[org].slug,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from django import forms
 
@@ -88,8 +89,9 @@ class EvaluationVersionForm(forms.Form):
             initial[f"{prefix}-sources"] = [str(s.pk) for s in score.sources.all()]
         return initial
 
-    def clean(self):
-        cleaned = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        cleaned = self.cleaned_data
         for row in self.rows:
             if cleaned.get(f"{row.prefix}-value") is None and (
                 cleaned.get(f"{row.prefix}-rationale", "").strip() or cleaned.get(f"{row.prefix}-sources")
@@ -154,7 +156,10 @@ class ApproveForm(forms.Form):
 
 class AnnotationForm(forms.Form):
     quote = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), help_text="The exact words of the narrative.")
-    prefix = forms.CharField(required=False, max_length=64, help_text="A few words before it (optional).")
+    # The metaclass moves declared fields out of the class attributes: BaseForm.prefix stays the form's.
+    prefix = forms.CharField(  # type: ignore[assignment]
+        required=False, max_length=64, help_text="A few words before it (optional)."
+    )
     suffix = forms.CharField(required=False, max_length=64, help_text="A few words after it (optional).")
     kind = forms.ChoiceField(choices=Annotation.Kind.choices)
     body = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), label="Note")

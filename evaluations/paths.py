@@ -93,7 +93,7 @@ def _hhi(weights: dict[int, Decimal]) -> float | None:
     total = sum(weights.values(), Decimal(0))
     if not total:
         return None
-    return float(_round(sum(((w / total) * 100) ** 2 for w in weights.values()), "0.1"))
+    return float(_round(sum((((w / total) * 100) ** 2 for w in weights.values()), Decimal(0)), "0.1"))
 
 
 def resource_paths(

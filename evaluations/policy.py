@@ -11,8 +11,9 @@ Who counts as the newsroom (and so sees drafts) is answered here too.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import cast
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AnonymousUser, User
 from django.core.exceptions import PermissionDenied
 
 from core.errors import TransitionNotAllowed
@@ -101,29 +102,32 @@ def permission(action: str) -> str:
     return ACTIONS[action].permission
 
 
-def may_see_drafts(user: AbstractBaseUser | AnonymousUser | None, kind: str = "version") -> bool:
+def may_see_drafts(user: User | AnonymousUser | None, kind: str = "version") -> bool:
     """Whether ``user`` sees unpublished objects of ``kind``; everyone else sees what is published."""
     return bool(user and user.is_authenticated and user.has_perm(DRAFT_VIEWERS[kind]))
 
 
-def is_newsroom(user: AbstractBaseUser | AnonymousUser | None) -> bool:
+def is_newsroom(user: User | AnonymousUser | None) -> bool:
     return may_see_drafts(user, "version")
 
 
 def _state_refusal(rule: Rule, obj: object) -> TransitionNotAllowed | None:
     if rule.states is None or obj is None:
         return None
-    state = obj.status if isinstance(obj, RubricVersion) else obj.state
+    if isinstance(obj, RubricVersion):
+        state, display = obj.status, obj.get_status_display()
+    else:  # the only other objects the table gives states to are evaluation versions
+        version = cast(EvaluationVersion, obj)
+        state, display = version.state, version.get_state_display()
     if state in rule.states:
         return None
-    display = obj.get_status_display() if isinstance(obj, RubricVersion) else obj.get_state_display()
     return TransitionNotAllowed(
         rule.refusal.format(verb=rule.verb, state=display, status=state, number=getattr(obj, "number", ""))
     )
 
 
 def refusal(
-    user: AbstractBaseUser | AnonymousUser | None, action: str, obj: object = None, *, four_eyes: bool = True
+    user: User | AnonymousUser | None, action: str, obj: object = None, *, four_eyes: bool = True
 ) -> Exception | None:
     """Why ``user`` may not do ``action`` to ``obj`` now (the exception to raise), or None.
 
@@ -133,12 +137,12 @@ def refusal(
     rule = ACTIONS[action]
     if user is None or not user.has_perm(rule.permission):
         return PermissionDenied(f"You may not {rule.doing}.")
-    if four_eyes and rule.four_eyes and obj is not None and obj.author_id == user.pk:
+    if four_eyes and rule.four_eyes and obj is not None and cast(EvaluationVersion, obj).author_id == user.pk:
         return PermissionDenied("You cannot approve a version you wrote; another reviewer must.")
     return _state_refusal(rule, obj)
 
 
-def check(user: AbstractBaseUser | AnonymousUser | None, action: str, obj: object = None) -> None:
+def check(user: User | AnonymousUser | None, action: str, obj: object = None) -> None:
     """Raise PermissionDenied or TransitionNotAllowed unless ``user`` may do ``action`` to ``obj`` now."""
     error = refusal(user, action, obj)
     if error is not None:
@@ -153,11 +157,11 @@ def check_state(action: str, obj: object) -> None:
         raise error
 
 
-def allowed(user: AbstractBaseUser | AnonymousUser | None, action: str, obj: object = None) -> bool:
+def allowed(user: User | AnonymousUser | None, action: str, obj: object = None) -> bool:
     return refusal(user, action, obj) is None
 
 
-def version_buttons(user: AbstractBaseUser | AnonymousUser, version: EvaluationVersion) -> dict[str, bool]:
+def version_buttons(user: User | AnonymousUser, version: EvaluationVersion) -> dict[str, bool]:
     """What the desk's version page offers ``user``, straight from the table."""
     return {
         "can_edit": allowed(user, "version.edit", version),

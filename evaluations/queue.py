@@ -58,7 +58,7 @@ def enqueue_on_commit(task: str, *args: Any) -> None:
 def send(task: str, *args: Any, countdown: float | None = None) -> bool:
     """Send the task named ``task`` now; False (logged) when the broker cannot be reached."""
     try:
-        current_app.tasks[task].apply_async(args=args, retry=False, countdown=countdown or None)
+        current_app.tasks[task].apply_async(args=args, retry=False, countdown=countdown or None)  # type: ignore[arg-type]  # celery takes None (no delay); the stub says float
     except (OperationalError, RedisError, OSError) as exc:
         logger.warning("could not queue %s%r, the sweep will retry: %s", task, args, exc)
         return False

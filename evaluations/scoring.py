@@ -118,8 +118,8 @@ class RubricSpec:
 
 
 @dataclass(frozen=True)
-class PartyResult:
-    party: Hashable
+class PartyResult[K: Hashable]:
+    party: K
     leverage: Decimal | None
     workaround: Decimal | None
     dependency: Decimal | None
@@ -127,8 +127,8 @@ class PartyResult:
 
 
 @dataclass(frozen=True)
-class Summary:
-    parties: tuple[PartyResult, ...]
+class Summary[K: Hashable]:
+    parties: tuple[PartyResult[K], ...]
     risk_index: Decimal | None
     risk_band: str
     classification: Classification | None
@@ -187,9 +187,9 @@ def risk_band(spec: RubricSpec, risk_index: Decimal) -> str:
     return [name for name, lower in spec.risk_bands if risk_index >= lower][-1]
 
 
-def summarize(
-    spec: RubricSpec, party_scores: Mapping[Hashable, Mapping[str, int]], deal_scores: Mapping[str, int] | None = None
-) -> Summary:
+def summarize[K: Hashable](
+    spec: RubricSpec, party_scores: Mapping[K, Mapping[str, int]], deal_scores: Mapping[str, int] | None = None
+) -> Summary[K]:
     """Compute a deal's summary from its scores.
 
     ``party_scores`` maps each scored party (any hashable key) to its scores
@@ -202,7 +202,7 @@ def summarize(
             if not spec.scale_min <= value <= spec.scale_max:
                 raise ValueError(f"score {value} for {key!r} is outside the scale {spec.scale_min}-{spec.scale_max}")
 
-    results = []
+    results: list[PartyResult[K]] = []
     for party, scores in party_scores.items():
         leverage, workaround, dependency = (_family_figure(spec, family, scores, deal_scores) for family in FAMILIES)
         results.append(

@@ -125,7 +125,7 @@ def summary_inputs(case_ids: Iterable[int]) -> dict[int, SummaryInputs]:
         inputs = result[case_id]
         inputs.version_id, inputs.rubric_id = version_id, rubric_id
         by_version[version_id] = inputs
-    rubric_ids = {inputs.rubric_id for inputs in by_version.values()}
+    rubric_ids = {inputs.rubric_id for inputs in by_version.values() if inputs.rubric_id is not None}
     active = {
         version.rubric_id: version
         for version in RubricVersion.objects.filter(rubric_id__in=rubric_ids, status=RubricVersion.Status.ACTIVE)
@@ -134,7 +134,7 @@ def summary_inputs(case_ids: Iterable[int]) -> dict[int, SummaryInputs]:
     }
     per_party = {rubric_id: {c.key: c.per_party for c in v.criteria.all()} for rubric_id, v in active.items()}
     for inputs in by_version.values():
-        inputs.rubric_version = active.get(inputs.rubric_id)
+        inputs.rubric_version = active.get(inputs.rubric_id) if inputs.rubric_id is not None else None
     scores = (
         Score.objects.filter(version_id__in=list(by_version))
         .values_list("version_id", "party_id", "party__organization_id", "criterion__key", "value")
@@ -147,7 +147,7 @@ def summary_inputs(case_ids: Iterable[int]) -> dict[int, SummaryInputs]:
             continue
         if party_id is not None:
             inputs.party_orgs[party_id] = organization_id
-        criterion_per_party = per_party[inputs.rubric_id].get(key)
+        criterion_per_party = per_party[rubric_version.rubric_id].get(key)
         fits = (
             criterion_per_party is not None
             and criterion_per_party == (party_id is not None)

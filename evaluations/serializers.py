@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+from typing import Any
+
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from cases.models import Case, Source
 from core.people import display_name
 from evaluations.compare import Comparison
 from evaluations.markdown import render as render_markdown
@@ -19,7 +23,7 @@ from evaluations.services.workflow import ScoreInput
 class ScoreSerializer(serializers.ModelSerializer):
     criterion = serializers.CharField(source="criterion.key", read_only=True)
     organization = serializers.SerializerMethodField()
-    sources = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
+    sources: serializers.PrimaryKeyRelatedField[Source] = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
 
     class Meta:
         model = Score
@@ -28,7 +32,7 @@ class ScoreSerializer(serializers.ModelSerializer):
     @extend_schema_field(OpenApiTypes.STR)
     def get_organization(self, score: Score) -> str | None:
         """The scored party's organization slug; null for a per-deal criterion."""
-        return score.party.organization.slug if score.party_id else None
+        return score.party.organization.slug if score.party is not None else None
 
 
 class AnnotationSerializer(serializers.ModelSerializer):
@@ -45,7 +49,7 @@ class AnnotationSerializer(serializers.ModelSerializer):
 class EvaluationVersionSerializer(serializers.ModelSerializer):
     """A version of an analysis; the ETag header of its response guards edits."""
 
-    case = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    case: serializers.SlugRelatedField[Case] = serializers.SlugRelatedField(slug_field="slug", read_only=True)
     rubric = serializers.CharField(source="evaluation.rubric_version.rubric.slug", read_only=True)
     rubric_version = serializers.IntegerField(source="evaluation.rubric_version.number", read_only=True)
     author = serializers.SerializerMethodField()
@@ -120,7 +124,7 @@ class CriterionSerializer(serializers.ModelSerializer):
 
 
 class RubricVersionSerializer(serializers.ModelSerializer):
-    rubric = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    rubric: serializers.SlugRelatedField[Rubric] = serializers.SlugRelatedField(slug_field="slug", read_only=True)
     criteria = CriterionSerializer(many=True, read_only=True)
 
     class Meta:
@@ -146,8 +150,10 @@ class RubricSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(RubricVersionLineSerializer(many=True))
     def get_versions(self, rubric: Rubric) -> list[dict]:
-        # The view prefetches into ``visible_versions`` what this user may see.
-        return RubricVersionLineSerializer(rubric.visible_versions, many=True).data
+        # The view prefetches into ``visible_versions`` what this user may see (a Prefetch to_attr,
+        # which django-stubs cannot type).
+        versions: list[RubricVersion] = rubric.visible_versions  # type: ignore[attr-defined]
+        return serializers.ListSerializer(versions, child=RubricVersionLineSerializer()).data
 
 
 # --- Writing ------------------------------------------------------------------
@@ -264,7 +270,7 @@ class RubricVersionDataSerializer(serializers.Serializer):
 class CriterionWriteSerializer(serializers.Serializer):
     key = serializers.SlugField(max_length=64)
     family = serializers.ChoiceField(choices=Criterion.Family.choices)
-    weight = serializers.DecimalField(max_digits=6, decimal_places=3, required=False, default=1)
+    weight = serializers.DecimalField(max_digits=6, decimal_places=3, required=False, default=Decimal(1))
     per_party = serializers.BooleanField(required=False, default=True)
     question = serializers.CharField()
     guidance = serializers.CharField(required=False, allow_blank=True, default="")
@@ -277,7 +283,7 @@ class RubricVersionWriteSerializer(serializers.Serializer):
     """rubric_v1.json's ``version`` and ``criteria``, as the service takes them."""
 
     def to_data(self) -> dict:
-        data = {}
+        data: dict[str, Any] = {}
         if "version" in self.validated_data:
             version = dict(self.validated_data["version"])
             if "scale" in version:

@@ -56,7 +56,7 @@ def align(sheets: list[Sheet]) -> list[dict]:
             names[key] = name
     rows = []
     for key in order:
-        cells = []
+        cells: list[list[ScoreRow] | None] = []
         for sheet in sheets:
             if key not in {k for k, _ in sheet.criteria}:
                 cells.append(None)

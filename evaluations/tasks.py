@@ -15,10 +15,11 @@ tasks are scheduled here, by reference to the task objects.
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypedDict
 
 from celery import current_app, shared_task
 from celery.exceptions import SoftTimeLimitExceeded
+from celery.schedules import schedule
 from celery.signals import task_received
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
@@ -29,7 +30,16 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from evaluations import queue
 from evaluations.services import exposures, publishing, recompute
 
-RETRY = {
+
+class RetryPolicy(TypedDict):
+    autoretry_for: tuple[type[BaseException], ...]
+    retry_backoff: int
+    retry_backoff_max: int
+    retry_jitter: bool
+    max_retries: int
+
+
+RETRY: RetryPolicy = {
     "autoretry_for": (OperationalError, InterfaceError, BrokerError, RedisConnectionError, RedisTimeoutError),
     "retry_backoff": 2,
     "retry_backoff_max": 60,
@@ -86,10 +96,12 @@ def risk_summaries_fanout_task(rubric_id: int, after_case_id: int = 0) -> int:
 
 # The beat schedule, by reference: renaming a task breaks this import, not the schedule silently.
 current_app.add_periodic_task(
-    timedelta(seconds=settings.SWEEP_INTERVAL_SECONDS), risk_summaries_sweep_task.s(), name="risk-summary-sweep"
+    schedule(timedelta(seconds=settings.SWEEP_INTERVAL_SECONDS)),
+    risk_summaries_sweep_task.s(),
+    name="risk-summary-sweep",
 )
 current_app.add_periodic_task(
-    timedelta(seconds=settings.SCHEDULED_PUBLISH_INTERVAL_SECONDS),
+    schedule(timedelta(seconds=settings.SCHEDULED_PUBLISH_INTERVAL_SECONDS)),
     evaluation_versions_publish_due_task.s(),
     name="scheduled-publish",
 )
@@ -105,6 +117,6 @@ _MARKER_KINDS = {
 @task_received.connect
 def release_pending_when_received(sender: Any = None, request: Any = None, **kwargs: Any) -> None:
     """A worker took a message: its ids are no longer waiting in Redis (see queue.release_pending_on_receipt)."""
-    kind = _MARKER_KINDS.get(getattr(request, "name", None))
+    kind = _MARKER_KINDS.get(getattr(request, "name", ""))
     if kind and request.args:
         queue.release_pending_on_receipt(kind, request.args[0], eta=request.eta)

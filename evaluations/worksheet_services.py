@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
@@ -37,7 +37,7 @@ class WorksheetScore:
 @transaction.atomic
 def worksheet_draft_create(
     *,
-    by: AbstractBaseUser,
+    by: User,
     data: CaseInput,
     parties: list[desk_services.PartyRow],
     source: SourceInput,

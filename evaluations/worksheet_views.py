@@ -10,10 +10,11 @@ step, and that step writes everything or nothing.
 from __future__ import annotations
 
 from collections import Counter
+from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.text import Truncator
 
@@ -23,6 +24,7 @@ from cases.web_selectors import organization_aliases
 from cases.worksheet import DEFAULT_ALIASES, QUESTIONS, KnownOrganization, Worksheet, extract, scores_for_rubric
 from core.desk import desk_view
 from core.errors import TransitionNotAllowed
+from core.types import AuthenticatedHttpRequest
 from evaluations.models import RubricVersion
 from evaluations.worksheet_forms import DraftForm, PasteForm, ScoresForm, WorksheetPartyFormSet
 from evaluations.worksheet_services import WorksheetScore, worksheet_draft_create
@@ -190,7 +192,7 @@ def _render_proposals(request, ws, forms: dict, rubric, status: int) -> HttpResp
 
 
 @desk_view("cases.add_case")
-def worksheet(request: HttpRequest) -> HttpResponse:
+def worksheet(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The paste form; posted, the proposals page (nothing written)."""
     form = PasteForm(request.POST or None)
     if request.method != "POST":
@@ -200,7 +202,7 @@ def worksheet(request: HttpRequest) -> HttpResponse:
     ws = _read(form.cleaned_data["text"])
     rubric = _rubric()
     initial = _initial(ws, form.cleaned_data, rubric)
-    forms = {
+    forms: dict[str, Any] = {
         "draft": DraftForm(initial=initial["draft"]),
         "case_form": CaseForm(prefix="case", initial=initial["case"]),
         "parties": WorksheetPartyFormSet(
@@ -218,7 +220,7 @@ def worksheet(request: HttpRequest) -> HttpResponse:
 
 
 @desk_view("cases.add_case", methods=("POST",))
-def worksheet_draft(request: HttpRequest) -> HttpResponse:
+def worksheet_draft(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Create the draft case and evaluation from the confirmed proposals, or show the proposals again with errors."""
     draft = DraftForm(request.POST)
     if not draft.is_valid():
@@ -230,7 +232,7 @@ def worksheet_draft(request: HttpRequest) -> HttpResponse:
     ws = _read(draft.cleaned_data["text"])
     rubric = _rubric()
     rows = min(draft.cleaned_data["score_rows"], len(ws.organizations))
-    forms = {
+    forms: dict[str, Any] = {
         "draft": draft,
         "case_form": CaseForm(request.POST, prefix="case"),
         "parties": WorksheetPartyFormSet(
@@ -250,7 +252,7 @@ def worksheet_draft(request: HttpRequest) -> HttpResponse:
     return _render_proposals(request, ws, forms, rubric, 400)
 
 
-def _create(request: HttpRequest, ws: Worksheet, forms: dict) -> bool:
+def _create(request: AuthenticatedHttpRequest, ws: Worksheet, forms: dict[str, Any]) -> bool:
     parties = forms["parties"]
     kept = [(i, f) for i, f in enumerate(parties.forms) if f.has_changed() and not f.cleaned_data.get("DELETE")]
     position = {form_index: kept_index for kept_index, (form_index, _) in enumerate(kept)}

@@ -11,6 +11,8 @@ migrating role may), with a trigram index on the vocabulary. On SQLite, or
 without it, suggestions are computed in Python (``cases.search_index``).
 """
 
+import re
+
 from django.db import migrations, models
 
 FTS = "cases_search_fts"
@@ -62,10 +64,24 @@ def backwards(apps, schema_editor):
         schema_editor.execute("DROP INDEX IF EXISTS cases_searchterm_word_trgm")
 
 
+# Frozen copy of cases.search_index.words_of as it stood when this migration was written.
+WORD = re.compile(r"[^\W_]+")  # letters and digits, as FTS5's unicode61 tokenizer splits
+MIN_WORD, MAX_WORD = 3, 64
+
+
+def words_of(*texts):
+    """The words of these texts that go into the vocabulary (lower case, 3 to 64 characters, not numbers)."""
+    return {
+        word
+        for text in texts
+        if text
+        for word in [found.lower() for found in WORD.findall(text)]
+        if MIN_WORD <= len(word) <= MAX_WORD and not word.isdigit()
+    }
+
+
 def vocabulary(apps, schema_editor):
     """The words of the documents already written."""
-    from cases.search_index import words_of
-
     SearchTerm = apps.get_model("cases", "SearchTerm")
     CaseSearchDocument = apps.get_model("cases", "CaseSearchDocument")
     words: set[str] = set()

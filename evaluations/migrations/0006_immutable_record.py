@@ -14,7 +14,19 @@ from importlib import import_module
 
 from django.db import migrations
 
-from evaluations.dbtriggers import UNLOCK_TABLE, run_vendor_sql
+UNLOCK_TABLE = "evaluations_frozen_unlock"  # frozen copy of evaluations.dbtriggers.UNLOCK_TABLE
+
+
+# Frozen copy (a migration keeps doing what it did when the app's code changes).
+def run_vendor_sql(statements_by_vendor):
+    """A RunPython function executing the statements written for the connection's vendor."""
+
+    def run(apps, schema_editor):
+        statements = statements_by_vendor.get(schema_editor.connection.vendor, [])
+        for statement in [statements] if isinstance(statements, str) else statements:
+            schema_editor.execute(statement, params=None)
+
+    return run
 
 FROZEN = "('published', 'superseded')"
 # Every column of an evaluation version except state and updated_at.

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
@@ -70,7 +70,7 @@ def annotations_reanchor(version: EvaluationVersion) -> None:
 
 
 @transaction.atomic
-def annotation_add(*, version: EvaluationVersion, by: AbstractBaseUser, item: AnnotationInput) -> Annotation:
+def annotation_add(*, version: EvaluationVersion, by: User, item: AnnotationInput) -> Annotation:
     policy.check(by, "annotation.add")
     version = version_locked(version)
     policy.check_state("annotation.add", version)
@@ -82,7 +82,7 @@ def annotation_add(*, version: EvaluationVersion, by: AbstractBaseUser, item: An
 
 
 @transaction.atomic
-def annotation_delete(*, annotation: Annotation, by: AbstractBaseUser) -> None:
+def annotation_delete(*, annotation: Annotation, by: User) -> None:
     policy.check(by, "annotation.delete")
     version = version_locked(annotation.version)
     policy.check_state("annotation.delete", version)

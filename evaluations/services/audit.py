@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.utils import timezone
 
 from core.text import validate_text
@@ -14,7 +14,7 @@ from evaluations.models import AuditEntry, EvaluationVersion, RubricVersion
 def audit_record(
     *,
     action: str,
-    actor: AbstractBaseUser | None,
+    actor: User | None,
     from_state: str,
     to_state: str,
     comment: str = "",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -21,7 +21,7 @@ from evaluations.services.recompute import risk_summary_request
 
 @transaction.atomic
 def evaluation_version_publish(
-    *, version: EvaluationVersion, by: AbstractBaseUser | None, correction_note: str | None = None
+    *, version: EvaluationVersion, by: User | None, correction_note: str | None = None
 ) -> EvaluationVersion:
     """Publish a version now: the only code that makes an analysis public.
 

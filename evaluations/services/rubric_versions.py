@@ -6,7 +6,7 @@ import copy
 from collections.abc import Iterable
 from decimal import Decimal
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max
@@ -59,7 +59,7 @@ def _rubric_version_criteria(version: RubricVersion, criteria_data: Iterable[dic
 
 
 @transaction.atomic
-def rubric_version_create(*, rubric: Rubric, data: dict, by: AbstractBaseUser | None) -> RubricVersion:
+def rubric_version_create(*, rubric: Rubric, data: dict, by: User | None) -> RubricVersion:
     """Create a draft version from data shaped like rubric_v1.json's
     ``version`` plus ``criteria``. Raises ValidationError on bad data.
     ``by`` None is the system (the demo loader, a management command): no edge passes it."""
@@ -124,7 +124,7 @@ def rubric_version_validate(version: RubricVersion, criteria: list[Criterion]) -
 
 
 @transaction.atomic
-def rubric_version_activate(*, version: RubricVersion, by: AbstractBaseUser | None) -> RubricVersion:
+def rubric_version_activate(*, version: RubricVersion, by: User | None) -> RubricVersion:
     """Activate a draft version, retiring the active one, and re-score the archive.
 
     Every published case's summary is marked stale in this transaction; the
@@ -172,7 +172,7 @@ def rubric_version_activate(*, version: RubricVersion, by: AbstractBaseUser | No
 
 
 @transaction.atomic
-def rubric_version_clone(*, version: RubricVersion, by: AbstractBaseUser | None) -> RubricVersion:
+def rubric_version_clone(*, version: RubricVersion, by: User | None) -> RubricVersion:
     """Start a new draft version of a rubric as a copy of ``version`` (usually the active one).
 
     The copy gets the next number, the same scale, families, thresholds and
@@ -232,7 +232,7 @@ def rubric_version_require_draft(version: RubricVersion) -> RubricVersion:
 
 
 @transaction.atomic
-def rubric_version_update_draft(*, version: RubricVersion, by: AbstractBaseUser | None, data: dict) -> RubricVersion:
+def rubric_version_update_draft(*, version: RubricVersion, by: User | None, data: dict) -> RubricVersion:
     """Edit a draft from data shaped like rubric_version_create's: the
     ``version`` fields given change, the others keep their value; ``criteria``,
     when given, replaces the draft's whole list. The result is validated as a

@@ -3,14 +3,14 @@ transition (who may make it, in which state, is evaluations.policy)."""
 
 from __future__ import annotations
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 
 from evaluations.models import EvaluationVersion
 from evaluations.services.audit import audit_record
 
 
 def version_transition(
-    version: EvaluationVersion, *, to: str, action: str, by: AbstractBaseUser | None, comment: str = "", **fields
+    version: EvaluationVersion, *, to: str, action: str, by: User | None, comment: str = "", **fields
 ) -> EvaluationVersion:
     from_state = version.state
     version.state = to

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max
@@ -49,7 +49,7 @@ def rubric_version_for_new_work(case: Case) -> RubricVersion:
 
 
 @transaction.atomic
-def evaluation_version_start(*, case: Case, by: AbstractBaseUser) -> EvaluationVersion:
+def evaluation_version_start(*, case: Case, by: User) -> EvaluationVersion:
     """Start a draft under the active rubric, prefilled from the published version.
 
     Scores carry over by criterion key; annotations carry over and are flagged
@@ -178,7 +178,7 @@ def _validated_scores(version: EvaluationVersion, scores: Iterable[ScoreInput]) 
 def evaluation_version_save(
     *,
     version: EvaluationVersion,
-    by: AbstractBaseUser,
+    by: User,
     expected_lock: int,
     narrative: str | None = None,
     verdict: str | None = None,
@@ -238,9 +238,7 @@ def evaluation_version_save(
 
 
 @transaction.atomic
-def evaluation_version_submit(
-    *, version: EvaluationVersion, by: AbstractBaseUser, comment: str = ""
-) -> EvaluationVersion:
+def evaluation_version_submit(*, version: EvaluationVersion, by: User, comment: str = "") -> EvaluationVersion:
     policy.check(by, "version.submit")
     version = version_locked(version)
     policy.check_state("version.submit", version)
@@ -257,9 +255,7 @@ def evaluation_version_submit(
 
 
 @transaction.atomic
-def evaluation_version_send_back(
-    *, version: EvaluationVersion, by: AbstractBaseUser, comment: str
-) -> EvaluationVersion:
+def evaluation_version_send_back(*, version: EvaluationVersion, by: User, comment: str) -> EvaluationVersion:
     policy.check(by, "version.send_back")
     if not comment.strip():
         raise ValidationError({"comment": ["say what needs to change"]})
@@ -280,7 +276,7 @@ def evaluation_version_send_back(
 def evaluation_version_approve(
     *,
     version: EvaluationVersion,
-    by: AbstractBaseUser,
+    by: User,
     publish_at: datetime | None = None,
     correction_note: str = "",
 ) -> EvaluationVersion:
