@@ -384,7 +384,18 @@ _TABLES: dict[str, tuple[type[models.Model], tuple[str, ...]]] = {
     "party": (Party, ("id", "case_id", "organization_id", "role", "note", "position")),
     "source": (
         Source,
-        ("id", "case_id", "publisher", "title", "url", "published_on", "published_precision", "claim", "position"),
+        (
+            "id",
+            "case_id",
+            "publisher",
+            "title",
+            "url",
+            "published_on",
+            "published_precision",
+            "claim",
+            "position",
+            "excerpt",
+        ),
     ),
     "timeline": (TimelineEvent, ("case_id", "kind", "occurred_on", "precision", "note")),
     "evaluation": (Evaluation, ("id", "case_id", "rubric_version_id", "created_at")),
@@ -417,7 +428,10 @@ _TABLES: dict[str, tuple[type[models.Model], tuple[str, ...]]] = {
             "published_by_id",
         ),
     ),
-    "audit": (AuditEntry, ("action", "actor_id", "at", "from_state", "to_state", "comment", "evaluation_version_id")),
+    "audit": (
+        AuditEntry,
+        ("action", "actor_id", "at", "from_state", "to_state", "comment", "evaluation_version_id", "subject"),
+    ),
 }
 
 
@@ -536,7 +550,7 @@ def _one_case(context: _Context, index: int, rows: dict[str, list[tuple]]) -> No
         rows["source"].append((
             source_ids[-1], case_id, publisher, _sentence(rng, 8)[:-1],
             f"https://{domain}/{announced.year}/{case_id}-{position}",
-            announced + timedelta(days=rng.randint(0, 20)), DatePrecision.DAY, _sentence(rng, 12), position,
+            announced + timedelta(days=rng.randint(0, 20)), DatePrecision.DAY, _sentence(rng, 12), position, "",
         ))  # fmt: skip
     report.sources += len(source_ids)
     rows["timeline"].append((case_id, TimelineEvent.Kind.ANNOUNCED, announced, DatePrecision.DAY, ""))
@@ -584,7 +598,7 @@ def _one_case(context: _Context, index: int, rows: dict[str, list[tuple]]) -> No
                 report.annotations += 1
             rows["audit"].append(
                 (AuditEntry.Action.PUBLISH, rng.choice(users["reviewers"]), at, EvaluationVersion.State.IN_REVIEW,
-                 EvaluationVersion.State.PUBLISHED, "", version_id)
+                 EvaluationVersion.State.PUBLISHED, "", version_id, "")
             )  # fmt: skip
         rows["version"].append((
             version_id, evaluation_id, case_id, number, state, author, previous, narrative, _sentence(rng, 12),
