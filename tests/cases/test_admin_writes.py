@@ -7,7 +7,7 @@ import pytest
 from cases.models import Case, Organization, Party, Source, TimelineEvent
 from cases.search import search_document_refresh
 from evaluations.models import OrganizationExposure
-from evaluations.services import organization_exposures_recompute
+from evaluations.services.exposures import organization_exposures_recompute
 from tests.shared_fixtures import draft_case  # noqa: F401 - fixture registered by name
 
 COLOSSUS = "xai-anthropic-colossus-1"

@@ -8,7 +8,7 @@ from django.db import transaction
 from cases import services
 from cases.models import Organization
 from evaluations.models import OrganizationExposure
-from evaluations.services import organization_exposures_recompute
+from evaluations.services.exposures import organization_exposures_recompute
 
 
 def suppliers(slug: str) -> list[tuple[str, str]]:

@@ -14,7 +14,7 @@ from django.db import transaction
 from cases import services
 from cases.models import Case, Organization
 from evaluations.models import OrganizationExposure, RiskSummary
-from evaluations.services import organization_exposures_recompute
+from evaluations.services.exposures import organization_exposures_recompute
 
 COLOSSUS = "xai-anthropic-colossus-1"  # a compute lease: xAI provides, Anthropic is the customer
 
