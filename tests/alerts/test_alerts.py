@@ -19,8 +19,7 @@ from alerts import services
 from alerts.models import Notice, Subscriber, Subscription
 from cases.models import Case
 from evaluations.backup import backup_rows
-
-from .conftest import COLOSSUS, SECRET
+from tests.support.content import COLOSSUS, SECRET
 
 pytestmark = pytest.mark.django_db
 

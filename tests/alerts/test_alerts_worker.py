@@ -21,8 +21,8 @@ from alerts import tasks
 from alerts.models import Notice, Subscriber
 from cases.models import Case
 from evaluations import services
-from tests.conftest import wait_for
-from tests.shared_fixtures import COLOSSUS, SECRET, unpublished_version_make
+from tests.support.content import COLOSSUS, SECRET, unpublished_version_make
+from tests.support.workers import wait_for
 
 pytestmark = pytest.mark.worker
 

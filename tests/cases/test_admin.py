@@ -8,7 +8,6 @@ from cases.models import Case, Organization, Party, Source, TimelineEvent
 from cases.search import search_document_refresh
 from evaluations.models import OrganizationExposure
 from evaluations.services.exposures import organization_exposures_recompute
-from tests.shared_fixtures import draft_case  # noqa: F401 - fixture registered by name
 
 COLOSSUS = "xai-anthropic-colossus-1"
 
@@ -39,7 +38,7 @@ def test_a_published_case_and_its_rows_are_read_only_in_the_admin(demo, admin_cl
     assert Source.objects.get(pk=source.pk).title == source.title
 
 
-def test_a_draft_case_can_still_be_edited_in_the_admin(draft_case, admin_client):  # noqa: F811
+def test_a_draft_case_can_still_be_edited_in_the_admin(draft_case, admin_client):
     page = admin_client.get(f"/admin/cases/case/{draft_case.pk}/change/")
     assert page.status_code == 200 and b'name="_save"' in page.content
     party = draft_case.parties.first()

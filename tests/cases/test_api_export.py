@@ -101,7 +101,7 @@ def test_export_numbers_are_numbers_and_timestamps_are_the_apis(demo, api_client
 
 
 def test_export_item_schema_is_documented(db):
-    from tests.api.conftest import schema
+    from tests.support.api import schema
 
     document = schema()
     content = document["paths"]["/api/v1/export/cases.json"]["get"]["responses"]["200"]["content"]

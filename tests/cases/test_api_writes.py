@@ -10,27 +10,11 @@ import evaluations
 from cases.models import Case, Organization
 from evaluations.models import EvaluationVersion, RubricVersion
 from evaluations.services import rubric_versions
-from tests.conftest import PASSWORD
+from tests.support.accounts import PASSWORD
+from tests.support.payloads import CASE_BODY
 
 ROLES = ["anonymous", "reader", "editor", "editor2", "reviewer", "admin"]
 NEWSROOM = ["editor", "editor2", "reviewer", "admin"]
-
-CASE_BODY = {
-    "title": "Example Cloud commits capacity to Example Lab",
-    "summary": "A multi-year cloud commitment.",
-    "announced_on": "2026-03-01",
-    "deal_types": ["compute_lease"],
-    "tags": ["Cloud", "Example"],
-    "parties": [{"organization": "xai", "role": "provider"}, {"organization": "anthropic", "role": "customer"}],
-    "sources": [
-        {
-            "publisher": "Example Times",
-            "title": "The deal",
-            "url": "https://example.com/deal",
-            "published_on": "2026-03-02",
-        }
-    ],
-}
 
 
 def test_token(demo, reader, api_client):

@@ -14,8 +14,7 @@ from django.urls import reverse
 
 from cases import citations
 from evaluations.models import RubricVersion
-
-from .conftest import COLOSSUS, SECRET
+from tests.support.content import COLOSSUS, SECRET
 
 pytestmark = pytest.mark.django_db
 

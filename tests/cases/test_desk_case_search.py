@@ -6,7 +6,6 @@ import pytest
 from django.urls import reverse
 
 from cases.models import Case
-from tests.shared_fixtures import draft_case  # noqa: F401 - fixture registered by name
 
 
 @pytest.fixture
@@ -19,13 +18,13 @@ def titles(response) -> list[str]:
     return [case.title for case in response.context["page"]]
 
 
-def test_the_desk_search_finds_a_draft_by_its_title(draft_case, desk):  # noqa: F811
+def test_the_desk_search_finds_a_draft_by_its_title(draft_case, desk):
     response = desk.get(reverse("desk-case-list"), {"q": "zanzibarquokka deal"})
     assert response.status_code == 200
     assert titles(response) == [draft_case.title]
 
 
-def test_the_desk_search_finds_a_case_by_its_slug_and_only_by_title_or_slug(draft_case, desk):  # noqa: F811
+def test_the_desk_search_finds_a_case_by_its_slug_and_only_by_title_or_slug(draft_case, desk):
     assert titles(desk.get(reverse("desk-case-list"), {"q": "secret-deal"})) == [draft_case.title]
     # Its summary names the word too; the desk's search promises titles and slugs, nothing else.
     Case.objects.filter(pk=draft_case.pk).update(title="Renamed")

@@ -7,7 +7,7 @@ from urllib.parse import quote
 import pytest
 from django.urls import reverse
 
-from .conftest import COLOSSUS, SECRET
+from tests.support.content import COLOSSUS, SECRET
 
 pytestmark = pytest.mark.django_db
 

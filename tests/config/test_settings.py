@@ -12,8 +12,8 @@ import pytest
 
 from cases.models import Case, Organization, Source
 from evaluations.models import AuditEntry, EvaluationVersion, RubricVersion
-from tests.conftest import PASSWORD
-from tests.trust.html_checks import unsafe_html
+from tests.support.accounts import PASSWORD
+from tests.support.html_checks import unsafe_html
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.django_db

@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 from drf_spectacular.validation import validate_schema
 
-from tests.api.conftest import schema
+from tests.support.api import schema
 
 
 def test_schema_is_valid_openapi(db):
@@ -78,3 +78,32 @@ def test_case_filters_are_documented(db):
         "organization", "deal_type", "announced_after", "announced_before", "classification", "risk_band",
         "risk_min", "risk_max", "tag", "rubric_version", "search", "ordering", "cursor",
     } <= names  # fmt: skip
+
+
+# One OpenAPI document whatever the database (was test_schema_portable.py).
+#
+# One OpenAPI document whatever the database.
+#
+# Django asks the connection for each integer model field's range and DRF turns it into the
+# schema's bounds: SQLite answered 64 bits for every kind (``format: int64``, 9223372036854775807),
+# PostgreSQL the column's size. The schema now gives the field kind's portable range on both.
+
+
+def _property(component: str, name: str) -> dict:
+    return schema()["components"]["schemas"][component]["properties"][name]
+
+
+def test_integer_bounds_are_the_field_kinds_not_the_backends(db):
+    positive = _property("EvaluationVersion", "lock_version")  # PositiveIntegerField
+    assert (positive["minimum"], positive["maximum"]) == (0, 2147483647)
+    assert "format" not in positive
+    big = _property("CaseDetail", "value_low_usd")  # BigIntegerField: 64 bits on every backend
+    assert big["format"] == "int64"
+    components = schema()["components"]["schemas"]
+    small = [
+        prop
+        for component in components.values()
+        for prop in component.get("properties", {}).values()
+        if prop.get("maximum") == 32767
+    ]
+    assert small, "the SmallIntegerField/PositiveSmallIntegerField bounds are PostgreSQL's on every backend"

@@ -6,8 +6,8 @@ import pytest
 from django.conf import settings
 from whitenoise.compress import Compressor
 
-from tests.conftest import PASSWORD
-from tests.shared_fixtures import COLOSSUS
+from tests.support.accounts import PASSWORD
+from tests.support.content import COLOSSUS
 
 pytestmark = pytest.mark.django_db
 

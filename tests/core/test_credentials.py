@@ -7,7 +7,7 @@ from django.contrib.auth.hashers import make_password
 from django.test import Client
 from rest_framework.authtoken.models import Token
 
-from tests.conftest import PASSWORD
+from tests.support.accounts import PASSWORD
 
 pytestmark = pytest.mark.django_db
 NEW_PASSWORD = "another-long-password-77"

@@ -8,7 +8,7 @@ import pytest
 from django.test import override_settings
 
 from core import throttle
-from tests.conftest import PASSWORD
+from tests.support.accounts import PASSWORD
 
 pytestmark = pytest.mark.django_db
 URL = "/accounts/login/"

@@ -7,8 +7,7 @@ from django.utils.html import escape
 
 from cases.models import Case, Organization
 from evaluations.models import AuditEntry, EvaluationVersion
-
-from .conftest import version_payload
+from tests.support.payloads import version_payload
 
 V1_TEXT = (
     "Nimbus turns an idle cluster into revenue.\n\n"

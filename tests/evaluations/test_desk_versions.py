@@ -11,8 +11,7 @@ from django.utils.html import escape
 
 from evaluations.models import AuditEntry, EvaluationVersion
 from evaluations.services import publishing, workflow
-
-from .conftest import version_payload
+from tests.support.payloads import version_payload
 
 
 @pytest.fixture

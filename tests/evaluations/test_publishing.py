@@ -10,7 +10,8 @@ from cases.models import Case
 from core.errors import TransitionNotAllowed
 from evaluations.models import EvaluationVersion, RiskSummary
 from evaluations.services import publishing, recompute
-from tests.conftest import version_in_review, wait_for
+from tests.support.content import version_in_review
+from tests.support.workers import wait_for
 
 COLOSSUS = "xai-anthropic-colossus-1"
 

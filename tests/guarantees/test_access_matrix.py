@@ -22,8 +22,8 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from cases.models import Case, Organization
 from evaluations.models import EvaluationVersion, RubricVersion
-from tests.conftest import PASSWORD
-from tests.shared_fixtures import COLOSSUS, draft_case_make, unpublished_version_make
+from tests.support.accounts import PASSWORD
+from tests.support.content import COLOSSUS, draft_case_make, unpublished_version_make
 
 pytestmark = pytest.mark.django_db
 

@@ -95,7 +95,7 @@ def test_reader_pages_offer_the_desk_link_only_to_desk_users(demo, editor, reade
 
 
 def test_sign_in_returns_to_the_desk_and_sign_out_goes_home(demo, editor):
-    from tests.conftest import PASSWORD
+    from tests.support.accounts import PASSWORD
 
     client = Client()
     login = client.get("/desk/")

@@ -13,8 +13,8 @@ from core.limits import TEXT_LIMITS
 from evaluations import markdown
 from evaluations.models import Annotation, AuditEntry, EvaluationVersion, RubricVersion, Score
 from evaluations.services import annotations, workflow
-from tests.trust.html_checks import tag_counts, unsafe_html
-from tests.trust.xss_corpus import XSS_CORPUS
+from tests.support.html_checks import tag_counts, unsafe_html
+from tests.support.xss_corpus import XSS_CORPUS
 
 pytestmark = pytest.mark.django_db
 COUNTED = (Case, Organization, Party, Source, Tag, TimelineEvent, EvaluationVersion, Score, Annotation, AuditEntry)

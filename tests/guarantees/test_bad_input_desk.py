@@ -7,8 +7,7 @@ from django.test import Client
 
 from cases.models import Case, Organization
 from evaluations.services import workflow
-
-from .conftest import case_payload, version_payload
+from tests.support.payloads import case_payload, version_payload
 
 
 @pytest.fixture

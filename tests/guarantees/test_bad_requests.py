@@ -15,8 +15,8 @@ from cases.models import Case, Organization, Party, Source, Tag, TimelineEvent
 from core.limits import TEXT_LIMITS
 from evaluations.models import Annotation, AuditEntry, EvaluationVersion, Score
 from evaluations.services import workflow
-from tests.desk.conftest import case_payload, version_payload
-from tests.shared_fixtures import COLOSSUS
+from tests.support.content import COLOSSUS
+from tests.support.payloads import case_payload, version_payload
 
 pytestmark = pytest.mark.django_db
 COUNTED = (Case, Organization, Party, Source, Tag, TimelineEvent, EvaluationVersion, Score, Annotation, AuditEntry)

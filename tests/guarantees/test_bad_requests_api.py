@@ -14,7 +14,7 @@ from rest_framework.authtoken.models import Token
 from cases.models import Case
 from evaluations.models import EvaluationVersion
 from evaluations.services import workflow
-from tests.shared_fixtures import COLOSSUS
+from tests.support.content import COLOSSUS
 
 pytestmark = pytest.mark.django_db
 

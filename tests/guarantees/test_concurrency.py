@@ -23,9 +23,8 @@ from cases.models import Case
 from core.errors import EditConflict
 from evaluations.models import AuditEntry, EvaluationVersion, RiskSummary
 from evaluations.services import recompute, workflow
-from tests.conftest import version_in_review
-from tests.desk.conftest import version_payload
-from tests.shared_fixtures import COLOSSUS
+from tests.support.content import COLOSSUS, version_in_review
+from tests.support.payloads import version_payload
 
 pytestmark = pytest.mark.skipif(
     connection.vendor == "sqlite",

@@ -22,9 +22,8 @@ from django.db import connection
 from config.celery_app import app as celery_app
 from evaluations.models import PartyFigure, RiskSummary
 from evaluations.services import exposures, recompute
-from tests.conftest import wait_for
-from tests.evaluations.synthetic import make_cases
-from tests.evaluations.test_workers import activate_v2, assert_all_correct, summaries_done
+from tests.support.synthetic import make_cases
+from tests.support.workers import activate_v2, assert_all_correct, summaries_done, wait_for
 
 pytestmark = [pytest.mark.worker, pytest.mark.faults]
 

@@ -6,8 +6,7 @@ from django.test import Client
 
 from cases.models import Case
 from evaluations.models import EvaluationVersion, RiskSummary
-
-from .conftest import case_payload, version_payload
+from tests.support.payloads import case_payload, version_payload
 
 COLOSSUS = "xai-anthropic-colossus-1"
 

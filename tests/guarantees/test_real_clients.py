@@ -27,8 +27,8 @@ from cases.models import Case, Organization
 from cases.selectors import organizations_visible
 from evaluations.models import EvaluationVersion
 from evaluations.services import workflow
-from tests.api.conftest import openapi_path
-from tests.conftest import PASSWORD
+from tests.support.accounts import PASSWORD
+from tests.support.api import openapi_path
 
 pytestmark = pytest.mark.django_db
 

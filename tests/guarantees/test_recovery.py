@@ -26,9 +26,8 @@ from config.celery_app import app as celery_app
 from evaluations import scoring, selectors
 from evaluations.models import EvaluationVersion, PartyFigure, RiskSummary, RubricVersion, Score
 from evaluations.services import recompute
-from tests.conftest import ROOT, _database_url_for_worker, wait_for
-from tests.evaluations.synthetic import assert_summary_matches, make_cases
-from tests.evaluations.test_workers import activate_v2, summaries_done
+from tests.support.synthetic import assert_summary_matches, make_cases
+from tests.support.workers import ROOT, activate_v2, database_url_for_worker, summaries_done, wait_for
 
 pytestmark = [pytest.mark.worker, pytest.mark.faults]
 
@@ -60,7 +59,7 @@ class Beat:
         self.process = subprocess.Popen(
             [sys.executable, "-m", "celery", "-A", "config", "beat", "-l", "INFO",
              "--schedule", str(workdir / "celerybeat-schedule")],
-            cwd=ROOT, env={**os.environ, "DATABASE_URL": _database_url_for_worker()},
+            cwd=ROOT, env={**os.environ, "DATABASE_URL": database_url_for_worker()},
             stdout=self.log, stderr=subprocess.STDOUT,
         )  # fmt: skip
 

@@ -5,69 +5,25 @@ Run with DATABASE_URL (PostgreSQL) and REDIS_URL set; skipped otherwise.
 
 from __future__ import annotations
 
-import shutil
-import socket
-import subprocess
 import time
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from cases.models import Case
-from config.celery_app import app as celery_app
 from evaluations import tasks
-from evaluations.demo import DATA_DIR, load_rubric
-from evaluations.models import EvaluationVersion, PartyFigure, RiskSummary, RubricVersion
-from evaluations.services import exposures, publishing, recompute, rubric_versions
-from tests.conftest import version_in_review, wait_for
-from tests.evaluations.synthetic import (
+from evaluations.models import EvaluationVersion, PartyFigure, RiskSummary
+from evaluations.services import exposures, publishing, recompute
+from tests.support.content import version_in_review
+from tests.support.synthetic import (
     assert_summary_matches,
     expected_summary,
     make_cases,
-    new_rubric_version_data,
 )
+from tests.support.workers import activate_v2, assert_all_correct, summaries_done, wait_for
 
 pytestmark = pytest.mark.worker
-
-
-@pytest.fixture
-def v1(transactional_db) -> RubricVersion:
-    import json
-
-    return load_rubric(json.loads((DATA_DIR / "rubric_v1.json").read_text()))
-
-
-@pytest.fixture
-def small_batches(monkeypatch, settings) -> None:
-    """Small batches and short grace periods, for the workers (environment) and this process (settings)."""
-    values = {
-        "RECOMPUTE_BATCH_SIZE": 20,
-        "FANOUT_BATCHES_PER_STEP": 3,
-        "STALE_GRACE_SECONDS": 1,
-        "PENDING_MARKER_SECONDS": 2,
-    }
-    for name, value in values.items():
-        monkeypatch.setenv(name, str(value))
-        setattr(settings, name, value)
-
-
-def summaries_done(rubric_version: RubricVersion, case_ids: list[int]) -> bool:
-    return RiskSummary.objects.filter(case_id__in=case_ids, rubric_version=rubric_version, stale=False).count() == len(
-        case_ids
-    )
-
-
-def assert_all_correct(rubric_version: RubricVersion, case_ids: list[int]) -> None:
-    for summary in RiskSummary.objects.filter(case_id__in=case_ids).prefetch_related("party_figures"):
-        assert_summary_matches(summary, expected_summary(summary.case_id, rubric_version), rubric_version)
-
-
-def activate_v2(v1: RubricVersion) -> RubricVersion:
-    v2 = rubric_versions.rubric_version_create(rubric=v1.rubric, data=new_rubric_version_data(v1), by=None)
-    return rubric_versions.rubric_version_activate(version=v2, by=None)
 
 
 def test_activation_rescores_a_few_hundred_cases_on_a_worker(start_worker, v1, small_batches):
@@ -131,62 +87,6 @@ def test_the_same_task_twice_and_two_workers_on_one_case(start_worker, v1, tmp_p
 
 
 # --- Redis outage: our own redis-server, stopped and started on purpose -------------------
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class OwnRedis:
-    def __init__(self, port: int, workdir: Path):
-        self.port, self.workdir, self.process = port, workdir, None
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def start(self) -> None:
-        self.process = subprocess.Popen(
-            [shutil.which("redis-server"), "--bind", "127.0.0.1", "--port", str(self.port), "--save", "",
-             "--appendonly", "no", "--dir", str(self.workdir)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )  # fmt: skip
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
-                return
-            except OSError:
-                time.sleep(0.05)
-        raise RuntimeError("own redis-server did not start")
-
-    def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            self.process.wait(10)
-
-
-def _use_broker(url: str) -> None:
-    """Point this process's Celery app at another broker (drop pooled connections)."""
-    celery_app.conf.broker_url = url
-    celery_app._pool = None
-    celery_app.amqp._producer_pool = None
-
-
-@pytest.fixture
-def own_redis(tmp_path, monkeypatch) -> Iterator[OwnRedis]:
-    if not shutil.which("redis-server"):
-        pytest.skip("redis-server is not installed")
-    redis = OwnRedis(_free_port(), tmp_path)
-    redis.start()
-    previous = celery_app.conf.broker_url
-    monkeypatch.setenv("REDIS_URL", redis.url)  # the workers started in this test
-    _use_broker(redis.url)
-    yield redis
-    redis.stop()
-    _use_broker(previous)
 
 
 def publish_a_change(case_id: int, author) -> EvaluationVersion:

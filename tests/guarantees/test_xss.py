@@ -21,9 +21,9 @@ from django.utils.html import escape
 
 from cases.models import Case, Organization
 from evaluations.models import EvaluationVersion
-from tests.desk.conftest import case_payload, version_payload
-from tests.trust.html_checks import tag_counts, unsafe_html
-from tests.trust.xss_corpus import XSS_CORPUS
+from tests.support.html_checks import tag_counts, unsafe_html
+from tests.support.payloads import case_payload, version_payload
+from tests.support.xss_corpus import XSS_CORPUS
 
 pytestmark = pytest.mark.django_db
 

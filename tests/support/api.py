@@ -1,24 +1,18 @@
-"""API fixtures: a client per role, and a check that every status a test sees is documented.
+"""An API client that checks every status a test sees is documented in the OpenAPI schema.
 
-Every request made through ``api_client`` (and the per-role clients) is looked
-up in the generated OpenAPI schema: a status the schema does not document for
-that path and method fails the test that produced it.
+Every request made through the ``api_client`` and ``client_for`` fixtures
+(tests/conftest.py) is looked up in the generated schema: a status the schema
+does not document for that path and method fails the test that produced it.
 """
 
 from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Callable
 
-import pytest
 from django.urls import Resolver404, resolve
 from drf_spectacular.generators import SchemaGenerator
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
-
-from evaluations.models import EvaluationVersion
-from evaluations.services import workflow
 
 SEEN: set[tuple[str, str, int]] = set()
 
@@ -61,53 +55,3 @@ class CheckedClient(APIClient):
         assert response.status_code < 500, f"server error: {response.status_code}"
         assert_documented(request["REQUEST_METHOD"], request["PATH_INFO"], response.status_code)
         return response
-
-
-@pytest.fixture
-def api_client() -> CheckedClient:
-    return CheckedClient()
-
-
-@pytest.fixture
-def client_for(db) -> Callable[..., CheckedClient]:
-    """A client authenticated with the user's API token (None: anonymous)."""
-
-    def make(user=None) -> CheckedClient:
-        client = CheckedClient()
-        if user is not None:
-            token, _ = Token.objects.get_or_create(user=user)
-            client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
-        return client
-
-    return make
-
-
-@pytest.fixture
-def roles(reader, editor, editor2, reviewer, admin_user) -> dict:
-    return {
-        "anonymous": None,
-        "reader": reader,
-        "editor": editor,
-        "editor2": editor2,
-        "reviewer": reviewer,
-        "admin": admin_user,
-    }
-
-
-@pytest.fixture
-def published_case(demo):
-    """A demo case with a published analysis."""
-    from cases.models import Case
-
-    return Case.objects.published().filter(evaluation_versions__annotations__isnull=False).distinct().first()
-
-
-@pytest.fixture
-def draft_version(published_case, editor) -> EvaluationVersion:
-    """A new draft of a published case, written by ``editor``."""
-    return workflow.evaluation_version_start(case=published_case, by=editor)
-
-
-@pytest.fixture
-def in_review_version(draft_version, editor) -> EvaluationVersion:
-    return workflow.evaluation_version_submit(version=draft_version, by=editor)

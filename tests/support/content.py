@@ -1,7 +1,7 @@
-"""Fixtures shared by several test folders: unpublished content on top of a published case.
+"""Content made for a test: unpublished versions and cases on top of the demo corpus, a version in review.
 
-A conftest that wants them imports them by name (pytest registers fixtures
-found in a conftest's namespace). Everything is made through the services.
+The fixtures that hand these out are in tests/conftest.py. Everything but
+``version_in_review`` is made through the services.
 """
 
 from __future__ import annotations
@@ -9,19 +9,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import timedelta
 
-import pytest
 from django.utils import timezone
 
 from cases.models import Case, Organization, Party
 from cases.search import search_document_refresh
-from evaluations.models import EvaluationVersion
+from evaluations.models import EvaluationVersion, Score
 from evaluations.services import annotations, workflow
 
 COLOSSUS = "xai-anthropic-colossus-1"
 SECRET = "zanzibarquokka"  # a word that appears only in unpublished content
 
 
-def draft_version(case: Case, editor, *, narrative_extra: str, verdict: str | None, annotate: str | None):
+def draft_version_make(case: Case, editor, *, narrative_extra: str, verdict: str | None, annotate: str | None):
     """Start a draft on ``case`` and save extra narrative, a verdict and (optionally) one annotation."""
     version = workflow.evaluation_version_start(case=case, by=editor)
     items = None
@@ -43,7 +42,7 @@ def unpublished_version_make(state: str, editor, reviewer, slug: str = COLOSSUS)
     ``state``: draft, in_review or scheduled.
     """
     case = Case.objects.get(slug=slug)
-    version = draft_version(
+    version = draft_version_make(
         case,
         editor,
         narrative_extra=f"\n\nUnpublished passage about {SECRET} capacity.",
@@ -72,31 +71,48 @@ def draft_case_make() -> Case:
     return case
 
 
-@pytest.fixture
-def publish_second_version(editor, reviewer) -> Callable[..., EvaluationVersion]:
-    """Publish a new version of a case through the desk's services (start, save, submit, approve)."""
-
-    def publish(
-        slug: str = COLOSSUS, *, extra: str = "\n\nA later paragraph added in review.", note: str = ""
-    ) -> EvaluationVersion:
-        case = Case.objects.get(slug=slug)
-        version = draft_version(case, editor, narrative_extra=extra, verdict=None, annotate=None)
-        version = workflow.evaluation_version_submit(version=version, by=editor)
-        return workflow.evaluation_version_approve(version=version, by=reviewer, correction_note=note)
-
-    return publish
-
-
-@pytest.fixture
-def unpublished_version(editor, reviewer) -> Callable[..., EvaluationVersion]:
-    """``unpublished_version(state, slug=COLOSSUS)``: see ``unpublished_version_make``."""
-
-    def make(state: str, slug: str = COLOSSUS) -> EvaluationVersion:
-        return unpublished_version_make(state, editor, reviewer, slug)
-
-    return make
+def publish_full_version(editor, reviewer) -> EvaluationVersion:
+    """Re-publish a demo analysis with annotations and scores that cite sources, through the services."""
+    base = EvaluationVersion.objects.filter(state="published", annotations__isnull=False).first()
+    draft = workflow.evaluation_version_start(case=base.case, by=editor)
+    source_ids = tuple(base.case.sources.values_list("pk", flat=True)[:2])
+    scores = [
+        workflow.ScoreInput(
+            criterion=score.criterion.key,
+            party_id=score.party_id,
+            value=score.value,
+            rationale=score.rationale,
+            source_ids=source_ids,
+        )
+        for score in draft.scores.select_related("criterion")
+    ]
+    workflow.evaluation_version_save(
+        version=draft, by=editor, expected_lock=draft.lock_version, scores=scores, change_note="sources cited"
+    )
+    workflow.evaluation_version_submit(version=draft, by=editor)
+    return workflow.evaluation_version_approve(version=draft, by=reviewer)
 
 
-@pytest.fixture
-def draft_case(demo) -> Case:
-    return draft_case_make()
+def version_in_review(
+    case_id: int, author, value: Callable[[Score], int] = lambda score: score.value
+) -> EvaluationVersion:
+    """A version in review copied from the case's published one, each score set by ``value``.
+
+    Built directly, not through the desk's services, so that worker tests can
+    publish a known change with a user who holds no group.
+    """
+    current = EvaluationVersion.objects.get(case_id=case_id, state=EvaluationVersion.State.PUBLISHED)
+    version = EvaluationVersion.objects.create(
+        evaluation=current.evaluation,
+        case_id=case_id,
+        number=current.number + 1,
+        state=EvaluationVersion.State.IN_REVIEW,
+        author=author,
+        narrative=current.narrative,
+        based_on=current,
+    )
+    Score.objects.bulk_create(
+        Score(version=version, criterion=score.criterion, party=score.party, value=value(score))
+        for score in current.scores.select_related("criterion", "party__organization")
+    )
+    return version

@@ -1,10 +1,8 @@
-"""Helpers for the desk tests: form payloads as a browser would post them."""
+"""Payloads: the desk's forms as a browser posts them, and a case as the API takes it."""
 
 from __future__ import annotations
 
-import pytest
-
-from cases.models import Case, Organization
+from cases.models import Organization
 from evaluations.models import Criterion, EvaluationVersion
 
 
@@ -85,11 +83,23 @@ def version_payload(
     return data
 
 
-@pytest.fixture
-def desk_case(demo, editor, client) -> Case:
-    """A draft case made through the desk by the editor (one party created inline)."""
-    client.force_login(editor)
-    response = client.post("/desk/cases/new/", case_payload())
-    assert response.status_code == 302, [ln for ln in response.content.decode().splitlines() if "errorlist" in ln]
-    client.logout()
-    return Case.objects.get(title="Nimbus leases chips to Anthropic")
+# END
+
+
+# A new case as the API takes it.
+CASE_BODY = {
+    "title": "Example Cloud commits capacity to Example Lab",
+    "summary": "A multi-year cloud commitment.",
+    "announced_on": "2026-03-01",
+    "deal_types": ["compute_lease"],
+    "tags": ["Cloud", "Example"],
+    "parties": [{"organization": "xai", "role": "provider"}, {"organization": "anthropic", "role": "customer"}],
+    "sources": [
+        {
+            "publisher": "Example Times",
+            "title": "The deal",
+            "url": "https://example.com/deal",
+            "published_on": "2026-03-02",
+        }
+    ],
+}

@@ -6,7 +6,7 @@ import pytest
 
 from evaluations.models import RiskSummary, Rubric, RubricVersion
 from evaluations.services import recompute, rubric_versions
-from tests.evaluations.synthetic import assert_summary_matches, expected_summary, make_cases
+from tests.support.synthetic import assert_summary_matches, expected_summary, make_cases
 
 
 @pytest.fixture

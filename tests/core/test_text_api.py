@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from cases.models import Case, Organization
 from evaluations.models import EvaluationVersion
-
-from .test_writes import CASE_BODY
+from tests.support.payloads import CASE_BODY
 
 BAD = ["\x0c", "\x1b", "\ue010", "\U000f0001", "\ufffe", "\x85"]
 

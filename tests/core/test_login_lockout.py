@@ -7,7 +7,7 @@ from django.conf import settings
 from django.test import Client
 
 from core import throttle
-from tests.conftest import PASSWORD
+from tests.support.accounts import PASSWORD
 
 pytestmark = pytest.mark.django_db
 URL = "/accounts/login/"
