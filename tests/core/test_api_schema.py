@@ -1,6 +1,6 @@
 """The OpenAPI schema: it validates, it is served, and it documents what the API answers.
 
-Every request the API tests make goes through tests.api.conftest.CheckedClient,
+Every request the API tests make goes through tests.support.api.CheckedClient,
 which fails a test whose response status is not documented for its operation.
 This module checks the schema itself and that the statuses the issue names
 are all documented where they can happen.

@@ -30,7 +30,7 @@ def test_five_failures_lock_the_username_from_that_address(client, editor):
     assert "_auth_user_id" not in client.session
     # Usernames are matched without case or padding.
     assert sign_in(client, " EDITOR", PASSWORD).status_code == 429
-    # Another address is only delayed (tests/trust/test_login_lockout.py), not locked for the window.
+    # Another address is only delayed (tests/core/test_login_lockout.py), not locked for the window.
     assert 0 < throttle.login_wait_seconds("editor", "10.0.0.2") <= 1
 
 

@@ -1,4 +1,4 @@
-"""Bad input at the edges that tests/desk/test_bad_input.py and tests/cases/test_archive.py leave out.
+"""Bad input at the edges that tests/guarantees/test_bad_input_desk.py and tests/cases/test_archive.py leave out.
 
 Oversized bodies and fields, broken formset management data, impossible dates
 and times, wrong types, numbers too large for the database, NUL characters,
@@ -152,7 +152,7 @@ def test_reader_query_strings_never_cause_a_500(demo, editor):
 
 
 def test_api_writes_refuse_bad_bodies_and_write_nothing(demo, editor):
-    """What tests/api leaves out: broken JSON, oversized and deeply nested bodies, NUL, numbers too large."""
+    """What the API tests leave out: broken JSON, oversized and deeply nested bodies, NUL, numbers too large."""
     client = Client(raise_request_exception=False)
     client.force_login(editor)
     check = Refusals(client)

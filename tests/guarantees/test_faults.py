@@ -1,4 +1,4 @@
-"""Faults under a real worker on PostgreSQL and Redis: the pieces tests/evaluations/test_workers.py lacks.
+"""Faults under a real worker on PostgreSQL and Redis: the pieces tests/guarantees/test_workers.py lacks.
 
 There: SIGKILL of a whole worker mid fan-out, the same task twice and two
 workers on one case, Redis stopped while editors publish. Here: SIGKILL of a

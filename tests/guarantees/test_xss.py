@@ -1,6 +1,6 @@
 """The XSS corpus written through the desk's forms, published, and read on every page.
 
-tests/trust/test_bad_input.py writes the corpus through the services and reads
+tests/guarantees/test_bad_input.py writes the corpus through the services and reads
 the case and organization pages. Here every field an editor can write goes in
 through the desk's own forms (as a browser posts them), is published with a
 correction, and every reader page (archive, search snippets, case, history,

@@ -1,7 +1,7 @@
 """Hostile text an editor (or a stolen editor account) might write, for every field that is rendered.
 
 Reused by the reader, desk and API tests: each entry must come out inert
-(see ``tests.trust.html_checks.unsafe_html``) wherever it is shown.
+(see ``tests.support.html_checks.unsafe_html``) wherever it is shown.
 """
 
 from __future__ import annotations
