@@ -30,8 +30,8 @@ from evaluations.annotated import render_annotated
 from evaluations.dbtriggers import frozen_writes_allowed
 from evaluations.models import Annotation, EvaluationVersion, RubricVersion
 from evaluations.services import annotations, rubric_versions, workflow
-from tests.guarantees.test_bad_input import case_input, refused
 from tests.support.payloads import case_payload, version_payload
+from tests.support.refusals import case_input, refused
 
 pytestmark = pytest.mark.django_db
 

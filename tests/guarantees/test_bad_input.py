@@ -2,42 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 import pytest
-from django.core.exceptions import ValidationError
 
 from cases import services as case_services
-from cases.models import Case, Organization, Party, Source, Tag, TimelineEvent
+from cases.models import Case, Organization
 from core.limits import TEXT_LIMITS
 from evaluations import markdown
-from evaluations.models import Annotation, AuditEntry, EvaluationVersion, RubricVersion, Score
+from evaluations.models import EvaluationVersion, RubricVersion
 from evaluations.services import annotations, workflow
 from tests.support.html_checks import tag_counts, unsafe_html
+from tests.support.refusals import case_input, refused
 from tests.support.xss_corpus import XSS_CORPUS
 
 pytestmark = pytest.mark.django_db
-COUNTED = (Case, Organization, Party, Source, Tag, TimelineEvent, EvaluationVersion, Score, Annotation, AuditEntry)
-
-
-def counts() -> dict[str, int]:
-    return {model.__name__: model.objects.count() for model in COUNTED}
-
-
-def refused(call, field: str, message: str) -> None:
-    """The service raises a ValidationError naming ``field`` with ``message``, and writes nothing."""
-    before = counts()
-    with pytest.raises(ValidationError) as info:
-        call()
-    errors = info.value.message_dict
-    assert field in errors, errors
-    assert any(message in m for m in errors[field]), errors
-    assert counts() == before
-
-
-def case_input(**overrides) -> case_services.CaseInput:
-    values = {"title": "A fine deal", "summary": "Who gains what.", "announced_on": date(2026, 3, 1), **overrides}
-    return case_services.CaseInput(**values)
 
 
 @pytest.fixture
