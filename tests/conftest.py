@@ -29,6 +29,7 @@ from tests.support.content import (
     publish_full_version,
     unpublished_version_make,
 )
+from tests.support.payloads import case_payload
 from tests.support.workers import Worker
 
 
@@ -140,6 +141,16 @@ def draft_case(demo) -> Case:
 def published(demo, editor, reviewer) -> EvaluationVersion:
     """A demo analysis re-published with annotations and scores that cite sources."""
     return publish_full_version(editor, reviewer)
+
+
+@pytest.fixture
+def desk_case(demo, editor, client) -> Case:
+    """A draft case made through the desk by the editor (one party created inline)."""
+    client.force_login(editor)
+    response = client.post("/desk/cases/new/", case_payload())
+    assert response.status_code == 302, [ln for ln in response.content.decode().splitlines() if "errorlist" in ln]
+    client.logout()
+    return Case.objects.get(title="Nimbus leases chips to Anthropic")
 
 
 # --- API clients ----------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Fixtures used only by the guarantees: the worker and fault tests' rubric, batches and Redis; a desk-made case."""
+"""Fixtures used only by the guarantees: the worker and fault tests' rubric, batches and Redis."""
 
 from __future__ import annotations
 
@@ -8,11 +8,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from cases.models import Case
 from config.celery_app import app as celery_app
 from evaluations.demo import DATA_DIR, load_rubric
 from evaluations.models import RubricVersion
-from tests.support.payloads import case_payload
 from tests.support.workers import OwnRedis, free_port, use_broker
 
 
@@ -47,13 +45,3 @@ def own_redis(tmp_path, monkeypatch) -> Iterator[OwnRedis]:
     yield redis
     redis.stop()
     use_broker(previous)
-
-
-@pytest.fixture
-def desk_case(demo, editor, client) -> Case:
-    """A draft case made through the desk by the editor (one party created inline)."""
-    client.force_login(editor)
-    response = client.post("/desk/cases/new/", case_payload())
-    assert response.status_code == 302, [ln for ln in response.content.decode().splitlines() if "errorlist" in ln]
-    client.logout()
-    return Case.objects.get(title="Nimbus leases chips to Anthropic")
