@@ -20,7 +20,7 @@ from alerts import services as alert_services
 from alerts import tasks
 from alerts.models import Notice, Subscriber
 from cases.models import Case
-from evaluations import services
+from evaluations.services import workflow
 from tests.support.content import COLOSSUS, SECRET, unpublished_version_make
 from tests.support.workers import wait_for
 
@@ -81,16 +81,16 @@ def test_subscribe_confirm_publish_digest_unsubscribe(start_worker, demo_committ
     # Unpublished work naming Anthropic on another case, then a correction of Colossus 1 published.
     unpublished_version_make("in_review", writer, approver, slug="amazon-anthropic")
     case = Case.objects.get(slug=COLOSSUS)
-    version = services.evaluation_version_start(case=case, by=writer)
-    version = services.evaluation_version_save(
+    version = workflow.evaluation_version_start(case=case, by=writer)
+    version = workflow.evaluation_version_save(
         version=version,
         by=writer,
         expected_lock=version.lock_version,
         narrative=version.narrative + "\n\nThe lease terms were confirmed in a filing.",
         verdict=version.verdict,
     )
-    version = services.evaluation_version_submit(version=version, by=writer)
-    version = services.evaluation_version_approve(version=version, by=approver, correction_note="300 MW, not 200 MW.")
+    version = workflow.evaluation_version_submit(version=version, by=writer)
+    version = workflow.evaluation_version_approve(version=version, by=approver, correction_note="300 MW, not 200 MW.")
 
     tasks.alerts_scan_task.delay()  # what beat sends every ALERTS_SCAN_INTERVAL_SECONDS
     wait_for(lambda: len(outbox(mail_dir)) == 2, timeout=60)
