@@ -65,7 +65,7 @@ def reviewer(db):
 
 
 @pytest.fixture
-def adminuser_make(db):
+def admin_user(db):
     return user_make("admin", "Admins", is_staff=True, is_superuser=True)
 
 
