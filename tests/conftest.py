@@ -1,27 +1,36 @@
-"""Shared fixtures: users in each role, demo data, and a real Celery worker."""
+"""Every shared fixture, defined once: users in each role, the demo corpus, real Celery workers,
+unpublished content on a published case, and API clients per role.
+
+Helpers that tests import (a password, payloads, workers, the synthetic archive
+checks...) live in tests/support/; a folder's conftest.py holds only fixtures
+used in that folder alone.
+"""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import time
 from collections.abc import Callable, Iterator
-from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
 from django.core.cache import cache
-from django.db import connection
+from rest_framework.authtoken.models import Token
 
+from cases.models import Case
 from config.celery_app import app as celery_app
 from evaluations.demo import load_demo
-from evaluations.models import EvaluationVersion, Score
-
-ROOT = Path(__file__).resolve().parent.parent
-PASSWORD = "a-long-test-password-42"
+from evaluations.models import EvaluationVersion
+from evaluations.services import workflow
+from tests.support.accounts import user_make
+from tests.support.api import CheckedClient
+from tests.support.content import (
+    COLOSSUS,
+    draft_case_make,
+    draft_version_make,
+    publish_full_version,
+    unpublished_version_make,
+)
+from tests.support.payloads import case_payload
+from tests.support.workers import Worker
 
 
 @pytest.fixture(autouse=True)
@@ -35,36 +44,29 @@ def _isolated_cache_and_eager_tasks(request: pytest.FixtureRequest) -> Iterator[
     celery_app.conf.task_always_eager = previous
 
 
-def _user(username: str, group: str | None = None, **extra):
-    user = get_user_model().objects.create_user(username=username, password=PASSWORD, **extra)
-    if group:
-        user.groups.add(Group.objects.get(name=group))
-    return user
-
-
 @pytest.fixture
 def reader(db):
-    return _user("reader")
+    return user_make("reader")
 
 
 @pytest.fixture
 def editor(db):
-    return _user("editor", "Editors")
+    return user_make("editor", "Editors")
 
 
 @pytest.fixture
 def editor2(db):
-    return _user("editor2", "Editors")
+    return user_make("editor2", "Editors")
 
 
 @pytest.fixture
 def reviewer(db):
-    return _user("reviewer", "Reviewers")
+    return user_make("reviewer", "Reviewers")
 
 
 @pytest.fixture
 def admin_user(db):
-    return _user("admin", "Admins", is_staff=True, is_superuser=True)
+    return user_make("admin", "Admins", is_staff=True, is_superuser=True)
 
 
 @pytest.fixture
@@ -79,60 +81,7 @@ def demo_committed(transactional_db) -> None:
     load_demo()
 
 
-# --- A real Celery worker ---------------------------------------------------
-
-
-def _database_url_for_worker() -> str:
-    db = connection.settings_dict
-    if db["ENGINE"].endswith("sqlite3"):
-        raise RuntimeError("a real worker needs PostgreSQL: set DATABASE_URL")
-    auth = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
-    return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
-
-
-class Worker:
-    """A `celery worker` process consuming from the test Redis, on the test database."""
-
-    def __init__(self, log_path: Path, concurrency: int = 2, name: str = "w1"):
-        self.log_path = log_path
-        self.concurrency = concurrency
-        self.name = name
-        self.process: subprocess.Popen | None = None
-
-    def start(self, timeout: float = 30) -> None:
-        env = {**os.environ, "DATABASE_URL": _database_url_for_worker()}
-        self.log = open(self.log_path, "ab")  # noqa: SIM115 - closed in stop()
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "config", "worker", "-l", "INFO", "-P", "prefork",
-             "-c", str(self.concurrency), "-n", f"{self.name}@%h", "--without-gossip", "--without-mingle"],
-            cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT,
-        )  # fmt: skip
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            replies = celery_app.control.ping(destination=[f"{self.name}@{os.uname().nodename}"], timeout=0.5)
-            if replies:
-                return
-            if self.process.poll() is not None:
-                raise RuntimeError(f"worker exited early; see {self.log_path}")
-        raise RuntimeError(f"worker not ready after {timeout}s; see {self.log_path}")
-
-    def kill(self) -> None:
-        """SIGKILL the whole worker, pool processes included."""
-        if self.process and self.process.poll() is None:
-            subprocess.run(["pkill", "-KILL", "-P", str(self.process.pid)], check=False)
-            self.process.kill()
-            self.process.wait(10)
-        self.log.close()
-
-    def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(20)
-            except subprocess.TimeoutExpired:
-                self.kill()
-                return
-        self.log.close()
+# --- Real Celery workers (tests marked `worker`) ---------------------------------
 
 
 @pytest.fixture
@@ -155,35 +104,101 @@ def start_worker(transactional_db, tmp_path) -> Iterator[Callable[..., Worker]]:
     celery_app.control.purge()
 
 
-def wait_for(predicate: Callable[[], bool], timeout: float = 60, interval: float = 0.2) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(interval)
-    raise AssertionError(f"condition not met within {timeout}s")
+# --- Unpublished content on top of the demo corpus -----------------------------
 
 
-def version_in_review(
-    case_id: int, author, value: Callable[[Score], int] = lambda score: score.value
-) -> EvaluationVersion:
-    """A version in review copied from the case's published one, each score set by ``value``.
+@pytest.fixture
+def publish_second_version(editor, reviewer) -> Callable[..., EvaluationVersion]:
+    """Publish a new version of a case through the desk's services (start, save, submit, approve)."""
 
-    Built directly, not through the desk's services, so that worker tests can
-    publish a known change with a user who holds no group.
-    """
-    current = EvaluationVersion.objects.get(case_id=case_id, state=EvaluationVersion.State.PUBLISHED)
-    version = EvaluationVersion.objects.create(
-        evaluation=current.evaluation,
-        case_id=case_id,
-        number=current.number + 1,
-        state=EvaluationVersion.State.IN_REVIEW,
-        author=author,
-        narrative=current.narrative,
-        based_on=current,
-    )
-    Score.objects.bulk_create(
-        Score(version=version, criterion=score.criterion, party=score.party, value=value(score))
-        for score in current.scores.select_related("criterion", "party__organization")
-    )
-    return version
+    def publish(
+        slug: str = COLOSSUS, *, extra: str = "\n\nA later paragraph added in review.", note: str = ""
+    ) -> EvaluationVersion:
+        case = Case.objects.get(slug=slug)
+        version = draft_version_make(case, editor, narrative_extra=extra, verdict=None, annotate=None)
+        version = workflow.evaluation_version_submit(version=version, by=editor)
+        return workflow.evaluation_version_approve(version=version, by=reviewer, correction_note=note)
+
+    return publish
+
+
+@pytest.fixture
+def unpublished_version(editor, reviewer) -> Callable[..., EvaluationVersion]:
+    """``unpublished_version(state, slug=COLOSSUS)``: see ``unpublished_version_make``."""
+
+    def make(state: str, slug: str = COLOSSUS) -> EvaluationVersion:
+        return unpublished_version_make(state, editor, reviewer, slug)
+
+    return make
+
+
+@pytest.fixture
+def draft_case(demo) -> Case:
+    return draft_case_make()
+
+
+@pytest.fixture
+def published(demo, editor, reviewer) -> EvaluationVersion:
+    """A demo analysis re-published with annotations and scores that cite sources."""
+    return publish_full_version(editor, reviewer)
+
+
+@pytest.fixture
+def desk_case(demo, editor, client) -> Case:
+    """A draft case made through the desk by the editor (one party created inline)."""
+    client.force_login(editor)
+    response = client.post("/desk/cases/new/", case_payload())
+    assert response.status_code == 302, [ln for ln in response.content.decode().splitlines() if "errorlist" in ln]
+    client.logout()
+    return Case.objects.get(title="Nimbus leases chips to Anthropic")
+
+
+# --- API clients ----------------------------------------------------------------
+
+
+@pytest.fixture
+def api_client() -> CheckedClient:
+    return CheckedClient()
+
+
+@pytest.fixture
+def client_for(db) -> Callable[..., CheckedClient]:
+    """A client authenticated with the user's API token (None: anonymous)."""
+
+    def make(user=None) -> CheckedClient:
+        client = CheckedClient()
+        if user is not None:
+            token, _ = Token.objects.get_or_create(user=user)
+            client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+        return client
+
+    return make
+
+
+@pytest.fixture
+def roles(reader, editor, editor2, reviewer, admin_user) -> dict:
+    return {
+        "anonymous": None,
+        "reader": reader,
+        "editor": editor,
+        "editor2": editor2,
+        "reviewer": reviewer,
+        "admin": admin_user,
+    }
+
+
+@pytest.fixture
+def published_case(demo):
+    """A demo case with a published analysis."""
+    return Case.objects.published().filter(evaluation_versions__annotations__isnull=False).distinct().first()
+
+
+@pytest.fixture
+def draft_version(published_case, editor) -> EvaluationVersion:
+    """A new draft of a published case, written by ``editor``."""
+    return workflow.evaluation_version_start(case=published_case, by=editor)
+
+
+@pytest.fixture
+def in_review_version(draft_version, editor) -> EvaluationVersion:
+    return workflow.evaluation_version_submit(version=draft_version, by=editor)

@@ -15,7 +15,7 @@ from bench.management.commands import generate_archive as generate_archive_comma
 from bench.synthetic import ArchiveShape, generate_archive, rubric_version_default
 from cases.models import Case, Organization, Party
 from evaluations.models import Annotation, EvaluationVersion, RiskSummary, Score
-from tests.evaluations.synthetic import assert_summary_matches, expected_summary
+from tests.support.synthetic import assert_summary_matches, expected_summary
 
 pytestmark = pytest.mark.django_db(transaction=False)
 

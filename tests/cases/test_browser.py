@@ -9,27 +9,12 @@ page and an organization page at desktop and phone widths go to
 
 from __future__ import annotations
 
-import os
-import shutil
-from pathlib import Path
-
 import pytest
 from django.contrib.auth import get_user_model
 
+from tests.support.browser import ARGS, CHROMIUM, DESKTOP, PHONE, shot, sync_api
+
 pytestmark = pytest.mark.browser
-
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-SCREENS = Path(__file__).resolve().parents[2] / "artifacts" / "screens"
-DESKTOP = {"width": 1280, "height": 900}
-PHONE = {"width": 390, "height": 844}
-ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-    "--disable-sync", "--no-first-run", "--disable-dev-shm-usage",
-]  # fmt: skip
-
-if not (Path(CHROMIUM).exists() or shutil.which(CHROMIUM)):
-    pytest.skip(f"no Chromium at {CHROMIUM} (install Debian's chromium package)", allow_module_level=True)
-sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
 
 
 @pytest.fixture
@@ -65,11 +50,6 @@ def second_version(demo_committed):
     )
 
 
-def _shot(page, name: str) -> None:
-    SCREENS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENS / f"{name}.png"), full_page=True)
-
-
 def test_reader_path(live_server, browser, second_version):
     base = live_server.url
     context = browser.new_context(viewport=DESKTOP)
@@ -80,7 +60,7 @@ def test_reader_path(live_server, browser, second_version):
     # The archive, then filtered by an organization through the form.
     page.goto(base + "/")
     assert page.locator("h1").inner_text() == "The archive"
-    _shot(page, "archive-desktop")
+    shot(page, "archive-desktop")
     page.select_option("#f-organization", "anthropic")
     page.click("button:has-text('Show cases')")
     assert "organization=anthropic" in page.url
@@ -109,7 +89,7 @@ def test_reader_path(live_server, browser, second_version):
     chart = page.locator("svg.chart-wide")
     assert chart.is_visible() and chart.locator("rect.chart-bar").count() >= 7
     assert "Corrections" in page.locator(".corrections").inner_text()
-    _shot(page, "case-desktop")
+    shot(page, "case-desktop")
 
     # History, then compare versions 1 and 2.
     page.click("a:has-text('History')")
@@ -126,7 +106,7 @@ def test_reader_path(live_server, browser, second_version):
     page.wait_for_url("**/organizations/anthropic/")
     assert page.locator("h1").inner_text() == "Anthropic"
     assert page.locator("svg.chart-wide").is_visible()
-    _shot(page, "organization-desktop")
+    shot(page, "organization-desktop")
     context.close()
 
     # The same three pages on a phone: notes sit under their passage.
@@ -134,14 +114,14 @@ def test_reader_path(live_server, browser, second_version):
     page = phone.new_page()
     page.goto(base + "/")
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"] + 1
-    _shot(page, "archive-phone")
+    shot(page, "archive-phone")
     page.goto(base + "/cases/xai-anthropic-colossus-1/")
     assert not page.locator(".narrative .sidenote").first.is_visible(), "on a phone a note opens from its number"
     assert page.locator(".notes-list li").count() >= 2  # and all are listed under the analysis
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"] + 1
-    _shot(page, "case-phone")
+    shot(page, "case-phone")
     page.goto(base + "/organizations/anthropic/")
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"] + 1
-    _shot(page, "organization-phone")
+    shot(page, "organization-phone")
     phone.close()
     assert not [e for e in errors if "Content Security Policy" in e], errors

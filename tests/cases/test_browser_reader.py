@@ -14,7 +14,7 @@ import pytest
 from django.contrib.auth import get_user_model
 
 from evaluations.services import workflow
-from tests.cases.test_browser import ARGS, CHROMIUM, DESKTOP, PHONE, SCREENS, _shot, sync_api
+from tests.support.browser import ARGS, CHROMIUM, DESKTOP, PHONE, SCREENS, shot, sync_api
 
 pytestmark = pytest.mark.browser
 COLOSSUS = "xai-anthropic-colossus-1"
@@ -78,7 +78,7 @@ def test_phone_archive_notes_and_charts(live_server, browser, demo_committed):
     assert chips.count() == 2 and chips.first.is_visible()
     assert "Anthropic" in page.locator(".chips").inner_text()
     assert page.locator("article.case-row").first.bounding_box()["y"] < PHONE["height"]
-    _shot(page, "archive-filtered-phone")
+    shot(page, "archive-filtered-phone")
     page.locator(".chips a.chip", has_text="Organization").click()
     assert "organization=" not in page.url and "search=compute" in page.url
     page.click("a.clear-filters")
@@ -234,7 +234,7 @@ def test_axe_finds_no_serious_violation_on_any_page(live_server, browser, desk_w
         page.wait_for_load_state()
         for path in _desk_paths(desk_world):
             problems += _axe_page(axe, page, live_server.url + path)
-        _shot(page, f"desk-organization-edit-{suffix}")
+        shot(page, f"desk-organization-edit-{suffix}")
         context.close()
     assert not problems, "\n".join(problems)
 

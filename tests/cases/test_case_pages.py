@@ -10,8 +10,7 @@ from django.utils.html import escape
 from cases.models import Case, Organization
 from evaluations.dbtriggers import frozen_writes_allowed
 from evaluations.models import Annotation, EvaluationVersion, RiskSummary, RubricVersion
-
-from .conftest import COLOSSUS
+from tests.support.content import COLOSSUS
 
 pytestmark = pytest.mark.django_db
 

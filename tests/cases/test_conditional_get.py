@@ -11,8 +11,7 @@ from django.utils import timezone
 from cases import selectors, services
 from cases.models import Case, Organization
 from evaluations.services import recompute
-
-from .conftest import COLOSSUS
+from tests.support.content import COLOSSUS
 
 pytestmark = pytest.mark.django_db
 

@@ -11,8 +11,7 @@ from django.urls import reverse
 from cases.models import Case, Organization, Party, Source, TimelineEvent
 from evaluations.dbtriggers import frozen_writes_allowed
 from evaluations.models import Annotation, Evaluation, EvaluationVersion
-
-from .conftest import COLOSSUS
+from tests.support.content import COLOSSUS
 
 pytestmark = pytest.mark.django_db
 

@@ -14,7 +14,7 @@ from django.utils.http import http_date, parse_http_date
 from PIL import Image
 
 from cases.models import Case, Organization
-from tests.shared_fixtures import COLOSSUS
+from tests.support.content import COLOSSUS
 
 pytestmark = pytest.mark.django_db
 

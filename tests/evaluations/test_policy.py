@@ -15,7 +15,8 @@ from core.errors import TransitionNotAllowed
 from evaluations import policy
 from evaluations.models import Annotation, EvaluationVersion, RubricVersion
 from evaluations.services import rubric_versions
-from tests.conftest import PASSWORD, _user, version_in_review
+from tests.support.accounts import PASSWORD, user_make
+from tests.support.content import version_in_review
 
 V = EvaluationVersion.State
 R = RubricVersion.Status
@@ -57,12 +58,12 @@ EXPECTED: dict[str, tuple[set[str], set[str] | None, bool]] = {
 @pytest.fixture
 def users(db):
     return {
-        "editor": _user("p-editor", "Editors"),
-        "reviewer": _user("p-reviewer", "Reviewers"),
-        "admin": _user("p-admin", "Admins", is_staff=True, is_superuser=True),
-        "reader": _user("p-reader"),
+        "editor": user_make("p-editor", "Editors"),
+        "reviewer": user_make("p-reviewer", "Reviewers"),
+        "admin": user_make("p-admin", "Admins", is_staff=True, is_superuser=True),
+        "reader": user_make("p-reader"),
         "anonymous": AnonymousUser(),
-        "author_reviewer": _user("p-author", "Reviewers"),
+        "author_reviewer": user_make("p-author", "Reviewers"),
     }
 
 
@@ -214,7 +215,7 @@ def test_desk_case_page_offers_what_the_policy_allows(demo, users, client):
         assert edit_case in html and edit_version in html
         client.logout()
     # Someone who may open the desk but not edit: no edit links.
-    viewer = _user("p-viewer")
+    viewer = user_make("p-viewer")
     viewer.user_permissions.add(*Permission.objects.filter(codename__in=["view_evaluationversion", "view_case"]))
     client.login(username="p-viewer", password=PASSWORD)
     html = client.get(reverse("desk-case", args=[version.case_id])).content.decode()

@@ -12,7 +12,7 @@ from cases.models import Case
 from evaluations import queue, tasks
 from evaluations.models import OrganizationExposure, PartyFigure, RiskSummary, RubricVersion
 from evaluations.services import exposures, recompute
-from tests.evaluations.synthetic import assert_summary_matches, expected_summary, make_cases
+from tests.support.synthetic import assert_summary_matches, expected_summary, make_cases
 
 COLOSSUS = "xai-anthropic-colossus-1"
 

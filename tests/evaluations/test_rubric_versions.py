@@ -12,7 +12,7 @@ from cases.models import Case
 from core.errors import TransitionNotAllowed
 from evaluations.models import AuditEntry, Criterion, RiskSummary, Rubric, RubricVersion
 from evaluations.services import rubric_versions
-from tests.evaluations.synthetic import assert_summary_matches, expected_summary, new_rubric_version_data
+from tests.support.synthetic import assert_summary_matches, expected_summary, new_rubric_version_data
 
 COLOSSUS = "xai-anthropic-colossus-1"
 

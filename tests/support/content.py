@@ -1,0 +1,118 @@
+"""Content made for a test: unpublished versions and cases on top of the demo corpus, a version in review.
+
+The fixtures that hand these out are in tests/conftest.py. Everything but
+``version_in_review`` is made through the services.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+
+from django.utils import timezone
+
+from cases.models import Case, Organization, Party
+from cases.search import search_document_refresh
+from evaluations.models import EvaluationVersion, Score
+from evaluations.services import annotations, workflow
+
+COLOSSUS = "xai-anthropic-colossus-1"
+SECRET = "zanzibarquokka"  # a word that appears only in unpublished content
+
+
+def draft_version_make(case: Case, editor, *, narrative_extra: str, verdict: str | None, annotate: str | None):
+    """Start a draft on ``case`` and save extra narrative, a verdict and (optionally) one annotation."""
+    version = workflow.evaluation_version_start(case=case, by=editor)
+    items = None
+    if annotate:
+        items = [annotations.AnnotationInput(quote=annotate, kind="dissent", body=f"A note about {annotate}")]
+    return workflow.evaluation_version_save(
+        version=version,
+        by=editor,
+        expected_lock=version.lock_version,
+        narrative=version.narrative + narrative_extra,
+        verdict=verdict if verdict is not None else version.verdict,
+        annotations=items,
+    )
+
+
+def unpublished_version_make(state: str, editor, reviewer, slug: str = COLOSSUS) -> EvaluationVersion:
+    """An open version of a published case, with ``SECRET`` in its text and on an annotation.
+
+    ``state``: draft, in_review or scheduled.
+    """
+    case = Case.objects.get(slug=slug)
+    version = draft_version_make(
+        case,
+        editor,
+        narrative_extra=f"\n\nUnpublished passage about {SECRET} capacity.",
+        verdict=f"Unpublished verdict {SECRET}",
+        annotate=f"{SECRET} capacity",
+    )
+    if state in ("in_review", "scheduled"):
+        version = workflow.evaluation_version_submit(version=version, by=editor)
+    if state == "scheduled":
+        version = workflow.evaluation_version_approve(
+            version=version, by=reviewer, publish_at=timezone.now() + timedelta(days=3)
+        )
+    assert version.state == state
+    return version
+
+
+def draft_case_make() -> Case:
+    """A case never published, naming ``SECRET`` and a new organization (SecretCo) that has no other case."""
+    secret_org = Organization.objects.create(name="SecretCo", slug="secretco", kind="model_lab")
+    case = Case.objects.create(
+        title=f"The {SECRET} deal", slug="secret-deal", summary=f"{SECRET} summary", announced_on="2026-03-01"
+    )
+    Party.objects.create(case=case, organization=secret_org, role="customer")
+    Party.objects.create(case=case, organization=Organization.objects.get(slug="anthropic"), role="provider")
+    search_document_refresh(case.pk)  # a draft gets no document, even if asked
+    return case
+
+
+def publish_full_version(editor, reviewer) -> EvaluationVersion:
+    """Re-publish a demo analysis with annotations and scores that cite sources, through the services."""
+    base = EvaluationVersion.objects.filter(state="published", annotations__isnull=False).first()
+    draft = workflow.evaluation_version_start(case=base.case, by=editor)
+    source_ids = tuple(base.case.sources.values_list("pk", flat=True)[:2])
+    scores = [
+        workflow.ScoreInput(
+            criterion=score.criterion.key,
+            party_id=score.party_id,
+            value=score.value,
+            rationale=score.rationale,
+            source_ids=source_ids,
+        )
+        for score in draft.scores.select_related("criterion")
+    ]
+    workflow.evaluation_version_save(
+        version=draft, by=editor, expected_lock=draft.lock_version, scores=scores, change_note="sources cited"
+    )
+    workflow.evaluation_version_submit(version=draft, by=editor)
+    return workflow.evaluation_version_approve(version=draft, by=reviewer)
+
+
+def version_in_review(
+    case_id: int, author, value: Callable[[Score], int] = lambda score: score.value
+) -> EvaluationVersion:
+    """A version in review copied from the case's published one, each score set by ``value``.
+
+    Built directly, not through the desk's services, so that worker tests can
+    publish a known change with a user who holds no group.
+    """
+    current = EvaluationVersion.objects.get(case_id=case_id, state=EvaluationVersion.State.PUBLISHED)
+    version = EvaluationVersion.objects.create(
+        evaluation=current.evaluation,
+        case_id=case_id,
+        number=current.number + 1,
+        state=EvaluationVersion.State.IN_REVIEW,
+        author=author,
+        narrative=current.narrative,
+        based_on=current,
+    )
+    Score.objects.bulk_create(
+        Score(version=version, criterion=score.criterion, party=score.party, value=value(score))
+        for score in current.scores.select_related("criterion", "party__organization")
+    )
+    return version
