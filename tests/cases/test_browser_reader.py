@@ -196,6 +196,13 @@ def _reader_paths() -> list[str]:
         "/rubric/",
         "/rubric/partnership-leverage/v1/",
         "/accounts/login/",
+        "/graph/",
+        "/organizations/anthropic/graph/",
+        f"/compare/?cases={COLOSSUS},amazon-anthropic,google-anthropic",
+        f"/embed/cases/{COLOSSUS}/card/",
+        f"/embed/cases/{COLOSSUS}/chart/",
+        f"/embed/cases/{COLOSSUS}/ledger/",
+        "/alerts/",
     ]
 
 
@@ -213,6 +220,8 @@ def _desk_paths(ids: dict) -> list[str]:
         f"/desk/versions/{ids['draft']}/edit/",
         "/desk/organizations/",
         f"/desk/organizations/{ids['organization']}/edit/",
+        "/desk/worksheet/",
+        "/accounts/password/",
     ]
 
 
