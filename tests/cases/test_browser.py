@@ -105,7 +105,7 @@ def test_reader_path(live_server, browser, second_version):
     page.locator(".parties-list a", has_text="Anthropic").click()
     page.wait_for_url("**/organizations/anthropic/")
     assert page.locator("h1").inner_text() == "Anthropic"
-    assert page.locator("svg.chart-wide").is_visible()
+    assert page.locator("svg.chart-wide").first.is_visible()
     shot(page, "organization-desktop")
     context.close()
 
