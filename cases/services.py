@@ -37,7 +37,8 @@ def unique_slug(model, text: str, *, exclude_pk: int | None = None, max_length: 
 def _clean(instance, *, exclude: Iterable[str] = ()) -> None:
     errors = text_errors(instance)
     try:
-        instance.full_clean(exclude=list(exclude))
+        # A field the text rule refused is not checked further: its unique check would query with it.
+        instance.full_clean(exclude=[*exclude, *errors])
     except ValidationError as exc:
         errors = {**exc.message_dict, **errors}
     if errors:
@@ -83,11 +84,14 @@ class CaseInput:
 @transaction.atomic
 def organization_create(*, by: User, name: str, kind: str, description: str = "", slug: str = "") -> Organization:
     policy.check(by, "organization.create")
-    if Organization.objects.filter(name__iexact=name.strip()).exists():
-        raise ValidationError({"name": [f"an organization called {name.strip()!r} already exists"]})
-    organization = Organization(
-        name=name.strip(), kind=kind, description=description, slug=slug or unique_slug(Organization, name)
-    )
+    organization = Organization(name=name.strip(), kind=kind, description=description, slug=slug)
+    # The text rule first: a refused character (a NUL) must not reach the queries below.
+    errors = text_errors(organization)
+    if errors:
+        raise ValidationError(errors)
+    if Organization.objects.filter(name__iexact=organization.name).exists():
+        raise ValidationError({"name": [f"an organization called {organization.name!r} already exists"]})
+    organization.slug = slug or unique_slug(Organization, organization.name)
     _clean(organization)
     organization.save()
     return organization

@@ -19,6 +19,8 @@ from xml.etree import ElementTree
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.core.management import call_command
+from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
@@ -149,7 +151,7 @@ def _case_services_refuse(editor, bad: str) -> None:
         MESSAGE,
     )
     assert not Organization.objects.filter(name__startswith="Clean").exists()
-    assert not Tag.objects.filter(name=bad).exists()
+    assert bad not in set(Tag.objects.values_list("name", flat=True))  # PostgreSQL refuses a NUL in a query
 
 
 def test_evaluation_services_refuse_every_text_field(draft, editor, reviewer):
@@ -320,9 +322,11 @@ def test_backup_import_refuses_text_the_site_refuses(published, tmp_path, django
     row = next(r for r in document["objects"] if r["model"] == "cases.organization")
     row["fields"]["name"] = "Feed\x0cLabs"
     path.write_text(json.dumps(document))
+    if connection.vendor == "postgresql":
+        # Inside the test's transaction, deferred foreign key checks would stop TRUNCATE.
+        with connection.cursor() as cursor:
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
     with frozen_writes_allowed():
-        from django.core.management import call_command
-
         call_command("flush", interactive=False, verbosity=0)
     with pytest.raises(backup.BackupError, match=rf"cases.organization {row['pk']} name: contains"):
         backup.backup_import(path)
