@@ -522,7 +522,7 @@ def recompute_floor() -> RecomputeResult:
     from django.core.cache import cache
 
     from evaluations.models import OrganizationExposure, RiskSummary
-    from evaluations.services import exposures, recompute, rubric_versions
+    from evaluations.services import exposures, recompute_set, rubric_versions
 
     cache.clear()  # the broker queue and the pending markers share this Redis db
     version = rubric_version_next()
@@ -532,7 +532,7 @@ def recompute_floor() -> RecomputeResult:
     size = settings.RECOMPUTE_BATCH_SIZE
     case_ids = list(RiskSummary.objects.filter(stale=True).order_by("case_id").values_list("case_id", flat=True))
     for start in range(0, len(case_ids), size):
-        recompute.risk_summaries_recompute(case_ids=case_ids[start : start + size], queue_exposures=False)
+        recompute_set.risk_summaries_recompute_many(case_ids=case_ids[start : start + size], queue_exposures=False)
     summaries_seconds = time.perf_counter() - started
     org_ids = list(
         OrganizationExposure.objects.filter(stale=True)

@@ -50,7 +50,7 @@ from evaluations.models import (
     RubricVersion,
     Score,
 )
-from evaluations.services import exposures, recompute
+from evaluations.services import exposures, recompute_set
 
 # --- Vocabulary (deterministic text) -----------------------------------------
 
@@ -344,7 +344,8 @@ def summaries_compute(case_ids: Sequence[int], *, batch_size: int = 1000, progre
     say = progress or (lambda message: None)
     case_ids = sorted(case_ids)
     for start in range(0, len(case_ids), batch_size):
-        recompute.risk_summaries_recompute(case_ids=case_ids[start : start + batch_size], queue_exposures=False)
+        batch = case_ids[start : start + batch_size]
+        recompute_set.risk_summaries_recompute_many(case_ids=batch, queue_exposures=False)
         if (start // batch_size) % 10 == 9:
             say(f"{start + batch_size}/{len(case_ids)} summaries")
     organization_ids = sorted(

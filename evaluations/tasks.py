@@ -28,7 +28,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from evaluations import queue
-from evaluations.services import exposures, publishing, recompute
+from evaluations.services import exposures, publishing, recompute, recompute_set
 
 
 class RetryPolicy(TypedDict):
@@ -54,7 +54,7 @@ def risk_summaries_recompute_task(case_ids: list[int]) -> int:
     # Released before reading: a change committed from now on queues a new message.
     queue.release_pending("summary", case_ids)
     try:
-        return len(recompute.risk_summaries_recompute(case_ids=case_ids))
+        return len(recompute_set.risk_summaries_recompute_many(case_ids=case_ids))
     except SoftTimeLimitExceeded:
         # The batch's transaction rolled back; nothing is lost (the rows are still
         # stale). Try again as two halves, which fit in the limit sooner or later.

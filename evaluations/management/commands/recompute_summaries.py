@@ -8,7 +8,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from cases.models import Case, Party
 from evaluations.models import RiskSummary
-from evaluations.services import exposures, recompute
+from evaluations.services import exposures, recompute_set
 
 
 class Progress:
@@ -66,7 +66,7 @@ class Command(BaseCommand):
         rewritten = 0
         for start in range(0, len(case_ids), batch_size):
             batch = case_ids[start : start + batch_size]
-            rewritten += len(recompute.risk_summaries_recompute(case_ids=batch, queue_exposures=False))
+            rewritten += len(recompute_set.risk_summaries_recompute_many(case_ids=batch, queue_exposures=False))
             progress.update(start + len(batch))
         progress.finish()
 
