@@ -13,6 +13,7 @@ from django.utils import timezone
 from cases.web_selectors import control_groups_public
 from evaluations import exposure, paths, queue, scoring, selectors
 from evaluations.models import OrganizationExposure, RiskSummary
+from evaluations.services.unnest import exposures_write
 
 
 def organization_exposures_mark_stale(organization_ids: Iterable[int], *, now: datetime | None = None) -> None:
@@ -87,21 +88,7 @@ def organization_exposures_recompute(*, organization_ids: Iterable[int]) -> list
             row.stale, row.stale_since = False, None
             changed.append(row)
             rewritten.append(row.organization_id)
-        OrganizationExposure.objects.bulk_update(
-            changed,
-            [
-                "suppliers",
-                "concentration_hhi",
-                "classification_counts",
-                "trend",
-                "independent_paths",
-                "inputs_hash",
-                "computed_at",
-                "stale",
-                "stale_since",
-            ],
-            batch_size=500,
-        )
+        exposures_write(changed)
     return rewritten
 
 

@@ -45,6 +45,10 @@ from evaluations.services.exposures import organization_exposures_mark_stale
 # few milliseconds whatever the batch, and one case (a publish) is faster in Python.
 SET_RECOMPUTE_MIN_CASES = 20
 
+# Organizations per exposure message after a set-based batch: small enough that every worker
+# process gets a share of the exposures (a rubric activation touches all of them at once).
+EXPOSURE_BATCH_SIZE = 100
+
 # Keys spelled as-is inside the SQL-built JSON text (json.dumps would escape nothing in them).
 _PLAIN_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
 
@@ -103,7 +107,7 @@ def risk_summaries_recompute_set(*, case_ids: Iterable[int], queue_exposures: bo
                 queue.ORGANIZATION_EXPOSURES_RECOMPUTE,
                 "exposure",
                 organization_ids,
-                batch_size=settings.RECOMPUTE_BATCH_SIZE,
+                batch_size=min(EXPOSURE_BATCH_SIZE, settings.RECOMPUTE_BATCH_SIZE),
                 countdown=settings.EXPOSURE_DEBOUNCE_SECONDS,
             )
         rest = [case_id for case_id in locked if case_id not in taken]
