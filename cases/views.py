@@ -83,7 +83,8 @@ def home(request: HttpRequest) -> HttpResponse:
         page, headlines = selectors.case_archive_page(queryset, sort=sort, cursor=None, per_page=PER_PAGE, query=query)
     base = _query_without(request, "cursor")
     choices = selectors.archive_choices()
-    count = queryset.count()
+    # A search counts its matches up to a cap (a common word matches nearly every case).
+    count = selectors.case_count_capped(queryset) if query else queryset.count()
     suggestion = (selectors.case_search_suggestion(query) or "") if query and not count else ""
     sorts = list(selectors.SORTS.values())
     if query:
@@ -98,7 +99,8 @@ def home(request: HttpRequest) -> HttpResponse:
         "sort": sort,
         "sorts": sorts,
         "choices": choices,
-        "count": count,
+        "count": min(count, selectors.COUNT_CAP) if query else count,
+        "count_more": bool(query) and count > selectors.COUNT_CAP,
         "suggestion": suggestion,
         "suggestion_query": _query_with(request, search=suggestion) if suggestion else "",
         "without_search": _query_without(request, "cursor", "search", "sort"),
