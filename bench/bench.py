@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import html
 import http.client
+import json
 import math
 import os
 import platform
@@ -94,12 +95,21 @@ PAGES: list[Page] = [
         Page(f"{where}search, {label}", f"{url}?search={{{term}}}",
              f"/__bench__/floor/search/?q={{{term}}}&n={n}&order={order}", SEARCH_TARGET, 2, 30, search=True)
         for where, url, n, order in (("", "/", ARCHIVE, "rank"), ("API ", "/api/v1/cases/", API, "newest"))
-        for label, term in (("common term", "common_term"), ("rare term", "rare_term"), ("no hit", "missing_term"))
+        for label, term in (("common term", "common_term"), ("rare term", "rare_term"), ("no hit", "missing_term"),
+                            ("several words", "several_words"), ("phrase", "phrase"))
     ),
+    Page("search, common term, filtered", "/?search={common_term}&deal_type={deal_type}",
+         f"/__bench__/floor/search/?q={{common_term}}&n={ARCHIVE}&order=rank", SEARCH_TARGET, 2, 30, search=True),
+    Page("search, common term, last page", "/?search={common_term}",
+         f"/__bench__/floor/search/?q={{common_term}}&n={ARCHIVE}&order=rank", SEARCH_TARGET, 2, 30, search=True,
+         follow="last"),
+    Page("API search, common term, filtered", "/api/v1/cases/?search={common_term}&deal_type={deal_type}",
+         f"/__bench__/floor/search/?q={{common_term}}&n={API}&order=newest", SEARCH_TARGET, 2, 30, search=True),
 ]  # fmt: skip
 EXPORTS = ["/api/v1/export/cases.csv", "/api/v1/export/cases.json"]
 MIN_SAMPLES = 5
 COMMON_TERM, RARE_TERM, MISSING_TERM = "capacity", "antimony", "xylophone"
+SEVERAL_WORDS, PHRASE = "compute capacity lease", "%22compute+capacity%22"  # as they stand in a URL
 
 
 # --- Statistics ------------------------------------------------------------
@@ -317,6 +327,8 @@ def archive_params() -> dict[str, object]:
         "common_term": COMMON_TERM,
         "rare_term": RARE_TERM,
         "missing_term": MISSING_TERM,
+        "several_words": SEVERAL_WORDS.replace(" ", "+"),
+        "phrase": PHRASE,
     }
 
 
@@ -733,8 +745,105 @@ def write_results(cases: int, section: str) -> None:
     head, rest = sections[0], sections[1:]
     rest = [s for s in rest if not s.startswith(f"## {cases:,} cases")]
     rest.append(section + "\n")
-    rest.sort(key=lambda s: int(re.match(r"## ([\d,]+)", s).group(1).replace(",", "")) if s.startswith("## ") else 0)
+    rest.sort(key=_section_order)
     RESULTS.write_text(head.rstrip("\n") + "\n\n" + "".join(rest).rstrip("\n") + "\n")
+
+
+def _section_order(section: str) -> int:
+    """Archive sizes in ascending order, the growth section after them."""
+    match = re.match(r"## ([\d,]+) cases", section)
+    return int(match.group(1).replace(",", "")) if match else 10**12
+
+
+# --- Growth: several archive sizes in one invocation ----------------------------
+
+GROWTH = "## Growth"
+
+
+def figures_path(cases: int) -> Path:
+    return ROOT / "var" / f"bench-figures-{cases}.json"
+
+
+def save_figures(cases: int, pages: list, recompute: list, exports: list) -> None:
+    """The run's headline figures, for the growth table (one JSON file per archive size)."""
+    figures: dict[str, float] = {}
+    for r in pages:
+        if r.timing and r.timing.samples:
+            figures[f"{r.page.name} p50 ms"] = round(r.timing.p50_ms, 2)
+    for r in recompute:
+        figures[f"recompute: {r.label} s"] = round(r.seconds, 2)
+    for r in exports:
+        if r.seconds is not None:
+            figures[f"export {r.url} s"] = round(r.seconds, 2)
+        if r.rss_peak_mb is not None:
+            figures[f"export {r.url} worker RSS peak MB"] = round(r.rss_peak_mb, 1)
+    figures_path(cases).write_text(json.dumps(figures, indent=1))
+
+
+def _expected_growth(name: str) -> str:
+    if name.startswith(("recompute", "export")) and not name.endswith("MB"):
+        return "linear at most"
+    if "search" in name or "organization" in name or "graph" in name:
+        return "—"
+    return "flat"
+
+
+def render_growth(small: int, large: int) -> str:
+    a = json.loads(figures_path(small).read_text())
+    b = json.loads(figures_path(large).read_text())
+    factor = large / small
+    out = [f"{GROWTH}: {small:,} to {large:,} cases", "",
+           f"Each figure at both sizes, from one invocation; ratio = large / small ({factor:g}x the cases). "
+           "Keyset and cached pages should stay flat; the recompute and the exports grow linearly at most.", "",
+           "| figure | small | large | ratio | expected | result |",
+           "| --- | ---: | ---: | ---: | --- | --- |"]  # fmt: skip
+    for name in a:
+        if name not in b or not a[name]:
+            continue
+        ratio = b[name] / a[name]
+        expected = _expected_growth(name)
+        limit = {"flat": 1.5, "linear at most": factor * 1.2}.get(expected)
+        verdict = "—" if limit is None else ("met" if ratio <= limit else "missed")
+        out.append(f"| {name} | {a[name]:g} | {b[name]:g} | {ratio:.2f} | {expected} | {verdict} |")
+    return "\n".join(out) + "\n"
+
+
+def database_for(base_url: str, cases: int) -> str:
+    """``.../mw_bench`` becomes ``.../mw_bench_10k`` (created if missing): one database per archive size."""
+    import psycopg
+
+    head, _, name = base_url.rpartition("/")
+    name = f"{name}_{cases // 1000}k" if cases >= 1000 else f"{name}_{cases}"
+    with psycopg.connect(f"{head}/postgres", autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+            conn.execute(f'CREATE DATABASE "{name}"')
+    return f"{head}/{name}"
+
+
+def run_growth(sizes: list[int], argv: list[str]) -> None:
+    """Run the whole benchmark once per size (each in its own database and process), then the ratios."""
+    base = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/mw_bench_data")
+    rest, skip_next = [], False
+    for arg in argv:
+        if skip_next:
+            skip_next = False
+        elif arg == "--cases":
+            skip_next = True
+        elif not arg.startswith("--cases="):
+            rest.append(arg)
+    for cases in sizes:
+        env = dict(os.environ, DATABASE_URL=database_for(base, cases))
+        print(f"== {cases:,} cases in {env['DATABASE_URL'].rpartition('/')[2]}", flush=True)
+        subprocess.run([sys.executable, "-m", "bench.bench", "--cases", str(cases), *rest],  # noqa: S603
+                       cwd=ROOT, env=env, check=True)  # fmt: skip
+    section = render_growth(sizes[0], sizes[-1])
+    print(section)
+    if "--skip" in rest or any(arg.startswith("--skip=") for arg in rest):
+        print(f"partial run (--skip): {RESULTS.relative_to(ROOT)} left as it was")
+        return
+    text = RESULTS.read_text()
+    parts = [p for p in re.split(r"(?m)^(?=## )", text) if not p.startswith(GROWTH)]
+    RESULTS.write_text("".join(parts).rstrip("\n") + "\n\n" + section)
 
 
 # --- Main ------------------------------------------------------------------------
@@ -770,7 +879,11 @@ def ensure_archive(cases: int, seed: int, *, reset: bool) -> str:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--cases", type=int, default=10_000)
+    parser.add_argument(
+        "--cases",
+        default="10000",
+        help="Archive size; several, comma-separated (10000,100000), run each in its own database and add ratios.",
+    )
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--requests", type=int, default=200, help="Timed requests per URL (and per floor).")
     parser.add_argument(
@@ -781,6 +894,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--skip", action="append", default=[], choices=["pages", "recompute", "export"])
     parser.add_argument("--recompute-timeout", type=float, default=1800)
     args = parser.parse_args(argv)
+    sizes = [int(size) for size in str(args.cases).split(",")]
+    if len(sizes) > 1:
+        (ROOT / "var").mkdir(exist_ok=True)
+        run_growth(sizes, list(sys.argv[1:] if argv is None else argv))
+        return
+    args.cases = sizes[0]
     os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/mw_bench_data")
     os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/5")
     if not os.environ["DATABASE_URL"].startswith("postgres") or not os.environ.get("REDIS_URL"):
@@ -837,6 +956,7 @@ def main(argv: list[str] | None = None) -> None:
     notes.append(f"Case page: `{params['case_slug']}`; organization page: the busiest one, `{params['org_slug']}`.")
     notes.append("Search floor SQL: `" + _search_sql_for_notes() + "`.")
     section = render_section(args.cases, env, generation, pages, recompute, exports, notes)
+    save_figures(args.cases, pages, recompute, exports)
     if args.skip:  # a partial run must not replace a complete section
         print(section)
         print(f"partial run (--skip): {RESULTS.relative_to(ROOT)} left as it was")

@@ -15,6 +15,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotModif
 from django.template import engines
 
 from cases.models import Case
+from cases.search import RANK_WINDOW
 
 PER_PAGE = 20
 ROW_FIELDS = ("slug", "title", "announced_on", "risk_summary__risk_index", "risk_summary__risk_band")
@@ -137,10 +138,17 @@ def search_sql(order: str = "rank", per_page: int = PER_PAGE) -> str:
     """
     query = f"websearch_to_tsquery('{SEARCH_CONFIG}', %s)"
     order_by = f"ts_rank(d.vector, {query}) DESC, c.id DESC" if order == "rank" else "c.announced_on DESC, c.id DESC"
+    # Ranking, like cases.search, looks at the RANK_WINDOW newest matching documents only.
+    window = (
+        f" AND c.id IN (SELECT case_id FROM cases_casesearchdocument WHERE vector @@ {query}"  # noqa: S608 - constants only
+        f" ORDER BY case_id DESC LIMIT {int(RANK_WINDOW)})"
+        if order == "rank"
+        else ""
+    )
     return (
         "SELECT c.slug, c.title, c.announced_on, NULL, NULL FROM cases_case c "  # noqa: S608 - constants only
         "JOIN cases_casesearchdocument d ON d.case_id = c.id "
-        f"WHERE c.status = 'published' AND d.vector @@ {query} ORDER BY {order_by} LIMIT {int(per_page)}"
+        f"WHERE c.status = 'published' AND d.vector @@ {query}{window} ORDER BY {order_by} LIMIT {int(per_page)}"
     )
 
 
@@ -148,6 +156,6 @@ def search(request: HttpRequest) -> HttpResponse:
     order = "newest" if request.GET.get("order") == "newest" else "rank"
     term = request.GET.get("q", "")
     with connection.cursor() as cursor:
-        cursor.execute(search_sql(order, _per_page(request)), [term, term] if order == "rank" else [term])
+        cursor.execute(search_sql(order, _per_page(request)), [term, term, term] if order == "rank" else [term])
         rows = cursor.fetchall()
     return HttpResponse(_ROWS.render({"rows": rows}))

@@ -177,3 +177,22 @@ def test_export_download_counts_bytes_and_memory():
     assert not found.skipped and found.bytes == 10_000 and found.streamed
     assert found.rss_peak_mb >= found.rss_before_mb > 0
     assert missing.skipped == "404: not built yet"
+
+
+def test_growth_table_gives_each_figure_its_ratio(tmp_path, monkeypatch):
+    import json
+
+    monkeypatch.setattr(bench, "figures_path", lambda cases: tmp_path / f"{cases}.json")
+    (tmp_path / "10.json").write_text(
+        json.dumps({"archive, first page p50 ms": 10, "recompute: 1 worker process s": 2})
+    )
+    (tmp_path / "100.json").write_text(
+        json.dumps({"archive, first page p50 ms": 11, "recompute: 1 worker process s": 40})
+    )
+    table = bench.render_growth(10, 100)
+    assert table.startswith("## Growth: 10 to 100 cases")
+    assert "| archive, first page p50 ms | 10 | 11 | 1.10 | flat | met |" in table
+    assert "| recompute: 1 worker process s | 2 | 40 | 20.00 | linear at most | missed |" in table
+    # The growth section sorts after the archive sizes in RESULTS.md.
+    sections = ["## Growth: 10 to 100 cases", "## 100 cases", "## 10 cases"]
+    assert sorted(sections, key=bench._section_order) == ["## 10 cases", "## 100 cases", "## Growth: 10 to 100 cases"]
