@@ -15,6 +15,7 @@ from django.db import transaction
 
 from cases import services
 from cases.models import Case
+from cases.web_selectors import organizations_matching
 
 
 @dataclass(frozen=True)
@@ -34,12 +35,19 @@ def case_save_with_parties(
 ) -> Case:
     """Create (``case`` None) or update a case, its parties given as rows; new organizations are created first.
 
+    A new name that an organization already goes by is that organization, not a new one.
+
     Errors of a new organization come back keyed ``parties[i].organization``.
     """
     inputs = []
     errors: dict[str, list[str]] = {}
+    # A typed name that an organization already goes by (its name or an alias: "AWS") is that organization.
+    known = organizations_matching(row.new_organization_name for row in parties if row.organization_id is None)
     for index, row in enumerate(parties):
         organization_id = row.organization_id
+        existing = known.get(row.new_organization_name) if organization_id is None else None
+        if existing is not None:
+            organization_id = existing.pk
         if organization_id is None:
             try:
                 organization = services.organization_create(
