@@ -108,6 +108,7 @@ def _case_save(request: AuthenticatedHttpRequest, case: Case | None) -> HttpResp
                     case=case,
                     data=form.case_input(tuple(f.source_input() for f in source_forms)),
                     parties=[f.party_row() for f in party_forms],
+                    match_names=True,
                 )
             except ValidationError as exc:
                 _errors_onto_forms(exc, form, party_forms, source_forms)
