@@ -46,7 +46,7 @@ def archive_row(case) -> str:
     summary = getattr(case, "risk_summary", None)
     freshness = computed_stamp(summary.computed_at, summary.stale) if summary else "none"
     version = summary.evaluation_version_id if summary else 0
-    return f"cases:row:v3:{case.pk}:{stamp(case.updated_at)}:{freshness}:{version}"
+    return f"cases:row:v4:{case.pk}:{stamp(case.updated_at)}:{freshness}:{version}"
 
 
 def analysis(version_id: int, case_updated_at: datetime | None, organizations_at: datetime | None) -> str:

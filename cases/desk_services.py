@@ -15,6 +15,7 @@ from django.db import transaction
 
 from cases import services
 from cases.models import Case
+from cases.web_selectors import organizations_matching
 
 
 @dataclass(frozen=True)
@@ -30,16 +31,26 @@ class PartyRow:
 
 @transaction.atomic
 def case_save_with_parties(
-    *, by: User, data: services.CaseInput, parties: list[PartyRow], case: Case | None = None
+    *, by: User, data: services.CaseInput, parties: list[PartyRow], case: Case | None = None, match_names: bool = False
 ) -> Case:
     """Create (``case`` None) or update a case, its parties given as rows; new organizations are created first.
+
+    With ``match_names`` (the desk's case form), a typed name that an organization already goes by
+    (its name or an alias) is that organization, not a new one; without it (the worksheet, where a
+    new organization is confirmed explicitly) such a name is refused as existing.
 
     Errors of a new organization come back keyed ``parties[i].organization``.
     """
     inputs = []
     errors: dict[str, list[str]] = {}
+    # A typed name that an organization already goes by (its name or an alias: "AWS") is that organization.
+    typed = [row.new_organization_name for row in parties if row.organization_id is None] if match_names else []
+    known = organizations_matching(typed)
     for index, row in enumerate(parties):
         organization_id = row.organization_id
+        existing = known.get(row.new_organization_name) if organization_id is None else None
+        if existing is not None:
+            organization_id = existing.pk
         if organization_id is None:
             try:
                 organization = services.organization_create(

@@ -14,4 +14,5 @@ urlpatterns = [
     path("cases/<int:pk>/timeline/", views.timeline_add, name="desk-timeline-add"),
     path("organizations/", views.organizations, name="desk-organizations"),
     path("organizations/<int:pk>/edit/", views.organization_edit, name="desk-organization-edit"),
+    path("organizations/merge/", views.organization_merge, name="desk-organization-merge"),
 ]

@@ -12,15 +12,17 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 
-from cases import desk_services, services
+from cases import desk_services, relationships, services, web_selectors
 from cases.forms import (
     CaseForm,
     OrganizationForm,
+    OrganizationMergeForm,
     PartyFormSet,
     SourceForm,
     SourceFormSet,
     TimelineEventForm,
     organization_choices,
+    organization_picker,
 )
 from cases.models import Case, Organization
 from core.desk import apply_service_errors, desk_view
@@ -61,8 +63,7 @@ def _render_case(
     return render(request, "desk/case_detail.html", context, status=status)
 
 
-def _case_forms(request: AuthenticatedHttpRequest, case: Case | None):
-    choices = organization_choices()
+def _case_forms(request: AuthenticatedHttpRequest, case: Case | None, choices: list[tuple[int, str]]):
     if request.method == "POST":
         data = request.POST
         return (
@@ -93,27 +94,39 @@ def _kept(formset) -> list:
 
 
 def _case_save(request: AuthenticatedHttpRequest, case: Case | None) -> HttpResponse:
-    form, parties, sources = _case_forms(request, case)
+    choices, names = organization_picker()
+    form, parties, sources = _case_forms(request, case, choices)
     if request.method == "POST":
         valid = form.is_valid() & parties.is_valid() & sources.is_valid()
         if valid:
             party_forms, source_forms = _kept(parties), _kept(sources)
+            typed = [f.party_row().new_organization_name for f in party_forms if not f.cleaned_data["organization"]]
+            known = {name: org for name, org in web_selectors.organizations_matching(typed).items() if org is not None}
             try:
                 saved = desk_services.case_save_with_parties(
                     by=request.user,
                     case=case,
                     data=form.case_input(tuple(f.source_input() for f in source_forms)),
                     parties=[f.party_row() for f in party_forms],
+                    match_names=True,
                 )
             except ValidationError as exc:
                 _errors_onto_forms(exc, form, party_forms, source_forms)
             else:
+                for name, organization in known.items():
+                    messages.info(request, f"“{name}” is {organization.name}: the party is {organization.name}.")
                 messages.success(request, f"Case “{saved.title}” saved.")
                 return redirect("desk-case", pk=saved.pk)
         status = 400
     else:
         status = 200
-    context = {"case": case, "form": form, "parties": parties, "sources": sources}
+    context = {
+        "case": case,
+        "form": form,
+        "parties": parties,
+        "sources": sources,
+        "organization_names": names,
+    }
     return render(request, "desk/case_form.html", context, status=status)
 
 
@@ -193,3 +206,31 @@ def organization_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpRespons
             return redirect("desk-organizations")
     status = 400 if request.method == "POST" else 200
     return render(request, "desk/organization_form.html", {"form": form, "organization": organization}, status=status)
+
+
+@desk_view(policy.permission("organization.merge"))
+def organization_merge(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """Pick two organizations (GET), see what moves, confirm (POST): ``relationships.organization_merge`` does it."""
+    choices = organization_choices()
+    data = request.POST if request.method == "POST" else (request.GET if "source" in request.GET else None)
+    form = OrganizationMergeForm(data, organization_choices=choices)
+    preview = None
+    status = 200
+    if form.is_bound and form.is_valid():
+        found = Organization.objects.in_bulk([form.cleaned_data["source"], form.cleaned_data["target"]])
+        source, target = found[form.cleaned_data["source"]], found[form.cleaned_data["target"]]
+        if request.method == "POST":
+            source_name = source.name
+            try:
+                merged = relationships.organization_merge(by=request.user, source=source, target=target)
+            except ValidationError as exc:
+                apply_service_errors(form, exc)
+            else:
+                messages.success(
+                    request, f"“{source_name}” merged into “{merged.name}”; its old address redirects there."
+                )
+                return redirect("desk-organizations")
+        preview = web_selectors.organization_merge_preview(source, target)
+    if form.is_bound and form.errors:
+        status = 400
+    return render(request, "desk/organization_merge.html", {"form": form, "preview": preview}, status=status)

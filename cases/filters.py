@@ -7,12 +7,12 @@ from typing import Any
 import django_filters
 from django import forms
 from django.db import DatabaseError
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils.choices import CallableChoiceIterator
 from django_filters.fields import ModelChoiceField, ModelChoiceIterator
 
-from cases import selectors
-from cases.models import Case, DealType
+from cases import selectors, web_selectors
+from cases.models import Case, DealType, Organization
 
 
 class _ListedChoiceIterator(ModelChoiceIterator):
@@ -84,7 +84,9 @@ def _vocabulary(name: str) -> CallableChoiceIterator:
 class CaseFilter(django_filters.FilterSet):
     """Combinable filters over published cases; the parameter names are the public API."""
 
-    organization = django_filters.CharFilter(method="filter_organization", label="Organization (slug)")
+    organization_named: Organization | None = None
+
+    organization = django_filters.CharFilter(method="filter_organization", label="Organization (slug, name or alias)")
     deal_type = _ListedModelChoiceFilter(
         field_name="deal_types",
         to_field_name="slug",
@@ -126,7 +128,13 @@ class CaseFilter(django_filters.FilterSet):
         form = CaseFilterForm
 
     def filter_organization(self, queryset: QuerySet[Case], name: str, value: str) -> QuerySet[Case]:
-        return queryset.filter(pk__in=Case.objects.filter(parties__organization__slug=value).values("pk"))
+        """A slug, or a name the organization goes by ("aws" for Amazon): the same rule as the desk's matching."""
+        named = web_selectors.organizations_matching([value])[value]
+        self.organization_named = named  # for the page's chip (only shown when that organization is public)
+        organizations = Q(parties__organization__slug=value)
+        if named is not None:
+            organizations |= Q(parties__organization=named)
+        return queryset.filter(pk__in=Case.objects.filter(organizations).values("pk"))
 
     def filter_tag(self, queryset: QuerySet[Case], name: str, value: str) -> QuerySet[Case]:
         return queryset.filter(pk__in=Case.objects.filter(tags__slug=value).values("pk"))

@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from cases.desk_services import PartyRow
 from cases.models import Case, DatePrecision, DealType, Organization, Party, Source, TimelineEvent
 from cases.services import CaseInput, SourceInput
+from cases.web_selectors import organization_aliases
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
@@ -66,7 +67,13 @@ class PartyForm(forms.Form):
     """A party row: an existing organization, or a new one named here."""
 
     organization = forms.TypedChoiceField(coerce=int, required=False, empty_value=None)
-    new_organization_name = forms.CharField(required=False, max_length=200, label="or a new organization")
+    new_organization_name = forms.CharField(
+        required=False,
+        max_length=200,
+        label="or type its name",
+        help_text="A name or alias it already goes by (AWS) picks that organization; a new name creates one.",
+        widget=forms.TextInput(attrs={"list": "organization-names", "autocomplete": "off"}),
+    )
     new_organization_kind = forms.ChoiceField(
         required=False, choices=[("", "kind…"), *Organization.Kind.choices], label="its kind"
     )
@@ -142,7 +149,39 @@ class TimelineEventForm(forms.Form):
 
 
 def organization_choices() -> list[tuple[int, str]]:
-    return list(Organization.objects.values_list("pk", "name"))
+    """The desk's organization picker: each name with the other names it goes by ("Amazon (also AWS)")."""
+    return organization_picker()[0]
+
+
+def organization_picker() -> tuple[list[tuple[int, str]], list[str]]:
+    """The picker's choices, and every name and alias for the typed field's suggestions (two queries)."""
+    aliases = organization_aliases()
+    rows = list(Organization.objects.order_by("name", "pk").values_list("pk", "slug", "name"))
+    choices = [
+        (pk, f"{name} (also {', '.join(aliases[slug])})" if slug in aliases else name) for pk, slug, name in rows
+    ]
+    names = {name for _, _, name in rows} | {alias for others in aliases.values() for alias in others}
+    return choices, sorted(names, key=str.casefold)
+
+
+class OrganizationMergeForm(forms.Form):
+    """Two organizations created for one company: the duplicate goes into the one that stays."""
+
+    source = forms.TypedChoiceField(coerce=int, label="Merge this organization (it goes away)")
+    target = forms.TypedChoiceField(coerce=int, label="into this one (it stays)")
+
+    def __init__(self, *args, organization_choices=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in ("source", "target"):
+            field = self.fields[name]
+            assert isinstance(field, forms.ChoiceField)
+            field.choices = [("", "organization…"), *organization_choices]
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if cleaned.get("source") and cleaned.get("source") == cleaned.get("target"):
+            self.add_error("target", "Pick two different organizations.")
+        return cleaned
 
 
 class OrganizationForm(forms.Form):

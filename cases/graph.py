@@ -14,7 +14,9 @@ The rule, stated once:
 * With ``collapse``, each organization is replaced by the top of its control
   group (published relationships in force), and edges inside a group vanish.
 * The layout is networkx's spring layout with a fixed seed, so that one graph
-  always draws the same way; its coordinates are scaled to the SVG box.
+  always draws the same way; its coordinates are scaled to the SVG box, then
+  spread until no two labels (each centred above its node) overlap.
+* A node's size grows with the square root of its deal count (its weighted degree).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import networkx as nx
+import numpy as np
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
@@ -42,7 +45,9 @@ FLOW_NAMES = ("compute", "capital", "distribution", "chips", "licences", "people
 SUPPLYING = frozenset({"provider", "investor", "licensor", "distributor"})
 MAX_NODES = 150
 LAYOUT_SEED = 7
-WIDTH, HEIGHT, MARGIN = 900, 640, 70
+WIDTH, HEIGHT, MARGIN = 960, 720, 70
+LABEL_CHAR_PX, LABEL_HEIGHT_PX, LABEL_GAP_PX = 7.4, 17.0, 6.0  # 13 px semibold system-ui, as site.css draws it
+DECLUTTER_ROUNDS = 300
 
 
 @dataclass(frozen=True)
@@ -168,18 +173,92 @@ def layout(graph: Graph) -> dict[int, tuple[float, float]]:
     components = sorted(nx.connected_components(g), key=lambda c: (-len(c), min(c)))
     hub = max(components[0], key=lambda n: (g.degree(n), -n))
     for component in components[1:]:
-        g.add_edge(hub, max(component, key=lambda n: (g.degree(n), -n)), weight=0.05)
-    raw = nx.spring_layout(g, seed=LAYOUT_SEED, k=2.4 / max(1, g.number_of_nodes()) ** 0.5, iterations=200)
+        g.add_edge(hub, max(component, key=lambda n: (g.degree(n), -n)), weight=0.5)
+    # ForceAtlas2 with hubs pushed out and each node as wide as its label: a dense family of deals
+    # (one hub deal among six organizations) spreads instead of knotting in the centre.
+    sizes = {n: label_width(graph.nodes[n].name) / 60 if n in graph.nodes else 0.5 for n in g.nodes}
+    raw = nx.forceatlas2_layout(
+        g,
+        seed=LAYOUT_SEED,
+        max_iter=400 if g.number_of_nodes() <= 60 else 200,  # the largest webs: as long as the spring layout took
+        scaling_ratio=4.0,
+        gravity=1.5,
+        distributed_action=True,
+        node_size=sizes,
+        weight="weight",
+    )
     xs = [float(p[0]) for p in raw.values()]
     ys = [float(p[1]) for p in raw.values()]
     span_x, span_y = (max(xs) - min(xs)) or 1.0, (max(ys) - min(ys)) or 1.0
-    return {
+    scaled = {
         node: (
-            round(MARGIN + (float(p[0]) - min(xs)) / span_x * (WIDTH - 2 * MARGIN), 1),
-            round(MARGIN / 2 + (float(p[1]) - min(ys)) / span_y * (HEIGHT - 1.5 * MARGIN), 1),
+            MARGIN + (float(p[0]) - min(xs)) / span_x * (WIDTH - 2 * MARGIN),
+            MARGIN / 2 + (float(p[1]) - min(ys)) / span_y * (HEIGHT - 1.5 * MARGIN),
         )
         for node, p in raw.items()
     }
+    degrees = node_degrees(graph)
+    boxes = {n: (label_width(graph.nodes[n].name), radius(degrees.get(n, 0))) for n in scaled if n in graph.nodes}
+    spread = declutter(scaled, boxes)
+    return {node: (round(x, 1), round(y, 1)) for node, (x, y) in spread.items()}
+
+
+def node_degrees(graph: Graph) -> dict[int, int]:
+    """Each node's deal count: the deals on its edges."""
+    degrees: Counter = Counter()
+    for edge in graph.edges:
+        degrees[edge.source] += edge.deals
+        degrees[edge.target] += edge.deals
+    return dict(degrees)
+
+
+def radius(deals: int, *, focus: bool = False) -> float:
+    return round(min(14.0, 4.0 + 2.2 * deals**0.5) + (3.0 if focus else 0.0), 1)
+
+
+def label_width(name: str) -> float:
+    return len(name) * LABEL_CHAR_PX + 2 * LABEL_GAP_PX
+
+
+def declutter(
+    positions: dict[int, tuple[float, float]], sizes: dict[int, tuple[float, float]], rounds: int = DECLUTTER_ROUNDS
+) -> dict[int, tuple[float, float]]:
+    """Push apart nodes whose areas (the circle, and its label centred above it) overlap, inside the SVG box.
+
+    Each round every overlapping pair moves apart along the shorter way out, all
+    pairs at once (numpy: 150 nodes cost milliseconds a round). Deterministic
+    (nodes in id order, ties broken by id), so the same graph keeps its picture.
+    """
+    order = sorted(n for n in positions if n in sizes)
+    if len(order) < 2:
+        return dict(positions)
+    xy = np.array([positions[n] for n in order], dtype=float)
+    width = np.array([sizes[n][0] for n in order])
+    r = np.array([sizes[n][1] for n in order])
+    half = np.maximum(width / 2, r + LABEL_GAP_PX)
+    above, below = r + LABEL_HEIGHT_PX + LABEL_GAP_PX, r + LABEL_GAP_PX
+    index = np.arange(len(order))
+    ties = np.sign(index[:, None] - index[None, :])
+    for _ in range(rounds):
+        x, y = xy[:, 0], xy[:, 1]
+        dx = np.minimum((x + half)[:, None], (x + half)[None, :]) - np.maximum((x - half)[:, None], (x - half)[None, :])
+        dy = np.minimum((y + below)[:, None], (y + below)[None, :]) - np.maximum(
+            (y - above)[:, None], (y - above)[None, :]
+        )
+        overlap = (dx > 0) & (dy > 0)
+        np.fill_diagonal(overlap, False)
+        if not overlap.any():
+            break
+        away_x = np.sign(x[:, None] - x[None, :])
+        away_x = np.where(away_x == 0, ties, away_x)
+        away_y = np.sign(y[:, None] - y[None, :])
+        away_y = np.where(away_y == 0, ties, away_y)
+        vertical = dy <= dx
+        xy[:, 0] += np.where(overlap & ~vertical, away_x * (dx / 4 + 0.5), 0.0).sum(axis=1)
+        xy[:, 1] += np.where(overlap & vertical, away_y * (dy / 4 + 0.5), 0.0).sum(axis=1)
+        xy[:, 0] = np.clip(xy[:, 0], half + 4, WIDTH - half - 4)
+        xy[:, 1] = np.clip(xy[:, 1], above + 4, HEIGHT - below - 4)
+    return {n: (float(xy[i, 0]), float(xy[i, 1])) for i, n in enumerate(order)}
 
 
 def _edge_width(deals: int) -> float:
@@ -190,8 +269,13 @@ def svg(graph: Graph, *, title: str, description: str, focus: int | None = None)
     """The graph as inline SVG: edges coloured by classification (CSS classes), nodes labelled."""
     parts: list[str] = []
     pos = graph.positions
+    degrees = node_degrees(graph)
     for edge in graph.edges:
         (x1, y1), (x2, y2) = pos[edge.source], pos[edge.target]
+        # End the line at the target's rim, so that the arrowhead shows whatever the node's size.
+        length = max(((x2 - x1) ** 2 + (y2 - y1) ** 2) ** 0.5, 1.0)
+        rim = radius(degrees.get(edge.target, 0), focus=edge.target == focus) + 2
+        x2, y2 = round(x2 - (x2 - x1) * rim / length, 1), round(y2 - (y2 - y1) * rim / length, 1)
         parts.append(
             format_html(
                 '<line class="graph-edge class-{}" x1="{}" y1="{}" x2="{}" y2="{}" stroke-width="{}"'
@@ -213,6 +297,7 @@ def svg(graph: Graph, *, title: str, description: str, focus: int | None = None)
         org = graph.nodes[node_id]
         x, y = pos[node_id]
         css = "graph-node focus" if node_id == focus else "graph-node"
+        r = radius(degrees.get(node_id, 0), focus=node_id == focus)
         parts.append(
             format_html(
                 '<g class="{}"><circle cx="{}" cy="{}" r="{}"></circle>'
@@ -220,17 +305,18 @@ def svg(graph: Graph, *, title: str, description: str, focus: int | None = None)
                 css,
                 x,
                 y,
-                9 if node_id == focus else 6,
+                r,
                 x,
-                round(y - 11, 1),
+                round(y - r - LABEL_GAP_PX, 1),
                 org.name,
             )
         )
     return format_html(
         '<svg class="graph" viewBox="0 0 {} {}" width="{}" height="{}" role="img" aria-labelledby="graph-title'
         ' graph-desc"><title id="graph-title">{}</title><desc id="graph-desc">{}</desc>'
-        '<defs><marker id="graph-arrow" viewBox="0 0 10 10" refX="16" refY="5" markerWidth="6" markerHeight="6"'
-        ' orient="auto-start-reverse"><path class="graph-arrowhead" d="M 0 0 L 10 5 L 0 10 z"></path></marker>'
+        '<defs><marker id="graph-arrow" viewBox="0 0 10 10" refX="9" refY="5" markerUnits="userSpaceOnUse"'
+        ' markerWidth="11" markerHeight="11" orient="auto-start-reverse">'
+        '<path class="graph-arrowhead" d="M 0 0 L 10 5 L 0 10 z"></path></marker>'
         "</defs>{}</svg>",
         WIDTH,
         HEIGHT,

@@ -14,9 +14,9 @@ from collections.abc import Iterable
 
 from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank, SearchVector
 from django.db import connection, transaction
-from django.db.models import F, FloatField, Func, Prefetch, QuerySet, TextField, Value
+from django.db.models import F, FloatField, Func, Prefetch, Q, QuerySet, TextField, Value
 from django.db.models.expressions import CombinedExpression
-from django.db.models.functions import Cast, Concat, Replace
+from django.db.models.functions import Cast, Coalesce, Concat, Replace
 from django.utils import timezone
 from django.utils.html import escape, strip_tags
 from django.utils.safestring import SafeString, mark_safe
@@ -127,8 +127,12 @@ def _query(text: str) -> SearchQuery:
     return SearchQuery(text, search_type="websearch", config=CONFIG)
 
 
-def search_filter(queryset: QuerySet[Case], text: str) -> QuerySet[Case]:
-    """Cases of ``queryset`` matching ``text``, annotated with ``search_rank`` (higher is better)."""
+def search_filter(queryset: QuerySet[Case], text: str, *, also: QuerySet | None = None) -> QuerySet[Case]:
+    """Cases of ``queryset`` matching ``text``, annotated with ``search_rank`` (higher is better).
+
+    ``also``: the ids of further cases to include whatever their text (an organization's deals,
+    when the query is one of its names); they rank by their text like the others.
+    """
     if _is_postgres():
         query = _query(text)
         # A rare term: PostgreSQL cannot tell from its statistics how few documents match, and
@@ -136,12 +140,17 @@ def search_filter(queryset: QuerySet[Case], text: str) -> QuerySet[Case]:
         # 100,000 cases). So ask the GIN index first: when few documents match, hand the
         # planner their ids. A common term keeps the plain plan, which is fast for it.
         few = list(CaseSearchDocument.objects.filter(vector=query).values_list("case_id", flat=True)[: FEW_MATCHES + 1])
-        if len(few) <= FEW_MATCHES:
-            queryset = queryset.filter(pk__in=few)
-        return queryset.filter(search_document__vector=query).annotate(
-            search_rank=Cast(SearchRank(F("search_document__vector"), query), FloatField())
+        matching = Q(pk__in=few) if len(few) <= FEW_MATCHES else Q(search_document__vector=query)
+        if also is not None:
+            matching |= Q(pk__in=also)
+        return queryset.filter(matching).annotate(
+            search_rank=Coalesce(
+                Cast(SearchRank(F("search_document__vector"), query), FloatField()),
+                Value(0.0),
+                output_field=FloatField(),
+            )
         )
-    return search_index.sqlite_filter(queryset, text)
+    return search_index.sqlite_filter(queryset, text, also=also)
 
 
 # Ranking is bounded (PostgreSQL): a word found in nearly every case would otherwise have

@@ -17,9 +17,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from django.db import connection
-from django.db.models import FloatField, QuerySet, Value
+from django.db.models import FloatField, Q, QuerySet, Value
 from django.db.models.expressions import RawSQL
-from django.db.models.functions import Length
+from django.db.models.functions import Coalesce, Length
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
@@ -100,7 +100,7 @@ def fts_expression(parsed: ParsedQuery) -> str:
 # --- SQLite: FTS5 -------------------------------------------------------------------
 
 
-def sqlite_filter(queryset: QuerySet, text: str) -> QuerySet:
+def sqlite_filter(queryset: QuerySet, text: str, *, also: QuerySet | None = None) -> QuerySet:
     """Cases matching ``text`` in the FTS5 index, annotated with ``search_rank`` (higher is better).
 
     The rank is the negated bm25 with the title weighted most. A query with
@@ -108,6 +108,8 @@ def sqlite_filter(queryset: QuerySet, text: str) -> QuerySet:
     """
     parsed = parse_query(text)
     if not parsed:
+        if also is not None:
+            return queryset.filter(pk__in=also).annotate(search_rank=Value(0.0, output_field=FloatField()))
         return queryset.none().annotate(search_rank=Value(0.0, output_field=FloatField()))
     expression = fts_expression(parsed)
     case_table = queryset.model._meta.db_table
@@ -123,7 +125,12 @@ def sqlite_filter(queryset: QuerySet, text: str) -> QuerySet:
         output_field=FloatField(),
     )
     matches = RawSQL(f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s", (expression,))  # noqa: S608, S611
-    return queryset.filter(pk__in=matches).annotate(search_rank=rank)
+    if also is None:
+        return queryset.filter(pk__in=matches).annotate(search_rank=rank)
+    # The further cases match nothing in the index: their rank is 0, below every text match.
+    return queryset.filter(Q(pk__in=matches) | Q(pk__in=also)).annotate(
+        search_rank=Coalesce(rank, Value(0.0), output_field=FloatField())
+    )
 
 
 # --- The vocabulary and "did you mean" ------------------------------------------------

@@ -11,7 +11,7 @@ from django.db.models.functions import Coalesce, Lower
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
-from cases import cache_keys, keyset, search, search_index
+from cases import cache_keys, keyset, search, search_index, web_selectors
 from cases.models import Case, Organization, Party, Source, Tag
 from evaluations.models import (
     EvaluationVersion,
@@ -150,13 +150,19 @@ def case_search(queryset: QuerySet[Case], query: str) -> QuerySet[Case]:
     """Cases in ``queryset`` matching ``query`` over published content only.
 
     Title, summary, the published analysis and the sources, through each
-    case's search document; rows carry ``search_rank`` (higher is better).
+    case's search document, and, when the whole query names an organization
+    (its name or an alias), that organization's deals; rows carry
+    ``search_rank`` (higher is better).
     """
     # No stored text holds a NUL (forms refuse it), and PostgreSQL refuses one in a query.
     query = query.replace("\x00", "").strip()
     if not query:
         return queryset
-    return search.search_filter(queryset, query)
+    # A query that is an organization's name or one of its aliases ("AWS") also finds its deals
+    # (only the published ones: ``queryset`` holds nothing else).
+    named = web_selectors.organizations_matching([query])[query]
+    also = Party.objects.filter(organization=named).values("case_id") if named is not None else None
+    return search.search_filter(queryset, query, also=also)
 
 
 def case_search_suggestion(query: str) -> str | None:

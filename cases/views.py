@@ -82,6 +82,7 @@ def home(request: HttpRequest) -> HttpResponse:
         cursor_error, status = str(exc), 400
         page, headlines = selectors.case_archive_page(queryset, sort=sort, cursor=None, per_page=PER_PAGE, query=query)
     base = _query_without(request, "cursor")
+    form_organization = filterset.form["organization"].value() if filterset.is_bound else None
     choices = selectors.archive_choices()
     # A search counts its matches up to a cap (a common word matches nearly every case).
     count = selectors.case_count_capped(queryset) if query else queryset.count()
@@ -99,6 +100,7 @@ def home(request: HttpRequest) -> HttpResponse:
         "sort": sort,
         "sorts": sorts,
         "choices": choices,
+        "organization_selected": (_organization_named(filterset, choices) or (form_organization,))[0],
         "count": min(count, selectors.COUNT_CAP) if query else count,
         "count_more": bool(query) and count > selectors.COUNT_CAP,
         "suggestion": suggestion,
@@ -133,6 +135,15 @@ def _swap_dates(request: HttpRequest, filterset: CaseFilter) -> str:
     )
 
 
+def _organization_named(filterset: CaseFilter, choices: dict) -> tuple[str, str] | None:
+    """(slug, name) of the public organization that the organization filter named by another name, if any."""
+    named = filterset.organization_named if filterset.is_bound else None
+    if named is None:
+        return None
+    public = dict(choices["organizations"])  # only organizations of published cases: no name leaks
+    return (named.slug, public[named.slug]) if named.slug in public else None
+
+
 def _filter_chips(request: HttpRequest, filterset: CaseFilter, choices: dict) -> list[dict]:
     """The active filters, each with its label, its value as readers know it, and a link without it."""
     if not filterset.is_bound:
@@ -141,6 +152,9 @@ def _filter_chips(request: HttpRequest, filterset: CaseFilter, choices: dict) ->
         "organization": dict(choices["organizations"]),
         "tag": dict(choices["tags"]),
     }
+    organization = _organization_named(filterset, choices)
+    if organization is not None:  # an alias ("aws") shows as the organization it names
+        names["organization"][request.GET.get("organization", "").strip()] = organization[1]
     chips = []
     for name, field in filterset.form.fields.items():
         value = request.GET.get(name, "").strip()
@@ -153,7 +167,7 @@ def _filter_chips(request: HttpRequest, filterset: CaseFilter, choices: dict) ->
             shown = f"“{value}”"
         if name == "rubric_version":
             shown = f"v{value}"
-        label = str(field.label).removesuffix(" (slug)")
+        label = str(field.label).split(" (")[0]
         chips.append({"label": label, "value": shown, "query": _query_without(request, "cursor", name)})
     return chips
 

@@ -26,7 +26,7 @@ from cases.models import (
     normalize_organization_name,
 )
 from evaluations import drift, paths, side_by_side
-from evaluations.models import EvaluationVersion, PartyFigure, Score
+from evaluations.models import EvaluationVersion, OrganizationExposure, PartyFigure, Score
 
 # --- Relationships and names --------------------------------------------------------------------
 
@@ -94,6 +94,52 @@ def organization_aliases() -> dict[str, tuple[str, ...]]:
     for slug, name in OrganizationAlias.objects.order_by("name").values_list("organization__slug", "name"):
         aliases[slug] = (*aliases.get(slug, ()), name)
     return aliases
+
+
+@dataclass(frozen=True)
+class MergePreview:
+    """What ``relationships.organization_merge`` would move from ``source`` to ``target``, read before it runs."""
+
+    source: Organization
+    target: Organization
+    cases: int
+    published_cases: int
+    parties: int
+    figures: int
+    relationships: int
+    aliases: int
+    redirects: int
+    exposure: bool
+    shared: list[str]  # cases naming both: the merge is refused until one party goes
+
+
+def organization_merge_preview(source: Organization, target: Organization) -> MergePreview:
+    """The desk's preview of a merge (the newsroom's view: drafts count too); a fixed number of queries."""
+    parties = Party.objects.filter(organization=source)
+    counts = parties.aggregate(
+        parties=Count("pk"),
+        cases=Count("case", distinct=True),
+        published=Count("case", distinct=True, filter=Q(case__status=Case.Status.PUBLISHED)),
+    )
+    shared = list(
+        Case.objects.filter(pk__in=parties.values("case_id"))
+        .filter(pk__in=Party.objects.filter(organization=target).values("case_id"))
+        .order_by("title")
+        .values_list("title", flat=True)[:5]
+    )
+    return MergePreview(
+        source=source,
+        target=target,
+        cases=counts["cases"],
+        published_cases=counts["published"],
+        parties=counts["parties"],
+        figures=PartyFigure.objects.filter(organization=source).count(),
+        relationships=OrganizationRelationship.objects.filter(Q(subject=source) | Q(parent=source)).count(),
+        aliases=OrganizationAlias.objects.filter(organization=source).count(),
+        redirects=OrganizationRedirect.objects.filter(organization=source).count(),
+        exposure=OrganizationExposure.objects.filter(organization=source).exists(),
+        shared=shared,
+    )
 
 
 def organization_redirect_target(slug: str) -> Organization | None:
@@ -215,7 +261,7 @@ def _graph_build(filters: GraphFilters, focus: int | None) -> graph.Graph:
 
 def graph_read(filters: GraphFilters, *, focus: Organization | None = None) -> graph.Graph:
     """The (filtered) web or one organization's two-step neighbourhood, cached until the stamp moves."""
-    key = f"graph:v1:{graph_stamp()}:{filters.key()}:{focus.pk if focus else '-'}"
+    key = f"graph:v2:{graph_stamp()}:{filters.key()}:{focus.pk if focus else '-'}"
     built = cache.get(key)
     if built is None:
         built = _graph_build(filters, focus.pk if focus else None)
@@ -253,8 +299,12 @@ def compare_slugs_parse(raw: str | list[str]) -> list[str]:
             slug = slug.strip()
             if slug and slug not in slugs:
                 slugs.append(slug)
-    if not side_by_side.MIN_CASES <= len(slugs) <= side_by_side.MAX_CASES:
-        raise CompareError(f"Pick between {side_by_side.MIN_CASES} and {side_by_side.MAX_CASES} cases to compare.")
+    low, high = side_by_side.MIN_CASES, side_by_side.MAX_CASES
+    if not low <= len(slugs) <= high:
+        if not slugs:
+            raise CompareError(f"Pick between {low} and {high} cases to compare.")
+        plural = "" if len(slugs) == 1 else "s"
+        raise CompareError(f"You picked {len(slugs)} case{plural}: pick between {low} and {high} to compare.")
     return slugs
 
 

@@ -178,6 +178,7 @@ def desk_world(demo_committed):
         "published": published.pk,
         "draft": draft.pk,
         "organization": Organization.objects.get(slug="anthropic").pk,
+        "merge": (Organization.objects.get(slug="google").pk, Organization.objects.get(slug="alphabet").pk),
     }
 
 
@@ -199,6 +200,8 @@ def _reader_paths() -> list[str]:
         "/graph/",
         "/organizations/anthropic/graph/",
         f"/compare/?cases={COLOSSUS},amazon-anthropic,google-anthropic",
+        f"/compare/?cases={COLOSSUS}",
+        "/?organization=aws",
         f"/embed/cases/{COLOSSUS}/card/",
         f"/embed/cases/{COLOSSUS}/chart/",
         f"/embed/cases/{COLOSSUS}/ledger/",
@@ -221,7 +224,9 @@ def _desk_paths(ids: dict) -> list[str]:
         "/desk/organizations/",
         f"/desk/organizations/{ids['organization']}/edit/",
         "/desk/worksheet/",
+        "/desk/organizations/merge/",
         "/accounts/password/",
+        "/desk/organizations/merge/?source={}&target={}".format(*ids["merge"]),
     ]
 
 
@@ -243,7 +248,7 @@ def test_axe_finds_no_serious_violation_on_any_page(live_server, browser, desk_w
         page.wait_for_load_state()
         for path in _desk_paths(desk_world):
             problems += _axe_page(axe, page, live_server.url + path)
-        shot(page, f"desk-organization-edit-{suffix}")
+        shot(page, f"desk-organization-merge-{suffix}")  # the last desk page: a merge's preview
         context.close()
     assert not problems, "\n".join(problems)
 

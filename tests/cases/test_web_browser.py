@@ -1,37 +1,36 @@
 """The graph, a neighbourhood and a comparison in real headless Chromium at desktop and phone widths.
 
-Screenshots go to ``artifacts/screens/``; each page is also checked for what a
-person needs: the drawing, its table of edges, and no sideways scroll of the
-page itself at 390 px (the drawing scrolls inside its own box).
+Screenshots go to ``artifacts/screens/`` (CI's artifacts); each page is also
+checked for what a person needs: the drawing with labels that do not overlap,
+its table of edges, and no sideways scroll of the page itself at 390 px (the
+drawing scrolls inside its own box). The archive's "Compare" ticks open the
+comparison with no script at all.
 """
 
 from __future__ import annotations
 
-import os
-import shutil
-from pathlib import Path
-
 import pytest
+
+from tests.support.browser import ARGS, CHROMIUM, DESKTOP, PHONE, shot, sync_api
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-SCREENS = Path(__file__).resolve().parents[2] / "artifacts" / "screens"
-SIZES = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 390, "height": 844}}
-ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-    "--disable-sync", "--no-first-run", "--disable-dev-shm-usage",
-]  # fmt: skip
-
-if not (Path(CHROMIUM).exists() or shutil.which(CHROMIUM)):
-    pytest.skip(f"no Chromium at {CHROMIUM} (install Debian's chromium package)", allow_module_level=True)
-sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
-
 PAGES = {
     "graph": "/graph/",
+    "graph-collapsed": "/graph/?collapse=1",
     "neighbourhood": "/organizations/anthropic/graph/",
     "comparison": "/compare/?cases=xai-anthropic-colossus-1,amazon-anthropic,microsoft-openai",
 }
+OVERLAPS = """() => {
+  const boxes = [...document.querySelectorAll('svg.graph .graph-label')].map(e => e.getBoundingClientRect());
+  let n = 0;
+  for (let i = 0; i < boxes.length; i++) for (let j = i + 1; j < boxes.length; j++) {
+    const a = boxes[i], b = boxes[j];
+    const dx = Math.min(a.right, b.right) - Math.max(a.left, b.left);
+    if (dx > 1 && Math.min(a.bottom, b.bottom) - Math.max(a.top, b.top) > 1) n++;
+  }
+  return n;
+}"""
 
 
 @pytest.fixture
@@ -44,8 +43,7 @@ def browser(monkeypatch):
 
 
 def test_web_pages_at_desktop_and_phone_widths(live_server, browser, demo_committed):
-    SCREENS.mkdir(parents=True, exist_ok=True)
-    for size_name, viewport in SIZES.items():
+    for size_name, viewport in {"desktop": DESKTOP, "phone": PHONE}.items():
         page = browser.new_page(viewport=viewport)
         for name, path in PAGES.items():
             response = page.goto(live_server.url + path)
@@ -55,9 +53,32 @@ def test_web_pages_at_desktop_and_phone_widths(live_server, browser, demo_commit
                 assert page.locator("table.graph-edges tbody tr").count() >= 2
                 label_size = page.eval_on_selector(".graph-label", "e => e.getBoundingClientRect().height")
                 assert label_size >= 11  # drawn at full size, not shrunk to fit a phone
+                assert page.evaluate(OVERLAPS) == 0, f"{name}: labels overlap at {viewport['width']} px"
             else:
                 assert page.locator("table.deals-compare thead th").count() == 4
             overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
             assert overflow <= 1, f"{name} scrolls sideways at {viewport['width']} px"
-            page.screenshot(path=str(SCREENS / f"web-{name}-{size_name}.png"), full_page=True)
+            shot(page, f"web-{name}-{size_name}")
         page.close()
+
+
+def test_archive_ticks_open_the_comparison_without_script(live_server, browser, demo_committed):
+    for size_name, viewport in {"desktop": DESKTOP, "phone": PHONE}.items():
+        context = browser.new_context(viewport=viewport, java_script_enabled=False)
+        page = context.new_page()
+        page.goto(live_server.url + "/")
+        ticks = page.locator("input[type=checkbox][name=cases]")
+        assert ticks.count() >= 3
+        overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+        assert overflow <= 1
+        shot(page, f"web-archive-ticks-{size_name}")
+        page.locator("label[for^=compare-]").nth(0).click()
+        ticks.nth(1).check()
+        page.get_by_role("button", name="Compare ticked cases").click()
+        assert "/compare/?cases=" in page.url
+        assert page.locator("table.deals-compare thead th").count() == 3
+        page.goto(live_server.url + "/")
+        ticks.nth(0).check()
+        page.get_by_role("button", name="Compare ticked cases").click()
+        assert "You picked 1 case: pick between 2 and 6" in page.locator("[role=alert]").inner_text()
+        context.close()

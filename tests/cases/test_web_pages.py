@@ -277,3 +277,48 @@ def test_admin_records_a_relationship_through_the_service(demo, admin_user, clie
     assert response.status_code == 302
     assert AuditEntry.objects.filter(action="relationship", actor=admin_user, to_state="published").exists()
     assert "Microsoft" not in _compute_groups("anthropic")
+
+
+# --- Picking cases to compare from the archive -------------------------------------------
+
+
+def test_archive_rows_offer_compare_ticks_for_a_plain_get_form(demo, client):
+    body = client.get("/").content.decode()
+    assert '<form method="get" action="/compare/" id="compare-form"' in body
+    published = list(Case.objects.published().values_list("slug", flat=True))
+    ticks = body.count('form="compare-form" name="cases"')
+    assert ticks == min(len(published), 20)
+    assert f'name="cases" value="{COLOSSUS}"' in body
+    organization = client.get("/organizations/anthropic/").content.decode()
+    assert 'id="compare-form"' in organization and 'form="compare-form" name="cases"' in organization
+
+
+def test_ticked_cases_arrive_as_repeated_parameters(demo, client):
+    """What the archive's form sends: one ``cases`` per tick."""
+    response = client.get("/compare/", {"cases": [COLOSSUS, "microsoft-openai"]})
+    assert response.status_code == 200
+    assert response.content.decode().count('scope="col"><a href="/cases/') == 2
+    assert f"?cases={COLOSSUS},microsoft-openai" in response.content.decode()  # the share link
+
+
+@pytest.mark.parametrize(
+    ("picked", "status", "message"),
+    [
+        (0, 200, "Pick between 2 and 6 cases to compare."),
+        (1, 400, "You picked 1 case: pick between 2 and 6 to compare."),
+        (7, 400, "You picked 7 cases: pick between 2 and 6 to compare."),
+    ],
+)
+def test_too_few_or_too_many_ticks_say_so(demo, client, picked, status, message):
+    slugs = list(Case.objects.published().order_by("slug").values_list("slug", flat=True)[:picked])
+    response = client.get("/compare/", {"cases": slugs} if slugs else {})
+    assert response.status_code == status
+    assert message in response.content.decode()
+    assert 'href="/"' in response.content.decode()  # back to the archive
+
+
+def test_drafts_are_never_offered_for_comparison(secrets, client):
+    for url in ("/", "/organizations/anthropic/", "/?search=secret"):
+        assert 'value="secret-deal"' not in client.get(url).content.decode()
+    response = client.get("/compare/", {"cases": [COLOSSUS, "secret-deal"]})
+    assert response.status_code == 400 and "Secret compute deal" not in response.content.decode()

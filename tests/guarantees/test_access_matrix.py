@@ -169,6 +169,9 @@ def site_rows(w: World) -> list[Row]:
         Row("desk-history", desk(200), {"case_pk": w.case.pk}),
         Row("desk-organizations", desk(200)),
         Row("desk-organization-edit", desk(200), {"pk": w.organization.pk}),
+        # Merging organizations: admins only (organization.merge).
+        Row("desk-organization-merge", {**desk(403), "admin_user": 200}),
+        Row("desk-organization-merge", {**desk(403), "admin_user": 400}, data={"source": "x"}),
         Row("desk-version", desk(200), {"pk": w.draft.pk}),
         Row("desk-version", desk(404), {"pk": 999_999}),
         Row("desk-version-edit", desk(200), {"pk": w.draft.pk}),
@@ -198,6 +201,7 @@ def desk_action_rows(w: World) -> list[Row]:
             data={"kind": "expanded", "occurred_on": "2026-06-01", "precision": "month", "note": "doubled"},
         ),
         Row("desk-organizations", desk(302), method="post", data={"name": "Matrix Labs", "kind": "model_lab"}),
+        Row("desk-organization-merge", {**desk(403), "admin_user": 400}, method="post", data={"source": ""}),
         Row(
             "desk-organization-edit",
             desk(400),

@@ -36,6 +36,9 @@ def _table(case: Case, version_pk: int, note_pk: int, org_pk: int) -> list[tuple
         ("get", f"{v}/", {}, every),
         ("get", f"{v}/edit/", {}, every),
         ("get", "/desk/versions/999999/", {}, split(404)),
+        # Merging organizations: admins only (organization.merge).
+        ("get", "/desk/organizations/merge/", {}, {"admin_user": 200}),
+        ("post", "/desk/organizations/merge/", {"source": ""}, {"admin_user": 400}),
         # Actions are POST only; a GET is refused after the permission check.
         ("get", f"{c}/timeline/", {}, split(405)),
         ("get", f"{c}/evaluate/", {}, split(405)),
