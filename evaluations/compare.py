@@ -109,6 +109,11 @@ def _words_diff(before: str, after: str) -> tuple[DiffLine, ...]:
     return tuple(lines)
 
 
+def facts_compared(before: dict, after: dict) -> tuple[FactChange, ...]:
+    """The facts that differ between two versions' facts (none when either carries none)."""
+    return tuple(FactChange(**change) for change in facts_changes(before, after))
+
+
 def compare_versions(a: EvaluationVersion, b: EvaluationVersion) -> Comparison:
     """Compare ``a`` (older) with ``b`` (newer); scores are read via ``.scores.all()``
     so prefetch ``scores__criterion`` and ``scores__party__organization``."""
@@ -131,5 +136,5 @@ def compare_versions(a: EvaluationVersion, b: EvaluationVersion) -> Comparison:
         scores=changes,
         narrative=_words_diff(a.narrative, b.narrative),
         verdict_changed=a.verdict != b.verdict,
-        facts=tuple(FactChange(**change) for change in facts_changes(a.facts, b.facts)),
+        facts=facts_compared(a.facts, b.facts),
     )

@@ -63,6 +63,9 @@ def test_a_desk_edit_of_a_published_case_goes_into_a_draft_and_public_only_when_
     draft = EvaluationVersion.objects.get(case=case, state="draft")
     assert response.status_code == 302 and response["Location"] == f"/desk/versions/{draft.pk}/"
     assert draft.facts["title"] == "Colossus, retitled"
+    version_page = client.get(f"/desk/versions/{draft.pk}/").content.decode()
+    assert "This version changes 1 fact of the case" in version_page
+    assert "<ins>Colossus, retitled</ins>" in version_page
     # Nothing went public: the case's row, its reader page and the API still read the published facts.
     case.refresh_from_db()
     assert case.title == old_title
@@ -91,6 +94,8 @@ def test_a_desk_edit_of_a_published_case_goes_into_a_draft_and_public_only_when_
     assert compare["facts"][0] == {"field": "title", "before": old_title, "after": "Colossus, retitled"}
     page = reader.get(f"/cases/{COLOSSUS}/compare/", {"a": 1, "b": draft.number}).content.decode()
     assert "Facts of the case" in page and f"<del>{old_title}</del>" in page
+    history = reader.get(f"/cases/{COLOSSUS}/history/").content.decode()
+    assert "Facts of the case changed: Title" in history
 
 
 def test_a_desk_edit_while_the_version_is_in_review_is_refused(demo, editor, client):
