@@ -10,6 +10,7 @@ satisfy are checked by the services, the same ones for every path.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -24,6 +25,7 @@ FACT_LISTS = ("deal_types", "tags", "parties", "sources", "timeline")
 FACT_KEYS = (*Case.FACT_FIELDS, *FACT_LISTS)
 SOURCE_KEYS = ("publisher", "title", "url", "published_on", "published_precision", "claim")
 TIMELINE_KEYS = ("kind", "occurred_on", "precision", "note")
+SLUG = re.compile(r"[-a-zA-Z0-9_]+")
 
 
 @dataclass(frozen=True)
@@ -38,7 +40,7 @@ def _json(value: Any) -> Any:
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, Decimal):
-        return str(value)
+        return format(value, "f")  # never "1E+2"
     return value
 
 
@@ -139,11 +141,19 @@ def _items(errors: _Errors, key: str, value: Any) -> list[dict[str, Any]]:
     return value
 
 
-def _strings(errors: _Errors, key: str, value: Any) -> tuple[str, ...]:
+def _strings(errors: _Errors, key: str, value: Any, *, slugs: bool = False) -> tuple[str, ...]:
     if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
         errors.add(key, "a list of strings")
         return ()
+    if slugs and not all(_is_slug(item) for item in value):
+        errors.add(key, "a list of slugs (letters, digits, hyphens, underscores)")
+        return ()
     return tuple(value)
+
+
+def _is_slug(value: Any) -> bool:
+    # Checked before any query: a refused character (a NUL) must not reach the database.
+    return isinstance(value, str) and 0 < len(value) <= 200 and bool(SLUG.fullmatch(value))
 
 
 @dataclass(frozen=True)
@@ -175,7 +185,7 @@ def facts_parse(facts: dict[str, Any]) -> ParsedFacts:
         "capacity_mw": _decimal(errors, "capacity_mw", facts["capacity_mw"]),
         "capacity_chips": _integer(errors, "capacity_chips", facts["capacity_chips"]),
         "capacity_note": _text(errors, "capacity_note", facts["capacity_note"]),
-        "deal_types": _strings(errors, "deal_types", facts["deal_types"]),
+        "deal_types": _strings(errors, "deal_types", facts["deal_types"], slugs=True),
         "tags": _strings(errors, "tags", facts["tags"]),
     }
     party_items = _items(errors, "parties", facts["parties"])

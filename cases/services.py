@@ -365,7 +365,7 @@ def _stored(value):
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, Decimal):
-        return str(value)
+        return format(value, "f")  # never "1E+2"
     return value
 
 

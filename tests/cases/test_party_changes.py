@@ -14,8 +14,8 @@ from django.db import transaction
 from cases import services
 from cases.models import Case, Organization
 from evaluations.models import OrganizationExposure, RiskSummary
-from evaluations.services import workflow
 from evaluations.services.exposures import organization_exposures_recompute
+from tests.support.content import publish_facts
 
 COLOSSUS = "xai-anthropic-colossus-1"  # a compute lease: xAI provides, Anthropic is the customer
 
@@ -32,12 +32,7 @@ def supplier_slugs(organization: Organization) -> set[str]:
 
 def publish_parties(case: Case, editor, reviewer, parties: list[dict]) -> None:
     """A published case's parties change through a version's facts, applied at its publication."""
-    draft = workflow.evaluation_version_start(case=case, by=editor)
-    draft = workflow.evaluation_version_save(
-        version=draft, by=editor, expected_lock=draft.lock_version, facts={"parties": parties}
-    )
-    workflow.evaluation_version_submit(version=draft, by=editor)
-    workflow.evaluation_version_approve(version=draft, by=reviewer)
+    publish_facts(case, editor, reviewer, parties=parties)
 
 
 def test_adding_and_removing_a_party_recomputes_summary_and_exposures(

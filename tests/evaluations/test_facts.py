@@ -225,3 +225,22 @@ def test_published_facts_are_frozen_by_the_database(demo, editor, reviewer):
         with pytest.raises(DatabaseError), transaction.atomic():
             EvaluationVersion.objects.filter(pk=version.pk).update(facts={"title": "rewritten"})
     assert EvaluationVersion.objects.get(pk=published.pk).facts["value_note"] == "revised"
+
+
+def test_a_drafts_facts_follow_the_text_rule_and_nothing_is_written(demo, editor):
+    case = Case.objects.get(slug=COLOSSUS)
+    draft = workflow.evaluation_version_start(case=case, by=editor)
+    held = dict(draft.facts)
+    party = {**held["parties"][0], "note": "a\x00b"}
+    for bad, field in (
+        ({"title": "x\x00y"}, "facts.title"),
+        ({"parties": [party, *held["parties"][1:]]}, "facts.parties[0].note"),
+        ({"timeline": [{"kind": "expanded", "occurred_on": "2026-01-01", "note": "\x00"}]}, "facts.timeline[0].note"),
+        ({"deal_types": ["compute\x00lease"]}, "facts.deal_types"),
+        ({"parties": [{"organization": "open\x00ai", "role": "partner"}]}, "facts.parties[0].organization"),
+    ):
+        with pytest.raises(ValidationError) as refused:
+            workflow.evaluation_version_save(version=draft, by=editor, expected_lock=draft.lock_version, facts=bad)
+        assert field in refused.value.message_dict, (bad, refused.value.message_dict)
+    draft.refresh_from_db()
+    assert draft.facts == held and draft.lock_version == 1

@@ -36,6 +36,14 @@ def draft_version_make(case: Case, editor, *, narrative_extra: str, verdict: str
     )
 
 
+def publish_facts(case: Case, editor, reviewer, **facts) -> EvaluationVersion:
+    """A published case's facts changed the one way they change: a version carrying them, reviewed and published."""
+    draft = workflow.evaluation_version_start(case=case, by=editor)
+    draft = workflow.evaluation_version_save(version=draft, by=editor, expected_lock=draft.lock_version, facts=facts)
+    workflow.evaluation_version_submit(version=draft, by=editor)
+    return workflow.evaluation_version_approve(version=draft, by=reviewer)
+
+
 def secret_facts(version: EvaluationVersion) -> dict:
     """Facts naming ``SECRET`` everywhere a fact can (title, summary, notes, tag, a party, a source, the
     timeline), the party an organization no published case names (``secretco-facts``)."""
