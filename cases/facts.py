@@ -190,7 +190,7 @@ def facts_parse(facts: dict[str, Any]) -> ParsedFacts:
     }
     party_items = _items(errors, "parties", facts["parties"])
     slugs = [item.get("organization") for item in party_items]
-    ids = dict(Organization.objects.filter(slug__in=[s for s in slugs if isinstance(s, str)]).values_list("slug", "pk"))
+    ids = dict(Organization.objects.filter(slug__in=[s for s in slugs if _is_slug(s)]).values_list("slug", "pk"))
     parties = []
     for index, item in enumerate(party_items):
         slug = item.get("organization")
