@@ -1,12 +1,12 @@
 """The admin for the case library.
 
-Writes that readers can see go through the services: organizations are saved
-by ``organization_create``/``organization_update`` (which bring cached pages,
-filter choices and counterparties' exposures up to date). A published case and
-everything under it (parties, sources, timeline) is read-only here: its search
-document, summary and exposures are kept current by the desk's and the API's
-services, which this admin would bypass. Drafts have none of those, so they
-may be edited here.
+Writes go through the services: organizations are saved by
+``organization_create``/``organization_update`` (which bring cached pages,
+filter choices and counterparties' exposures up to date). Cases and everything
+under them (parties, sources, timeline) are read-only here: a published case's
+facts change only through an evaluation version, a draft case through the desk
+or the API (the services' rules, text normalization, search document); a case
+with no evaluation history may be deleted, through ``case_delete``.
 """
 
 from __future__ import annotations
@@ -32,21 +32,17 @@ from cases.models import (
 from core.text import TextCleanModelForm
 
 
-def _draft(case: Case | None) -> bool:
-    return case is None or not case.is_published
-
-
 class DraftCaseInline(InlineModelAdmin):
-    """An inline of a case's rows: editable while the case is a draft, read-only once published."""
+    """An inline of a case's rows: read-only (the desk and the API write them, through the services)."""
 
     def has_add_permission(self, request, obj=None):
-        return _draft(obj) and super().has_add_permission(request, obj)
+        return False
 
     def has_change_permission(self, request, obj=None):
-        return _draft(obj) and super().has_change_permission(request, obj)
+        return False
 
     def has_delete_permission(self, request, obj=None):
-        return _draft(obj) and super().has_delete_permission(request, obj)
+        return False
 
 
 class PartyInline(DraftCaseInline, admin.TabularInline):
@@ -69,8 +65,7 @@ class TimelineInline(DraftCaseInline, admin.TabularInline):
 
 
 class CaseRowAdmin(admin.ModelAdmin):
-    """A row under a case (party, source, timeline event): added through its case's page, changed
-    or deleted here only while the case is a draft."""
+    """A row under a case (party, source, timeline event): read-only here."""
 
     form = TextCleanModelForm  # the one text rule (core.text), as the desk and the API apply it
     actions = None  # bulk deletion would bypass the per-row check
@@ -79,10 +74,10 @@ class CaseRowAdmin(admin.ModelAdmin):
         return False
 
     def has_change_permission(self, request, obj=None):
-        return (obj is None or _draft(obj.case)) and super().has_change_permission(request, obj)
+        return False
 
     def has_delete_permission(self, request, obj=None):
-        return (obj is None or _draft(obj.case)) and super().has_delete_permission(request, obj)
+        return False
 
 
 @admin.register(Organization)
@@ -128,12 +123,18 @@ class CaseAdmin(admin.ModelAdmin):
     readonly_fields = ["status", "first_published_at", "created_at", "updated_at"]
     inlines = [PartyInline, SourceInline, TimelineInline]
 
+    def has_add_permission(self, request):
+        return False  # the desk and the API create cases, through the services
+
     def has_change_permission(self, request, obj=None):
-        return _draft(obj) and super().has_change_permission(request, obj)
+        return False  # facts: a published case's through a version, a draft's through the desk or the API
 
     def has_delete_permission(self, request, obj=None):
         # Published analyses and the audit trail stay on the record (the database refuses too).
         return (obj is None or not services.case_on_record(obj)) and super().has_delete_permission(request, obj)
+
+    def delete_model(self, request, obj):
+        services.case_delete(case=obj, by=request.user)
 
 
 @admin.register(Party)

@@ -142,8 +142,9 @@ class CaseDetailView(ConditionalGetMixin, APIView):
         operation_id="cases_update",
         request=CaseWriteSerializer,
         responses={200: CaseDetailSerializer, **errors(400, 401, 403, 404, 409, 429)},
-        description="Update a case. Fields left out keep their value; `parties` and `sources`, when given, "
-        "replace the lists held. Editors.",
+        description="Update a case that was never published. Fields left out keep their value; `parties` and "
+        "`sources`, when given, replace the lists held. 409 once the case has a published analysis: its facts "
+        "then change only through a version (PATCH `facts` of its draft, /api/v1/evaluation-versions/{id}/). Editors.",
     )
     def patch(self, request: AuthenticatedApiRequest, slug: str) -> Response:
         case = case_for(request, slug)
@@ -158,7 +159,7 @@ class CasePartiesView(APIView):
         operation_id="cases_parties_create",
         request=PartyWriteSerializer,
         responses={201: PartySerializer, **errors(400, 401, 403, 404, 409, 429)},
-        description="Add a party to a case. Editors.",
+        description="Add a party to a case. 409 once the case is published. Editors.",
         extensions=links(
             201,
             RemoveParty=(
@@ -179,8 +180,9 @@ class CasePartiesView(APIView):
 class CasePartyView(APIView):
     @extend_schema(
         operation_id="cases_parties_destroy",
-        responses={204: None, **errors(400, 401, 403, 404, 429)},
-        description="Remove a party (refused, 400, while a published analysis scores it). Editors.",
+        responses={204: None, **errors(400, 401, 403, 404, 409, 429)},
+        description="Remove a party (refused, 400, while a published analysis scores it). "
+        "409 once the case is published: its facts change through a version. Editors.",
     )
     def delete(self, request: AuthenticatedApiRequest, slug: str, organization: str) -> Response:
         case = case_for(request, slug)
@@ -193,8 +195,9 @@ class CaseSourcesView(APIView):
     @extend_schema(
         operation_id="cases_sources_create",
         request=SourceWriteSerializer,
-        responses={201: SourceSerializer, **errors(400, 401, 403, 404, 429)},
-        description="Add a source to a case. Editors.",
+        responses={201: SourceSerializer, **errors(400, 401, 403, 404, 409, 429)},
+        description="Add a source to a case. 409 once the case is published: its facts change through a "
+        "version (PATCH its draft's `facts`). Editors.",
         extensions=links(
             201,
             UpdateSource=("cases_sources_update", {"slug": "$request.path.slug", "id": "$response.body#/id"}),
@@ -216,8 +219,8 @@ class CaseSourceView(APIView):
     @extend_schema(
         operation_id="cases_sources_update",
         request=SourceWriteSerializer,
-        responses={200: SourceSerializer, **errors(400, 401, 403, 404, 429)},
-        description="Replace a source's fields. Editors.",
+        responses={200: SourceSerializer, **errors(400, 401, 403, 404, 409, 429)},
+        description="Replace a source's fields. 409 once the case is published. Editors.",
     )
     def put(self, request: AuthenticatedApiRequest, slug: str, pk: int) -> Response:
         source = self._source(request, slug, pk)

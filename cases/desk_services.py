@@ -14,8 +14,11 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from cases import services
-from cases.models import Case
+from cases.facts import SOURCE_KEYS
+from cases.models import Case, Organization
 from cases.web_selectors import organizations_matching
+from evaluations.models import EvaluationVersion
+from evaluations.services import workflow
 
 
 @dataclass(frozen=True)
@@ -41,6 +44,13 @@ def case_save_with_parties(
 
     Errors of a new organization come back keyed ``parties[i].organization``.
     """
+    data = replace(data, parties=_party_inputs(by, parties, match_names=match_names))
+    if case is None:
+        return services.case_create(by=by, data=data)
+    return services.case_update(case=case, by=by, data=data)
+
+
+def _party_inputs(by: User, parties: list[PartyRow], *, match_names: bool) -> tuple[services.PartyInput, ...]:
     inputs = []
     errors: dict[str, list[str]] = {}
     # A typed name that an organization already goes by (its name or an alias: "AWS") is that organization.
@@ -64,7 +74,55 @@ def case_save_with_parties(
         inputs.append(services.PartyInput(organization_id=organization_id, role=row.role, note=row.note))
     if errors:
         raise ValidationError(errors)
-    data = replace(data, parties=tuple(inputs))
-    if case is None:
-        return services.case_create(by=by, data=data)
-    return services.case_update(case=case, by=by, data=data)
+    return tuple(inputs)
+
+
+def _json(value):
+    return value.isoformat() if hasattr(value, "isoformat") else (str(value) if value is not None else None)
+
+
+@transaction.atomic
+def case_facts_save_in_draft(
+    *, by: User, case: Case, data: services.CaseInput, parties: list[PartyRow], expected_lock: int | None
+) -> EvaluationVersion:
+    """The desk's case form on a published case: the facts go into the open draft (started if none),
+    to be reviewed and published with it. ``expected_lock`` is the draft's lock as the form loaded it
+    (None when no draft was open). New organizations are created first, as for a case."""
+    draft = EvaluationVersion.objects.filter(case=case, state__in=EvaluationVersion.OPEN_STATES).first()
+    if draft is None:
+        draft = workflow.evaluation_version_start(case=case, by=by)
+        expected_lock = draft.lock_version
+    inputs = _party_inputs(by, parties, match_names=True)  # the desk's case form, as for a case never published
+    slugs = dict(Organization.objects.filter(pk__in=[p.organization_id for p in inputs]).values_list("pk", "slug"))
+    facts = {
+        name: _json(getattr(data, name)) if name in ("announced_on", "capacity_mw") else getattr(data, name)
+        for name in Case.FACT_FIELDS
+    }
+    facts.update(
+        deal_types=list(data.deal_types),
+        tags=list(data.tags),
+        parties=[{"organization": slugs[p.organization_id], "role": p.role, "note": p.note} for p in inputs],
+        sources=[
+            {name: _json(getattr(s, name)) if name == "published_on" else getattr(s, name) for name in SOURCE_KEYS}
+            for s in data.sources or ()
+        ],
+    )
+    return workflow.evaluation_version_save(
+        version=draft,
+        by=by,
+        expected_lock=expected_lock if expected_lock is not None else draft.lock_version,
+        facts=facts,
+    )
+
+
+@transaction.atomic
+def case_timeline_add_in_draft(*, by: User, case: Case, event: dict) -> EvaluationVersion:
+    """A timeline event for a published case: added to the open draft's facts (started if none)."""
+    draft = EvaluationVersion.objects.filter(case=case, state__in=EvaluationVersion.OPEN_STATES).first()
+    if draft is None:
+        draft = workflow.evaluation_version_start(case=case, by=by)
+    held = draft.facts.get("timeline", [])
+    item = {name: _json(value) if name == "occurred_on" else value for name, value in event.items()}
+    return workflow.evaluation_version_save(
+        version=draft, by=by, expected_lock=draft.lock_version, facts={"timeline": [*held, item]}
+    )

@@ -13,6 +13,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 
 from cases import desk_services, relationships, services, web_selectors
+from cases.facts import case_facts
 from cases.forms import (
     CaseForm,
     OrganizationForm,
@@ -26,8 +27,10 @@ from cases.forms import (
 )
 from cases.models import Case, Organization
 from core.desk import apply_service_errors, desk_view
+from core.errors import EditConflict, WorkflowError
 from core.types import AuthenticatedHttpRequest
 from evaluations import policy, selectors
+from evaluations.models import EvaluationVersion
 
 
 def _desk_case_or_404(pk: int) -> Case:
@@ -63,7 +66,18 @@ def _render_case(
     return render(request, "desk/case_detail.html", context, status=status)
 
 
-def _case_forms(request: AuthenticatedHttpRequest, case: Case | None, choices: list[tuple[int, str]]):
+def _open_version(case: Case | None) -> EvaluationVersion | None:
+    if case is None or not case.is_published:
+        return None
+    return EvaluationVersion.objects.filter(case=case, state__in=EvaluationVersion.OPEN_STATES).first()
+
+
+def _case_forms(
+    request: AuthenticatedHttpRequest,
+    case: Case | None,
+    choices: list[tuple[int, str]],
+    draft: EvaluationVersion | None = None,
+):
     if request.method == "POST":
         data = request.POST
         return (
@@ -76,6 +90,27 @@ def _case_forms(request: AuthenticatedHttpRequest, case: Case | None, choices: l
             CaseForm(),
             PartyFormSet(prefix="parties", form_kwargs={"organization_choices": choices}),
             SourceFormSet(prefix="sources"),
+        )
+    if case.is_published:  # facts: a published case's form shows the open draft's facts
+        facts = draft.facts if draft is not None and draft.facts else case_facts(case)
+        ids = dict(
+            Organization.objects.filter(slug__in=[p["organization"] for p in facts["parties"]]).values_list(
+                "slug", "pk"
+            )
+        )
+        parties = [
+            {"organization": ids.get(p["organization"]), "role": p["role"], "note": p["note"]} for p in facts["parties"]
+        ]
+        sources = [{name: value for name, value in item.items() if name != "id"} for item in facts["sources"]]
+        initial = {
+            **{name: facts[name] for name in Case.FACT_FIELDS},
+            "deal_types": facts["deal_types"],
+            "tags": ", ".join(facts["tags"]),
+        }
+        return (
+            CaseForm(initial=initial),
+            PartyFormSet(prefix="parties", initial=parties, form_kwargs={"organization_choices": choices}),
+            SourceFormSet(prefix="sources", initial=sources),
         )
     parties = [
         {"organization": p.organization_id, "role": p.role, "note": p.note}
@@ -95,9 +130,19 @@ def _kept(formset) -> list:
 
 def _case_save(request: AuthenticatedHttpRequest, case: Case | None) -> HttpResponse:
     choices, names = organization_picker()
-    form, parties, sources = _case_forms(request, case, choices)
+    draft = _open_version(case)
+    if case is not None and draft is not None and draft.state != EvaluationVersion.State.DRAFT:
+        messages.error(
+            request,
+            f"Version {draft.number} is {draft.get_state_display()}: its facts are under review. "
+            "Send it back to edit them.",
+        )
+        return redirect("desk-version", pk=draft.pk)
+    form, parties, sources = _case_forms(request, case, choices, draft)
     if request.method == "POST":
         valid = form.is_valid() & parties.is_valid() & sources.is_valid()
+        if valid and case is not None and case.is_published:
+            return _facts_save(request, case, draft, form, parties, sources, names)
         if valid:
             party_forms, source_forms = _kept(parties), _kept(sources)
             typed = [f.party_row().new_organization_name for f in party_forms if not f.cleaned_data["organization"]]
@@ -125,9 +170,45 @@ def _case_save(request: AuthenticatedHttpRequest, case: Case | None) -> HttpResp
         "form": form,
         "parties": parties,
         "sources": sources,
+        "draft": draft,
         "organization_names": names,
     }
     return render(request, "desk/case_form.html", context, status=status)
+
+
+def _facts_save(request: AuthenticatedHttpRequest, case: Case, draft, form, parties, sources, names) -> HttpResponse:
+    """A published case's facts: saved in the open draft (started if none), public once it is published."""
+    party_forms, source_forms = _kept(parties), _kept(sources)
+    lock = request.POST.get("lock", "")
+    try:
+        version = desk_services.case_facts_save_in_draft(
+            by=request.user,
+            case=case,
+            data=form.case_input(tuple(f.source_input() for f in source_forms)),
+            parties=[f.party_row() for f in party_forms],
+            expected_lock=int(lock) if draft is not None and lock.isdigit() else None,
+        )
+    except ValidationError as exc:
+        if hasattr(exc, "error_dict"):
+            exc = ValidationError({key.removeprefix("facts."): value for key, value in exc.message_dict.items()})
+        _errors_onto_forms(exc, form, party_forms, source_forms)
+    except (EditConflict, WorkflowError) as exc:
+        form.add_error(None, str(exc))
+    else:
+        messages.success(
+            request,
+            f"Facts saved in draft version {version.number}. Readers see them once it is reviewed and published.",
+        )
+        return redirect("desk-version", pk=version.pk)
+    context = {
+        "case": case,
+        "form": form,
+        "parties": parties,
+        "sources": sources,
+        "draft": draft,
+        "organization_names": names,
+    }
+    return render(request, "desk/case_form.html", context, status=400)
 
 
 def _errors_onto_forms(exc: ValidationError, form: CaseForm, party_forms: list, source_forms: list) -> None:
@@ -161,7 +242,17 @@ def case_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 def timeline_add(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     case = _desk_case_or_404(pk)
     form = TimelineEventForm(request.POST)
-    if form.is_valid():
+    if form.is_valid() and case.is_published:  # facts: into the open draft
+        try:
+            version = desk_services.case_timeline_add_in_draft(by=request.user, case=case, event=form.cleaned_data)
+        except ValidationError as exc:
+            apply_service_errors(form, exc)
+        except WorkflowError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, f"Timeline event added to draft version {version.number}.")
+            return redirect("desk-version", pk=version.pk)
+    elif form.is_valid():
         try:
             services.timeline_event_add(case=case, by=request.user, **form.cleaned_data)
         except ValidationError as exc:

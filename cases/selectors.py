@@ -261,6 +261,7 @@ def evaluation_versions_public(case: Case) -> list[EvaluationVersion]:
             "correction_note",
             "published_at",
             "case_id",
+            "facts",
             "evaluation__rubric_version__number",
             "evaluation__rubric_version__rubric__slug",
             "evaluation__rubric_version__rubric__name",

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from cases import selectors
+from cases.facts import ParsedFacts, TimelineInput, facts_parse
 from cases.models import Case, DatePrecision, DealType, Organization, Party, Source, Tag, TimelineEvent
 from cases.search import search_document_refresh
 from core.text import text_errors, text_input_normalize, text_normalize, text_problems
@@ -228,10 +229,14 @@ def _parties_changed(case: Case, organization_ids: Iterable[int]) -> None:
     organization_exposure_request({*organization_ids, *case.parties.values_list("organization_id", flat=True)})
 
 
+def _parties_on_record(parties) -> bool:
+    return Score.objects.filter(party__in=parties, version__state__in=EvaluationVersion.FROZEN_STATES).exists()
+
+
 def _parties_delete(parties) -> None:
     """Delete parties, with their scores in unpublished drafts; refuse if published work scores them."""
     scores = Score.objects.filter(party__in=parties)
-    if scores.filter(version__state__in=EvaluationVersion.FROZEN_STATES).exists():
+    if _parties_on_record(parties):
         raise ValidationError({"parties": ["a party scored in a published analysis stays on the record"]})
     scores.delete()
     parties.delete()
@@ -257,18 +262,111 @@ def case_create(*, by: User, data: CaseInput) -> Case:
 
 @transaction.atomic
 def case_update(*, case: Case, by: User, data: CaseInput) -> Case:
-    policy.check(by, "case.edit")
+    """Edit a case that was never published. Once it has a published analysis its facts change
+    only through an evaluation version (the policy refuses here, naming the way)."""
+    policy.check(by, "case.edit", case)
+    return case_facts_apply(case=case, data=data)
+
+
+def case_facts_apply(*, case: Case, data: CaseInput, timeline: Iterable[TimelineInput] | None = None) -> Case:
+    """Write a case's facts: the one function behind a never-published case's edit and a
+    version's publication (which checks its own rules). ``timeline`` None keeps the timeline."""
     case = Case.objects.select_for_update().get(pk=case.pk)
     data = text_input_normalize(data)
     organizations_before = set(case.parties.values_list("organization_id", flat=True))
     _apply_case_fields(case, data)
     deal_types, tags = _validate_case(case, data)
+    events = _validated_timeline(case, timeline) if timeline is not None else None
     case.save()
     _set_relations(case, data, deal_types, tags)
+    if events is not None:
+        case.timeline.all().delete()
+        TimelineEvent.objects.bulk_create(events)
     search_document_refresh(case.pk)
     _parties_changed(case, organizations_before | set(case.parties.values_list("organization_id", flat=True)))
     selectors.archive_choices_forget()  # its tags may have changed
     return case
+
+
+def _validated_timeline(case: Case, timeline: Iterable[TimelineInput]) -> list[TimelineEvent]:
+    events, errors = [], {}
+    for index, item in enumerate(timeline):
+        event = TimelineEvent(case=case, **text_input_normalize(item).__dict__)
+        try:
+            _clean(event, exclude=["case"])
+        except ValidationError as exc:
+            errors.update({f"timeline[{index}].{name}": messages for name, messages in exc.message_dict.items()})
+        events.append(event)
+    if errors:
+        raise ValidationError(errors)
+    return events
+
+
+def case_facts_input(parsed: ParsedFacts) -> tuple[CaseInput, tuple[TimelineInput, ...]]:
+    data = CaseInput(
+        **parsed.fields,
+        parties=tuple(PartyInput(**party) for party in parsed.parties),
+        sources=tuple(SourceInput(**source) for source in parsed.sources),
+    )
+    return data, parsed.timeline
+
+
+def case_facts_validate(*, case: Case, facts: dict) -> dict:
+    """Check a version's facts by the rules a case's edit follows, and what a published case
+    must keep (parties scored and sources cited by published analyses stay on the record).
+    Returns the facts as stored: normalized, organization names filled in. Writes nothing."""
+    data, timeline = case_facts_input(facts_parse(facts))
+    data = text_input_normalize(data)
+    draft = Case.objects.get(pk=case.pk)  # a copy to check against, never saved
+    _apply_case_fields(draft, data)
+    errors: dict[str, list[str]] = {}
+    try:
+        _validate_case(draft, data)
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
+    try:
+        _validated_timeline(draft, timeline)
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
+    kept = {party.organization_id for party in data.parties or ()}
+    if _parties_on_record(case.parties.exclude(organization_id__in=kept)):
+        errors.setdefault("parties", []).append("a party scored in a published analysis stays on the record")
+    kept_sources = {(s.url, s.title) for s in data.sources or ()}
+    dropped = [s.pk for s in case.sources.all() if (s.url, s.title) not in kept_sources]
+    if sources_on_record(Source.objects.filter(pk__in=dropped)):
+        errors.setdefault("sources", []).append("a source cited by a published analysis stays on the record")
+    if errors:
+        raise ValidationError(errors)
+    names = dict(Organization.objects.filter(pk__in=kept).values_list("pk", "name"))
+    slugs = dict(Organization.objects.filter(pk__in=kept).values_list("pk", "slug"))
+    stored = {name: facts[name] for name in Case.FACT_FIELDS}
+    stored.update(
+        {name: _stored(getattr(data, name)) for name in Case.FACT_FIELDS},
+        deal_types=list(dict.fromkeys(data.deal_types)),
+        tags=[text_normalize(t).strip() for t in data.tags if t.strip()],
+        parties=[
+            {
+                "organization": slugs[p.organization_id],
+                "organization_name": names[p.organization_id],
+                "role": p.role,
+                "note": p.note,
+            }
+            for p in data.parties or ()
+        ],
+        sources=[
+            {name: _stored(getattr(s, name)) for name in SourceInput.__dataclass_fields__} for s in data.sources or ()
+        ],
+        timeline=[{name: _stored(getattr(e, name)) for name in TimelineInput.__dataclass_fields__} for e in timeline],
+    )
+    return stored
+
+
+def _stored(value):
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return format(value, "f")  # never "1E+2"
+    return value
 
 
 def _touch(case_id: int) -> None:
@@ -279,7 +377,7 @@ def _touch(case_id: int) -> None:
 
 @transaction.atomic
 def source_add(*, case: Case, by: User, data: SourceInput) -> Source:
-    policy.check(by, "source.add")
+    policy.check(by, "source.add", case)
     source = Source(case=case, position=case.sources.count(), **data.__dict__)
     _clean(source)
     source.save()
@@ -290,7 +388,7 @@ def source_add(*, case: Case, by: User, data: SourceInput) -> Source:
 
 @transaction.atomic
 def source_update(*, source: Source, by: User, data: SourceInput) -> Source:
-    policy.check(by, "source.edit")
+    policy.check(by, "source.edit", source.case)
     for name, value in data.__dict__.items():
         setattr(source, name, value)
     _clean(source)
@@ -302,7 +400,7 @@ def source_update(*, source: Source, by: User, data: SourceInput) -> Source:
 
 @transaction.atomic
 def source_delete(*, source: Source, by: User) -> None:
-    policy.check(by, "source.delete")
+    policy.check(by, "source.delete", source.case)
     case_id = source.case_id
     _sources_delete(Source.objects.filter(pk=source.pk))
     _touch(case_id)
@@ -326,8 +424,18 @@ def case_on_record(case: Case) -> bool:
 
 
 @transaction.atomic
+def case_delete(*, case: Case, by: User) -> None:
+    """Delete a case that has no evaluation history (the admin's one write to cases)."""
+    policy.check(by, "case.delete", case)
+    if case_on_record(case):
+        raise ValidationError("a case with evaluation versions stays on the record")
+    case.delete()
+    selectors.archive_choices_forget()
+
+
+@transaction.atomic
 def party_add(*, case: Case, by: User, data: PartyInput) -> Party:
-    policy.check(by, "party.add")
+    policy.check(by, "party.add", case)
     data = text_input_normalize(data)
     errors: dict[str, list[str]] = {}
     _validate_parties([data], errors)
@@ -344,7 +452,7 @@ def party_add(*, case: Case, by: User, data: PartyInput) -> Party:
 @transaction.atomic
 def party_remove(*, party: Party, by: User) -> None:
     """Remove a party. Refused while a published analysis scores it."""
-    policy.check(by, "party.remove")
+    policy.check(by, "party.remove", party.case)
     _parties_delete(Party.objects.filter(pk=party.pk))
     _parties_changed(party.case, [party.organization_id])
     _touch(party.case_id)
@@ -360,7 +468,7 @@ def timeline_event_add(
     precision: str = DatePrecision.DAY,
     note: str = "",
 ) -> TimelineEvent:
-    policy.check(by, "timeline_event.add")
+    policy.check(by, "timeline_event.add", case)
     event = TimelineEvent(case=case, kind=kind, occurred_on=occurred_on, precision=precision, note=note)
     _clean(event)
     event.save()

@@ -23,7 +23,7 @@ from cases.filters import CaseFilter
 from cases.models import Case
 from core.http import absolute_url, safe_methods
 from evaluations.annotated import render_annotated
-from evaluations.compare import compare_versions
+from evaluations.compare import compare_versions, facts_compared
 from evaluations.markdown import render as render_markdown
 from evaluations.models import EvaluationVersion, RubricVersion
 from evaluations.rubric_changes import rubric_changes
@@ -294,7 +294,13 @@ def case_chart_png(request: HttpRequest, slug: str) -> HttpResponse:
 def case_history(request: HttpRequest, slug: str) -> HttpResponse:
     case = _case_or_404(slug)
     versions = selectors.evaluation_versions_public(case)
-    return render(request, "cases/case_history.html", {"case": case, "versions": versions})
+    # facts: which of the case's facts each version changed, against the one before it (newest first)
+    rows = [
+        (version, [c.label for c in facts_compared(older.facts, version.facts)] if older else [], older)
+        for version, older in zip(versions, [*versions[1:], None], strict=True)
+    ]
+    context = {"case": case, "versions": versions, "rows": rows}
+    return render(request, "cases/case_history.html", context)
 
 
 @safe_methods

@@ -123,8 +123,9 @@ class EvaluationVersionView(ConditionalGetMixin, APIView):
         parameters=[IF_MATCH],
         request=EvaluationVersionWriteSerializer,
         responses={200: EvaluationVersionSerializer, **errors(400, 401, 403, 404, 409, 412, 428, 429)},
-        description="Edit a draft: `narrative` (Markdown), `scores` and `annotations` (a list given replaces "
-        "the list held). Requires If-Match: 428 without it, 412 if someone saved since. Editors.",
+        description="Edit a draft: `narrative` (Markdown), `scores`, `annotations` and `facts` (a list given "
+        "replaces the list held; `facts` of a published case are published with the version). "
+        "Requires If-Match: 428 without it, 412 if someone saved since. Editors.",
         extensions=links(
             200,
             EditAgain=(

@@ -10,6 +10,7 @@ import difflib
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from cases.facts import facts_changes
 from evaluations.models import EvaluationVersion, Score
 
 
@@ -34,12 +35,55 @@ class DiffLine:
 
 
 @dataclass(frozen=True)
+class FactChange:
+    """A fact of the case that differs between the two versions (values as the API shows them)."""
+
+    field: str
+    before: object
+    after: object
+
+    @property
+    def label(self) -> str:
+        return self.field.replace("_usd", " (USD)").replace("_mw", " (MW)").replace("_", " ").capitalize()
+
+    @property
+    def before_lines(self) -> list[str]:
+        return _fact_lines(self.before)
+
+    @property
+    def after_lines(self) -> list[str]:
+        return _fact_lines(self.after)
+
+
+def _fact_lines(value: object) -> list[str]:
+    """A fact as lines a reader can compare: one per party, source or event."""
+    if value is None or value == "" or value == []:
+        return ["(none)"]
+    if not isinstance(value, list):
+        return [str(value)]
+    lines = []
+    for item in value:
+        if not isinstance(item, dict):
+            lines.append(str(item))
+        elif "role" in item:  # a party
+            note = f", {item['note']}" if item.get("note") else ""
+            lines.append(f"{item.get('organization_name') or item.get('organization')} ({item['role']}{note})")
+        elif "url" in item:  # a source
+            lines.append(f"{item.get('publisher')}: {item.get('title')} <{item.get('url')}>")
+        else:  # a timeline event
+            note = f": {item['note']}" if item.get("note") else ""
+            lines.append(f"{item.get('kind')} {item.get('occurred_on')}{note}")
+    return lines
+
+
+@dataclass(frozen=True)
 class Comparison:
     a: EvaluationVersion
     b: EvaluationVersion
     scores: tuple[ScoreChange, ...]
     narrative: tuple[DiffLine, ...]
     verdict_changed: bool
+    facts: tuple[FactChange, ...] = ()
 
     @property
     def changed_scores(self) -> tuple[ScoreChange, ...]:
@@ -65,6 +109,11 @@ def _words_diff(before: str, after: str) -> tuple[DiffLine, ...]:
     return tuple(lines)
 
 
+def facts_compared(before: dict, after: dict) -> tuple[FactChange, ...]:
+    """The facts that differ between two versions' facts (none when either carries none)."""
+    return tuple(FactChange(**change) for change in facts_changes(before, after))
+
+
 def compare_versions(a: EvaluationVersion, b: EvaluationVersion) -> Comparison:
     """Compare ``a`` (older) with ``b`` (newer); scores are read via ``.scores.all()``
     so prefetch ``scores__criterion`` and ``scores__party__organization``."""
@@ -87,4 +136,5 @@ def compare_versions(a: EvaluationVersion, b: EvaluationVersion) -> Comparison:
         scores=changes,
         narrative=_words_diff(a.narrative, b.narrative),
         verdict_changed=a.verdict != b.verdict,
+        facts=facts_compared(a.facts, b.facts),
     )

@@ -88,6 +88,8 @@ def _render_version(
         "send_back_form": forms.get("send_back_form") or SendBackForm(),
         "approve_form": forms.get("approve_form") or ApproveForm(),
         "annotation_form": forms.get("annotation_form") or AnnotationForm(),
+        # facts: what this version changes in the case's facts, against the version it started from
+        "fact_changes": compare.facts_compared(version.based_on.facts, version.facts) if version.based_on else (),
     }
     return render(request, "desk/version_detail.html", context, status=status)
 

@@ -158,6 +158,10 @@ class EvaluationVersion(models.Model):
     narrative = models.TextField(blank=True, help_text="Markdown.")
     verdict = models.CharField(max_length=300, blank=True, help_text="The analysis in one line.")
     change_note = models.TextField(blank=True)
+    # The case's facts as they will read once this version is published, in the shape the API's
+    # case detail uses (cases.facts). Empty: the version carries no facts of its own (the case was
+    # never published when it was drafted, or it predates facts on the record).
+    facts = models.JSONField(default=dict, blank=True)
     correction_note = models.TextField(
         blank=True, help_text="Set when this version publicly corrects the previous one."
     )

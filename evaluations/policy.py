@@ -16,12 +16,19 @@ from typing import cast
 from django.contrib.auth.models import AnonymousUser, User
 from django.core.exceptions import PermissionDenied
 
+from cases.models import Case
 from core.errors import TransitionNotAllowed
 from evaluations.models import EvaluationVersion, RubricVersion
 
 V = EvaluationVersion.State
 R = RubricVersion.Status
 OPEN_FOR_NOTES = (V.DRAFT, V.IN_REVIEW)
+# A case's facts are edited in place only until its first publication; then through a version.
+NEVER_PUBLISHED = (Case.Status.DRAFT,)
+FACTS_ON_RECORD = (
+    "this case has a published analysis: its facts change only through a new version. "
+    "Edit the facts in a draft version (start one if none is open) and submit it for review"
+)
 
 
 @dataclass(frozen=True)
@@ -74,17 +81,20 @@ ACTIONS: dict[str, Rule] = {
         refusal="only a draft version can be activated; this one is {status}",
     ),
     "case.create": Rule("cases.add_case", "create cases"),
-    "case.edit": Rule("cases.change_case", "edit cases"),
+    "case.edit": Rule("cases.change_case", "edit cases", NEVER_PUBLISHED, refusal=FACTS_ON_RECORD),
+    "case.delete": Rule("cases.delete_case", "delete cases", NEVER_PUBLISHED, refusal=FACTS_ON_RECORD),
     "organization.create": Rule("cases.add_organization", "add organizations"),
     "organization.edit": Rule("cases.change_organization", "edit organizations"),
     "organization.merge": Rule("cases.delete_organization", "merge organizations"),
     "relationship.edit": Rule("cases.change_organization", "record relationships between organizations"),
-    "source.add": Rule("cases.add_source", "add sources"),
-    "source.edit": Rule("cases.change_source", "edit sources"),
-    "source.delete": Rule("cases.change_source", "remove sources"),
-    "party.add": Rule("cases.add_party", "add parties"),
-    "party.remove": Rule("cases.change_party", "remove parties"),
-    "timeline_event.add": Rule("cases.add_timelineevent", "add timeline events"),
+    "source.add": Rule("cases.add_source", "add sources", NEVER_PUBLISHED, refusal=FACTS_ON_RECORD),
+    "source.edit": Rule("cases.change_source", "edit sources", NEVER_PUBLISHED, refusal=FACTS_ON_RECORD),
+    "source.delete": Rule("cases.change_source", "remove sources", NEVER_PUBLISHED, refusal=FACTS_ON_RECORD),
+    "party.add": Rule("cases.add_party", "add parties", NEVER_PUBLISHED, refusal=FACTS_ON_RECORD),
+    "party.remove": Rule("cases.change_party", "remove parties", NEVER_PUBLISHED, refusal=FACTS_ON_RECORD),
+    "timeline_event.add": Rule(
+        "cases.add_timelineevent", "add timeline events", NEVER_PUBLISHED, refusal=FACTS_ON_RECORD
+    ),
 }
 
 # Who sees work in progress, by kind of object: editors, reviewers and admins (evaluations/roles.py).
@@ -114,7 +124,7 @@ def is_newsroom(user: User | AnonymousUser | None) -> bool:
 def _state_refusal(rule: Rule, obj: object) -> TransitionNotAllowed | None:
     if rule.states is None or obj is None:
         return None
-    if isinstance(obj, RubricVersion):
+    if isinstance(obj, RubricVersion | Case):  # a case: published or not, for its facts
         state, display = obj.status, obj.get_status_display()
     else:  # the only other objects the table gives states to are evaluation versions
         version = cast(EvaluationVersion, obj)

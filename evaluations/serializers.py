@@ -46,6 +46,56 @@ class AnnotationSerializer(serializers.ModelSerializer):
         return render_markdown(annotation.body)
 
 
+class _FactPartySerializer(serializers.Serializer):
+    organization = serializers.SlugField(help_text="The organization's slug.")
+    organization_name = serializers.CharField(read_only=True)
+    role = serializers.CharField()
+    note = serializers.CharField(required=False, allow_blank=True)
+
+
+class _FactSourceSerializer(serializers.Serializer):
+    id = serializers.IntegerField(read_only=True, help_text="Set on sources the case holds; ignored when written.")
+    publisher = serializers.CharField()
+    title = serializers.CharField()
+    url = serializers.URLField()
+    published_on = serializers.DateField(required=False, allow_null=True)
+    published_precision = serializers.CharField(required=False)
+    claim = serializers.CharField(required=False, allow_blank=True)
+
+
+class _FactTimelineSerializer(serializers.Serializer):
+    kind = serializers.CharField()
+    occurred_on = serializers.DateField()
+    precision = serializers.CharField(required=False)
+    note = serializers.CharField(required=False, allow_blank=True)
+
+
+class CaseFactsSerializer(serializers.Serializer):
+    """A version's facts: the case's fields as ``GET /api/v1/cases/{slug}/`` shows them (its schema only;
+    the service parses and checks them). Empty for a version that carries none."""
+
+    title = serializers.CharField(required=False)
+    summary = serializers.CharField(required=False)
+    announced_on = serializers.DateField(required=False)
+    announced_precision = serializers.CharField(required=False)
+    value_low_usd = serializers.IntegerField(required=False, allow_null=True)
+    value_high_usd = serializers.IntegerField(required=False, allow_null=True)
+    value_note = serializers.CharField(required=False, allow_blank=True)
+    capacity_mw = serializers.DecimalField(max_digits=10, decimal_places=1, required=False, allow_null=True)
+    capacity_chips = serializers.IntegerField(required=False, allow_null=True)
+    capacity_note = serializers.CharField(required=False, allow_blank=True)
+    deal_types = serializers.ListField(child=serializers.CharField(), required=False)
+    tags = serializers.ListField(child=serializers.CharField(), required=False)
+    parties = _FactPartySerializer(many=True, required=False)
+    sources = _FactSourceSerializer(many=True, required=False)
+    timeline = _FactTimelineSerializer(many=True, required=False)
+
+
+@extend_schema_field(CaseFactsSerializer)
+class FactsField(serializers.JSONField):
+    """Facts as JSON, passed to the service as given (it parses them, with errors by field)."""
+
+
 class EvaluationVersionSerializer(serializers.ModelSerializer):
     """A version of an analysis; the ETag header of its response guards edits."""
 
@@ -56,13 +106,14 @@ class EvaluationVersionSerializer(serializers.ModelSerializer):
     narrative_html = serializers.SerializerMethodField()
     scores = ScoreSerializer(many=True, read_only=True)
     annotations = AnnotationSerializer(many=True, read_only=True)
+    facts = FactsField(read_only=True, help_text="The case's facts as this version publishes them.")
 
     class Meta:
         model = EvaluationVersion
         fields = [
             "id", "case", "number", "state", "rubric", "rubric_version", "author", "verdict", "narrative",
             "narrative_html", "change_note", "correction_note", "lock_version", "created_at", "updated_at",
-            "submitted_at", "publish_at", "published_at", "scores", "annotations",
+            "submitted_at", "publish_at", "published_at", "scores", "annotations", "facts",
         ]  # fmt: skip
 
     def get_author(self, version: EvaluationVersion) -> str:
@@ -99,6 +150,12 @@ class DiffLineSerializer(serializers.Serializer):
     text = serializers.CharField()
 
 
+class FactChangeSerializer(serializers.Serializer):
+    field = serializers.CharField(help_text="A field of the case, as in GET of the case.")
+    before = serializers.JSONField()
+    after = serializers.JSONField()
+
+
 class ComparisonSerializer(serializers.Serializer):
     a = serializers.IntegerField(source="a.number")
     b = serializers.IntegerField(source="b.number")
@@ -107,6 +164,9 @@ class ComparisonSerializer(serializers.Serializer):
     verdict_changed = serializers.BooleanField()
     scores = ScoreChangeSerializer(many=True)
     narrative = DiffLineSerializer(many=True)
+    facts = FactChangeSerializer(
+        many=True, help_text="The case's facts that differ, field by field (none where a version predates facts)."
+    )
 
     def to_representation(self, comparison: Comparison) -> dict:
         return super().to_representation(comparison)
@@ -190,6 +250,11 @@ class EvaluationVersionWriteSerializer(serializers.Serializer):
     change_note = serializers.CharField(required=False, allow_blank=True)
     scores = ScoreWriteSerializer(many=True, required=False)
     annotations = AnnotationWriteSerializer(many=True, required=False)
+    facts = FactsField(
+        required=False,
+        help_text="Any of the case's fields as in GET of the case (a list given replaces the list held); "
+        "published with the version. Only for a case already published.",
+    )
 
     def to_kwargs(self, party_ids: dict[str, int]) -> dict:
         """The service's keyword arguments; ``party_ids`` maps organization slugs to the case's parties."""

@@ -16,6 +16,7 @@ from core.errors import TransitionNotAllowed
 from evaluations import policy
 from evaluations.models import AuditEntry, EvaluationVersion
 from evaluations.services.audit import audit_record
+from evaluations.services.facts import version_facts_publish
 from evaluations.services.recompute import risk_summary_request
 
 
@@ -32,6 +33,7 @@ def evaluation_version_publish(
     """
     version = EvaluationVersion.objects.select_for_update().get(pk=version.pk)
     policy.check_state("version.publish", version)
+    version_facts_publish(version)  # facts: applied to the case (or recorded) before the version freezes
     now = timezone.now()
     previous = (
         EvaluationVersion.objects.select_for_update()

@@ -19,6 +19,12 @@ from evaluations import anchoring, policy
 from evaluations.models import Annotation, AuditEntry, Evaluation, EvaluationVersion, RubricVersion, Score
 from evaluations.services.annotations import AnnotationInput, annotations_reanchor, annotations_validated
 from evaluations.services.audit import audit_record
+from evaluations.services.facts import (
+    version_facts_prune,
+    version_facts_start,
+    version_facts_validated,
+    version_party_ids,
+)
 from evaluations.services.publishing import evaluation_version_publish
 from evaluations.services.transitions import version_locked, version_transition
 
@@ -78,6 +84,7 @@ def evaluation_version_start(*, case: Case, by: User) -> EvaluationVersion:
         based_on=previous,
         narrative=previous.narrative if previous else "",
         verdict=previous.verdict if previous else "",
+        facts=version_facts_start(case),  # facts: the case's as published, edited in the draft
     )
     if previous is not None:
         _carry_over(previous, version, rubric_version)
@@ -132,7 +139,7 @@ def _carry_over(previous: EvaluationVersion, version: EvaluationVersion, rubric_
 def _validated_scores(version: EvaluationVersion, scores: Iterable[ScoreInput]) -> list[tuple[Score, tuple[int, ...]]]:
     rubric_version = version.evaluation.rubric_version
     criteria = {c.key: c for c in rubric_version.criteria.all()}
-    party_ids = set(version.case.parties.values_list("pk", flat=True))
+    party_ids = version_party_ids(version)  # facts: parties the draft's facts keep
     source_ids = set(version.case.sources.values_list("pk", flat=True))
     errors: dict[str, list[str]] = {}
     seen: set[tuple[str, int | None]] = set()
@@ -185,8 +192,10 @@ def evaluation_version_save(
     change_note: str | None = None,
     scores: Iterable[ScoreInput] | None = None,
     annotations: Iterable[AnnotationInput] | None = None,
+    facts: dict | None = None,
 ) -> EvaluationVersion:
     """Save a draft. Fields left as None keep their value; a list given replaces the list held.
+    ``facts`` (of a published case) is merged field by field over the draft's facts.
 
     Optimistic locking: ``expected_lock`` is the ``lock_version`` the editor
     loaded. If someone saved since, EditConflict is raised and nothing is
@@ -203,6 +212,8 @@ def evaluation_version_save(
         current.verdict = verdict
     if change_note is not None:
         current.change_note = change_note
+    if facts is not None:  # facts: checked by the case services' rules before anything is written
+        current.facts = version_facts_validated(current, facts)
     validated_scores = _validated_scores(current, scores) if scores is not None else None
     validated_notes = annotations_validated(current.narrative, annotations) if annotations is not None else None
     errors = text_errors(current)
@@ -234,6 +245,8 @@ def evaluation_version_save(
         Annotation.objects.bulk_create(validated_notes)
     elif narrative is not None:
         annotations_reanchor(current)
+    if facts is not None:
+        version_facts_prune(current)
     return current
 
 

@@ -38,11 +38,16 @@ def test_a_published_case_and_its_rows_are_read_only_in_the_admin(demo, admin_cl
     assert Source.objects.get(pk=source.pk).title == source.title
 
 
-def test_a_draft_case_can_still_be_edited_in_the_admin(draft_case, admin_client):
+def test_a_draft_case_is_read_only_in_the_admin_too(draft_case, admin_client):
+    # The desk and the API write cases (through the services); the admin offers no way around them.
     page = admin_client.get(f"/admin/cases/case/{draft_case.pk}/change/")
-    assert page.status_code == 200 and b'name="_save"' in page.content
+    assert page.status_code == 200 and b'name="_save"' not in page.content
+    post = admin_client.post(f"/admin/cases/case/{draft_case.pk}/change/", {"title": "Tampered"})
+    assert post.status_code == 403
+    assert admin_client.get("/admin/cases/case/add/").status_code == 403
     party = draft_case.parties.first()
-    assert admin_client.get(f"/admin/cases/party/{party.pk}/change/").status_code == 200
+    assert admin_client.post(f"/admin/cases/party/{party.pk}/change/", {"role": "partner"}).status_code == 403
+    assert Case.objects.get(pk=draft_case.pk).title == draft_case.title
 
 
 def test_an_organization_renamed_in_the_admin_goes_through_the_service(

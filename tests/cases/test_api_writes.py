@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from rest_framework.throttling import SimpleRateThrottle
 
-from cases.models import Case, Organization
+from cases.models import Case, DealType, Organization
 from evaluations.models import EvaluationVersion, RubricVersion
 from tests.support.accounts import PASSWORD
 from tests.support.payloads import CASE_BODY
@@ -133,7 +133,10 @@ def test_non_json_body_is_refused(demo, editor, client_for):
     assert response.status_code == 415
 
 
-def test_case_update(published_case, editor2, client_for):
+def test_case_update(draft_case, editor2, client_for):
+    # A case never published; a published one's facts change through a version (tests/evaluations/test_facts.py).
+    published_case = draft_case
+    published_case.deal_types.add(DealType.objects.first())
     client = client_for(editor2)
     url = f"/api/v1/cases/{published_case.slug}/"
     parties = [{"organization": p.organization.slug, "role": p.role} for p in published_case.parties.all()]
@@ -148,15 +151,15 @@ def test_case_update(published_case, editor2, client_for):
     assert response.status_code == 400 and "url" in str(response.json()["sources"])
     response = client.patch(url, {"parties": [{"role": "provider"}]}, format="json")
     assert response.status_code == 400 and "organization" in str(response.json()["parties"])
-    # A party scored in the published analysis stays on the record.
-    response = client.patch(url, {"parties": parties[:1]}, format="json")
-    assert response.status_code == 400 and "parties" in response.json()
     assert client.patch("/api/v1/cases/nothing/", {"title": "x"}, format="json").status_code == 404
 
 
-def test_parties_and_sources(published_case, editor, client_for):
+def test_parties_and_sources(draft_case, published_case, editor, client_for):
     client = client_for(editor)
-    slug = published_case.slug
+    # Once published, a case's parties and sources change through a version: 409, nothing changes.
+    scored = published_case.parties.first().organization.slug
+    assert client.delete(f"/api/v1/cases/{published_case.slug}/parties/{scored}/").status_code == 409
+    slug = draft_case.slug
     added = client.post(f"/api/v1/cases/{slug}/parties/", {"organization": "openai", "role": "partner"}, format="json")
     assert added.status_code == 201 and added.json()["organization"] == "openai"
     twice = client.post(f"/api/v1/cases/{slug}/parties/", {"organization": "openai", "role": "partner"}, format="json")
@@ -167,8 +170,6 @@ def test_parties_and_sources(published_case, editor, client_for):
     assert unknown.status_code == 400 and "organization" in unknown.json()
     assert client.delete(f"/api/v1/cases/{slug}/parties/openai/").status_code == 204
     assert client.delete(f"/api/v1/cases/{slug}/parties/openai/").status_code == 404
-    scored = published_case.parties.first().organization.slug
-    assert client.delete(f"/api/v1/cases/{slug}/parties/{scored}/").status_code == 400
     source = client.post(f"/api/v1/cases/{slug}/sources/", CASE_BODY["sources"][0], format="json")
     assert source.status_code == 201
     source_url = f"/api/v1/cases/{slug}/sources/{source.json()['id']}/"

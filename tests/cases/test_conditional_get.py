@@ -9,9 +9,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from cases import selectors, services
+from cases.facts import case_facts
 from cases.models import Case, Organization
 from evaluations.services import recompute
-from tests.support.content import COLOSSUS
+from tests.support.content import COLOSSUS, publish_facts
 
 pytestmark = pytest.mark.django_db
 
@@ -55,18 +56,22 @@ def test_a_recomputed_or_stale_summary_changes_the_etag(client, demo):
 
 
 @pytest.mark.parametrize("change", ["source", "timeline", "party", "organization"])
-def test_edits_under_the_case_change_the_etag(client, demo, editor, change):
+def test_edits_under_the_case_change_the_etag(client, demo, editor, reviewer, change):
+    # A published case's sources, timeline and parties change with a version that carries them.
     case = Case.objects.get(slug=COLOSSUS)
     etag = _etag(client)
+    facts = case_facts(case)
     if change == "source":
-        services.source_add(
-            case=case, by=editor, data=services.SourceInput(publisher="P", title="T", url="https://example.com/x")
-        )
+        source = {"publisher": "P", "title": "T", "url": "https://example.com/x"}
+        publish_facts(case, editor, reviewer, sources=[*facts["sources"], source])
     elif change == "timeline":
-        services.timeline_event_add(case=case, by=editor, kind="expanded", occurred_on=date(2026, 6, 1))
+        event = {"kind": "expanded", "occurred_on": date(2026, 6, 1).isoformat()}
+        publish_facts(case, editor, reviewer, timeline=[*facts["timeline"], event])
     elif change == "party":
         other = Organization.objects.exclude(parties__case=case).first()
-        services.party_add(case=case, by=editor, data=services.PartyInput(organization_id=other.pk, role="partner"))
+        publish_facts(
+            case, editor, reviewer, parties=[*facts["parties"], {"organization": other.slug, "role": "partner"}]
+        )
     else:
         organization = case.parties.first().organization
         services.organization_update(organization=organization, by=editor, name=organization.name + " Inc")

@@ -15,6 +15,7 @@ from cases import services
 from cases.models import Case, Organization
 from evaluations.models import OrganizationExposure, RiskSummary
 from evaluations.services.exposures import organization_exposures_recompute
+from tests.support.content import publish_facts
 
 COLOSSUS = "xai-anthropic-colossus-1"  # a compute lease: xAI provides, Anthropic is the customer
 
@@ -29,7 +30,14 @@ def supplier_slugs(organization: Organization) -> set[str]:
     return {supplier["slug"] for supplier in exposure.suppliers}
 
 
-def test_adding_and_removing_a_party_recomputes_summary_and_exposures(demo, editor, django_capture_on_commit_callbacks):
+def publish_parties(case: Case, editor, reviewer, parties: list[dict]) -> None:
+    """A published case's parties change through a version's facts, applied at its publication."""
+    publish_facts(case, editor, reviewer, parties=parties)
+
+
+def test_adding_and_removing_a_party_recomputes_summary_and_exposures(
+    demo, editor, reviewer, django_capture_on_commit_callbacks
+):
     case = Case.objects.get(slug=COLOSSUS)
     anthropic = Organization.objects.get(slug="anthropic")
     organization_exposures_recompute(organization_ids=[anthropic.pk])  # start from a current exposure
@@ -37,7 +45,8 @@ def test_adding_and_removing_a_party_recomputes_summary_and_exposures(demo, edit
     newcomer = services.organization_create(by=editor, name="Memphis Power", kind="data_center_operator")
 
     with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
-        party = services.party_add(case=case, by=editor, data=services.PartyInput(newcomer.pk, "provider"))
+        held = [{"organization": p.organization.slug, "role": p.role, "note": p.note} for p in case.parties.all()]
+        publish_parties(case, editor, reviewer, [*held, {"organization": newcomer.slug, "role": "provider"}])
         assert RiskSummary.objects.get(case=case).stale
         assert exposure_of(anthropic).stale and exposure_of(newcomer).stale
     assert not RiskSummary.objects.get(case=case).stale
@@ -45,7 +54,7 @@ def test_adding_and_removing_a_party_recomputes_summary_and_exposures(demo, edit
     assert "memphis-power" in supplier_slugs(anthropic)  # a counterparty's exposure follows
 
     with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
-        services.party_remove(party=party, by=editor)
+        publish_parties(case, editor, reviewer, held)
         assert RiskSummary.objects.get(case=case).stale
         assert exposure_of(anthropic).stale and exposure_of(newcomer).stale
     assert not RiskSummary.objects.get(case=case).stale

@@ -11,8 +11,11 @@ from django.utils.html import escape
 
 from cases import selectors
 from cases import services as case_services
+from cases.facts import case_facts
 from cases.models import Case, CaseSearchDocument, Source
 from cases.search import search_headlines
+from evaluations.services import workflow
+from tests.support.content import publish_facts
 
 pytestmark = pytest.mark.django_db
 COLOSSUS_TITLE = escape("xAI (SpaceX) leases all of Colossus 1 to Anthropic")
@@ -55,14 +58,27 @@ def test_headline_escapes_everything_but_our_marks(demo, editor):
     assert "&lt;script&gt;" in headline or "x()" in headline
 
 
-def test_source_writes_refresh_the_document(demo, editor):
+def test_source_writes_refresh_the_document(demo, editor, reviewer):
+    # A published case's sources change with a version's facts: searchable once it is published, not before.
     case = Case.objects.get(slug="xai-anthropic-colossus-1")
-    data = case_services.SourceInput(
-        publisher="Example Wire", title="Wombatronics report on leases", url="https://example.com/w", claim=""
+    held = case_facts(case)["sources"]
+    source = {"publisher": "Example Wire", "title": "Wombatronics report on leases", "url": "https://example.com/w"}
+    draft = workflow.evaluation_version_start(case=case, by=editor)
+    workflow.evaluation_version_save(
+        version=draft, by=editor, expected_lock=draft.lock_version, facts={"sources": [*held, source]}
     )
-    source = case_services.source_add(case=case, by=editor, data=data)
+    assert not selectors.case_search(Case.objects.published(), "Wombatronics").exists()
+    workflow.evaluation_version_submit(version=draft, by=editor)
+    workflow.evaluation_version_approve(version=draft, by=reviewer)
     assert list(selectors.case_search(Case.objects.published(), "Wombatronics")) == [case]
-    case_services.source_delete(source=source, by=editor)
+    publish_facts(case, editor, reviewer, sources=held)
+    assert not selectors.case_search(Case.objects.published(), "Wombatronics").exists()
+    # A never-published case's sources are written in place (and it has no document).
+    draft_case = case_services.case_create(
+        by=editor, data=case_services.CaseInput(title="Unpublished", summary="s", announced_on=case.announced_on)
+    )
+    data = case_services.SourceInput(publisher="Example Wire", title="Wombatronics", url="https://example.com/w")
+    case_services.source_delete(source=case_services.source_add(case=draft_case, by=editor, data=data), by=editor)
     assert not selectors.case_search(Case.objects.published(), "Wombatronics").exists()
 
 

@@ -105,7 +105,15 @@ def test_case_services_refuse_every_text_field(demo, editor):
 def _case_services_refuse(editor, bad: str) -> None:
     organization = Organization.objects.first()
     P, S = case_services.PartyInput, case_services.SourceInput
-    existing = Case.objects.first()
+    # A never-published case (a published one's facts are written through a version: tests/evaluations/test_facts.py).
+    existing = case_services.case_create(
+        by=editor,
+        data=case_input(
+            title=f"Clean {len(bad)} {ord(bad[1])}",
+            parties=(P(organization.pk, "customer"),),
+            sources=(S("P", "T", "https://e.com"),),
+        ),
+    )
     attempts = [
         (case_input(title=bad), "title"),
         (case_input(summary=bad), "summary"),

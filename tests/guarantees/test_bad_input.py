@@ -24,7 +24,8 @@ def draft(demo, editor) -> EvaluationVersion:
 
 
 def test_case_input_is_validated(demo, editor):
-    existing = Case.objects.first()
+    # Edited in place: a case never published (a published one's facts go through a version, checked by the same rules).
+    existing = case_services.case_create(by=editor, data=case_input(title="An existing draft"))
     organization = Organization.objects.first()
     P, S = case_services.PartyInput, case_services.SourceInput
     party = P(organization_id=organization.pk, role="customer")

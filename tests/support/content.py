@@ -36,8 +36,39 @@ def draft_version_make(case: Case, editor, *, narrative_extra: str, verdict: str
     )
 
 
+def publish_facts(case: Case, editor, reviewer, **facts) -> EvaluationVersion:
+    """A published case's facts changed the one way they change: a version carrying them, reviewed and published."""
+    draft = workflow.evaluation_version_start(case=case, by=editor)
+    draft = workflow.evaluation_version_save(version=draft, by=editor, expected_lock=draft.lock_version, facts=facts)
+    workflow.evaluation_version_submit(version=draft, by=editor)
+    return workflow.evaluation_version_approve(version=draft, by=reviewer)
+
+
+def secret_facts(version: EvaluationVersion) -> dict:
+    """Facts naming ``SECRET`` everywhere a fact can (title, summary, notes, tag, a party, a source, the
+    timeline), the party an organization no published case names (``secretco-facts``)."""
+    organization, _ = Organization.objects.get_or_create(
+        slug="secretco-facts", defaults={"name": "SecretCo Facts", "kind": "investor"}
+    )
+    facts = version.facts
+    return {
+        "title": f"{SECRET} retitled",
+        "summary": f"{SECRET} summary",
+        "value_note": f"{SECRET} value",
+        "capacity_note": f"{SECRET} capacity note",
+        "tags": [*facts["tags"], f"{SECRET}tag"],
+        "parties": [*facts["parties"], {"organization": organization.slug, "role": "investor", "note": SECRET}],
+        "sources": [
+            *facts["sources"],
+            {"publisher": f"{SECRET} Times", "title": f"{SECRET} report", "url": f"https://example.com/{SECRET}"},
+        ],
+        "timeline": [*facts["timeline"], {"kind": "expanded", "occurred_on": "2026-09-01", "note": SECRET}],
+    }
+
+
 def unpublished_version_make(state: str, editor, reviewer, slug: str = COLOSSUS) -> EvaluationVersion:
-    """An open version of a published case, with ``SECRET`` in its text and on an annotation.
+    """An open version of a published case, with ``SECRET`` in its text, on an annotation and
+    in its facts (``secret_facts``).
 
     ``state``: draft, in_review or scheduled.
     """
@@ -48,6 +79,9 @@ def unpublished_version_make(state: str, editor, reviewer, slug: str = COLOSSUS)
         narrative_extra=f"\n\nUnpublished passage about {SECRET} capacity.",
         verdict=f"Unpublished verdict {SECRET}",
         annotate=f"{SECRET} capacity",
+    )
+    version = workflow.evaluation_version_save(
+        version=version, by=editor, expected_lock=version.lock_version, facts=secret_facts(version)
     )
     if state in ("in_review", "scheduled"):
         version = workflow.evaluation_version_submit(version=version, by=editor)
