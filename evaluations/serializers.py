@@ -110,7 +110,6 @@ class RevisionNoteSerializer(serializers.Serializer):
     suffix = serializers.CharField(allow_blank=True)
     kind = serializers.ChoiceField(choices=Annotation.Kind.choices)
     body = serializers.CharField()
-    orphaned = serializers.BooleanField()
 
 
 class RevisionSerializer(RevisionLineSerializer):

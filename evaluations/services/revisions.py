@@ -23,7 +23,8 @@ def revision_content(version: EvaluationVersion) -> Content:
     """What a revision keeps of ``version`` as the database now holds it (call after a save wrote).
 
     Scores keep their criterion key, party (id, organization slug and name), value, rationale
-    and source ids; margin notes keep their anchor, kind, body, author and orphaned flag.
+    and source ids; margin notes keep their anchor, kind, body and author (whether a note is
+    orphaned follows from the narrative, and is worked out again on restore).
     """
     scores = (
         Score.objects.filter(version_id=version.pk)
@@ -62,7 +63,6 @@ def revision_content(version: EvaluationVersion) -> Content:
                 "kind": note.kind,
                 "body": note.body,
                 "author": note.author_id,
-                "orphaned": note.orphaned,
             }
             for note in notes
         ],
