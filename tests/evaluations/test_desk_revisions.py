@@ -44,7 +44,7 @@ def test_the_sidestep_is_refused_on_the_desk(draft_version, editor, reviewer, ad
     # The approve screen tells another reviewer who contributed.
     page = _signed_in(admin_user).get(f"/desk/versions/{draft_version.pk}/").content.decode()
     assert "Approve and publish" in page
-    assert "Contributors (they may not approve): <strong>editor</strong>, <strong>reviewer</strong>." in page
+    assert "Contributors (they may not approve): <strong>editor</strong>, <strong>reviewer</strong>.</div>" in page
     # The history shows the reviewer's save.
     history = as_editor.get(f"/desk/cases/{draft_version.case_id}/history/").content.decode()
     assert re.search(r"revision 2: [a-z, ]*verdict, scores", history)
