@@ -98,6 +98,7 @@ class CaseEvaluationStartView(APIView):
                 {"id": "$response.body#/id", "header.If-Match": "$response.header.ETag"},
             ),
             SubmitVersion=("evaluation_versions_submit", {"id": "$response.body#/id"}),
+            ListRevisions=("evaluation_versions_revisions_list", {"id": "$response.body#/id"}),
         ),
     )
     def post(self, request: AuthenticatedApiRequest, slug: str) -> Response:
