@@ -144,6 +144,12 @@ class RubricVersionAdmin(admin.ModelAdmin):
             super().save_related(request, form, formsets, change)
             # The same validation as the service's edits; a refusal rolls the whole save back.
             rubric_versions.rubric_version_validate(form.instance, list(form.instance.criteria.all()))
+            criteria_changed = any(formset.has_changed() for formset in formsets)
+            rubric_versions.rubric_version_edit_record(
+                version=form.instance,
+                by=request.user,
+                what=list(form.changed_data) + (["criteria"] if criteria_changed else []),
+            )
             return
         version = rubric_versions.rubric_version_create(
             rubric=form.cleaned_data["rubric"],

@@ -8,6 +8,7 @@ into 400/403/409/412.
 from __future__ import annotations
 
 from django.db.models import Prefetch, QuerySet
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -29,14 +30,16 @@ from core.http import absolute_url
 from core.types import AuthenticatedApiRequest
 from evaluations import policy
 from evaluations.compare import compare_versions
-from evaluations.models import EvaluationVersion, Rubric, RubricVersion
-from evaluations.selectors import criteria_prefetch, versions_with_content
+from evaluations.models import EvaluationVersion, Revision, Rubric, RubricVersion
+from evaluations.selectors import criteria_prefetch, revisions_prefetch, versions_with_content
 from evaluations.serializers import (
     CompareQuerySerializer,
     ComparisonSerializer,
     EvaluationVersionSerializer,
     EvaluationVersionWriteSerializer,
     PublishSerializer,
+    RevisionLineSerializer,
+    RevisionSerializer,
     RubricSerializer,
     RubricVersionCreateSerializer,
     RubricVersionLineSerializer,
@@ -60,7 +63,7 @@ IF_MATCH = OpenApiParameter(
 
 def _with_content(versions: QuerySet[EvaluationVersion]) -> QuerySet[EvaluationVersion]:
     """Versions with what their representation shows, in a fixed number of queries."""
-    return versions_with_content(versions).select_related("case", "author")
+    return versions_with_content(versions).select_related("case", "author").prefetch_related(revisions_prefetch())
 
 
 def version_for(request: Request, pk: int) -> EvaluationVersion:
@@ -95,6 +98,7 @@ class CaseEvaluationStartView(APIView):
                 {"id": "$response.body#/id", "header.If-Match": "$response.header.ETag"},
             ),
             SubmitVersion=("evaluation_versions_submit", {"id": "$response.body#/id"}),
+            ListRevisions=("evaluation_versions_revisions_list", {"id": "$response.body#/id"}),
         ),
     )
     def post(self, request: AuthenticatedApiRequest, slug: str) -> Response:
@@ -188,7 +192,7 @@ class EvaluationVersionPublishView(APIView):
         request=PublishSerializer,
         responses={200: EvaluationVersionSerializer, **errors(400, 401, 403, 404, 409, 429)},
         description="Approve a version in review: published now, or scheduled when `publish_at` is in the "
-        "future. 403 for a reviewer's own work, 409 unless it is in review. Reviewers.",
+        "future. 403 for anyone who saved part of it (its `contributors`), 409 unless it is in review. Reviewers.",
     )
     def post(self, request: AuthenticatedApiRequest, pk: int) -> Response:
         version = version_for(request, pk)
@@ -196,6 +200,50 @@ class EvaluationVersionPublishView(APIView):
         serializer.is_valid(raise_exception=True)
         version = workflow.evaluation_version_approve(version=version, by=request.user, **serializer.validated_data)
         return version_response(request, version)
+
+
+# --- A version's revisions: the newsroom's record of every save ---------------------------
+
+
+def _revisions_of(request: Request, pk: int) -> EvaluationVersion:
+    """The version, if this user may read its revisions: the newsroom only, whatever its state
+    (a revision is work in progress even when the version it led to is published)."""
+    if not policy.may_see_drafts(request.user, "version"):
+        raise Http404("No such version.")
+    return get_object_or_404(EvaluationVersion.objects.all(), pk=pk)
+
+
+class RevisionListView(ConditionalGetMixin, APIView):
+    @extend_schema(
+        operation_id="evaluation_versions_revisions_list",
+        responses={200: RevisionLineSerializer(many=True), **errors(304, 401, 404, 429)},
+        description="A version's kept saves, oldest first: `number`, `saved_by` (username), `saved_at`, what "
+        "changed, and the revision a restore put back. The newsroom only (404 to everyone else).",
+        extensions=links(
+            200,
+            GetRevision=(
+                "evaluation_versions_revisions_retrieve",
+                {"id": "$request.path.id", "number": "$response.body#/0/number"},
+            ),
+        ),
+    )
+    def get(self, request: Request, pk: int) -> Response:
+        version = _revisions_of(request, pk)
+        revisions = Revision.objects.filter(version=version).select_related("saved_by").defer("content")
+        return Response(RevisionLineSerializer(revisions.order_by("number"), many=True).data)
+
+
+class RevisionDetailView(ConditionalGetMixin, APIView):
+    @extend_schema(
+        operation_id="evaluation_versions_revisions_retrieve",
+        responses={200: RevisionSerializer, **errors(304, 401, 404, 429)},
+        description="One revision's content: narrative, verdict, change note, scores and margin notes as that "
+        "save left them. The newsroom only (404 to everyone else).",
+    )
+    def get(self, request: Request, pk: int, number: int) -> Response:
+        version = _revisions_of(request, pk)
+        revision = get_object_or_404(Revision.objects.select_related("saved_by"), version=version, number=number)
+        return Response(RevisionSerializer(revision).data)
 
 
 # --- A case's public history ---------------------------------------------------------------

@@ -21,6 +21,16 @@ urlpatterns = [
     ),
     path("evaluation-versions/<int:pk>/", evaluations_api.EvaluationVersionView.as_view(), name="version"),
     path(
+        "evaluation-versions/<int:pk>/revisions/",
+        evaluations_api.RevisionListView.as_view(),
+        name="version-revisions",
+    ),
+    path(
+        "evaluation-versions/<int:pk>/revisions/<int:number>/",
+        evaluations_api.RevisionDetailView.as_view(),
+        name="version-revision",
+    ),
+    path(
         "evaluation-versions/<int:pk>/submit/",
         evaluations_api.EvaluationVersionSubmitView.as_view(),
         name="version-submit",

@@ -63,6 +63,7 @@ MODELS = [
     "evaluations.evaluationversion",
     "evaluations.score",
     "evaluations.annotation",
+    "evaluations.revision",
     "evaluations.risksummary",
     "evaluations.partyfigure",
     "evaluations.organizationexposure",

@@ -1,8 +1,8 @@
 """Database triggers that keep the record immutable, and their one escape hatch.
 
-Migrations 0003, 0005, 0006 and 0007 install them, each with its own frozen SQL.
-The triggers refuse any change to published analyses, frozen rubric versions
-and the audit log, whatever the path (services, admin, ``QuerySet.update()``,
+Migrations 0003, 0005, 0006, 0007 and 0008 install them, each with its own frozen SQL.
+The triggers refuse any change to published analyses, frozen rubric versions,
+the audit log and kept revisions, whatever the path (services, admin, ``QuerySet.update()``,
 raw SQL in a shell).
 
 The escape hatch is ``frozen_writes_allowed()``: inside it, and only inside

@@ -16,6 +16,9 @@ urlpatterns = [
     path("versions/<int:pk>/submit/", views.version_submit, name="desk-version-submit"),
     path("versions/<int:pk>/send-back/", views.version_send_back, name="desk-version-send-back"),
     path("versions/<int:pk>/approve/", views.version_approve, name="desk-version-approve"),
+    path("versions/<int:pk>/revisions/", views.version_revisions, name="desk-version-revisions"),
+    path("versions/<int:pk>/revisions/compare/", views.revision_compare, name="desk-revision-compare"),
+    path("versions/<int:pk>/revisions/<int:number>/restore/", views.revision_restore, name="desk-revision-restore"),
     path("versions/<int:pk>/annotations/", views.annotation_add, name="desk-annotation-add"),
     path("annotations/<int:pk>/delete/", views.annotation_delete, name="desk-annotation-delete"),
 ]

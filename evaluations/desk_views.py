@@ -22,11 +22,14 @@ from evaluations.forms import (
     ApproveForm,
     CommentForm,
     EvaluationVersionForm,
+    RestoreForm,
     SendBackForm,
 )
 from evaluations.markdown import render as render_markdown
 from evaluations.models import Annotation, Criterion, EvaluationVersion
+from evaluations.revision_compare import compare_revisions
 from evaluations.services import annotations as annotation_services
+from evaluations.services import revision_restore as restoring
 from evaluations.services import workflow
 
 State = EvaluationVersion.State
@@ -80,6 +83,8 @@ def _render_version(
     context = {
         "version": version,
         "case": version.case,
+        "contributors": selectors.version_contributors(version),
+        "since_review": _since_last_review(request, version),
         "narrative_html": render_markdown(version.narrative),
         "annotations": _located_annotations(version),
         **policy.version_buttons(request.user, version),
@@ -92,6 +97,21 @@ def _render_version(
         "fact_changes": compare.facts_compared(version.based_on.facts, version.facts) if version.based_on else (),
     }
     return render(request, "desk/version_detail.html", context, status=status)
+
+
+def _since_last_review(request: AuthenticatedHttpRequest, version: EvaluationVersion) -> dict | None:
+    """For a version back in review: what changed since the reviewer's last send-back (else anyone's)."""
+    if version.state != State.IN_REVIEW:
+        return None
+    review = selectors.last_review(version, request.user)
+    if review is None:
+        return None
+    latest = list(version.revisions.all())[-1].number
+    revisions = selectors.revisions_by_number(version.pk, [review.revision_number, latest])
+    return {
+        "review": review,
+        "changes": compare_revisions(revisions[review.revision_number], revisions[latest]),
+    }
 
 
 @desk_view(policy.NEWSROOM_PERMISSION, methods=("GET",))
@@ -280,7 +300,8 @@ def version_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         # Submitted or sent on meanwhile: the editor's text is shown back, not dropped.
         form.add_error(None, f"Not saved: {exc}. Your text is below.")
         return _render_edit(request, version, form, status=409)
-    messages.success(request, f"Saved (revision {saved.lock_version}).")
+    latest = saved.revisions.order_by("-number").values_list("number", flat=True).first()
+    messages.success(request, f"Saved (revision {latest}).")
     return redirect("desk-version-edit", pk=pk)
 
 
@@ -307,6 +328,8 @@ def version_compare(request: AuthenticatedHttpRequest, case_pk: int) -> HttpResp
         older, newer = sorted([versions[a], versions[b]], key=lambda v: v.number)
         comparison = compare.compare_versions(older, newer)
     context = {"case": case, "numbers": numbers, "a": a, "b": b, "comparison": comparison, "error": error}
+    if comparison is not None:
+        context |= {"label_a": f"v{comparison.a.number}", "label_b": f"v{comparison.b.number}"}
     return render(request, "desk/compare.html", context, status=400 if error and request.GET else 200)
 
 
@@ -314,3 +337,75 @@ def version_compare(request: AuthenticatedHttpRequest, case_pk: int) -> HttpResp
 def case_history(request: AuthenticatedHttpRequest, case_pk: int) -> HttpResponse:
     case = _case_or_404(case_pk)
     return render(request, "desk/history.html", {"case": case, "versions": selectors.desk_case_history(case.pk)})
+
+
+# --- A version's revisions: list, compare, restore ---------------------------------------
+
+
+def _revisions_version_or_404(pk: int) -> EvaluationVersion:
+    try:
+        return selectors.desk_version_revisions(pk)
+    except EvaluationVersion.DoesNotExist:
+        raise Http404("No such version.") from None
+
+
+@desk_view(policy.NEWSROOM_PERMISSION, methods=("GET",))
+def version_revisions(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    version = _revisions_version_or_404(pk)
+    revisions = list(version.revisions.all())
+    context = {
+        "version": version,
+        "case": version.case,
+        "revisions": revisions,
+        "contributors": selectors.version_contributors(version),
+        "can_restore": policy.allowed(request.user, "version.edit", version),
+        "restore_form": RestoreForm(initial={"lock_version": version.lock_version}),
+        "a": revisions[-2].number if len(revisions) > 1 else None,
+        "b": revisions[-1].number if revisions else None,
+    }
+    return render(request, "desk/revisions.html", context)
+
+
+@desk_view(policy.NEWSROOM_PERMISSION, methods=("GET",))
+def revision_compare(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    version = _revisions_version_or_404(pk)
+    numbers = [revision.number for revision in version.revisions.all()]
+    try:
+        a = int(request.GET.get("a") or (numbers[-2] if len(numbers) > 1 else 0))
+        b = int(request.GET.get("b") or (numbers[-1] if numbers else 0))
+    except ValueError:
+        a = b = 0
+    revisions = selectors.revisions_by_number(version.pk, [a, b])
+    changes, error = None, ""
+    if a not in revisions or b not in revisions:
+        error = "Choose two revisions of this version." if len(numbers) > 1 else "This version has one revision."
+    elif a == b:
+        error = "Choose two different revisions."
+    else:
+        older, newer = sorted([revisions[a], revisions[b]], key=lambda r: r.number)
+        changes = compare_revisions(older, newer)
+    context = {"version": version, "case": version.case, "numbers": numbers, "a": a, "b": b}
+    context |= {"changes": changes, "error": error}
+    return render(request, "desk/revision_compare.html", context, status=400 if error and request.GET else 200)
+
+
+@desk_view(policy.permission("version.edit"), methods=("POST",))
+def revision_restore(request: AuthenticatedHttpRequest, pk: int, number: int) -> HttpResponse:
+    version = _version_or_404(pk)
+    form = RestoreForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Not restored: reload the page and try again.")
+        return redirect("desk-version-revisions", pk=pk)
+    try:
+        restoring.evaluation_version_restore(
+            version=version, by=request.user, expected_lock=form.cleaned_data["lock_version"], number=number
+        )
+    except EditConflict:
+        messages.error(request, "Not restored: someone saved this draft since you loaded the page. Look again.")
+        return redirect("desk-version-revisions", pk=pk)
+    except (ValidationError, TransitionNotAllowed) as exc:
+        text = " ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
+        messages.error(request, f"Not restored: {text}")
+        return redirect("desk-version-revisions", pk=pk)
+    messages.success(request, f"Revision {number} restored as a new save.")
+    return redirect("desk-version-revisions", pk=pk)

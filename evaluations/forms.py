@@ -173,3 +173,9 @@ class AnnotationForm(forms.Form):
             prefix=data["prefix"] or None,
             suffix=data["suffix"] or None,
         )
+
+
+class RestoreForm(forms.Form):
+    """Restore a kept revision: the lock is the version's as the page showed it."""
+
+    lock_version = forms.IntegerField(widget=forms.HiddenInput, min_value=0, max_value=2**31 - 1)

@@ -252,6 +252,31 @@ class Score(models.Model):
         return f"{self.criterion.key}={self.value}"
 
 
+class Revision(models.Model):
+    """One save of a version's content, kept: what the version held right after it, who, when.
+
+    Numbered per version from 1 (the draft as started). Written only by
+    evaluations.services.revisions, never changed (migration 0008's triggers);
+    whoever saved one is a contributor, and may not approve the version.
+    ``content`` is evaluations.services.revisions.revision_content's shape.
+    """
+
+    version = models.ForeignKey(EvaluationVersion, on_delete=models.CASCADE, related_name="revisions")
+    number = models.PositiveIntegerField()
+    saved_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    saved_at = models.DateTimeField()
+    what = models.CharField(max_length=300, blank=True, help_text="What the save changed, in words.")
+    restored_from = models.PositiveIntegerField(null=True, blank=True, help_text="The revision this save restored.")
+    content = models.JSONField()
+
+    class Meta:
+        ordering = ["version", "number"]
+        constraints = [models.UniqueConstraint(fields=["version", "number"], name="revision_number_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.version} revision {self.number}"
+
+
 class Annotation(models.Model):
     """An editor's margin note anchored to a quote of a version's narrative."""
 
@@ -379,6 +404,12 @@ class AuditEntry(models.Model):
         RETIRE = "retire", "retire"
         MERGE = "merge", "merge"
         RELATIONSHIP = "relationship", "relationship"
+        # Content, not state: from_state and to_state are the state it stayed in; the comment says what.
+        SAVE = "save", "save"
+        RESTORE = "restore", "restore"
+        NOTE_ADD = "note_add", "margin note added"
+        NOTE_REMOVE = "note_remove", "margin note removed"
+        EDIT = "edit", "edit"  # a rubric version's draft edited
 
     action = models.CharField(max_length=16, choices=Action.choices)
     actor = models.ForeignKey(

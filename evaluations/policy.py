@@ -1,9 +1,9 @@
 """Who may do what to which object, now: the one table, the one answer.
 
 Every action names the Django permission it needs, the states the object
-must be in, and whether the four-eyes rule applies (a reviewer may not
-approve a version they wrote). Services call ``check`` (it raises
-PermissionDenied or TransitionNotAllowed, which the desk and the API map to
+must be in, and whether the four-eyes rule applies (nobody approves a
+version they wrote any part of: its author, and whoever saved a revision).
+Services call ``check`` (it raises PermissionDenied or TransitionNotAllowed, which the desk and the API map to
 403 and 409); desk views and templates call ``allowed`` to show buttons.
 Who counts as the newsroom (and so sees drafts) is answered here too.
 """
@@ -38,7 +38,7 @@ class Rule:
     states: tuple[str, ...] | None = None  # the object's state must be one of these (None: any)
     verb: str = ""  # "cannot {verb} a version that is {state}"
     refusal: str = "cannot {verb} a version that is {state}"
-    four_eyes: bool = False  # the object's author may not do this
+    four_eyes: bool = False  # the object's contributors (contributor_ids) may not do this
 
 
 ACTIONS: dict[str, Rule] = {
@@ -136,6 +136,15 @@ def _state_refusal(rule: Rule, obj: object) -> TransitionNotAllowed | None:
     )
 
 
+def contributor_ids(version: EvaluationVersion) -> set[int]:
+    """Who wrote any part of ``version`` (the four-eyes rule's people): its author and whoever
+    saved a revision of it (narrative, verdict, scores, margin notes). Reads
+    ``version.revisions.all()``: prefetch it where many buttons ask."""
+    if version.pk is None:  # not saved yet: nobody else can have written it
+        return {version.author_id}
+    return {version.author_id, *(revision.saved_by_id for revision in version.revisions.all())}
+
+
 def refusal(
     user: User | AnonymousUser | None, action: str, obj: object = None, *, four_eyes: bool = True
 ) -> Exception | None:
@@ -147,8 +156,14 @@ def refusal(
     rule = ACTIONS[action]
     if user is None or not user.has_perm(rule.permission):
         return PermissionDenied(f"You may not {rule.doing}.")
-    if four_eyes and rule.four_eyes and obj is not None and cast(EvaluationVersion, obj).author_id == user.pk:
-        return PermissionDenied("You cannot approve a version you wrote; another reviewer must.")
+    if four_eyes and rule.four_eyes and obj is not None:
+        version = cast(EvaluationVersion, obj)
+        if version.author_id == user.pk:
+            return PermissionDenied("You cannot approve a version you wrote; another reviewer must.")
+        if user.pk in contributor_ids(version):
+            return PermissionDenied(
+                "You saved part of this version (its text, scores or margin notes); another reviewer must approve it."
+            )
     return _state_refusal(rule, obj)
 
 
@@ -178,7 +193,7 @@ def version_buttons(user: User | AnonymousUser, version: EvaluationVersion) -> d
         "can_submit": allowed(user, "version.submit", version),
         "can_send_back": allowed(user, "version.send_back", version),
         "can_approve": allowed(user, "version.approve", version),
-        # A reviewer looking at their own version in review: say why there is no approve button.
+        # A reviewer looking at a version in review they contributed to: say why there is no approve button.
         "own_version_in_review": refusal(user, "version.approve", version, four_eyes=False) is None
         and not allowed(user, "version.approve", version),
         "can_annotate": allowed(user, "annotation.add", version),

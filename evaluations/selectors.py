@@ -16,6 +16,7 @@ from evaluations.models import (
     Criterion,
     EvaluationVersion,
     PartyFigure,
+    Revision,
     RiskSummary,
     RubricVersion,
     Score,
@@ -294,15 +295,71 @@ def desk_case(pk: int):
 
 
 def desk_version(pk: int) -> EvaluationVersion:
-    """A version of any state with its scores, annotations and audit, or DoesNotExist."""
+    """A version of any state with its scores, annotations, audit and revisions, or DoesNotExist."""
     return (
         versions_with_content()
         .select_related("case", "author")
         .prefetch_related(
-            Prefetch("audit_entries", queryset=AuditEntry.objects.select_related("actor").order_by("at", "id"))
+            Prefetch("audit_entries", queryset=AuditEntry.objects.select_related("actor").order_by("at", "id")),
+            revisions_prefetch(),
         )
         .get(pk=pk)
     )
+
+
+# --- Revisions: a version's kept saves, and who contributed ---------------------------------
+
+
+def revisions_prefetch() -> Prefetch:
+    """A version's revisions, oldest first, with who saved each, without their content
+    (policy.contributor_ids and version_contributors read this)."""
+    revisions = Revision.objects.select_related("saved_by").defer("content").order_by("number")
+    return Prefetch("revisions", queryset=revisions)
+
+
+def version_contributors(version: EvaluationVersion) -> list:
+    """Who wrote any part of ``version`` (the users of policy.contributor_ids): its author first,
+    then whoever saved a revision, in order. Reads ``version.author`` and prefetched revisions."""
+    people = {version.author_id: version.author}
+    for revision in version.revisions.all():
+        people.setdefault(revision.saved_by_id, revision.saved_by)
+    return list(people.values())
+
+
+def desk_version_revisions(pk: int) -> EvaluationVersion:
+    """A version with its case, author and revisions (without their content), or DoesNotExist."""
+    return EvaluationVersion.objects.select_related("case", "author").prefetch_related(revisions_prefetch()).get(pk=pk)
+
+
+def revisions_by_number(version_id: int, numbers: Iterable[int]) -> dict[int, Revision]:
+    """Revisions of a version with their content, by number (numbers no revision can have are dropped)."""
+    numbers = [n for n in numbers if 0 < n <= VERSION_NUMBER_MAX]
+    revisions = Revision.objects.filter(version_id=version_id, number__in=numbers).select_related("saved_by")
+    return {r.number: r for r in revisions}
+
+
+@dataclass(frozen=True)
+class LastReview:
+    """Where a reviewer left a version: their send-back, and the revision it held then."""
+
+    entry: AuditEntry
+    revision_number: int
+    by_you: bool
+
+
+def last_review(version: EvaluationVersion, user) -> LastReview | None:
+    """The version's last send-back by ``user`` (else by anyone) and the revision current at it,
+    if the version has been revised since. Reads prefetched audit entries and revisions."""
+    sends = [e for e in version.audit_entries.all() if e.action == AuditEntry.Action.SEND_BACK]
+    own = [e for e in sends if e.actor_id == user.pk]
+    revisions = list(version.revisions.all())
+    if not sends or not revisions:
+        return None
+    entry = (own or sends)[-1]
+    before = [r.number for r in revisions if r.saved_at <= entry.at]
+    if not before or before[-1] == revisions[-1].number:
+        return None
+    return LastReview(entry=entry, revision_number=before[-1], by_you=bool(own))
 
 
 def desk_case_has_published(case_id: int) -> bool:

@@ -11,9 +11,11 @@ from rest_framework import serializers
 
 from cases.models import Case, Source
 from core.people import display_name
+from evaluations import policy
 from evaluations.compare import Comparison
 from evaluations.markdown import render as render_markdown
-from evaluations.models import Annotation, Criterion, EvaluationVersion, Rubric, RubricVersion, Score
+from evaluations.models import Annotation, Criterion, EvaluationVersion, Revision, Rubric, RubricVersion, Score
+from evaluations.selectors import version_contributors
 from evaluations.services.annotations import AnnotationInput
 from evaluations.services.workflow import ScoreInput
 
@@ -107,22 +109,71 @@ class EvaluationVersionSerializer(serializers.ModelSerializer):
     scores = ScoreSerializer(many=True, read_only=True)
     annotations = AnnotationSerializer(many=True, read_only=True)
     facts = FactsField(read_only=True, help_text="The case's facts as this version publishes them.")
+    contributors = serializers.SerializerMethodField()
 
     class Meta:
         model = EvaluationVersion
         fields = [
-            "id", "case", "number", "state", "rubric", "rubric_version", "author", "verdict", "narrative",
-            "narrative_html", "change_note", "correction_note", "lock_version", "created_at", "updated_at",
-            "submitted_at", "publish_at", "published_at", "scores", "annotations", "facts",
+            "id", "case", "number", "state", "rubric", "rubric_version", "author", "contributors", "verdict",
+            "narrative", "narrative_html", "change_note", "correction_note", "lock_version", "created_at",
+            "updated_at", "submitted_at", "publish_at", "published_at", "scores", "annotations", "facts",
         ]  # fmt: skip
 
     def get_author(self, version: EvaluationVersion) -> str:
         """The author's display name (full name), never their login name."""
         return display_name(version.author)
 
+    def get_contributors(self, version: EvaluationVersion) -> list[str]:
+        """Who saved any part of this version (none of them may approve it), author first: usernames
+        for the newsroom, display names for everyone else (a login name is never public)."""
+        request = self.context.get("request")
+        people = version_contributors(version)
+        if policy.is_newsroom(request.user if request is not None else None):
+            return [person.get_username() for person in people]
+        return list(dict.fromkeys(display_name(person) for person in people))
+
     def get_narrative_html(self, version: EvaluationVersion) -> str:
         """The narrative rendered from Markdown and sanitized."""
         return render_markdown(version.narrative)
+
+
+class RevisionLineSerializer(serializers.ModelSerializer):
+    """One kept save of a version: its number, who saved it and when, what it changed."""
+
+    saved_by = serializers.CharField(source="saved_by.username", read_only=True, help_text="The saver's username.")
+
+    class Meta:
+        model = Revision
+        fields = ["number", "saved_by", "saved_at", "what", "restored_from"]
+
+
+class RevisionScoreSerializer(serializers.Serializer):
+    criterion = serializers.CharField(help_text="The criterion's key.")
+    organization = serializers.CharField(allow_null=True, help_text="The party's organization slug; null for the deal.")
+    value = serializers.IntegerField()
+    rationale = serializers.CharField(allow_blank=True)
+    sources = serializers.ListField(child=serializers.IntegerField(), help_text="Ids of the case's sources.")
+
+
+class RevisionNoteSerializer(serializers.Serializer):
+    quote = serializers.CharField()
+    prefix = serializers.CharField(allow_blank=True)
+    suffix = serializers.CharField(allow_blank=True)
+    kind = serializers.ChoiceField(choices=Annotation.Kind.choices)
+    body = serializers.CharField()
+
+
+class RevisionSerializer(RevisionLineSerializer):
+    """One revision's content: the version as that save left it."""
+
+    narrative = serializers.CharField(source="content.narrative", allow_blank=True)
+    verdict = serializers.CharField(source="content.verdict", allow_blank=True)
+    change_note = serializers.CharField(source="content.change_note", allow_blank=True)
+    scores = RevisionScoreSerializer(source="content.scores", many=True)
+    annotations = RevisionNoteSerializer(source="content.annotations", many=True)
+
+    class Meta(RevisionLineSerializer.Meta):
+        fields = [*RevisionLineSerializer.Meta.fields, "narrative", "verdict", "change_note", "scores", "annotations"]
 
 
 class VersionSummarySerializer(serializers.ModelSerializer):

@@ -11,7 +11,8 @@ from django.db import transaction
 
 from core.text import text_errors, text_input_normalize, text_normalize
 from evaluations import anchoring, policy
-from evaluations.models import Annotation, EvaluationVersion
+from evaluations.models import Annotation, AuditEntry, EvaluationVersion
+from evaluations.services.revisions import revision_record
 from evaluations.services.transitions import version_locked
 
 
@@ -22,6 +23,10 @@ class AnnotationInput:
     body: str
     prefix: str | None = None  # None: taken from the narrative around the quote
     suffix: str | None = None
+    # A note put back from a kept revision (evaluation_version_restore): it keeps its author,
+    # and comes back orphaned if its quote is not in the restored text, as it was then.
+    author_id: int | None = None
+    restored: bool = False
 
 
 def annotations_validated(narrative: str, items: Iterable[AnnotationInput]) -> list[Annotation]:
@@ -34,7 +39,7 @@ def annotations_validated(narrative: str, items: Iterable[AnnotationInput]) -> l
         problems = []
         if not item.quote.strip():
             problems.append("the quote is empty")
-        elif item.quote not in narrative:
+        elif item.quote not in narrative and not item.restored:
             problems.append("the quote does not appear in the narrative")
         if item.kind not in kinds:
             problems.append(f"kind must be one of {', '.join(sorted(kinds))}")
@@ -46,15 +51,19 @@ def annotations_validated(narrative: str, items: Iterable[AnnotationInput]) -> l
             errors[f"annotations[{index}]"] = problems
             continue
         prefix, suffix = anchoring.context_for(narrative, item.quote)
-        result.append(
-            Annotation(
-                quote=item.quote,
-                prefix=prefix if item.prefix is None else item.prefix[: anchoring.CONTEXT * 2],
-                suffix=suffix if item.suffix is None else item.suffix[: anchoring.CONTEXT * 2],
-                kind=item.kind,
-                body=item.body,
-            )
+        prefix = prefix if item.prefix is None else item.prefix[: anchoring.CONTEXT * 2]
+        suffix = suffix if item.suffix is None else item.suffix[: anchoring.CONTEXT * 2]
+        note = Annotation(
+            quote=item.quote,
+            prefix=prefix,
+            suffix=suffix,
+            kind=item.kind,
+            body=item.body,
+            orphaned=anchoring.locate(narrative, item.quote, prefix, suffix) is None,
         )
+        if item.author_id is not None:
+            note.author_id = item.author_id
+        result.append(note)
     if errors:
         raise ValidationError(errors)
     return result
@@ -78,6 +87,9 @@ def annotation_add(*, version: EvaluationVersion, by: User, item: AnnotationInpu
     note.version = version
     note.author = by
     note.save()
+    revision_record(
+        version=version, by=by, action=AuditEntry.Action.NOTE_ADD, what=f"margin note added: {_quoted(note)}"
+    )
     return note
 
 
@@ -87,3 +99,11 @@ def annotation_delete(*, annotation: Annotation, by: User) -> None:
     version = version_locked(annotation.version)
     policy.check_state("annotation.delete", version)
     annotation.delete()
+    revision_record(
+        version=version, by=by, action=AuditEntry.Action.NOTE_REMOVE, what=f"margin note removed: {_quoted(annotation)}"
+    )
+
+
+def _quoted(note: Annotation) -> str:
+    quote = note.quote if len(note.quote) <= 60 else note.quote[:59] + "…"
+    return f"{note.get_kind_display()} on “{quote}”"

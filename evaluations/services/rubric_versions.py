@@ -254,4 +254,20 @@ def rubric_version_update_draft(*, version: RubricVersion, by: User | None, data
         # only), so the list can be replaced outright.
         current.criteria.all().delete()
         Criterion.objects.bulk_create(criteria)
+    rubric_version_edit_record(version=current, by=by, what=sorted(version_data) + (["criteria"] if replace else []))
     return current
+
+
+def rubric_version_edit_record(*, version: RubricVersion, by: User | None, what: Iterable[str]) -> None:
+    """Audit an edit of a draft rubric version (the API's, or the admin's change form): who, when, which fields.
+
+    Called in the editing transaction, after the edit is validated and written."""
+    fields = ", ".join(name.replace("_", " ") for name in what) or "nothing changed"
+    audit_record(
+        action=AuditEntry.Action.EDIT,
+        actor=by,
+        from_state=version.status,
+        to_state=version.status,
+        comment=f"edited: {fields}",
+        rubric_version=version,
+    )

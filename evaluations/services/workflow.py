@@ -26,6 +26,7 @@ from evaluations.services.facts import (
     version_party_ids,
 )
 from evaluations.services.publishing import evaluation_version_publish
+from evaluations.services.revisions import revision_record
 from evaluations.services.transitions import version_locked, version_transition
 
 
@@ -90,6 +91,10 @@ def evaluation_version_start(*, case: Case, by: User) -> EvaluationVersion:
         _carry_over(previous, version, rubric_version)
     audit_record(
         action=AuditEntry.Action.CREATE, actor=by, from_state="", to_state=version.state, evaluation_version=version
+    )
+    # Revision 1: the draft as started (its author is its first contributor).
+    revision_record(
+        version=version, by=by, action=None, what=f"started from version {previous.number}" if previous else "started"
     )
     return version
 
@@ -193,6 +198,7 @@ def evaluation_version_save(
     scores: Iterable[ScoreInput] | None = None,
     annotations: Iterable[AnnotationInput] | None = None,
     facts: dict | None = None,
+    restored_from: int | None = None,
 ) -> EvaluationVersion:
     """Save a draft. Fields left as None keep their value; a list given replaces the list held.
     ``facts`` (of a published case) is merged field by field over the draft's facts.
@@ -200,6 +206,8 @@ def evaluation_version_save(
     Optimistic locking: ``expected_lock`` is the ``lock_version`` the editor
     loaded. If someone saved since, EditConflict is raised and nothing is
     written. Bad scores or annotations raise ValidationError, nothing written.
+    Each save that changes the content is kept as a revision, and every save is
+    audited (``restored_from``: the revision evaluation_version_restore puts back).
     """
     policy.check(by, "version.edit")
     current = version_locked(version)
@@ -241,12 +249,20 @@ def evaluation_version_save(
         current.annotations.all().delete()
         for note in validated_notes:
             note.version = current
-            note.author = by
+            if note.author_id is None:  # a restored note keeps its author
+                note.author = by
         Annotation.objects.bulk_create(validated_notes)
     elif narrative is not None:
         annotations_reanchor(current)
     if facts is not None:
         version_facts_prune(current)
+    revision_record(
+        version=current,
+        by=by,
+        action=AuditEntry.Action.SAVE if restored_from is None else AuditEntry.Action.RESTORE,
+        restored_from=restored_from,
+        what=f"restored revision {restored_from}" if restored_from is not None else "",
+    )
     return current
 
 

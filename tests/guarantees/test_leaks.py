@@ -184,6 +184,11 @@ def test_the_api_and_exports_show_nothing_unpublished(open_versions, draft_case,
             assert client.get(f"{base}/versions/{version.number}/").status_code == 404
             assert client.get(f"{base}/versions/compare/", {"a": 1, "b": version.number}).status_code == 404
             assert client.get(f"/api/v1/evaluation-versions/{version.pk}/").status_code == 404
+            # Nor its kept saves (those of a published version are the newsroom's too).
+            assert client.get(f"/api/v1/evaluation-versions/{version.pk}/revisions/").status_code == 404
+            assert client.get(f"/api/v1/evaluation-versions/{version.pk}/revisions/2/").status_code == 404
+            published_pk = version.case.evaluation_versions.get(state="published").pk
+            assert client.get(f"/api/v1/evaluation-versions/{published_pk}/revisions/").status_code == 404
         assert client.get(f"/api/v1/cases/{draft_case.slug}/").status_code == 404
         # An organization named only by unpublished cases is as unknown as on the reader site.
         assert (
