@@ -16,6 +16,8 @@ urlpatterns = [
     path("versions/<int:pk>/submit/", views.version_submit, name="desk-version-submit"),
     path("versions/<int:pk>/send-back/", views.version_send_back, name="desk-version-send-back"),
     path("versions/<int:pk>/approve/", views.version_approve, name="desk-version-approve"),
+    path("versions/<int:pk>/reschedule/", views.version_reschedule, name="desk-version-reschedule"),
+    path("versions/<int:pk>/unschedule/", views.version_unschedule, name="desk-version-unschedule"),
     path("versions/<int:pk>/annotations/", views.annotation_add, name="desk-annotation-add"),
     path("annotations/<int:pk>/delete/", views.annotation_delete, name="desk-annotation-delete"),
 ]
