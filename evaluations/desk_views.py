@@ -30,6 +30,7 @@ from evaluations.markdown import render as render_markdown
 from evaluations.models import Annotation, Criterion, EvaluationVersion
 from evaluations.services import annotations as annotation_services
 from evaluations.services import scheduling, workflow
+from evaluations.services.scheduling import publish_at_shown
 
 State = EvaluationVersion.State
 
@@ -161,7 +162,7 @@ def version_approve(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         return redirect("desk-version", pk=pk)
     if approved.state == State.SCHEDULED:
         return _after_action(
-            request, version, f"Version {version.number} will be published at {approved.publish_at:%Y-%m-%d %H:%M %Z}."
+            request, version, f"Version {version.number} will be published at {publish_at_shown(approved.publish_at)}."
         )
     return _after_action(request, version, f"Version {version.number} is published.")
 
@@ -183,7 +184,7 @@ def version_reschedule(request: AuthenticatedHttpRequest, pk: int) -> HttpRespon
         messages.error(request, str(exc))
         return redirect("desk-version", pk=pk)
     return _after_action(
-        request, version, f"Version {version.number} will now be published at {moved.publish_at:%Y-%m-%d %H:%M %Z}."
+        request, version, f"Version {version.number} will now be published at {publish_at_shown(moved.publish_at)}."
     )
 
 

@@ -22,8 +22,8 @@ from evaluations.models import AuditEntry, EvaluationVersion
 from evaluations.services.transitions import version_locked, version_transition
 
 
-def _shown(when: datetime) -> str:
-    """A time as the desk shows it: in the site's time zone, named."""
+def publish_at_shown(when: datetime) -> str:
+    """A time as the desk shows it: in the site's time zone, named (whatever offset it was given in)."""
     local = timezone.localtime(when)
     return f"{local:%Y-%m-%d %H:%M} {settings.TIME_ZONE}"
 
@@ -41,7 +41,7 @@ def publish_at_checked(publish_at: datetime, *, now: datetime | None = None) -> 
         raise ValidationError(
             {
                 "publish_at": [
-                    f"{_shown(publish_at)} has already passed (it is now {_shown(now)}): "
+                    f"{publish_at_shown(publish_at)} has already passed (it is now {publish_at_shown(now)}): "
                     "give a later time, or leave it empty to publish now"
                 ]
             }
