@@ -22,8 +22,10 @@ from evaluations.models import AuditEntry, EvaluationVersion
 from evaluations.services.transitions import version_locked, version_transition
 
 
-def publish_at_shown(when: datetime) -> str:
+def publish_at_shown(when: datetime | None) -> str:
     """A time as the desk shows it: in the site's time zone, named (whatever offset it was given in)."""
+    if when is None:
+        return "no time set"
     local = timezone.localtime(when)
     return f"{local:%Y-%m-%d %H:%M} {settings.TIME_ZONE}"
 
