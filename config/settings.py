@@ -171,6 +171,9 @@ CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
 # alerts/tasks.py, by reference.
 SWEEP_INTERVAL_SECONDS = env_int("SWEEP_INTERVAL_SECONDS", 15, minimum=1)
 SCHEDULED_PUBLISH_INTERVAL_SECONDS = env_int("SCHEDULED_PUBLISH_INTERVAL_SECONDS", 60, minimum=1)
+# A scheduled version still unpublished this long after its time is overdue: the desk dashboard
+# flags it and /health/ answers 503 (the periodic jobs are not running). Allow a few publish intervals.
+SCHEDULED_PUBLISH_OVERDUE_SECONDS = env_int("SCHEDULED_PUBLISH_OVERDUE_SECONDS", 300, minimum=1)
 # A summary stale for longer than this is re-queued by the sweep (unless a message for it is
 # still waiting in Redis: the pending markers, evaluations/queue.py). Short, with a short sweep
 # interval, so that the work of a lost message runs again within a minute (README, "Recovery").

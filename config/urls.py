@@ -14,7 +14,7 @@ from core.login import ThrottledLoginView
 from evaluations import api_urls as evaluations_api_urls
 from evaluations import desk_urls as evaluations_desk_urls
 from evaluations import worksheet_urls
-from evaluations.selectors import stale_summaries_stats
+from evaluations.selectors import overdue_publications_health, stale_summaries_stats
 
 api_urlpatterns = [*core_api_urls.urlpatterns, *cases_api_urls.urlpatterns, *evaluations_api_urls.urlpatterns]
 desk_urlpatterns = [*cases_desk_urls.urlpatterns, *evaluations_desk_urls.urlpatterns, *worksheet_urls.urlpatterns]
@@ -26,7 +26,11 @@ handler404 = "core.api.handler404"
 handler500 = "core.api.handler500"
 
 urlpatterns = [
-    path("health/", health_view(stale_stats=stale_summaries_stats), name="health"),
+    path(
+        "health/",
+        health_view(stale_stats=stale_summaries_stats, checks={"overdue_publications": overdue_publications_health}),
+        name="health",
+    ),
     path("admin/", admin.site.urls),
     path("api/v1/", include((api_urlpatterns, "api"))),
     path("accounts/login/", ThrottledLoginView.as_view(), name="login"),

@@ -1,18 +1,20 @@
 """GET /health/: is this deployment able to do its work? For load balancers and monitoring.
 
 Reports reachability only (no hosts, URLs or versions): 200 when the
-database, cache and broker answer and no summary has been stale for longer
-than HEALTH_STALE_MAX_SECONDS; 503 otherwise, with status "unhealthy" when
-something does not answer and "degraded" when only the stale backlog is too
-old (the workers are down or not keeping up), with the numbers. The backlog question belongs to
-the domain, so config.urls hands it in (``health_view(stale_stats=...)``).
+database, cache and broker answer, no summary has been stale for longer
+than HEALTH_STALE_MAX_SECONDS and every check the apps hand in passes (such
+as "no scheduled publication overdue"); 503 otherwise, with status
+"unhealthy" when something does not answer and "degraded" when only a backlog
+is too old (the workers or the periodic jobs are down or not keeping up),
+with the numbers. The backlog questions belong to the domain, so config.urls
+hands them in (``health_view(stale_stats=..., checks={...})``).
 """
 
 from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
 
 from celery import current_app as celery_app
@@ -59,10 +61,16 @@ def _broker() -> bool | None:
 
 
 StaleStats = Callable[[], tuple[int, datetime | None]]
+# An app's check: (passes, the numbers to show). Asked only when the database answers.
+Check = Callable[[], tuple[bool, dict[str, object]]]
 
 
-def health_view(*, stale_stats: StaleStats) -> Callable[[HttpRequest], HttpResponse]:
-    """The /health/ view; ``stale_stats`` answers (how many stale summaries, since when)."""
+def health_view(
+    *, stale_stats: StaleStats, checks: Mapping[str, Check] | None = None
+) -> Callable[[HttpRequest], HttpResponse]:
+    """The /health/ view; ``stale_stats`` answers (how many stale summaries, since when);
+    ``checks`` are the apps' own questions, each reported under its name."""
+    checks = dict(checks or {})
 
     @never_cache
     @safe_methods
@@ -70,23 +78,30 @@ def health_view(*, stale_stats: StaleStats) -> Callable[[HttpRequest], HttpRespo
         database = _database()
         stale_count, oldest = stale_stats() if database else (None, None)
         age = round((timezone.now() - oldest).total_seconds()) if oldest else (0 if database else None)
-        checks = {
+        reachability = {
             "database": database,
             "cache": _cache(),
             "broker": _broker(),
         }
-        reachable = all(value is not False for value in checks.values())
+        reachable = all(value is not False for value in reachability.values())
         stale_ok = age is not None and age <= settings.HEALTH_STALE_MAX_SECONDS
-        healthy = reachable and stale_ok
+        app_checks: dict[str, dict[str, object]] = {}
+        apps_ok = database
+        for name, check in checks.items():
+            passes, numbers = check() if database else (False, {})
+            app_checks[name] = {"ok": passes, **numbers}
+            apps_ok = apps_ok and passes
+        healthy = reachable and stale_ok and apps_ok
         body = {
             # "degraded": everything answers, but the workers are not keeping up (or not running).
             "status": "ok" if healthy else ("degraded" if reachable else "unhealthy"),
-            **checks,
+            **reachability,
             "stale_summaries": {
                 "count": stale_count,
                 "oldest_age_seconds": age,
                 "max_age_seconds": settings.HEALTH_STALE_MAX_SECONDS,
             },
+            **app_checks,
         }
         return JsonResponse(body, status=200 if healthy else 503)
 

@@ -2,8 +2,9 @@
 
 ``text_errors`` runs where the length limits are checked (the services, the
 admin's forms, the backup import, the demo loader): it normalizes an
-instance's text in place (Unicode NFC; CRLF and lone CR become LF) and
-returns field errors for characters a page cannot carry: control characters
+instance's text in place (Unicode NFC; CRLF and lone CR become LF; spaces
+and tabs at the end of a line go) and returns field errors for characters a
+page cannot carry: control characters
 other than newline and tab, private-use characters (renderers must be free to
 reserve them), non-characters (U+FDD0..U+FDEF and U+xFFFE/U+xFFFF) and lone
 surrogates. Bidirectional and zero-width characters are legitimate in some
@@ -29,6 +30,7 @@ from django.db import models
 from core.limits import text_length_errors
 
 _NEWLINES = re.compile(r"\r\n?")
+_TRAILING = re.compile(r"[ \t]+\n")
 # Refused at the door: C0 controls but tab and newline (CR is normalized away first), DEL and
 # the C1 controls, surrogates, the private-use areas and the non-characters.
 _FORBIDDEN = re.compile(
@@ -41,8 +43,14 @@ _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]
 
 
 def text_normalize(value: str) -> str:
-    """NFC, with every line ending a plain LF."""
-    return unicodedata.normalize("NFC", _NEWLINES.sub("\n", value))
+    """NFC, with every line ending a plain LF and no spaces or tabs before it.
+
+    Browsers send CRLF, other clients LF, editors leave trailing spaces: text
+    that reads the same is stored the same, so a compare shows only real
+    changes. (Markdown's two-space hard break goes with them; a backslash at
+    the end of the line still breaks it.)
+    """
+    return unicodedata.normalize("NFC", _TRAILING.sub("\n", _NEWLINES.sub("\n", value)))
 
 
 def text_input_normalize[T](value: T) -> T:

@@ -38,6 +38,7 @@ from evaluations.serializers import (
     EvaluationVersionSerializer,
     EvaluationVersionWriteSerializer,
     PublishSerializer,
+    RescheduleSerializer,
     RevisionLineSerializer,
     RevisionSerializer,
     RubricSerializer,
@@ -47,9 +48,10 @@ from evaluations.serializers import (
     RubricVersionUpdateSerializer,
     SendBackSerializer,
     SubmitSerializer,
+    UnscheduleSerializer,
     VersionSummarySerializer,
 )
-from evaluations.services import rubric_versions, workflow
+from evaluations.services import rubric_versions, scheduling, workflow
 
 # --- Evaluation versions ---------------------------------------------------------------
 
@@ -244,6 +246,42 @@ class RevisionDetailView(ConditionalGetMixin, APIView):
         version = _revisions_of(request, pk)
         revision = get_object_or_404(Revision.objects.select_related("saved_by"), version=version, number=number)
         return Response(RevisionSerializer(revision).data)
+
+
+class EvaluationVersionRescheduleView(APIView):
+    @extend_schema(
+        operation_id="evaluation_versions_reschedule",
+        request=RescheduleSerializer,
+        responses={200: EvaluationVersionSerializer, **errors(400, 401, 403, 404, 409, 429)},
+        description="Move a scheduled version to another time still to come (400 for a time past; 409 unless "
+        "it is scheduled; 403 for a reviewer's own work). Reviewers.",
+    )
+    def post(self, request: AuthenticatedApiRequest, pk: int) -> Response:
+        version = version_for(request, pk)
+        serializer = RescheduleSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        version = scheduling.evaluation_version_reschedule(
+            version=version, by=request.user, **serializer.validated_data
+        )
+        return version_response(request, version)
+
+
+class EvaluationVersionUnscheduleView(APIView):
+    @extend_schema(
+        operation_id="evaluation_versions_unschedule",
+        request=UnscheduleSerializer,
+        responses={200: EvaluationVersionSerializer, **errors(400, 401, 403, 404, 409, 429)},
+        description="Take a scheduled version off the schedule: it goes back to in review, unchanged, until "
+        "approved again (409 unless it is scheduled). Reviewers.",
+    )
+    def post(self, request: AuthenticatedApiRequest, pk: int) -> Response:
+        version = version_for(request, pk)
+        serializer = UnscheduleSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        version = scheduling.evaluation_version_unschedule(
+            version=version, by=request.user, **serializer.validated_data
+        )
+        return version_response(request, version)
 
 
 # --- A case's public history ---------------------------------------------------------------

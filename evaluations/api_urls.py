@@ -45,6 +45,16 @@ urlpatterns = [
         evaluations_api.EvaluationVersionPublishView.as_view(),
         name="version-publish",
     ),
+    path(
+        "evaluation-versions/<int:pk>/reschedule/",
+        evaluations_api.EvaluationVersionRescheduleView.as_view(),
+        name="version-reschedule",
+    ),
+    path(
+        "evaluation-versions/<int:pk>/unschedule/",
+        evaluations_api.EvaluationVersionUnscheduleView.as_view(),
+        name="version-unschedule",
+    ),
     path("rubrics/", evaluations_api.RubricListView.as_view(), name="rubric-list"),
     path("rubrics/<slug:slug>/versions/", evaluations_api.RubricVersionListView.as_view(), name="rubric-versions"),
     path(

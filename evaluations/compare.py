@@ -1,4 +1,4 @@
-"""Comparing two evaluation versions: scores side by side, narrative as a diff.
+"""Comparing two evaluation versions: scores side by side, narrative as a diff of its prose.
 
 Pure data in, pure data out; selectors fetch the versions, pages and the API
 render the result.
@@ -11,6 +11,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from cases.facts import facts_changes
+from core.text import text_normalize
+from evaluations.markdown import plain_blocks
 from evaluations.models import EvaluationVersion, Score
 
 
@@ -25,7 +27,9 @@ class ScoreChange:
 
     @property
     def changed(self) -> bool:
-        return self.before != self.after or self.rationale_before != self.rationale_after
+        return self.before != self.after or text_normalize(self.rationale_before) != text_normalize(
+            self.rationale_after
+        )
 
 
 @dataclass(frozen=True)
@@ -86,6 +90,10 @@ class Comparison:
     facts: tuple[FactChange, ...] = ()
 
     @property
+    def narrative_changed(self) -> bool:
+        return any(line.op != "equal" for line in self.narrative)
+
+    @property
     def changed_scores(self) -> tuple[ScoreChange, ...]:
         return tuple(s for s in self.scores if s.changed)
 
@@ -94,18 +102,40 @@ def _keyed(scores: Iterable[Score]) -> dict[tuple[str, str], Score]:
     return {(s.criterion.key, s.party.organization.name if s.party is not None else "deal"): s for s in scores}
 
 
+_PARAGRAPH = "\n\n"  # the token between blocks (never a word: words hold no whitespace)
+
+
+def _prose_tokens(markdown: str) -> list[str]:
+    """The narrative as a reader sees it (core.text's rule, then rendered, Markdown syntax gone),
+    as words with a paragraph token between blocks: spacing and line endings cannot show as changes."""
+    tokens: list[str] = []
+    for block in plain_blocks(text_normalize(markdown)):
+        if tokens:
+            tokens.append(_PARAGRAPH)
+        tokens.extend(block.split())
+    return tokens
+
+
+def _joined(tokens: list[str]) -> str:
+    text = ""
+    for token in tokens:
+        text += token if not text or token == _PARAGRAPH or text.endswith(_PARAGRAPH) else f" {token}"
+    return text
+
+
 def _words_diff(before: str, after: str) -> tuple[DiffLine, ...]:
-    """A word-level diff, grouped into runs, readable as prose."""
-    a, b = before.split(" "), after.split(" ")
+    """A word-level diff of the rendered text, grouped into runs, readable as prose (paragraphs
+    are separated by a blank line in ``text``). Equal text gives no insert or delete."""
+    a, b = _prose_tokens(before), _prose_tokens(after)
     lines = []
     for op, i1, i2, j1, j2 in difflib.SequenceMatcher(a=a, b=b, autojunk=False).get_opcodes():
         if op == "equal":
-            lines.append(DiffLine("equal", " ".join(a[i1:i2])))
+            lines.append(DiffLine("equal", _joined(a[i1:i2])))
             continue
         if op in ("delete", "replace"):
-            lines.append(DiffLine("delete", " ".join(a[i1:i2])))
+            lines.append(DiffLine("delete", _joined(a[i1:i2])))
         if op in ("insert", "replace"):
-            lines.append(DiffLine("insert", " ".join(b[j1:j2])))
+            lines.append(DiffLine("insert", _joined(b[j1:j2])))
     return tuple(lines)
 
 
@@ -135,6 +165,6 @@ def compare_versions(a: EvaluationVersion, b: EvaluationVersion) -> Comparison:
         b=b,
         scores=changes,
         narrative=_words_diff(a.narrative, b.narrative),
-        verdict_changed=a.verdict != b.verdict,
+        verdict_changed=text_normalize(a.verdict) != text_normalize(b.verdict),
         facts=facts_compared(a.facts, b.facts),
     )

@@ -22,15 +22,18 @@ from evaluations.forms import (
     ApproveForm,
     CommentForm,
     EvaluationVersionForm,
+    RescheduleForm,
     RestoreForm,
     SendBackForm,
+    UnscheduleForm,
 )
 from evaluations.markdown import render as render_markdown
 from evaluations.models import Annotation, Criterion, EvaluationVersion
 from evaluations.revision_compare import compare_revisions
 from evaluations.services import annotations as annotation_services
 from evaluations.services import revision_restore as restoring
-from evaluations.services import workflow
+from evaluations.services import scheduling, workflow
+from evaluations.services.scheduling import publish_at_shown
 
 State = EvaluationVersion.State
 
@@ -92,6 +95,8 @@ def _render_version(
         "submit_form": forms.get("submit_form") or CommentForm(),
         "send_back_form": forms.get("send_back_form") or SendBackForm(),
         "approve_form": forms.get("approve_form") or ApproveForm(),
+        "reschedule_form": forms.get("reschedule_form") or RescheduleForm(initial={"publish_at": version.publish_at}),
+        "unschedule_form": forms.get("unschedule_form") or UnscheduleForm(),
         "annotation_form": forms.get("annotation_form") or AnnotationForm(),
         # facts: what this version changes in the case's facts, against the version it started from
         "fact_changes": compare.facts_compared(version.based_on.facts, version.facts) if version.based_on else (),
@@ -179,9 +184,48 @@ def version_approve(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         return redirect("desk-version", pk=pk)
     if approved.state == State.SCHEDULED:
         return _after_action(
-            request, version, f"Version {version.number} will be published at {approved.publish_at:%Y-%m-%d %H:%M %Z}."
+            request, version, f"Version {version.number} will be published at {publish_at_shown(approved.publish_at)}."
         )
     return _after_action(request, version, f"Version {version.number} is published.")
+
+
+@desk_view(policy.permission("version.reschedule"), methods=("POST",))
+def version_reschedule(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    version = _version_or_404(pk)
+    form = RescheduleForm(request.POST)
+    if not form.is_valid():
+        return _render_version(request, version, status=400, reschedule_form=form)
+    try:
+        moved = scheduling.evaluation_version_reschedule(
+            version=version, by=request.user, publish_at=form.cleaned_data["publish_at"]
+        )
+    except ValidationError as exc:
+        apply_service_errors(form, exc)
+        return _render_version(request, version, status=400, reschedule_form=form)
+    except TransitionNotAllowed as exc:
+        messages.error(request, str(exc))
+        return redirect("desk-version", pk=pk)
+    return _after_action(
+        request, version, f"Version {version.number} will now be published at {publish_at_shown(moved.publish_at)}."
+    )
+
+
+@desk_view(policy.permission("version.unschedule"), methods=("POST",))
+def version_unschedule(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    version = _version_or_404(pk)
+    form = UnscheduleForm(request.POST)
+    if not form.is_valid():
+        return _render_version(request, version, status=400, unschedule_form=form)
+    try:
+        scheduling.evaluation_version_unschedule(version=version, by=request.user, comment=form.cleaned_data["comment"])
+    except ValidationError as exc:
+        apply_service_errors(form, exc)
+        return _render_version(request, version, status=400, unschedule_form=form)
+    except TransitionNotAllowed as exc:
+        messages.error(request, str(exc))
+        return redirect("desk-version", pk=pk)
+    message = f"Version {version.number} is off the schedule and back in review; approve it again to publish it."
+    return _after_action(request, version, message)
 
 
 @desk_view(policy.permission("annotation.add"), methods=("POST",))

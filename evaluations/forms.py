@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django import forms
+from django.conf import settings
 
 from cases.models import Party, Source
 from evaluations.models import Annotation, Criterion, EvaluationVersion
@@ -141,16 +142,43 @@ class SendBackForm(forms.Form):
     )
 
 
+class PublishAtField(forms.DateTimeField):
+    """A time to publish, shown and read in the site's time zone (named in the label) unless the
+    editor gives an offset. A text box, not datetime-local: that input cannot carry an offset."""
+
+    def __init__(self, *, required: bool, help_text: str) -> None:
+        zone = settings.TIME_ZONE
+        super().__init__(
+            required=required,
+            label=f"Publish at ({zone})",
+            # ISO 8601 is read first (Django's DateTimeField), so "2026-12-01T09:00+02:00" works too.
+            widget=forms.DateTimeInput(
+                format="%Y-%m-%d %H:%M", attrs={"placeholder": "YYYY-MM-DD HH:MM", "autocomplete": "off"}
+            ),
+            help_text=f"{help_text} In {zone}, or with an offset: 2026-12-01 09:00+02:00.",
+            error_messages={
+                "invalid": "Enter a valid date/time. For example 2026-12-01 09:00, or with an offset: "
+                "2026-12-01 09:00+02:00."
+            },
+        )
+
+
 class ApproveForm(forms.Form):
-    publish_at = forms.DateTimeField(
-        required=False,
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
-        help_text="Leave empty to publish now; a future time schedules it.",
-    )
+    publish_at = PublishAtField(required=False, help_text="Leave empty to publish now; a later time schedules it.")
     correction_note = forms.CharField(
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text="Only when this version corrects the published analysis: a public note of what changed.",
+    )
+
+
+class RescheduleForm(forms.Form):
+    publish_at = PublishAtField(required=True, help_text="The new time; it must still be to come.")
+
+
+class UnscheduleForm(forms.Form):
+    comment = forms.CharField(
+        required=False, widget=forms.Textarea(attrs={"rows": 2}), help_text="Why (optional, for the audit log)."
     )
 
 

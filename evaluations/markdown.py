@@ -28,3 +28,21 @@ def sanitize(html: str) -> str:
 def render(text: str) -> str:
     """Markdown to safe HTML."""
     return sanitize(_md.render(text or ""))
+
+
+def plain_blocks(text: str) -> list[str]:
+    """The text a reader sees, block by block (paragraphs, headings, list items, quotes, code),
+    without Markdown syntax: what a diff of the narrative compares."""
+    blocks = []
+    for token in _md.parse(text or ""):
+        if token.type == "inline":
+            parts = []
+            for child in token.children or []:
+                if child.type in ("text", "code_inline"):
+                    parts.append(child.content)
+                elif child.type in ("softbreak", "hardbreak"):
+                    parts.append(" ")
+            blocks.append("".join(parts))
+        elif token.type in ("fence", "code_block"):
+            blocks.append(token.content)
+    return [block for block in blocks if block.strip()]

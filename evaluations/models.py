@@ -398,6 +398,8 @@ class AuditEntry(models.Model):
         SUBMIT = "submit", "submit"
         SEND_BACK = "send_back", "send back"
         SCHEDULE = "schedule", "schedule"
+        RESCHEDULE = "reschedule", "reschedule"
+        UNSCHEDULE = "unschedule", "unschedule"
         PUBLISH = "publish", "publish"
         SUPERSEDE = "supersede", "supersede"
         ACTIVATE = "activate", "activate"

@@ -55,6 +55,14 @@ ACTIONS: dict[str, Rule] = {
     "version.schedule": Rule(
         "evaluations.publish_evaluationversion", "approve or publish", (V.IN_REVIEW,), "approve", four_eyes=True
     ),
+    # A scheduled version's time can change, or it can come off the schedule (back in review),
+    # without a send-back. A new time is a new approval of the timing: the four-eyes rule holds.
+    "version.reschedule": Rule(
+        "evaluations.publish_evaluationversion", "reschedule versions", (V.SCHEDULED,), "reschedule", four_eyes=True
+    ),
+    "version.unschedule": Rule(
+        "evaluations.publish_evaluationversion", "unschedule versions", (V.SCHEDULED,), "unschedule"
+    ),
     # Publishing itself follows an approval (or the schedule it set): the state is all it checks.
     "version.publish": Rule(
         "evaluations.publish_evaluationversion",
@@ -193,6 +201,8 @@ def version_buttons(user: User | AnonymousUser, version: EvaluationVersion) -> d
         "can_submit": allowed(user, "version.submit", version),
         "can_send_back": allowed(user, "version.send_back", version),
         "can_approve": allowed(user, "version.approve", version),
+        "can_reschedule": allowed(user, "version.reschedule", version),
+        "can_unschedule": allowed(user, "version.unschedule", version),
         # A reviewer looking at a version in review they contributed to: say why there is no approve button.
         "own_version_in_review": refusal(user, "version.approve", version, four_eyes=False) is None
         and not allowed(user, "version.approve", version),

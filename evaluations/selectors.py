@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db.models import Count, Min, Prefetch, Q, QuerySet
+from django.utils import timezone
 
 from cases.models import Case, Party, Source
 from evaluations import exposure, scoring
@@ -179,6 +181,27 @@ def stale_summaries_stats() -> tuple[int, datetime | None]:
     return stats["count"], stats["oldest"]
 
 
+def overdue_publications_stats(now: datetime | None = None) -> tuple[int, datetime | None]:
+    """Scheduled versions still unpublished SCHEDULED_PUBLISH_OVERDUE_SECONDS after their time
+    (the periodic jobs are not running): how many, and the earliest time among them."""
+    cutoff = (now or timezone.now()) - timedelta(seconds=settings.SCHEDULED_PUBLISH_OVERDUE_SECONDS)
+    stats = EvaluationVersion.objects.filter(state=EvaluationVersion.State.SCHEDULED, publish_at__lt=cutoff).aggregate(
+        count=Count("pk"), oldest=Min("publish_at")
+    )
+    return stats["count"], stats["oldest"]
+
+
+def overdue_publications_health() -> tuple[bool, dict[str, object]]:
+    """The /health/ check for scheduled publishing (handed to core.health by config.urls)."""
+    now = timezone.now()
+    count, oldest = overdue_publications_stats(now)
+    return count == 0, {
+        "count": count,
+        "oldest_overdue_seconds": round((now - oldest).total_seconds()) if oldest else 0,
+        "max_overdue_seconds": settings.SCHEDULED_PUBLISH_OVERDUE_SECONDS,
+    }
+
+
 def exposure_deals(organization_ids: Iterable[int]) -> dict[int, list[exposure.Deal]]:
     """Each organization's published deals, in five queries for any number of them."""
     organization_ids = list(organization_ids)
@@ -235,6 +258,9 @@ def desk_dashboard(user) -> dict[str, object]:
     """Everything the desk dashboard lists, each list bounded, in a fixed number of queries."""
     state = EvaluationVersion.State
     stale_count, stale_oldest = stale_summaries_stats()
+    now = timezone.now()
+    overdue_count, overdue_oldest = overdue_publications_stats(now)
+    overdue_before = now - timedelta(seconds=settings.SCHEDULED_PUBLISH_OVERDUE_SECONDS)
     return {
         "my_drafts": list(
             desk_versions(states=[state.DRAFT]).filter(author=user).order_by("-updated_at")[:DESK_LIST_LIMIT]
@@ -252,6 +278,10 @@ def desk_dashboard(user) -> dict[str, object]:
         ),
         "stale_count": stale_count,
         "stale_oldest": stale_oldest,
+        # Scheduled versions past their time by more than the setting: the periodic jobs are not running.
+        "overdue_count": overdue_count,
+        "overdue_oldest": overdue_oldest,
+        "overdue_before": overdue_before,
     }
 
 

@@ -214,7 +214,12 @@ class ComparisonSerializer(serializers.Serializer):
     verdict_after = serializers.CharField(source="b.verdict")
     verdict_changed = serializers.BooleanField()
     scores = ScoreChangeSerializer(many=True)
-    narrative = DiffLineSerializer(many=True)
+    narrative = DiffLineSerializer(
+        many=True,
+        help_text="The rendered text (no Markdown syntax) as runs of words; paragraphs are separated by a blank "
+        "line. Narratives equal after text normalization give no insert or delete.",
+    )
+    narrative_changed = serializers.BooleanField(help_text="Whether the narrative's text changed at all.")
     facts = FactChangeSerializer(
         many=True, help_text="The case's facts that differ, field by field (none where a version predates facts)."
     )
@@ -352,11 +357,25 @@ class SendBackSerializer(serializers.Serializer):
 
 class PublishSerializer(serializers.Serializer):
     publish_at = serializers.DateTimeField(
-        required=False, allow_null=True, default=None, help_text="Schedule for later; now when left out."
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="Schedule for later (ISO 8601; an offset such as +02:00 is honoured, the site's time zone "
+        "is assumed without one); now when left out. A time already past is refused (400).",
     )
     correction_note = serializers.CharField(
         required=False, allow_blank=True, default="", help_text="For a version correcting a published analysis."
     )
+
+
+class RescheduleSerializer(serializers.Serializer):
+    publish_at = serializers.DateTimeField(
+        help_text="The new time (ISO 8601, with an offset or in the site's time zone); it must still be to come."
+    )
+
+
+class UnscheduleSerializer(serializers.Serializer):
+    comment = serializers.CharField(required=False, allow_blank=True, default="", help_text="Why, for the audit log.")
 
 
 class ScaleSerializer(serializers.Serializer):

@@ -27,6 +27,7 @@ from evaluations.services.facts import (
 )
 from evaluations.services.publishing import evaluation_version_publish
 from evaluations.services.revisions import revision_record
+from evaluations.services.scheduling import publish_at_checked
 from evaluations.services.transitions import version_locked, version_transition
 
 
@@ -309,7 +310,7 @@ def evaluation_version_approve(
     publish_at: datetime | None = None,
     correction_note: str = "",
 ) -> EvaluationVersion:
-    """A reviewer approves a version: published now, or scheduled for ``publish_at``.
+    """A reviewer approves a version: published now, or scheduled for ``publish_at`` (a time to come).
 
     A reviewer cannot approve a version they wrote. A correction note is only
     for a version that replaces an already published analysis.
@@ -318,12 +319,14 @@ def evaluation_version_approve(
     correction_note = clean_text_value("correction_note", correction_note)
     version = version_locked(version)
     policy.check(by, "version.approve", version)  # the four-eyes rule, then the state
+    if publish_at is not None:  # a time in the past is refused, never taken as "now" (scheduling.py)
+        publish_at = publish_at_checked(publish_at)
     has_published = EvaluationVersion.objects.filter(
         case_id=version.case_id, state=EvaluationVersion.State.PUBLISHED
     ).exists()
     if correction_note.strip() and not has_published:
         raise ValidationError({"correction_note": ["a first publication corrects nothing; leave the note empty"]})
-    if publish_at is not None and publish_at > timezone.now():
+    if publish_at is not None:
         return version_transition(
             version,
             to=EvaluationVersion.State.SCHEDULED,

@@ -11,7 +11,7 @@ from evaluations.services import workflow
 COLOSSUS = "xai-anthropic-colossus-1"
 
 # Session, user, and the user's group permissions (read once per request) are included.
-DASHBOARD_QUERIES = 11
+DASHBOARD_QUERIES = 12  # the overdue publications are one aggregate
 CASE_LIST_QUERIES = 7
 VERSION_EDIT_QUERIES = 13  # with the version's revisions (who contributed)
 

@@ -84,6 +84,12 @@ def test_the_rule_normalizes_nfc_and_line_endings():
     assert (organization.name, organization.description) == ("Z\u00fcrich\nLabs", "a\nb")
 
 
+def test_the_rule_drops_spaces_and_tabs_at_line_ends():
+    # Issue 13: text that reads the same is stored the same (a compare shows only real changes).
+    assert text_normalize("a  \r\nb\t\rc \n\nd ") == "a\nb\nc\n\nd "
+    assert text_normalize("x \t \n y") == "x\n y"  # leading spaces (indented code) stay
+
+
 def test_xml_safe_drops_only_what_xml_cannot_carry():
     assert xml_safe("a\x0cb\x00c\ufffed\te\n\u202ef") == "abcd\te\n\u202ef"
 

@@ -71,4 +71,4 @@ def test_a_replacement_is_a_deletion_then_an_insertion_and_the_verdict_is_compar
 
 def test_empty_narratives_compare():
     lines = compare_versions(version(narrative=""), version(narrative="New.")).narrative
-    assert [line.op for line in lines] == ["delete", "insert"]
+    assert [line.op for line in lines] == ["insert"]  # nothing was there to delete

@@ -81,11 +81,15 @@ def test_scheduled_publishing(demo, desk_case, in_review, reviewer, client):
     assert "First." in client.get(f"/cases/{desk_case.slug}/").content.decode()
 
 
-def test_a_past_publish_at_publishes_now_and_a_bad_one_is_a_form_error(demo, in_review, reviewer):
+def test_a_past_publish_at_and_a_bad_one_are_form_errors(demo, in_review, reviewer):
     rv = Client()
     rv.force_login(reviewer)
     response = rv.post(f"/desk/versions/{in_review.pk}/approve/", {"publish_at": "2026-13-45T99:00"})
     assert response.status_code == 400 and "Enter a valid date/time" in response.content.decode()
+    # A time past is refused, never published at once (tests/evaluations/test_scheduling.py has the rest).
+    past = (timezone.now() - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M")
+    response = rv.post(f"/desk/versions/{in_review.pk}/approve/", {"publish_at": past})
+    assert response.status_code == 400 and "has already passed" in response.content.decode()
     in_review.refresh_from_db()
     assert in_review.state == "in_review"
 

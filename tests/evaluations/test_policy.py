@@ -34,6 +34,8 @@ EXPECTED: dict[str, tuple[set[str], set[str] | None, bool]] = {
     "version.approve": (REVIEWERS, {V.IN_REVIEW}, True),
     "version.schedule": (REVIEWERS, {V.IN_REVIEW}, True),
     "version.publish": (REVIEWERS, {V.IN_REVIEW, V.SCHEDULED}, False),
+    "version.reschedule": (REVIEWERS, {V.SCHEDULED}, True),
+    "version.unschedule": (REVIEWERS, {V.SCHEDULED}, False),
     "annotation.add": (NEWSROOM, {V.DRAFT, V.IN_REVIEW}, False),
     "annotation.delete": (NEWSROOM, {V.DRAFT, V.IN_REVIEW}, False),
     "rubric_version.create": (ADMINS, None, False),

@@ -13,12 +13,14 @@ actions (POSTs) really run.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 import pytest
 from django.core.cache import cache
 from django.db import transaction
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 
 from cases.models import Case, Organization
 from evaluations.models import EvaluationVersion, RubricVersion
@@ -74,6 +76,7 @@ class World:
     api_draft: EvaluationVersion  # for the API's writes: a draft and a version in review on two more cases
     api_in_review: EvaluationVersion
     api_to_send_back: EvaluationVersion
+    scheduled: EvaluationVersion  # a fifth published case's version 2, by the editor, approved for later
 
 
 def site_rows(w: World) -> list[Row]:
@@ -186,6 +189,8 @@ def site_rows(w: World) -> list[Row]:
         Row("desk-version-submit", desk(405), {"pk": w.draft.pk}),
         Row("desk-version-send-back", desk(403, review=405), {"pk": w.in_review.pk}),
         Row("desk-version-approve", desk(403, review=405), {"pk": w.in_review.pk}),
+        Row("desk-version-reschedule", desk(403, review=405), {"pk": w.scheduled.pk}),
+        Row("desk-version-unschedule", desk(403, review=405), {"pk": w.scheduled.pk}),
         Row("desk-annotation-add", desk(405), {"pk": w.draft.pk}),
         Row("desk-annotation-delete", desk(405), {"pk": _note_pk(w)}),
         Row("desk-worksheet", desk(200)),
@@ -230,8 +235,21 @@ def desk_action_rows(w: World) -> list[Row]:
         Row("desk-version-submit", desk(302), {"pk": w.draft.pk}, method="post"),
         Row("desk-version-send-back", desk(403, review=400), {"pk": w.in_review.pk}, method="post"),
         Row("desk-version-approve", desk(403, review=302), {"pk": w.in_review.pk}, method="post"),
+        Row("desk-version-reschedule", desk(403, review=400), {"pk": w.scheduled.pk}, method="post"),
+        Row(
+            "desk-version-reschedule",
+            desk(403, review=302),
+            {"pk": w.scheduled.pk},
+            method="post",
+            data={"publish_at": _later()},
+        ),
+        Row("desk-version-unschedule", desk(403, review=302), {"pk": w.scheduled.pk}, method="post"),
         Row("logout", everyone(302), method="post"),  # last: it signs the client out
     ]
+
+
+def _later() -> str:
+    return (timezone.now() + timedelta(days=5)).isoformat()
 
 
 def _note_pk(w: World) -> int:
@@ -345,6 +363,15 @@ def api_rows(w: World) -> list[Row]:
             js,
         ),
         Row("api:version-publish", api(403, reader=404, review=200), {"pk": w.api_in_review.pk}, "post", {}, js),
+        Row(
+            "api:version-reschedule",
+            api(403, reader=404, review=200),
+            {"pk": w.scheduled.pk},
+            "post",
+            {"publish_at": _later()},
+            js,
+        ),
+        Row("api:version-unschedule", api(403, reader=404, review=200), {"pk": w.scheduled.pk}, "post", {}, js),
         Row("api:rubric-versions", api(403, admin=400), {"slug": rubric}, "post", {"version": {}}, js),
         Row(
             "api:rubric-version",
@@ -390,12 +417,13 @@ def named_urls() -> set[str]:
 def world(demo, editor, editor2, reviewer, admin_user, reader) -> World:
     case = Case.objects.get(slug=COLOSSUS)
     draft = unpublished_version_make("draft", editor, reviewer)
-    others = list(Case.objects.filter(status="published").exclude(pk=case.pk).order_by("slug")[:4])
+    others = list(Case.objects.filter(status="published").exclude(pk=case.pk).order_by("slug")[:5])
     in_review = unpublished_version_make("in_review", editor, reviewer, slug=others[0].slug)
     return World(
         api_draft=unpublished_version_make("draft", editor, reviewer, slug=others[1].slug),
         api_in_review=unpublished_version_make("in_review", editor, reviewer, slug=others[2].slug),
         api_to_send_back=unpublished_version_make("in_review", editor, reviewer, slug=others[3].slug),
+        scheduled=unpublished_version_make("scheduled", editor, reviewer, slug=others[4].slug),
         case=case,
         draft=draft,
         in_review=in_review,

@@ -45,6 +45,8 @@ def _table(case: Case, version_pk: int, note_pk: int, org_pk: int) -> list[tuple
         ("get", f"{v}/submit/", {}, split(405)),
         ("get", f"{v}/send-back/", {}, split(403, 405)),
         ("get", f"{v}/approve/", {}, split(403, 405)),
+        ("get", f"{v}/reschedule/", {}, split(403, 405)),
+        ("get", f"{v}/unschedule/", {}, split(403, 405)),
         ("get", f"{v}/annotations/", {}, split(405)),
         ("get", f"/desk/annotations/{note_pk}/delete/", {}, split(405)),
         # POSTs with incomplete data: a form error for those allowed, never a write.
@@ -59,6 +61,8 @@ def _table(case: Case, version_pk: int, note_pk: int, org_pk: int) -> list[tuple
         ("post", f"{v}/submit/", {}, split(302)),
         ("post", f"{v}/send-back/", {"comment": ""}, split(403, 400)),
         ("post", f"{v}/approve/", {"publish_at": "not a date"}, split(403, 400)),
+        ("post", f"{v}/reschedule/", {"publish_at": "not a date"}, split(403, 400)),
+        ("post", f"{v}/unschedule/", {}, split(403, 302)),  # refused with a message: it is not scheduled
         ("post", f"/desk/annotations/{note_pk}/delete/", {}, split(302)),
     ]
 
