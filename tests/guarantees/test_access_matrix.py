@@ -119,6 +119,12 @@ def site_rows(w: World) -> list[Row]:
         Row("rubric-version", everyone(404), {"rubric_slug": w.rubric_version.rubric.slug, "number": 99}),
         Row("feed-analyses", everyone(200)),
         Row("feed-corrections", everyone(200)),
+        Row("changelog", everyone(200)),
+        Row("changelog", everyone(200), data={"organization": org, "since": "2026-01-01"}),
+        Row("changelog", everyone(400), data={"since": "2026-05-01", "until": "2026-01-01"}),
+        Row("changelog", everyone(400), data={"organization": "secretco"}),
+        Row("feed-changes", everyone(200)),
+        Row("feed-changes", everyone(400), data={"since": "soon"}),
         Row("sitemap", everyone(200)),
         Row("robots-txt", everyone(200)),
         # --- The journalist's toolkit: embeds, oEmbed, citations, alerts (no account) --------
