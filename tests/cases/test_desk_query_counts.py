@@ -13,7 +13,7 @@ COLOSSUS = "xai-anthropic-colossus-1"
 # Session, user, and the user's group permissions (read once per request) are included.
 DASHBOARD_QUERIES = 11
 CASE_LIST_QUERIES = 7
-VERSION_EDIT_QUERIES = 12
+VERSION_EDIT_QUERIES = 14  # + the scores' citations and the sources' numbers for the quotes fields
 
 
 @pytest.mark.parametrize("extra", [1, 5])
