@@ -144,6 +144,12 @@ class CaseFilter(django_filters.FilterSet):
 DATE_INPUT = forms.DateInput({"type": "date"})
 
 
+class _SlugFilter(django_filters.CharFilter):
+    """A slug, checked as one before any query (a NUL byte is a 400 on PostgreSQL too, not a 500)."""
+
+    field_class = forms.SlugField
+
+
 class ChangelogFilterForm(forms.Form):
     def clean(self) -> dict[str, Any]:
         super().clean()
@@ -171,7 +177,7 @@ class ChangelogFilter(django_filters.FilterSet):
         label="Organization",
         empty_label="Any organization",
     )
-    case = django_filters.CharFilter(field_name="case__slug", label="Case (slug)", max_length=200)
+    case = _SlugFilter(field_name="case__slug", label="Case (slug)", max_length=200)
     since = django_filters.DateFilter(
         field_name="published_at",
         lookup_expr="date__gte",
