@@ -55,6 +55,9 @@ def _correction(editor, reviewer) -> None:
 
 
 def test_score_evidence_and_changelog_at_desktop_and_phone(live_server, browser, demo_committed, editor, reviewer):
+    from axe_playwright_python.sync_playwright import Axe
+
+    axe, problems = Axe(), []
     _correction(editor, reviewer)
     SCREENS.mkdir(parents=True, exist_ok=True)
     for name, viewport, mobile in (("1280", DESKTOP, False), ("390", PHONE, True)):
@@ -81,4 +84,17 @@ def test_score_evidence_and_changelog_at_desktop_and_phone(live_server, browser,
         if mobile:
             assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
         page.screenshot(path=str(SCREENS / f"changelog-{name}.png"), full_page=True)
+        for path in (f"/cases/{COLOSSUS}/", "/changes/", "/changes/?organization=anthropic&since=2026-01-01"):
+            problems += _axe(axe, page, live_server.url + path)
         context.close()
+    assert not problems, "\n".join(problems)
+
+
+def _axe(axe, page, url: str) -> list[str]:
+    """axe-core's serious and critical violations on the page (as tests/cases/test_browser_reader.py checks)."""
+    page.goto(url)
+    return [
+        f"{url} [{page.viewport_size['width']}px] {v['id']} ({v['impact']}): {v['help']}"
+        for v in axe.run(page).response["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
