@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from decimal import Decimal
 
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db.models import DecimalField, QuerySet, Value
+from django.db.models import DecimalField, Exists, OuterRef, QuerySet, Value
 from django.db.models.functions import Coalesce
 from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
@@ -46,6 +46,8 @@ from core.api import ConditionalGetMixin, CursorPagination, errors, links
 from core.http import absolute_url
 from core.types import AuthenticatedApiRequest
 from evaluations import policy
+from evaluations.evidence import NOTHING, QUOTED, SOURCE
+from evaluations.models import Citation, EvaluationVersion, Score
 
 # --- Cases ----------------------------------------------------------------------
 
@@ -323,7 +325,7 @@ EXPORT_CHUNK = 500
 EXPORT_FIELDS = [
     "slug", "title", "announced_on", "deal_types", "tags", "parties", "value_low_usd", "value_high_usd",
     "capacity_mw", "capacity_chips", "risk_index", "risk_band", "classification", "rubric", "rubric_version",
-    "evaluation_version", "first_published_at",
+    "evaluation_version", "first_published_at", "scores_quoted", "scores_source_only", "scores_uncited",
 ]  # fmt: skip
 
 
@@ -369,6 +371,9 @@ class ExportCaseSerializer(serializers.Serializer):
     rubric_version = serializers.IntegerField(allow_null=True)
     evaluation_version = serializers.IntegerField(allow_null=True)
     first_published_at = serializers.DateTimeField(allow_null=True)
+    scores_quoted = serializers.IntegerField(min_value=0, help_text="Scores resting on a quoted passage of a source.")
+    scores_source_only = serializers.IntegerField(min_value=0, help_text="Scores resting on a source, no quote.")
+    scores_uncited = serializers.IntegerField(min_value=0, help_text="Scores resting on nothing cited.")
 
 
 def _export_rows() -> Iterator[dict]:
@@ -389,6 +394,22 @@ def _export_rows() -> Iterator[dict]:
     yield from _export_chunk(chunk)
 
 
+def _evidence_counts(case_ids: list[int]) -> dict[int, dict[str, int]]:
+    """Per case, how many scores of its published analysis rest on a quote, a source or nothing (one query)."""
+    anchored = Citation.objects.filter(score=OuterRef("pk"), orphaned=False)
+    cited = Citation.objects.filter(score=OuterRef("pk"))
+    linked = Score.sources.through.objects.filter(score_id=OuterRef("pk"))
+    counts: dict[int, dict[str, int]] = defaultdict(lambda: dict.fromkeys((QUOTED, SOURCE, NOTHING), 0))
+    rows = (
+        Score.objects.filter(version__case_id__in=case_ids, version__state=EvaluationVersion.State.PUBLISHED)
+        .annotate(quoted=Exists(anchored), cited=Exists(cited), linked=Exists(linked))
+        .values_list("version__case_id", "quoted", "cited", "linked")
+    )
+    for case_id, quoted, any_quote, any_source in rows:
+        counts[case_id][QUOTED if quoted else SOURCE if any_quote or any_source else NOTHING] += 1
+    return counts
+
+
 def _export_chunk(rows: list[tuple]) -> Iterator[dict]:
     if not rows:
         return
@@ -406,6 +427,7 @@ def _export_chunk(rows: list[tuple]) -> Iterator[dict]:
         .values_list("case_id", "organization__slug", "role")
     ):
         parties[case_id].append({"organization": organization, "role": role})
+    evidence = _evidence_counts(ids)
     for (pk, slug, title, announced_on, low, high, mw, chips, risk_index, risk_band, classification, rubric,
          rubric_version, evaluation_version, first_published_at) in rows:  # fmt: skip
         yield {
@@ -426,6 +448,9 @@ def _export_chunk(rows: list[tuple]) -> Iterator[dict]:
             "rubric_version": rubric_version,
             "evaluation_version": evaluation_version,
             "first_published_at": _TIMESTAMP.to_representation(first_published_at) if first_published_at else None,
+            "scores_quoted": evidence[pk][QUOTED],
+            "scores_source_only": evidence[pk][SOURCE],
+            "scores_uncited": evidence[pk][NOTHING],
         }
 
 

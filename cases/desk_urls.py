@@ -11,6 +11,7 @@ urlpatterns = [
     path("cases/new/", views.case_create, name="desk-case-create"),
     path("cases/<int:pk>/", views.case_detail, name="desk-case"),
     path("cases/<int:pk>/edit/", views.case_edit, name="desk-case-edit"),
+    path("cases/<int:pk>/sources/<int:source_pk>/excerpt/", views.source_excerpt, name="desk-source-excerpt"),
     path("cases/<int:pk>/timeline/", views.timeline_add, name="desk-timeline-add"),
     path("organizations/", views.organizations, name="desk-organizations"),
     path("organizations/<int:pk>/edit/", views.organization_edit, name="desk-organization-edit"),

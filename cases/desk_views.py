@@ -19,6 +19,7 @@ from cases.forms import (
     OrganizationForm,
     OrganizationMergeForm,
     PartyFormSet,
+    SourceExcerptForm,
     SourceForm,
     SourceFormSet,
     TimelineEventForm,
@@ -26,6 +27,7 @@ from cases.forms import (
     organization_picker,
 )
 from cases.models import Case, Organization
+from cases.source_excerpts import source_excerpt_set
 from core.desk import apply_service_errors, desk_view
 from core.errors import EditConflict, WorkflowError
 from core.types import AuthenticatedHttpRequest
@@ -236,6 +238,26 @@ def case_create(request: AuthenticatedHttpRequest) -> HttpResponse:
 def case_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     case = _desk_case_or_404(pk)
     return _case_save(request, case)
+
+
+@desk_view(policy.permission("source.edit"))
+def source_excerpt(request: AuthenticatedHttpRequest, pk: int, source_pk: int) -> HttpResponse:
+    """The source's excerpt: the text its scores quote (see ``cases.source_excerpts``)."""
+    case = _desk_case_or_404(pk)
+    source = next((s for s in case.sources.all() if s.pk == source_pk), None)
+    if source is None:
+        raise Http404("No such source in this case.")
+    form = SourceExcerptForm(request.POST or None, initial={"excerpt": source.excerpt})
+    if request.method == "POST" and form.is_valid():
+        try:
+            source_excerpt_set(source=source, by=request.user, excerpt=form.cleaned_data["excerpt"])
+        except ValidationError as exc:
+            apply_service_errors(form, exc)
+        else:
+            messages.success(request, "Excerpt saved; open drafts' quotes of it were checked again.")
+            return redirect("desk-case", pk=case.pk)
+    status = 400 if request.method == "POST" else 200
+    return render(request, "desk/source_excerpt.html", {"case": case, "source": source, "form": form}, status=status)
 
 
 @desk_view(policy.permission("timeline_event.add"), methods=("POST",))

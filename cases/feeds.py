@@ -5,16 +5,21 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.syndication.views import Feed
+from django.core.exceptions import BadRequest
 from django.http import Http404, HttpRequest
 from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed
 from django.utils.html import escape
+from django.utils.http import urlencode
 
 from cases import selectors
+from cases.filters import ChangelogFilter
 from cases.models import Organization
 from core.http import absolute_url
 from core.text import xml_safe
+from evaluations import changelog
 from evaluations.models import EvaluationVersion
+from evaluations.scoring import label
 
 
 def _xml_safe_tree(value):
@@ -137,3 +142,76 @@ class CorrectionsFeed(AnalysesFeed):
 class OrganizationCorrectionsFeed(CorrectionsFeed):
     def title(self, obj: Organization | None) -> str:
         return f"Moatwatch: corrections involving {obj.name}" if obj else CorrectionsFeed.title
+
+
+def _shown(value: object) -> str:
+    return "not scored" if value is None else str(value)
+
+
+class ChangesFeed(Feed):
+    """The changelog as Atom: each published version after a case's first, with what moved.
+
+    Takes the changelog page's filters (organization, case, period) from the URL.
+    """
+
+    feed_type = AtomFeed
+    title = "Moatwatch: what changed in our assessments"
+    subtitle = "Corrections, updates and re-evaluations of published analyses, with the scores that moved."
+    author_name = "Moatwatch"
+
+    def get_object(self, request: HttpRequest) -> ChangelogFilter:
+        filterset = ChangelogFilter(request.GET, queryset=selectors.changelog_versions())
+        if not filterset.is_valid():
+            raise BadRequest("; ".join(f"{name}: {' '.join(errors)}" for name, errors in filterset.errors.items()))
+        return filterset
+
+    def link(self) -> str:
+        return absolute_url(reverse("changelog"))
+
+    def author_link(self) -> str:
+        return absolute_url(reverse("home"))
+
+    def feed_url(self) -> str:
+        return absolute_url(reverse("feed-changes"))
+
+    def items(self, obj: ChangelogFilter) -> list[changelog.Entry]:
+        return selectors.changelog_entries(obj.qs.only("id", "case_id")[:50])
+
+    def item_title(self, item: changelog.Entry) -> str:
+        v, p = item.version, item.previous
+        return f"{item.kind_label}: {v.case.title} (version {p.number} → {v.number})"
+
+    def item_description(self, item: changelog.Entry) -> str:
+        # Sent as <summary type="html">: the editors' plain text goes out escaped.
+        lines = [escape(item.note)] if item.note else []
+        before, after = item.before, item.after
+        lines.append(
+            escape(
+                f"Risk index {_shown(before.risk_index)} → {_shown(after.risk_index)}; the deal: "
+                f"{label(before.classification) or 'unclassified'} → {label(after.classification) or 'unclassified'}."
+            )
+        )
+        if item.moves:
+            moved = ", ".join(
+                f"{label(m.criterion)} ({m.party}) {_shown(m.before)} → {_shown(m.after)}" for m in item.moves
+            )
+            lines.append(escape(f"Scores that moved: {moved}."))
+        return "<br>".join(lines)
+
+    def item_link(self, item: changelog.Entry) -> str:
+        url = reverse("changelog") + "?" + urlencode({"case": item.version.case.slug})
+        return absolute_url(f"{url}#{item.anchor}")
+
+    def item_pubdate(self, item: changelog.Entry):
+        return item.version.published_at
+
+    def item_updateddate(self, item: changelog.Entry):
+        return item.version.published_at
+
+    def item_extra_kwargs(self, item: changelog.Entry) -> dict:
+        return {"modified": item.version.case.updated_at}
+
+    def item_guid(self, item: changelog.Entry) -> str:
+        return f"moatwatch:change:{item.version.case.slug}:v{item.version.number}"
+
+    item_guid_is_permalink = False

@@ -12,7 +12,8 @@ from django.utils.choices import CallableChoiceIterator
 from django_filters.fields import ModelChoiceField, ModelChoiceIterator
 
 from cases import selectors, web_selectors
-from cases.models import Case, DealType, Organization
+from cases.models import Case, DealType, Organization, Party
+from evaluations.models import EvaluationVersion
 
 
 class _ListedChoiceIterator(ModelChoiceIterator):
@@ -146,3 +147,62 @@ class CaseFilter(django_filters.FilterSet):
 
     def filter_search(self, queryset: QuerySet[Case], name: str, value: str) -> QuerySet[Case]:
         return selectors.case_search(queryset, value)
+
+
+DATE_INPUT = forms.DateInput({"type": "date"})
+
+
+class _SlugFilter(django_filters.CharFilter):
+    """A slug, checked as one before any query (a NUL byte is a 400 on PostgreSQL too, not a 500)."""
+
+    field_class = forms.SlugField
+
+
+class ChangelogFilterForm(forms.Form):
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        since, until = self.cleaned_data.get("since"), self.cleaned_data.get("until")
+        if since and until and since > until:
+            self.add_error(
+                "until",
+                forms.ValidationError(
+                    "%(until)s is before %(since)s (“Published from”): nothing can be published in between. "
+                    "Swap the two dates.",
+                    code="inverted",
+                    params={"until": until.isoformat(), "since": since.isoformat()},
+                ),
+            )
+        return self.cleaned_data
+
+
+class ChangelogFilter(django_filters.FilterSet):
+    """The public changelog's filters (page, feed and API): organization, case and period of publication."""
+
+    organization = _ListedModelChoiceFilter(
+        queryset=selectors.organization_list_published().only("pk", "slug", "name"),
+        to_field_name="slug",
+        method="filter_organization",
+        label="Organization",
+        empty_label="Any organization",
+    )
+    case = _SlugFilter(field_name="case__slug", label="Case (slug)", max_length=200)
+    since = django_filters.DateFilter(
+        field_name="published_at",
+        lookup_expr="date__gte",
+        label="Published from",
+        widget=forms.DateInput({"type": "date"}),
+    )
+    until = django_filters.DateFilter(
+        field_name="published_at",
+        lookup_expr="date__lte",
+        label="Published until",
+        widget=forms.DateInput({"type": "date"}),
+    )
+
+    class Meta:
+        model = EvaluationVersion
+        fields: list[str] = []
+        form = ChangelogFilterForm
+
+    def filter_organization(self, queryset: QuerySet, name: str, value) -> QuerySet:
+        return queryset.filter(case_id__in=Party.objects.filter(organization=value).values("case_id"))

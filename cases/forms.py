@@ -114,6 +114,15 @@ class PartyForm(forms.Form):
         )
 
 
+class SourceExcerptForm(forms.Form):
+    excerpt = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 12}),
+        help_text="Paste the passage of the source that the scores rest on, word for word. "
+        "Scores quote it; a quote that no longer appears here is flagged in open drafts.",
+    )
+
+
 class SourceForm(forms.Form):
     publisher = forms.CharField(max_length=300)
     title = forms.CharField(max_length=500)

@@ -13,14 +13,17 @@ from django.utils.safestring import SafeString, mark_safe
 
 from cases import cache_keys, keyset, search, search_index, web_selectors
 from cases.models import Case, Organization, Party, Source, Tag
+from evaluations import changelog, scoring
 from evaluations.models import (
+    Criterion,
     EvaluationVersion,
     OrganizationExposure,
     PartyFigure,
     RiskSummary,
     RubricVersion,
+    Score,
 )
-from evaluations.selectors import criteria_prefetch, rubric_vocabulary, versions_with_content
+from evaluations.selectors import criteria_prefetch, rubric_spec, rubric_vocabulary, versions_with_content
 
 # --- Archive -----------------------------------------------------------------
 
@@ -405,3 +408,74 @@ def case_chart_stamp(slug: str) -> str | None:
     case_id, version_id, computed_at, stale, updated_at, names = row
     stamps = "-".join(f"{value.timestamp():.6f}" if value else "0" for value in (computed_at, updated_at, names))
     return f"{case_id}-v{version_id}-{stamps}{'s' if stale else ''}"
+
+
+# --- The changelog: what changed in our assessments ----------------------------
+
+
+def changelog_versions() -> QuerySet[EvaluationVersion]:
+    """Public versions of published cases that followed an earlier public version, newest first.
+
+    Only published and superseded versions: nothing in the works ever shows.
+    """
+    earlier = EvaluationVersion.objects.public().filter(case=OuterRef("case"), number__lt=OuterRef("number"))
+    return (
+        EvaluationVersion.objects.public()
+        .filter(case__status=Case.Status.PUBLISHED)
+        .filter(Exists(earlier))
+        .order_by("-published_at", "-id")
+    )
+
+
+def changelog_entries(versions: Iterable[EvaluationVersion]) -> list[changelog.Entry]:
+    """The entries of these versions (a page of ``changelog_versions``), in their order.
+
+    Three queries whatever their number: every public version of their cases
+    (with case and rubric version), their scores, and the rubric versions' criteria.
+    """
+    wanted = [v.pk for v in versions]
+    case_ids = {v.case_id for v in versions}
+    if not wanted:
+        return []
+    public = list(
+        EvaluationVersion.objects.public()
+        .filter(case_id__in=case_ids)
+        .select_related("case", "evaluation__rubric_version__rubric")
+        .prefetch_related(
+            Prefetch(
+                "scores",
+                queryset=Score.objects.select_related("criterion", "party__organization").order_by(
+                    "criterion__position", "party__position", "id"
+                ),
+            ),
+            Prefetch("evaluation__rubric_version__criteria", queryset=Criterion.objects.order_by("position", "id")),
+        )
+        .order_by("case_id", "number")
+    )
+    by_pk = {v.pk: v for v in public}
+    by_case: dict[int, list[EvaluationVersion]] = {}
+    for version in public:
+        by_case.setdefault(version.case_id, []).append(version)
+
+    def previous_of(version: EvaluationVersion) -> EvaluationVersion | None:
+        earlier = [v for v in by_case[version.case_id] if v.number < version.number]
+        return earlier[-1] if earlier else None
+
+    specs: dict[int, scoring.RubricSpec] = {}
+
+    def spec_of(rubric_version: RubricVersion) -> scoring.RubricSpec:
+        if rubric_version.pk not in specs:
+            specs[rubric_version.pk] = rubric_spec(rubric_version)
+        return specs[rubric_version.pk]
+
+    return changelog.entries([by_pk[pk] for pk in wanted if pk in by_pk], previous_of, spec_of)
+
+
+def changelog_entry_anchor(case: Case, summary: RiskSummary | None, history: list[EvaluationVersion]) -> str:
+    """The changelog entry of the version a risk summary was computed from ("" for a first publication)."""
+    if summary is None or summary.evaluation_version_id is None:
+        return ""
+    version = next((v for v in history if v.pk == summary.evaluation_version_id), None)
+    if version is None or all(v.number >= version.number for v in history):
+        return ""
+    return f"{case.slug}-v{version.number}"

@@ -37,6 +37,8 @@ urlpatterns = [
     path("rubric/<slug:rubric_slug>/v<int:number>/", views.rubric_version_detail, name="rubric-version"),
     path("feeds/analyses/", _document(feeds.AnalysesFeed()), name="feed-analyses"),
     path("feeds/corrections/", _document(feeds.CorrectionsFeed()), name="feed-corrections"),
+    path("changes/", views.changelog, name="changelog"),
+    path("feeds/changes/", _document(feeds.ChangesFeed()), name="feed-changes"),
     path("sitemap.xml", _document(sitemap), {"sitemaps": SITEMAPS}, name="sitemap"),
     path("robots.txt", views.robots_txt, name="robots-txt"),
 ]

@@ -9,6 +9,7 @@ import hashlib
 from itertools import groupby
 
 from django.core.cache import cache
+from django.core.paginator import Paginator
 from django.db.models import prefetch_related_objects
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -19,11 +20,12 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.http import condition
 
 from cases import cache_keys, chart_image, charts, keyset, reading, selectors, web_selectors, web_views
-from cases.filters import CaseFilter
+from cases.filters import CaseFilter, ChangelogFilter
 from cases.models import Case
 from core.http import absolute_url, safe_methods
 from evaluations.annotated import render_annotated
 from evaluations.compare import compare_versions, facts_compared
+from evaluations.evidence import basis_counts
 from evaluations.markdown import render as render_markdown
 from evaluations.models import EvaluationVersion, RubricVersion
 from evaluations.rubric_changes import rubric_changes
@@ -202,6 +204,7 @@ def _version_context(version: EvaluationVersion) -> dict:
         "version": version,
         "annotated": annotated,
         "scores_by_party": _scores_by_party(version),
+        "evidence": basis_counts(version.scores.all()),
         "rubric_version": version.evaluation.rubric_version,
     }
 
@@ -252,6 +255,7 @@ def case_detail(request: HttpRequest, slug: str) -> HttpResponse:
         "chart": charts.risk_chart(summary) if summary and summary.computed_at else "",
         "corrections": [v for v in history if v.correction_note],
         "history": history,
+        "changelog_anchor": selectors.changelog_entry_anchor(case, summary, history),
         "canonical": absolute_url(case.get_absolute_url()),
         "og_image": absolute_url(reverse("case-chart", args=[case.slug])) if summary and summary.computed_at else "",
         "version": version,
@@ -332,6 +336,26 @@ def case_compare(request: HttpRequest, slug: str) -> HttpResponse:
     comparison = compare_versions(a, b)
     history = selectors.evaluation_versions_public(case)
     return render(request, "cases/case_compare.html", {"case": case, "comparison": comparison, "history": history})
+
+
+CHANGELOG_PER_PAGE = 20
+
+
+@safe_methods
+def changelog(request: HttpRequest) -> HttpResponse:
+    """What changed in our assessments: every published version after a case's first, filtered in the URL."""
+    filterset = ChangelogFilter(request.GET, queryset=selectors.changelog_versions())
+    valid = filterset.is_valid()
+    versions = filterset.qs.only("id", "case_id") if valid else EvaluationVersion.objects.none()
+    page = Paginator(versions, CHANGELOG_PER_PAGE).get_page(request.GET.get("page"))
+    context = {
+        "filter": filterset,
+        "page": page,
+        "entries": selectors.changelog_entries(page.object_list),
+        "query_without_page": _query_without(request, "page"),
+        "feed_query": _query_without(request, "page"),
+    }
+    return render(request, "cases/changelog.html", context, status=200 if valid else 400)
 
 
 @safe_methods

@@ -23,6 +23,7 @@ TEXT_LIMITS: dict[str, int] = {
     "evaluations.evaluationversion.correction_note": 5_000,
     "evaluations.score.rationale": 10_000,
     "evaluations.annotation.quote": 2_000,
+    "evaluations.citation.quote": 2_000,
     "evaluations.annotation.body": 10_000,
     "evaluations.auditentry.comment": 5_000,
 }

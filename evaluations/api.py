@@ -12,15 +12,18 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import status
+from rest_framework import generics, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from cases import selectors as case_selectors
 from cases.api import case_for
+from cases.filters import ChangelogFilter
 from cases.models import Case
 from core.api import (
     ConditionalGetMixin,
+    CursorPagination,
     HasPermission,
     errors,
     expected_lock_from_if_match,
@@ -33,6 +36,7 @@ from evaluations.compare import compare_versions
 from evaluations.models import EvaluationVersion, Revision, Rubric, RubricVersion
 from evaluations.selectors import criteria_prefetch, revisions_prefetch, versions_with_content
 from evaluations.serializers import (
+    ChangelogEntrySerializer,
     CompareQuerySerializer,
     ComparisonSerializer,
     EvaluationVersionSerializer,
@@ -334,6 +338,37 @@ class CaseVersionCompareView(ConditionalGetMixin, APIView):
         if a is None or b is None:
             return Response({"detail": "No such published version."}, status=status.HTTP_404_NOT_FOUND)
         return Response(ComparisonSerializer(compare_versions(a, b)).data)
+
+
+# --- The changelog -------------------------------------------------------------------------
+
+
+class ChangelogPagination(CursorPagination):
+    ordering = ("-published_at",)
+
+
+class ChangelogView(ConditionalGetMixin, generics.GenericAPIView):
+    """What changed in our assessments: the reader page's entries, filtered and paged the same way."""
+
+    serializer_class = ChangelogEntrySerializer
+    filterset_class = ChangelogFilter
+    pagination_class = ChangelogPagination
+
+    def get_queryset(self) -> QuerySet[EvaluationVersion]:
+        return case_selectors.changelog_versions()
+
+    @extend_schema(
+        operation_id="changelog_list",
+        responses={200: ChangelogEntrySerializer(many=True), **errors(304, 400, 401, 404, 429)},
+        description="Every published version after a case's first, newest first: its kind (correction, update, "
+        "re-evaluation under a new rubric version), its note, the scores that moved, and the risk index and "
+        "classification before and after. Filter by `organization` (slug), `case` (slug), `since` and `until` "
+        "(dates of publication). A bad filter value is 400.",
+    )
+    def get(self, request: Request) -> Response:
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        entries = case_selectors.changelog_entries(page or [])
+        return self.get_paginated_response(self.get_serializer(entries, many=True).data)
 
 
 # --- Rubrics --------------------------------------------------------------------------------

@@ -62,6 +62,7 @@ MODELS = [
     "evaluations.evaluation",
     "evaluations.evaluationversion",
     "evaluations.score",
+    "evaluations.citation",
     "evaluations.annotation",
     "evaluations.revision",
     "evaluations.risksummary",

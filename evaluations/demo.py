@@ -36,6 +36,7 @@ from evaluations.models import (
     Score,
 )
 from evaluations.services import exposures, publishing, recompute, rubric_versions
+from evaluations.services.evidence import CitationInput, citations_validated, citations_write
 
 DATA_DIR = Path(__file__).resolve().parent / "demo_data"
 DESK_USERNAME = "moatwatch-desk"
@@ -131,6 +132,7 @@ def load_case(item: dict, evaluation: dict | None, rubric_version: RubricVersion
             url=source["url"],
             published_on=published_on,
             published_precision=source_precision,
+            excerpt=source.get("excerpt", ""),
             position=position,
         )
     TimelineEvent.objects.create(
@@ -154,7 +156,7 @@ def _load_evaluation(case: Case, parties: dict, data: dict, rubric_version: Rubr
         verdict=data.get("verdict") or "",
         change_note="Imported from the demo corpus.",
     )
-    Score.objects.bulk_create(
+    scores = Score.objects.bulk_create(
         [
             Score(
                 version=version,
@@ -167,6 +169,7 @@ def _load_evaluation(case: Case, parties: dict, data: dict, rubric_version: Rubr
             for key, value in party["scores"].items()
         ]
     )
+    _load_evidence(case, scores, data)
     for note in data.get("annotations", []):
         prefix, suffix = anchoring.context_for(narrative, note["quote"])
         Annotation.objects.create(
@@ -179,6 +182,29 @@ def _load_evaluation(case: Case, parties: dict, data: dict, rubric_version: Rubr
             author=author,
         )
     publishing.evaluation_version_publish(version=version, by=author)
+
+
+def _load_evidence(case: Case, scores: list[Score], data: dict) -> None:
+    """The scores' evidence: ``evidence: {criterion: [{source: n, quote?}]}`` per party, n the source's
+    position in the case. Quotes are checked and anchored by the evidence service, as an editor's are."""
+    sources = list(case.sources.order_by("position", "id"))
+    excerpts = {s.pk: s.excerpt for s in sources}
+    by_key = {(score.party_id, score.criterion.key): score for score in scores}
+    links, cited = [], []
+    for party in data["parties"]:
+        party_id = Party.objects.get(case=case, organization__name=party["organization"]).pk
+        for key, items in party.get("evidence", {}).items():
+            score = by_key[(party_id, key)]
+            quotes = [CitationInput(sources[i["source"]].pk, i["quote"]) for i in items if i.get("quote")]
+            citations, problems = citations_validated(excerpts, quotes)
+            if problems:
+                raise ValueError(f"demo evidence for {case.slug} {key}: {problems}")
+            cited.append((score, citations))
+            links += [(score.pk, sources[i["source"]].pk) for i in items]
+    Score.sources.through.objects.bulk_create(
+        [Score.sources.through(score_id=score_id, source_id=source_id) for score_id, source_id in dict.fromkeys(links)]
+    )
+    citations_write(cited)
 
 
 def load_demo() -> dict[str, int]:

@@ -7,10 +7,12 @@ from typing import Any
 
 from django import forms
 from django.conf import settings
+from django.core.exceptions import ValidationError
 
 from cases.models import Party, Source
 from evaluations.models import Annotation, Criterion, EvaluationVersion
 from evaluations.services.annotations import AnnotationInput
+from evaluations.services.evidence import CitationInput
 from evaluations.services.workflow import ScoreInput
 
 
@@ -57,6 +59,7 @@ class EvaluationVersionForm(forms.Form):
         rubric_version = version.evaluation.rubric_version
         self.rows = score_rows(criteria, parties)
         source_choices = [(str(s.pk), f"{s.publisher}: {s.title}") for s in sources]
+        self.source_numbers = {n: s.pk for n, s in enumerate(sources, start=1)}
         for row in self.rows:
             # Each input names its criterion and party: a grid of inputs all labelled "Score" is unusable by ear.
             about = f"{row.criterion.key}, {row.party.organization.name if row.party else 'the deal'}"
@@ -73,6 +76,13 @@ class EvaluationVersionForm(forms.Form):
             self.fields[f"{row.prefix}-sources"] = forms.MultipleChoiceField(
                 required=False, choices=source_choices, widget=forms.CheckboxSelectMultiple, label=f"Sources ({about})"
             )
+            self.fields[f"{row.prefix}-quotes"] = forms.CharField(
+                required=False,
+                widget=forms.Textarea(attrs={"rows": 2}),
+                label=f"Quoted passages ({about})",
+                help_text="One per line: the source's number, a colon, then its exact words from the source's "
+                "excerpt (“1: more than 300 megawatts”).",
+            )
 
     @staticmethod
     def initial_for(version: EvaluationVersion) -> dict:
@@ -83,12 +93,30 @@ class EvaluationVersionForm(forms.Form):
             "narrative": version.narrative,
             "change_note": version.change_note,
         }
+        numbers = {pk: n for n, pk in enumerate(version.case.sources.values_list("pk", flat=True), start=1)}
         for score in version.scores.all():
             prefix = f"s-{score.criterion.key}-{score.party_id or 'deal'}"
             initial[f"{prefix}-value"] = score.value
             initial[f"{prefix}-rationale"] = score.rationale
             initial[f"{prefix}-sources"] = [str(s.pk) for s in score.sources.all()]
+            initial[f"{prefix}-quotes"] = "\n".join(
+                f"{numbers.get(c.source_id, '?')}: {c.quote}" for c in score.citations.all()
+            )
         return initial
+
+    def _quotes(self, prefix: str) -> tuple[CitationInput, ...]:
+        """The ``N: words`` lines of a score's quotes field (checked in ``clean``)."""
+        citations = []
+        for line in self.cleaned_data.get(f"{prefix}-quotes", "").splitlines():
+            if not line.strip():
+                continue
+            number, _, quote = line.partition(":")
+            source_id = self.source_numbers.get(int(number)) if number.strip().isdigit() else None
+            if source_id is None or not quote.strip():
+                count = len(self.source_numbers)
+                raise ValidationError(f"“{line[:40]}”: start with a source number (1 to {count}) and a colon")
+            citations.append(CitationInput(source_id=source_id, quote=quote.strip()))
+        return tuple(citations)
 
     def clean(self) -> dict[str, Any]:
         super().clean()
@@ -98,6 +126,10 @@ class EvaluationVersionForm(forms.Form):
                 cleaned.get(f"{row.prefix}-rationale", "").strip() or cleaned.get(f"{row.prefix}-sources")
             ):
                 self.add_error(f"{row.prefix}-value", "Give a score, or clear the rationale and sources.")
+            try:
+                self._quotes(row.prefix)
+            except ValidationError as exc:
+                self.add_error(f"{row.prefix}-quotes", exc)
         return cleaned
 
     def score_inputs(self) -> tuple[list[ScoreInput], list[str]]:
@@ -114,6 +146,7 @@ class EvaluationVersionForm(forms.Form):
                     value=value,
                     rationale=self.cleaned_data[f"{row.prefix}-rationale"],
                     source_ids=tuple(int(pk) for pk in self.cleaned_data[f"{row.prefix}-sources"]),
+                    citations=self._quotes(row.prefix),
                 )
             )
             fields.append(f"{row.prefix}-value")
@@ -126,6 +159,7 @@ class EvaluationVersionForm(forms.Form):
                 "value": self[f"{row.prefix}-value"],
                 "rationale": self[f"{row.prefix}-rationale"],
                 "sources": self[f"{row.prefix}-sources"],
+                "quotes": self[f"{row.prefix}-quotes"],
             }
             for row in self.rows
         ]

@@ -277,6 +277,34 @@ class Revision(models.Model):
         return f"{self.version} revision {self.number}"
 
 
+class Citation(models.Model):
+    """A passage a score rests on: a quote of one of the case's sources, anchored in its excerpt.
+
+    Anchored like a margin note (exact quote plus a little text before and
+    after, ``evaluations.anchoring``), so that it survives edits elsewhere in
+    the excerpt; when the editor changes the excerpt so that the quote is gone,
+    the citations of open versions are flagged ``orphaned``. The quote is kept
+    here, so a published version shows what it quoted whatever the excerpt
+    becomes (the record's triggers freeze these rows with their version).
+    """
+
+    score = models.ForeignKey(Score, on_delete=models.CASCADE, related_name="citations")
+    # The source is also among the score's ``sources`` (the service adds it), so the rules that
+    # keep cited sources on the record cover citations too.
+    source = models.ForeignKey("cases.Source", on_delete=models.CASCADE, related_name="citations")
+    quote = models.TextField()
+    prefix = models.CharField(max_length=64, blank=True)
+    suffix = models.CharField(max_length=64, blank=True)
+    orphaned = models.BooleanField(default=False, help_text="Its quote no longer appears in the source's excerpt.")
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["score", "position", "id"]
+
+    def __str__(self) -> str:
+        return f"“{self.quote[:40]}” ({self.source_id})"
+
+
 class Annotation(models.Model):
     """An editor's margin note anchored to a quote of a version's narrative."""
 

@@ -15,6 +15,7 @@ from evaluations import exposure, scoring
 from evaluations.models import (
     Annotation,
     AuditEntry,
+    Citation,
     Criterion,
     EvaluationVersion,
     PartyFigure,
@@ -76,7 +77,10 @@ def version_scores_prefetch() -> Prefetch:
     return Prefetch(
         "scores",
         queryset=Score.objects.select_related("criterion", "party__organization")
-        .prefetch_related(Prefetch("sources", queryset=Source.objects.order_by("position", "id")))
+        .prefetch_related(
+            Prefetch("sources", queryset=Source.objects.order_by("position", "id")),
+            Prefetch("citations", queryset=Citation.objects.select_related("source").order_by("position", "id")),
+        )
         .order_by("criterion__position", "party__position", "id"),
     )
 

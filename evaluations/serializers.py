@@ -11,25 +11,55 @@ from rest_framework import serializers
 
 from cases.models import Case, Source
 from core.people import display_name
-from evaluations import policy
+from evaluations import changelog, policy
 from evaluations.compare import Comparison
+from evaluations.evidence import NOTHING, QUOTED, SOURCE, score_basis
 from evaluations.markdown import render as render_markdown
-from evaluations.models import Annotation, Criterion, EvaluationVersion, Revision, Rubric, RubricVersion, Score
+from evaluations.models import (
+    Annotation,
+    Citation,
+    Criterion,
+    EvaluationVersion,
+    Revision,
+    Rubric,
+    RubricVersion,
+    Score,
+)
 from evaluations.selectors import version_contributors
 from evaluations.services.annotations import AnnotationInput
+from evaluations.services.evidence import CitationInput
 from evaluations.services.workflow import ScoreInput
 
 # --- Reading ------------------------------------------------------------------
+
+
+class CitationSerializer(serializers.ModelSerializer):
+    """A quoted passage of one of the case's sources that the score rests on."""
+
+    source_url = serializers.URLField(source="source.url", read_only=True)
+    source_publisher = serializers.CharField(source="source.publisher", read_only=True)
+
+    class Meta:
+        model = Citation
+        fields = ["source", "source_publisher", "source_url", "quote", "prefix", "suffix", "orphaned"]
+        extra_kwargs = {"orphaned": {"help_text": "Its quote no longer appears in the source's excerpt."}}
 
 
 class ScoreSerializer(serializers.ModelSerializer):
     criterion = serializers.CharField(source="criterion.key", read_only=True)
     organization = serializers.SerializerMethodField()
     sources: serializers.PrimaryKeyRelatedField[Source] = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
+    citations = CitationSerializer(many=True, read_only=True)
+    basis = serializers.SerializerMethodField()
 
     class Meta:
         model = Score
-        fields = ["criterion", "organization", "value", "rationale", "sources"]
+        fields = ["criterion", "organization", "value", "rationale", "sources", "citations", "basis"]
+
+    @extend_schema_field(serializers.ChoiceField(choices=[QUOTED, SOURCE, NOTHING]))
+    def get_basis(self, score: Score) -> str:
+        """What the score rests on: a quoted passage, a source without a quote, or nothing."""
+        return score_basis(score)
 
     @extend_schema_field(OpenApiTypes.STR)
     def get_organization(self, score: Score) -> str | None:
@@ -228,6 +258,34 @@ class ComparisonSerializer(serializers.Serializer):
         return super().to_representation(comparison)
 
 
+class ScoreMoveSerializer(serializers.Serializer):
+    criterion = serializers.CharField()
+    party = serializers.CharField(help_text="The party's organization name, or “the deal”.")
+    before = serializers.IntegerField(allow_null=True, help_text="Null: not scored before.")
+    after = serializers.IntegerField(allow_null=True, help_text="Null: no longer scored.")
+
+
+class ChangelogEntrySerializer(serializers.Serializer):
+    """One published version after a case's first: what kind of change, why, and what moved."""
+
+    case = serializers.CharField(source="version.case.slug")
+    case_title = serializers.CharField(source="version.case.title")
+    version = serializers.IntegerField(source="version.number")
+    previous_version = serializers.IntegerField(source="previous.number")
+    kind = serializers.ChoiceField(choices=list(changelog.KIND_LABELS.items()))
+    published_at = serializers.DateTimeField(source="version.published_at")
+    change_note = serializers.CharField(source="version.change_note")
+    correction_note = serializers.CharField(source="version.correction_note")
+    rubric = serializers.CharField(source="version.evaluation.rubric_version.rubric.slug")
+    rubric_version_before = serializers.IntegerField(source="previous.evaluation.rubric_version.number")
+    rubric_version_after = serializers.IntegerField(source="version.evaluation.rubric_version.number")
+    risk_index_before = serializers.FloatField(source="before.risk_index", allow_null=True)
+    risk_index_after = serializers.FloatField(source="after.risk_index", allow_null=True)
+    classification_before = serializers.CharField(source="before.classification", allow_blank=True)
+    classification_after = serializers.CharField(source="after.classification", allow_blank=True)
+    moves = ScoreMoveSerializer(many=True, help_text="The scores that moved (from → to).")
+
+
 class CompareQuerySerializer(serializers.Serializer):
     a = serializers.IntegerField(min_value=1, max_value=2**31 - 1, help_text="The older version's number.")
     b = serializers.IntegerField(min_value=1, max_value=2**31 - 1, help_text="The newer version's number.")
@@ -275,6 +333,19 @@ class RubricSerializer(serializers.ModelSerializer):
 # --- Writing ------------------------------------------------------------------
 
 
+class CitationWriteSerializer(serializers.Serializer):
+    # Named "source" like the reading side's field; it shadows Field.source for the type checker only
+    # (the serializer metaclass moves declared fields out of the class).
+    source = serializers.IntegerField(  # type: ignore[assignment]
+        min_value=1, max_value=2**63 - 1, help_text="The id of one of the case's sources."
+    )
+    quote = serializers.CharField(
+        trim_whitespace=False, help_text="Words that appear exactly in that source's excerpt."
+    )
+    prefix = serializers.CharField(required=False, allow_blank=True, allow_null=True, trim_whitespace=False)
+    suffix = serializers.CharField(required=False, allow_blank=True, allow_null=True, trim_whitespace=False)
+
+
 class ScoreWriteSerializer(serializers.Serializer):
     criterion = serializers.CharField(max_length=64, help_text="The criterion's key.")
     organization = serializers.CharField(
@@ -287,6 +358,9 @@ class ScoreWriteSerializer(serializers.Serializer):
         required=False,
         default=list,
         help_text="Ids of the case's sources this score rests on.",
+    )
+    citations = CitationWriteSerializer(
+        many=True, required=False, default=list, help_text="Passages quoted from the sources' excerpts."
     )
 
 
@@ -330,6 +404,12 @@ class EvaluationVersionWriteSerializer(serializers.Serializer):
                     value=item["value"],
                     rationale=item["rationale"],
                     source_ids=tuple(item["sources"]),
+                    citations=tuple(
+                        CitationInput(
+                            source_id=c["source"], quote=c["quote"], prefix=c.get("prefix"), suffix=c.get("suffix")
+                        )
+                        for c in item["citations"]
+                    ),
                 )
                 for item in data["scores"]
             ]

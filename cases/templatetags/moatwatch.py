@@ -11,7 +11,7 @@ from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 from core.http import absolute_url
-from evaluations import scoring
+from evaluations import evidence, scoring
 
 register = template.Library()
 
@@ -48,6 +48,12 @@ def value_range(low: int | None, high: int | None) -> str:
     if low is None:
         return f"up to {usd(high)}"
     return usd(low) if low == high else f"{usd(low)}\u2013{usd(high)}"
+
+
+@register.filter
+def basis(score) -> str:
+    """What a score rests on: ``quoted``, ``source`` or ``nothing`` (``evaluations.evidence``)."""
+    return evidence.score_basis(score)
 
 
 @register.filter

@@ -9,6 +9,7 @@ from django.db import transaction
 from evaluations import policy
 from evaluations.models import EvaluationVersion, Revision
 from evaluations.services.annotations import AnnotationInput
+from evaluations.services.evidence import CitationInput
 from evaluations.services.revisions import Content
 from evaluations.services.workflow import ScoreInput, evaluation_version_save
 
@@ -28,6 +29,10 @@ def restore_arguments(content: Content) -> dict:
                 value=score["value"],
                 rationale=score["rationale"],
                 source_ids=tuple(score["sources"]),
+                citations=tuple(
+                    CitationInput(source_id=c["source"], quote=c["quote"], prefix=c["prefix"], suffix=c["suffix"])
+                    for c in score.get("citations", ())  # revisions kept before evidence have none
+                ),
             )
             for score in content["scores"]
         ],

@@ -13,7 +13,7 @@ from typing import Any
 from django.contrib.auth.models import User
 from django.utils import timezone
 
-from evaluations.models import Annotation, EvaluationVersion, Revision, Score
+from evaluations.models import Annotation, Citation, EvaluationVersion, Revision, Score
 from evaluations.services.audit import audit_record
 
 Content = dict[str, Any]
@@ -38,6 +38,15 @@ def revision_content(version: EvaluationVersion) -> Content:
         .values_list("score_id", "source_id")
     ):
         sources.setdefault(score_id, []).append(source_id)
+    citations: dict[int, list[dict]] = {}
+    for score_id, source_id, quote, prefix, suffix in (
+        Citation.objects.filter(score__version_id=version.pk)
+        .order_by("score_id", "position", "id")
+        .values_list("score_id", "source_id", "quote", "prefix", "suffix")
+    ):
+        citations.setdefault(score_id, []).append(
+            {"source": source_id, "quote": quote, "prefix": prefix, "suffix": suffix}
+        )
     notes = Annotation.objects.filter(version_id=version.pk).order_by("id")
     return {
         "narrative": version.narrative,
@@ -53,6 +62,7 @@ def revision_content(version: EvaluationVersion) -> Content:
                 "value": score.value,
                 "rationale": score.rationale,
                 "sources": sources.get(score.pk, []),
+                "citations": citations.get(score.pk, []),
             }
             for score in scores
         ],

@@ -19,6 +19,7 @@ from evaluations import anchoring, policy
 from evaluations.models import Annotation, AuditEntry, Evaluation, EvaluationVersion, RubricVersion, Score
 from evaluations.services.annotations import AnnotationInput, annotations_reanchor, annotations_validated
 from evaluations.services.audit import audit_record
+from evaluations.services.evidence import CitationInput, citations_carry_over, citations_validated, citations_write
 from evaluations.services.facts import (
     version_facts_prune,
     version_facts_start,
@@ -40,6 +41,7 @@ class ScoreInput:
     value: int
     rationale: str = ""
     source_ids: tuple[int, ...] = ()
+    citations: tuple[CitationInput, ...] = ()  # quoted passages of its sources (evaluations.services.evidence)
 
 
 def rubric_version_for_new_work(case: Case) -> RubricVersion:
@@ -102,7 +104,7 @@ def evaluation_version_start(*, case: Case, by: User) -> EvaluationVersion:
 
 def _carry_over(previous: EvaluationVersion, version: EvaluationVersion, rubric_version: RubricVersion) -> None:
     criteria = {c.key: c for c in rubric_version.criteria.all()}
-    old_scores = list(previous.scores.select_related("criterion").prefetch_related("sources"))
+    old_scores = list(previous.scores.select_related("criterion").prefetch_related("sources", "citations__source"))
     new_scores = [
         Score(
             version=version,
@@ -125,6 +127,7 @@ def _carry_over(previous: EvaluationVersion, version: EvaluationVersion, rubric_
             for source in by_key[(new.criterion.key, new.party_id)].sources.all()
         ]
     )
+    citations_carry_over((by_key[(new.criterion.key, new.party_id)], new) for new in new_scores)
     Annotation.objects.bulk_create(
         [
             Annotation(
@@ -142,11 +145,14 @@ def _carry_over(previous: EvaluationVersion, version: EvaluationVersion, rubric_
     )
 
 
-def _validated_scores(version: EvaluationVersion, scores: Iterable[ScoreInput]) -> list[tuple[Score, tuple[int, ...]]]:
+def _validated_scores(
+    version: EvaluationVersion, scores: Iterable[ScoreInput]
+) -> list[tuple[Score, tuple[int, ...], list]]:
     rubric_version = version.evaluation.rubric_version
     criteria = {c.key: c for c in rubric_version.criteria.all()}
     party_ids = version_party_ids(version)  # facts: parties the draft's facts keep
-    source_ids = set(version.case.sources.values_list("pk", flat=True))
+    excerpts = dict(version.case.sources.values_list("pk", "excerpt"))
+    source_ids = set(excerpts)
     errors: dict[str, list[str]] = {}
     seen: set[tuple[str, int | None]] = set()
     result = []
@@ -170,6 +176,8 @@ def _validated_scores(version: EvaluationVersion, scores: Iterable[ScoreInput]) 
             problems.append("this criterion is scored twice for the same party")
         if set(item.source_ids) - source_ids:
             problems.append("a source given is not one of this case's sources")
+        citations, citation_problems = citations_validated(excerpts, item.citations)
+        problems += citation_problems
         seen.add((item.criterion, item.party_id))
         if problems:
             errors[field_name] = problems
@@ -181,7 +189,9 @@ def _validated_scores(version: EvaluationVersion, scores: Iterable[ScoreInput]) 
         if too_long:
             errors[field_name] = [f"{name}: {message}" for name, messages in too_long.items() for message in messages]
             continue
-        result.append((score, tuple(item.source_ids)))
+        # A quoted source is a source the score rests on: it joins the score's sources.
+        cited = tuple(dict.fromkeys((*item.source_ids, *(c.source_id for c in citations))))
+        result.append((score, cited, citations))
     if errors:
         raise ValidationError(errors)
     return result
@@ -238,14 +248,15 @@ def evaluation_version_save(
     current.save()
     if validated_scores is not None:
         current.scores.all().delete()
-        Score.objects.bulk_create([score for score, _ in validated_scores])
+        Score.objects.bulk_create([score for score, _, _ in validated_scores])
         Score.sources.through.objects.bulk_create(
             [
                 Score.sources.through(score_id=score.pk, source_id=source_id)
-                for score, source_ids in validated_scores
+                for score, source_ids, _ in validated_scores
                 for source_id in source_ids
             ]
         )
+        citations_write((score, citations) for score, _, citations in validated_scores)
     if validated_notes is not None:
         current.annotations.all().delete()
         for note in validated_notes:

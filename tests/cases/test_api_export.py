@@ -65,8 +65,8 @@ def test_export_reads_in_chunks_with_a_fixed_number_of_queries_per_chunk(demo, a
     with CaptureQueriesContext(connection) as two_chunks:
         _body(api_client.get("/api/v1/export/cases.json"))
     per_chunk = len(two_chunks) - len(one_chunk)
-    assert 0 < per_chunk <= 4
-    assert len(one_chunk) <= 6
+    assert 0 < per_chunk <= 5  # deal types, tags, parties, the scores' evidence (and the cursor's fetch)
+    assert len(one_chunk) <= 7
     monkeypatch.setattr(cases_api, "EXPORT_CHUNK", 1)  # one case per chunk: still no query per field
     with CaptureQueriesContext(connection) as tiny_chunks:
         _body(api_client.get("/api/v1/export/cases.json"))
@@ -111,3 +111,22 @@ def test_export_item_schema_is_documented(db):
     assert list(properties) == cases_api.EXPORT_FIELDS
     assert properties["risk_index"]["type"] == "number" and properties["capacity_mw"]["type"] == "number"
     assert properties["first_published_at"]["format"] == "date-time"
+
+
+def test_the_export_says_what_each_case_s_scores_rest_on(api_client, demo):
+    """The export carries the evidence counts, the same as the case page's (evaluations.evidence)."""
+    from evaluations.evidence import basis_counts
+    from evaluations.models import EvaluationVersion
+
+    rows = {row["slug"]: row for row in json.loads(_body(api_client.get("/api/v1/export/cases.json")))}
+    version = EvaluationVersion.objects.get(case__slug="xai-anthropic-colossus-1", state="published")
+    counts = basis_counts(version.scores.prefetch_related("citations", "sources"))
+    row = rows["xai-anthropic-colossus-1"]
+    assert (row["scores_quoted"], row["scores_source_only"], row["scores_uncited"]) == (
+        counts.quoted,
+        counts.source,
+        counts.nothing,
+    )
+    assert row["scores_quoted"] == 5
+    csv_rows = {r["slug"]: r for r in csv.DictReader(io.StringIO(_body(api_client.get("/api/v1/export/cases.csv"))))}
+    assert csv_rows["xai-anthropic-colossus-1"]["scores_quoted"] == "5"

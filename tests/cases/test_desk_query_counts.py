@@ -13,7 +13,7 @@ COLOSSUS = "xai-anthropic-colossus-1"
 # Session, user, and the user's group permissions (read once per request) are included.
 DASHBOARD_QUERIES = 12  # the overdue publications are one aggregate
 CASE_LIST_QUERIES = 7
-VERSION_EDIT_QUERIES = 13  # with the version's revisions (who contributed)
+VERSION_EDIT_QUERIES = 15  # with its revisions (who contributed), the scores' citations and the sources' numbers
 
 
 @pytest.mark.parametrize("extra", [1, 5])

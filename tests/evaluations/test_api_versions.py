@@ -83,7 +83,13 @@ BAD_VERSION_EDITS = [
     ({"annotations": [{"quote": "not in the text at all", "kind": "context", "body": "x"}]}, "annotations[0]"),
     ({"annotations": [{"quote": "x", "kind": "rumour", "body": "x"}]}, "annotations"),
     ({"scores": "all of them"}, "scores"),
-]
+    (
+        {"scores": [{"criterion": "compute_access", "organization": "xai", "value": 1,
+                     "citations": [{"source": 1, "quote": "words no excerpt has"}]}]},
+        "scores[0]",
+    ),
+    ({"scores": [{"criterion": "compute_access", "organization": "xai", "value": 1, "citations": "all"}]}, "scores"),
+]  # fmt: skip
 
 
 def test_patch_bad_input_is_400(draft_version, editor, client_for):
@@ -209,3 +215,36 @@ def test_round_trip(demo, editor, reviewer, client_for, api_client, django_captu
     assert slug in [
         row["slug"] for row in api_client.get("/api/v1/cases/", {"search": "Example Lab"}).json()["results"]
     ]
+
+
+def test_patch_scores_with_quoted_passages_and_read_them_back(draft_version, editor, client_for, api_client):
+    from evaluations.models import Citation
+
+    source = draft_version.case.sources.exclude(excerpt="").first() or draft_version.case.sources.first()
+    if not source.excerpt:
+        from cases.source_excerpts import source_excerpt_set
+
+        source_excerpt_set(source=source, by=editor, excerpt="The lease covers the whole cluster, about 300 MW.")
+        source.refresh_from_db()
+    quote = source.excerpt.split(".")[0][-20:].strip()
+    client = client_for(editor)
+    url = f"/api/v1/evaluation-versions/{draft_version.pk}/"
+    party = draft_version.case.parties.select_related("organization").first()
+    body = {
+        "scores": [
+            {
+                "criterion": "compute_access",
+                "organization": party.organization.slug,
+                "value": 4,
+                "citations": [{"source": source.pk, "quote": quote}],
+            }
+        ]
+    }
+    response = client.patch(url, body, format="json", HTTP_IF_MATCH=client.get(url)["ETag"])
+    assert response.status_code == 200, response.content
+    (score,) = response.json()["scores"]
+    assert score["basis"] == "quoted" and score["sources"] == [source.pk]
+    (citation,) = score["citations"]
+    assert citation["quote"] == quote and citation["source"] == source.pk and citation["orphaned"] is False
+    assert citation["source_url"] == source.url
+    assert Citation.objects.filter(score__version=draft_version).count() == 1

@@ -22,7 +22,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
-from cases.models import Case, Organization
+from cases.models import Case, Organization, Source
 from evaluations.models import EvaluationVersion, RubricVersion
 from tests.support.accounts import PASSWORD
 from tests.support.content import COLOSSUS, draft_case_make, unpublished_version_make
@@ -122,6 +122,12 @@ def site_rows(w: World) -> list[Row]:
         Row("rubric-version", everyone(404), {"rubric_slug": w.rubric_version.rubric.slug, "number": 99}),
         Row("feed-analyses", everyone(200)),
         Row("feed-corrections", everyone(200)),
+        Row("changelog", everyone(200)),
+        Row("changelog", everyone(200), data={"organization": org, "since": "2026-01-01"}),
+        Row("changelog", everyone(400), data={"since": "2026-05-01", "until": "2026-01-01"}),
+        Row("changelog", everyone(400), data={"organization": "secretco"}),
+        Row("feed-changes", everyone(200)),
+        Row("feed-changes", everyone(400), data={"since": "soon"}),
         Row("sitemap", everyone(200)),
         Row("robots-txt", everyone(200)),
         # --- The journalist's toolkit: embeds, oEmbed, citations, alerts (no account) --------
@@ -167,6 +173,8 @@ def site_rows(w: World) -> list[Row]:
         Row("desk-case", desk(200), {"pk": w.draft_case.pk}),
         Row("desk-case", desk(404), {"pk": 999_999}),
         Row("desk-case-edit", desk(200), {"pk": w.case.pk}),
+        Row("desk-source-excerpt", desk(200), {"pk": w.case.pk, "source_pk": _source_pk(w)}),
+        Row("desk-source-excerpt", desk(404), {"pk": w.case.pk, "source_pk": 999_999}),
         Row("desk-compare", desk(200), {"case_pk": w.case.pk}, data={"a": 1, "b": draft_number}),
         Row("desk-compare", desk(400), {"case_pk": w.case.pk}, data={"a": "x", "b": "y"}),
         Row("desk-history", desk(200), {"case_pk": w.case.pk}),
@@ -203,6 +211,13 @@ def desk_action_rows(w: World) -> list[Row]:
         # --- The desk: actions (in this order; each role starts again from the same state) ------
         Row("desk-case-create", desk(400), method="post"),
         Row("desk-case-edit", desk(400), {"pk": w.case.pk}, method="post"),
+        Row(
+            "desk-source-excerpt",
+            desk(400),
+            {"pk": w.case.pk, "source_pk": _source_pk(w)},
+            method="post",
+            data={"excerpt": "x" * 20_001},
+        ),
         Row(
             "desk-timeline-add",
             desk(302),
@@ -252,6 +267,10 @@ def _later() -> str:
     return (timezone.now() + timedelta(days=5)).isoformat()
 
 
+def _source_pk(w: World) -> int:
+    return w.case.sources.order_by("pk").values_list("pk", flat=True)[0]
+
+
 def _note_pk(w: World) -> int:
     return w.draft.annotations.order_by("pk").values_list("pk", flat=True)[0]
 
@@ -276,6 +295,8 @@ def api_rows(w: World) -> list[Row]:
     slug, draft_slug, org = w.case.slug, w.draft_case.slug, w.organization.slug
     rubric = w.rubric_version.rubric.slug
     source = w.case.sources.order_by("pk").first()
+    # The demo's Colossus analysis cites all its sources (its evidence): a source no analysis cites, to delete.
+    uncited = Source.objects.filter(case__status="published", scores__isnull=True).order_by("pk").first()
     source_body = {
         "publisher": "Wire",
         "title": "A report",
@@ -319,6 +340,10 @@ def api_rows(w: World) -> list[Row]:
         Row("api:organization-web", everyone(404), {"slug": "no-such-org"}),
         Row("api:deals-compare", everyone(400), data={"cases": f"{slug},{w.draft_case.slug}"}),
         Row("api:rubric-list", everyone(200)),
+        Row("api:changelog", everyone(200)),
+        Row("api:changelog", everyone(200), data={"organization": "anthropic", "since": "2026-01-01"}),
+        Row("api:changelog", everyone(400), data={"since": "soon"}),
+        Row("api:changelog", everyone(400), data={"case": "not a slug\x00"}),
         Row("api:rubric-versions", everyone(200), {"slug": rubric}),
         Row("api:rubric-version", everyone(200), {"slug": rubric, "number": w.rubric_version.number}),
         Row("api:export-csv", everyone(200)),
@@ -332,7 +357,8 @@ def api_rows(w: World) -> list[Row]:
         Row("api:case-party", api(204, reader=404), {"slug": draft_slug, "organization": "secretco"}, "delete"),
         Row("api:case-sources", api(201, reader=404), {"slug": draft_slug}, "post", source_body, js),
         Row("api:case-source", api(200), {"slug": slug, "pk": source.pk}, "put", source_body, js),
-        Row("api:case-source", api(204), {"slug": slug, "pk": source.pk}, "delete"),
+        Row("api:case-source", api(400), {"slug": slug, "pk": source.pk}, "delete"),  # cited: on the record
+        Row("api:case-source", api(204), {"slug": uncited.case.slug, "pk": uncited.pk}, "delete"),
         Row(
             "api:organization-list",
             api(201),
