@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 import pytest
 from django.conf import settings
 from django.core.cache import cache
+from django.test import override_settings
 from rest_framework.authtoken.models import Token
 
 from cases.models import Case
@@ -31,6 +32,17 @@ from tests.support.content import (
 )
 from tests.support.payloads import case_payload
 from tests.support.workers import Worker
+
+
+# The site keeps Django's password hashers (PBKDF2 first; tests/config/test_settings.py checks); the tests
+# hash with a fast one: a test user costs ~1 s of PBKDF2 otherwise, and so does every sign-in.
+TEST_PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _fast_password_hashing() -> Iterator[None]:
+    with override_settings(PASSWORD_HASHERS=TEST_PASSWORD_HASHERS):
+        yield
 
 
 @pytest.fixture(autouse=True)
