@@ -18,7 +18,6 @@ from rest_framework.authtoken.models import Token
 
 from cases.models import Case
 from config.celery_app import app as celery_app
-from evaluations.demo import load_demo
 from evaluations.models import EvaluationVersion
 from evaluations.services import workflow
 from tests.support.accounts import user_make
@@ -30,9 +29,9 @@ from tests.support.content import (
     publish_full_version,
     unpublished_version_make,
 )
+from tests.support.demo_corpus import DemoCorpora, DemoCorpus
 from tests.support.payloads import case_payload
 from tests.support.workers import Worker
-
 
 # The site keeps Django's password hashers (PBKDF2 first; tests/config/test_settings.py checks); the tests
 # hash with a fast one: a test user costs ~1 s of PBKDF2 otherwise, and so does every sign-in.
@@ -81,16 +80,25 @@ def admin_user(db):
     return user_make("admin", "Admins", is_staff=True, is_superuser=True)
 
 
-@pytest.fixture
-def demo(db) -> None:
-    """The demo corpus: rubric v1 and sixteen published, scored cases."""
-    load_demo()
+@pytest.fixture(scope="session")
+def demo_corpora(django_db_setup, django_db_blocker) -> DemoCorpora:
+    """The demo loader's rows, taken once (tests/support/demo_corpus.py); restored by ``demo``."""
+    corpora = DemoCorpora()
+    with django_db_blocker.unblock():
+        corpora.copies.append(DemoCorpus.take())
+    return corpora
 
 
 @pytest.fixture
-def demo_committed(transactional_db) -> None:
+def demo(db, demo_corpora) -> None:
+    """The demo corpus: rubric v1 and sixteen published, scored cases (what ``load_demo()`` writes)."""
+    demo_corpora.restore()
+
+
+@pytest.fixture
+def demo_committed(transactional_db, demo_corpora) -> None:
     """The demo corpus, committed, for tests whose worker reads the database."""
-    load_demo()
+    demo_corpora.restore()
 
 
 # --- Real Celery workers (tests marked `worker`) ---------------------------------
