@@ -101,6 +101,17 @@ def demo_committed(transactional_db, demo_corpora) -> None:
     demo_corpora.restore()
 
 
+@pytest.fixture
+def browser(monkeypatch) -> Iterator:
+    """Headless Chromium for one test (tests/support/browser.py; skipped without Chromium or Playwright)."""
+    from tests.support.browser import launch  # not at the top: importing it skips when Chromium is missing
+
+    # Playwright's sync API runs an event loop in this thread; the live server's ORM calls are fine.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    with launch() as chromium:
+        yield chromium
+
+
 # --- Real Celery workers (tests marked `worker`) ---------------------------------
 
 

@@ -7,25 +7,14 @@ page itself at 390 px (the drawing scrolls inside its own box).
 
 from __future__ import annotations
 
-import os
-import shutil
-from pathlib import Path
-
 import pytest
+
+from tests.support.browser import DESKTOP, PHONE, shot
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-SCREENS = Path(__file__).resolve().parents[2] / "artifacts" / "screens"
-SIZES = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 390, "height": 844}}
-ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-    "--disable-sync", "--no-first-run", "--disable-dev-shm-usage",
-]  # fmt: skip
+SIZES = {"desktop": DESKTOP, "phone": PHONE}
 
-if not (Path(CHROMIUM).exists() or shutil.which(CHROMIUM)):
-    pytest.skip(f"no Chromium at {CHROMIUM} (install Debian's chromium package)", allow_module_level=True)
-sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
 
 PAGES = {
     "graph": "/graph/",
@@ -34,17 +23,7 @@ PAGES = {
 }
 
 
-@pytest.fixture
-def browser(monkeypatch):
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield browser
-        browser.close()
-
-
 def test_web_pages_at_desktop_and_phone_widths(live_server, browser, demo_committed):
-    SCREENS.mkdir(parents=True, exist_ok=True)
     for size_name, viewport in SIZES.items():
         page = browser.new_page(viewport=viewport)
         for name, path in PAGES.items():
@@ -59,5 +38,5 @@ def test_web_pages_at_desktop_and_phone_widths(live_server, browser, demo_commit
                 assert page.locator("table.deals-compare thead th").count() == 4
             overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
             assert overflow <= 1, f"{name} scrolls sideways at {viewport['width']} px"
-            page.screenshot(path=str(SCREENS / f"web-{name}-{size_name}.png"), full_page=True)
+            shot(page, f"web-{name}-{size_name}")
         page.close()
