@@ -13,11 +13,11 @@ from collections.abc import Callable, Iterator
 import pytest
 from django.conf import settings
 from django.core.cache import cache
+from django.test import override_settings
 from rest_framework.authtoken.models import Token
 
 from cases.models import Case
 from config.celery_app import app as celery_app
-from evaluations.demo import load_demo
 from evaluations.models import EvaluationVersion
 from evaluations.services import workflow
 from tests.support.accounts import user_make
@@ -29,8 +29,19 @@ from tests.support.content import (
     publish_full_version,
     unpublished_version_make,
 )
+from tests.support.demo_corpus import DemoCorpora, DemoCorpus
 from tests.support.payloads import case_payload
 from tests.support.workers import Worker
+
+# The site keeps Django's password hashers (PBKDF2 first; tests/config/test_settings.py checks); the tests
+# hash with a fast one: a test user costs ~1 s of PBKDF2 otherwise, and so does every sign-in.
+TEST_PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _fast_password_hashing() -> Iterator[None]:
+    with override_settings(PASSWORD_HASHERS=TEST_PASSWORD_HASHERS):
+        yield
 
 
 @pytest.fixture(autouse=True)
@@ -69,16 +80,36 @@ def admin_user(db):
     return user_make("admin", "Admins", is_staff=True, is_superuser=True)
 
 
-@pytest.fixture
-def demo(db) -> None:
-    """The demo corpus: rubric v1 and sixteen published, scored cases."""
-    load_demo()
+@pytest.fixture(scope="session")
+def demo_corpora(django_db_setup, django_db_blocker) -> DemoCorpora:
+    """The demo loader's rows, taken once (tests/support/demo_corpus.py); restored by ``demo``."""
+    corpora = DemoCorpora()
+    with django_db_blocker.unblock():
+        corpora.copies.append(DemoCorpus.take())
+    return corpora
 
 
 @pytest.fixture
-def demo_committed(transactional_db) -> None:
+def demo(db, demo_corpora) -> None:
+    """The demo corpus: rubric v1 and sixteen published, scored cases (what ``load_demo()`` writes)."""
+    demo_corpora.restore()
+
+
+@pytest.fixture
+def demo_committed(transactional_db, demo_corpora) -> None:
     """The demo corpus, committed, for tests whose worker reads the database."""
-    load_demo()
+    demo_corpora.restore()
+
+
+@pytest.fixture
+def browser(monkeypatch) -> Iterator:
+    """Headless Chromium for one test (tests/support/browser.py; skipped without Chromium or Playwright)."""
+    from tests.support.browser import launch  # not at the top: importing it skips when Chromium is missing
+
+    # Playwright's sync API runs an event loop in this thread; the live server's ORM calls are fine.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    with launch() as chromium:
+        yield chromium
 
 
 # --- Real Celery workers (tests marked `worker`) ---------------------------------

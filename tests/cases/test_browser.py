@@ -12,19 +12,9 @@ from __future__ import annotations
 import pytest
 from django.contrib.auth import get_user_model
 
-from tests.support.browser import ARGS, CHROMIUM, DESKTOP, PHONE, shot, sync_api
+from tests.support.browser import DESKTOP, PHONE, shot
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-def browser(monkeypatch):
-    # Playwright's sync API runs an event loop in this thread; the live server's ORM calls are fine.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture

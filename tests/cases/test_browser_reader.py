@@ -14,7 +14,7 @@ import pytest
 from django.contrib.auth import get_user_model
 
 from evaluations.services import workflow
-from tests.support.browser import ARGS, CHROMIUM, DESKTOP, PHONE, SCREENS, shot, sync_api
+from tests.support.browser import DESKTOP, PHONE, shot
 
 pytestmark = pytest.mark.browser
 COLOSSUS = "xai-anthropic-colossus-1"
@@ -39,15 +39,6 @@ NOTE_GAPS = """() => Array.from(document.querySelectorAll('.narrative .sidenote'
 CHART_TEXT_MIN = """() => Math.min(...Array.from(document.querySelectorAll('svg.chart text'))
   .filter(t => t.getClientRects().length)
   .map(t => parseFloat(getComputedStyle(t).fontSize) * t.getScreenCTM().a))"""
-
-
-@pytest.fixture
-def browser(monkeypatch):
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield browser
-        browser.close()
 
 
 def _no_sideways_scroll(page) -> None:
@@ -96,7 +87,7 @@ def test_phone_archive_notes_and_charts(live_server, browser, demo_committed):
     assert note.is_visible()
     box = note.bounding_box()
     assert box["y"] >= 0 and box["y"] + box["height"] <= PHONE["height"] and box["width"] <= PHONE["width"]
-    page.screenshot(path=str(SCREENS / "case-note-open-phone.png"))  # the screen as the reader sees it
+    shot(page, "case-note-open-phone", full_page=False)  # the screen as the reader sees it
     assert page.locator(".notes-list li").count() >= 2  # every note, numbered, under the analysis
 
     # Charts drawn for the phone: text at least 12 px. The figures table scrolls in its own box.

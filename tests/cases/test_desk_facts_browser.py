@@ -12,20 +12,11 @@ from django.contrib.auth.models import Group
 
 from cases.models import Case
 from evaluations.models import EvaluationVersion
-from tests.support.browser import ARGS, CHROMIUM, DESKTOP, PHONE, shot, sync_api
+from tests.support.browser import DESKTOP, PHONE, shot
 from tests.support.content import COLOSSUS
 
 pytestmark = pytest.mark.browser
 PASSWORD = "pw-facts-editor-123456"
-
-
-@pytest.fixture
-def browser(monkeypatch):
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture

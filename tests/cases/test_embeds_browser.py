@@ -11,35 +11,22 @@ from __future__ import annotations
 
 import functools
 import json
-import os
-import shutil
 import threading
 import urllib.request
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
 from django.contrib.auth import get_user_model
 
 from evaluations.services import workflow
+from tests.support.browser import DESKTOP, PHONE, shot
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-SCREENS = Path(__file__).resolve().parents[2] / "artifacts" / "screens"
-DESKTOP = {"width": 1280, "height": 900}
-PHONE = {"width": 390, "height": 844}
-ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-    "--disable-sync", "--no-first-run", "--disable-dev-shm-usage",
-]  # fmt: skip
 COLOSSUS = "xai-anthropic-colossus-1"
 TITLE = "xAI (SpaceX) leases all of Colossus 1 to Anthropic"
 
-if not (Path(CHROMIUM).exists() or shutil.which(CHROMIUM)):
-    pytest.skip(f"no Chromium at {CHROMIUM} (install Debian's chromium package)", allow_module_level=True)
-sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
 
 PUBLISHER_PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
@@ -72,15 +59,6 @@ window.addEventListener("load", async () => {{
 </script>
 </body></html>
 """
-
-
-@pytest.fixture
-def browser(monkeypatch):
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture
@@ -124,11 +102,6 @@ def publisher_site(live_server, tmp_path, settings):
     server.server_close()
 
 
-def _shot(target, name: str) -> None:
-    SCREENS.mkdir(parents=True, exist_ok=True)
-    target.screenshot(path=str(SCREENS / f"{name}.png"))
-
-
 @pytest.mark.parametrize("viewport,label", [(DESKTOP, "desktop"), (PHONE, "phone")])
 def test_an_embed_renders_inside_another_origin_and_its_parent_reads_nothing_else(
     live_server, browser, corrected, publisher_site, viewport, label
@@ -160,7 +133,7 @@ def test_an_embed_renders_inside_another_origin_and_its_parent_reads_nothing_els
     # The ordinary case page refused to be framed: its frame holds no part of it.
     case_frame = page.frame(name="casepage")
     assert TITLE not in case_frame.content()
-    _shot(page, f"embed-in-other-site-{label}")
+    shot(page, f"embed-in-other-site-{label}", full_page=False)
     context.close()
 
 
@@ -174,11 +147,11 @@ def test_the_cite_block_and_the_ledger_embed(live_server, browser, demo_committe
     assert "Cite this analysis" in block.inner_text()
     assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"] + 1
     block.scroll_into_view_if_needed()
-    _shot(block, f"cite-block-{label}")
+    shot(block, f"cite-block-{label}", full_page=False)
     page.goto(f"{live_server.url}/embed/cases/{COLOSSUS}/ledger/")
     assert page.locator(".ledger-party").count() == 2
     assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"] + 1
-    page.screenshot(path=str(SCREENS / f"embed-ledger-{label}.png"), full_page=True)
+    shot(page, f"embed-ledger-{label}")
     page.goto(f"{live_server.url}/embed/cases/{COLOSSUS}/chart/")
-    page.screenshot(path=str(SCREENS / f"embed-chart-{label}.png"), full_page=True)
+    shot(page, f"embed-chart-{label}")
     context.close()

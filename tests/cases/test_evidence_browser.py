@@ -10,19 +10,10 @@ import pytest
 
 from cases.models import Case
 from evaluations.services import workflow
-from tests.support.browser import ARGS, CHROMIUM, DESKTOP, PHONE, SCREENS, sync_api
+from tests.support.browser import DESKTOP, PHONE, SCREENS
 
 pytestmark = pytest.mark.browser
 COLOSSUS = "xai-anthropic-colossus-1"
-
-
-@pytest.fixture
-def browser(monkeypatch):
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield browser
-        browser.close()
 
 
 def _correction(editor, reviewer) -> None:

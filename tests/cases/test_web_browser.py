@@ -11,9 +11,12 @@ from __future__ import annotations
 
 import pytest
 
-from tests.support.browser import ARGS, CHROMIUM, DESKTOP, PHONE, shot, sync_api
+from tests.support.browser import DESKTOP, PHONE, shot
 
 pytestmark = pytest.mark.browser
+
+SIZES = {"desktop": DESKTOP, "phone": PHONE}
+
 
 PAGES = {
     "graph": "/graph/",
@@ -33,17 +36,8 @@ OVERLAPS = """() => {
 }"""
 
 
-@pytest.fixture
-def browser(monkeypatch):
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield browser
-        browser.close()
-
-
 def test_web_pages_at_desktop_and_phone_widths(live_server, browser, demo_committed):
-    for size_name, viewport in {"desktop": DESKTOP, "phone": PHONE}.items():
+    for size_name, viewport in SIZES.items():
         page = browser.new_page(viewport=viewport)
         for name, path in PAGES.items():
             response = page.goto(live_server.url + path)
@@ -63,7 +57,7 @@ def test_web_pages_at_desktop_and_phone_widths(live_server, browser, demo_commit
 
 
 def test_archive_ticks_open_the_comparison_without_script(live_server, browser, demo_committed):
-    for size_name, viewport in {"desktop": DESKTOP, "phone": PHONE}.items():
+    for size_name, viewport in SIZES.items():
         context = browser.new_context(viewport=viewport, java_script_enabled=False)
         page = context.new_page()
         page.goto(live_server.url + "/")

@@ -9,7 +9,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from django.conf import global_settings
 
+import config.settings as site_settings
 from cases.models import Case, Organization, Source
 from evaluations.models import AuditEntry, EvaluationVersion, RubricVersion
 from tests.support.accounts import PASSWORD
@@ -155,6 +157,12 @@ def test_admin_pages_have_a_strict_csp_and_no_inline_script(client, demo, admin_
         # Django's admin still writes a few style="" attributes; style-src 'self' makes the
         # browser ignore them (cosmetic). Script is what must never run inline.
         assert unsafe_html(response.content.decode(), allow_style_attributes=True) == [], url
+
+
+def test_the_site_hashes_passwords_with_djangos_defaults():
+    """The tests sign in with a fast hasher (tests/conftest.py); the site itself keeps PBKDF2 first."""
+    assert not hasattr(site_settings, "PASSWORD_HASHERS")
+    assert global_settings.PASSWORD_HASHERS[0] == "django.contrib.auth.hashers.PBKDF2PasswordHasher"
 
 
 def test_celery_survives_lost_workers_and_long_tasks(settings):

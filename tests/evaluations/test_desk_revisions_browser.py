@@ -15,18 +15,9 @@ from django.test import Client
 
 from cases.models import Case
 from evaluations.services import workflow
-from tests.support.browser import ARGS, CHROMIUM, DESKTOP, PHONE, shot, sync_api
+from tests.support.browser import DESKTOP, PHONE, shot
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-def browser(monkeypatch):
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture

@@ -6,27 +6,16 @@ and of the proposals at 390 px, go to ``artifacts/screens/``.
 
 from __future__ import annotations
 
-import os
-import shutil
-from pathlib import Path
-
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 
 from cases.models import Case, Organization
 from evaluations.models import EvaluationVersion
+from tests.support.browser import DESKTOP, PHONE, shot
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-SCREENS = Path(__file__).resolve().parents[2] / "artifacts" / "screens"
-DESKTOP = {"width": 1280, "height": 900}
-PHONE = {"width": 390, "height": 844}
-ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-    "--disable-sync", "--no-first-run", "--disable-dev-shm-usage",
-]  # fmt: skip
 PASSWORD = "pw-worksheet-editor-123456"
 RELEASE = (
     "Nimbus Compute Inc. will lease 150 megawatts of GPU capacity to Anthropic under a five-year contract, "
@@ -35,30 +24,12 @@ RELEASE = (
     "customers, and Anthropic said the capacity comes online immediately to meet demand."
 )
 
-if not (Path(CHROMIUM).exists() or shutil.which(CHROMIUM)):
-    pytest.skip(f"no Chromium at {CHROMIUM} (install Debian's chromium package)", allow_module_level=True)
-sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
-
-
-@pytest.fixture
-def browser(monkeypatch):
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield browser
-        browser.close()
-
 
 @pytest.fixture
 def desk_editor(demo_committed):
     user = get_user_model().objects.create_user("ws-editor", password=PASSWORD)
     user.groups.add(Group.objects.get(name="Editors"))
     return user
-
-
-def _shot(page, name: str) -> None:
-    SCREENS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENS / f"{name}.png"), full_page=True)
 
 
 def _sign_in_and_read(page, base: str) -> None:
@@ -80,7 +51,7 @@ def test_paste_to_submitted_draft(live_server, browser, desk_editor):
     page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
 
     _sign_in_and_read(page, base)
-    _shot(page, "worksheet-paste-desktop")
+    shot(page, "worksheet-paste-desktop")
     page.click("button:has-text('Read the announcement')")
     assert page.locator("h1").inner_text() == "Worksheet: what the announcement says"
     assert page.locator(".ws-vague strong").inner_text() == "2"
@@ -89,9 +60,9 @@ def test_paste_to_submitted_draft(live_server, browser, desk_editor):
     # A proposal's sentence link leads to the numbered sentence.
     assert page.locator("#s-1").inner_text().startswith("Nimbus Compute Inc. will lease")
     assert Case.objects.count() == 16  # nothing written by reading
-    _shot(page, "worksheet-proposals-desktop")
-    page.screenshot(path=str(SCREENS / "worksheet-proposals-desktop-top.png"))
-    page.locator(".ws-questions").first.screenshot(path=str(SCREENS / "worksheet-questions-desktop.png"))
+    shot(page, "worksheet-proposals-desktop")
+    shot(page, "worksheet-proposals-desktop-top", full_page=False)
+    shot(page.locator(".ws-questions").first, "worksheet-questions-desktop", full_page=False)
 
     # The proposed new organization must be confirmed, with its kind; the rest is kept as proposed.
     names = page.locator("input[name$='-new_organization_name']")
@@ -102,7 +73,7 @@ def test_paste_to_submitted_draft(live_server, browser, desk_editor):
     page.click("button:has-text('Create the draft case and analysis')")
     page.wait_for_url("**/desk/versions/*/")
     assert "Draft case" in page.locator(".message").first.inner_text()
-    _shot(page, "worksheet-draft-desktop")
+    shot(page, "worksheet-draft-desktop")
 
     version = EvaluationVersion.objects.get(case__title__contains="Nimbus Compute")
     assert version.state == EvaluationVersion.State.DRAFT
@@ -122,7 +93,7 @@ def test_paste_to_submitted_draft(live_server, browser, desk_editor):
     page.click("button:has-text('Read the announcement')")
     assert page.locator(".ws-vague strong").is_visible()
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"] + 1
-    _shot(page, "worksheet-proposals-phone")
-    page.screenshot(path=str(SCREENS / "worksheet-proposals-phone-top.png"))
+    shot(page, "worksheet-proposals-phone")
+    shot(page, "worksheet-proposals-phone-top", full_page=False)
     phone.close()
     assert not [e for e in errors if "Content Security Policy" in e], errors

@@ -19,19 +19,10 @@ from cases.models import Case
 from evaluations.models import EvaluationVersion
 from evaluations.services import workflow
 from tests.support.accounts import user_make
-from tests.support.browser import ARGS, CHROMIUM, SCREENS, sync_api
+from tests.support.browser import SCREENS
 from tests.support.content import COLOSSUS
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-def browser(monkeypatch):
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture

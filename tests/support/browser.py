@@ -1,12 +1,15 @@
-"""Headless Chromium for the reader's browser tests: where it is, its arguments, the viewports, screenshots.
+"""Headless Chromium for the browser tests: where it is, its launch, the viewports, screenshots.
 
 Importing this skips the importing test module when Chromium or Playwright is missing.
+The ``browser`` fixture (tests/conftest.py) launches it through ``launch()``.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -25,6 +28,18 @@ if not (Path(CHROMIUM).exists() or shutil.which(CHROMIUM)):
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
 
 
-def shot(page, name: str) -> None:
+@contextmanager
+def launch() -> Iterator:
+    """One headless Chromium, closed afterwards."""
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+def shot(target, name: str, *, full_page: bool = True) -> None:
+    """A screenshot of a page (whole, or the screen only) or of an element, to artifacts/screens/<name>.png."""
     SCREENS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENS / f"{name}.png"), full_page=True)
+    target.screenshot(path=str(SCREENS / f"{name}.png"), **({"full_page": True} if full_page else {}))
