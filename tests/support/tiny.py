@@ -50,6 +50,7 @@ def rubric_version(
     status: str = RubricVersion.Status.ACTIVE,
     criteria: dict[str, tuple[str, bool, str]] | None = None,
     scale_max: int = 4,
+    classification: dict | None = None,
 ) -> RubricVersion:
     rubric, _ = Rubric.objects.get_or_create(slug=slug, defaults={"name": f"Rubric {slug}"})
     version = RubricVersion.objects.create(
@@ -57,7 +58,7 @@ def rubric_version(
         number=number,
         scale_min=0,
         scale_max=scale_max,
-        classification=dict(CLASSIFICATION),
+        classification=dict(CLASSIFICATION) if classification is None else classification,
     )
     Criterion.objects.bulk_create(
         Criterion(version=version, key=key, family=family, per_party=per_party, weight=Decimal(weight), position=n)
