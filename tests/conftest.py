@@ -8,7 +8,11 @@ used in that folder alone.
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -53,6 +57,27 @@ def _isolated_cache_and_eager_tasks(request: pytest.FixtureRequest) -> Iterator[
     cache.clear()
     yield
     celery_app.conf.task_always_eager = previous
+
+
+if os.environ.get("MOATWATCH_TEST_DB_TEMPLATE"):
+    # scripts/mutation: every mutant is a new pytest session, and migrating a fresh SQLite
+    # database takes seconds. The script migrates one file first; each session works on a
+    # copy of it (its own, so parallel sessions never share a database).
+
+    @pytest.fixture(scope="session")
+    def django_db_setup(django_db_blocker) -> Iterator[None]:
+        from django.db import connections
+
+        folder = Path(tempfile.mkdtemp(prefix="moatwatch-db-"))
+        copy = folder / "db.sqlite3"
+        shutil.copyfile(os.environ["MOATWATCH_TEST_DB_TEMPLATE"], copy)
+        with django_db_blocker.unblock():
+            connections["default"].close()
+            connections["default"].settings_dict["NAME"] = str(copy)
+        yield
+        with django_db_blocker.unblock():
+            connections["default"].close()
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture

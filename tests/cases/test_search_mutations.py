@@ -1,0 +1,150 @@
+"""cases.search on a tiny hand-built world (tests/support/tiny.py): a search document holds what
+readers may see and nothing else (the published analysis, never the newest draft's), matches and
+their highlighted passages (scripts/mutation). Runs on both databases; the PostgreSQL-only
+parts (the weighted vector, the headline) are reached only there."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+
+from cases import search
+from cases.models import Case, CaseSearchDocument, SearchTerm, Source
+from evaluations.models import EvaluationVersion
+from tests.support import tiny
+
+pytestmark = pytest.mark.django_db
+
+V = EvaluationVersion.State
+
+
+@pytest.fixture
+def world():
+    rubric = tiny.rubric_version()
+    editor = tiny.user("ed", "Editors")
+    made = tiny.case("deal", published=True)
+    Source.objects.filter(case=made, position=0).update(claim="Capacity of 300 MW")
+    tiny.version(
+        made,
+        editor,
+        V.SUPERSEDED,
+        rubric=rubric,
+        number=1,
+        narrative="An obsolete wombat reading.",
+        verdict="Old verdict.",
+    )
+    published = tiny.version(
+        made,
+        editor,
+        V.PUBLISHED,
+        rubric=rubric,
+        number=2,
+        narrative="The **quokka** lease <script>x</script>is *real*.",
+        verdict="A quokka deal.",
+    )
+    tiny.version(made, editor, V.DRAFT, rubric=rubric, number=3, narrative="Secret zanzibar text.", verdict="Draft.")
+    return {"rubric": rubric, "editor": editor, "case": made, "published": published}
+
+
+def test_a_document_holds_the_published_analysis_only(world):
+    made = world["case"]
+    search.search_document_refresh(made.pk)
+    document = CaseSearchDocument.objects.get(case=made)
+    assert (document.title, document.summary) == ("The deal deal", "Summary of deal")
+    # The verdict, then the rendered narrative as text (what the sanitizer left of a script is text).
+    assert document.analysis == "A quokka deal.\nThe quokka lease &lt;script&gt;x&lt;/script&gt;is real."
+    assert "zanzibar" not in document.body and "wombat" not in document.body and "Draft." not in document.body
+    assert document.sources == "Paper 0 Story 0 Capacity of 300 MW\nPaper 1 Story 1"
+    assert document.updated_at is not None
+    assert {"quokka", "lease", "capacity"} <= set(SearchTerm.objects.values_list("word", flat=True))
+
+
+def test_drafts_have_no_document_and_lose_theirs(world):
+    draft = tiny.case("draft", orgs=("gamma", "delta"))
+    search.search_document_refresh(draft.pk)
+    assert not CaseSearchDocument.objects.filter(case=draft).exists()
+    search.search_document_refresh(world["case"].pk)
+    Case.objects.filter(pk=world["case"].pk).update(status=Case.Status.DRAFT)
+    search.search_document_refresh(world["case"].pk)
+    assert not CaseSearchDocument.objects.exists()
+
+
+def test_a_published_case_without_an_analysis_and_a_rewrite(world):
+    bare = tiny.case("bare", orgs=("gamma", "delta"), published=True)
+    Source.objects.filter(case=bare).delete()
+    search.search_documents_write([bare.pk, world["case"].pk])
+    assert CaseSearchDocument.objects.get(case=bare).analysis == ""
+    assert CaseSearchDocument.objects.get(case=bare).sources == ""
+    Case.objects.filter(pk=bare.pk).update(title="Renamed")
+    search.search_documents_write([bare.pk])
+    assert CaseSearchDocument.objects.get(case=bare).title == "Renamed"
+    assert CaseSearchDocument.objects.count() == 2
+    search.search_documents_write([])
+
+
+def test_rebuild_in_batches(world):
+    others = [tiny.case(f"c{n}", orgs=(f"c{n}a", f"c{n}b"), published=True) for n in range(2)]
+    assert search.search_documents_rebuild(batch_size=2) == 3
+    assert CaseSearchDocument.objects.count() == 3
+    CaseSearchDocument.objects.all().delete()
+    assert search.search_documents_rebuild([others[0].pk, world["case"].pk], batch_size=1) == 2
+    assert set(CaseSearchDocument.objects.values_list("case_id", flat=True)) == {others[0].pk, world["case"].pk}
+
+
+def test_search_finds_published_words_ranked_title_first(world):
+    other = tiny.case("other", orgs=("gamma", "delta"), published=True)
+    Case.objects.filter(pk=other.pk).update(title="A quokka in the title")
+    search.search_documents_write([world["case"].pk, other.pk])
+    found = list(search.search_filter(Case.objects.all(), "quokka").order_by("-search_rank"))
+    assert [c.slug for c in found] == ["other", "deal"]
+    assert found[0].search_rank > found[1].search_rank
+    assert list(search.search_filter(Case.objects.all(), "zanzibar")) == []
+    assert list(search.search_filter(Case.objects.all(), "wombat")) == []
+    assert [c.slug for c in search.search_filter(Case.objects.filter(slug="deal"), "quokka")] == ["deal"]
+
+
+def test_many_matches_still_all_found(world, monkeypatch):
+    monkeypatch.setattr(search, "FEW_MATCHES", 1)
+    other = tiny.case("other", orgs=("gamma", "delta"), published=True)
+    Case.objects.filter(pk=other.pk).update(summary="quokka too")
+    search.search_documents_write([world["case"].pk, other.pk])
+    assert {c.slug for c in search.search_filter(Case.objects.all(), "quokka")} == {"deal", "other"}
+
+
+def test_headlines_mark_the_matches(world):
+    made = world["case"]
+    search.search_document_refresh(made.pk)
+    headlines = search.search_headlines([made.pk], "quokka")
+    assert set(headlines) == {made.pk}
+    assert "<mark>quokka</mark>" in headlines[made.pk].lower()
+    assert "<script>" not in headlines[made.pk]
+    assert search.search_headlines([], "quokka") == {}
+    assert search.search_headlines([made.pk], "   ") == {}
+
+
+def test_the_documents_own_markers_never_become_marks(world):
+    made = world["case"]
+    Case.objects.filter(pk=made.pk).update(summary="quokka \ue000<b>bold</b>\ue001 lease")
+    search.search_document_refresh(made.pk)
+    headline = search.search_headlines([made.pk], "quokka")[made.pk]
+    assert "<b>" not in headline and headline.count("<mark>") == headline.count("</mark>") >= 1
+    body = CaseSearchDocument.objects.annotate(text=search._concat_body()).get(case=made).text
+    assert "\ue000" not in body and "\ue001" not in body and body.count("\ufffd") == 2
+    assert body.startswith("quokka \ufffd<b>bold</b>\ufffd lease\nA quokka deal.")
+
+
+def test_marked_escapes_then_marks():
+    assert search._marked("<b>\ue000x & y\ue001</b>") == "&lt;b&gt;<mark>x &amp; y</mark>&lt;/b&gt;"
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the weighted vector is PostgreSQL's")
+def test_the_vector_weights_title_over_summary_analysis_sources(world):
+    made = world["case"]
+    Case.objects.filter(pk=made.pk).update(title="alpha", summary="bravo")
+    search.search_document_refresh(made.pk)
+    vector = CaseSearchDocument.objects.values_list("vector", flat=True).get(case=made)
+
+    def weights(word: str) -> set[str]:  # PostgreSQL prints no letter for D, the default
+        return {c for c in vector.split(f"'{word}':")[1].split(" ")[0] if c.isalpha()}
+
+    assert (weights("alpha"), weights("bravo"), weights("quokka"), weights("paper")) == ({"A"}, {"B"}, {"C"}, set())

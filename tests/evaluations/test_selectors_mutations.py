@@ -1,0 +1,382 @@
+"""evaluations.selectors, read by read, on a tiny hand-built world (tests/support/tiny.py): what
+each returns, in which order, and in how many queries (scripts/mutation)."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+
+from cases.models import Case, DealType, Source
+from evaluations import exposure, scoring, selectors
+from evaluations.models import Annotation, AuditEntry, EvaluationVersion, PartyFigure, RiskSummary, RubricVersion, Score
+from tests.support import tiny
+
+pytestmark = pytest.mark.django_db
+
+V = EvaluationVersion.State
+
+
+@pytest.fixture
+def world():
+    return {"rubric": tiny.rubric_version(), "case": tiny.case(published=True), "editor": tiny.user("ed", "Editors")}
+
+
+def _parties(made):
+    return list(made.parties.order_by("position"))
+
+
+# --- Rubric ------------------------------------------------------------------------------------
+
+
+def test_rubric_spec_is_the_versions_data(world):
+    spec = selectors.rubric_spec(world["rubric"])
+    assert (spec.scale_min, spec.scale_max) == (0, 4)
+    assert [(c.key, c.family, c.weight, c.per_party) for c in spec.criteria] == [
+        ("lev", "leverage", Decimal(1), True),
+        ("dep", "dependency", Decimal(1), True),
+        ("work", "workaround", Decimal(1), True),
+        ("data", "leverage", Decimal(1), False),
+    ]
+    assert (spec.dependency_risk_at, spec.leverage_at, spec.workaround_at) == (60, 50, 50)
+    assert spec.risk_bands == (("low", 0), ("elevated", 40), ("high", 70))
+
+
+def test_rubric_vocabulary_bands_lowest_first_and_every_classification():
+    vocabulary = selectors.rubric_vocabulary(
+        [
+            {"risk_bands": {"high": 70, "low": 0, "b": "40", "a": 40.0}},
+            {"risk_bands": {"high": 10, "odd": "x", "none": None, "top": 90}},  # a name seen first keeps its bound
+            {"risk_bands": None},
+            {},
+            "not a dict",
+        ]
+    )
+    assert vocabulary == {
+        "risk_bands": [("low", "low"), ("a", "a"), ("b", "b"), ("high", "high"), ("top", "top")],
+        "classifications": [
+            ("dependency_risk", "dependency risk"),
+            ("temporary_workaround", "temporary workaround"),
+            ("mixed", "mixed"),
+            ("durable_leverage", "durable leverage"),
+        ],
+    }
+    assert [c.value for c in scoring.SEVERITY] == [value for value, _ in vocabulary["classifications"]]
+
+
+def test_criteria_in_the_rubrics_order(world):
+    draft = tiny.rubric_version(number=2, status=RubricVersion.Status.DRAFT)
+    draft.criteria.filter(key="data").update(position=0)
+    version = RubricVersion.objects.prefetch_related(selectors.criteria_prefetch()).get(pk=draft.pk)
+    assert [c.key for c in version.criteria.all()] == ["lev", "data", "dep", "work"]
+
+
+# --- A version's content ---------------------------------------------------------------------------
+
+
+def test_versions_with_content_in_order_and_in_a_fixed_number_of_queries(world, django_assert_num_queries):
+    made, editor = world["case"], world["editor"]
+    version = tiny.version(
+        made, editor, rubric=world["rubric"], scores={("work", 1): 1, ("lev", 1): 2, ("lev", 0): 3, ("data", None): 4}
+    )
+    first, second = made.sources.order_by("position")
+    Source.objects.filter(pk=first.pk).update(position=5)
+    Score.objects.get(version=version, criterion__key="lev", party__position=0).sources.add(first, second)
+    for quote in ("capacity", "provider"):
+        Annotation.objects.create(version=version, quote=quote, kind="context", body="b", author=editor)
+    with django_assert_num_queries(4):  # versions, scores, their sources, annotations (authors joined)
+        loaded = selectors.versions_with_content(EvaluationVersion.objects.filter(pk=version.pk)).get()
+        rows = [
+            (s.criterion.key, s.party.organization.slug if s.party else None, [x.title for x in s.sources.all()])
+            for s in loaded.scores.all()
+        ]
+        notes = [(a.quote, a.author.username) for a in loaded.annotations.all()]
+        rubric = (loaded.evaluation.rubric_version.number, loaded.evaluation.rubric_version.rubric.slug)
+    # criterion position (lev, dep, work, data), then party position
+    assert rows == [
+        ("lev", "alpha", ["Story 1", "Story 0"]),
+        ("lev", "beta", []),
+        ("work", "beta", []),
+        ("data", None, []),
+    ]
+    assert notes == [("capacity", "ed"), ("provider", "ed")]
+    assert rubric == (1, "tiny")
+    assert selectors.versions_with_content().count() == 1
+
+
+# --- Summary inputs --------------------------------------------------------------------------------
+
+
+def test_summary_inputs_read_the_published_version_under_the_active_rubric(world, django_assert_num_queries):
+    made, editor = world["case"], world["editor"]
+    alpha, beta = _parties(made)
+    tiny.version(made, editor, V.SUPERSEDED, rubric=world["rubric"], number=1, scores={("lev", 0): 1})
+    published = tiny.version(made, editor, V.PUBLISHED, rubric=world["rubric"], number=2, scores=dict(tiny.FULL_SCORES))
+    tiny.version(made, editor, V.DRAFT, rubric=world["rubric"], number=3, scores={("lev", 0): 0})
+    unpublished = tiny.case("draft-only", orgs=("gamma", "delta"))
+    with django_assert_num_queries(4):
+        inputs = selectors.summary_inputs([made.pk, unpublished.pk])
+    assert set(inputs) == {made.pk, unpublished.pk}
+    got = inputs[made.pk]
+    assert (got.version_id, got.rubric_id, got.rubric_version) == (
+        published.pk,
+        world["rubric"].rubric_id,
+        world["rubric"],
+    )
+    assert got.party_scores == {alpha.pk: {"lev": 3, "dep": 1, "work": 2}, beta.pk: {"lev": 1, "dep": 4, "work": 3}}
+    assert got.deal_scores == {"data": 2}
+    assert got.party_orgs == {alpha.pk: alpha.organization_id, beta.pk: beta.organization_id}
+    assert inputs[unpublished.pk] == selectors.SummaryInputs()
+    assert selectors.summary_inputs([]) == {}
+
+
+def test_summary_inputs_leave_out_what_the_active_version_cannot_take(world):
+    made, editor = world["case"], world["editor"]
+    alpha, beta = _parties(made)
+    tiny.version(made, editor, V.PUBLISHED, rubric=world["rubric"], scores=dict(tiny.FULL_SCORES))
+    RubricVersion.objects.filter(pk=world["rubric"].pk).update(status=RubricVersion.Status.RETIRED)
+    newer = tiny.rubric_version(
+        number=2,
+        scale_max=3,
+        criteria={
+            "lev": ("leverage", True, "1"),
+            "work": ("workaround", False, "1"),  # per deal now
+            "data": ("leverage", True, "1"),  # per party now
+        },
+    )
+    got = selectors.summary_inputs([made.pk])[made.pk]
+    assert got.rubric_version == newer
+    # dep is gone; beta's dep 4 was beyond the new scale anyway; work and data changed kind
+    assert got.party_scores == {alpha.pk: {"lev": 3}, beta.pk: {"lev": 1}}
+    assert got.deal_scores == {}
+    assert got.party_orgs == {alpha.pk: alpha.organization_id, beta.pk: beta.organization_id}
+
+
+def test_summary_inputs_keep_a_party_whose_scores_all_fall_out(world):
+    made, editor = world["case"], world["editor"]
+    alpha, _ = _parties(made)
+    tiny.version(made, editor, V.PUBLISHED, rubric=world["rubric"], scores={("dep", 0): 4, ("data", None): 0})
+    RubricVersion.objects.filter(pk=world["rubric"].pk).update(status=RubricVersion.Status.RETIRED)
+    tiny.rubric_version(number=2, scale_max=3)
+    got = selectors.summary_inputs([made.pk])[made.pk]
+    assert got.party_scores == {alpha.pk: {}}  # the party is there, with nothing that fits
+    assert got.deal_scores == {"data": 0}  # the scale's lower end fits
+
+
+def test_summary_inputs_without_an_active_rubric_version(world):
+    made = world["case"]
+    published = tiny.version(made, world["editor"], V.PUBLISHED, rubric=world["rubric"], scores=dict(tiny.FULL_SCORES))
+    RubricVersion.objects.filter(pk=world["rubric"].pk).update(status=RubricVersion.Status.RETIRED)
+    got = selectors.summary_inputs([made.pk])[made.pk]
+    assert (got.version_id, got.rubric_version) == (published.pk, None)
+    assert (got.party_scores, got.deal_scores, got.party_orgs) == ({}, {}, {})
+
+
+# --- Summaries and exposures --------------------------------------------------------------------------
+
+
+def test_summaries_needing_reevaluation_are_published_ones_by_title(world):
+    zeta = tiny.case("zeta", orgs=("z1", "z2"), published=True)
+    Case.objects.filter(pk=zeta.pk).update(title="A zeta deal")
+    hidden = tiny.case("hidden", orgs=("h1", "h2"))
+    fine = tiny.case("fine", orgs=("f1", "f2"), published=True)
+    for made, needs in ((world["case"], True), (zeta, True), (hidden, True), (fine, False)):
+        RiskSummary.objects.create(case=made, needs_reevaluation=needs, rubric_version=world["rubric"])
+    rows = selectors.summaries_needing_reevaluation()
+    assert [row.case.slug for row in rows] == ["zeta", "deal"]
+    assert rows[0].rubric_version == world["rubric"]
+
+
+def test_stale_summaries_stats(world):
+    assert selectors.stale_summaries_stats() == (0, None)
+    now = timezone.now()
+    others = [tiny.case(f"c{n}", orgs=(f"c{n}a", f"c{n}b")) for n in range(2)]
+    RiskSummary.objects.create(case=world["case"], stale=True, stale_since=now - timedelta(hours=1))
+    RiskSummary.objects.create(case=others[0], stale=True, stale_since=now)
+    RiskSummary.objects.create(case=others[1], stale=False)
+    assert selectors.stale_summaries_stats() == (2, now - timedelta(hours=1))
+
+
+def test_exposure_deals_of_each_organization(world, django_assert_num_queries):
+    made = world["case"]
+    alpha, beta = _parties(made)
+    made.deal_types.add(*DealType.objects.order_by("-slug")[:2])
+    other = tiny.case("other", orgs=("alpha", "gamma"), published=True)
+    Case.objects.filter(pk=other.pk).update(announced_on=date(2024, 5, 1))
+    tiny.case("unpublished", orgs=("alpha", "delta"))
+    summary = RiskSummary.objects.create(case=made)
+    PartyFigure.objects.create(summary=summary, party=alpha, organization=alpha.organization, classification="mixed")
+    PartyFigure.objects.create(
+        summary=summary, party=beta, organization=beta.organization, classification="dependency_risk"
+    )
+    with django_assert_num_queries(5):
+        deals = selectors.exposure_deals([alpha.organization_id, beta.organization_id])
+    types = tuple(sorted(made.deal_types.values_list("slug", flat=True)))
+    made_parties = (
+        exposure.DealParty(alpha.organization_id, "provider", "alpha", "Alpha"),
+        exposure.DealParty(beta.organization_id, "customer", "beta", "Beta"),
+    )
+    gamma = other.parties.get(role="customer").organization
+    assert {org: sorted(ds, key=lambda d: d.case_id) for org, ds in deals.items()} == {
+        alpha.organization_id: [
+            exposure.Deal(made.pk, 2026, types, made_parties, "mixed"),
+            exposure.Deal(
+                other.pk,
+                2024,
+                (),
+                (
+                    exposure.DealParty(alpha.organization_id, "provider", "alpha", "Alpha"),
+                    exposure.DealParty(gamma.pk, "customer", "gamma", "Gamma"),
+                ),
+                "",
+            ),
+        ],
+        beta.organization_id: [exposure.Deal(made.pk, 2026, types, made_parties, "dependency_risk")],
+    }
+    assert len(types) == 2 and list(types) == sorted(types)
+
+
+# --- Desk ------------------------------------------------------------------------------------------------
+
+
+def _versions_in_every_state(world):
+    editor, other = world["editor"], tiny.user("other", "Editors")
+    now = timezone.now()
+    hour = timedelta(hours=1)
+    # Orders: drafts by last change (newest first), reviews by submission, schedules by time, publications newest first.
+    rows = [
+        (V.DRAFT, editor, {"updated_at": now - 2 * hour}),
+        (V.DRAFT, editor, {"updated_at": now - hour}),
+        (V.DRAFT, other, {}),
+        (V.IN_REVIEW, other, {"submitted_at": now - hour}),
+        (V.IN_REVIEW, editor, {"submitted_at": now - 2 * hour}),
+        (V.SCHEDULED, editor, {"publish_at": now + 48 * hour}),
+        (V.SCHEDULED, editor, {"publish_at": now + 24 * hour}),
+        (V.PUBLISHED, editor, {"published_at": now - 24 * hour}),
+        (V.PUBLISHED, editor, {"published_at": now}),
+    ]
+    made = {}
+    for n, (state, author, fields) in enumerate(rows):
+        case_n = tiny.case(f"c{n}", orgs=(f"c{n}a", f"c{n}b"), published=state == V.PUBLISHED)
+        made[n] = tiny.version(case_n, author, state, rubric=world["rubric"], **fields)
+    return made
+
+
+def test_desk_dashboard(world, django_assert_num_queries):
+    made = _versions_in_every_state(world)
+    stale_case = tiny.case("stale", orgs=("s1", "s2"))
+    fresh_case = tiny.case("fresh", orgs=("f1", "f2"))
+    since = timezone.now() - timedelta(hours=3)
+    RiskSummary.objects.create(case=stale_case, stale=True, stale_since=since)
+    RiskSummary.objects.create(case=fresh_case, stale=False)
+    RiskSummary.objects.create(
+        case=world["case"], stale=True, stale_since=since + timedelta(hours=1), needs_reevaluation=True
+    )
+    with django_assert_num_queries(7):
+        dashboard = selectors.desk_dashboard(world["editor"])
+        [(v.case.slug, v.author.username) for key in ("my_drafts", "in_review") for v in dashboard[key]]
+    pks = {key: [v.pk for v in dashboard[key]] for key in ("my_drafts", "in_review", "scheduled", "recently_published")}
+    assert pks == {
+        "my_drafts": [made[1].pk, made[0].pk],
+        "in_review": [made[4].pk, made[3].pk],
+        "scheduled": [made[6].pk, made[5].pk],
+        "recently_published": [made[8].pk, made[7].pk],
+    }
+    assert [s.case.slug for s in dashboard["needs_reevaluation"]] == ["deal"]
+    assert [s.case.slug for s in dashboard["stale_summaries"]] == ["stale", "deal"]
+    assert (dashboard["stale_count"], dashboard["stale_oldest"]) == (2, since)
+    assert set(dashboard) == {
+        "my_drafts",
+        "in_review",
+        "scheduled",
+        "recently_published",
+        "needs_reevaluation",
+        "stale_summaries",
+        "stale_count",
+        "stale_oldest",
+    }
+
+
+def test_desk_case_list_finds_drafts_by_title_or_slug(world, django_assert_num_queries):
+    draft = tiny.case("secret-deal", orgs=("s1", "s2"))
+    later = timezone.now() + timedelta(hours=1)
+    Case.objects.filter(pk=draft.pk).update(title="Quokka merger")
+    Case.objects.filter(pk=world["case"].pk).update(updated_at=later)  # the older case, changed last
+    tiny.version(world["case"], world["editor"], V.SUPERSEDED, rubric=world["rubric"], number=1)
+    tiny.version(world["case"], world["editor"], V.PUBLISHED, rubric=world["rubric"], number=2)
+    assert [c.slug for c in selectors.desk_case_list()] == ["deal", "secret-deal"]
+    Case.objects.filter(pk=draft.pk).update(updated_at=later)  # the same moment: the newest case first
+    assert [c.slug for c in selectors.desk_case_list()] == ["secret-deal", "deal"]
+    assert [c.slug for c in selectors.desk_case_list("  QUOKKA\x00 ")] == ["secret-deal"]
+    assert [c.slug for c in selectors.desk_case_list("ecret-de")] == ["secret-deal"]
+    with django_assert_num_queries(2):
+        rows = {c.slug: [(v.number, v.state) for v in c.evaluation_versions.all()] for c in selectors.desk_case_list()}
+    assert rows == {"secret-deal": [], "deal": [(1, V.SUPERSEDED), (2, V.PUBLISHED)]}
+
+
+def test_desk_case_and_version_and_history(world, django_assert_num_queries):
+    made, editor = world["case"], world["editor"]
+    first = tiny.version(made, editor, V.PUBLISHED, rubric=world["rubric"], number=1, scores={("lev", 0): 1})
+    second = tiny.version(made, editor, V.DRAFT, rubric=world["rubric"], number=2)
+    now = timezone.now()
+    AuditEntry.objects.create(
+        action="submit", actor=editor, at=now, from_state="draft", to_state="in_review", evaluation_version=first
+    )
+    AuditEntry.objects.create(
+        action="create",
+        actor=editor,
+        at=now - timedelta(hours=1),
+        from_state="",
+        to_state="draft",
+        evaluation_version=first,
+    )
+    with django_assert_num_queries(7):
+        case = selectors.desk_case(made.pk)
+        assert [p.organization.slug for p in case.parties.all()] == ["alpha", "beta"]
+        assert [s.title for s in case.sources.all()] == ["Story 0", "Story 1"]
+        assert [
+            (v.number, v.author.username, v.evaluation.rubric_version.number) for v in case.evaluation_versions.all()
+        ] == [
+            (1, "ed", 1),
+            (2, "ed", 1),
+        ]
+        assert (list(case.deal_types.all()), list(case.tags.all()), list(case.timeline.all())) == ([], [], [])
+        assert getattr(case, "risk_summary", None) is None
+    with django_assert_num_queries(5):
+        version = selectors.desk_version(first.pk)
+        assert [e.action for e in version.audit_entries.all()] == ["create", "submit"]
+        assert [e.actor.username for e in version.audit_entries.all()] == ["ed", "ed"]
+        assert (version.case.slug, version.author.username, len(version.scores.all())) == ("deal", "ed", 1)
+    with django_assert_num_queries(2):
+        history = selectors.desk_case_history(made.pk)
+        assert [(v.number, v.author.username, v.published_by and v.published_by.username) for v in history] == [
+            (1, "ed", "ed"),
+            (2, "ed", None),
+        ]
+        assert [e.action for e in history[0].audit_entries.all()] == ["create", "submit"]
+    with pytest.raises(Case.DoesNotExist):
+        selectors.desk_case(made.pk + 1000)
+    with pytest.raises(EvaluationVersion.DoesNotExist):
+        selectors.desk_version(second.pk + 1000)
+    assert selectors.desk_case_has_published(made.pk) is True
+    assert selectors.desk_case_has_published(tiny.case("new", orgs=("n1", "n2")).pk) is False
+
+
+def test_desk_versions_for_compare_drop_numbers_no_version_can_have(world, django_assert_num_queries):
+    made, editor = world["case"], world["editor"]
+    tiny.version(made, editor, V.SUPERSEDED, rubric=world["rubric"], number=1, scores={("lev", 0): 1})
+    tiny.version(made, editor, V.PUBLISHED, rubric=world["rubric"], number=2)
+    with django_assert_num_queries(3):
+        versions = selectors.desk_versions_for_compare(made.pk, [0, 1, 2, 3, -1, 2**31, 2**63])
+        assert sorted(versions) == [1, 2]
+        assert [(s.criterion.key, s.party.organization.slug) for s in versions[1].scores.all()] == [("lev", "alpha")]
+    # Another case's versions are not this one's; the highest number a version can have is asked for.
+    other = tiny.case("other", orgs=("o1", "o2"))
+    tiny.version(other, editor, V.DRAFT, rubric=world["rubric"], number=3)
+    assert selectors.desk_versions_for_compare(made.pk, [3]) == {}
+    top = tiny.version(made, editor, V.DRAFT, rubric=world["rubric"], number=selectors.VERSION_NUMBER_MAX)
+    assert selectors.desk_versions_for_compare(made.pk, [selectors.VERSION_NUMBER_MAX]) == {
+        selectors.VERSION_NUMBER_MAX: top
+    }
