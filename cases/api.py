@@ -130,6 +130,9 @@ class CaseListView(ConditionalGetMixin, generics.GenericAPIView):
 
 
 class CaseDetailView(ConditionalGetMixin, APIView):
+    def etag_validator(self, request: Request, **kwargs) -> str | None:
+        return selectors.api_case_etag(kwargs["slug"])
+
     @extend_schema(
         operation_id="cases_retrieve",
         responses={200: CaseDetailSerializer, **errors(304, 401, 404, 429)},
@@ -283,6 +286,9 @@ class OrganizationListView(ConditionalGetMixin, generics.GenericAPIView):
 
 
 class OrganizationDetailView(ConditionalGetMixin, APIView):
+    def etag_validator(self, request: Request, **kwargs) -> str | None:
+        return selectors.api_organization_etag(kwargs["slug"])
+
     @extend_schema(
         operation_id="organizations_retrieve",
         responses={200: OrganizationSerializer, **errors(304, 401, 404, 429)},

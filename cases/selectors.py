@@ -217,6 +217,30 @@ def case_page_etag(slug: str) -> str | None:
     return cache_keys.case_page_etag(*row) if row else None
 
 
+def api_case_etag(slug: str) -> str | None:
+    """The API case detail's validator for readers, in one query: what the case page's depends on."""
+    validator = case_page_etag(slug)
+    return f'"api-{validator}"' if validator else None
+
+
+def api_organization_etag(slug: str) -> str | None:
+    """The API organization detail's validator for readers, in one query; None if readers may not see it.
+
+    Its representation is the organization's own fields (``updated_at``) and its exposure,
+    which changes only by a recompute or a staleness mark (``computed_at``, ``stale``).
+    """
+    row = (
+        organizations_visible()
+        .filter(slug=slug)
+        .values_list("pk", "updated_at", "exposure__computed_at", "exposure__stale")
+        .first()
+    )
+    if row is None:
+        return None
+    pk, updated_at, computed_at, stale = row
+    return f'"org{pk}-{cache_keys.stamp(updated_at)}-x{cache_keys.computed_stamp(computed_at, stale)}"'
+
+
 def case_page_etag_of(case: Case, version: EvaluationVersion | None) -> str:
     """The same validator as ``case_page_etag``, from a case page's loaded rows (no query)."""
     summary = getattr(case, "risk_summary", None)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from cases.models import Case
 from evaluations.models import EvaluationVersion, RiskSummary
@@ -320,7 +321,8 @@ def test_conditional_get(published_case, api_client):
 def test_case_etag_changes_when_the_case_does(published_case, api_client):
     url = f"/api/v1/cases/{published_case.slug}/"
     etag = api_client.get(url)["ETag"]
-    Case.objects.filter(pk=published_case.pk).update(title="A new title")
+    # As the services write a case (auto_now): a reader's ETag is read from updated_at, not the body.
+    Case.objects.filter(pk=published_case.pk).update(title="A new title", updated_at=timezone.now())
     response = api_client.get(url, HTTP_IF_NONE_MATCH=etag)
     assert response.status_code == 200 and response["ETag"] != etag
 
