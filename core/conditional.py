@@ -68,10 +68,10 @@ class ConditionalGetMixin(APIView):
         self._validator = self.etag_validator(request, **kwargs)
         if self._validator and _etag_matches(if_none_match, self._validator):
             # Answered without building the representation: the handler becomes the 304.
-            self.get = self.head = self._not_modified  # type: ignore[method-assign]
+            self.get = self.head = self._not_modified
 
     def _not_modified(self, request: Request, *args, **kwargs) -> Response:
-        return Response(status=status.HTTP_304_NOT_MODIFIED, headers={"ETag": self._validator})
+        return Response(status=status.HTTP_304_NOT_MODIFIED, headers={"ETag": self._validator or ""})
 
     def finalize_response(self, request, response, *args, **kwargs):
         response = super().finalize_response(request, response, *args, **kwargs)
