@@ -83,16 +83,11 @@ class CaseListView(ConditionalGetMixin, generics.GenericAPIView):
     def get_queryset(self) -> QuerySet[Case]:
         # Cases without a computed index sort below every real one, and the
         # cursor needs a value it can compare, so null becomes -1.
-        return (
-            selectors.case_list_published()
-            .select_related("risk_summary")
-            .prefetch_related("tags")
-            .annotate(
-                risk_index=Coalesce(
-                    "risk_summary__risk_index",
-                    Value(Decimal("-1.0")),
-                    output_field=DecimalField(max_digits=4, decimal_places=1),
-                )
+        return selectors.case_list_api().annotate(
+            risk_index=Coalesce(
+                "risk_summary__risk_index",
+                Value(Decimal("-1.0")),
+                output_field=DecimalField(max_digits=4, decimal_places=1),
             )
         )
 

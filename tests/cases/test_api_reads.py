@@ -338,3 +338,23 @@ def test_published_version_etag_is_its_lock(published_case, api_client):
 def test_stale_summary_is_reported(published_case, api_client):
     RiskSummary.objects.filter(case=published_case).update(stale=True)
     assert api_client.get(f"/api/v1/cases/{published_case.slug}/").json()["risk_summary"]["stale"] is True
+
+
+def test_list_reads_a_page_in_four_queries(demo, api_client, django_assert_num_queries):
+    # The cases with their summaries, then the page's parties (with organizations), deal types and tags.
+    api_client.get("/api/v1/cases/")
+    with django_assert_num_queries(4):
+        response = api_client.get("/api/v1/cases/?page_size=16")
+    assert response.status_code == 200 and len(response.json()["results"]) == 16
+
+
+def test_list_rows_are_the_full_serializers(demo, api_client):
+    """The list's trimmed reads (only the printed columns) give what full rows give."""
+    from cases.serializers import CaseListSerializer
+
+    rows = api_client.get("/api/v1/cases/?page_size=16&ordering=title").json()["results"]
+    cases = Case.objects.published().prefetch_related("parties__organization", "deal_types", "tags").order_by("title")
+    expected = CaseListSerializer(cases, many=True).data
+    for row, full in zip(rows, expected, strict=True):
+        assert row["parties"] and row == {**full, "risk_index": row["risk_index"]}
+        assert row["risk_index"] == (float(full["risk_index"]) if full["risk_index"] is not None else -1.0)
