@@ -85,16 +85,11 @@ class CaseListView(ConditionalGetMixin, generics.GenericAPIView):
     def get_queryset(self) -> QuerySet[Case]:
         # Cases without a computed index sort below every real one, and the
         # cursor needs a value it can compare, so null becomes -1.
-        return (
-            selectors.case_list_published()
-            .select_related("risk_summary")
-            .prefetch_related("tags")
-            .annotate(
-                risk_index=Coalesce(
-                    "risk_summary__risk_index",
-                    Value(Decimal("-1.0")),
-                    output_field=DecimalField(max_digits=4, decimal_places=1),
-                )
+        return selectors.case_list_api().annotate(
+            risk_index=Coalesce(
+                "risk_summary__risk_index",
+                Value(Decimal("-1.0")),
+                output_field=DecimalField(max_digits=4, decimal_places=1),
             )
         )
 
@@ -132,6 +127,9 @@ class CaseListView(ConditionalGetMixin, generics.GenericAPIView):
 
 
 class CaseDetailView(ConditionalGetMixin, APIView):
+    def etag_validator(self, request: Request, **kwargs) -> str | None:
+        return selectors.api_case_etag(kwargs["slug"])
+
     @extend_schema(
         operation_id="cases_retrieve",
         responses={200: CaseDetailSerializer, **errors(304, 401, 404, 429)},
@@ -288,6 +286,9 @@ class OrganizationListView(ConditionalGetMixin, generics.GenericAPIView):
 
 
 class OrganizationDetailView(ConditionalGetMixin, APIView):
+    def etag_validator(self, request: Request, **kwargs) -> str | None:
+        return selectors.api_organization_etag(kwargs["slug"])
+
     @extend_schema(
         operation_id="organizations_retrieve",
         responses={200: OrganizationSerializer, **errors(304, 401, 404, 429)},

@@ -12,7 +12,7 @@ from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 from cases import cache_keys, keyset, search, search_index, web_selectors
-from cases.models import Case, Organization, Party, Source, Tag
+from cases.models import Case, DealType, Organization, Party, Source, Tag
 from evaluations import changelog, scoring
 from evaluations.models import (
     Criterion,
@@ -69,6 +69,25 @@ def archive_row_prefetches() -> list:
 def case_list_published() -> QuerySet[Case]:
     """Published cases with what an archive row shows; a fixed number of queries."""
     return _case_rows(Case.objects.published())
+
+
+def case_list_api() -> QuerySet[Case]:
+    """Published cases with what the API's list shows (not the archive row's verdict), the related rows
+    read with only the columns it prints: building full model instances cost more than the queries."""
+    return (
+        Case.objects.published()
+        .select_related("risk_summary")
+        .prefetch_related(
+            Prefetch(
+                "parties",
+                queryset=Party.objects.select_related("organization")
+                .only("id", "case_id", "role", "note", "organization__slug", "organization__name")
+                .order_by("position", "id"),
+            ),
+            Prefetch("deal_types", queryset=DealType.objects.only("id", "slug")),
+            Prefetch("tags", queryset=Tag.objects.only("id", "name")),
+        )
+    )
 
 
 def _case_rows(cases: QuerySet[Case]) -> QuerySet[Case]:
@@ -224,6 +243,30 @@ def case_page_etag(slug: str) -> str | None:
         .first()
     )
     return cache_keys.case_page_etag(*row) if row else None
+
+
+def api_case_etag(slug: str) -> str | None:
+    """The API case detail's validator for readers, in one query: what the case page's depends on."""
+    validator = case_page_etag(slug)
+    return f'"api-{validator}"' if validator else None
+
+
+def api_organization_etag(slug: str) -> str | None:
+    """The API organization detail's validator for readers, in one query; None if readers may not see it.
+
+    Its representation is the organization's own fields (``updated_at``) and its exposure,
+    which changes only by a recompute or a staleness mark (``computed_at``, ``stale``).
+    """
+    row = (
+        organizations_visible()
+        .filter(slug=slug)
+        .values_list("pk", "updated_at", "exposure__computed_at", "exposure__stale")
+        .first()
+    )
+    if row is None:
+        return None
+    pk, updated_at, computed_at, stale = row
+    return f'"org{pk}-{cache_keys.stamp(updated_at)}-x{cache_keys.computed_stamp(computed_at, stale)}"'
 
 
 def case_page_etag_of(case: Case, version: EvaluationVersion | None) -> str:

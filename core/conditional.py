@@ -39,14 +39,55 @@ class ConditionalGetMixin(APIView):
     Views may set ``response["ETag"]`` themselves (versions do, from their
     lock); otherwise it is a hash of the JSON body. What a user may see
     depends on who they are, so responses vary on the credentials.
+
+    A view that can say what its representation depends on in ONE query
+    defines ``etag_validator`` (the reader's view: anonymous requests). Then
+    a conditional GET is answered before the representation is built (a 304
+    costs that one query), and a 200 carries the same validator as its ETag.
     """
+
+    _validator: str | None = None
+
+    def etag_validator(self, request: Request, **kwargs) -> str | None:
+        """The quoted ETag of what an anonymous reader gets here, in one query; None: no such resource
+        (the view then answers as it would, a 404), or no cheap validator (the body's hash is the ETag)."""
+        return None
+
+    def _uses_validator(self, request: Request) -> bool:
+        return (
+            type(self).etag_validator is not ConditionalGetMixin.etag_validator
+            and request.method in ("GET", "HEAD")
+            and not request.user.is_authenticated
+        )
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        if_none_match = request.headers.get("If-None-Match")
+        if not if_none_match or not self._uses_validator(request):
+            return
+        self._validator = self.etag_validator(request, **kwargs)
+        if self._validator and _etag_matches(if_none_match, self._validator):
+            # Answered without building the representation: the handler becomes the 304.
+            self.get = self.head = self._not_modified
+
+    def _not_modified(self, request: Request, *args, **kwargs) -> Response:
+        return Response(status=status.HTTP_304_NOT_MODIFIED, headers={"ETag": self._validator or ""})
 
     def finalize_response(self, request, response, *args, **kwargs):
         response = super().finalize_response(request, response, *args, **kwargs)
+        if response.status_code == status.HTTP_304_NOT_MODIFIED and self._validator:
+            patch_vary_headers(response, ["Authorization", "Cookie"])
+            return response
         if request.method not in ("GET", "HEAD") or response.status_code != 200 or response.streaming:
             return response
         if not isinstance(response, Response):
             return response
+        if self._uses_validator(request):
+            validator = (
+                self._validator if "If-None-Match" in request.headers else self.etag_validator(request, **kwargs)
+            )
+            if validator:
+                response["ETag"] = validator
         etag = response.get("ETag")
         if not etag:
             body = JSONRenderer().render(response.data)

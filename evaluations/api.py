@@ -31,7 +31,7 @@ from core.api import (
 )
 from core.http import absolute_url
 from core.types import AuthenticatedApiRequest
-from evaluations import policy
+from evaluations import policy, selectors
 from evaluations.compare import compare_versions
 from evaluations.models import EvaluationVersion, Revision, Rubric, RubricVersion
 from evaluations.selectors import criteria_prefetch, revisions_prefetch, versions_with_content
@@ -116,6 +116,9 @@ class CaseEvaluationStartView(APIView):
 
 
 class EvaluationVersionView(ConditionalGetMixin, APIView):
+    def etag_validator(self, request: Request, **kwargs) -> str | None:
+        return selectors.public_version_etag(kwargs["pk"])
+
     @extend_schema(
         operation_id="evaluation_versions_retrieve",
         responses={200: EvaluationVersionSerializer, **errors(304, 401, 404, 429)},
@@ -296,6 +299,9 @@ def _public_versions(case: Case) -> QuerySet[EvaluationVersion]:
 
 
 class CaseVersionListView(ConditionalGetMixin, APIView):
+    def etag_validator(self, request: Request, **kwargs) -> str | None:
+        return selectors.case_versions_etag(kwargs["slug"])
+
     @extend_schema(
         operation_id="cases_versions_list",
         responses={200: VersionSummarySerializer(many=True), **errors(304, 401, 404, 429)},
@@ -308,6 +314,9 @@ class CaseVersionListView(ConditionalGetMixin, APIView):
 
 
 class CaseVersionDetailView(ConditionalGetMixin, APIView):
+    def etag_validator(self, request: Request, **kwargs) -> str | None:
+        return selectors.case_version_etag(kwargs["slug"], kwargs["number"])
+
     @extend_schema(
         operation_id="cases_versions_retrieve",
         responses={200: EvaluationVersionSerializer, **errors(304, 401, 404, 429)},
@@ -397,6 +406,9 @@ class RubricVersionListView(ConditionalGetMixin, APIView):
     permission_classes = [HasPermission]
     required_permission = policy.permission("rubric_version.create")
 
+    def etag_validator(self, request: Request, **kwargs) -> str | None:
+        return selectors.public_rubric_versions_etag(kwargs["slug"])
+
     @extend_schema(
         operation_id="rubrics_versions_list",
         responses={200: RubricVersionLineSerializer(many=True), **errors(304, 401, 404, 429)},
@@ -447,6 +459,9 @@ def _rubric_version_for(request: Request, slug: str, number: int) -> RubricVersi
 class RubricVersionDetailView(ConditionalGetMixin, APIView):
     permission_classes = [HasPermission]
     required_permission = policy.permission("rubric_version.edit")
+
+    def etag_validator(self, request: Request, **kwargs) -> str | None:
+        return selectors.public_rubric_version_etag(kwargs["slug"], kwargs["number"])
 
     @extend_schema(
         operation_id="rubrics_versions_retrieve",

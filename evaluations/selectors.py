@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db.models import Count, Min, Prefetch, Q, QuerySet
+from django.db.models import Count, Max, Min, Prefetch, Q, QuerySet, Sum
 from django.utils import timezone
 
 from cases.models import Case, Party, Source
@@ -426,3 +426,84 @@ def desk_case_history(case_id: int) -> list[EvaluationVersion]:
         )
         .order_by("number")
     )
+
+
+# --- One-query validators of the API's reader representations (conditional GETs) ----------------
+
+
+def _version_etag(row: tuple | None) -> str | None:
+    """A published version's ETag is its own (``EvaluationVersion.etag``, its lock). Superseding
+    changes a version's state, not its lock (the frozen record's trigger keeps the lock), so a
+    superseded one's says so too."""
+    if row is None:
+        return None
+    pk, lock, state = row
+    suffix = "" if state == EvaluationVersion.State.PUBLISHED else f"-{state}"
+    return f'"ev{pk}-{lock}{suffix}"'
+
+
+def public_version_etag(pk: int) -> str | None:
+    """A public version's ETag (its lock) in one query; None if readers may not see it."""
+    versions = EvaluationVersion.objects.public().filter(pk=pk)
+    return _version_etag(versions.values_list("pk", "lock_version", "state").first())
+
+
+def case_version_etag(slug: str, number: int) -> str | None:
+    """A published case's public version ``number``'s ETag in one query; None if there is none."""
+    versions = EvaluationVersion.objects.public().filter(
+        case__in=Case.objects.published().filter(slug=slug), number=number
+    )
+    return _version_etag(versions.values_list("pk", "lock_version", "state").first())
+
+
+def case_versions_etag(slug: str) -> str | None:
+    """A published case's public history's validator in one query; None if it has none.
+
+    A line changes only with its version's lock (state, notes), and a publish adds one.
+    """
+    row = (
+        EvaluationVersion.objects.public()
+        .filter(case__in=Case.objects.published().filter(slug=slug))
+        .aggregate(count=Count("pk"), last=Max("pk"), locks=Sum("lock_version"))
+    )
+    return f'"evs{row["last"]}-{row["count"]}-{row["locks"]}"' if row["count"] else None
+
+
+def _rubric_stamp(at: datetime | None) -> str:
+    return f"{at.timestamp():.6f}" if at else "-"
+
+
+def public_rubric_version_etag(slug: str, number: int) -> str | None:
+    """A non-draft rubric version's validator in one query; None if readers may not see it.
+
+    Once active a version never changes but for its status and retirement.
+    """
+    row = (
+        RubricVersion.objects.exclude(status=RubricVersion.Status.DRAFT)
+        .filter(rubric__slug=slug, number=number)
+        .values_list("pk", "status", "activated_at", "retired_at")
+        .first()
+    )
+    if row is None:
+        return None
+    pk, state, activated_at, retired_at = row
+    return f'"rv{pk}-{state}-{_rubric_stamp(activated_at)}-{_rubric_stamp(retired_at)}"'
+
+
+def public_rubric_versions_etag(slug: str) -> str | None:
+    """A rubric's non-draft versions' validator in one query; None if it has none."""
+    row = (
+        RubricVersion.objects.exclude(status=RubricVersion.Status.DRAFT)
+        .filter(rubric__slug=slug)
+        .aggregate(
+            count=Count("pk"),
+            last=Max("pk"),
+            activated=Max("activated_at"),
+            retired=Max("retired_at"),
+            active=Max("pk", filter=Q(status=RubricVersion.Status.ACTIVE)),
+        )
+    )
+    if not row["count"]:
+        return None
+    stamps = "-".join(_rubric_stamp(row[name]) for name in ("activated", "retired"))
+    return f'"rvs{row["last"]}-{row["count"]}-{row["active"]}-{stamps}"'

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from cases.models import Case
 from evaluations.models import EvaluationVersion, RiskSummary
@@ -320,7 +321,8 @@ def test_conditional_get(published_case, api_client):
 def test_case_etag_changes_when_the_case_does(published_case, api_client):
     url = f"/api/v1/cases/{published_case.slug}/"
     etag = api_client.get(url)["ETag"]
-    Case.objects.filter(pk=published_case.pk).update(title="A new title")
+    # As the services write a case (auto_now): a reader's ETag is read from updated_at, not the body.
+    Case.objects.filter(pk=published_case.pk).update(title="A new title", updated_at=timezone.now())
     response = api_client.get(url, HTTP_IF_NONE_MATCH=etag)
     assert response.status_code == 200 and response["ETag"] != etag
 
@@ -336,3 +338,23 @@ def test_published_version_etag_is_its_lock(published_case, api_client):
 def test_stale_summary_is_reported(published_case, api_client):
     RiskSummary.objects.filter(case=published_case).update(stale=True)
     assert api_client.get(f"/api/v1/cases/{published_case.slug}/").json()["risk_summary"]["stale"] is True
+
+
+def test_list_reads_a_page_in_four_queries(demo, api_client, django_assert_num_queries):
+    # The cases with their summaries, then the page's parties (with organizations), deal types and tags.
+    api_client.get("/api/v1/cases/")
+    with django_assert_num_queries(4):
+        response = api_client.get("/api/v1/cases/?page_size=16")
+    assert response.status_code == 200 and len(response.json()["results"]) == 16
+
+
+def test_list_rows_are_the_full_serializers(demo, api_client):
+    """The list's trimmed reads (only the printed columns) give what full rows give."""
+    from cases.serializers import CaseListSerializer
+
+    rows = api_client.get("/api/v1/cases/?page_size=16&ordering=title").json()["results"]
+    cases = Case.objects.published().prefetch_related("parties__organization", "deal_types", "tags").order_by("title")
+    expected = CaseListSerializer(cases, many=True).data
+    for row, full in zip(rows, expected, strict=True):
+        assert row["parties"] and row == {**full, "risk_index": row["risk_index"]}
+        assert row["risk_index"] == (float(full["risk_index"]) if full["risk_index"] is not None else -1.0)

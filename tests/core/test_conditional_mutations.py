@@ -214,3 +214,74 @@ def test_different_bodies_get_different_etags():
     second = EchoView.as_view()(factory.get("/x?v=2"))["ETag"]
     assert first != second
     assert EchoView.as_view()(factory.get("/x?v=2", headers={"If-None-Match": first})).status_code == 200
+
+
+# --- A view's one-query validator ----------------------------------------------------------
+
+
+class ValidatedView(ConditionalGetMixin, _Plain):
+    built = 0
+    validated = 0
+    validator: str | None = '"v1"'
+
+    def etag_validator(self, request, **kwargs):
+        ValidatedView.validated += 1
+        return ValidatedView.validator
+
+    def get(self, request):
+        ValidatedView.built += 1
+        return Response({"answer": 42})
+
+
+@pytest.fixture
+def validated():
+    ValidatedView.built = ValidatedView.validated = 0
+    ValidatedView.validator = '"v1"'
+    return ValidatedView
+
+
+def test_matching_validator_is_304_without_building_the_body(validated):
+    for header in ('"v1"', 'W/"v1"', '"x", "v1"', "*"):
+        response = _get(validated, **{"If-None-Match": header})
+        assert response.status_code == 304 and response["ETag"] == '"v1"' and not response.data
+        assert "Authorization" in response["Vary"] and "Cookie" in response["Vary"]
+    assert validated.built == 0 and validated.validated == 4
+
+
+def test_head_is_answered_from_the_validator_too(validated):
+    response = validated.as_view()(factory.head("/x", headers={"If-None-Match": '"v1"'}))
+    assert response.status_code == 304 and validated.built == 0
+
+
+def test_other_validator_builds_the_body_once_and_sends_the_validator(validated):
+    response = _get(validated, **{"If-None-Match": '"v0"'})
+    assert response.status_code == 200 and response["ETag"] == '"v1"' and response.data == {"answer": 42}
+    assert validated.built == 1 and validated.validated == 1  # not read a second time for the 200
+
+
+def test_plain_get_carries_the_validator_not_the_body_hash(validated):
+    response = _get(validated)
+    assert response.status_code == 200 and response["ETag"] == '"v1"' != _body_etag()
+    assert validated.validated == 1
+
+
+def test_no_validator_falls_back_to_the_view(validated):
+    validated.validator = None
+    response = _get(validated, **{"If-None-Match": '"v1"'})
+    assert response.status_code == 200 and validated.built == 1 and response["ETag"] == _body_etag()
+
+
+def test_signed_in_users_skip_the_validator(validated, django_user_model):
+    from rest_framework.test import force_authenticate
+
+    request = factory.get("/x", headers={"If-None-Match": '"v1"'})
+    force_authenticate(request, user=django_user_model(username="someone"))
+    response = validated.as_view()(request)
+    assert response.status_code == 200 and validated.validated == 0 and response["ETag"] == _body_etag()
+
+
+def test_views_without_a_validator_never_call_one():
+    view = BodyView()
+    assert view.etag_validator(None) is None
+    response = _get(BodyView, **{"If-None-Match": _body_etag()})
+    assert response.status_code == 304

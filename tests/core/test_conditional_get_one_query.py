@@ -1,0 +1,131 @@
+"""Every API resource with a one-query validator answers a reader's conditional GET with 304 from that
+one query, sends the same validator on a 200, and changes it whenever the content changes."""
+
+from __future__ import annotations
+
+import pytest
+from django.utils import timezone
+
+from cases import services
+from cases.models import Case, Organization
+from evaluations.models import EvaluationVersion, OrganizationExposure, RubricVersion
+from evaluations.services import recompute, rubric_versions
+from tests.support.content import COLOSSUS
+from tests.support.synthetic import new_rubric_version_data
+
+pytestmark = pytest.mark.django_db
+
+
+def _urls() -> dict[str, str]:
+    case = Case.objects.get(slug=COLOSSUS)
+    version = EvaluationVersion.objects.get(case=case, state="published")
+    organization = case.parties.first().organization
+    rubric_version = RubricVersion.objects.get(status="active")
+    rubric = rubric_version.rubric.slug
+    return {
+        "case": f"/api/v1/cases/{COLOSSUS}/",
+        "organization": f"/api/v1/organizations/{organization.slug}/",
+        "version": f"/api/v1/evaluation-versions/{version.pk}/",
+        "case_versions": f"/api/v1/cases/{COLOSSUS}/versions/",
+        "case_version": f"/api/v1/cases/{COLOSSUS}/versions/{version.number}/",
+        "rubric_versions": f"/api/v1/rubrics/{rubric}/versions/",
+        "rubric_version": f"/api/v1/rubrics/{rubric}/versions/{rubric_version.number}/",
+    }
+
+
+def _etag(api_client, url: str) -> str:
+    response = api_client.get(url)
+    assert response.status_code == 200 and response["ETag"], url
+    return response["ETag"]
+
+
+RESOURCES = ["case", "organization", "version", "case_versions", "case_version", "rubric_versions", "rubric_version"]
+
+
+@pytest.mark.parametrize("resource", RESOURCES)
+def test_304_from_one_query(demo, api_client, django_assert_num_queries, resource):
+    url = _urls()[resource]
+    etag = _etag(api_client, url)
+    assert _etag(api_client, url) == etag  # stable while nothing changes
+    with django_assert_num_queries(1):
+        response = api_client.get(url, HTTP_IF_NONE_MATCH=etag)
+    assert response.status_code == 304 and response["ETag"] == etag and not response.content
+    assert "Authorization" in response["Vary"]
+    assert api_client.get(url, HTTP_IF_NONE_MATCH='"other"').status_code == 200
+
+
+def test_unknown_or_hidden_resources_stay_404_conditionally(demo, api_client, unpublished_version):
+    urls = _urls()
+    etag = _etag(api_client, urls["case"])
+    draft = unpublished_version("draft")
+    assert api_client.get(f"/api/v1/evaluation-versions/{draft.pk}/", HTTP_IF_NONE_MATCH=draft.etag).status_code == 404
+    assert api_client.get("/api/v1/cases/nonesuch/", HTTP_IF_NONE_MATCH=etag).status_code == 404
+    Case.objects.filter(slug=COLOSSUS).update(status=Case.Status.DRAFT)
+    for name in ("case", "case_versions", "case_version"):
+        assert api_client.get(urls[name], HTTP_IF_NONE_MATCH=etag).status_code == 404, name
+
+
+def test_publish_changes_the_case_and_history_etags(demo, api_client, publish_second_version):
+    urls = _urls()
+    before = {name: _etag(api_client, urls[name]) for name in ("case", "case_versions", "case_version")}
+    publish_second_version()
+    for name, etag in before.items():
+        response = api_client.get(urls[name], HTTP_IF_NONE_MATCH=etag)
+        assert response.status_code == 200 and response["ETag"] != etag, name
+
+
+def test_recompute_changes_the_case_and_organization_etags(demo, api_client):
+    urls = _urls()
+    case = Case.objects.get(slug=COLOSSUS)
+    case_etag, organization_etag = _etag(api_client, urls["case"]), _etag(api_client, urls["organization"])
+    recompute.risk_summaries_mark_stale([case.pk])
+    stale = api_client.get(urls["case"], HTTP_IF_NONE_MATCH=case_etag)
+    assert stale.status_code == 200 and stale["ETag"] != case_etag and stale.json()["risk_summary"]["stale"] is True
+    recompute.risk_summaries_recompute(case_ids=[case.pk], queue_exposures=False)
+    assert api_client.get(urls["case"], HTTP_IF_NONE_MATCH=stale["ETag"]).status_code == 200
+    organization = case.parties.first().organization
+    OrganizationExposure.objects.update_or_create(
+        organization=organization, defaults={"computed_at": timezone.now(), "stale": False}
+    )
+    assert api_client.get(urls["organization"], HTTP_IF_NONE_MATCH=organization_etag).status_code == 200
+
+
+def test_edits_change_the_case_and_organization_etags(demo, api_client, editor):
+    urls = _urls()
+    case = Case.objects.get(slug=COLOSSUS)
+    case_etag, organization_etag = _etag(api_client, urls["case"]), _etag(api_client, urls["organization"])
+    services.source_add(
+        case=case, by=editor, data=services.SourceInput(publisher="P", title="T", url="https://example.com/x")
+    )
+    assert api_client.get(urls["case"], HTTP_IF_NONE_MATCH=case_etag).status_code == 200
+    case_etag = _etag(api_client, urls["case"])
+    organization = Organization.objects.get(slug=urls["organization"].rstrip("/").rsplit("/", 1)[1])
+    services.organization_update(organization=organization, by=editor, name=organization.name + " Inc")
+    for name, etag in (("case", case_etag), ("organization", organization_etag)):
+        response = api_client.get(urls[name], HTTP_IF_NONE_MATCH=etag)
+        assert response.status_code == 200 and response["ETag"] != etag, name
+
+
+def test_rubric_activation_changes_the_rubric_etags(demo, api_client, admin_user):
+    urls = _urls()
+    before = {name: _etag(api_client, urls[name]) for name in ("rubric_versions", "rubric_version")}
+    active = RubricVersion.objects.get(status="active")
+    draft = rubric_versions.rubric_version_create(
+        rubric=active.rubric, data=new_rubric_version_data(active), by=admin_user
+    )
+    # A draft is not the readers': their list keeps its validator.
+    assert api_client.get(urls["rubric_versions"], HTTP_IF_NONE_MATCH=before["rubric_versions"]).status_code == 304
+    rubric_versions.rubric_version_activate(version=draft, by=admin_user)
+    for name, etag in before.items():
+        response = api_client.get(urls[name], HTTP_IF_NONE_MATCH=etag)
+        assert response.status_code == 200 and response["ETag"] != etag, name
+        assert response.json()  # the retired version, and the list with the new one
+
+
+def test_signed_in_users_get_the_body_hash_not_the_reader_validator(demo, api_client, editor):
+    url = _urls()["case"]
+    reader_etag = _etag(api_client, url)
+    api_client.force_login(editor)
+    response = api_client.get(url, HTTP_IF_NONE_MATCH=reader_etag)
+    assert response.status_code == 200 and response["ETag"] != reader_etag
+    assert api_client.get(url, HTTP_IF_NONE_MATCH=response["ETag"]).status_code == 304
