@@ -181,6 +181,7 @@ class ChangelogFilter(django_filters.FilterSet):
     organization = _ListedModelChoiceFilter(
         queryset=selectors.organization_list_published().only("pk", "slug", "name"),
         to_field_name="slug",
+        field_name="case__parties__organization",  # what the method filters on; tells the schema the type
         method="filter_organization",
         label="Organization",
         empty_label="Any organization",

@@ -14,7 +14,18 @@ from collections.abc import Iterable
 
 from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank, SearchVector
 from django.db import connection, transaction
-from django.db.models import F, FloatField, Func, Prefetch, Q, QuerySet, TextField, Value
+from django.db.models import (
+    BooleanField,
+    ExpressionWrapper,
+    F,
+    FloatField,
+    Func,
+    Prefetch,
+    Q,
+    QuerySet,
+    TextField,
+    Value,
+)
 from django.db.models.expressions import CombinedExpression
 from django.db.models.functions import Cast, Coalesce, Concat, Replace
 from django.utils import timezone
@@ -143,6 +154,8 @@ def search_filter(queryset: QuerySet[Case], text: str, *, also: QuerySet | None 
         matching = Q(pk__in=few) if len(few) <= FEW_MATCHES else Q(search_document__vector=query)
         if also is not None:
             matching |= Q(pk__in=also)
+            # Marked, so that the rank window (below) keeps them: their text may not match at all.
+            queryset = queryset.annotate(search_also=ExpressionWrapper(Q(pk__in=also), output_field=BooleanField()))
         return queryset.filter(matching).annotate(
             search_rank=Coalesce(
                 Cast(SearchRank(F("search_document__vector"), query), FloatField()),
@@ -166,7 +179,10 @@ def search_rank_window(queryset: QuerySet[Case], text: str) -> QuerySet[Case]:
     if not _is_postgres():
         return queryset  # FTS5 ranks inside its own index (cases.search_index)
     window = CaseSearchDocument.objects.filter(vector=_query(text)).order_by("-case_id").values("case_id")[:RANK_WINDOW]
-    return queryset.filter(pk__in=window)
+    keep = Q(pk__in=window)
+    if "search_also" in queryset.query.annotations:  # an organization's deals found by its name (search_filter)
+        keep |= Q(search_also=True)
+    return queryset.filter(keep)
 
 
 def _marked(text: str) -> SafeString:

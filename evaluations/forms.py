@@ -43,7 +43,11 @@ class EvaluationVersionForm(forms.Form):
 
     lock_version = forms.IntegerField(widget=forms.HiddenInput)
     verdict = forms.CharField(required=False, max_length=300, help_text="The analysis in one line.")
-    narrative = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 18}), help_text="Markdown.")
+    # strip=False: the narrative comes back exactly as loaded (a final line break included), so a save
+    # that changed nothing in it records no change to it (the text rule still normalizes line endings).
+    narrative = forms.CharField(
+        required=False, strip=False, widget=forms.Textarea(attrs={"rows": 18}), help_text="Markdown."
+    )
     change_note = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
     def __init__(

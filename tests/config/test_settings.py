@@ -132,10 +132,9 @@ def test_admin_pages_have_a_strict_csp_and_no_inline_script(client, demo, admin_
         "/admin/login/",
         "/admin/",
         "/admin/cases/case/",
-        "/admin/cases/case/add/",  # prepopulated slug: the admin passes constants as JSON
         f"/admin/cases/case/{version.case_id}/change/",
         f"/admin/cases/case/{version.case_id}/history/",
-        "/admin/cases/organization/add/",
+        "/admin/cases/organization/add/",  # prepopulated slug: the admin passes constants as JSON
         f"/admin/cases/source/{Source.objects.first().pk}/change/",
         "/admin/evaluations/rubricversion/",
         f"/admin/evaluations/rubricversion/{RubricVersion.objects.first().pk}/change/",

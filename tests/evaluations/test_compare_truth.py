@@ -136,7 +136,7 @@ def equal_pairs(draw) -> tuple[str, str]:
 
 
 def _stand_in(narrative: str) -> SimpleNamespace:
-    return SimpleNamespace(scores=SimpleNamespace(all=list), narrative=narrative, verdict="v")
+    return SimpleNamespace(scores=SimpleNamespace(all=list), narrative=narrative, verdict="v", facts={})
 
 
 @given(equal_pairs())

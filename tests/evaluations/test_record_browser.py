@@ -68,8 +68,9 @@ def test_a_fact_and_a_score_reviewed_and_published_as_a_correction(live_server, 
     page.wait_for_url(f"**/desk/versions/{version.pk}/")
     page.goto(f"{live_server.url}/desk/versions/{version.pk}/edit/")
     page.fill(field, str(new_value))
-    page.click("button[name=save]")
-    page.wait_for_url(f"**/desk/versions/{version.pk}/")
+    with page.expect_navigation():
+        page.click("button[name=save]")  # a save comes back to the form
+    page.goto(f"{live_server.url}/desk/versions/{version.pk}/")
     page.click("button:has-text('Submit for review')")
     page.wait_for_load_state()
     context.close()
@@ -99,8 +100,14 @@ def test_a_fact_and_a_score_reviewed_and_published_as_a_correction(live_server, 
     published = EvaluationVersion.objects.get(pk=version.pk)
     assert published.state == EvaluationVersion.State.PUBLISHED
     assert published.correction_note == "The title named the wrong party."
+    # The editor's score save changed only the score: nobody's change shows in the narrative.
+    assert "revision 3: scores" in [f"{e.comment}" for e in published.audit_entries.all()]
 
-    # Readers: the new title, and a compare that shows exactly the two changes.
+    assert Case.objects.get(pk=case.pk).title == NEW_TITLE
+    # Readers (a new visit: the page's short public max-age may keep the old copy in a browser
+    # that just read it): the new title, and a compare that shows exactly the two changes.
+    reader.close()
+    reader = browser.new_page(viewport=DESKTOP)
     reader.goto(f"{live_server.url}/cases/{COLOSSUS}/")
     assert NEW_TITLE in reader.locator("h1").inner_text()
     before = published.number - 1
