@@ -149,7 +149,8 @@ class OrganizationWriteSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=200)
     kind = serializers.ChoiceField(choices=Organization.Kind.choices)
     description = serializers.CharField(required=False, allow_blank=True, default="")
-    slug = serializers.SlugField(max_length=200, required=False, allow_blank=True)
+    # Leave it out for one made from the name; an empty slug is refused (it would address nothing).
+    slug = serializers.SlugField(max_length=200, required=False)
 
 
 class PartyWriteSerializer(serializers.Serializer):

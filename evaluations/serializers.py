@@ -113,7 +113,11 @@ class CaseFactsSerializer(serializers.Serializer):
     value_low_usd = serializers.IntegerField(required=False, allow_null=True)
     value_high_usd = serializers.IntegerField(required=False, allow_null=True)
     value_note = serializers.CharField(required=False, allow_blank=True)
-    capacity_mw = serializers.DecimalField(max_digits=10, decimal_places=1, required=False, allow_null=True)
+    # Stored and shown as a decimal string ("300.0": exact), not a number as in the case detail; the service
+    # also takes a number.
+    capacity_mw = serializers.DecimalField(
+        max_digits=10, decimal_places=1, required=False, allow_null=True, coerce_to_string=True
+    )
     capacity_chips = serializers.IntegerField(required=False, allow_null=True)
     capacity_note = serializers.CharField(required=False, allow_blank=True)
     deal_types = serializers.ListField(child=serializers.CharField(), required=False)

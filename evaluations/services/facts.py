@@ -41,9 +41,16 @@ def version_facts_validated(version: EvaluationVersion, given: dict[str, Any]) -
         raise ValidationError({"facts": [NEVER_PUBLISHED]})
     merged = facts_merge(version.facts or case_facts(case), given)
     try:
-        return case_services.case_facts_validate(case=case, facts=merged)
+        stored = case_services.case_facts_validate(case=case, facts=merged)
     except ValidationError as exc:
         raise ValidationError({f"facts.{key}": messages for key, messages in exc.message_dict.items()}) from None
+    # A source the case holds keeps its id, as case_facts gives it (the validated shape drops it): facts
+    # saved unchanged, or restored from a revision, are then the very facts the draft held.
+    ids = {(source.url, source.title): source.pk for source in case.sources.all()}
+    stored["sources"] = [
+        {"id": ids[(s["url"], s["title"])], **s} if (s["url"], s["title"]) in ids else s for s in stored["sources"]
+    ]
+    return stored
 
 
 def version_party_ids(version: EvaluationVersion) -> set[int]:

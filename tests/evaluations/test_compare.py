@@ -19,7 +19,9 @@ def score(key: str, value: int, party: str | None = None, rationale: str = ""):
 
 
 def version(scores=(), narrative: str = "", verdict: str = ""):
-    return SimpleNamespace(scores=SimpleNamespace(all=lambda: list(scores)), narrative=narrative, verdict=verdict, facts={})
+    return SimpleNamespace(
+        scores=SimpleNamespace(all=lambda: list(scores)), narrative=narrative, verdict=verdict, facts={}
+    )
 
 
 def test_identical_versions_change_nothing():

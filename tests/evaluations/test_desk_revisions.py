@@ -132,7 +132,10 @@ def test_after_a_resubmission_the_reviewer_sees_the_changes_since_their_review_f
 # Session, user, and the user's group permissions are included.
 REVISIONS_PAGE_QUERIES = 6
 REVISION_COMPARE_QUERIES = 7
-VERSION_PAGE_IN_REVIEW_QUERIES = 10
+# Session, user; the version (case, author, rubric joined), its scores, their sources, their citations,
+# annotations, audit entries, revisions; the two revisions compared since the last review; whether the
+# case has a published version; the version it is based on (its facts, for the facts' changes).
+VERSION_PAGE_IN_REVIEW_QUERIES = 12
 
 
 @pytest.mark.parametrize("saves", [1, 6])

@@ -11,6 +11,7 @@ from django.contrib.auth.models import AnonymousUser, Permission
 from django.core.exceptions import PermissionDenied
 from django.urls import reverse
 
+from cases.models import Case
 from core.errors import TransitionNotAllowed
 from evaluations import policy
 from evaluations.models import Annotation, EvaluationVersion, RubricVersion
@@ -20,6 +21,7 @@ from tests.support.content import version_in_review
 
 V = EvaluationVersion.State
 R = RubricVersion.Status
+C = Case.Status
 NEWSROOM = {"editor", "reviewer", "admin", "author_reviewer"}
 REVIEWERS = {"reviewer", "admin", "author_reviewer"}
 ADMINS = {"admin"}
@@ -43,17 +45,19 @@ EXPECTED: dict[str, tuple[set[str], set[str] | None, bool]] = {
     "rubric_version.edit": (ADMINS, {R.DRAFT}, False),
     "rubric_version.activate": (ADMINS, {R.DRAFT}, False),
     "case.create": (NEWSROOM, None, False),
-    "case.edit": (NEWSROOM, None, False),
+    # A case's facts, once it has a published analysis, change only through a new version.
+    "case.edit": (NEWSROOM, {C.DRAFT}, False),
+    "case.delete": (ADMINS, {C.DRAFT}, False),
     "organization.create": (NEWSROOM, None, False),
     "organization.edit": (NEWSROOM, None, False),
     "organization.merge": (ADMINS, None, False),
     "relationship.edit": (NEWSROOM, None, False),
-    "source.add": (NEWSROOM, None, False),
-    "source.edit": (NEWSROOM, None, False),
-    "source.delete": (NEWSROOM, None, False),
-    "party.add": (NEWSROOM, None, False),
-    "party.remove": (NEWSROOM, None, False),
-    "timeline_event.add": (NEWSROOM, None, False),
+    "source.add": (NEWSROOM, {C.DRAFT}, False),
+    "source.edit": (NEWSROOM, {C.DRAFT}, False),
+    "source.delete": (NEWSROOM, {C.DRAFT}, False),
+    "party.add": (NEWSROOM, {C.DRAFT}, False),
+    "party.remove": (NEWSROOM, {C.DRAFT}, False),
+    "timeline_event.add": (NEWSROOM, {C.DRAFT}, False),
 }
 
 
@@ -74,6 +78,8 @@ def _objects(action: str, author) -> list[object]:
         return [RubricVersion(status=s, number=2) for s in R.values]
     if action.startswith(("version.", "annotation.")):
         return [EvaluationVersion(state=s, number=2, author_id=author.pk) for s in V.values]
+    if EXPECTED[action][1] is not None:  # the actions on a case's facts take the case (its status)
+        return [Case(status=s) for s in C.values]
     return [None]
 
 

@@ -12,6 +12,7 @@ import pytest
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied
 
+from cases.models import Case
 from core.errors import TransitionNotAllowed
 from evaluations import policy
 from evaluations.models import EvaluationVersion, RubricVersion
@@ -40,6 +41,8 @@ VERSION_ACTIONS = {
     "version.approve": ("evaluations.publish_evaluationversion", {V.IN_REVIEW}, True),
     "version.schedule": ("evaluations.publish_evaluationversion", {V.IN_REVIEW}, True),
     "version.publish": ("evaluations.publish_evaluationversion", {V.IN_REVIEW, V.SCHEDULED}, False),
+    "version.reschedule": ("evaluations.publish_evaluationversion", {V.SCHEDULED}, True),
+    "version.unschedule": ("evaluations.publish_evaluationversion", {V.SCHEDULED}, False),
     "annotation.add": ("evaluations.add_annotation", {V.DRAFT, V.IN_REVIEW}, False),
     "annotation.delete": ("evaluations.change_annotation", {V.DRAFT, V.IN_REVIEW}, False),
 }
@@ -48,11 +51,16 @@ STATELESS = {
     "rubric_version.create": "evaluations.add_rubricversion",
     "rubric_version.clone": "evaluations.add_rubricversion",
     "case.create": "cases.add_case",
-    "case.edit": "cases.change_case",
     "organization.create": "cases.add_organization",
     "organization.edit": "cases.change_organization",
     "organization.merge": "cases.delete_organization",
     "relationship.edit": "cases.change_organization",
+}
+# Actions on a case's facts: they take the case, and a case with a published analysis refuses them
+# (its facts change only through a new version).
+CASE_ACTIONS = {
+    "case.edit": "cases.change_case",
+    "case.delete": "cases.delete_case",
     "source.add": "cases.add_source",
     "source.edit": "cases.change_source",
     "source.delete": "cases.change_source",
@@ -135,6 +143,30 @@ def test_stateless_actions_check_only_the_permission(action):
     policy.check_state(action, version(V.SUPERSEDED))
 
 
+@pytest.mark.parametrize("action", sorted(CASE_ACTIONS))
+@pytest.mark.parametrize("status", [Case.Status.DRAFT, Case.Status.PUBLISHED])
+def test_case_actions_only_on_a_never_published_case(action, status):
+    perm = CASE_ACTIONS[action]
+    assert policy.permission(action) == perm
+    user = User({perm})
+    case = Case(status=status)
+    error = policy.refusal(user, action, case)
+    if status == Case.Status.DRAFT:
+        assert error is None
+        policy.check(user, action, case)
+        policy.check_state(action, case)
+    else:
+        assert isinstance(error, TransitionNotAllowed)
+        assert str(error) == policy.FACTS_ON_RECORD
+        with pytest.raises(TransitionNotAllowed):
+            policy.check_state(action, case)
+    # Without the case only the permission is checked; the permission comes before the state.
+    assert policy.allowed(user, action)
+    others = User((set(CASE_ACTIONS.values()) | set(STATELESS.values())) - {perm})
+    assert isinstance(policy.refusal(others, action, case), PermissionDenied)
+    assert not policy.allowed(others, action)
+
+
 @pytest.mark.parametrize("action", sorted(RUBRIC_ACTIONS))
 @pytest.mark.parametrize(
     "status", [RubricVersion.Status.DRAFT, RubricVersion.Status.ACTIVE, RubricVersion.Status.RETIRED]
@@ -191,6 +223,8 @@ def test_the_refusal_messages():
         ("version.approve", "approve or publish"),
         ("version.schedule", "approve or publish"),
         ("version.publish", "approve or publish"),
+        ("version.reschedule", "reschedule versions"),
+        ("version.unschedule", "unschedule versions"),
         ("annotation.add", "annotate"),
         ("annotation.delete", "remove annotations"),
         ("rubric_version.create", "create rubric versions"),
@@ -199,6 +233,7 @@ def test_the_refusal_messages():
         ("rubric_version.activate", "activate rubric versions"),
         ("case.create", "create cases"),
         ("case.edit", "edit cases"),
+        ("case.delete", "delete cases"),
         ("organization.create", "add organizations"),
         ("organization.edit", "edit organizations"),
         ("organization.merge", "merge organizations"),
@@ -217,7 +252,7 @@ def test_the_permission_messages(action, doing):
 
 
 def test_the_table_has_exactly_these_actions():
-    assert set(policy.ACTIONS) == set(VERSION_ACTIONS) | set(STATELESS) | set(RUBRIC_ACTIONS)
+    assert set(policy.ACTIONS) == set(VERSION_ACTIONS) | set(STATELESS) | set(CASE_ACTIONS) | set(RUBRIC_ACTIONS)
 
 
 def test_who_sees_drafts():
@@ -249,11 +284,15 @@ def test_version_buttons(state):
         "can_submit": state == V.DRAFT,
         "can_send_back": state in (V.IN_REVIEW, V.SCHEDULED),
         "can_approve": state == V.IN_REVIEW,
+        "can_reschedule": state == V.SCHEDULED,
+        "can_unschedule": state == V.SCHEDULED,
         "own_version_in_review": False,
         "can_annotate": state in (V.DRAFT, V.IN_REVIEW),
         "can_remove_annotations": state in (V.DRAFT, V.IN_REVIEW),
     }
     own = policy.version_buttons(reviewer, version(state, author_id=1))
     assert own["can_approve"] is False
+    assert own["can_reschedule"] is False  # a new time is a new approval: four eyes
+    assert own["can_unschedule"] is (state == V.SCHEDULED)
     assert own["own_version_in_review"] is (state == V.IN_REVIEW)
     assert policy.version_buttons(User(), theirs) == dict.fromkeys(buttons, False)

@@ -7,11 +7,21 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
+from django.conf import settings
 from django.utils import timezone
 
 from cases.models import Case, DealType, Source
 from evaluations import exposure, scoring, selectors
-from evaluations.models import Annotation, AuditEntry, EvaluationVersion, PartyFigure, RiskSummary, RubricVersion, Score
+from evaluations.models import (
+    Annotation,
+    AuditEntry,
+    Citation,
+    EvaluationVersion,
+    PartyFigure,
+    RiskSummary,
+    RubricVersion,
+    Score,
+)
 from tests.support import tiny
 
 pytestmark = pytest.mark.django_db
@@ -83,15 +93,23 @@ def test_versions_with_content_in_order_and_in_a_fixed_number_of_queries(world, 
     )
     first, second = made.sources.order_by("position")
     Source.objects.filter(pk=first.pk).update(position=5)
-    Score.objects.get(version=version, criterion__key="lev", party__position=0).sources.add(first, second)
+    lev_alpha = Score.objects.get(version=version, criterion__key="lev", party__position=0)
+    lev_alpha.sources.add(first, second)
+    # Citations in their own order (position, then id), whatever order they were written in.
+    Citation.objects.create(score=lev_alpha, source=second, quote="second quote", position=1)
+    Citation.objects.create(score=lev_alpha, source=first, quote="first quote", position=0)
+    data = Score.objects.get(version=version, criterion__key="data")
+    Citation.objects.create(score=data, source=second, quote="deal quote", position=0)
     for quote in ("capacity", "provider"):
         Annotation.objects.create(version=version, quote=quote, kind="context", body="b", author=editor)
-    with django_assert_num_queries(4):  # versions, scores, their sources, annotations (authors joined)
+    # versions, scores, their sources, their citations (sources joined), annotations (authors joined)
+    with django_assert_num_queries(5):
         loaded = selectors.versions_with_content(EvaluationVersion.objects.filter(pk=version.pk)).get()
         rows = [
             (s.criterion.key, s.party.organization.slug if s.party else None, [x.title for x in s.sources.all()])
             for s in loaded.scores.all()
         ]
+        cited = [[(c.quote, c.source.title) for c in s.citations.all()] for s in loaded.scores.all()]
         notes = [(a.quote, a.author.username) for a in loaded.annotations.all()]
         rubric = (loaded.evaluation.rubric_version.number, loaded.evaluation.rubric_version.rubric.slug)
     # criterion position (lev, dep, work, data), then party position
@@ -101,6 +119,7 @@ def test_versions_with_content_in_order_and_in_a_fixed_number_of_queries(world, 
         ("work", "beta", []),
         ("data", None, []),
     ]
+    assert cited == [[("first quote", "Story 0"), ("second quote", "Story 1")], [], [], [("deal quote", "Story 1")]]
     assert notes == [("capacity", "ed"), ("provider", "ed")]
     assert rubric == (1, "tiny")
     assert selectors.versions_with_content().count() == 1
@@ -211,7 +230,8 @@ def test_exposure_deals_of_each_organization(world, django_assert_num_queries):
     PartyFigure.objects.create(
         summary=summary, party=beta, organization=beta.organization, classification="dependency_risk"
     )
-    with django_assert_num_queries(5):
+    # cases (with their year), deal types, parties, figures: the cases a subquery of each read
+    with django_assert_num_queries(4):
         deals = selectors.exposure_deals([alpha.organization_id, beta.organization_id])
     types = tuple(sorted(made.deal_types.values_list("slug", flat=True)))
     made_parties = (
@@ -274,9 +294,13 @@ def test_desk_dashboard(world, django_assert_num_queries):
     RiskSummary.objects.create(
         case=world["case"], stale=True, stale_since=since + timedelta(hours=1), needs_reevaluation=True
     )
-    with django_assert_num_queries(7):
+    overdue = timedelta(seconds=settings.SCHEDULED_PUBLISH_OVERDUE_SECONDS)
+    before = timezone.now()
+    # stale stats, overdue stats, four version lists (case and author joined), two summary lists
+    with django_assert_num_queries(8):
         dashboard = selectors.desk_dashboard(world["editor"])
         [(v.case.slug, v.author.username) for key in ("my_drafts", "in_review") for v in dashboard[key]]
+    after = timezone.now()
     pks = {key: [v.pk for v in dashboard[key]] for key in ("my_drafts", "in_review", "scheduled", "recently_published")}
     assert pks == {
         "my_drafts": [made[1].pk, made[0].pk],
@@ -287,6 +311,9 @@ def test_desk_dashboard(world, django_assert_num_queries):
     assert [s.case.slug for s in dashboard["needs_reevaluation"]] == ["deal"]
     assert [s.case.slug for s in dashboard["stale_summaries"]] == ["stale", "deal"]
     assert (dashboard["stale_count"], dashboard["stale_oldest"]) == (2, since)
+    # The scheduled versions are both in the future: none overdue.
+    assert (dashboard["overdue_count"], dashboard["overdue_oldest"]) == (0, None)
+    assert before - overdue <= dashboard["overdue_before"] <= after - overdue
     assert set(dashboard) == {
         "my_drafts",
         "in_review",
@@ -296,6 +323,9 @@ def test_desk_dashboard(world, django_assert_num_queries):
         "stale_summaries",
         "stale_count",
         "stale_oldest",
+        "overdue_count",
+        "overdue_oldest",
+        "overdue_before",
     }
 
 
@@ -344,11 +374,16 @@ def test_desk_case_and_version_and_history(world, django_assert_num_queries):
         ]
         assert (list(case.deal_types.all()), list(case.tags.all()), list(case.timeline.all())) == ([], [], [])
         assert getattr(case, "risk_summary", None) is None
-    with django_assert_num_queries(5):
+    # version (case, author, rubric joined), scores, their sources, their citations, annotations,
+    # audit entries (actors joined), revisions (savers joined)
+    with django_assert_num_queries(7):
         version = selectors.desk_version(first.pk)
         assert [e.action for e in version.audit_entries.all()] == ["create", "submit"]
         assert [e.actor.username for e in version.audit_entries.all()] == ["ed", "ed"]
         assert (version.case.slug, version.author.username, len(version.scores.all())) == ("deal", "ed", 1)
+        assert [list(s.citations.all()) for s in version.scores.all()] == [[]]
+        assert list(version.revisions.all()) == []
+        assert selectors.version_contributors(version) == [editor]
     with django_assert_num_queries(2):
         history = selectors.desk_case_history(made.pk)
         assert [(v.number, v.author.username, v.published_by and v.published_by.username) for v in history] == [
@@ -368,10 +403,11 @@ def test_desk_versions_for_compare_drop_numbers_no_version_can_have(world, djang
     made, editor = world["case"], world["editor"]
     tiny.version(made, editor, V.SUPERSEDED, rubric=world["rubric"], number=1, scores={("lev", 0): 1})
     tiny.version(made, editor, V.PUBLISHED, rubric=world["rubric"], number=2)
-    with django_assert_num_queries(3):
+    with django_assert_num_queries(4):  # versions, scores, their sources, their citations
         versions = selectors.desk_versions_for_compare(made.pk, [0, 1, 2, 3, -1, 2**31, 2**63])
         assert sorted(versions) == [1, 2]
         assert [(s.criterion.key, s.party.organization.slug) for s in versions[1].scores.all()] == [("lev", "alpha")]
+        assert [list(s.citations.all()) for s in versions[1].scores.all()] == [[]]
     # Another case's versions are not this one's; the highest number a version can have is asked for.
     other = tiny.case("other", orgs=("o1", "o2"))
     tiny.version(other, editor, V.DRAFT, rubric=world["rubric"], number=3)

@@ -154,14 +154,20 @@ def test_schedule_records_when_and_who(world):
     ]
 
 
-def test_a_publish_time_in_the_past_publishes_now(world):
+def test_a_publish_time_in_the_past_is_refused_not_taken_as_now(world):
     version = _version(world, V.IN_REVIEW)
-    result = workflow.evaluation_version_approve(
-        version=version, by=world["reviewer"], publish_at=timezone.now() - timedelta(minutes=1)
-    )
+    audited = AuditEntry.objects.filter(evaluation_version=version).count()
+    with pytest.raises(ValidationError) as caught:
+        workflow.evaluation_version_approve(
+            version=version, by=world["reviewer"], publish_at=timezone.now() - timedelta(minutes=1)
+        )
+    (message,) = caught.value.message_dict["publish_at"]
+    assert "has already passed" in message and "leave it empty to publish now" in message
+    # Nothing changed: still in review, not published, not scheduled, nothing audited.
     stored = EvaluationVersion.objects.get(pk=version.pk)
-    assert result.state == stored.state == V.PUBLISHED
-    assert stored.published_by == world["reviewer"] and stored.publish_at is None
+    assert stored.state == V.IN_REVIEW
+    assert (stored.published_by, stored.published_at, stored.publish_at) == (None, None, None)
+    assert AuditEntry.objects.filter(evaluation_version=version).count() == audited
 
 
 def test_nobody_approves_their_own_version(world):

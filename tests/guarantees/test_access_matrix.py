@@ -71,6 +71,7 @@ class World:
     draft: EvaluationVersion
     in_review: EvaluationVersion  # another published case's version 2, written by the editor, in review
     draft_case: Case  # never published, no versions
+    draft_source: Source  # the never-published case's one source
     organization: Organization
     rubric_version: RubricVersion
     api_draft: EvaluationVersion  # for the API's writes: a draft and a version in review on two more cases
@@ -351,14 +352,34 @@ def api_rows(w: World) -> list[Row]:
         # Writes.
         Row("api:token", everyone(400), method="post", data={"username": "nobody", "password": "x"}, content_type=js),
         Row("api:case-list", api(201), method="post", data=case_body, content_type=js),
-        Row("api:case-detail", api(200), {"slug": slug}, "patch", {"summary": "Changed."}, js),
+        # A published case's facts (its own fields, parties, sources) change only through a draft version:
+        # the newsroom's writes to them are refused with 409, cited source or not. A case never published
+        # is still edited in place.
+        Row("api:case-detail", api(409), {"slug": slug}, "patch", {"summary": "Changed."}, js),
         Row("api:case-detail", api(200, reader=404), {"slug": draft_slug}, "patch", {"summary": "Changed."}, js),
-        Row("api:case-parties", api(201), {"slug": slug}, "post", {"organization": "openai", "role": "partner"}, js),
+        Row("api:case-parties", api(409), {"slug": slug}, "post", {"organization": "openai", "role": "partner"}, js),
+        Row(
+            "api:case-parties",
+            api(201, reader=404),
+            {"slug": draft_slug},
+            "post",
+            {"organization": "openai", "role": "partner"},
+            js,
+        ),
         Row("api:case-party", api(204, reader=404), {"slug": draft_slug, "organization": "secretco"}, "delete"),
         Row("api:case-sources", api(201, reader=404), {"slug": draft_slug}, "post", source_body, js),
-        Row("api:case-source", api(200), {"slug": slug, "pk": source.pk}, "put", source_body, js),
-        Row("api:case-source", api(400), {"slug": slug, "pk": source.pk}, "delete"),  # cited: on the record
-        Row("api:case-source", api(204), {"slug": uncited.case.slug, "pk": uncited.pk}, "delete"),
+        Row("api:case-source", api(409), {"slug": slug, "pk": source.pk}, "put", source_body, js),
+        Row(
+            "api:case-source",
+            api(200, reader=404),
+            {"slug": draft_slug, "pk": w.draft_source.pk},
+            "put",
+            source_body,
+            js,
+        ),
+        Row("api:case-source", api(409), {"slug": slug, "pk": source.pk}, "delete"),  # cited, and published
+        Row("api:case-source", api(409), {"slug": uncited.case.slug, "pk": uncited.pk}, "delete"),
+        Row("api:case-source", api(204, reader=404), {"slug": draft_slug, "pk": w.draft_source.pk}, "delete"),
         Row(
             "api:organization-list",
             api(201),
@@ -445,6 +466,10 @@ def world(demo, editor, editor2, reviewer, admin_user, reader) -> World:
     draft = unpublished_version_make("draft", editor, reviewer)
     others = list(Case.objects.filter(status="published").exclude(pk=case.pk).order_by("slug")[:5])
     in_review = unpublished_version_make("in_review", editor, reviewer, slug=others[0].slug)
+    draft_case = draft_case_make()
+    draft_source = Source.objects.create(
+        case=draft_case, publisher="Wire", title="A first report", url="https://example.com/first"
+    )
     return World(
         api_draft=unpublished_version_make("draft", editor, reviewer, slug=others[1].slug),
         api_in_review=unpublished_version_make("in_review", editor, reviewer, slug=others[2].slug),
@@ -453,7 +478,8 @@ def world(demo, editor, editor2, reviewer, admin_user, reader) -> World:
         case=case,
         draft=draft,
         in_review=in_review,
-        draft_case=draft_case_make(),
+        draft_case=draft_case,
+        draft_source=draft_source,
         organization=Organization.objects.get(slug="anthropic"),
         rubric_version=RubricVersion.objects.get(status="active"),
     )

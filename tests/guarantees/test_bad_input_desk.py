@@ -59,14 +59,36 @@ def test_unknown_organization_and_incomplete_party_rows(ed):
 
 
 def test_a_new_organization_that_already_exists_is_refused_and_the_case_not_written(ed):
-    # Valid rows, but the service refuses the second organization: the first is rolled back with the case.
+    # The case form matches a typed name an organization already goes by ("anthropic") to that organization,
+    # so the refusal left is a new name typed on two rows: the first row's organization is created, the
+    # second is refused as existing, and the first is rolled back with the case.
     parties = [
         {"new_organization_name": "Fresh Compute", "new_organization_kind": "cloud_provider", "role": "provider"},
-        {"new_organization_name": "anthropic", "new_organization_kind": "model_lab", "role": "customer"},
+        {"new_organization_name": "Fresh Compute", "new_organization_kind": "cloud_provider", "role": "customer"},
     ]
     html = _post_case(ed, parties=parties)
     assert "already exists" in html
     assert not Organization.objects.filter(name="Fresh Compute").exists()
+
+
+def test_a_typed_name_an_organization_goes_by_is_that_organization(ed):
+    # The desk's case form: "anthropic" typed as a new organization is Anthropic, not a refusal nor a second one.
+    # (The worksheet, where a new organization is confirmed explicitly, still refuses it: test_desk_worksheet.)
+    anthropic = Organization.objects.get(name="Anthropic")
+    organizations = Organization.objects.count()
+    parties = [
+        {"new_organization_name": "Fresh Compute", "new_organization_kind": "cloud_provider", "role": "provider"},
+        {"new_organization_name": "anthropic", "new_organization_kind": "model_lab", "role": "customer"},
+    ]
+    response = ed.post("/desk/cases/new/", case_payload(parties=parties))
+    assert response.status_code == 302
+    case = Case.objects.get(title="Nimbus leases chips to Anthropic")
+    fresh = Organization.objects.get(name="Fresh Compute")
+    assert Organization.objects.count() == organizations + 1  # Fresh Compute only
+    assert set(case.parties.values_list("organization_id", "role")) == {
+        (fresh.pk, "provider"),
+        (anthropic.pk, "customer"),
+    }
 
 
 def test_the_same_organization_twice(ed):

@@ -121,8 +121,17 @@ def test_services_refuse_with_clear_errors(published, editor):
     with pytest.raises(TransitionNotAllowed, match="published"):
         annotations.annotation_delete(annotation=published.annotations.first(), by=editor)
     cited = Source.objects.filter(scores__version=published).first()
-    with pytest.raises(ValidationError, match="stays on the record"):
+    # A published case's sources are its facts: they change only through a draft version...
+    with pytest.raises(TransitionNotAllowed, match="Edit the facts in a draft version"):
         case_services.source_delete(source=cited, by=editor)
+    assert Source.objects.filter(pk=cited.pk).exists()
+    # ...and a draft's facts that drop a source the published analysis cites are refused.
+    draft = workflow.evaluation_version_start(case=published.case, by=editor)
+    kept = [source for source in draft.facts["sources"] if source["url"] != cited.url]
+    with pytest.raises(ValidationError, match="a source cited by a published analysis stays on the record"):
+        workflow.evaluation_version_save(
+            version=draft, by=editor, expected_lock=draft.lock_version, facts={"sources": kept}
+        )
     assert Source.objects.filter(pk=cited.pk).exists()
     assert case_services.case_on_record(published.case)
 

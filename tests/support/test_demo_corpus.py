@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.db import connection, models, transaction
 
-from cases.models import Case, Organization
+from cases.models import Case, Organization, Source
 from evaluations.demo import DESK_USERNAME, load_demo
 from evaluations.models import EvaluationVersion, RiskSummary, Score
 from tests.support.accounts import user_make
@@ -43,10 +44,21 @@ def _database() -> dict[str, list[tuple[Any, ...]]]:
                     value = "<hash>"  # of inputs that include ids (test_demo.py: a second load finds no work)
                 elif (model._meta.db_table, f.column) == ("auth_user", "password"):
                     value = value[:1]  # the desk account's unusable password is random ("!" and noise)
+                elif (model._meta.db_table, f.column) == ("evaluations_evaluationversion", "facts"):
+                    value = _facts_ranked(value, ranks[Source])
                 values.append(value)
             canonical.append(tuple(values))
         result[model._meta.db_table] = canonical
     return result
+
+
+def _facts_ranked(value: Any, source_ranks: dict[Any, int]) -> Any:
+    """A version's facts (JSON) with the ids of its sources replaced by their rank, as for a link."""
+    facts = json.loads(value) if isinstance(value, str) else value
+    for source in (facts or {}).get("sources", []):
+        if "id" in source:
+            source["id"] = source_ranks.get(source["id"], ("outside", source["id"]))
+    return facts
 
 
 def _in_savepoint(fill) -> dict[str, list[tuple[Any, ...]]]:
