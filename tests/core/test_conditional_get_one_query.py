@@ -10,7 +10,7 @@ from cases import services
 from cases.models import Case, Organization
 from evaluations.models import EvaluationVersion, OrganizationExposure, RubricVersion
 from evaluations.services import recompute, rubric_versions
-from tests.support.content import COLOSSUS
+from tests.support.content import COLOSSUS, publish_facts
 from tests.support.synthetic import new_rubric_version_data
 
 pytestmark = pytest.mark.django_db
@@ -90,13 +90,11 @@ def test_recompute_changes_the_case_and_organization_etags(demo, api_client):
     assert api_client.get(urls["organization"], HTTP_IF_NONE_MATCH=organization_etag).status_code == 200
 
 
-def test_edits_change_the_case_and_organization_etags(demo, api_client, editor):
+def test_edits_change_the_case_and_organization_etags(demo, api_client, editor, reviewer):
     urls = _urls()
     case = Case.objects.get(slug=COLOSSUS)
     case_etag, organization_etag = _etag(api_client, urls["case"]), _etag(api_client, urls["organization"])
-    services.source_add(
-        case=case, by=editor, data=services.SourceInput(publisher="P", title="T", url="https://example.com/x")
-    )
+    publish_facts(case, editor, reviewer, title=f"{case.title} (updated)")  # a fact changes through a version
     assert api_client.get(urls["case"], HTTP_IF_NONE_MATCH=case_etag).status_code == 200
     case_etag = _etag(api_client, urls["case"])
     organization = Organization.objects.get(slug=urls["organization"].rstrip("/").rsplit("/", 1)[1])
