@@ -18,7 +18,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 
-from cases.models import Case, DatePrecision, Organization
+from cases.models import Case, DatePrecision, Organization, OrganizationRedirect
 
 # The lists a version's facts hold besides the case's own fields; a list given replaces the list held.
 FACT_LISTS = ("deal_types", "tags", "parties", "sources", "timeline")
@@ -190,7 +190,11 @@ def facts_parse(facts: dict[str, Any]) -> ParsedFacts:
     }
     party_items = _items(errors, "parties", facts["parties"])
     slugs = [item.get("organization") for item in party_items]
-    ids = dict(Organization.objects.filter(slug__in=[s for s in slugs if _is_slug(s)]).values_list("slug", "pk"))
+    wanted = [s for s in slugs if _is_slug(s)]
+    # A slug given up by a merge or a rename still names its organization: a draft written
+    # before the change publishes as written.
+    ids = dict(OrganizationRedirect.objects.filter(old_slug__in=wanted).values_list("old_slug", "organization_id"))
+    ids.update(Organization.objects.filter(slug__in=wanted).values_list("slug", "pk"))
     parties = []
     for index, item in enumerate(party_items):
         slug = item.get("organization")

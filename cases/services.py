@@ -15,7 +15,17 @@ from django.utils.text import slugify
 
 from cases import selectors
 from cases.facts import ParsedFacts, TimelineInput, facts_parse
-from cases.models import Case, DatePrecision, DealType, Organization, Party, Source, Tag, TimelineEvent
+from cases.models import (
+    Case,
+    DatePrecision,
+    DealType,
+    Organization,
+    OrganizationRedirect,
+    Party,
+    Source,
+    Tag,
+    TimelineEvent,
+)
 from cases.search import search_document_refresh
 from core.text import text_errors, text_input_normalize, text_normalize, text_problems
 from evaluations import policy
@@ -102,11 +112,16 @@ def organization_create(*, by: User, name: str, kind: str, description: str = ""
 def organization_update(*, organization: Organization, by: User, **fields) -> Organization:
     policy.check(by, "organization.edit")
     renamed = any(name in fields and fields[name] != getattr(organization, name) for name in ("name", "slug"))
+    old_slug = organization.slug
     for name in ("name", "kind", "description", "slug"):
         if name in fields:
             setattr(organization, name, fields[name])
     _clean(organization)
     organization.save()
+    if organization.slug != old_slug:
+        # The old address keeps working (links, bookmarks, drafts' facts naming it), as after a merge.
+        OrganizationRedirect.objects.filter(old_slug=organization.slug).delete()
+        OrganizationRedirect.objects.update_or_create(old_slug=old_slug, defaults={"organization": organization})
     # Its cases' pages and archive rows show its name (their caches key on the case's updated_at).
     Case.objects.filter(pk__in=Party.objects.filter(organization=organization).values("case_id")).update(
         updated_at=timezone.now()

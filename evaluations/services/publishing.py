@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 
 from django.contrib.auth.models import User
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -18,6 +20,8 @@ from evaluations.models import AuditEntry, EvaluationVersion
 from evaluations.services.audit import audit_record
 from evaluations.services.facts import version_facts_publish
 from evaluations.services.recompute import risk_summary_request
+
+logger = logging.getLogger(__name__)
 
 
 @transaction.atomic
@@ -91,5 +95,10 @@ def evaluation_versions_publish_due(*, now: datetime | None = None) -> int:
             evaluation_version_publish(version=version, by=version.published_by)
         except TransitionNotAllowed:
             continue  # published or withdrawn meanwhile
+        except ValidationError as exc:
+            # Its facts no longer hold (a source or party removed meanwhile): it stays scheduled,
+            # flagged overdue on the dashboard and /health/, and the others still go out.
+            logger.warning("scheduled version %s not published: %s", pk, exc.messages)
+            continue
         published += 1
     return published

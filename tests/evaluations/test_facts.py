@@ -8,17 +8,21 @@ correction), history and compare show it, and the record freezes it.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, transaction
 from django.test import Client
+from django.utils import timezone
 
+from cases import relationships
 from cases import services as case_services
 from cases.facts import case_facts
-from cases.models import Case, Organization
+from cases.models import Case, Organization, OrganizationRedirect
 from core.errors import TransitionNotAllowed
 from evaluations.models import EvaluationVersion
-from evaluations.services import workflow
+from evaluations.services import publishing, workflow
 from tests.support.content import COLOSSUS
 from tests.support.payloads import formset
 
@@ -244,3 +248,49 @@ def test_a_drafts_facts_follow_the_text_rule_and_nothing_is_written(demo, editor
         assert field in refused.value.message_dict, (bad, refused.value.message_dict)
     draft.refresh_from_db()
     assert draft.facts == held and draft.lock_version == 1
+
+
+def _schedule(version: EvaluationVersion, editor, reviewer) -> EvaluationVersion:
+    version = workflow.evaluation_version_submit(version=version, by=editor)
+    when = timezone.now() + timedelta(hours=1)
+    return workflow.evaluation_version_approve(version=version, by=reviewer, publish_at=when)
+
+
+@pytest.mark.parametrize("change", ["merge", "rename"])
+def test_a_scheduled_draft_naming_an_organization_merged_or_renamed_since_still_publishes(
+    demo, editor, reviewer, admin_user, change
+):
+    case = Case.objects.get(slug=COLOSSUS)
+    draft = workflow.evaluation_version_start(case=case, by=editor)
+    old_slug = draft.facts["parties"][0]["organization"]
+    organization = Organization.objects.get(slug=old_slug)
+    scheduled = _schedule(draft, editor, reviewer)
+    if change == "merge":
+        target = case_services.organization_create(by=admin_user, name="Holding Group", kind=organization.kind)
+        relationships.organization_merge(by=admin_user, source=organization, target=target)
+    else:
+        target = case_services.organization_update(organization=organization, by=admin_user, slug="renamed-lab")
+    assert OrganizationRedirect.objects.get(old_slug=old_slug).organization == target
+
+    assert publishing.evaluation_versions_publish_due(now=timezone.now() + timedelta(hours=2)) == 1
+    scheduled.refresh_from_db()
+    assert scheduled.state == "published"
+    assert case.parties.filter(organization=target).exists()
+    assert not Organization.objects.filter(slug=old_slug).exists()
+
+
+def test_publish_due_publishes_the_others_when_one_no_longer_holds(demo, editor, reviewer, monkeypatch):
+    cases = list(Case.objects.filter(status="published").order_by("pk")[:2])
+    broken, fine = (_schedule(workflow.evaluation_version_start(case=c, by=editor), editor, reviewer) for c in cases)
+    apply = publishing.version_facts_publish
+
+    def refuse_one(version: EvaluationVersion) -> None:
+        if version.pk == broken.pk:
+            raise ValidationError({"facts.sources": ["a source cited by a published analysis stays on the record"]})
+        apply(version)
+
+    monkeypatch.setattr(publishing, "version_facts_publish", refuse_one)
+    assert publishing.evaluation_versions_publish_due(now=timezone.now() + timedelta(hours=2)) == 1
+    broken.refresh_from_db()
+    fine.refresh_from_db()
+    assert (broken.state, fine.state) == ("scheduled", "published")
