@@ -271,6 +271,8 @@ def test_a_scheduled_draft_naming_an_organization_merged_or_renamed_since_still_
     else:
         target = case_services.organization_update(organization=organization, by=admin_user, slug="renamed-lab")
     assert OrganizationRedirect.objects.get(old_slug=old_slug).organization == target
+    moved = Client().get(f"/organizations/{old_slug}/")
+    assert (moved.status_code, moved["Location"]) == (301, f"/organizations/{target.slug}/")
 
     assert publishing.evaluation_versions_publish_due(now=timezone.now() + timedelta(hours=2)) == 1
     scheduled.refresh_from_db()
