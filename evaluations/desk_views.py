@@ -238,7 +238,10 @@ def version_unschedule(request: AuthenticatedHttpRequest, pk: int) -> HttpRespon
 @desk_view(policy.NEWSROOM_PERMISSION, methods=("GET",))
 def version_preview(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """The draft's whole reader page, marked as a preview (newsroom only, never indexed or cached)."""
-    version = _version_or_404(pk)
+    try:
+        version = previewing.preview_version(pk)
+    except EvaluationVersion.DoesNotExist:
+        raise Http404("No such version.") from None
     context = previewing.version_preview(version)
     context |= {
         "preview": True,

@@ -24,6 +24,11 @@ from evaluations.annotated import version_reading
 from evaluations.models import EvaluationVersion, RiskSummary
 
 
+def preview_version(pk: int) -> EvaluationVersion:
+    """A version of any state with its content, case and author, or EvaluationVersion.DoesNotExist."""
+    return selectors.versions_with_content().select_related("case", "author").get(pk=pk)
+
+
 class Rows(list):
     """A list the reader templates can read as a related manager (``case.parties.all``)."""
 
@@ -168,7 +173,7 @@ def summary_changes(published: RiskSummary | None, draft: PreviewSummary) -> lis
 
 
 def version_preview(version: EvaluationVersion) -> dict[str, Any]:
-    """The reader page's context for ``version`` (read with ``selectors.desk_version``)."""
+    """The reader page's context for ``version`` (read with ``preview_version``)."""
     case = version.case
     facts = version.facts or case_facts(case)
     published = RiskSummary.objects.filter(case_id=case.pk).prefetch_related("party_figures__organization").first()
