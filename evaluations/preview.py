@@ -106,7 +106,7 @@ def preview_summary(version: EvaluationVersion) -> PreviewSummary:
             continue
         if score.party_id is None:
             deal_scores[score.criterion.key] = score.value
-        else:
+        elif score.party is not None:
             parties[score.party_id] = score.party
             party_scores.setdefault(score.party_id, {})[score.criterion.key] = score.value
     result = scoring.summarize(spec, party_scores, deal_scores)

@@ -89,9 +89,8 @@ def test_the_approve_box_shows_the_checklist_and_the_preview_link(in_review_vers
 
 def test_the_desk_offers_the_move_when_the_rubric_moved_on_and_makes_it(draft_version, editor, admin_user):
     client = _client(editor)
-    assert (
-        "Move onto the active rubric version" not in client.get(f"/desk/versions/{draft_version.pk}/").content.decode()
-    )
+    before = client.get(f"/desk/versions/{draft_version.pk}/").content.decode()
+    assert "Move onto the active rubric version" not in before
     v2 = _new_active_rubric(admin_user)
     page = client.get(f"/desk/versions/{draft_version.pk}/").content.decode()
     assert "The rubric moved on" in page and "Move onto the active rubric version" in page
