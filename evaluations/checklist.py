@@ -130,11 +130,6 @@ class ChecklistItem:
     findings: tuple[str, ...]
     blocks: frozenset[str]
 
-    @property
-    def blocking(self) -> bool:
-        """Whether it stops the draft from being submitted (what the desk shows first)."""
-        return SUBMIT in self.blocks
-
     def message(self) -> str:
         return f"{self.title}: {'; '.join(self.findings)}"
 
@@ -146,13 +141,25 @@ class Checklist:
     def blocking_for(self, action: str) -> list[ChecklistItem]:
         return [item for item in self.items if action in item.blocks]
 
+    def warnings_for(self, action: str) -> list[ChecklistItem]:
+        return [item for item in self.items if action not in item.blocks]
+
+    # What the draft page (submit) and the approve box (approve) show: what stops the action, then the rest.
     @property
     def blocking(self) -> list[ChecklistItem]:
-        return [item for item in self.items if item.blocking]
+        return self.blocking_for(SUBMIT)
 
     @property
     def warnings(self) -> list[ChecklistItem]:
-        return [item for item in self.items if not item.blocking]
+        return self.warnings_for(SUBMIT)
+
+    @property
+    def approve_blocking(self) -> list[ChecklistItem]:
+        return self.blocking_for(APPROVE)
+
+    @property
+    def approve_warnings(self) -> list[ChecklistItem]:
+        return self.warnings_for(APPROVE)
 
     @property
     def rubric_moved_on(self) -> bool:

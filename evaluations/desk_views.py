@@ -104,7 +104,7 @@ def _render_version(
         "unschedule_form": forms.get("unschedule_form") or UnscheduleForm(),
         "annotation_form": forms.get("annotation_form") or AnnotationForm(),
         # checklist: what the draft lacks (blocking) and what to look at, before submit and approve
-        "checklist": version_checklist(version) if version.is_open else None,
+        "checklist": version_checklist(version) if version.state in (State.DRAFT, State.IN_REVIEW) else None,
         # facts: what this version changes in the case's facts, against the version it started from
         "fact_changes": compare.facts_compared(version.based_on.facts, version.facts) if version.based_on else (),
     }

@@ -6,6 +6,7 @@ import pytest
 from django.test import Client
 
 from cases.models import Case
+from evaluations import checklist as checklists
 from evaluations.models import AuditEntry, EvaluationVersion, RubricVersion
 from evaluations.services import annotations, rubric_versions, workflow
 from tests.support.content import SECRET, checklist_cleared
@@ -56,9 +57,10 @@ def test_the_draft_page_lists_what_is_missing_and_submit_is_refused_with_the_lis
     assert "Not submitted" in html and "Criteria not scored: " in html and "dependency (Nimbus Compute)" in html
     version.refresh_from_db()
     assert version.state == V.DRAFT
-    # Fixed: it goes through, and the page says nothing is missing any more... until review.
+    # Fixed: nothing blocks any more (the warnings stay), and it goes through.
     checklist_cleared(version, editor)
-    assert "Nothing missing" not in client.get(f"/desk/versions/{version.pk}/").content.decode()  # warnings stay
+    page = client.get(f"/desk/versions/{version.pk}/").content.decode()
+    assert "Submitting is blocked" not in page and "Worth a look" in page and "Scores resting on nothing" in page
     assert client.post(f"/desk/versions/{version.pk}/submit/", {"comment": ""}).status_code == 302
     version.refresh_from_db()
     assert version.state == V.IN_REVIEW
@@ -82,6 +84,19 @@ def test_the_approve_box_shows_the_checklist_and_the_preview_link(in_review_vers
     # The author's own page in review: no approve box, and no draft checklist either.
     own = _client(editor).get(f"/desk/versions/{in_review_version.pk}/").content.decode()
     assert "checklist-h-approve" not in own and "Checklist before submitting" not in own
+
+
+def test_an_item_that_blocks_approval_shows_in_the_approve_box_and_refuses_it(in_review_version, reviewer, monkeypatch):
+    extra = checklists.Check("held", "Held", lambda reads: ["a reason"], blocks=frozenset({checklists.APPROVE}))
+    monkeypatch.setattr(checklists, "CHECKS", (*checklists.CHECKS, extra))
+    client = _client(reviewer)
+    page = client.get(f"/desk/versions/{in_review_version.pk}/").content.decode()
+    approve = page[page.index('id="approve-h"') : page.index("Approve and publish")]
+    assert "Not ready:" in approve and "a reason" in approve
+    refused = client.post(f"/desk/versions/{in_review_version.pk}/approve/", {})
+    assert refused.status_code == 400 and "Held: a reason" in refused.content.decode()
+    in_review_version.refresh_from_db()
+    assert in_review_version.state == V.IN_REVIEW
 
 
 # --- Moving onto the active rubric version ---------------------------------------------------------
