@@ -6,7 +6,6 @@ Views parse the request, call selectors and render; rules live elsewhere.
 from __future__ import annotations
 
 import hashlib
-from itertools import groupby
 
 from django.core.cache import cache
 from django.core.paginator import Paginator
@@ -23,9 +22,8 @@ from cases import cache_keys, chart_image, charts, keyset, reading, selectors, w
 from cases.filters import CaseFilter, ChangelogFilter
 from cases.models import Case
 from core.http import absolute_url, safe_methods
-from evaluations.annotated import render_annotated
+from evaluations.annotated import version_reading
 from evaluations.compare import compare_versions, facts_compared
-from evaluations.evidence import basis_counts
 from evaluations.markdown import render as render_markdown
 from evaluations.models import EvaluationVersion, RubricVersion
 from evaluations.rubric_changes import rubric_changes
@@ -181,32 +179,8 @@ def _case_or_404(slug: str) -> Case:
         raise Http404("No published case here.") from None
 
 
-def _scores_by_party(version: EvaluationVersion) -> list[tuple[str, list]]:
-    """Scores grouped per party (the deal's own scores last), from the prefetched rows."""
-    scores = sorted(
-        version.scores.all(),
-        key=lambda s: (
-            s.party_id is None,
-            s.party.position if s.party is not None else 0,
-            s.party_id or 0,
-            s.criterion.position,
-        ),
-    )
-    return [
-        (name, list(rows))
-        for name, rows in groupby(scores, key=lambda s: s.party.organization.name if s.party else "The deal")
-    ]
-
-
 def _version_context(version: EvaluationVersion) -> dict:
-    annotated = render_annotated(version.narrative, version.annotations.all())
-    return {
-        "version": version,
-        "annotated": annotated,
-        "scores_by_party": _scores_by_party(version),
-        "evidence": basis_counts(version.scores.all()),
-        "rubric_version": version.evaluation.rubric_version,
-    }
+    return version_reading(version)
 
 
 def _case_detail_etag(request: HttpRequest, slug: str) -> str | None:

@@ -22,14 +22,16 @@ import re
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
+from itertools import groupby
 
 import nh3
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 from evaluations import anchoring
+from evaluations.evidence import basis_counts
 from evaluations.markdown import ALLOWED_ATTRIBUTES, ALLOWED_TAGS, _md, render, sanitize
-from evaluations.models import Annotation
+from evaluations.models import Annotation, EvaluationVersion
 
 _OPEN, _CLOSE, _END = "\ue010", "\ue011", "\ue012"  # open-start, open-end / close
 
@@ -130,3 +132,32 @@ def render_annotated(narrative: str, annotations: Iterable[Annotation]) -> Annot
     )
     ordered = tuple(sorted(notes.values(), key=lambda note: note.number))
     return AnnotatedNarrative(mark_safe(html), ordered)  # noqa: S308 - sanitized above
+
+
+def scores_by_party(version: EvaluationVersion) -> list[tuple[str, list]]:
+    """Scores grouped per party (the deal's own scores last), from the prefetched rows."""
+    scores = sorted(
+        version.scores.all(),
+        key=lambda s: (
+            s.party_id is None,
+            s.party.position if s.party is not None else 0,
+            s.party_id or 0,
+            s.criterion.position,
+        ),
+    )
+    return [
+        (name, list(rows))
+        for name, rows in groupby(scores, key=lambda s: s.party.organization.name if s.party else "The deal")
+    ]
+
+
+def version_reading(version: EvaluationVersion) -> dict:
+    """What the reader templates' analysis block (cases/_analysis.html) shows of a version, from
+    its prefetched content: the case page, a past version's page and the desk's preview."""
+    return {
+        "version": version,
+        "annotated": render_annotated(version.narrative, version.annotations.all()),
+        "scores_by_party": scores_by_party(version),
+        "evidence": basis_counts(version.scores.all()),
+        "rubric_version": version.evaluation.rubric_version,
+    }

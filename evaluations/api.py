@@ -42,6 +42,7 @@ from evaluations.serializers import (
     EvaluationVersionSerializer,
     EvaluationVersionWriteSerializer,
     PublishSerializer,
+    RebaseSerializer,
     RescheduleSerializer,
     RevisionLineSerializer,
     RevisionSerializer,
@@ -55,7 +56,7 @@ from evaluations.serializers import (
     UnscheduleSerializer,
     VersionSummarySerializer,
 )
-from evaluations.services import rubric_versions, scheduling, workflow
+from evaluations.services import rebase, rubric_versions, scheduling, workflow
 
 # --- Evaluation versions ---------------------------------------------------------------
 
@@ -165,7 +166,9 @@ class EvaluationVersionSubmitView(APIView):
         operation_id="evaluation_versions_submit",
         request=SubmitSerializer,
         responses={200: EvaluationVersionSerializer, **errors(400, 401, 403, 404, 409, 429)},
-        description="Submit a draft for review (400 if it has no scores; 409 unless it is a draft). Editors.",
+        description="Submit a draft for review. 400 with `checklist` (a list of what is missing: criteria "
+        "not scored, per party; margin notes whose passage is gone) while the draft is incomplete, or if it has "
+        "no scores; 409 unless it is a draft. Editors.",
         extensions=links(
             200,
             PublishVersion=("evaluation_versions_publish", {"id": "$response.body#/id"}),
@@ -209,6 +212,35 @@ class EvaluationVersionPublishView(APIView):
         serializer.is_valid(raise_exception=True)
         version = workflow.evaluation_version_approve(version=version, by=request.user, **serializer.validated_data)
         return version_response(request, version)
+
+
+class EvaluationVersionRebaseView(APIView):
+    @extend_schema(
+        operation_id="evaluation_versions_rebase",
+        parameters=[IF_MATCH],
+        request=None,
+        responses={200: RebaseSerializer, **errors(401, 403, 404, 409, 412, 428, 429)},
+        description="Move a draft started under a retired rubric version onto the active one: scores carry "
+        "over by criterion key; `to_score` lists the criteria the active version adds. 409 unless it is a "
+        "draft under a version that is no longer active. Requires If-Match. Editors.",
+    )
+    def post(self, request: AuthenticatedApiRequest, pk: int) -> Response:
+        version = version_for(request, pk)
+        expected_lock = expected_lock_from_if_match(request, pk=version.pk)
+        result = rebase.evaluation_version_rebase(version=version, by=request.user, expected_lock=expected_lock)
+        moved = _with_content(EvaluationVersion.objects.all()).get(pk=version.pk)
+        data = RebaseSerializer(
+            {
+                "from_number": result.from_number,
+                "to_number": result.to_number,
+                "carried": result.carried,
+                "dropped": result.dropped,
+                "to_score": result.to_score,
+                "version": moved,
+            },
+            context={"request": request},
+        ).data
+        return Response(data, headers={"ETag": moved.etag})
 
 
 # --- A version's revisions: the newsroom's record of every save ---------------------------

@@ -55,6 +55,11 @@ urlpatterns = [
         evaluations_api.EvaluationVersionUnscheduleView.as_view(),
         name="version-unschedule",
     ),
+    path(
+        "evaluation-versions/<int:pk>/rebase/",
+        evaluations_api.EvaluationVersionRebaseView.as_view(),
+        name="version-rebase",
+    ),
     path("changes/", evaluations_api.ChangelogView.as_view(), name="changelog"),
     path("rubrics/", evaluations_api.RubricListView.as_view(), name="rubric-list"),
     path("rubrics/<slug:slug>/versions/", evaluations_api.RubricVersionListView.as_view(), name="rubric-versions"),

@@ -21,6 +21,8 @@ urlpatterns = [
     path("versions/<int:pk>/revisions/<int:number>/restore/", views.revision_restore, name="desk-revision-restore"),
     path("versions/<int:pk>/reschedule/", views.version_reschedule, name="desk-version-reschedule"),
     path("versions/<int:pk>/unschedule/", views.version_unschedule, name="desk-version-unschedule"),
+    path("versions/<int:pk>/preview/", views.version_preview, name="desk-version-preview"),
+    path("versions/<int:pk>/rebase/", views.version_rebase, name="desk-version-rebase"),
     path("versions/<int:pk>/annotations/", views.annotation_add, name="desk-annotation-add"),
     path("annotations/<int:pk>/delete/", views.annotation_delete, name="desk-annotation-delete"),
 ]

@@ -11,17 +11,22 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 
+from cases import charts, reading
 from cases.models import Case, Party, Source
 from core.desk import apply_service_errors, desk_view
 from core.errors import EditConflict, TransitionNotAllowed
 from core.types import AuthenticatedHttpRequest
 from evaluations import anchoring, compare, policy, selectors
+from evaluations import preview as previewing
+from evaluations.checklist import version_checklist
 from evaluations.forms import (
     AnnotationForm,
     ApproveForm,
     CommentForm,
     EvaluationVersionForm,
+    RebaseForm,
     RescheduleForm,
     RestoreForm,
     SendBackForm,
@@ -31,8 +36,8 @@ from evaluations.markdown import render as render_markdown
 from evaluations.models import Annotation, Criterion, EvaluationVersion
 from evaluations.revision_compare import compare_revisions
 from evaluations.services import annotations as annotation_services
+from evaluations.services import rebase, scheduling, workflow
 from evaluations.services import revision_restore as restoring
-from evaluations.services import scheduling, workflow
 from evaluations.services.scheduling import publish_at_shown
 
 State = EvaluationVersion.State
@@ -98,6 +103,8 @@ def _render_version(
         "reschedule_form": forms.get("reschedule_form") or RescheduleForm(initial={"publish_at": version.publish_at}),
         "unschedule_form": forms.get("unschedule_form") or UnscheduleForm(),
         "annotation_form": forms.get("annotation_form") or AnnotationForm(),
+        # checklist: what the draft lacks (blocking) and what to look at, before submit and approve
+        "checklist": version_checklist(version) if version.state in (State.DRAFT, State.IN_REVIEW) else None,
         # facts: what this version changes in the case's facts, against the version it started from
         "fact_changes": compare.facts_compared(version.based_on.facts, version.facts) if version.based_on else (),
     }
@@ -226,6 +233,46 @@ def version_unschedule(request: AuthenticatedHttpRequest, pk: int) -> HttpRespon
         return redirect("desk-version", pk=pk)
     message = f"Version {version.number} is off the schedule and back in review; approve it again to publish it."
     return _after_action(request, version, message)
+
+
+@desk_view(policy.NEWSROOM_PERMISSION, methods=("GET",))
+def version_preview(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    """The draft's whole reader page, marked as a preview (newsroom only, never indexed or cached)."""
+    try:
+        version = previewing.preview_version(pk)
+    except EvaluationVersion.DoesNotExist:
+        raise Http404("No such version.") from None
+    context = previewing.version_preview(version)
+    context |= {
+        "preview": True,
+        "chart": charts.risk_chart(context["summary"]),
+        "analysis": reading.outline(render_to_string("cases/_analysis.html", context)),
+        "can_approve": policy.allowed(request.user, "version.approve", version),
+    }
+    response = render(request, "desk/version_preview.html", context)
+    response["X-Robots-Tag"] = "noindex, nofollow"
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@desk_view(policy.permission("version.rebase"), methods=("POST",))
+def version_rebase(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    version = _version_or_404(pk)
+    form = RebaseForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Not moved: reload the page and try again.")
+        return redirect("desk-version", pk=pk)
+    try:
+        result = rebase.evaluation_version_rebase(
+            version=version, by=request.user, expected_lock=form.cleaned_data["lock_version"]
+        )
+    except EditConflict:
+        messages.error(request, "Not moved: someone saved this draft since you loaded the page. Look again.")
+        return redirect("desk-version", pk=pk)
+    except TransitionNotAllowed as exc:
+        messages.error(request, f"Not moved: {exc}")
+        return redirect("desk-version", pk=pk)
+    return _after_action(request, version, result.summary()[:1].upper() + result.summary()[1:] + ".")
 
 
 @desk_view(policy.permission("annotation.add"), methods=("POST",))

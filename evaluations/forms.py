@@ -245,3 +245,9 @@ class RestoreForm(forms.Form):
     """Restore a kept revision: the lock is the version's as the page showed it."""
 
     lock_version = forms.IntegerField(widget=forms.HiddenInput, min_value=0, max_value=2**31 - 1)
+
+
+class RebaseForm(forms.Form):
+    """Move a draft onto the active rubric version: the lock is the version's as the page showed it."""
+
+    lock_version = forms.IntegerField(widget=forms.HiddenInput, min_value=0, max_value=2**31 - 1)

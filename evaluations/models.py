@@ -440,6 +440,7 @@ class AuditEntry(models.Model):
         NOTE_ADD = "note_add", "margin note added"
         NOTE_REMOVE = "note_remove", "margin note removed"
         EDIT = "edit", "edit"  # a rubric version's draft edited
+        REBASE = "rebase", "moved onto the active rubric"  # a draft's scores carried onto the active version
 
     action = models.CharField(max_length=16, choices=Action.choices)
     actor = models.ForeignKey(

@@ -70,6 +70,10 @@ ACTIONS: dict[str, Rule] = {
         (V.IN_REVIEW, V.SCHEDULED),
         refusal="a version in state {state!r} cannot be published",
     ),
+    # A draft started under a retired rubric version moves onto the active one (scores by key).
+    "version.rebase": Rule(
+        "evaluations.change_evaluationversion", "move drafts onto the active rubric", (V.DRAFT,), "move"
+    ),
     "annotation.add": Rule("evaluations.add_annotation", "annotate", OPEN_FOR_NOTES, "annotate"),
     "annotation.delete": Rule(
         "evaluations.change_annotation", "remove annotations", OPEN_FOR_NOTES, "remove annotations from"
@@ -206,6 +210,7 @@ def version_buttons(user: User | AnonymousUser, version: EvaluationVersion) -> d
         # A reviewer looking at a version in review they contributed to: say why there is no approve button.
         "own_version_in_review": refusal(user, "version.approve", version, four_eyes=False) is None
         and not allowed(user, "version.approve", version),
+        "can_rebase": allowed(user, "version.rebase", version),
         "can_annotate": allowed(user, "annotation.add", version),
         "can_remove_annotations": allowed(user, "annotation.delete", version),
     }

@@ -541,3 +541,16 @@ class RubricVersionUpdateSerializer(RubricVersionWriteSerializer):
                 }
             )
         return attrs
+
+
+class RebaseSerializer(serializers.Serializer):
+    """What moving a draft onto the active rubric version did (evaluations.services.rebase)."""
+
+    from_rubric_version = serializers.IntegerField(source="from_number", help_text="The number it was scored under.")
+    to_rubric_version = serializers.IntegerField(source="to_number", help_text="The active version's number.")
+    carried = serializers.ListField(child=serializers.CharField(), help_text="Criterion keys whose scores came along.")
+    dropped = serializers.ListField(
+        child=serializers.CharField(), help_text="Criterion keys whose scores the active version cannot take."
+    )
+    to_score = serializers.ListField(child=serializers.CharField(), help_text="Criteria the active version adds.")
+    version = EvaluationVersionSerializer()

@@ -16,7 +16,9 @@ from cases.models import Case
 from core.errors import EditConflict, TransitionNotAllowed
 from core.text import clean_text_value, text_errors
 from evaluations import anchoring, policy
+from evaluations.checklist import APPROVE, SUBMIT, checklist_enforce
 from evaluations.models import Annotation, AuditEntry, Evaluation, EvaluationVersion, RubricVersion, Score
+from evaluations.selectors import versions_with_content
 from evaluations.services.annotations import AnnotationInput, annotations_reanchor, annotations_validated
 from evaluations.services.audit import audit_record
 from evaluations.services.evidence import CitationInput, citations_carry_over, citations_validated, citations_write
@@ -285,6 +287,7 @@ def evaluation_version_submit(*, version: EvaluationVersion, by: User, comment: 
     policy.check_state("version.submit", version)
     if not version.scores.exists():
         raise ValidationError({"scores": ["score at least one criterion before submitting"]})
+    checklist_enforce(versions_with_content(EvaluationVersion.objects.filter(pk=version.pk)).get(), SUBMIT)
     return version_transition(
         version,
         to=EvaluationVersion.State.IN_REVIEW,
@@ -330,6 +333,7 @@ def evaluation_version_approve(
     correction_note = clean_text_value("correction_note", correction_note)
     version = version_locked(version)
     policy.check(by, "version.approve", version)  # the four-eyes rule, then the state
+    checklist_enforce(versions_with_content(EvaluationVersion.objects.filter(pk=version.pk)).get(), APPROVE)
     if publish_at is not None:  # a time in the past is refused, never taken as "now" (scheduling.py)
         publish_at = publish_at_checked(publish_at)
     has_published = EvaluationVersion.objects.filter(

@@ -10,6 +10,7 @@ from django.utils import timezone
 from cases.models import Case
 from evaluations.models import EvaluationVersion, RiskSummary
 from evaluations.services import rubric_versions, workflow
+from tests.support.content import checklist_cleared
 
 ROLES = ["anonymous", "reader", "editor", "editor2", "reviewer", "admin"]
 
@@ -143,6 +144,7 @@ def test_narrative_html_is_sanitized(published_case, api_client, editor, reviewe
         version=version, by=editor, expected_lock=version.lock_version,
         narrative="Fine. <script>alert(1)</script> [x](javascript:alert(1))",
     )  # fmt: skip
+    checklist_cleared(version, editor)  # the new text left the margin notes without a passage
     workflow.evaluation_version_submit(version=version, by=editor)
     workflow.evaluation_version_approve(version=version, by=reviewer)
     html = api_client.get(f"/api/v1/cases/{published_case.slug}/").json()["current_version"]["narrative_html"]

@@ -4,6 +4,7 @@ contributor refused with 403, and ``GET .../revisions/`` and ``.../revisions/{nu
 from __future__ import annotations
 
 from evaluations.models import EvaluationVersion
+from tests.support.content import checklist_cleared
 
 
 def _patch(client, version_id, body):
@@ -26,6 +27,7 @@ def test_the_sidestep_is_refused_through_the_api(draft_version, editor, reviewer
         },
     )
     assert body["contributors"] == ["editor", "reviewer"]
+    checklist_cleared(draft_version, editor)  # the reviewer's one score left the others unscored
     submitted = as_editor.post(f"/api/v1/evaluation-versions/{draft_version.pk}/submit/", {}, format="json")
     assert submitted.status_code == 200 and submitted.json()["contributors"] == ["editor", "reviewer"]
     response = as_reviewer.post(f"/api/v1/evaluation-versions/{draft_version.pk}/publish/", {}, format="json")

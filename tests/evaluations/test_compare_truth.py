@@ -29,6 +29,7 @@ from evaluations.compare import compare_versions
 from evaluations.dbtriggers import frozen_writes_allowed
 from evaluations.models import Annotation, Evaluation, EvaluationVersion, Score
 from evaluations.services import workflow
+from tests.support.content import checklist_cleared
 from tests.support.payloads import version_payload
 
 pytestmark = pytest.mark.django_db
@@ -70,6 +71,7 @@ def test_an_unchanged_narrative_saved_from_a_browser_compares_as_no_change(publi
     assert ed.post(f"/desk/versions/{draft.pk}/edit/", payload).status_code == 302
     draft.refresh_from_db()
     assert "\r" not in draft.narrative and "  \n" not in draft.narrative
+    checklist_cleared(draft, editor)  # the new text left the margin notes without a passage
     workflow.evaluation_version_submit(version=draft, by=editor)
     workflow.evaluation_version_approve(version=draft, by=reviewer)
     section, body = _public_compare(published_case, old.number, draft.number)
@@ -86,6 +88,7 @@ def test_a_real_change_through_the_api_is_marked_as_prose_not_markdown(draft_ver
     assert client.patch(url, body, format="json", HTTP_IF_MATCH=draft_version.etag).status_code == 200
     draft_version.refresh_from_db()  # stored normalized: LF, nothing at the line ends
     assert draft_version.narrative == "The lease is **exclusive**.\n\nIt runs for *three* years.\n"
+    checklist_cleared(draft_version, editor)  # the new text left the margin notes without a passage
     workflow.evaluation_version_submit(version=draft_version, by=editor)
     workflow.evaluation_version_approve(version=draft_version, by=reviewer)
     section, api = _public_compare(draft_version.case, old.number, draft_version.number)

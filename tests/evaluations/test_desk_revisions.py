@@ -10,6 +10,7 @@ from django.test import Client
 
 from evaluations.models import AuditEntry, Revision
 from evaluations.services import workflow
+from tests.support.content import checklist_cleared
 from tests.support.payloads import version_payload
 
 pytestmark = pytest.mark.django_db
@@ -134,8 +135,9 @@ REVISIONS_PAGE_QUERIES = 6
 REVISION_COMPARE_QUERIES = 7
 # Session, user; the version (case, author, rubric joined), its scores, their sources, their citations,
 # annotations, audit entries, revisions; the two revisions compared since the last review; whether the
-# case has a published version; the version it is based on (its facts, for the facts' changes).
-VERSION_PAGE_IN_REVIEW_QUERIES = 12
+# case has a published version; the version it is based on (its facts, for the facts' changes);
+# the checklist's rubric criteria and the draft's parties (two).
+VERSION_PAGE_IN_REVIEW_QUERIES = 15
 
 
 @pytest.mark.parametrize("saves", [1, 6])
@@ -170,6 +172,7 @@ def test_the_review_screen_runs_a_fixed_number_of_queries(
             expected_lock=in_review_version.lock_version,
             narrative=f"Round {index} text.",
         )
+        checklist_cleared(in_review_version, editor)  # the new text left the margin notes without a passage
         workflow.evaluation_version_submit(version=in_review_version, by=editor)
     client = _signed_in(admin_user)
     with django_assert_num_queries(VERSION_PAGE_IN_REVIEW_QUERIES):

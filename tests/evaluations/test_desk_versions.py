@@ -11,6 +11,7 @@ from django.utils.html import escape
 
 from evaluations.models import AuditEntry, EvaluationVersion
 from evaluations.services import publishing, workflow
+from tests.support.content import checklist_cleared
 from tests.support.payloads import version_payload
 
 
@@ -134,6 +135,7 @@ def test_a_draft_submitted_meanwhile_refuses_the_save_and_keeps_the_text(demo, d
         narrative="Saved.",
         scores=[workflow.ScoreInput("margin", party.pk, 1)],
     )
+    checklist_cleared(version, editor)  # the other criteria scored too: the checklist lets it through
     workflow.evaluation_version_submit(version=version, by=editor)
     response = client.post(f"/desk/versions/{version.pk}/edit/", payload)
     html = response.content.decode()

@@ -9,6 +9,7 @@ from cases.models import Case, Organization, OrganizationAlias, Source, normaliz
 from evaluations import worksheet_views
 from evaluations.models import AuditEntry, EvaluationVersion, Score
 from tests.cases.worksheet_corpus import CORPUS
+from tests.support.content import checklist_cleared
 
 COLOSSUS_TEXT = next(a.text for a in CORPUS if a.case == "xai-anthropic-colossus-1")
 NIMBUS_TEXT = (
@@ -170,6 +171,10 @@ def test_paste_to_draft_with_a_confirmed_new_organization(editor_client, editor)
     assert AuditEntry.objects.filter(evaluation_version=version, action=AuditEntry.Action.CREATE).exists()
     # Nothing public: the draft case is not readable, and the usual review follows.
     assert Client().get(case.get_absolute_url()).status_code == 404
+    # The worksheet proposes some scores, not all: submitting is refused with the list.
+    refused = editor_client.post(f"/desk/versions/{version.pk}/submit/", {"comment": ""})
+    assert refused.status_code == 400 and "Criteria not scored" in refused.content.decode()
+    checklist_cleared(version, editor)
     submitted = editor_client.post(f"/desk/versions/{version.pk}/submit/", {"comment": ""})
     assert submitted.status_code == 302
     version.refresh_from_db()

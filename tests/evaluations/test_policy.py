@@ -38,6 +38,7 @@ EXPECTED: dict[str, tuple[set[str], set[str] | None, bool]] = {
     "version.publish": (REVIEWERS, {V.IN_REVIEW, V.SCHEDULED}, False),
     "version.reschedule": (REVIEWERS, {V.SCHEDULED}, True),
     "version.unschedule": (REVIEWERS, {V.SCHEDULED}, False),
+    "version.rebase": (NEWSROOM, {V.DRAFT}, False),
     "annotation.add": (NEWSROOM, {V.DRAFT, V.IN_REVIEW}, False),
     "annotation.delete": (NEWSROOM, {V.DRAFT, V.IN_REVIEW}, False),
     "rubric_version.create": (ADMINS, None, False),

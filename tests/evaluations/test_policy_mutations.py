@@ -43,6 +43,7 @@ VERSION_ACTIONS = {
     "version.publish": ("evaluations.publish_evaluationversion", {V.IN_REVIEW, V.SCHEDULED}, False),
     "version.reschedule": ("evaluations.publish_evaluationversion", {V.SCHEDULED}, True),
     "version.unschedule": ("evaluations.publish_evaluationversion", {V.SCHEDULED}, False),
+    "version.rebase": ("evaluations.change_evaluationversion", {V.DRAFT}, False),
     "annotation.add": ("evaluations.add_annotation", {V.DRAFT, V.IN_REVIEW}, False),
     "annotation.delete": ("evaluations.change_annotation", {V.DRAFT, V.IN_REVIEW}, False),
 }
@@ -225,6 +226,7 @@ def test_the_refusal_messages():
         ("version.publish", "approve or publish"),
         ("version.reschedule", "reschedule versions"),
         ("version.unschedule", "unschedule versions"),
+        ("version.rebase", "move drafts onto the active rubric"),
         ("annotation.add", "annotate"),
         ("annotation.delete", "remove annotations"),
         ("rubric_version.create", "create rubric versions"),
@@ -287,6 +289,7 @@ def test_version_buttons(state):
         "can_reschedule": state == V.SCHEDULED,
         "can_unschedule": state == V.SCHEDULED,
         "own_version_in_review": False,
+        "can_rebase": state == V.DRAFT,
         "can_annotate": state in (V.DRAFT, V.IN_REVIEW),
         "can_remove_annotations": state in (V.DRAFT, V.IN_REVIEW),
     }

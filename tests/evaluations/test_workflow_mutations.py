@@ -29,6 +29,8 @@ pytestmark = pytest.mark.django_db
 V = EvaluationVersion.State
 ALL_STATES = [V.DRAFT, V.IN_REVIEW, V.SCHEDULED, V.PUBLISHED, V.SUPERSEDED]
 LATER = timedelta(days=2)
+# Every criterion of the tiny rubric scored for both parties (and the deal's): nothing blocks submitting.
+FULL = {**{(key, index): 2 for key in ("lev", "dep", "work") for index in (0, 1)}, ("data", None): 2}
 
 
 @pytest.fixture
@@ -91,7 +93,7 @@ def _do(action, version, world):
 @pytest.mark.parametrize("action", sorted(TRANSITIONS))
 def test_every_transition_from_every_state(world, action, state):
     allowed, to = TRANSITIONS[action]
-    version = _version(world, state, scores={("lev", 0): 2})
+    version = _version(world, state, scores=FULL)
     lock = version.lock_version
     entries = _audit(version)
     if state in allowed:
@@ -231,7 +233,7 @@ def test_a_correction_note_is_checked_as_text(world):
 
 
 def test_submit_records_the_time_and_the_comment(world):
-    version = _version(world, scores={("data", None): 1})
+    version = _version(world, scores={**FULL, ("data", None): 1})
     before = timezone.now()
     result = workflow.evaluation_version_submit(version=version, by=world["editor"], comment="please review")
     stored = EvaluationVersion.objects.get(pk=version.pk)

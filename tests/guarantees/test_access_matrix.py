@@ -187,6 +187,11 @@ def site_rows(w: World) -> list[Row]:
         Row("desk-version", desk(200), {"pk": w.draft.pk}),
         Row("desk-version", desk(404), {"pk": 999_999}),
         Row("desk-version-edit", desk(200), {"pk": w.draft.pk}),
+        # checklist: the draft as readers will see it, for the newsroom only
+        Row("desk-version-preview", desk(200), {"pk": w.draft.pk}),
+        Row("desk-version-preview", desk(200), {"pk": w.in_review.pk}),
+        Row("desk-version-preview", desk(404), {"pk": 999_999}),
+        Row("desk-version-rebase", desk(405), {"pk": w.draft.pk}),
         Row("desk-version-revisions", desk(200), {"pk": w.draft.pk}),
         Row("desk-version-revisions", desk(404), {"pk": 999_999}),
         Row("desk-revision-compare", desk(200), {"pk": w.draft.pk}, data={"a": 1, "b": 2}),
@@ -245,6 +250,14 @@ def desk_action_rows(w: World) -> list[Row]:
             "desk-revision-restore",
             desk(302),
             {"pk": w.draft.pk, "number": 1},
+            method="post",
+            data={"lock_version": w.draft.lock_version},
+        ),
+        # checklist: refused with a message (the draft is under the active rubric version already)
+        Row(
+            "desk-version-rebase",
+            desk(302),
+            {"pk": w.draft.pk},
             method="post",
             data={"lock_version": w.draft.lock_version},
         ),
@@ -389,12 +402,23 @@ def api_rows(w: World) -> list[Row]:
         ),
         Row("api:organization-detail", api(200), {"slug": org}, "patch", {"description": "Changed."}, js),
         Row("api:case-evaluations", api(201, reader=404), {"slug": draft_slug}, "post", {}, js),
+        # checklist: refused (409) for a draft already under the active rubric version
+        Row(
+            "api:version-rebase",
+            api(409, reader=404),
+            {"pk": w.api_draft.pk},
+            "post",
+            {},
+            js,
+            {"If-Match": w.api_draft.etag},
+        ),
         Row(
             "api:version",
             api(200, reader=404),
             {"pk": w.api_draft.pk},
             "patch",
-            {"narrative": "Rewritten through the API."},
+            # Added to, not replaced: the margin notes keep their passages, so the submit below passes the checklist.
+            {"narrative": w.api_draft.narrative + "\n\nRewritten through the API."},
             js,
             {"If-Match": w.api_draft.etag},
         ),

@@ -16,6 +16,7 @@ from core.errors import TransitionNotAllowed
 from evaluations.dbtriggers import UNLOCK_TABLE, frozen_writes_allowed
 from evaluations.models import Annotation, AuditEntry, Criterion, EvaluationVersion, RubricVersion, Score
 from evaluations.services import annotations, audit, workflow
+from tests.support.content import checklist_cleared
 
 pytestmark = pytest.mark.django_db
 
@@ -92,6 +93,7 @@ def test_scores_links_and_annotations_of_a_published_version_are_frozen(publishe
 def test_publishing_supersedes_and_the_superseded_version_is_frozen_too(published, editor, reviewer):
     draft = workflow.evaluation_version_start(case=published.case, by=editor)
     workflow.evaluation_version_save(version=draft, by=editor, expected_lock=draft.lock_version, narrative="v2 text")
+    checklist_cleared(draft, editor)  # the new text left the margin notes without a passage
     workflow.evaluation_version_submit(version=draft, by=editor)
     workflow.evaluation_version_approve(version=draft, by=reviewer)
     published.refresh_from_db()

@@ -144,14 +144,25 @@ def test_error_pages_never_echo_unpublished_text(open_versions, draft_case, read
     def explode(*args, **kwargs):
         raise RuntimeError(f"failed on the draft about {SECRET}")
 
-    monkeypatch.setattr("cases.views.render_annotated", explode)
+    monkeypatch.setattr("cases.views.version_reading", explode)
     response = client.get(reverse("case-detail", kwargs={"slug": COLOSSUS}))
     assert response.status_code == 500
     assert not _leaks(response.content) and "Traceback" not in response.content.decode()
 
     # The desk's refusals say no without showing what they refuse.
+    # checklist: the preview of a draft's reader page is the desk's too: sign in first, then 403 for readers.
+    desk_urls = (
+        f"/desk/versions/{draft.pk}/",
+        f"/desk/versions/{draft.pk}/edit/",
+        f"/desk/versions/{draft.pk}/preview/",
+        f"/desk/cases/{draft_case.pk}/",
+    )
+    for url in desk_urls:
+        response = client.get(url)
+        assert response.status_code == 302 and response["Location"].startswith("/accounts/login/"), url
+        assert not _leaks(response.content), url
     client.force_login(reader)
-    for url in (f"/desk/versions/{draft.pk}/", f"/desk/versions/{draft.pk}/edit/", f"/desk/cases/{draft_case.pk}/"):
+    for url in desk_urls:
         response = client.get(url)
         assert response.status_code == 403 and not _leaks(response.content), url
 

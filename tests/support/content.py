@@ -13,8 +13,13 @@ from django.utils import timezone
 
 from cases.models import Case, Organization, Party
 from cases.search import search_document_refresh
-from evaluations.models import EvaluationVersion, Score
+from evaluations import anchoring
+from evaluations.checklist import version_checklist
+from evaluations.models import Criterion, EvaluationVersion, Score
+from evaluations.selectors import versions_with_content
 from evaluations.services import annotations, workflow
+from evaluations.services.evidence import CitationInput
+from evaluations.services.facts import version_party_ids
 
 COLOSSUS = "xai-anthropic-colossus-1"
 SECRET = "zanzibarquokka"  # a word that appears only in unpublished content
@@ -150,3 +155,44 @@ def version_in_review(
         for score in current.scores.select_related("criterion", "party__organization")
     )
     return version
+
+
+def checklist_cleared(version: EvaluationVersion, editor) -> EvaluationVersion:
+    """``version`` saved so that the checklist no longer blocks submitting it: every criterion the
+    draft leaves unscored scored 2 (per party, or for the deal), margin notes whose passage is gone
+    removed. Scores already there keep their value, rationale, sources and quotes."""
+    version = versions_with_content(EvaluationVersion.objects.filter(pk=version.pk)).get()
+    kinds = {item.kind for item in version_checklist(version).blocking}
+    if not kinds:
+        return version
+    scores, notes = None, None
+    if "unscored" in kinds:
+        held = list(version.scores.all())
+        scored = {(s.criterion.key, s.party_id) for s in held}
+        scores = [
+            workflow.ScoreInput(
+                criterion=s.criterion.key,
+                party_id=s.party_id,
+                value=s.value,
+                rationale=s.rationale,
+                source_ids=tuple(src.pk for src in s.sources.all()),
+                citations=tuple(CitationInput(c.source_id, c.quote, c.prefix, c.suffix) for c in s.citations.all()),
+            )
+            for s in held
+        ]
+        party_ids = sorted(version_party_ids(version))
+        for criterion in Criterion.objects.filter(version_id=version.evaluation.rubric_version_id):
+            for party_id in party_ids if criterion.per_party else [None]:
+                if (criterion.key, party_id) not in scored:
+                    scores.append(workflow.ScoreInput(criterion.key, party_id, 2, "Scored to clear the checklist."))
+    if "orphaned_notes" in kinds:
+        notes = [
+            annotations.AnnotationInput(
+                quote=n.quote, kind=n.kind, body=n.body, prefix=n.prefix, suffix=n.suffix, author_id=n.author_id
+            )
+            for n in version.annotations.all()
+            if not n.orphaned and anchoring.locate(version.narrative, n.quote, n.prefix, n.suffix) is not None
+        ]
+    return workflow.evaluation_version_save(
+        version=version, by=editor, expected_lock=version.lock_version, scores=scores, annotations=notes
+    )
