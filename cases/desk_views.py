@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 
 from cases import desk_services, relationships, services, web_selectors
 from cases.facts import case_facts
@@ -33,6 +34,11 @@ from core.errors import EditConflict, WorkflowError
 from core.types import AuthenticatedHttpRequest
 from evaluations import policy, selectors
 from evaluations.models import EvaluationVersion
+
+
+def desk_landing(user) -> str | None:
+    """Where signing in lands without a safe ``next``: the desk for the newsroom, else the default."""
+    return reverse("desk-dashboard") if policy.is_newsroom(user) else None
 
 
 def _desk_case_or_404(pk: int) -> Case:
