@@ -17,6 +17,7 @@ from cases import desk_services, relationships, services, web_selectors
 from cases.facts import case_facts
 from cases.forms import (
     CaseForm,
+    DeskCaseFilterForm,
     OrganizationForm,
     OrganizationMergeForm,
     PartyFormSet,
@@ -50,9 +51,20 @@ def _desk_case_or_404(pk: int) -> Case:
 
 @desk_view(policy.DRAFT_VIEWERS["case"], methods=("GET",))
 def case_list(request: AuthenticatedHttpRequest) -> HttpResponse:
-    query = request.GET.get("q", "")
-    page = Paginator(selectors.desk_case_list(query), 50).get_page(request.GET.get("page"))
-    return render(request, "desk/case_list.html", {"page": page, "q": query})
+    form = DeskCaseFilterForm(request.GET, authors=selectors.desk_case_authors())
+    if form.is_valid():
+        data = form.cleaned_data
+        cases = selectors.desk_case_list(
+            data["q"], status=data["status"], author_id=data["author"], needs_reevaluation=data["needs_reevaluation"]
+        )
+        status = 200
+    else:
+        cases, status = Case.objects.none(), 400
+    page = Paginator(cases, 50).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {"page": page, "form": form, "q": form.cleaned_data.get("q", ""), "query": query.urlencode()}
+    return render(request, "desk/case_list.html", context, status=status)
 
 
 @desk_view(policy.DRAFT_VIEWERS["case"], methods=("GET",))

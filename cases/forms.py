@@ -63,6 +63,30 @@ class CaseForm(forms.Form):
         )
 
 
+class DeskCaseFilterForm(forms.Form):
+    """The desk case list's search and filters (GET); every choice is in the URL."""
+
+    STATUSES = [
+        ("", "any status"),
+        ("unpublished", "never published"),
+        ("published", "published"),
+        ("draft", "with a draft version"),
+        ("in_review", "with a version in review"),
+        ("scheduled", "with a scheduled version"),
+    ]
+
+    q = forms.CharField(required=False, max_length=200, label="Search titles and slugs (drafts too)")
+    status = forms.ChoiceField(required=False, choices=STATUSES)
+    author = forms.TypedChoiceField(required=False, coerce=int, empty_value=None, label="Version by")
+    needs_reevaluation = forms.BooleanField(required=False, label="Needs re-evaluation")
+
+    def __init__(self, *args, authors=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        author = self.fields["author"]
+        assert isinstance(author, forms.ChoiceField)
+        author.choices = [("", "anyone"), *authors]
+
+
 class PartyForm(forms.Form):
     """A party row: an existing organization, or a new one named here."""
 
