@@ -6,6 +6,8 @@ organizations) write; errors from the services come back onto the forms.
 
 from __future__ import annotations
 
+from datetime import date
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
@@ -28,7 +30,7 @@ from cases.forms import (
     organization_choices,
     organization_picker,
 )
-from cases.models import Case, Organization
+from cases.models import Case, Organization, TimelineEvent
 from cases.source_excerpts import source_excerpt_set
 from core.desk import apply_service_errors, desk_view
 from core.errors import EditConflict, WorkflowError
@@ -77,13 +79,42 @@ def _render_case(
     request: AuthenticatedHttpRequest, case: Case, timeline_form: TimelineEventForm, status: int = 200
 ) -> HttpResponse:
     versions = list(case.evaluation_versions.all())
+    open_version = next((v for v in versions if v.is_open), None)
     context = {
         "case": case,
         "versions": versions,
-        "open_version": next((v for v in versions if v.is_open), None),
+        "open_version": open_version,
         "timeline_form": timeline_form,
+        **_timeline_rows(case, open_version),
     }
     return render(request, "desk/case_detail.html", context, status=status)
+
+
+def _timeline_rows(case: Case, open_version: EvaluationVersion | None) -> dict:
+    """The timeline the desk edits, each event with its position (what ``timeline_edit`` takes): a
+    published case's as its open version's facts hold it (its own when none is open), else the case's."""
+    if case.is_published and open_version is not None and open_version.facts:
+        kinds = dict(TimelineEvent.Kind.choices)
+        rows = []
+        for item in open_version.facts.get("timeline", []):
+            try:
+                occurred_on = date.fromisoformat(item.get("occurred_on") or "")
+            except (TypeError, ValueError):
+                occurred_on = None
+            rows.append(
+                {
+                    "kind": kinds.get(item.get("kind"), item.get("kind")),
+                    "occurred_on": occurred_on,
+                    "precision": item.get("precision") or "day",
+                    "note": item.get("note") or "",
+                }
+            )
+        return {"timeline_rows": rows, "timeline_draft": open_version}
+    rows = [
+        {"kind": e.get_kind_display(), "occurred_on": e.occurred_on, "precision": e.precision, "note": e.note}
+        for e in case.timeline.all()
+    ]
+    return {"timeline_rows": rows, "timeline_draft": None}
 
 
 def _open_version(case: Case | None) -> EvaluationVersion | None:
@@ -301,6 +332,64 @@ def timeline_add(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             messages.success(request, "Timeline event added.")
             return redirect("desk-case", pk=case.pk)
     return _render_case(request, case, form, status=400)
+
+
+@desk_view(policy.permission("timeline_event.edit"))
+def timeline_edit(request: AuthenticatedHttpRequest, pk: int, n: int) -> HttpResponse:
+    """Edit or delete the ``n``-th event of the timeline the case's desk page lists: directly on a
+    case never published, in the open draft's facts (started if none) once it is published."""
+    case = _desk_case_or_404(pk)
+    event: TimelineEvent | None = None
+    if case.is_published:
+        draft, held = desk_services.draft_timeline(case)
+        if not 0 <= n < len(held):
+            raise Http404("No such timeline event.")
+        initial = {name: held[n].get(name) for name in ("kind", "occurred_on", "precision", "note")}
+        lock = str(draft.lock_version) if draft is not None else ""
+    else:
+        events = list(case.timeline.order_by("occurred_on", "id"))
+        if not 0 <= n < len(events):
+            raise Http404("No such timeline event.")
+        event = events[n]
+        initial = {
+            "kind": event.kind,
+            "occurred_on": event.occurred_on,
+            "precision": event.precision,
+            "note": event.note,
+        }
+        draft, lock = None, str(event.pk)
+    form = TimelineEventForm(request.POST or None, initial=initial)
+    if request.method == "POST":
+        delete = "delete" in request.POST
+        posted_lock = request.POST.get("lock", "")
+        if delete or form.is_valid():
+            try:
+                if event is None:
+                    version = desk_services.case_timeline_change_in_draft(
+                        by=request.user,
+                        case=case,
+                        index=n,
+                        event=None if delete else form.cleaned_data,
+                        expected_lock=int(posted_lock) if posted_lock.isdigit() else None,
+                    )
+                    done = "deleted from" if delete else "changed in"
+                    messages.success(request, f"Timeline event {done} draft version {version.number}.")
+                    return redirect("desk-version", pk=version.pk)
+                if posted_lock != str(event.pk):
+                    raise WorkflowError("The timeline changed since you opened this page: reload it.")
+                if delete:
+                    services.timeline_event_delete(event=event, by=request.user)
+                else:
+                    services.timeline_event_update(event=event, by=request.user, **form.cleaned_data)
+                messages.success(request, "Timeline event deleted." if delete else "Timeline event saved.")
+                return redirect("desk-case", pk=case.pk)
+            except ValidationError as exc:
+                apply_service_errors(form, exc)
+            except WorkflowError as exc:
+                form.add_error(None, str(exc))
+    status = 400 if request.method == "POST" else 200
+    context = {"case": case, "form": form, "draft": draft, "lock": lock, "n": n}
+    return render(request, "desk/timeline_edit.html", context, status=status)
 
 
 @desk_view(policy.permission("organization.create"))

@@ -504,3 +504,25 @@ def timeline_event_add(
     event.save()
     _touch(case.pk)
     return event
+
+
+@transaction.atomic
+def timeline_event_update(
+    *, event: TimelineEvent, by: User, kind: str, occurred_on: date, precision: str = DatePrecision.DAY, note: str = ""
+) -> TimelineEvent:
+    """Correct a timeline event of a case never published (a published case's timeline changes
+    only through a version's facts: ``cases.desk_services.case_timeline_change_in_draft``)."""
+    policy.check(by, "timeline_event.edit", event.case)
+    event.kind, event.occurred_on, event.precision, event.note = kind, occurred_on, precision, note
+    _clean(event)
+    event.save()
+    _touch(event.case_id)
+    return event
+
+
+@transaction.atomic
+def timeline_event_delete(*, event: TimelineEvent, by: User) -> None:
+    """Remove a timeline event of a case never published."""
+    policy.check(by, "timeline_event.delete", event.case)
+    event.delete()
+    _touch(event.case_id)

@@ -327,9 +327,7 @@ def desk_case_list(
     return cases.order_by("-updated_at", "-pk").prefetch_related(
         Prefetch(
             "evaluation_versions",
-            queryset=EvaluationVersion.objects.only("pk", "case_id", "number", "state", "author_id").order_by(
-                "number"
-            ),
+            queryset=EvaluationVersion.objects.only("pk", "case_id", "number", "state", "author_id").order_by("number"),
         )
     )
 
@@ -337,9 +335,7 @@ def desk_case_list(
 def desk_case_authors() -> list[tuple[int, str]]:
     """The desk case list's author filter: everyone who wrote a version, by username (one query)."""
     users = (
-        EvaluationVersion.objects.values_list("author_id", "author__username")
-        .distinct()
-        .order_by("author__username")
+        EvaluationVersion.objects.values_list("author_id", "author__username").distinct().order_by("author__username")
     )
     return [(pk, name) for pk, name in users]
 
