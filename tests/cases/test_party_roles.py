@@ -38,7 +38,7 @@ def test_a_case_with_one_organization_in_two_roles(orgs, editor):
     case = services.case_create(by=editor, data=case_input(parties=parties))
     assert roles(case) == [("xai", "investor"), ("xai", "customer"), ("anthropic", "provider")]
     with pytest.raises(ValidationError) as refused:
-        services.case_create(by=editor, data=case_input(title="Again", parties=parties + (parties[0],)))
+        services.case_create(by=editor, data=case_input(title="Again", parties=(*parties, parties[0])))
     assert "already a party in this role" in str(refused.value.message_dict["parties[3].organization"])
     with pytest.raises(ValidationError):
         services.party_add(case=case, by=editor, data=parties[1])
@@ -55,7 +55,7 @@ def test_the_database_refuses_the_same_role_twice_but_not_two_roles(orgs, draft_
 
 
 def test_an_edit_keeps_each_role_s_row_and_a_changed_role_keeps_its_row(orgs, editor):
-    anthropic, xai = orgs
+    _anthropic, xai = orgs
     case = services.case_create(
         by=editor,
         data=case_input(
