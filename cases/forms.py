@@ -170,8 +170,11 @@ class SourceForm(forms.Form):
         }
 
 
-PartyFormSet = forms.formset_factory(PartyForm, extra=2, can_delete=True, max_num=50, validate_max=True)
-SourceFormSet = forms.formset_factory(SourceForm, extra=2, can_delete=True, max_num=100, validate_max=True)
+# Empty rows beyond the first fold behind "Add another party/source" (a <details>, no script):
+# adding parties and sources needs no save-and-reopen cycle.
+EXTRA_ROWS = 8
+PartyFormSet = forms.formset_factory(PartyForm, extra=EXTRA_ROWS, can_delete=True, max_num=50, validate_max=True)
+SourceFormSet = forms.formset_factory(SourceForm, extra=EXTRA_ROWS, can_delete=True, max_num=100, validate_max=True)
 
 
 class TimelineEventForm(forms.Form):

@@ -540,3 +540,25 @@ def public_rubric_versions_etag(slug: str) -> str | None:
         return None
     stamps = "-".join(_rubric_stamp(row[name]) for name in ("activated", "retired"))
     return f'"rvs{row["last"]}-{row["count"]}-{row["active"]}-{stamps}"'
+
+
+def version_save_marker(pk: int) -> dict | None:
+    """A version's last save, for the desk's edit pages to notice a colleague's save while one edits
+    (``static/js/desk-unsaved.js``): its lock and ETag, state, and who saved it when. None if no such version."""
+    version = EvaluationVersion.objects.filter(pk=pk).only("pk", "lock_version", "state").first()
+    if version is None:
+        return None
+    last = (
+        Revision.objects.filter(version_id=pk)
+        .select_related("saved_by")
+        .only("saved_at", "saved_by__username")
+        .order_by("-number")
+        .first()
+    )
+    return {
+        "lock_version": version.lock_version,
+        "etag": version.etag,
+        "state": version.state,
+        "saved_by": last.saved_by.get_username() if last is not None else None,
+        "saved_at": last.saved_at.isoformat() if last is not None else None,
+    }
