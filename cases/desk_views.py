@@ -175,6 +175,17 @@ def _case_forms(
     )
 
 
+def _unfold(*formsets) -> None:
+    """Empty rows fold one inside the next ("Add another ..."): a form shown again after a refused
+    save opens every fold up to the last row that was filled in."""
+    for formset in formsets:
+        if not formset.is_bound:
+            continue
+        changed = [index for index, row in enumerate(formset.forms) if row.has_changed()]
+        for index, row in enumerate(formset.forms):
+            row.fold_open = bool(changed) and index <= changed[-1]
+
+
 def _kept(formset) -> list:
     return [f for f in formset.forms if f.has_changed() and not f.cleaned_data.get("DELETE")]
 
@@ -216,6 +227,7 @@ def _case_save(request: AuthenticatedHttpRequest, case: Case | None) -> HttpResp
         status = 400
     else:
         status = 200
+    _unfold(parties, sources)
     context = {
         "case": case,
         "form": form,
@@ -251,6 +263,7 @@ def _facts_save(request: AuthenticatedHttpRequest, case: Case, draft, form, part
             f"Facts saved in draft version {version.number}. Readers see them once it is reviewed and published.",
         )
         return redirect("desk-version", pk=version.pk)
+    _unfold(parties, sources)
     context = {
         "case": case,
         "form": form,
