@@ -151,7 +151,14 @@ def test_error_pages_never_echo_unpublished_text(open_versions, draft_case, read
 
     # The desk's refusals say no without showing what they refuse.
     client.force_login(reader)
-    for url in (f"/desk/versions/{draft.pk}/", f"/desk/versions/{draft.pk}/edit/", f"/desk/cases/{draft_case.pk}/"):
+    for url in (
+        f"/desk/versions/{draft.pk}/",
+        f"/desk/versions/{draft.pk}/edit/",
+        f"/desk/versions/{draft.pk}/saved.json",  # the edit pages' last-save marker
+        f"/desk/cases/{draft_case.pk}/",
+        f"/desk/cases/?q={SECRET}",
+        f"/desk/cases/{draft_case.pk}/timeline/0/",
+    ):
         response = client.get(url)
         assert response.status_code == 403 and not _leaks(response.content), url
 
