@@ -192,3 +192,24 @@ def test_the_demo_loader_finds_a_party_by_name_and_by_role():
     assert demo._party(parties, {"organization": "xAI", "role": "customer"}) is xai_customer
     with pytest.raises(ValueError):
         demo._party(parties, {"organization": "xAI"})  # ambiguous: the entry must say which role
+
+
+def test_compare_tells_an_organization_s_roles_apart():
+    from types import SimpleNamespace as NS  # noqa: PLC0415
+
+    from evaluations.compare import _keyed  # noqa: PLC0415
+
+    xai = NS(name="xAI")
+    crit = NS(key="compute_access")
+    scores = [
+        NS(criterion=crit, party=NS(organization=xai, role="investor")),
+        NS(criterion=crit, party=NS(organization=xai, role="customer")),
+        NS(criterion=crit, party=NS(organization=NS(name="Lab"), role="provider")),
+        NS(criterion=crit, party=None),
+    ]
+    assert set(_keyed(scores)) == {
+        ("compute_access", "xAI (investor)"),
+        ("compute_access", "xAI (customer)"),
+        ("compute_access", "Lab"),
+        ("compute_access", "deal"),
+    }
