@@ -195,9 +195,9 @@ def test_the_demo_loader_finds_a_party_by_name_and_by_role():
 
 
 def test_compare_tells_an_organization_s_roles_apart():
-    from types import SimpleNamespace as NS  # noqa: PLC0415
+    from types import SimpleNamespace as NS
 
-    from evaluations.compare import _keyed  # noqa: PLC0415
+    from evaluations.compare import _keyed
 
     xai = NS(name="xAI")
     crit = NS(key="compute_access")
