@@ -14,9 +14,10 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from cases import services
-from cases.facts import SOURCE_KEYS
+from cases.facts import SOURCE_KEYS, case_facts
 from cases.models import Case, Organization
 from cases.web_selectors import organizations_matching
+from core.errors import EditConflict
 from evaluations.models import EvaluationVersion
 from evaluations.services import workflow
 
@@ -125,4 +126,40 @@ def case_timeline_add_in_draft(*, by: User, case: Case, event: dict) -> Evaluati
     item = {name: _json(value) if name == "occurred_on" else value for name, value in event.items()}
     return workflow.evaluation_version_save(
         version=draft, by=by, expected_lock=draft.lock_version, facts={"timeline": [*held, item]}
+    )
+
+
+def draft_timeline(case: Case) -> tuple[EvaluationVersion | None, list[dict]]:
+    """A published case's timeline as its next publication would write it: the open version's
+    facts (None and the case's own timeline when no version is open). Indexes in this list are
+    what ``case_timeline_change_in_draft`` takes."""
+    draft = EvaluationVersion.objects.filter(case=case, state__in=EvaluationVersion.OPEN_STATES).first()
+    facts = draft.facts if draft is not None and draft.facts else case_facts(case)
+    return draft, list(facts.get("timeline", []))
+
+
+@transaction.atomic
+def case_timeline_change_in_draft(
+    *, by: User, case: Case, index: int, event: dict | None, expected_lock: int | None
+) -> EvaluationVersion:
+    """Edit (``event`` given) or delete (None) the ``index``-th event of a published case's timeline,
+    in the open draft's facts (started if none): readers see the change once it is published.
+    ``expected_lock`` is the draft's lock as the page loaded it (None when no draft was open)."""
+    draft, held = draft_timeline(case)
+    if draft is None:
+        draft = workflow.evaluation_version_start(case=case, by=by)
+        expected_lock = draft.lock_version
+    elif expected_lock is None:  # loaded from the published timeline, but a draft was started since
+        raise EditConflict(draft)
+    if not 0 <= index < len(held):
+        raise ValidationError({"timeline": ["that event is not in the timeline any more: reload the page"]})
+    if event is None:
+        del held[index]
+    else:
+        held[index] = {name: _json(value) if name == "occurred_on" else value for name, value in event.items()}
+    return workflow.evaluation_version_save(
+        version=draft,
+        by=by,
+        expected_lock=expected_lock,
+        facts={"timeline": held},
     )

@@ -6,16 +6,20 @@ organizations) write; errors from the services come back onto the forms.
 
 from __future__ import annotations
 
+from datetime import date
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 
 from cases import desk_services, relationships, services, web_selectors
 from cases.facts import case_facts
 from cases.forms import (
     CaseForm,
+    DeskCaseFilterForm,
     OrganizationForm,
     OrganizationMergeForm,
     PartyFormSet,
@@ -26,13 +30,18 @@ from cases.forms import (
     organization_choices,
     organization_picker,
 )
-from cases.models import Case, Organization
+from cases.models import Case, Organization, TimelineEvent
 from cases.source_excerpts import source_excerpt_set
 from core.desk import apply_service_errors, desk_view
 from core.errors import EditConflict, WorkflowError
 from core.types import AuthenticatedHttpRequest
 from evaluations import policy, selectors
 from evaluations.models import EvaluationVersion
+
+
+def desk_landing(user) -> str | None:
+    """Where signing in lands without a safe ``next``: the desk for the newsroom, else the default."""
+    return reverse("desk-dashboard") if policy.is_newsroom(user) else None
 
 
 def _desk_case_or_404(pk: int) -> Case:
@@ -44,9 +53,20 @@ def _desk_case_or_404(pk: int) -> Case:
 
 @desk_view(policy.DRAFT_VIEWERS["case"], methods=("GET",))
 def case_list(request: AuthenticatedHttpRequest) -> HttpResponse:
-    query = request.GET.get("q", "")
-    page = Paginator(selectors.desk_case_list(query), 50).get_page(request.GET.get("page"))
-    return render(request, "desk/case_list.html", {"page": page, "q": query})
+    form = DeskCaseFilterForm(request.GET, authors=selectors.desk_case_authors())
+    if form.is_valid():
+        data = form.cleaned_data
+        cases = selectors.desk_case_list(
+            data["q"], status=data["status"], author_id=data["author"], needs_reevaluation=data["needs_reevaluation"]
+        )
+        status = 200
+    else:
+        cases, status = Case.objects.none(), 400
+    page = Paginator(cases, 50).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {"page": page, "form": form, "q": form.cleaned_data.get("q", ""), "query": query.urlencode()}
+    return render(request, "desk/case_list.html", context, status=status)
 
 
 @desk_view(policy.DRAFT_VIEWERS["case"], methods=("GET",))
@@ -59,13 +79,42 @@ def _render_case(
     request: AuthenticatedHttpRequest, case: Case, timeline_form: TimelineEventForm, status: int = 200
 ) -> HttpResponse:
     versions = list(case.evaluation_versions.all())
+    open_version = next((v for v in versions if v.is_open), None)
     context = {
         "case": case,
         "versions": versions,
-        "open_version": next((v for v in versions if v.is_open), None),
+        "open_version": open_version,
         "timeline_form": timeline_form,
+        **_timeline_rows(case, open_version),
     }
     return render(request, "desk/case_detail.html", context, status=status)
+
+
+def _timeline_rows(case: Case, open_version: EvaluationVersion | None) -> dict:
+    """The timeline the desk edits, each event with its position (what ``timeline_edit`` takes): a
+    published case's as its open version's facts hold it (its own when none is open), else the case's."""
+    if case.is_published and open_version is not None and open_version.facts:
+        kinds = dict(TimelineEvent.Kind.choices)
+        rows = []
+        for item in open_version.facts.get("timeline", []):
+            try:
+                occurred_on = date.fromisoformat(item.get("occurred_on") or "")
+            except (TypeError, ValueError):
+                occurred_on = None
+            rows.append(
+                {
+                    "kind": kinds.get(item.get("kind"), item.get("kind")),
+                    "occurred_on": occurred_on,
+                    "precision": item.get("precision") or "day",
+                    "note": item.get("note") or "",
+                }
+            )
+        return {"timeline_rows": rows, "timeline_draft": open_version}
+    rows = [
+        {"kind": e.get_kind_display(), "occurred_on": e.occurred_on, "precision": e.precision, "note": e.note}
+        for e in case.timeline.all()
+    ]
+    return {"timeline_rows": rows, "timeline_draft": None}
 
 
 def _open_version(case: Case | None) -> EvaluationVersion | None:
@@ -126,6 +175,17 @@ def _case_forms(
     )
 
 
+def _unfold(*formsets) -> None:
+    """Empty rows fold one inside the next ("Add another ..."): a form shown again after a refused
+    save opens every fold up to the last row that was filled in."""
+    for formset in formsets:
+        if not formset.is_bound:
+            continue
+        changed = [index for index, row in enumerate(formset.forms) if row.has_changed()]
+        for index, row in enumerate(formset.forms):
+            row.fold_open = bool(changed) and index <= changed[-1]
+
+
 def _kept(formset) -> list:
     return [f for f in formset.forms if f.has_changed() and not f.cleaned_data.get("DELETE")]
 
@@ -167,6 +227,7 @@ def _case_save(request: AuthenticatedHttpRequest, case: Case | None) -> HttpResp
         status = 400
     else:
         status = 200
+    _unfold(parties, sources)
     context = {
         "case": case,
         "form": form,
@@ -202,6 +263,7 @@ def _facts_save(request: AuthenticatedHttpRequest, case: Case, draft, form, part
             f"Facts saved in draft version {version.number}. Readers see them once it is reviewed and published.",
         )
         return redirect("desk-version", pk=version.pk)
+    _unfold(parties, sources)
     context = {
         "case": case,
         "form": form,
@@ -283,6 +345,64 @@ def timeline_add(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             messages.success(request, "Timeline event added.")
             return redirect("desk-case", pk=case.pk)
     return _render_case(request, case, form, status=400)
+
+
+@desk_view(policy.permission("timeline_event.edit"))
+def timeline_edit(request: AuthenticatedHttpRequest, pk: int, n: int) -> HttpResponse:
+    """Edit or delete the ``n``-th event of the timeline the case's desk page lists: directly on a
+    case never published, in the open draft's facts (started if none) once it is published."""
+    case = _desk_case_or_404(pk)
+    event: TimelineEvent | None = None
+    if case.is_published:
+        draft, held = desk_services.draft_timeline(case)
+        if not 0 <= n < len(held):
+            raise Http404("No such timeline event.")
+        initial = {name: held[n].get(name) for name in ("kind", "occurred_on", "precision", "note")}
+        lock = str(draft.lock_version) if draft is not None else ""
+    else:
+        events = list(case.timeline.order_by("occurred_on", "id"))
+        if not 0 <= n < len(events):
+            raise Http404("No such timeline event.")
+        event = events[n]
+        initial = {
+            "kind": event.kind,
+            "occurred_on": event.occurred_on,
+            "precision": event.precision,
+            "note": event.note,
+        }
+        draft, lock = None, str(event.pk)
+    form = TimelineEventForm(request.POST or None, initial=initial)
+    if request.method == "POST":
+        delete = "delete" in request.POST
+        posted_lock = request.POST.get("lock", "")
+        if delete or form.is_valid():
+            try:
+                if event is None:
+                    version = desk_services.case_timeline_change_in_draft(
+                        by=request.user,
+                        case=case,
+                        index=n,
+                        event=None if delete else form.cleaned_data,
+                        expected_lock=int(posted_lock) if posted_lock.isdigit() else None,
+                    )
+                    done = "deleted from" if delete else "changed in"
+                    messages.success(request, f"Timeline event {done} draft version {version.number}.")
+                    return redirect("desk-version", pk=version.pk)
+                if posted_lock != str(event.pk):
+                    raise WorkflowError("The timeline changed since you opened this page: reload it.")
+                if delete:
+                    services.timeline_event_delete(event=event, by=request.user)
+                else:
+                    services.timeline_event_update(event=event, by=request.user, **form.cleaned_data)
+                messages.success(request, "Timeline event deleted." if delete else "Timeline event saved.")
+                return redirect("desk-case", pk=case.pk)
+            except ValidationError as exc:
+                apply_service_errors(form, exc)
+            except WorkflowError as exc:
+                form.add_error(None, str(exc))
+    status = 400 if request.method == "POST" else 200
+    context = {"case": case, "form": form, "draft": draft, "lock": lock, "n": n}
+    return render(request, "desk/timeline_edit.html", context, status=status)
 
 
 @desk_view(policy.permission("organization.create"))

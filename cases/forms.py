@@ -63,6 +63,30 @@ class CaseForm(forms.Form):
         )
 
 
+class DeskCaseFilterForm(forms.Form):
+    """The desk case list's search and filters (GET); every choice is in the URL."""
+
+    STATUSES = [
+        ("", "any status"),
+        ("unpublished", "never published"),
+        ("published", "published"),
+        ("draft", "with a draft version"),
+        ("in_review", "with a version in review"),
+        ("scheduled", "with a scheduled version"),
+    ]
+
+    q = forms.CharField(required=False, max_length=200, label="Search titles and slugs (drafts too)")
+    status = forms.ChoiceField(required=False, choices=STATUSES)
+    author = forms.TypedChoiceField(required=False, coerce=int, empty_value=None, label="Version by")
+    needs_reevaluation = forms.BooleanField(required=False, label="Needs re-evaluation")
+
+    def __init__(self, *args, authors=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        author = self.fields["author"]
+        assert isinstance(author, forms.ChoiceField)
+        author.choices = [("", "anyone"), *authors]
+
+
 class PartyForm(forms.Form):
     """A party row: an existing organization, or a new one named here."""
 
@@ -146,8 +170,11 @@ class SourceForm(forms.Form):
         }
 
 
-PartyFormSet = forms.formset_factory(PartyForm, extra=2, can_delete=True, max_num=50, validate_max=True)
-SourceFormSet = forms.formset_factory(SourceForm, extra=2, can_delete=True, max_num=100, validate_max=True)
+# Empty rows beyond the first fold behind "Add another party/source" (a <details>, no script):
+# adding parties and sources needs no save-and-reopen cycle.
+EXTRA_ROWS = 8
+PartyFormSet = forms.formset_factory(PartyForm, extra=EXTRA_ROWS, can_delete=True, max_num=50, validate_max=True)
+SourceFormSet = forms.formset_factory(SourceForm, extra=EXTRA_ROWS, can_delete=True, max_num=100, validate_max=True)
 
 
 class TimelineEventForm(forms.Form):

@@ -166,7 +166,10 @@ class Party(models.Model):
     class Meta:
         ordering = ["case", "position", "id"]
         verbose_name_plural = "parties"
-        constraints = [models.UniqueConstraint(fields=["case", "organization"], name="party_unique_per_case")]
+        # An organization may hold several roles in one deal (investor and customer): one row per role.
+        constraints = [
+            models.UniqueConstraint(fields=["case", "organization", "role"], name="party_unique_role_per_case")
+        ]
 
     def __str__(self) -> str:
         return f"{self.organization} ({self.get_role_display()})"

@@ -192,9 +192,13 @@ def _validate_parties(parties: Iterable[PartyInput], errors: dict[str, list[str]
         if party.role not in roles:
             errors.setdefault(f"parties[{index}].role", []).append(f"role must be one of {', '.join(sorted(roles))}")
         errors.update(text_errors(Party(note=party.note), prefix=f"parties[{index}]."))
-        if party.organization_id in seen:
-            errors.setdefault(f"parties[{index}].organization", []).append("this organization is already a party")
-        seen.add(party.organization_id)
+        # One organization may hold several roles in a deal (investor and customer), each its own
+        # party row (scored on its own); the same organization twice in the same role is one party.
+        if (party.organization_id, party.role) in seen:
+            errors.setdefault(f"parties[{index}].organization", []).append(
+                "this organization is already a party in this role"
+            )
+        seen.add((party.organization_id, party.role))
 
 
 def _set_relations(case: Case, data: CaseInput, deal_types: list[DealType], tags: list[str]) -> None:
@@ -221,13 +225,38 @@ def _set_relations(case: Case, data: CaseInput, deal_types: list[DealType], tags
         _sources_delete(case.sources.exclude(pk__in=wanted))
 
 
+def parties_match(existing: Iterable[Party], wanted: Iterable[tuple[int, str]]) -> list[Party | None]:
+    """Which existing party row each wanted (organization id, role) keeps, None for a new row:
+    the same organization in the same role first, then (a role changed) a row of the same
+    organization that no other wanted party keeps. Each row is kept at most once, so an
+    organization's rows (and their scores) stay with its roles. The one rule for the case's
+    edit, a version's facts and their publication."""
+    wanted = list(wanted)
+    free = list(existing)
+    matched: list[Party | None] = [None] * len(wanted)
+    for index, (organization_id, role) in enumerate(wanted):
+        row = next((p for p in free if p.organization_id == organization_id and p.role == role), None)
+        if row is not None:
+            matched[index] = row
+            free.remove(row)
+    for index, (organization_id, _role) in enumerate(wanted):
+        if matched[index] is None:
+            row = next((p for p in free if p.organization_id == organization_id), None)
+            if row is not None:
+                matched[index] = row
+                free.remove(row)
+    return matched
+
+
 def parties_replace(case: Case, parties: Iterable[PartyInput]) -> None:
-    """Make the case's parties exactly these, keeping rows (and their scores) that stay."""
+    """Make the case's parties exactly these, keeping rows (and their scores) that stay (``parties_match``)."""
     parties = list(parties)
-    existing = {p.organization_id: p for p in case.parties.all()}
+    matched = parties_match(case.parties.all(), [(p.organization_id, p.role) for p in parties])
     keep = []
-    for position, item in enumerate(parties):
-        party = existing.get(item.organization_id) or Party(case=case, organization_id=item.organization_id)
+    # The rows that go are deleted first: a new row may take the (organization, role) one of them held.
+    _parties_delete(case.parties.exclude(pk__in=[p.pk for p in matched if p is not None]))
+    for position, (item, existing) in enumerate(zip(parties, matched, strict=True)):
+        party = existing or Party(case=case, organization_id=item.organization_id)
         party.role, party.note, party.position = item.role, item.note, position
         party.save()
         keep.append(party.pk)
@@ -344,7 +373,8 @@ def case_facts_validate(*, case: Case, facts: dict) -> dict:
     except ValidationError as exc:
         errors.update(exc.message_dict)
     kept = {party.organization_id for party in data.parties or ()}
-    if _parties_on_record(case.parties.exclude(organization_id__in=kept)):
+    kept_rows = parties_match(case.parties.all(), [(p.organization_id, p.role) for p in data.parties or ()])
+    if _parties_on_record(case.parties.exclude(pk__in=[p.pk for p in kept_rows if p is not None])):
         errors.setdefault("parties", []).append("a party scored in a published analysis stays on the record")
     kept_sources = {(s.url, s.title) for s in data.sources or ()}
     dropped = [s.pk for s in case.sources.all() if (s.url, s.title) not in kept_sources]
@@ -454,8 +484,8 @@ def party_add(*, case: Case, by: User, data: PartyInput) -> Party:
     data = text_input_normalize(data)
     errors: dict[str, list[str]] = {}
     _validate_parties([data], errors)
-    if case.parties.filter(organization_id=data.organization_id).exists():
-        errors.setdefault("organization", []).append("this organization is already a party")
+    if case.parties.filter(organization_id=data.organization_id, role=data.role).exists():
+        errors.setdefault("organization", []).append("this organization is already a party in this role")
     if errors:
         raise ValidationError(errors)
     party = Party.objects.create(case=case, position=case.parties.count(), **data.__dict__)
@@ -489,3 +519,25 @@ def timeline_event_add(
     event.save()
     _touch(case.pk)
     return event
+
+
+@transaction.atomic
+def timeline_event_update(
+    *, event: TimelineEvent, by: User, kind: str, occurred_on: date, precision: str = DatePrecision.DAY, note: str = ""
+) -> TimelineEvent:
+    """Correct a timeline event of a case never published (a published case's timeline changes
+    only through a version's facts: ``cases.desk_services.case_timeline_change_in_draft``)."""
+    policy.check(by, "timeline_event.edit", event.case)
+    event.kind, event.occurred_on, event.precision, event.note = kind, occurred_on, precision, note
+    _clean(event)
+    event.save()
+    _touch(event.case_id)
+    return event
+
+
+@transaction.atomic
+def timeline_event_delete(*, event: TimelineEvent, by: User) -> None:
+    """Remove a timeline event of a case never published."""
+    policy.check(by, "timeline_event.delete", event.case)
+    event.delete()
+    _touch(event.case_id)

@@ -8,6 +8,7 @@ from django.urls import include, path
 
 from cases import api_urls as cases_api_urls
 from cases import desk_urls as cases_desk_urls
+from cases.desk_views import desk_landing
 from core import api_urls as core_api_urls
 from core.health import health_view
 from core.login import ThrottledLoginView
@@ -33,7 +34,7 @@ urlpatterns = [
     ),
     path("admin/", admin.site.urls),
     path("api/v1/", include((api_urlpatterns, "api"))),
-    path("accounts/login/", ThrottledLoginView.as_view(), name="login"),
+    path("accounts/login/", ThrottledLoginView.as_view(landing=desk_landing), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     # Changing one's password ends one's other sessions and API tokens (core.credentials).
     path("accounts/password/", auth_views.PasswordChangeView.as_view(), name="password_change"),

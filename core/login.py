@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.views import LoginView
 from django.core.exceptions import ValidationError
@@ -29,6 +32,13 @@ class ThrottledAuthenticationForm(AuthenticationForm):
 
 class ThrottledLoginView(LoginView):
     authentication_form = ThrottledAuthenticationForm
+    # Where a signed-in user lands when no safe ``next`` was given: a callable (user -> URL or None,
+    # None meaning LOGIN_REDIRECT_URL). The composition root sets it (newsroom users land on the desk).
+    landing: Callable[[Any], str | None] | None = None
+
+    def get_default_redirect_url(self) -> str:
+        landing = self.landing(self.request.user) if self.landing is not None else None
+        return landing or super().get_default_redirect_url()
 
     def form_invalid(self, form):
         response = super().form_invalid(form)

@@ -154,7 +154,9 @@ class EvaluationVersionView(ConditionalGetMixin, APIView):
         expected_lock = expected_lock_from_if_match(request, pk=version.pk)
         serializer = EvaluationVersionWriteSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        party_ids = {party.organization.slug: party.pk for party in version.case.parties.select_related("organization")}
+        party_ids: dict[str, dict[str, int]] = {}
+        for party in version.case.parties.select_related("organization"):
+            party_ids.setdefault(party.organization.slug, {})[party.role] = party.pk
         version = workflow.evaluation_version_save(
             version=version, by=request.user, expected_lock=expected_lock, **serializer.to_kwargs(party_ids)
         )

@@ -99,7 +99,20 @@ class Comparison:
 
 
 def _keyed(scores: Iterable[Score]) -> dict[tuple[str, str], Score]:
-    return {(s.criterion.key, s.party.organization.name if s.party is not None else "deal"): s for s in scores}
+    # An organization that holds several roles in the deal is one party per role: its role tells them apart.
+    scores = list(scores)
+    roles: dict[str, set[str]] = {}
+    for s in scores:
+        if s.party is not None:
+            roles.setdefault(s.party.organization.name, set()).add(getattr(s.party, "role", ""))
+
+    def party(s: Score) -> str:
+        if s.party is None:
+            return "deal"
+        name = s.party.organization.name
+        return f"{name} ({s.party.role})" if len(roles[name]) > 1 else name
+
+    return {(s.criterion.key, party(s)): s for s in scores}
 
 
 _PARAGRAPH = "\n\n"  # the token between blocks (never a word: words hold no whitespace)

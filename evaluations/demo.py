@@ -117,10 +117,10 @@ def load_case(item: dict, evaluation: dict | None, rubric_version: RubricVersion
             for slug in item["deal_types"]
         ]
     )
-    parties = {}
+    parties: dict[tuple[str, str], Party] = {}
     for position, party in enumerate(item["parties"]):
         organization = _organization(party["organization"], party["kind"])
-        parties[organization.name] = Party.objects.create(
+        parties[(organization.name, party["role"])] = Party.objects.create(
             case=case, organization=organization, role=party["role"], note=party.get("unit", ""), position=position
         )
     for position, source in enumerate(item["sources"]):
@@ -143,6 +143,15 @@ def load_case(item: dict, evaluation: dict | None, rubric_version: RubricVersion
     return case
 
 
+def _party(parties: dict[tuple[str, str], Party], entry: dict) -> Party:
+    """The party an evaluation's entry scores: by organization name, and by ``role`` when the
+    organization holds several roles in the deal (an entry must then say which)."""
+    if "role" in entry:
+        return parties[(entry["organization"], entry["role"])]
+    (party,) = [p for (name, _), p in parties.items() if name == entry["organization"]]
+    return party
+
+
 def _load_evaluation(case: Case, parties: dict, data: dict, rubric_version: RubricVersion, author) -> None:
     criteria = {c.key: c for c in Criterion.objects.filter(version=rubric_version)}
     narrative = data.get("narrative") or ""
@@ -161,7 +170,7 @@ def _load_evaluation(case: Case, parties: dict, data: dict, rubric_version: Rubr
             Score(
                 version=version,
                 criterion=criteria[key],
-                party=parties[party["organization"]],
+                party=_party(parties, party),
                 value=value,
                 rationale=party.get("rationale", {}).get(key, ""),
             )
@@ -192,7 +201,9 @@ def _load_evidence(case: Case, scores: list[Score], data: dict) -> None:
     by_key = {(score.party_id, score.criterion.key): score for score in scores}
     links, cited = [], []
     for party in data["parties"]:
-        party_id = Party.objects.get(case=case, organization__name=party["organization"]).pk
+        party_id = _party(
+            {(p.organization.name, p.role): p for p in case.parties.select_related("organization")}, party
+        ).pk
         for key, items in party.get("evidence", {}).items():
             score = by_key[(party_id, key)]
             quotes = [CitationInput(sources[i["source"]].pk, i["quote"]) for i in items if i.get("quote")]

@@ -13,6 +13,7 @@ urlpatterns = [
     path("cases/<int:case_pk>/history/", views.case_history, name="desk-history"),
     path("versions/<int:pk>/", views.version_detail, name="desk-version"),
     path("versions/<int:pk>/edit/", views.version_edit, name="desk-version-edit"),
+    path("versions/<int:pk>/saved.json", views.version_saved, name="desk-version-saved"),
     path("versions/<int:pk>/submit/", views.version_submit, name="desk-version-submit"),
     path("versions/<int:pk>/send-back/", views.version_send_back, name="desk-version-send-back"),
     path("versions/<int:pk>/approve/", views.version_approve, name="desk-version-approve"),

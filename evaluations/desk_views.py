@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 
@@ -500,3 +500,17 @@ def revision_restore(request: AuthenticatedHttpRequest, pk: int, number: int) ->
         return redirect("desk-version-revisions", pk=pk)
     messages.success(request, f"Revision {number} restored as a new save.")
     return redirect("desk-version-revisions", pk=pk)
+
+
+@desk_view(policy.DRAFT_VIEWERS["version"], methods=("GET",))
+def version_saved(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    """The version's last-save marker as JSON (newsroom only, never cached): the edit pages' script
+    polls it and tells the editor when someone else saved the draft. The save itself is still
+    refused server-side by the lock (If-Match) rule; the page works without the script."""
+    marker = selectors.version_save_marker(pk)
+    if marker is None:
+        raise Http404("No such version.")
+    response = JsonResponse(marker)
+    response["ETag"] = marker["etag"]
+    response["Cache-Control"] = "private, no-store"
+    return response

@@ -48,7 +48,13 @@ class EvaluationVersionForm(forms.Form):
     narrative = forms.CharField(
         required=False, strip=False, widget=forms.Textarea(attrs={"rows": 18}), help_text="Markdown."
     )
-    change_note = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    change_note = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        label="Change note (public)",
+        help_text="Public: readers see it on the case's history, the changelog and the corrections feed "
+        "once this version is published. Keep private remarks out of it.",
+    )
 
     def __init__(
         self,

@@ -107,6 +107,12 @@ ACTIONS: dict[str, Rule] = {
     "timeline_event.add": Rule(
         "cases.add_timelineevent", "add timeline events", NEVER_PUBLISHED, refusal=FACTS_ON_RECORD
     ),
+    "timeline_event.edit": Rule(
+        "cases.change_timelineevent", "edit timeline events", NEVER_PUBLISHED, refusal=FACTS_ON_RECORD
+    ),
+    "timeline_event.delete": Rule(
+        "cases.change_timelineevent", "delete timeline events", NEVER_PUBLISHED, refusal=FACTS_ON_RECORD
+    ),
 }
 
 # Who sees work in progress, by kind of object: editors, reviewers and admins (evaluations/roles.py).

@@ -289,22 +289,55 @@ def desk_dashboard(user) -> dict[str, object]:
     }
 
 
-def desk_case_list(query: str = "") -> QuerySet:
+# The desk case list's status filter: the case's own status, or the state of one of its versions.
+DESK_CASE_STATUSES = {
+    "unpublished": Q(status=Case.Status.DRAFT),
+    "published": Q(status=Case.Status.PUBLISHED),
+    "draft": Q(evaluation_versions__state=EvaluationVersion.State.DRAFT),
+    "in_review": Q(evaluation_versions__state=EvaluationVersion.State.IN_REVIEW),
+    "scheduled": Q(evaluation_versions__state=EvaluationVersion.State.SCHEDULED),
+}
+
+
+def desk_case_list(
+    query: str = "", *, status: str = "", author_id: int | None = None, needs_reevaluation: bool = False
+) -> QuerySet:
     """Every case, drafts included, with its versions' states; a fixed number of queries.
 
-    ``query`` matches titles and slugs (not the readers' search documents, which
-    published cases alone have: the desk must find drafts too).
+    ``query`` matches titles and slugs, and the title an open version's facts give the case
+    (a draft that retitles a published case is found by its new title). Not the readers'
+    search documents, which published cases alone have: the desk must find drafts too.
+    ``status`` is a key of ``DESK_CASE_STATUSES``; ``author_id`` keeps the cases with a
+    version by that user; ``needs_reevaluation`` the published cases whose summary says the
+    rubric moved on since their scores.
     """
     cases = Case.objects.all()
     query = query.replace("\x00", "").strip()
     if query:
-        cases = cases.filter(Q(title__icontains=query) | Q(slug__icontains=query))
+        drafted = EvaluationVersion.objects.filter(
+            state__in=EvaluationVersion.OPEN_STATES, facts__title__icontains=query
+        ).values("case_id")
+        cases = cases.filter(Q(title__icontains=query) | Q(slug__icontains=query) | Q(pk__in=drafted))
+    if status in DESK_CASE_STATUSES:
+        cases = cases.filter(pk__in=Case.objects.filter(DESK_CASE_STATUSES[status]).values("pk"))
+    if author_id is not None:
+        cases = cases.filter(pk__in=EvaluationVersion.objects.filter(author_id=author_id).values("case_id"))
+    if needs_reevaluation:
+        cases = cases.filter(risk_summary__needs_reevaluation=True, status=Case.Status.PUBLISHED)
     return cases.order_by("-updated_at", "-pk").prefetch_related(
         Prefetch(
             "evaluation_versions",
-            queryset=EvaluationVersion.objects.only("pk", "case_id", "number", "state").order_by("number"),
+            queryset=EvaluationVersion.objects.only("pk", "case_id", "number", "state", "author_id").order_by("number"),
         )
     )
+
+
+def desk_case_authors() -> list[tuple[int, str]]:
+    """The desk case list's author filter: everyone who wrote a version, by username (one query)."""
+    users = (
+        EvaluationVersion.objects.values_list("author_id", "author__username").distinct().order_by("author__username")
+    )
+    return [(pk, name) for pk, name in users]
 
 
 def desk_case(pk: int):
@@ -507,3 +540,25 @@ def public_rubric_versions_etag(slug: str) -> str | None:
         return None
     stamps = "-".join(_rubric_stamp(row[name]) for name in ("activated", "retired"))
     return f'"rvs{row["last"]}-{row["count"]}-{row["active"]}-{stamps}"'
+
+
+def version_save_marker(pk: int) -> dict | None:
+    """A version's last save, for the desk's edit pages to notice a colleague's save while one edits
+    (``static/js/desk-unsaved.js``): its lock and ETag, state, and who saved it when. None if no such version."""
+    version = EvaluationVersion.objects.filter(pk=pk).only("pk", "lock_version", "state").first()
+    if version is None:
+        return None
+    last = (
+        Revision.objects.filter(version_id=pk)
+        .select_related("saved_by")
+        .only("saved_at", "saved_by__username")
+        .order_by("-number")
+        .first()
+    )
+    return {
+        "lock_version": version.lock_version,
+        "etag": version.etag,
+        "state": version.state,
+        "saved_by": last.saved_by.get_username() if last is not None else None,
+        "saved_at": last.saved_at.isoformat() if last is not None else None,
+    }

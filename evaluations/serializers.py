@@ -9,7 +9,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from cases.models import Case, Source
+from cases.models import Case, Party, Source
 from core.people import display_name
 from evaluations import changelog, policy
 from evaluations.compare import Comparison
@@ -48,13 +48,14 @@ class CitationSerializer(serializers.ModelSerializer):
 class ScoreSerializer(serializers.ModelSerializer):
     criterion = serializers.CharField(source="criterion.key", read_only=True)
     organization = serializers.SerializerMethodField()
+    role = serializers.SerializerMethodField()
     sources: serializers.PrimaryKeyRelatedField[Source] = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
     citations = CitationSerializer(many=True, read_only=True)
     basis = serializers.SerializerMethodField()
 
     class Meta:
         model = Score
-        fields = ["criterion", "organization", "value", "rationale", "sources", "citations", "basis"]
+        fields = ["criterion", "organization", "role", "value", "rationale", "sources", "citations", "basis"]
 
     @extend_schema_field(serializers.ChoiceField(choices=[QUOTED, SOURCE, NOTHING]))
     def get_basis(self, score: Score) -> str:
@@ -65,6 +66,11 @@ class ScoreSerializer(serializers.ModelSerializer):
     def get_organization(self, score: Score) -> str | None:
         """The scored party's organization slug; null for a per-deal criterion."""
         return score.party.organization.slug if score.party is not None else None
+
+    @extend_schema_field(OpenApiTypes.STR)
+    def get_role(self, score: Score) -> str | None:
+        """The scored party's role (an organization may hold several in a deal); null for a per-deal criterion."""
+        return score.party.role if score.party is not None else None
 
 
 class AnnotationSerializer(serializers.ModelSerializer):
@@ -355,6 +361,12 @@ class ScoreWriteSerializer(serializers.Serializer):
     organization = serializers.CharField(
         max_length=200, allow_null=True, help_text="The party's organization slug; null for a per-deal criterion."
     )
+    role = serializers.ChoiceField(
+        choices=Party.Role.choices,
+        required=False,
+        allow_null=True,
+        help_text="The party's role; needed only when its organization holds several roles in the deal.",
+    )
     value = serializers.IntegerField(min_value=-(2**15), max_value=2**15 - 1)
     rationale = serializers.CharField(required=False, allow_blank=True, default="")
     sources = serializers.ListField(
@@ -366,6 +378,24 @@ class ScoreWriteSerializer(serializers.Serializer):
     citations = CitationWriteSerializer(
         many=True, required=False, default=list, help_text="Passages quoted from the sources' excerpts."
     )
+
+
+def _score_party(
+    party_ids: dict[str, dict[str, int]], organization: str | None, role: str | None
+) -> tuple[int | None, tuple[str, str] | None]:
+    """The party a score names: (party id, None), or (None, (field, error))."""
+    if organization is None:
+        return None, None
+    roles = party_ids.get(organization)
+    if not roles:
+        return None, ("organization", "that organization is not a party to this case")
+    if role:
+        if role not in roles:
+            return None, ("role", f"that organization is not a party in this role (its roles: {', '.join(roles)})")
+        return roles[role], None
+    if len(roles) > 1:
+        return None, ("role", f"this organization holds several roles here ({', '.join(roles)}): give the role")
+    return next(iter(roles.values())), None
 
 
 class AnnotationWriteSerializer(serializers.Serializer):
@@ -390,21 +420,24 @@ class EvaluationVersionWriteSerializer(serializers.Serializer):
         "published with the version. Only for a case already published.",
     )
 
-    def to_kwargs(self, party_ids: dict[str, int]) -> dict:
-        """The service's keyword arguments; ``party_ids`` maps organization slugs to the case's parties."""
+    def to_kwargs(self, party_ids: dict[str, dict[str, int]]) -> dict:
+        """The service's keyword arguments; ``party_ids`` maps organization slugs to the case's
+        parties by role (an organization may hold several roles in a deal: a score then names its role)."""
         data = dict(self.validated_data)
         if "scores" in data:
-            errors = {
-                f"scores[{index}].organization": ["that organization is not a party to this case"]
-                for index, item in enumerate(data["scores"])
-                if item["organization"] is not None and item["organization"] not in party_ids
-            }
+            errors: dict[str, list[str]] = {}
+            resolved: list[int | None] = []
+            for index, item in enumerate(data["scores"]):
+                party_id, error = _score_party(party_ids, item["organization"], item.get("role"))
+                if error:
+                    errors[f"scores[{index}].{error[0]}"] = [error[1]]
+                resolved.append(party_id)
             if errors:
                 raise serializers.ValidationError(errors)
             data["scores"] = [
                 ScoreInput(
                     criterion=item["criterion"],
-                    party_id=party_ids[item["organization"]] if item["organization"] is not None else None,
+                    party_id=party_id,
                     value=item["value"],
                     rationale=item["rationale"],
                     source_ids=tuple(item["sources"]),
@@ -415,7 +448,7 @@ class EvaluationVersionWriteSerializer(serializers.Serializer):
                         for c in item["citations"]
                     ),
                 )
-                for item in data["scores"]
+                for item, party_id in zip(data["scores"], resolved, strict=True)
             ]
         if "annotations" in data:
             data["annotations"] = [

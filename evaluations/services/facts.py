@@ -55,11 +55,17 @@ def version_facts_validated(version: EvaluationVersion, given: dict[str, Any]) -
 
 def version_party_ids(version: EvaluationVersion) -> set[int]:
     """The case's parties this version may score: those its facts keep (all of them without facts)."""
-    parties = version.case.parties.all()
-    if version.facts:
-        kept = {party["organization"] for party in version.facts.get("parties", [])}
-        parties = parties.filter(organization__slug__in=kept)
-    return set(parties.values_list("pk", flat=True))
+    parties = list(version.case.parties.select_related("organization"))
+    if not version.facts:
+        return {party.pk for party in parties}
+    # The rows the facts keep, matched as their publication will match them (an organization may hold several roles).
+    slugs = {party.organization.slug: party.organization_id for party in parties}
+    wanted = [
+        (slugs[item["organization"]], item.get("role"))
+        for item in version.facts.get("parties", [])
+        if item.get("organization") in slugs
+    ]
+    return {row.pk for row in case_services.parties_match(parties, wanted) if row is not None}
 
 
 def version_facts_prune(version: EvaluationVersion) -> None:

@@ -135,7 +135,11 @@ def test_cursor_keeps_filters(client, many_cases):
     assert "announced_before=2020-12-31" in nxt and "sort=title" in nxt
 
 
-@pytest.mark.parametrize("cursor", ["junk", keyset.make_cursor("next", "not-a-date", 1), "", "a" * 500])
+@pytest.mark.parametrize(
+    "cursor",
+    ["junk", keyset.make_cursor("next", "not-a-date", 1), "", "a" * 500],
+    ids=["junk", "signed-bad-value", "empty", "long"],  # a signed cursor carries a timestamp: stable ids
+)
 def test_bad_cursor_is_a_400_with_the_first_page(client, demo, cursor):
     response = client.get(reverse("home"), {"cursor": cursor})
     if cursor:

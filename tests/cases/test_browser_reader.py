@@ -207,6 +207,8 @@ def _desk_paths(ids: dict) -> list[str]:
         "/desk/cases/new/",
         f"/desk/cases/{ids['case']}/",
         f"/desk/cases/{ids['case']}/edit/",
+        f"/desk/cases/{ids['case']}/timeline/0/",
+        "/desk/cases/?status=published&needs_reevaluation=on",
         f"/desk/cases/{ids['case']}/history/",
         f"/desk/cases/{ids['case']}/compare/",
         f"/desk/versions/{ids['published']}/",

@@ -13,7 +13,7 @@ COLOSSUS = "xai-anthropic-colossus-1"
 
 # Session, user, and the user's group permissions (read once per request) are included.
 DASHBOARD_QUERIES = 12  # the overdue publications are one aggregate
-CASE_LIST_QUERIES = 7
+CASE_LIST_QUERIES = 8  # with the author filter's choices
 VERSION_EDIT_QUERIES = 15  # with its revisions (who contributed), the scores' citations and the sources' numbers
 
 

@@ -59,6 +59,8 @@ EXPECTED: dict[str, tuple[set[str], set[str] | None, bool]] = {
     "party.add": (NEWSROOM, {C.DRAFT}, False),
     "party.remove": (NEWSROOM, {C.DRAFT}, False),
     "timeline_event.add": (NEWSROOM, {C.DRAFT}, False),
+    "timeline_event.edit": (NEWSROOM, {C.DRAFT}, False),
+    "timeline_event.delete": (NEWSROOM, {C.DRAFT}, False),
 }
 
 

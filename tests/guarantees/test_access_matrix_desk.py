@@ -35,6 +35,11 @@ def _table(case: Case, version_pk: int, note_pk: int, org_pk: int) -> list[tuple
         ("get", f"/desk/organizations/{org_pk}/edit/", {}, every),
         ("get", f"{v}/", {}, every),
         ("get", f"{v}/edit/", {}, every),
+        ("get", f"{v}/saved.json", {}, every),
+        ("get", "/desk/versions/999999/saved.json", {}, split(404)),
+        ("get", f"{c}/timeline/0/", {}, every),
+        ("get", f"{c}/timeline/999/", {}, split(404)),
+        ("post", f"{c}/timeline/0/", {"kind": "king"}, split(400)),
         ("get", "/desk/versions/999999/", {}, split(404)),
         # Merging organizations: admins only (organization.merge).
         ("get", "/desk/organizations/merge/", {}, {"admin_user": 200}),

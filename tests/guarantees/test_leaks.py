@@ -155,7 +155,10 @@ def test_error_pages_never_echo_unpublished_text(open_versions, draft_case, read
         f"/desk/versions/{draft.pk}/",
         f"/desk/versions/{draft.pk}/edit/",
         f"/desk/versions/{draft.pk}/preview/",
+        f"/desk/versions/{draft.pk}/saved.json",  # the edit pages' last-save marker
         f"/desk/cases/{draft_case.pk}/",
+        f"/desk/cases/?q={SECRET}",
+        f"/desk/cases/{draft_case.pk}/timeline/0/",
     )
     for url in desk_urls:
         response = client.get(url)
