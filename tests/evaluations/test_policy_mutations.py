@@ -68,6 +68,8 @@ CASE_ACTIONS = {
     "party.add": "cases.add_party",
     "party.remove": "cases.change_party",
     "timeline_event.add": "cases.add_timelineevent",
+    "timeline_event.edit": "cases.change_timelineevent",
+    "timeline_event.delete": "cases.change_timelineevent",
 }
 RUBRIC_ACTIONS = {
     "rubric_version.edit": "evaluations.change_rubricversion",

@@ -192,6 +192,11 @@ def site_rows(w: World) -> list[Row]:
         Row("desk-version-preview", desk(200), {"pk": w.in_review.pk}),
         Row("desk-version-preview", desk(404), {"pk": 999_999}),
         Row("desk-version-rebase", desk(405), {"pk": w.draft.pk}),
+        # ergo: the edit pages' last-save marker; a timeline event's edit form
+        Row("desk-version-saved", desk(200), {"pk": w.draft.pk}),
+        Row("desk-version-saved", desk(404), {"pk": 999_999}),
+        Row("desk-timeline-edit", desk(200), {"pk": w.case.pk, "n": 0}),
+        Row("desk-timeline-edit", desk(404), {"pk": w.case.pk, "n": 999}),
         Row("desk-version-revisions", desk(200), {"pk": w.draft.pk}),
         Row("desk-version-revisions", desk(404), {"pk": 999_999}),
         Row("desk-revision-compare", desk(200), {"pk": w.draft.pk}, data={"a": 1, "b": 2}),
