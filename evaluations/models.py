@@ -125,8 +125,8 @@ class VersionState(models.TextChoices):
     SCHEDULED = "scheduled", "scheduled"
     PUBLISHED = "published", "published"
     SUPERSEDED = "superseded", "superseded"
-    # Abandoned in the works (evaluations.services.review): kept for the desk's record, never shown
-    # to readers, neither open nor frozen; its number is free again for the case's next version.
+    # Abandoned in the works (evaluations.services.review): kept for the desk's record (with its
+    # number), never shown to readers, neither open nor frozen.
     DISCARDED = "discarded", "discarded"
 
 
@@ -183,12 +183,7 @@ class EvaluationVersion(models.Model):
     class Meta:
         ordering = ["case", "number"]
         constraints = [
-            # A discarded draft gives its number back: readers never see a gap where it was.
-            models.UniqueConstraint(
-                fields=["case", "number"],
-                condition=~Q(state="discarded"),
-                name="evaluation_version_number_unique_per_case",
-            ),
+            models.UniqueConstraint(fields=["case", "number"], name="evaluation_version_number_unique_per_case"),
             models.UniqueConstraint(
                 fields=["case"], condition=Q(state="published"), name="evaluation_version_one_published_per_case"
             ),

@@ -528,10 +528,8 @@ def desk_versions_for_compare(case_id: int, numbers: Iterable[int]) -> dict[int,
     unlike ``=``, hands a number too large for the column to the database, which fails.
     """
     numbers = [n for n in numbers if 0 < n <= VERSION_NUMBER_MAX]
-    versions = (
-        EvaluationVersion.objects.filter(case_id=case_id, number__in=numbers)
-        .exclude(state=EvaluationVersion.State.DISCARDED)
-        .prefetch_related(version_scores_prefetch())
+    versions = EvaluationVersion.objects.filter(case_id=case_id, number__in=numbers).prefetch_related(
+        version_scores_prefetch()
     )
     return {v.number: v for v in versions}
 

@@ -10,7 +10,7 @@ def discard_permission_grant(apps, schema_editor):
     from django.contrib.auth.management import create_permissions
 
     app_config = apps.get_app_config("evaluations")
-    models_module = app_config.models_module
+    models_module = getattr(app_config, "models_module", None)
     app_config.models_module = models_module or True
     create_permissions(app_config, apps=apps, verbosity=0)
     app_config.models_module = models_module
@@ -59,18 +59,10 @@ class Migration(migrations.Migration):
             name='evaluationversion',
             options={'ordering': ['case', 'number'], 'permissions': [('submit_evaluationversion', 'Can submit evaluation versions for review'), ('publish_evaluationversion', 'Can approve, publish and send back evaluation versions'), ('discard_evaluationversion', 'Can discard draft evaluation versions')]},
         ),
-        migrations.RemoveConstraint(
-            model_name='evaluationversion',
-            name='evaluation_version_number_unique_per_case',
-        ),
         migrations.AlterField(
             model_name='evaluationversion',
             name='state',
             field=models.CharField(choices=[('draft', 'draft'), ('in_review', 'in review'), ('scheduled', 'scheduled'), ('published', 'published'), ('superseded', 'superseded'), ('discarded', 'discarded')], default='draft', max_length=16),
-        ),
-        migrations.AddConstraint(
-            model_name='evaluationversion',
-            constraint=models.UniqueConstraint(condition=models.Q(('state', 'discarded'), _negated=True), fields=('case', 'number'), name='evaluation_version_number_unique_per_case'),
         ),
         migrations.AddField(
             model_name='reviewassignment',

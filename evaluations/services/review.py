@@ -27,7 +27,7 @@ State = EvaluationVersion.State
 @transaction.atomic
 def evaluation_version_withdraw(*, version: EvaluationVersion, by: User, comment: str = "") -> EvaluationVersion:
     """Its author takes a version in review back to draft (to keep working on it)."""
-    policy.check(by, "version.withdraw", version)
+    policy.check(by, "version.withdraw")
     version = version_locked(version)
     policy.check(by, "version.withdraw", version)
     return version_transition(
@@ -37,8 +37,8 @@ def evaluation_version_withdraw(*, version: EvaluationVersion, by: User, comment
 
 @transaction.atomic
 def evaluation_version_discard(*, version: EvaluationVersion, by: User, comment: str = "") -> EvaluationVersion:
-    """Abandon a draft. It stays on the desk's record (audited, with its revisions) but no longer
-    counts as the case's open version, gives its number back, and never reaches readers."""
+    """Abandon a draft. It stays on the desk's record (audited, with its revisions and its number)
+    but no longer counts as the case's open version, and never reaches readers."""
     policy.check(by, "version.discard")
     version = version_locked(version)
     policy.check_state("version.discard", version)

@@ -79,9 +79,7 @@ def evaluation_version_start(*, case: Case, by: User) -> EvaluationVersion:
     rubric_version = rubric_version_for_new_work(case)
     evaluation, _ = Evaluation.objects.get_or_create(case=case, rubric_version=rubric_version)
     previous = EvaluationVersion.objects.filter(case=case, state=EvaluationVersion.State.PUBLISHED).first()
-    # A discarded draft's number is free again (readers never see a gap where it was).
-    numbered = EvaluationVersion.objects.filter(case=case).exclude(state=EvaluationVersion.State.DISCARDED)
-    number = (numbered.aggregate(n=Max("number"))["n"] or 0) + 1
+    number = (EvaluationVersion.objects.filter(case=case).aggregate(n=Max("number"))["n"] or 0) + 1
     version = EvaluationVersion.objects.create(
         evaluation=evaluation,
         case=case,

@@ -135,7 +135,8 @@ REVISION_COMPARE_QUERIES = 7
 # Session, user; the version (case, author, rubric joined), its scores, their sources, their citations,
 # annotations, audit entries, revisions; the two revisions compared since the last review; whether the
 # case has a published version; the version it is based on (its facts, for the facts' changes).
-VERSION_PAGE_IN_REVIEW_QUERIES = 12
+# 12, plus the review loop's: comments, assignments, reviewers one may assign
+VERSION_PAGE_IN_REVIEW_QUERIES = 15
 
 
 @pytest.mark.parametrize("saves", [1, 6])
