@@ -342,6 +342,9 @@ def api_rows(w: World) -> list[Row]:
         Row("api:version", drafts(), {"pk": w.draft.pk}),
         Row("api:version", drafts(), {"pk": w.in_review.pk}),
         # A version's revisions are work in progress: the newsroom's only, even of a published version.
+        # The review loop's comments and reviewers: the newsroom only.
+        Row("api:version-comments", drafts(), {"pk": w.draft.pk}),
+        Row("api:version-reviewers", drafts(), {"pk": w.draft.pk}),
         Row("api:version-revisions", drafts(), {"pk": w.draft.pk}),
         Row("api:version-revisions", drafts(), {"pk": w.case.evaluation_versions.get(number=1).pk}),
         Row("api:version-revisions", everyone(404), {"pk": 999_999}),
@@ -414,6 +417,20 @@ def api_rows(w: World) -> list[Row]:
             js,
             {"If-Match": w.api_draft.etag},
         ),
+        # The review loop (on the desk's draft by the editor; nothing here changes a version's state).
+        Row("api:version-comments", api(201, reader=404), {"pk": w.draft.pk}, "post", {"body": "Matrix"}, js),
+        Row(
+            "api:version-comment-replies",
+            api(404, reader=404),
+            {"pk": w.draft.pk, "comment_pk": 999_999},
+            "post",
+            {"body": "x"},
+            js,
+        ),
+        Row("api:version-comment-resolve", api(404, reader=404), {"pk": w.draft.pk, "comment_pk": 999_999}, "post"),
+        Row("api:version-reviewers", api(400, reader=404), {"pk": w.draft.pk}, "post", {"reviewer": "nobody"}, js),
+        Row("api:version-withdraw", {**api(403, reader=404), "editor": 409}, {"pk": w.draft.pk}, "post", {}, js),
+        Row("api:version-discard", api(403, reader=404, review=409), {"pk": w.scheduled.pk}, "post", {}, js),
         Row("api:version-submit", api(200, reader=404), {"pk": w.api_draft.pk}, "post", {}, js),
         # Valid bodies: the service decides who may (it validates the input first, so a malformed body
         # from someone without the permission is a 400 rather than a 403).
