@@ -241,7 +241,7 @@ def allowed(user: User | AnonymousUser | None, action: str, obj: object = None) 
     return refusal(user, action, obj) is None
 
 
-def version_buttons(user: User | AnonymousUser, version: EvaluationVersion) -> dict[str, bool]:
+def version_buttons(user: User | AnonymousUser, version: EvaluationVersion) -> dict[str, bool | str]:
     """What the desk's version page offers ``user``, straight from the table."""
     return {
         "can_edit": allowed(user, "version.edit", version),

@@ -202,7 +202,7 @@ def test_the_loop_on_the_desk(in_review_version, editor, reviewer, admin_user):
     page = rv.get(url).content.decode()
     assert "Which source says so?" in page and f"<mark>{quote}</mark>" in page
     assert "Not ready to approve:" in page and "1 review comment is not resolved" in page
-    assert 'action="/desk/versions/%d/approve/"' % version.pk not in page
+    assert f'action="/desk/versions/{version.pk}/approve/"' not in page
     # Approving anyway is refused with the reason.
     response = rv.post(f"{url}approve/", {}, follow=True)
     assert "1 review comment is not resolved" in response.content.decode()
