@@ -296,3 +296,9 @@ def test_the_dashboard_runs_a_fixed_number_of_queries(in_review_version, editor,
     with django_assert_num_queries(DASHBOARD_QUERIES):
         page = client.get("/desk/").content.decode()
     assert '<span class="badge">sent back</span>' in page and "2 open comments" in page
+
+
+def test_comment_text_is_escaped_on_the_desk(in_review_version, reviewer):
+    review.review_comment_create(version=in_review_version, by=reviewer, body='<script>alert("x")</script> **b**')
+    page = _client(reviewer).get(f"/desk/versions/{in_review_version.pk}/").content.decode()
+    assert "<script>alert" not in page and "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; **b**" in page
