@@ -26,6 +26,8 @@ TEXT_LIMITS: dict[str, int] = {
     "evaluations.citation.quote": 2_000,
     "evaluations.annotation.body": 10_000,
     "evaluations.auditentry.comment": 5_000,
+    "evaluations.reviewcomment.quote": 2_000,
+    "evaluations.reviewcomment.body": 10_000,
 }
 
 

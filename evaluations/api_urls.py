@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.urls import path
 
 from evaluations import api as evaluations_api
+from evaluations import review_api
 
 urlpatterns = [
     path("cases/<slug:slug>/evaluations/", evaluations_api.CaseEvaluationStartView.as_view(), name="case-evaluations"),
@@ -59,6 +60,29 @@ urlpatterns = [
         "evaluation-versions/<int:pk>/rebase/",
         evaluations_api.EvaluationVersionRebaseView.as_view(),
         name="version-rebase",
+    ),
+    # The review loop: the newsroom only.
+    path(
+        "evaluation-versions/<int:pk>/withdraw/",
+        review_api.EvaluationVersionWithdrawView.as_view(),
+        name="version-withdraw",
+    ),
+    path(
+        "evaluation-versions/<int:pk>/discard/",
+        review_api.EvaluationVersionDiscardView.as_view(),
+        name="version-discard",
+    ),
+    path("evaluation-versions/<int:pk>/reviewers/", review_api.ReviewerListView.as_view(), name="version-reviewers"),
+    path("evaluation-versions/<int:pk>/comments/", review_api.ReviewCommentListView.as_view(), name="version-comments"),
+    path(
+        "evaluation-versions/<int:pk>/comments/<int:comment_pk>/replies/",
+        review_api.ReviewCommentReplyView.as_view(),
+        name="version-comment-replies",
+    ),
+    path(
+        "evaluation-versions/<int:pk>/comments/<int:comment_pk>/resolve/",
+        review_api.ReviewCommentResolveView.as_view(),
+        name="version-comment-resolve",
     ),
     path("changes/", evaluations_api.ChangelogView.as_view(), name="changelog"),
     path("rubrics/", evaluations_api.RubricListView.as_view(), name="rubric-list"),

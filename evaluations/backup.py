@@ -65,6 +65,8 @@ MODELS = [
     "evaluations.citation",
     "evaluations.annotation",
     "evaluations.revision",
+    "evaluations.reviewcomment",
+    "evaluations.reviewassignment",
     "evaluations.risksummary",
     "evaluations.partyfigure",
     "evaluations.organizationexposure",

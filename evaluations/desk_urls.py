@@ -26,4 +26,10 @@ urlpatterns = [
     path("versions/<int:pk>/rebase/", views.version_rebase, name="desk-version-rebase"),
     path("versions/<int:pk>/annotations/", views.annotation_add, name="desk-annotation-add"),
     path("annotations/<int:pk>/delete/", views.annotation_delete, name="desk-annotation-delete"),
+    path("versions/<int:pk>/withdraw/", views.version_withdraw, name="desk-version-withdraw"),
+    path("versions/<int:pk>/discard/", views.version_discard, name="desk-version-discard"),
+    path("versions/<int:pk>/reviewers/", views.version_assign, name="desk-version-assign"),
+    path("versions/<int:pk>/comments/", views.review_comment_add, name="desk-review-comment-add"),
+    path("comments/<int:pk>/reply/", views.review_comment_reply, name="desk-review-comment-reply"),
+    path("comments/<int:pk>/resolve/", views.review_comment_resolve, name="desk-review-comment-resolve"),
 ]

@@ -8,10 +8,12 @@ Drafts are shown only here, to signed-in users with desk permissions.
 from __future__ import annotations
 
 from django.contrib import messages
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
+from django.urls import reverse
 
 from cases import charts, reading
 from cases.models import Case, Party, Source
@@ -24,19 +26,22 @@ from evaluations.checklist import version_checklist
 from evaluations.forms import (
     AnnotationForm,
     ApproveForm,
+    AssignForm,
     CommentForm,
     EvaluationVersionForm,
     RebaseForm,
+    ReplyForm,
     RescheduleForm,
     RestoreForm,
+    ReviewCommentForm,
     SendBackForm,
     UnscheduleForm,
 )
 from evaluations.markdown import render as render_markdown
-from evaluations.models import Annotation, Criterion, EvaluationVersion
+from evaluations.models import Annotation, Criterion, EvaluationVersion, ReviewComment
 from evaluations.revision_compare import compare_revisions
 from evaluations.services import annotations as annotation_services
-from evaluations.services import rebase, scheduling, workflow
+from evaluations.services import rebase, review, scheduling, workflow
 from evaluations.services import revision_restore as restoring
 from evaluations.services.scheduling import publish_at_shown
 
@@ -88,6 +93,7 @@ def _located_annotations(version: EvaluationVersion) -> list[dict]:
 def _render_version(
     request: AuthenticatedHttpRequest, version: EvaluationVersion, status: int = 200, **forms
 ) -> HttpResponse:
+    selectors.version_review_load(version)  # before the buttons: open comments block approval
     context = {
         "version": version,
         "case": version.case,
@@ -107,8 +113,26 @@ def _render_version(
         "checklist": version_checklist(version) if version.state in (State.DRAFT, State.IN_REVIEW) else None,
         # facts: what this version changes in the case's facts, against the version it started from
         "fact_changes": compare.facts_compared(version.based_on.facts, version.facts) if version.based_on else (),
+        **_review_context(request, version, forms),
     }
     return render(request, "desk/version_detail.html", context, status=status)
+
+
+def _review_context(request: AuthenticatedHttpRequest, version: EvaluationVersion, forms: dict) -> dict:
+    """The review loop on the version page: the send-back banner, comment threads, reviewers."""
+    can_assign = policy.allowed(request.user, "version.assign", version)
+    reviewers = selectors.users_with_permission(policy.permission("version.approve")) if can_assign else []
+    return {
+        "sent_back": selectors.sent_back_by(version),
+        "review_threads": selectors.review_threads(version),
+        "open_comment_count": policy.open_comment_count(version),
+        "assignments": list(version.assignments.all()),
+        "comment_form": forms.get("comment_form") or ReviewCommentForm(scores=version.scores.all()),
+        "reply_form": ReplyForm(),
+        "assign_form": forms.get("assign_form") or AssignForm(reviewers=reviewers),
+        "withdraw_form": CommentForm(),
+        "discard_form": CommentForm(),
+    }
 
 
 def _since_last_review(request: AuthenticatedHttpRequest, version: EvaluationVersion) -> dict | None:
@@ -514,3 +538,127 @@ def version_saved(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     response["ETag"] = marker["etag"]
     response["Cache-Control"] = "private, no-store"
     return response
+
+
+# --- The review loop: withdraw, discard, reviewers, private comments ----------------------------
+
+
+@desk_view(policy.permission("version.withdraw"), methods=("POST",))
+def version_withdraw(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    version = _version_or_404(pk)
+    form = CommentForm(request.POST)
+    form.is_valid()
+    try:
+        review.evaluation_version_withdraw(
+            version=version, by=request.user, comment=form.cleaned_data.get("comment", "")
+        )
+    except TransitionNotAllowed as exc:
+        messages.error(request, str(exc))
+        return redirect("desk-version", pk=pk)
+    return _after_action(request, version, f"Version {version.number} is withdrawn from review: a draft again.")
+
+
+@desk_view(policy.permission("version.discard"), methods=("POST",))
+def version_discard(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    version = _version_or_404(pk)
+    form = CommentForm(request.POST)
+    form.is_valid()
+    try:
+        review.evaluation_version_discard(
+            version=version, by=request.user, comment=form.cleaned_data.get("comment", "")
+        )
+    except TransitionNotAllowed as exc:
+        messages.error(request, str(exc))
+        return redirect("desk-version", pk=pk)
+    messages.success(request, f"Version {version.number} is discarded: a new version can be started.")
+    return redirect("desk-case", pk=version.case_id)
+
+
+def _reviewer_or_none(form: AssignForm):
+    return get_user_model().objects.filter(pk=form.cleaned_data["reviewer"]).first()
+
+
+@desk_view(policy.permission("version.assign"), methods=("POST",))
+def version_assign(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    version = _version_or_404(pk)
+    unassign = "unassign" in request.POST
+    reviewers = selectors.users_with_permission(policy.permission("version.approve"))
+    # Unassigning names someone assigned, who may since have lost the right: any user id is taken.
+    form = AssignForm(request.POST, reviewers=reviewers if not unassign else _assigned_users(version))
+    if not form.is_valid():
+        return _render_version(request, version, status=400, assign_form=form)
+    reviewer = _reviewer_or_none(form)
+    try:
+        if unassign:
+            review.review_unassign(version=version, by=request.user, reviewer=reviewer)
+        else:
+            review.review_assign(version=version, by=request.user, reviewer=reviewer)
+    except ValidationError as exc:
+        apply_service_errors(form, exc)
+        return _render_version(request, version, status=400, assign_form=form)
+    except TransitionNotAllowed as exc:
+        messages.error(request, str(exc))
+        return redirect("desk-version", pk=pk)
+    name = reviewer.get_username()
+    return _after_action(request, version, f"{name} is {'no longer' if unassign else 'now'} assigned to review this.")
+
+
+def _assigned_users(version: EvaluationVersion) -> list:
+    return [a.reviewer for a in version.assignments.select_related("reviewer")]
+
+
+@desk_view(policy.permission("comment.add"), methods=("POST",))
+def review_comment_add(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    version = _version_or_404(pk)
+    form = ReviewCommentForm(request.POST, scores=version.scores.all())
+    if not form.is_valid():
+        return _render_version(request, version, status=400, comment_form=form)
+    try:
+        review.review_comment_create(version=version, by=request.user, body=form.cleaned_data["body"], **form.anchor())
+    except ValidationError as exc:
+        apply_service_errors(form, exc, {"criterion": "score", "party": "score"})
+        return _render_version(request, version, status=400, comment_form=form)
+    except TransitionNotAllowed as exc:
+        messages.error(request, str(exc))
+        return redirect("desk-version", pk=pk)
+    messages.success(request, "Comment added (the newsroom only sees it).")
+    return redirect(f"{reverse('desk-version', kwargs={'pk': pk})}#review-h")
+
+
+def _comment_or_404(pk: int) -> ReviewComment:
+    comment = ReviewComment.objects.select_related("version").filter(pk=pk).first()
+    if comment is None:
+        raise Http404("No such comment.")
+    return comment
+
+
+@desk_view(policy.permission("comment.add"), methods=("POST",))
+def review_comment_reply(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    parent = _comment_or_404(pk)
+    version = _version_or_404(parent.version_id)
+    form = ReplyForm(request.POST)
+    try:
+        if not form.is_valid():
+            raise ValidationError({"body": ["the reply is empty"]})
+        review.review_comment_create(version=version, by=request.user, body=form.cleaned_data["body"], parent=parent)
+    except ValidationError as exc:
+        messages.error(request, "Not replied: " + " ".join(exc.messages))
+        return _render_version(request, version, status=400)
+    except TransitionNotAllowed as exc:
+        messages.error(request, str(exc))
+        return redirect("desk-version", pk=version.pk)
+    messages.success(request, "Reply added.")
+    return redirect(f"{reverse('desk-version', kwargs={'pk': version.pk})}#comment-{parent.pk}")
+
+
+@desk_view(policy.permission("comment.resolve"), methods=("POST",))
+def review_comment_resolve(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    comment = _comment_or_404(pk)
+    try:
+        review.review_comment_resolve(comment=comment, by=request.user)
+    except (ValidationError, TransitionNotAllowed) as exc:
+        text = " ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
+        messages.error(request, f"Not resolved: {text}")
+        return redirect("desk-version", pk=comment.version_id)
+    messages.success(request, "Comment resolved.")
+    return redirect(f"{reverse('desk-version', kwargs={'pk': comment.version_id})}#review-h")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -257,3 +258,48 @@ class RebaseForm(forms.Form):
     """Move a draft onto the active rubric version: the lock is the version's as the page showed it."""
 
     lock_version = forms.IntegerField(widget=forms.HiddenInput, min_value=0, max_value=2**31 - 1)
+
+
+# --- The review loop ---------------------------------------------------------------------------
+
+
+class ReviewCommentForm(forms.Form):
+    """A private review comment: on a passage (its exact words), on a score, or on the whole version."""
+
+    body = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), label="Comment")
+    quote = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        label="On the passage",
+        help_text="The exact words of the narrative (optional).",
+    )
+    score = forms.ChoiceField(required=False, label="Or on the score", choices=[("", "none")])
+
+    def __init__(self, *args, scores: Iterable = (), **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        choices = [("", "none")]
+        for score in scores:
+            party = score.party.organization.name if score.party_id else "the deal"
+            choices.append((f"{score.criterion.key}:{score.party_id or 'deal'}", f"{score.criterion.key}, {party}"))
+        self.fields["score"].choices = choices  # type: ignore[attr-defined]
+
+    def anchor(self) -> dict:
+        """The service's anchor arguments (quote, criterion_key, party_id)."""
+        key, _, party = self.cleaned_data["score"].partition(":")
+        return {
+            "quote": self.cleaned_data["quote"].strip(),
+            "criterion_key": key,
+            "party_id": int(party) if party.isdigit() else None,
+        }
+
+
+class ReplyForm(forms.Form):
+    body = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), label="Reply")
+
+
+class AssignForm(forms.Form):
+    reviewer = forms.ChoiceField(label="Reviewer")
+
+    def __init__(self, *args, reviewers: Iterable = (), **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["reviewer"].choices = [(str(u.pk), u.get_username()) for u in reviewers]  # type: ignore[attr-defined]

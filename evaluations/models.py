@@ -125,6 +125,9 @@ class VersionState(models.TextChoices):
     SCHEDULED = "scheduled", "scheduled"
     PUBLISHED = "published", "published"
     SUPERSEDED = "superseded", "superseded"
+    # Abandoned in the works (evaluations.services.review): kept for the desk's record (with its
+    # number), never shown to readers, neither open nor frozen.
+    DISCARDED = "discarded", "discarded"
 
 
 # The one statement of which version states are which (``EvaluationVersion.OPEN_STATES`` and
@@ -199,6 +202,7 @@ class EvaluationVersion(models.Model):
         permissions = [
             ("submit_evaluationversion", "Can submit evaluation versions for review"),
             ("publish_evaluationversion", "Can approve, publish and send back evaluation versions"),
+            ("discard_evaluationversion", "Can discard draft evaluation versions"),
         ]
 
     def __str__(self) -> str:
@@ -331,6 +335,58 @@ class Annotation(models.Model):
         return f"{self.get_kind_display()}: {self.quote[:40]}"
 
 
+class ReviewComment(models.Model):
+    """A private comment of the review: on a passage of the narrative (anchored like a margin note,
+    ``evaluations.anchoring``), on a score (criterion, and party when scored per party), or on the
+    version as a whole; replies hang off a thread's first comment, which alone is resolved.
+
+    Newsroom only: no reader page, feed, export, search or public API shows these. Written only
+    by evaluations.services.review; a thread left unresolved blocks approval (evaluations.policy).
+    """
+
+    version = models.ForeignKey(EvaluationVersion, on_delete=models.CASCADE, related_name="review_comments")
+    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.CASCADE, related_name="replies")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    body = models.TextField()
+    quote = models.TextField(blank=True)
+    prefix = models.CharField(max_length=64, blank=True)
+    suffix = models.CharField(max_length=64, blank=True)
+    criterion = models.ForeignKey(Criterion, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    party = models.ForeignKey("cases.Party", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField()
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["version", "created_at", "id"]
+        indexes = [models.Index(fields=["version", "resolved_at"], name="review_comment_open")]
+
+    def __str__(self) -> str:
+        return f"Review comment {self.pk} on {self.version_id}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.parent_id is None and self.resolved_at is None
+
+
+class ReviewAssignment(models.Model):
+    """A reviewer asked to review a version (the dashboard's "assigned to me")."""
+
+    version = models.ForeignKey(EvaluationVersion, on_delete=models.CASCADE, related_name="assignments")
+    reviewer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    assigned_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    assigned_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["version", "assigned_at", "id"]
+        constraints = [models.UniqueConstraint(fields=["version", "reviewer"], name="review_assignment_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.reviewer_id} reviews {self.version_id}"
+
+
 class RiskSummary(models.Model):
     """A case's computed risk, with the inputs it came from.
 
@@ -441,6 +497,13 @@ class AuditEntry(models.Model):
         NOTE_REMOVE = "note_remove", "margin note removed"
         EDIT = "edit", "edit"  # a rubric version's draft edited
         REBASE = "rebase", "moved onto the active rubric"  # a draft's scores carried onto the active version
+        # The review loop (evaluations.services.review)
+        WITHDRAW = "withdraw", "withdraw"
+        DISCARD = "discard", "discard"
+        COMMENT = "comment", "review comment"
+        RESOLVE = "resolve", "review comment resolved"
+        ASSIGN = "assign", "reviewer assigned"
+        UNASSIGN = "unassign", "reviewer unassigned"
 
     action = models.CharField(max_length=16, choices=Action.choices)
     actor = models.ForeignKey(

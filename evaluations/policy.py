@@ -39,6 +39,8 @@ class Rule:
     verb: str = ""  # "cannot {verb} a version that is {state}"
     refusal: str = "cannot {verb} a version that is {state}"
     four_eyes: bool = False  # the object's contributors (contributor_ids) may not do this
+    author_only: bool = False  # only the version's author may do this
+    resolved_comments: bool = False  # refused while a review comment thread is unresolved
 
 
 ACTIONS: dict[str, Rule] = {
@@ -49,11 +51,35 @@ ACTIONS: dict[str, Rule] = {
         "evaluations.publish_evaluationversion", "send versions back", (V.IN_REVIEW, V.SCHEDULED), "send back"
     ),
     "version.approve": Rule(
-        "evaluations.publish_evaluationversion", "approve or publish", (V.IN_REVIEW,), "approve", four_eyes=True
+        "evaluations.publish_evaluationversion",
+        "approve or publish",
+        (V.IN_REVIEW,),
+        "approve",
+        four_eyes=True,
+        resolved_comments=True,
     ),
     # Approving with a future date schedules: the same rule.
     "version.schedule": Rule(
-        "evaluations.publish_evaluationversion", "approve or publish", (V.IN_REVIEW,), "approve", four_eyes=True
+        "evaluations.publish_evaluationversion",
+        "approve or publish",
+        (V.IN_REVIEW,),
+        "approve",
+        four_eyes=True,
+        resolved_comments=True,
+    ),
+    # The review loop (evaluations.services.review): its author takes a submission back to draft;
+    # a draft nobody will finish is discarded (it frees the case for a new version); reviewers are
+    # asked; private comments go back and forth until each thread is resolved.
+    "version.withdraw": Rule(
+        "evaluations.submit_evaluationversion", "withdraw submissions", (V.IN_REVIEW,), "withdraw", author_only=True
+    ),
+    "version.discard": Rule("evaluations.discard_evaluationversion", "discard drafts", (V.DRAFT,), "discard"),
+    "version.assign": Rule(
+        "evaluations.change_evaluationversion", "assign reviewers", OPEN_FOR_NOTES, "assign reviewers to"
+    ),
+    "comment.add": Rule("evaluations.view_evaluationversion", "comment on versions", OPEN_FOR_NOTES, "comment on"),
+    "comment.resolve": Rule(
+        "evaluations.view_evaluationversion", "resolve review comments", OPEN_FOR_NOTES, "resolve comments on"
     ),
     # A scheduled version's time can change, or it can come off the schedule (back in review),
     # without a send-back. A new time is a new approval of the timing: the four-eyes rule holds.
@@ -182,7 +208,28 @@ def refusal(
             return PermissionDenied(
                 "You saved part of this version (its text, scores or margin notes); another reviewer must approve it."
             )
-    return _state_refusal(rule, obj)
+    if rule.author_only and obj is not None and cast(EvaluationVersion, obj).author_id != user.pk:
+        return PermissionDenied(f"Only its author may {rule.verb} a version.")
+    return _state_refusal(rule, obj) or _comments_refusal(rule, obj)
+
+
+def open_comment_count(version: EvaluationVersion) -> int:
+    """Unresolved review comment threads of ``version``. Reads ``version.review_comments.all()``:
+    prefetch it where a page asks."""
+    if version.pk is None:
+        return 0
+    return sum(1 for comment in version.review_comments.all() if comment.is_open)
+
+
+def _comments_refusal(rule: Rule, obj: object) -> TransitionNotAllowed | None:
+    """The one statement of "unresolved review comments block approval"."""
+    if not rule.resolved_comments or obj is None:
+        return None
+    count = open_comment_count(cast(EvaluationVersion, obj))
+    if not count:
+        return None
+    threads = "1 review comment is" if count == 1 else f"{count} review comments are"
+    return TransitionNotAllowed(f"{threads} not resolved: resolve them (or reply and resolve) before approving")
 
 
 def check(user: User | AnonymousUser | None, action: str, obj: object = None) -> None:
@@ -204,7 +251,7 @@ def allowed(user: User | AnonymousUser | None, action: str, obj: object = None) 
     return refusal(user, action, obj) is None
 
 
-def version_buttons(user: User | AnonymousUser, version: EvaluationVersion) -> dict[str, bool]:
+def version_buttons(user: User | AnonymousUser, version: EvaluationVersion) -> dict[str, bool | str]:
     """What the desk's version page offers ``user``, straight from the table."""
     return {
         "can_edit": allowed(user, "version.edit", version),
@@ -217,6 +264,22 @@ def version_buttons(user: User | AnonymousUser, version: EvaluationVersion) -> d
         "own_version_in_review": refusal(user, "version.approve", version, four_eyes=False) is None
         and not allowed(user, "version.approve", version),
         "can_rebase": allowed(user, "version.rebase", version),
+        "can_withdraw": allowed(user, "version.withdraw", version),
+        "can_discard": allowed(user, "version.discard", version),
+        "can_assign": allowed(user, "version.assign", version),
+        "can_comment": allowed(user, "comment.add", version),
+        "can_resolve": allowed(user, "comment.resolve", version),
+        # Why a reviewer who could approve cannot yet: unresolved comments (the message to show).
+        "approval_blocked": _approval_blocked(user, version),
         "can_annotate": allowed(user, "annotation.add", version),
         "can_remove_annotations": allowed(user, "annotation.delete", version),
     }
+
+
+def _approval_blocked(user: User | AnonymousUser, version: EvaluationVersion) -> str:
+    error = refusal(user, "version.approve", version)
+    return (
+        str(error)
+        if isinstance(error, TransitionNotAllowed) and _state_refusal(ACTIONS["version.approve"], version) is None
+        else ""
+    )

@@ -20,7 +20,7 @@ EDITOR_EXTRA = [
     ("evaluations", "view_auditentry"),
     ("cases", "view_dealtype"),
 ]
-REVIEWER_EXTRA = [("evaluations", "publish_evaluationversion")]
+REVIEWER_EXTRA = [("evaluations", "publish_evaluationversion"), ("evaluations", "discard_evaluationversion")]
 
 
 def groups_ensure(apps) -> None:

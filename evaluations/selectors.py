@@ -7,11 +7,24 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db.models import Count, Max, Min, Prefetch, Q, QuerySet, Sum
+from django.contrib.auth import get_user_model
+from django.db.models import (
+    Count,
+    F,
+    Max,
+    Min,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    prefetch_related_objects,
+)
 from django.utils import timezone
 
 from cases.models import Case, Party, Source
-from evaluations import exposure, scoring
+from evaluations import anchoring, exposure, scoring
 from evaluations.models import (
     Annotation,
     AuditEntry,
@@ -19,6 +32,8 @@ from evaluations.models import (
     Criterion,
     EvaluationVersion,
     PartyFigure,
+    ReviewAssignment,
+    ReviewComment,
     Revision,
     RiskSummary,
     RubricVersion,
@@ -267,7 +282,15 @@ def desk_dashboard(user) -> dict[str, object]:
     overdue_before = now - timedelta(seconds=settings.SCHEDULED_PUBLISH_OVERDUE_SECONDS)
     return {
         "my_drafts": list(
-            desk_versions(states=[state.DRAFT]).filter(author=user).order_by("-updated_at")[:DESK_LIST_LIMIT]
+            with_review_marks(desk_versions(states=[state.DRAFT]).filter(author=user)).order_by("-updated_at")[
+                :DESK_LIST_LIMIT
+            ]
+        ),
+        # The review loop: open versions a reviewer was asked to review.
+        "assigned_to_me": list(
+            desk_versions(states=[state.DRAFT, state.IN_REVIEW])
+            .filter(assignments__reviewer=user)
+            .order_by("submitted_at", "pk")[:DESK_LIST_LIMIT]
         ),
         "in_review": list(desk_versions(states=[state.IN_REVIEW]).order_by("submitted_at", "pk")[:DESK_LIST_LIMIT]),
         "scheduled": list(desk_versions(states=[state.SCHEDULED]).order_by("publish_at", "pk")[:DESK_LIST_LIMIT]),
@@ -287,6 +310,23 @@ def desk_dashboard(user) -> dict[str, object]:
         "overdue_oldest": overdue_oldest,
         "overdue_before": overdue_before,
     }
+
+
+def with_review_marks(versions: QuerySet[EvaluationVersion]) -> QuerySet[EvaluationVersion]:
+    """Versions with ``last_change`` (the action of their last state change: ``send_back`` marks a
+    draft sent back) and ``open_comments`` (unresolved review threads), in the same query."""
+    changes = AuditEntry.objects.filter(evaluation_version=OuterRef("pk")).exclude(from_state=F("to_state"))
+    open_threads = (
+        ReviewComment.objects.filter(version=OuterRef("pk"), parent__isnull=True, resolved_at__isnull=True)
+        .order_by()
+        .values("version")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return versions.annotate(
+        last_change=Subquery(changes.order_by("-at", "-pk").values("action")[:1]),
+        open_comments=Subquery(open_threads[:1]),
+    )
 
 
 # The desk case list's status filter: the case's own status, or the state of one of its versions.
@@ -372,6 +412,84 @@ def desk_version(pk: int) -> EvaluationVersion:
         )
         .get(pk=pk)
     )
+
+
+# --- The review loop: private comments, assignments, the send-back a draft is in -------------
+
+
+def version_review_load(version: EvaluationVersion) -> EvaluationVersion:
+    """Load ``version``'s review comments (with their people, criterion and party) and its
+    assigned reviewers onto it, in two queries (policy.open_comment_count reads the comments)."""
+    comments = ReviewComment.objects.filter(version=version).select_related(
+        "author", "resolved_by", "criterion", "party__organization"
+    )
+    assignments = ReviewAssignment.objects.filter(version=version).select_related("reviewer")
+    prefetch_related_objects(
+        [version],
+        Prefetch("review_comments", queryset=comments.order_by("created_at", "pk")),
+        Prefetch("assignments", queryset=assignments.order_by("assigned_at", "pk")),
+    )
+    return version
+
+
+@dataclass(frozen=True)
+class ReviewThread:
+    comment: ReviewComment
+    replies: list[ReviewComment]
+    found: bool  # a passage's quote still in the narrative
+    before: str = ""
+    after: str = ""
+
+
+def review_threads(version: EvaluationVersion) -> list[ReviewThread]:
+    """The version's comment threads, unresolved first, each with its replies in order and the
+    passage it is anchored to. Reads the comments version_review_load loaded."""
+    comments = list(version.review_comments.all())
+    replies: dict[int, list[ReviewComment]] = {}
+    for comment in comments:
+        if comment.parent_id is not None:
+            replies.setdefault(comment.parent_id, []).append(comment)
+    threads = []
+    for comment in comments:
+        if comment.parent_id is not None:
+            continue
+        span = (
+            anchoring.locate(version.narrative, comment.quote, comment.prefix, comment.suffix)
+            if comment.quote
+            else None
+        )
+        threads.append(
+            ReviewThread(
+                comment=comment,
+                replies=replies.get(comment.pk, []),
+                found=span is not None,
+                before=version.narrative[max(0, span[0] - 60) : span[0]] if span else "",
+                after=version.narrative[span[1] : span[1] + 60] if span else "",
+            )
+        )
+    return sorted(threads, key=lambda t: t.comment.resolved_at is not None)
+
+
+def sent_back_by(version: EvaluationVersion) -> AuditEntry | None:
+    """The send-back a draft is in (its last state change, when that was a send-back), or None.
+    Reads prefetched audit entries (with their actors)."""
+    if version.state != EvaluationVersion.State.DRAFT:
+        return None
+    changes = [entry for entry in version.audit_entries.all() if entry.from_state != entry.to_state]
+    if changes and changes[-1].action == AuditEntry.Action.SEND_BACK:
+        return changes[-1]
+    return None
+
+
+def users_with_permission(permission: str) -> list:
+    """Active users holding ``permission`` ("app.codename", through a group or their own), by
+    username: for the desk, whom a version can be assigned to."""
+    app, codename = permission.split(".")
+    permitted = Q(groups__permissions__codename=codename, groups__permissions__content_type__app_label=app) | Q(
+        user_permissions__codename=codename, user_permissions__content_type__app_label=app
+    )
+    users = get_user_model().objects.filter(is_active=True)
+    return list(users.filter(permitted | Q(is_superuser=True)).distinct().order_by("username"))
 
 
 # --- Revisions: a version's kept saves, and who contributed ---------------------------------

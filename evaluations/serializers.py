@@ -587,3 +587,56 @@ class RebaseSerializer(serializers.Serializer):
     )
     to_score = serializers.ListField(child=serializers.CharField(), help_text="Criteria the active version adds.")
     version = EvaluationVersionSerializer()
+
+
+# --- The review loop: private review comments (the newsroom only) -------------------------------
+
+
+class ReviewReplySerializer(serializers.Serializer):
+    author = serializers.CharField(source="author.username", read_only=True, help_text="The author's username.")
+    body = serializers.CharField(max_length=10_000)
+    created_at = serializers.DateTimeField(read_only=True)
+    id = serializers.IntegerField(read_only=True)
+
+
+class ReviewCommentSerializer(serializers.Serializer):
+    """A comment thread: its anchor (a passage, a score, or neither), its replies, whether resolved."""
+
+    id = serializers.IntegerField(read_only=True)
+    author = serializers.CharField(source="author.username", read_only=True, help_text="The author's username.")
+    body = serializers.CharField(max_length=10_000)
+    quote = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=2_000, help_text="Exact words of the narrative."
+    )
+    criterion = serializers.CharField(
+        source="criterion.key",
+        required=False,
+        allow_blank=True,
+        default="",
+        max_length=64,
+        help_text="A criterion key: the comment is on that score.",
+    )
+    organization = serializers.SlugField(
+        source="party.organization.slug",
+        required=False,
+        allow_null=True,
+        default=None,
+        max_length=100,
+        help_text="The scored party's organization slug (a per-party criterion); null for the deal.",
+    )
+    created_at = serializers.DateTimeField(read_only=True)
+    resolved_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    resolved_by = serializers.CharField(
+        source="resolved_by.username", read_only=True, allow_null=True, help_text="Who resolved it."
+    )
+    replies = ReviewReplySerializer(many=True, read_only=True, source="reply_list")
+
+
+class ReviewAssignSerializer(serializers.Serializer):
+    reviewer = serializers.CharField(max_length=150, help_text="The reviewer's username.")
+
+
+class ReviewAssignmentSerializer(serializers.Serializer):
+    reviewer = serializers.CharField(source="reviewer.username", read_only=True)
+    assigned_by = serializers.CharField(source="assigned_by.username", read_only=True)
+    assigned_at = serializers.DateTimeField(read_only=True)

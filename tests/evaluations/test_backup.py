@@ -20,7 +20,7 @@ from cases.models import Case, Organization, OrganizationRedirect
 from cases.selectors import case_search
 from evaluations.backup import DERIVED, MODELS, BackupError, backup_import, backup_rows
 from evaluations.models import AuditEntry, EvaluationVersion, RubricVersion
-from evaluations.services import rubric_versions, workflow
+from evaluations.services import review, rubric_versions, workflow
 
 pytestmark = pytest.mark.django_db
 
@@ -34,6 +34,9 @@ def full_database(published, editor, reviewer, admin_user):
     other = EvaluationVersion.objects.filter(state="published").exclude(case=published.case).first()
     draft = workflow.evaluation_version_start(case=other.case, by=editor)
     workflow.evaluation_version_save(version=draft, by=editor, expected_lock=draft.lock_version, narrative="Ünïcode ✓")
+    thread = review.review_comment_create(version=draft, by=reviewer, body="Ünïcode?", quote="Ünïcode")
+    review.review_comment_create(version=draft, by=editor, body="yes", parent=thread)
+    review.review_assign(version=draft, by=editor, reviewer=reviewer)
     tagged = case_services.CaseInput(title="Tagged", summary="s", announced_on=date(2025, 5, 1), tags=("gpu",))
     case_services.case_create(by=editor, data=tagged)
     Token.objects.create(user=editor)

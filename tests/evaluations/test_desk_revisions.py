@@ -137,7 +137,8 @@ REVISION_COMPARE_QUERIES = 7
 # annotations, audit entries, revisions; the two revisions compared since the last review; whether the
 # case has a published version; the version it is based on (its facts, for the facts' changes);
 # the checklist's rubric criteria and the draft's parties (two).
-VERSION_PAGE_IN_REVIEW_QUERIES = 15
+# plus the review loop's: comments, assignments, reviewers one may assign
+VERSION_PAGE_IN_REVIEW_QUERIES = 18
 
 
 @pytest.mark.parametrize("saves", [1, 6])

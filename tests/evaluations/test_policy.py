@@ -61,7 +61,15 @@ EXPECTED: dict[str, tuple[set[str], set[str] | None, bool]] = {
     "timeline_event.add": (NEWSROOM, {C.DRAFT}, False),
     "timeline_event.edit": (NEWSROOM, {C.DRAFT}, False),
     "timeline_event.delete": (NEWSROOM, {C.DRAFT}, False),
+    # The review loop: the author withdraws; reviewers and admins discard; private comments.
+    "version.withdraw": (NEWSROOM, {V.IN_REVIEW}, False),
+    "version.discard": (REVIEWERS, {V.DRAFT}, False),
+    "version.assign": (NEWSROOM, {V.DRAFT, V.IN_REVIEW}, False),
+    "comment.add": (NEWSROOM, {V.DRAFT, V.IN_REVIEW}, False),
+    "comment.resolve": (NEWSROOM, {V.DRAFT, V.IN_REVIEW}, False),
 }
+# Actions only the version's author may take (the objects below are author_reviewer's).
+AUTHOR_ONLY = {"version.withdraw"}
 
 
 @pytest.fixture
@@ -79,7 +87,7 @@ def users(db):
 def _objects(action: str, author) -> list[object]:
     if action.startswith("rubric_version."):
         return [RubricVersion(status=s, number=2) for s in R.values]
-    if action.startswith(("version.", "annotation.")):
+    if action.startswith(("version.", "annotation.", "comment.")):
         return [EvaluationVersion(state=s, number=2, author_id=author.pk) for s in V.values]
     if EXPECTED[action][1] is not None:  # the actions on a case's facts take the case (its status)
         return [Case(status=s) for s in C.values]
@@ -101,13 +109,18 @@ def test_every_action_state_and_role(action, users):
                 role in holders
                 and (states is None or state in states)
                 and not (four_eyes and role == "author_reviewer")
+                and not (action in AUTHOR_ONLY and role != "author_reviewer")
             )
             if policy.allowed(users[role], action, obj) != expected:
                 wrong.append((role, state, expected))
             error = policy.refusal(users[role], action, obj)
             if role not in holders and not isinstance(error, PermissionDenied):
                 wrong.append((role, state, "should be PermissionDenied", error))
+            not_author = action in AUTHOR_ONLY and role != "author_reviewer"
             wrong_state = role in holders and states is not None and state not in states and not four_eyes
+            wrong_state = wrong_state and not not_author
+            if role in holders and not_author and not isinstance(error, PermissionDenied):
+                wrong.append((role, state, "should be PermissionDenied (not the author)", error))
             if wrong_state and not isinstance(error, TransitionNotAllowed):
                 wrong.append((role, state, "should be TransitionNotAllowed", error))
     assert not wrong

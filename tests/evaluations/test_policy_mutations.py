@@ -18,7 +18,7 @@ from evaluations import policy
 from evaluations.models import EvaluationVersion, RubricVersion
 
 V = EvaluationVersion.State
-ALL_STATES = [V.DRAFT, V.IN_REVIEW, V.SCHEDULED, V.PUBLISHED, V.SUPERSEDED]
+ALL_STATES = [V.DRAFT, V.IN_REVIEW, V.SCHEDULED, V.PUBLISHED, V.SUPERSEDED, V.DISCARDED]
 
 
 @dataclass
@@ -74,6 +74,14 @@ CASE_ACTIONS = {
 RUBRIC_ACTIONS = {
     "rubric_version.edit": "evaluations.change_rubricversion",
     "rubric_version.activate": "evaluations.activate_rubricversion",
+}
+# The review loop: action -> (permission, the states it is allowed from, only the author may)
+REVIEW_ACTIONS = {
+    "version.withdraw": ("evaluations.submit_evaluationversion", {V.IN_REVIEW}, True),
+    "version.discard": ("evaluations.discard_evaluationversion", {V.DRAFT}, False),
+    "version.assign": ("evaluations.change_evaluationversion", {V.DRAFT, V.IN_REVIEW}, False),
+    "comment.add": ("evaluations.view_evaluationversion", {V.DRAFT, V.IN_REVIEW}, False),
+    "comment.resolve": ("evaluations.view_evaluationversion", {V.DRAFT, V.IN_REVIEW}, False),
 }
 
 
@@ -256,7 +264,26 @@ def test_the_permission_messages(action, doing):
 
 
 def test_the_table_has_exactly_these_actions():
-    assert set(policy.ACTIONS) == set(VERSION_ACTIONS) | set(STATELESS) | set(CASE_ACTIONS) | set(RUBRIC_ACTIONS)
+    assert set(policy.ACTIONS) == (
+        set(VERSION_ACTIONS) | set(STATELESS) | set(CASE_ACTIONS) | set(RUBRIC_ACTIONS) | set(REVIEW_ACTIONS)
+    )
+
+
+@pytest.mark.parametrize("action", sorted(REVIEW_ACTIONS))
+@pytest.mark.parametrize("state", ALL_STATES)
+def test_every_review_action_from_every_state(action, state):
+    perm, states, author_only = REVIEW_ACTIONS[action]
+    assert policy.permission(action) == perm
+    author, other = User({perm}, pk=2), User({perm}, pk=1)
+    obj = version(state, author_id=2)
+    assert policy.allowed(author, action, obj) is (state in states)
+    assert policy.allowed(other, action, obj) is (state in states and not author_only)
+    assert not policy.allowed(User(pk=2), action, obj)
+    refused = policy.refusal(other, action, obj)
+    if author_only:
+        assert isinstance(refused, PermissionDenied) and str(refused) == "Only its author may withdraw a version."
+    if state not in states:
+        assert isinstance(policy.refusal(author, action, obj), TransitionNotAllowed)
 
 
 def test_who_sees_drafts():
@@ -292,6 +319,12 @@ def test_version_buttons(state):
         "can_unschedule": state == V.SCHEDULED,
         "own_version_in_review": False,
         "can_rebase": state == V.DRAFT,
+        "can_withdraw": False,  # only its author withdraws
+        "can_discard": False,  # not among these permissions
+        "can_assign": state in (V.DRAFT, V.IN_REVIEW),
+        "can_comment": False,  # commenting is the newsroom's (view_evaluationversion), not given here
+        "can_resolve": False,
+        "approval_blocked": "",  # an unsaved version has no comments
         "can_annotate": state in (V.DRAFT, V.IN_REVIEW),
         "can_remove_annotations": state in (V.DRAFT, V.IN_REVIEW),
     }
@@ -300,4 +333,5 @@ def test_version_buttons(state):
     assert own["can_reschedule"] is False  # a new time is a new approval: four eyes
     assert own["can_unschedule"] is (state == V.SCHEDULED)
     assert own["own_version_in_review"] is (state == V.IN_REVIEW)
-    assert policy.version_buttons(User(), theirs) == dict.fromkeys(buttons, False)
+    assert own["can_withdraw"] is (state == V.IN_REVIEW)
+    assert policy.version_buttons(User(), theirs) == {**dict.fromkeys(buttons, False), "approval_blocked": ""}

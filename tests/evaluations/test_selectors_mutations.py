@@ -296,8 +296,8 @@ def test_desk_dashboard(world, django_assert_num_queries):
     )
     overdue = timedelta(seconds=settings.SCHEDULED_PUBLISH_OVERDUE_SECONDS)
     before = timezone.now()
-    # stale stats, overdue stats, four version lists (case and author joined), two summary lists
-    with django_assert_num_queries(8):
+    # stale stats, overdue stats, five version lists (case and author joined), two summary lists
+    with django_assert_num_queries(9):
         dashboard = selectors.desk_dashboard(world["editor"])
         [(v.case.slug, v.author.username) for key in ("my_drafts", "in_review") for v in dashboard[key]]
     after = timezone.now()
@@ -316,6 +316,7 @@ def test_desk_dashboard(world, django_assert_num_queries):
     assert before - overdue <= dashboard["overdue_before"] <= after - overdue
     assert set(dashboard) == {
         "my_drafts",
+        "assigned_to_me",
         "in_review",
         "scheduled",
         "recently_published",

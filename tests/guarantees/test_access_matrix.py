@@ -210,6 +210,13 @@ def site_rows(w: World) -> list[Row]:
         Row("desk-version-approve", desk(403, review=405), {"pk": w.in_review.pk}),
         Row("desk-version-reschedule", desk(403, review=405), {"pk": w.scheduled.pk}),
         Row("desk-version-unschedule", desk(403, review=405), {"pk": w.scheduled.pk}),
+        # The review loop: POST only.
+        Row("desk-version-withdraw", desk(405), {"pk": w.in_review.pk}),
+        Row("desk-version-discard", desk(403, review=405), {"pk": w.draft.pk}),
+        Row("desk-version-assign", desk(405), {"pk": w.draft.pk}),
+        Row("desk-review-comment-add", desk(405), {"pk": w.draft.pk}),
+        Row("desk-review-comment-reply", desk(405), {"pk": 999_999}),
+        Row("desk-review-comment-resolve", desk(405), {"pk": 999_999}),
         Row("desk-annotation-add", desk(405), {"pk": w.draft.pk}),
         Row("desk-annotation-delete", desk(405), {"pk": _note_pk(w)}),
         Row("desk-worksheet", desk(200)),
@@ -266,6 +273,15 @@ def desk_action_rows(w: World) -> list[Row]:
             method="post",
             data={"lock_version": w.draft.lock_version},
         ),
+        # The review loop on the editor's draft: a private comment, a bad assignment, a withdrawal
+        # refused (it is not in review; only its author is told so, the others may not withdraw it).
+        Row("desk-review-comment-add", desk(302), {"pk": w.draft.pk}, method="post", data={"body": "Matrix"}),
+        Row("desk-review-comment-add", desk(400), {"pk": w.draft.pk}, method="post", data={"body": ""}),
+        Row("desk-review-comment-reply", desk(404), {"pk": 999_999}, method="post", data={"body": "x"}),
+        Row("desk-review-comment-resolve", desk(404), {"pk": 999_999}, method="post"),
+        Row("desk-version-assign", desk(400), {"pk": w.draft.pk}, method="post", data={"reviewer": ""}),
+        Row("desk-version-withdraw", {**desk(403), "editor": 302}, {"pk": w.draft.pk}, method="post"),
+        Row("desk-version-discard", desk(403, review=302), {"pk": w.scheduled.pk}, method="post"),
         Row("desk-version-submit", desk(302), {"pk": w.draft.pk}, method="post"),
         Row("desk-version-send-back", desk(403, review=400), {"pk": w.in_review.pk}, method="post"),
         Row("desk-version-approve", desk(403, review=302), {"pk": w.in_review.pk}, method="post"),
@@ -344,6 +360,9 @@ def api_rows(w: World) -> list[Row]:
         Row("api:version", drafts(), {"pk": w.draft.pk}),
         Row("api:version", drafts(), {"pk": w.in_review.pk}),
         # A version's revisions are work in progress: the newsroom's only, even of a published version.
+        # The review loop's comments and reviewers: the newsroom only.
+        Row("api:version-comments", drafts(), {"pk": w.draft.pk}),
+        Row("api:version-reviewers", drafts(), {"pk": w.draft.pk}),
         Row("api:version-revisions", drafts(), {"pk": w.draft.pk}),
         Row("api:version-revisions", drafts(), {"pk": w.case.evaluation_versions.get(number=1).pk}),
         Row("api:version-revisions", everyone(404), {"pk": 999_999}),
@@ -427,6 +446,20 @@ def api_rows(w: World) -> list[Row]:
             js,
             {"If-Match": w.api_draft.etag},
         ),
+        # The review loop (on the desk's draft by the editor; nothing here changes a version's state).
+        Row("api:version-comments", api(201, reader=404), {"pk": w.draft.pk}, "post", {"body": "Matrix"}, js),
+        Row(
+            "api:version-comment-replies",
+            api(404, reader=404),
+            {"pk": w.draft.pk, "comment_pk": 999_999},
+            "post",
+            {"body": "x"},
+            js,
+        ),
+        Row("api:version-comment-resolve", api(404, reader=404), {"pk": w.draft.pk, "comment_pk": 999_999}, "post"),
+        Row("api:version-reviewers", api(400, reader=404), {"pk": w.draft.pk}, "post", {"reviewer": "nobody"}, js),
+        Row("api:version-withdraw", {**api(403, reader=404), "editor": 409}, {"pk": w.draft.pk}, "post", {}, js),
+        Row("api:version-discard", api(403, reader=404, review=409), {"pk": w.scheduled.pk}, "post", {}, js),
         Row("api:version-submit", api(200, reader=404), {"pk": w.api_draft.pk}, "post", {}, js),
         # Valid bodies: the service decides who may (it validates the input first, so a malformed body
         # from someone without the permission is a 400 rather than a 403).

@@ -54,6 +54,12 @@ def _table(case: Case, version_pk: int, note_pk: int, org_pk: int) -> list[tuple
         ("get", f"{v}/unschedule/", {}, split(403, 405)),
         ("get", f"{v}/annotations/", {}, split(405)),
         ("get", f"/desk/annotations/{note_pk}/delete/", {}, split(405)),
+        ("get", f"{v}/withdraw/", {}, split(405)),
+        ("get", f"{v}/discard/", {}, split(403, 405)),
+        ("get", f"{v}/reviewers/", {}, split(405)),
+        ("get", f"{v}/comments/", {}, split(405)),
+        ("get", "/desk/comments/999999/reply/", {}, split(405)),
+        ("get", "/desk/comments/999999/resolve/", {}, split(405)),
         # POSTs with incomplete data: a form error for those allowed, never a write.
         ("post", "/desk/cases/new/", {}, split(400)),
         ("post", f"{c}/edit/", {}, split(400)),
@@ -63,7 +69,12 @@ def _table(case: Case, version_pk: int, note_pk: int, org_pk: int) -> list[tuple
         ("post", f"{v}/edit/", {"narrative": "x"}, split(400)),
         ("post", f"{v}/annotations/", {"quote": ""}, split(400)),
         ("post", f"{c}/evaluate/", {}, split(302)),  # refused with a message: a draft is open
+        ("post", f"{v}/comments/", {"body": ""}, split(400)),
+        ("post", f"{v}/reviewers/", {"reviewer": "x"}, split(400)),
+        ("post", "/desk/comments/999999/resolve/", {}, split(404)),
+        ("post", f"{v}/withdraw/", {}, {**split(403), "editor": 302}),  # its author: not in review
         ("post", f"{v}/submit/", {}, split(302)),
+        ("post", f"{v}/discard/", {}, split(403, 302)),  # refused with a message: it is in review
         ("post", f"{v}/send-back/", {"comment": ""}, split(403, 400)),
         ("post", f"{v}/approve/", {"publish_at": "not a date"}, split(403, 400)),
         ("post", f"{v}/reschedule/", {"publish_at": "not a date"}, split(403, 400)),

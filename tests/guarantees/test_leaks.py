@@ -236,3 +236,68 @@ def test_an_organization_named_only_by_a_draft_is_not_there_for_readers(draft_ca
     newsroom = Client()
     newsroom.force_login(editor)
     assert newsroom.get("/api/v1/organizations/secretco/").json()["name"] == "SecretCo"
+
+
+@pytest.fixture
+def review_comments(demo, editor, reviewer, admin_user):
+    """Private review comments (with the secret word) on a version since published, and on a
+    discarded draft of another case: neither may reach a reader."""
+    from cases.models import Case
+    from evaluations.services import review, workflow
+
+    version = workflow.evaluation_version_submit(
+        version=workflow.evaluation_version_start(case=Case.objects.get(slug=COLOSSUS), by=editor), by=editor
+    )
+    quote = re.search(r"[A-Za-z]+(?: [A-Za-z]+){3}", version.narrative).group(0)
+    thread = review.review_comment_create(version=version, by=reviewer, body=f"Is {SECRET} right?", quote=quote)
+    review.review_comment_create(version=version, by=editor, body=f"Yes, {SECRET}.", parent=thread)
+    review.review_comment_resolve(comment=thread, by=editor)
+    review.review_assign(version=version, by=editor, reviewer=admin_user)
+    published = workflow.evaluation_version_approve(version=version, by=reviewer)
+    other = Case.objects.filter(status="published").exclude(slug=COLOSSUS).order_by("slug").first()
+    draft = workflow.evaluation_version_start(case=other, by=editor)
+    review.review_comment_create(version=draft, by=reviewer, body=f"Drop the {SECRET} part")
+    review.evaluation_version_discard(version=draft, by=reviewer, comment=f"{SECRET} abandoned")
+    return {"published": published, "discarded": draft}
+
+
+def test_review_comments_and_discarded_drafts_never_reach_readers(review_comments, reader, admin_user):
+    published, discarded = review_comments["published"], review_comments["discarded"]
+    assert published.state == "published" and published.review_comments.count() == 2
+    pages = [(reverse(name, kwargs=kwargs), params) for name, kwargs, params in READER_URLS if not params]
+    for version in (published, discarded):
+        slug = version.case.slug
+        pages += [
+            (reverse("case-detail", kwargs={"slug": slug}), {}),
+            (reverse("case-history", kwargs={"slug": slug}), {}),
+            (f"/api/v1/cases/{slug}/", {}),
+            (f"/api/v1/cases/{slug}/versions/", {}),
+            (f"/api/v1/changes/?case={slug}", {}),
+        ]
+    pages += [
+        (reverse("case-version", kwargs={"slug": COLOSSUS, "number": published.number}), {}),
+        (f"/api/v1/cases/{COLOSSUS}/versions/{published.number}/", {}),
+        (f"/api/v1/evaluation-versions/{published.pk}/", {}),
+        ("/api/v1/export/cases.csv", {}),
+        ("/api/v1/export/cases.json", {}),
+        ("/api/v1/cases/", {"search": "right"}),
+    ]
+    signed_in = Client()
+    signed_in.force_login(reader)
+    for client in (Client(), signed_in):
+        for url, params in pages:
+            response = client.get(url, params)
+            assert response.status_code == 200, url
+            body = b"".join(response.streaming_content) if response.streaming else response.content
+            assert not _leaks(body), url
+            assert b"review_comment" not in body and b"review-thread" not in body, url
+        slug = discarded.case.slug
+        assert client.get(reverse("case-version", kwargs={"slug": slug, "number": discarded.number})).status_code == 404
+        assert client.get(f"/api/v1/evaluation-versions/{discarded.pk}/").status_code == 404
+        assert client.get(f"/api/v1/cases/{slug}/versions/{discarded.number}/").status_code == 404
+    # The reader search finds nothing by the comments' words.
+    response = Client().get(reverse("home"), {"search": SECRET})
+    body = response.content[response.content.index(b'id="results-h"') :]
+    assert b"/cases/" not in re.sub(
+        rb'<div class="results-bar">.*?</div>|<div class="empty">.*?</div>', b"", body, flags=re.S
+    )
