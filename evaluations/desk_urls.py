@@ -23,4 +23,7 @@ urlpatterns = [
     path("versions/<int:pk>/unschedule/", views.version_unschedule, name="desk-version-unschedule"),
     path("versions/<int:pk>/annotations/", views.annotation_add, name="desk-annotation-add"),
     path("annotations/<int:pk>/delete/", views.annotation_delete, name="desk-annotation-delete"),
+    path("notifications/", views.notifications, name="desk-notifications"),
+    path("notifications/<int:pk>/read/", views.notification_read, name="desk-notification-read"),
+    path("notifications/read/", views.notifications_read_all, name="desk-notifications-read-all"),
 ]

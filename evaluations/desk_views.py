@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 
@@ -28,9 +29,10 @@ from evaluations.forms import (
     UnscheduleForm,
 )
 from evaluations.markdown import render as render_markdown
-from evaluations.models import Annotation, Criterion, EvaluationVersion
+from evaluations.models import Annotation, Criterion, EvaluationVersion, Notification
 from evaluations.revision_compare import compare_revisions
 from evaluations.services import annotations as annotation_services
+from evaluations.services import notifications as notification_services
 from evaluations.services import revision_restore as restoring
 from evaluations.services import scheduling, workflow
 from evaluations.services.scheduling import publish_at_shown
@@ -453,3 +455,34 @@ def revision_restore(request: AuthenticatedHttpRequest, pk: int, number: int) ->
         return redirect("desk-version-revisions", pk=pk)
     messages.success(request, f"Revision {number} restored as a new save.")
     return redirect("desk-version-revisions", pk=pk)
+
+
+# --- Notifications ------------------------------------------------------------
+
+NOTIFICATIONS_PER_PAGE = 30
+
+
+@desk_view(policy.NEWSROOM_PERMISSION, methods=("GET",))
+def notifications(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """The signed-in user's notifications, newest first (nobody sees anyone else's)."""
+    page = Paginator(selectors.notifications_for(request.user), NOTIFICATIONS_PER_PAGE).get_page(
+        request.GET.get("page")
+    )
+    return render(request, "desk/notifications.html", {"page": page})
+
+
+@desk_view(policy.NEWSROOM_PERMISSION, methods=("POST",))
+def notification_read(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    try:
+        notification = selectors.notification_of(request.user, pk)
+    except Notification.DoesNotExist:
+        raise Http404("No such notification.") from None
+    notification_services.notification_mark_read(notification=notification, by=request.user)
+    return redirect("desk-notifications")
+
+
+@desk_view(policy.NEWSROOM_PERMISSION, methods=("POST",))
+def notifications_read_all(request: AuthenticatedHttpRequest) -> HttpResponse:
+    count = notification_services.notifications_mark_all_read(by=request.user)
+    messages.success(request, f"Marked {count} notification{'s' if count != 1 else ''} read.")
+    return redirect("desk-notifications")

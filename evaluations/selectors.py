@@ -18,6 +18,7 @@ from evaluations.models import (
     Citation,
     Criterion,
     EvaluationVersion,
+    Notification,
     PartyFigure,
     Revision,
     RiskSummary,
@@ -507,3 +508,17 @@ def public_rubric_versions_etag(slug: str) -> str | None:
         return None
     stamps = "-".join(_rubric_stamp(row[name]) for name in ("activated", "retired"))
     return f'"rvs{row["last"]}-{row["count"]}-{row["active"]}-{stamps}"'
+
+
+def notifications_for(user) -> QuerySet[Notification]:
+    """``user``'s notifications, newest first, with what the desk's list shows of each."""
+    return Notification.objects.filter(recipient=user).select_related("version__case", "actor")
+
+
+def notifications_unread_count(user) -> int:
+    return Notification.objects.filter(recipient=user, read_at__isnull=True).count()
+
+
+def notification_of(user, pk: int) -> Notification:
+    """One of ``user``'s notifications (Notification.DoesNotExist for anyone else's)."""
+    return Notification.objects.get(pk=pk, recipient=user)
