@@ -7,10 +7,7 @@ unpublished → unsubscribe with one request. Skipped without REDIS_URL (see tes
 
 from __future__ import annotations
 
-import email
-import email.policy
 import re
-from pathlib import Path
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -22,25 +19,11 @@ from alerts.models import Notice, Subscriber
 from cases.models import Case
 from evaluations.services import workflow
 from tests.support.content import COLOSSUS, SECRET, unpublished_version_make
-from tests.support.workers import wait_for
+from tests.support.workers import outbox, text_of, wait_for
 
 pytestmark = pytest.mark.worker
 
 ADDRESS = "worker-reader@example.org"
-
-
-def outbox(folder: Path) -> list[email.message.EmailMessage]:
-    """Every message the workers' file backend wrote (one file per connection, messages separated by dashes)."""
-    messages = []
-    for path in sorted(folder.glob("*.log")):
-        for chunk in path.read_bytes().split(b"\n" + b"-" * 79 + b"\n"):
-            if chunk.strip():
-                messages.append(email.message_from_bytes(chunk.lstrip(), policy=email.policy.default))
-    return messages
-
-
-def text_of(message) -> str:
-    return "\n".join(part.get_content() for part in message.walk() if part.get_content_maintype() == "text")
 
 
 def path_of(text: str, kind: str) -> str:

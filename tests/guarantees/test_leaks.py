@@ -151,7 +151,13 @@ def test_error_pages_never_echo_unpublished_text(open_versions, draft_case, read
 
     # The desk's refusals say no without showing what they refuse.
     client.force_login(reader)
-    for url in (f"/desk/versions/{draft.pk}/", f"/desk/versions/{draft.pk}/edit/", f"/desk/cases/{draft_case.pk}/"):
+    desk_urls = (
+        f"/desk/versions/{draft.pk}/",
+        f"/desk/versions/{draft.pk}/edit/",
+        f"/desk/cases/{draft_case.pk}/",
+        "/desk/notifications/",
+    )
+    for url in desk_urls:
         response = client.get(url)
         assert response.status_code == 403 and not _leaks(response.content), url
 
@@ -222,3 +228,25 @@ def test_an_organization_named_only_by_a_draft_is_not_there_for_readers(draft_ca
     newsroom = Client()
     newsroom.force_login(editor)
     assert newsroom.get("/api/v1/organizations/secretco/").json()["name"] == "SecretCo"
+
+
+def test_a_notification_about_a_draft_reaches_nobody_outside_the_newsroom(open_versions, reader, reviewer, mailoutbox):
+    """A notification addressed to someone who cannot see drafts (left the newsroom): no email, no list."""
+    from evaluations.models import Notification
+    from evaluations.services import notifications
+
+    reader.email = "reader@example.org"
+    reader.save(update_fields=["email"])
+    (notification,) = notifications.notifications_send(
+        kind=Notification.Kind.COMMENT,
+        version=open_versions["in_review"],
+        actor=reviewer,
+        recipients=[reader],
+        text=f"About the {SECRET} passage.",
+    )
+    assert notifications.notification_email_send(notification_id=notification.pk) is False
+    assert mailoutbox == []
+    client = Client()
+    client.force_login(reader)
+    for response in (client.get("/desk/notifications/"), client.post(f"/desk/notifications/{notification.pk}/read/")):
+        assert response.status_code == 403 and not _leaks(response.content)
