@@ -248,3 +248,19 @@ def test_pages_of_thirty(in_review_version, editor, reviewer):
     assert first.count('class="notification unread"') == 30 and "Page 1 of 2" in first
     assert client.get("/desk/notifications/", {"page": "2"}).content.decode().count('<li class="notification') == 1
     assert client.get("/desk/notifications/", {"page": "x"}).status_code == 200
+
+
+def test_the_api_notifies_as_the_desk_does(reviewer, admin_user, draft_version, editor, client_for):
+    """The API's submit, send-back and publish go through the same services: the same people are told."""
+    js = "application/json"
+    path = f"/api/v1/evaluation-versions/{draft_version.pk}"
+    assert client_for(editor).post(f"{path}/submit/", {}, content_type=js).status_code == 200
+    assert {n.recipient_id for n in Notification.objects.filter(kind=Kind.SUBMIT)} == {reviewer.pk, admin_user.pk}
+    back = client_for(reviewer).post(f"{path}/send-back/", {"comment": "Cite it."}, content_type=js)
+    assert back.status_code == 200
+    assert client_for(editor).post(f"{path}/submit/", {}, content_type=js).status_code == 200
+    assert client_for(reviewer).post(f"{path}/publish/", {}, content_type=js).status_code == 200
+    assert sorted(Notification.objects.filter(recipient=editor).values_list("kind", flat=True)) == [
+        Kind.PUBLISH,
+        Kind.SEND_BACK,
+    ]
