@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from smtplib import SMTPException
 
 from celery import current_app, shared_task
 from celery.schedules import schedule
@@ -11,12 +10,7 @@ from django.conf import settings
 
 from alerts import queue, services
 from alerts.tokens import BadToken
-from evaluations.tasks import RETRY, RetryPolicy
-
-MAIL_RETRY: RetryPolicy = {
-    **RETRY,
-    "autoretry_for": (*RETRY["autoretry_for"], SMTPException, ConnectionError, TimeoutError),
-}
+from evaluations.tasks import MAIL_RETRY, RETRY
 
 
 @shared_task(name=queue.ALERT_CONFIRMATION_SEND, **MAIL_RETRY)

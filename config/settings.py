@@ -286,7 +286,7 @@ LOGIN_THROTTLE_MAX_DELAY_SECONDS = env_int("LOGIN_THROTTLE_MAX_DELAY_SECONDS", 6
 LOGIN_KNOWN_ADDRESS_DAYS = env_int("LOGIN_KNOWN_ADDRESS_DAYS", 30, minimum=0)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 
-# --- Email (alerts) ---
+# --- Email (alerts, desk notifications) ---
 # EMAIL_BACKEND: console (prints mail: the default with DEBUG, the embedded default), smtp
 # (the default otherwise: EMAIL_HOST, or a mail server on localhost:25 as Django always
 # assumed) or file (one file per connection in EMAIL_FILE_PATH; the worker tests use it).

@@ -71,6 +71,7 @@ MODELS = [
     "evaluations.partyfigure",
     "evaluations.organizationexposure",
     "evaluations.auditentry",
+    "evaluations.notification",  # the desk's messages, read and emailed as they were (a restore emails nothing)
     "admin.logentry",
 ]
 # Derived from the rows above and rebuilt on import, so not carried.

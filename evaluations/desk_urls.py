@@ -32,4 +32,7 @@ urlpatterns = [
     path("versions/<int:pk>/comments/", views.review_comment_add, name="desk-review-comment-add"),
     path("comments/<int:pk>/reply/", views.review_comment_reply, name="desk-review-comment-reply"),
     path("comments/<int:pk>/resolve/", views.review_comment_resolve, name="desk-review-comment-resolve"),
+    path("notifications/", views.notifications, name="desk-notifications"),
+    path("notifications/<int:pk>/read/", views.notification_read, name="desk-notification-read"),
+    path("notifications/read/", views.notifications_read_all, name="desk-notifications-read-all"),
 ]

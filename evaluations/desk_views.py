@@ -10,6 +10,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
@@ -38,9 +39,10 @@ from evaluations.forms import (
     UnscheduleForm,
 )
 from evaluations.markdown import render as render_markdown
-from evaluations.models import Annotation, Criterion, EvaluationVersion, ReviewComment
+from evaluations.models import Annotation, Criterion, EvaluationVersion, Notification, ReviewComment
 from evaluations.revision_compare import compare_revisions
 from evaluations.services import annotations as annotation_services
+from evaluations.services import notifications as notification_services
 from evaluations.services import rebase, review, scheduling, workflow
 from evaluations.services import revision_restore as restoring
 from evaluations.services.scheduling import publish_at_shown
@@ -662,3 +664,34 @@ def review_comment_resolve(request: AuthenticatedHttpRequest, pk: int) -> HttpRe
         return redirect("desk-version", pk=comment.version_id)
     messages.success(request, "Comment resolved.")
     return redirect(f"{reverse('desk-version', kwargs={'pk': comment.version_id})}#review-h")
+
+
+# --- Notifications ------------------------------------------------------------
+
+NOTIFICATIONS_PER_PAGE = 30
+
+
+@desk_view(policy.NEWSROOM_PERMISSION, methods=("GET",))
+def notifications(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """The signed-in user's notifications, newest first (nobody sees anyone else's)."""
+    page = Paginator(selectors.notifications_for(request.user), NOTIFICATIONS_PER_PAGE).get_page(
+        request.GET.get("page")
+    )
+    return render(request, "desk/notifications.html", {"page": page})
+
+
+@desk_view(policy.NEWSROOM_PERMISSION, methods=("POST",))
+def notification_read(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    try:
+        notification = selectors.notification_of(request.user, pk)
+    except Notification.DoesNotExist:
+        raise Http404("No such notification.") from None
+    notification_services.notification_mark_read(notification=notification, by=request.user)
+    return redirect("desk-notifications")
+
+
+@desk_view(policy.NEWSROOM_PERMISSION, methods=("POST",))
+def notifications_read_all(request: AuthenticatedHttpRequest) -> HttpResponse:
+    count = notification_services.notifications_mark_all_read(by=request.user)
+    messages.success(request, f"Marked {count} notification{'s' if count != 1 else ''} read.")
+    return redirect("desk-notifications")

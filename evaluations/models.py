@@ -537,3 +537,36 @@ class AuditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.action} {self.from_state}->{self.to_state} at {self.at:%Y-%m-%d %H:%M}"
+
+
+class Notification(models.Model):
+    """One message to one member of the newsroom about a version: in the desk's list, and by email.
+
+    Written only by evaluations.services.notifications; ``emailed_at`` makes the
+    email task idempotent (a notification is emailed once, however often its task runs).
+    """
+
+    class Kind(models.TextChoices):
+        SUBMIT = "submit", "submitted for review"
+        SEND_BACK = "send_back", "sent back"
+        PUBLISH = "publish", "published"
+        COMMENT = "comment", "commented"  # a review comment (the comment service sends it)
+        ASSIGN = "assign", "assigned to you"
+
+    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    version = models.ForeignKey(EvaluationVersion, on_delete=models.CASCADE, related_name="notifications")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    text = models.TextField(blank=True)
+    created_at = models.DateTimeField()
+    read_at = models.DateTimeField(null=True, blank=True)
+    emailed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["recipient", "read_at"], name="notification_unread")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} to {self.recipient_id}: version {self.version_id}"

@@ -35,6 +35,7 @@ ORGANIZATION_EXPOSURES_RECOMPUTE = "evaluations.tasks.organization_exposures_rec
 EVALUATION_VERSIONS_PUBLISH_DUE = "evaluations.tasks.evaluation_versions_publish_due_task"
 RISK_SUMMARIES_SWEEP = "evaluations.tasks.risk_summaries_sweep_task"
 RISK_SUMMARIES_FANOUT = "evaluations.tasks.risk_summaries_fanout_task"
+NOTIFICATION_EMAIL_SEND = "evaluations.tasks.notification_email_send_task"
 TASK_NAMES = (
     RISK_SUMMARIES_RECOMPUTE,
     RISK_SUMMARY_RECOMPUTE,
@@ -42,6 +43,7 @@ TASK_NAMES = (
     EVALUATION_VERSIONS_PUBLISH_DUE,
     RISK_SUMMARIES_SWEEP,
     RISK_SUMMARIES_FANOUT,
+    NOTIFICATION_EMAIL_SEND,
 )
 
 

@@ -31,6 +31,7 @@ from evaluations.models import (
     Citation,
     Criterion,
     EvaluationVersion,
+    Notification,
     PartyFigure,
     ReviewAssignment,
     ReviewComment,
@@ -680,3 +681,17 @@ def version_save_marker(pk: int) -> dict | None:
         "saved_by": last.saved_by.get_username() if last is not None else None,
         "saved_at": last.saved_at.isoformat() if last is not None else None,
     }
+
+
+def notifications_for(user) -> QuerySet[Notification]:
+    """``user``'s notifications, newest first, with what the desk's list shows of each."""
+    return Notification.objects.filter(recipient=user).select_related("version__case", "actor")
+
+
+def notifications_unread_count(user) -> int:
+    return Notification.objects.filter(recipient=user, read_at__isnull=True).count()
+
+
+def notification_of(user, pk: int) -> Notification:
+    """One of ``user``'s notifications (Notification.DoesNotExist for anyone else's)."""
+    return Notification.objects.get(pk=pk, recipient=user)

@@ -15,6 +15,7 @@ tasks are scheduled here, by reference to the task objects.
 from __future__ import annotations
 
 from datetime import timedelta
+from smtplib import SMTPException
 from typing import Any, TypedDict
 
 from celery import current_app, shared_task
@@ -28,7 +29,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from evaluations import queue
-from evaluations.services import exposures, publishing, recompute, recompute_set
+from evaluations.services import exposures, notifications, publishing, recompute, recompute_set
 
 
 class RetryPolicy(TypedDict):
@@ -92,6 +93,19 @@ def risk_summaries_sweep_task() -> int:
 def risk_summaries_fanout_task(rubric_id: int, after_case_id: int = 0) -> int:
     """Queue the recompute of one bounded step of stale cases, then the next step."""
     return recompute.risk_summaries_fanout(rubric_id=rubric_id, after_case_id=after_case_id)
+
+
+# Mail-server trouble is retried too (as the alerts' emails are).
+MAIL_RETRY: RetryPolicy = {
+    **RETRY,
+    "autoretry_for": (*RETRY["autoretry_for"], SMTPException, ConnectionError, TimeoutError),
+}
+
+
+@shared_task(name=queue.NOTIFICATION_EMAIL_SEND, **MAIL_RETRY)
+def notification_email_send_task(notification_id: int) -> bool:
+    """Email one notification; a second run (a retry, a redelivery) sends nothing."""
+    return notifications.notification_email_send(notification_id=notification_id)
 
 
 # The beat schedule, by reference: renaming a task breaks this import, not the schedule silently.

@@ -16,9 +16,10 @@ from cases.models import Case
 from cases.search import search_document_refresh
 from core.errors import TransitionNotAllowed
 from evaluations import policy
-from evaluations.models import AuditEntry, EvaluationVersion
+from evaluations.models import AuditEntry, EvaluationVersion, Notification
 from evaluations.services.audit import audit_record
 from evaluations.services.facts import version_facts_publish
+from evaluations.services.notifications import version_notify
 from evaluations.services.recompute import risk_summary_request
 
 logger = logging.getLogger(__name__)
@@ -76,6 +77,7 @@ def evaluation_version_publish(
     Case.objects.filter(pk=version.case_id, status=Case.Status.DRAFT).update(
         status=Case.Status.PUBLISHED, first_published_at=now
     )
+    version_notify(kind=Notification.Kind.PUBLISH, version=version, actor=by, text=version.correction_note)
     risk_summary_request(version.case_id)
     search_document_refresh(version.case_id)
     case_selectors.archive_choices_forget()  # a first publication adds its organizations and tags

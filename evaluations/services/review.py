@@ -16,8 +16,9 @@ from django.utils import timezone
 from core.errors import TransitionNotAllowed
 from core.text import text_errors, text_normalize
 from evaluations import anchoring, policy
-from evaluations.models import AuditEntry, EvaluationVersion, ReviewAssignment, ReviewComment
+from evaluations.models import AuditEntry, EvaluationVersion, Notification, ReviewAssignment, ReviewComment
 from evaluations.services.audit import audit_record
+from evaluations.services.notifications import notifications_send, version_notify
 from evaluations.services.facts import version_party_ids
 from evaluations.services.transitions import version_locked, version_transition
 
@@ -76,6 +77,7 @@ def review_assign(*, version: EvaluationVersion, by: User, reviewer: User) -> Re
         comment=f"reviewer: {reviewer.get_username()}",
         evaluation_version=version,
     )
+    notifications_send(kind=Notification.Kind.ASSIGN, version=version, actor=by, recipients=[reviewer])
     return assignment
 
 
@@ -177,6 +179,7 @@ def review_comment_create(
         comment=f"reply to comment {parent.pk}" if parent else f"comment {comment.pk}{_about(comment)}",
         evaluation_version=version,
     )
+    version_notify(kind=Notification.Kind.COMMENT, version=version, actor=by, text=comment.body)
     return comment
 
 

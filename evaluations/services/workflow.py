@@ -17,7 +17,15 @@ from core.errors import EditConflict, TransitionNotAllowed
 from core.text import clean_text_value, text_errors
 from evaluations import anchoring, policy
 from evaluations.checklist import APPROVE, SUBMIT, checklist_enforce
-from evaluations.models import Annotation, AuditEntry, Evaluation, EvaluationVersion, RubricVersion, Score
+from evaluations.models import (
+    Annotation,
+    AuditEntry,
+    Evaluation,
+    EvaluationVersion,
+    Notification,
+    RubricVersion,
+    Score,
+)
 from evaluations.selectors import versions_with_content
 from evaluations.services.annotations import AnnotationInput, annotations_reanchor, annotations_validated
 from evaluations.services.audit import audit_record
@@ -28,6 +36,7 @@ from evaluations.services.facts import (
     version_facts_validated,
     version_party_ids,
 )
+from evaluations.services.notifications import version_notify
 from evaluations.services.publishing import evaluation_version_publish
 from evaluations.services.revisions import revision_record
 from evaluations.services.scheduling import publish_at_checked
@@ -288,7 +297,7 @@ def evaluation_version_submit(*, version: EvaluationVersion, by: User, comment: 
     if not version.scores.exists():
         raise ValidationError({"scores": ["score at least one criterion before submitting"]})
     checklist_enforce(versions_with_content(EvaluationVersion.objects.filter(pk=version.pk)).get(), SUBMIT)
-    return version_transition(
+    version = version_transition(
         version,
         to=EvaluationVersion.State.IN_REVIEW,
         action=AuditEntry.Action.SUBMIT,
@@ -296,6 +305,8 @@ def evaluation_version_submit(*, version: EvaluationVersion, by: User, comment: 
         comment=comment,
         submitted_at=timezone.now(),
     )
+    version_notify(kind=Notification.Kind.SUBMIT, version=version, actor=by, text=comment)
+    return version
 
 
 @transaction.atomic
@@ -305,7 +316,7 @@ def evaluation_version_send_back(*, version: EvaluationVersion, by: User, commen
         raise ValidationError({"comment": ["say what needs to change"]})
     version = version_locked(version)
     policy.check_state("version.send_back", version)
-    return version_transition(
+    version = version_transition(
         version,
         to=EvaluationVersion.State.DRAFT,
         action=AuditEntry.Action.SEND_BACK,
@@ -314,6 +325,8 @@ def evaluation_version_send_back(*, version: EvaluationVersion, by: User, commen
         publish_at=None,
         published_by=None,
     )
+    version_notify(kind=Notification.Kind.SEND_BACK, version=version, actor=by, text=comment)
+    return version
 
 
 @transaction.atomic

@@ -79,7 +79,7 @@ def test_refusals_are_form_errors_and_write_nothing(demo, client, admin_user):
 def test_preview_query_count_is_fixed(demo, client, admin_user, django_assert_num_queries):
     client.force_login(admin_user)
     client.get(URL, _ids("google", "alphabet"))
-    with django_assert_num_queries(14):
+    with django_assert_num_queries(15):
         client.get(URL, _ids("google", "alphabet"))
-    with django_assert_num_queries(14):
+    with django_assert_num_queries(15):
         client.get(URL, _ids("openai", "microsoft"))

@@ -130,15 +130,16 @@ def test_after_a_resubmission_the_reviewer_sees_the_changes_since_their_review_f
     assert AuditEntry.objects.filter(evaluation_version=in_review_version, action="send_back").count() == 1
 
 
-# Session, user, and the user's group permissions are included.
-REVISIONS_PAGE_QUERIES = 6
-REVISION_COMPARE_QUERIES = 7
+# Session, user, and the user's group permissions are included, and the navigation's unread notifications.
+REVISIONS_PAGE_QUERIES = 7
+REVISION_COMPARE_QUERIES = 8
 # Session, user; the version (case, author, rubric joined), its scores, their sources, their citations,
 # annotations, audit entries, revisions; the two revisions compared since the last review; whether the
 # case has a published version; the version it is based on (its facts, for the facts' changes);
 # the checklist's rubric criteria and the draft's parties (two).
-# plus the review loop's: comments, assignments, reviewers one may assign
-VERSION_PAGE_IN_REVIEW_QUERIES = 18
+# plus the review loop's: comments, assignments, reviewers one may assign; the navigation's
+# unread notifications.
+VERSION_PAGE_IN_REVIEW_QUERIES = 19
 
 
 @pytest.mark.parametrize("saves", [1, 6])

@@ -263,8 +263,8 @@ def test_withdraw_discard_and_assign_on_the_desk(in_review_version, editor, edit
 # The version page as its author sees it in review: the version and its content as before, plus
 # its review comments (people, criterion and party joined), its assignments and the reviewers one
 # may assign. The dashboard: as before, plus "assigned to me" (the badges ride on "my drafts").
-VERSION_PAGE_QUERIES = 19  # with the checklist's reads (rubric criteria, the parties)
-DASHBOARD_QUERIES = 13
+VERSION_PAGE_QUERIES = 20  # with the checklist's reads (rubric criteria, the parties) and the unread count
+DASHBOARD_QUERIES = 14  # with the navigation's unread count
 
 
 def test_the_version_page_runs_a_fixed_number_of_queries(

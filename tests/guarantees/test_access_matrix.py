@@ -23,7 +23,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
 from cases.models import Case, Organization, Source
-from evaluations.models import EvaluationVersion, RubricVersion
+from evaluations.models import EvaluationVersion, Notification, RubricVersion
 from tests.support.accounts import PASSWORD
 from tests.support.content import COLOSSUS, draft_case_make, unpublished_version_make
 
@@ -221,6 +221,11 @@ def site_rows(w: World) -> list[Row]:
         Row("desk-annotation-delete", desk(405), {"pk": _note_pk(w)}),
         Row("desk-worksheet", desk(200)),
         Row("desk-worksheet-draft", desk(405)),
+        # Notifications: each member of the newsroom sees only their own.
+        Row("desk-notifications", desk(200)),
+        Row("desk-notifications", desk(200), data={"page": "x"}),
+        Row("desk-notification-read", desk(405), {"pk": _notification_pk(w)}),
+        Row("desk-notifications-read-all", desk(405)),
     ]
 
 
@@ -294,6 +299,9 @@ def desk_action_rows(w: World) -> list[Row]:
             data={"publish_at": _later()},
         ),
         Row("desk-version-unschedule", desk(403, review=302), {"pk": w.scheduled.pk}, method="post"),
+        # The reviewer's notification of the submission: nobody else's to mark read (404, as if absent).
+        Row("desk-notification-read", {**desk(404), "reviewer": 302}, {"pk": _notification_pk(w)}, method="post"),
+        Row("desk-notifications-read-all", desk(302), method="post"),
         Row("logout", everyone(302), method="post"),  # last: it signs the client out
     ]
 
@@ -304,6 +312,10 @@ def _later() -> str:
 
 def _source_pk(w: World) -> int:
     return w.case.sources.order_by("pk").values_list("pk", flat=True)[0]
+
+
+def _notification_pk(w: World) -> int:
+    return Notification.objects.get(version=w.in_review, recipient__username="reviewer", kind="submit").pk
 
 
 def _note_pk(w: World) -> int:

@@ -159,6 +159,7 @@ def test_error_pages_never_echo_unpublished_text(open_versions, draft_case, read
         f"/desk/cases/{draft_case.pk}/",
         f"/desk/cases/?q={SECRET}",
         f"/desk/cases/{draft_case.pk}/timeline/0/",
+        "/desk/notifications/",
     )
     for url in desk_urls:
         response = client.get(url)
@@ -301,3 +302,25 @@ def test_review_comments_and_discarded_drafts_never_reach_readers(review_comment
     assert b"/cases/" not in re.sub(
         rb'<div class="results-bar">.*?</div>|<div class="empty">.*?</div>', b"", body, flags=re.S
     )
+
+
+def test_a_notification_about_a_draft_reaches_nobody_outside_the_newsroom(open_versions, reader, reviewer, mailoutbox):
+    """A notification addressed to someone who cannot see drafts (left the newsroom): no email, no list."""
+    from evaluations.models import Notification
+    from evaluations.services import notifications
+
+    reader.email = "reader@example.org"
+    reader.save(update_fields=["email"])
+    (notification,) = notifications.notifications_send(
+        kind=Notification.Kind.COMMENT,
+        version=open_versions["in_review"],
+        actor=reviewer,
+        recipients=[reader],
+        text=f"About the {SECRET} passage.",
+    )
+    assert notifications.notification_email_send(notification_id=notification.pk) is False
+    assert mailoutbox == []
+    client = Client()
+    client.force_login(reader)
+    for response in (client.get("/desk/notifications/"), client.post(f"/desk/notifications/{notification.pk}/read/")):
+        assert response.status_code == 403 and not _leaks(response.content)

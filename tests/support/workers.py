@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import email
+import email.policy
 import os
 import shutil
 import socket
@@ -139,3 +141,17 @@ def use_broker(url: str) -> None:
     celery_app.conf.broker_url = url
     celery_app._pool = None
     celery_app.amqp._producer_pool = None
+
+
+def outbox(folder: Path) -> list[email.message.EmailMessage]:
+    """Every message the workers' file backend wrote (one file per connection, messages separated by dashes)."""
+    messages = []
+    for path in sorted(folder.glob("*.log")):
+        for chunk in path.read_bytes().split(b"\n" + b"-" * 79 + b"\n"):
+            if chunk.strip():
+                messages.append(email.message_from_bytes(chunk.lstrip(), policy=email.policy.default))
+    return messages
+
+
+def text_of(message) -> str:
+    return "\n".join(part.get_content() for part in message.walk() if part.get_content_maintype() == "text")
