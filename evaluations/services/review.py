@@ -18,8 +18,8 @@ from core.text import text_errors, text_normalize
 from evaluations import anchoring, policy
 from evaluations.models import AuditEntry, EvaluationVersion, Notification, ReviewAssignment, ReviewComment
 from evaluations.services.audit import audit_record
-from evaluations.services.notifications import notifications_send, version_notify
 from evaluations.services.facts import version_party_ids
+from evaluations.services.notifications import notifications_send, version_notify
 from evaluations.services.transitions import version_locked, version_transition
 
 State = EvaluationVersion.State
