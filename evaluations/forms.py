@@ -315,10 +315,16 @@ class UnscheduleForm(forms.Form):
 class AnnotationForm(forms.Form):
     quote = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), help_text="The exact words of the narrative.")
     # The metaclass moves declared fields out of the class attributes: BaseForm.prefix stays the form's.
+    # strip=False: the words around a quote are matched exactly, spaces included.
     prefix = forms.CharField(  # type: ignore[assignment]
-        required=False, max_length=64, help_text="A few words before it (optional)."
+        required=False,
+        strip=False,
+        max_length=64,
+        help_text="A few words just before it, exactly (needed when the quote occurs more than once).",
     )
-    suffix = forms.CharField(required=False, max_length=64, help_text="A few words after it (optional).")
+    suffix = forms.CharField(
+        required=False, strip=False, max_length=64, help_text="A few words just after it, exactly (or these)."
+    )
     kind = forms.ChoiceField(choices=Annotation.Kind.choices)
     body = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), label="Note")
 

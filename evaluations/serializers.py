@@ -355,7 +355,13 @@ class ScoreWriteSerializer(serializers.Serializer):
     organization = serializers.CharField(
         max_length=200, allow_null=True, help_text="The party's organization slug; null for a per-deal criterion."
     )
-    value = serializers.IntegerField(min_value=-(2**15), max_value=2**15 - 1)
+    value = serializers.IntegerField(
+        min_value=-(2**15),
+        max_value=2**15 - 1,
+        allow_null=True,
+        help_text="Null parks the rationale in the draft without a score (no sources or citations then); "
+        "a draft holding a parked rationale cannot be submitted.",
+    )
     rationale = serializers.CharField(required=False, allow_blank=True, default="")
     sources = serializers.ListField(
         child=serializers.IntegerField(min_value=1, max_value=2**63 - 1),
