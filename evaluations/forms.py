@@ -228,7 +228,7 @@ class EvaluationVersionForm(forms.Form):
             "sources": sources,
             "quotes": quotes,
             "parked": rationale_text.strip() != "" and value.value() in (None, ""),
-            "rationale_start": rationale_text[:60],
+            "rationale_start": rationale_text if len(rationale_text) <= 60 else rationale_text[:59].rstrip() + "…",
             "detail_errors": bool(rationale.errors or sources.errors or quotes.errors),
         }
 
