@@ -102,7 +102,10 @@ class EvaluationVersionForm(forms.Form):
                 required=False, widget=forms.Textarea(attrs={"rows": 3}), label=f"Rationale: {row.about}"
             )
             self.fields[f"{row.prefix}-sources"] = forms.MultipleChoiceField(
-                required=False, choices=source_choices, widget=forms.CheckboxSelectMultiple, label=f"Sources: {row.about}"
+                required=False,
+                choices=source_choices,
+                widget=forms.CheckboxSelectMultiple,
+                label=f"Sources: {row.about}",
             )
             self.fields[f"{row.prefix}-quotes"] = forms.CharField(
                 required=False,

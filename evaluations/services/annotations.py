@@ -41,7 +41,7 @@ _AMBIGUOUS_NONE = (
 
 
 def annotations_validated(narrative: str, items: Iterable[AnnotationInput]) -> list[Annotation]:
-    errors: dict[str, list[str]] = {}
+    errors: dict[str, list[ValidationError]] = {}
     result = []
     kinds = set(Annotation.Kind.values)
     narrative = text_normalize(narrative)  # as the save normalizes it
@@ -68,7 +68,9 @@ def annotations_validated(narrative: str, items: Iterable[AnnotationInput]) -> l
         if not item.body.strip():
             problems.append(field_error("the note is empty", "body"))
         too_long = text_errors(Annotation(quote=item.quote, body=item.body))
-        problems += [field_error(f"{name}: {message}", name) for name, messages in too_long.items() for message in messages]
+        problems += [
+            field_error(f"{name}: {message}", name) for name, messages in too_long.items() for message in messages
+        ]
         if problems:
             errors[f"annotations[{index}]"] = problems
             continue

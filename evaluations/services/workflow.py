@@ -174,10 +174,14 @@ def _validated_scores(version: EvaluationVersion, scores: Iterable[ScoreInput]) 
         problems = []
         if criterion is None:
             problems.append(
-                field_error(f"unknown criterion {item.criterion!r} for rubric version {rubric_version.number}", "criterion")
+                field_error(
+                    f"unknown criterion {item.criterion!r} for rubric version {rubric_version.number}", "criterion"
+                )
             )
         elif criterion.per_party and item.party_id is None:
-            problems.append(field_error(f"criterion {item.criterion!r} is scored per party: name the party", "organization"))
+            problems.append(
+                field_error(f"criterion {item.criterion!r} is scored per party: name the party", "organization")
+            )
         elif not criterion.per_party and item.party_id is not None:
             problems.append(
                 field_error(f"criterion {item.criterion!r} is scored once for the deal: give no party", "organization")
@@ -193,7 +197,9 @@ def _validated_scores(version: EvaluationVersion, scores: Iterable[ScoreInput]) 
             problems.append(field_error("the score must be a whole number", "value"))
         elif not rubric_version.scale_min <= item.value <= rubric_version.scale_max:
             problems.append(
-                field_error(f"the score must be between {rubric_version.scale_min} and {rubric_version.scale_max}", "value")
+                field_error(
+                    f"the score must be between {rubric_version.scale_min} and {rubric_version.scale_max}", "value"
+                )
             )
         if (item.criterion, item.party_id) in seen:
             problems.append(field_error("this criterion is scored twice for the same party", "criterion"))

@@ -142,9 +142,11 @@ def test_stargate_gets_the_grid_and_either_layout_can_be_asked_for(demo, editor)
     _ids_resolve(response.content)
     assert 'class="score-grid"' in html and "<summary>Question and guidance</summary>" in html
     per_party = Criterion.objects.filter(version=version.evaluation.rubric_version, per_party=True).count()
-    assert html.count('class="score-cell"') == per_party * parties + Criterion.objects.filter(
-        version=version.evaluation.rubric_version, per_party=False
-    ).count()
+    assert (
+        html.count('class="score-cell"')
+        == per_party * parties
+        + Criterion.objects.filter(version=version.evaluation.rubric_version, per_party=False).count()
+    )
     assert 'href="?layout=parties"' in html
     by_party = client.get(f"/desk/versions/{version.pk}/edit/?layout=parties")
     assert 'class="score-grid"' not in by_party.content.decode()
@@ -220,9 +222,10 @@ def test_every_bad_value_is_named_beside_its_input_and_in_the_summary(demo, edit
     for row, message in zip(rows, ("Give a score from 0 to 4.", "Give a whole number from 0 to 4."), strict=True):
         field = f"id_s-{row.criterion.key}-{row.party_id}-value"
         assert f'href="#{field}"' in html and f'id="{field}_error"' in html and message in html
-        assert f"{field}_error" in html.split(f'id="{field}"')[0].rsplit("<input", 1)[1] + html.split(
-            f'id="{field}"'
-        )[1].split(">")[0]
+        assert (
+            f"{field}_error"
+            in html.split(f'id="{field}"')[0].rsplit("<input", 1)[1] + html.split(f'id="{field}"')[1].split(">")[0]
+        )
 
 
 def test_a_service_refusal_lands_on_its_field(demo, editor):
@@ -270,7 +273,9 @@ def test_parking_rules_in_the_service(demo, editor):
         (ScoreInput("nope", party, None, "r"), "criterion"),
     ):
         with pytest.raises(ValidationError) as info:
-            workflow.evaluation_version_save(version=version, by=editor, expected_lock=version.lock_version, scores=[item])
+            workflow.evaluation_version_save(
+                version=version, by=editor, expected_lock=version.lock_version, scores=[item]
+            )
         assert f"field:{field}" in {e.code for e in info.value.error_dict["scores[0]"]}
     version.refresh_from_db()
     assert version.parked_rationales == [] and version.scores.count() > 0

@@ -247,7 +247,11 @@ def test_a_parked_rationale_never_shows(client, demo, editor, client_for):
             body = re.sub(r'<div class="results-bar">.*?</div>|<div class="empty">.*?</div>', "", body, flags=re.S)
         assert SECRET not in body, name
     api = client_for(None)
-    for url in (f"/api/v1/cases/{COLOSSUS}/", f"/api/v1/evaluation-versions/{version.pk}/", f"/api/v1/cases/?search={SECRET}"):
+    for url in (
+        f"/api/v1/cases/{COLOSSUS}/",
+        f"/api/v1/evaluation-versions/{version.pk}/",
+        f"/api/v1/cases/?search={SECRET}",
+    ):
         assert SECRET not in api.get(url).content.decode(), url
     export = client.get("/api/v1/export/cases.json")
     assert SECRET not in b"".join(export.streaming_content).decode()
