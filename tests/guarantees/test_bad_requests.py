@@ -70,8 +70,8 @@ def test_desk_forms_refuse_bad_input_and_write_nothing(demo, editor, reviewer):
     check.post(edit, version_payload(draft, narrative="n", lock_version="abc"))  # a tampered hidden field
     payload = version_payload(draft, narrative="n")
     first_value = next(k for k in payload if k.endswith("-value"))
-    check.post(edit, {**payload, first_value: "1.5"}, "Enter a whole number.")
-    check.post(edit, {**payload, first_value: "99999999999999999999999"}, "less than or equal to 4")
+    check.post(edit, {**payload, first_value: "1.5"}, "Give a whole number from 0 to 4.")
+    check.post(edit, {**payload, first_value: "99999999999999999999999"}, "Give a score from 0 to 4.")
     check.post("/desk/cases/new/", case_payload(value_low_usd="1" + "0" * 30, value_high_usd=""), "less than or equal")
     check.post("/desk/cases/new/", case_payload(capacity_mw="1e400"), "")
     check.post("/desk/cases/new/", case_payload(capacity_chips="99999999999999999999999"), "less than or equal to")
