@@ -132,6 +132,12 @@ class FactsField(serializers.JSONField):
     """Facts as JSON, passed to the service as given (it parses them, with errors by field)."""
 
 
+class ParkedRationaleSerializer(serializers.Serializer):
+    criterion = serializers.CharField(help_text="The criterion's key.")
+    organization = serializers.CharField(allow_null=True, help_text="The party's organization slug; null: the deal.")
+    rationale = serializers.CharField()
+
+
 class EvaluationVersionSerializer(serializers.ModelSerializer):
     """A version of an analysis; the ETag header of its response guards edits."""
 
@@ -144,6 +150,10 @@ class EvaluationVersionSerializer(serializers.ModelSerializer):
     annotations = AnnotationSerializer(many=True, read_only=True)
     facts = FactsField(read_only=True, help_text="The case's facts as this version publishes them.")
     contributors = serializers.SerializerMethodField()
+    parked_rationales = serializers.SerializerMethodField(
+        help_text="A draft's rationales parked without a score (a PATCH of `scores` with `value: null`); "
+        "always empty once submitted."
+    )
 
     class Meta:
         model = EvaluationVersion
@@ -151,7 +161,23 @@ class EvaluationVersionSerializer(serializers.ModelSerializer):
             "id", "case", "number", "state", "rubric", "rubric_version", "author", "contributors", "verdict",
             "narrative", "narrative_html", "change_note", "correction_note", "lock_version", "created_at",
             "updated_at", "submitted_at", "publish_at", "published_at", "scores", "annotations", "facts",
+            "parked_rationales",
         ]  # fmt: skip
+
+    @extend_schema_field(ParkedRationaleSerializer(many=True))
+    def get_parked_rationales(self, version: EvaluationVersion) -> list[dict]:
+        """In the shape a PATCH of ``scores`` takes them back (organization slugs, not party ids)."""
+        if not version.parked_rationales:  # every version past the draft: no query
+            return []
+        slugs = dict(version.case.parties.values_list("pk", "organization__slug"))
+        return [
+            {
+                "criterion": item["criterion"],
+                "organization": slugs.get(item["party"]) if item["party"] is not None else None,
+                "rationale": item["rationale"],
+            }
+            for item in version.parked_rationales
+        ]
 
     def get_author(self, version: EvaluationVersion) -> str:
         """The author's display name (full name), never their login name."""

@@ -296,6 +296,9 @@ def test_api_parks_a_rationale_and_names_fields_in_400s(demo, editor, client_for
     version.refresh_from_db()
     assert version.parked_rationales[0]["rationale"] == "Later." and not version.scores.exists()
     assert response.json()["scores"] == []
+    assert response.json()["parked_rationales"] == [
+        {"criterion": score.criterion.key, "organization": org, "rationale": "Later."}
+    ]
     for item, field, words in (
         ({**parked, "rationale": ""}, "scores[0].value", "give a score, or a rationale"),
         ({**parked, "sources": [version.case.sources.first().pk]}, "scores[0].value", "give the score too"),
