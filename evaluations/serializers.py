@@ -167,7 +167,8 @@ class EvaluationVersionSerializer(serializers.ModelSerializer):
     @extend_schema_field(ParkedRationaleSerializer(many=True))
     def get_parked_rationales(self, version: EvaluationVersion) -> list[dict]:
         """In the shape a PATCH of ``scores`` takes them back (organization slugs, not party ids)."""
-        if not version.parked_rationales:  # every version past the draft: no query
+        # Only a draft holds any (submission refuses them); never shown for anything past it, and no query.
+        if version.state != EvaluationVersion.State.DRAFT or not version.parked_rationales:
             return []
         slugs = dict(version.case.parties.values_list("pk", "organization__slug"))
         return [

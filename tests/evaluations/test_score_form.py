@@ -155,6 +155,21 @@ def test_stargate_gets_the_grid_and_either_layout_can_be_asked_for(demo, editor)
     assert 'class="score-grid"' in client.get(f"/desk/versions/{colossus.pk}/edit/?layout=grid").content.decode()
 
 
+def test_the_grid_with_errors_is_valid_and_opens_the_cell_at_fault(demo, editor):
+    version = _draft(STARGATE, editor)
+    score = _a_party_score(version)
+    prefix = f"s-{score.criterion.key}-{score.party_id}"
+    payload = version_payload(version, narrative="x")
+    payload[f"{prefix}-quotes"] = "no number here"
+    response = _client(editor).post(f"/desk/versions/{version.pk}/edit/", {**payload, "save": "1"})
+    assert response.status_code == 400
+    _ids_resolve(response.content)
+    html = response.content.decode()
+    assert 'class="score-grid"' in html and f'href="#id_{prefix}-quotes"' in html
+    cell = html.split(f'id="id_{prefix}-value"')[1].split("</details>")[0]
+    assert '<details class="score-detail" open>' in cell and "start with a source number" in cell
+
+
 def test_layout_defaults(demo, editor):
     assert _edit_form(_draft(COLOSSUS, editor)).layout() == BY_PARTY
     stargate = _edit_form(_draft(STARGATE, editor))
