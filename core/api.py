@@ -32,7 +32,7 @@ from core.conditional import (  # noqa: F401  (re-exported: the API views import
     PreconditionRequired,
     expected_lock_from_if_match,
 )
-from core.errors import EditConflict, TransitionNotAllowed
+from core.errors import EditConflict, TransitionNotAllowed, errors_by_field
 
 # --- Errors -----------------------------------------------------------------
 
@@ -44,9 +44,8 @@ class Conflict(exceptions.APIException):
 
 
 def _field_errors(exc: DjangoValidationError) -> dict[str, list[str]]:
-    if hasattr(exc, "error_dict"):
-        return {("non_field_errors" if name == "__all__" else name): msgs for name, msgs in exc.message_dict.items()}
-    return {"non_field_errors": exc.messages}
+    """Keyed by field, down to the field of a list item where the service named it (``scores[0].value``)."""
+    return {("non_field_errors" if name == "__all__" else name): msgs for name, msgs in errors_by_field(exc).items()}
 
 
 def exception_handler(exc: Exception, context: dict) -> Response | None:

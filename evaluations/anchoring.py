@@ -50,3 +50,28 @@ def context_for(text: str, quote: str) -> tuple[str, str]:
         return "", ""
     end = start + len(quote)
     return text[max(0, start - CONTEXT) : start], text[end : end + CONTEXT]
+
+
+def occurrences(text: str, quote: str) -> list[int]:
+    """Where ``quote`` starts in ``text``, every time (overlapping ones too)."""
+    starts = []
+    start = text.find(quote) if quote else -1
+    while start != -1:
+        starts.append(start)
+        start = text.find(quote, start + 1)
+    return starts
+
+
+def matching(text: str, quote: str, prefix: str = "", suffix: str = "") -> list[int]:
+    """The occurrences of ``quote`` with exactly ``prefix`` just before and ``suffix`` just after
+    (an empty one matches anything): a new anchor must single out one of them."""
+    return [
+        start
+        for start in occurrences(text, quote)
+        if text[:start].endswith(prefix) and text[start + len(quote) :].startswith(suffix)
+    ]
+
+
+def context_at(text: str, start: int, end: int) -> tuple[str, str]:
+    """Prefix and suffix for a new anchor on ``text[start:end]``."""
+    return text[max(0, start - CONTEXT) : start], text[end : end + CONTEXT]

@@ -19,7 +19,7 @@ from django.urls import reverse
 from cases import charts, reading
 from cases.models import Case, Party, Source
 from core.desk import apply_service_errors, desk_view
-from core.errors import EditConflict, TransitionNotAllowed
+from core.errors import EditConflict, TransitionNotAllowed, errors_by_field
 from core.types import AuthenticatedHttpRequest
 from evaluations import anchoring, compare, policy, selectors
 from evaluations import preview as previewing
@@ -309,7 +309,10 @@ def annotation_add(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         try:
             annotation_services.annotation_add(version=version, by=request.user, item=form.annotation_input())
         except ValidationError as exc:
-            form.add_error(None, [m for messages_ in exc.message_dict.values() for m in messages_])
+            # Each message next to the field it is about (the quote, when it occurs more than once).
+            for name, problems in errors_by_field(exc).items():
+                field = name.rpartition(".")[2] if "." in name else None
+                form.add_error(field if field in form.fields else None, problems)
         except TransitionNotAllowed as exc:
             messages.error(request, str(exc))
             return redirect("desk-version", pk=pk)
@@ -373,7 +376,15 @@ def _render_edit(
     status: int = 200,
     **extra,
 ) -> HttpResponse:
-    context = {"version": version, "case": version.case, "form": form, "rows": form.bound_rows(), **extra}
+    layout = form.layout(request.POST.get("layout") if request.method == "POST" else request.GET.get("layout"))
+    context = {
+        "version": version,
+        "case": version.case,
+        "form": form,
+        "rubric_version": form.rubric_version,
+        "scores": form.score_sections(layout),
+        **extra,
+    }
     return render(request, "desk/version_edit.html", context, status=status)
 
 
@@ -396,7 +407,7 @@ def version_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         return _render_edit(request, version, form, preview_html=render_markdown(request.POST.get("narrative", "")))
     if not form.is_valid():
         return _render_edit(request, version, form, status=400)
-    scores, score_fields = form.score_inputs()
+    scores, score_prefixes = form.score_inputs()
     try:
         saved = workflow.evaluation_version_save(
             version=version,
@@ -411,7 +422,7 @@ def version_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         # Nothing was written: the editor's text stays in the form, the saved text beside it.
         return _render_edit(request, version, form, status=409, conflict=exc.current, conflict_message=str(exc))
     except ValidationError as exc:
-        apply_service_errors(form, exc, {f"scores[{i}]": name for i, name in enumerate(score_fields)})
+        form.service_errors(exc, score_prefixes)
         return _render_edit(request, version, form, status=400)
     except TransitionNotAllowed as exc:
         # Submitted or sent on meanwhile: the editor's text is shown back, not dropped.

@@ -11,7 +11,9 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 
 from cases.models import Party, Source
+from core.errors import errors_by_field
 from evaluations.models import Annotation, Criterion, EvaluationVersion
+from evaluations.scoring import label
 from evaluations.services.annotations import AnnotationInput
 from evaluations.services.evidence import CitationInput
 from evaluations.services.workflow import ScoreInput
@@ -29,6 +31,11 @@ class ScoreRow:
     def party_id(self) -> int | None:
         return self.party.pk if self.party else None
 
+    @property
+    def about(self) -> str:
+        """What the row scores, in words: the criterion's name and the party's (or the deal)."""
+        return f"{label(self.criterion.key)}, {self.party.organization.name if self.party else 'the deal'}"
+
 
 def score_rows(criteria: list[Criterion], parties: list[Party]) -> list[ScoreRow]:
     """Per-party criteria once per party, per-deal criteria once."""
@@ -39,8 +46,17 @@ def score_rows(criteria: list[Criterion], parties: list[Party]) -> list[ScoreRow
     return rows
 
 
+# The score form's layouts: a section per party, or criteria as rows and parties as columns.
+BY_PARTY, GRID = "parties", "grid"
+GRID_FROM = 4  # parties: from this many on, the grid is the default
+
+
 class EvaluationVersionForm(forms.Form):
-    """Narrative, verdict, change note and the whole score grid of one draft."""
+    """Narrative, verdict, change note and the whole score grid of one draft.
+
+    A row with a rationale and no score parks the rationale (kept with the draft, never published;
+    evaluations.services.workflow); sources and quotes need the score they support.
+    """
 
     lock_version = forms.IntegerField(widget=forms.HiddenInput)
     verdict = forms.CharField(required=False, max_length=300, help_text="The analysis in one line.")
@@ -68,29 +84,40 @@ class EvaluationVersionForm(forms.Form):
     ):
         super().__init__(*args, **kwargs)
         rubric_version = version.evaluation.rubric_version
+        self.rubric_version = rubric_version
+        self.criteria = criteria
+        self.parties = parties
         self.rows = score_rows(criteria, parties)
         source_choices = [(str(s.pk), f"{s.publisher}: {s.title}") for s in sources]
         self.source_numbers = {n: s.pk for n, s in enumerate(sources, start=1)}
+        low, high = rubric_version.scale_min, rubric_version.scale_max
         for row in self.rows:
             # Each input names its criterion and party: a grid of inputs all labelled "Score" is unusable by ear.
-            about = f"{row.criterion.key}, {row.party.organization.name if row.party else 'the deal'}"
             self.fields[f"{row.prefix}-value"] = forms.IntegerField(
                 required=False,
-                min_value=rubric_version.scale_min,
-                max_value=rubric_version.scale_max,
-                label=f"Score ({about})",
-                help_text=f"{rubric_version.scale_min}-{rubric_version.scale_max}; leave empty if not scored",
+                min_value=low,
+                max_value=high,
+                label=f"Score: {row.about}",
+                widget=forms.NumberInput(attrs={"class": "score-value", "inputmode": "numeric"}),
+                error_messages={
+                    "min_value": f"Give a score from {low} to {high}.",
+                    "max_value": f"Give a score from {low} to {high}.",
+                    "invalid": f"Give a whole number from {low} to {high}.",
+                },
             )
             self.fields[f"{row.prefix}-rationale"] = forms.CharField(
-                required=False, widget=forms.Textarea(attrs={"rows": 2}), label=f"Rationale ({about})"
+                required=False, widget=forms.Textarea(attrs={"rows": 3}), label=f"Rationale: {row.about}"
             )
             self.fields[f"{row.prefix}-sources"] = forms.MultipleChoiceField(
-                required=False, choices=source_choices, widget=forms.CheckboxSelectMultiple, label=f"Sources ({about})"
+                required=False,
+                choices=source_choices,
+                widget=forms.CheckboxSelectMultiple,
+                label=f"Sources: {row.about}",
             )
             self.fields[f"{row.prefix}-quotes"] = forms.CharField(
                 required=False,
                 widget=forms.Textarea(attrs={"rows": 2}),
-                label=f"Quoted passages ({about})",
+                label=f"Quoted passages: {row.about}",
                 help_text="One per line: the source's number, a colon, then its exact words from the source's "
                 "excerpt (“1: more than 300 megawatts”).",
             )
@@ -113,6 +140,8 @@ class EvaluationVersionForm(forms.Form):
             initial[f"{prefix}-quotes"] = "\n".join(
                 f"{numbers.get(c.source_id, '?')}: {c.quote}" for c in score.citations.all()
             )
+        for item in version.parked_rationales:
+            initial[f"s-{item['criterion']}-{item['party'] or 'deal'}-rationale"] = item["rationale"]
         return initial
 
     def _quotes(self, prefix: str) -> tuple[CitationInput, ...]:
@@ -133,47 +162,113 @@ class EvaluationVersionForm(forms.Form):
         super().clean()
         cleaned = self.cleaned_data
         for row in self.rows:
-            if cleaned.get(f"{row.prefix}-value") is None and (
-                cleaned.get(f"{row.prefix}-rationale", "").strip() or cleaned.get(f"{row.prefix}-sources")
-            ):
-                self.add_error(f"{row.prefix}-value", "Give a score, or clear the rationale and sources.")
+            value_given = f"{row.prefix}-value" in cleaned and cleaned[f"{row.prefix}-value"] is not None
+            unscored = f"{row.prefix}-value" in cleaned and not value_given  # not a bad value: none at all
             try:
-                self._quotes(row.prefix)
+                quotes = self._quotes(row.prefix)
             except ValidationError as exc:
                 self.add_error(f"{row.prefix}-quotes", exc)
+                continue
+            # A rationale alone is parked; the sources and quotes a score rests on need the score.
+            if unscored and cleaned.get(f"{row.prefix}-sources"):
+                self.add_error(f"{row.prefix}-sources", "Sources back a score: give the score, or clear them.")
+            if unscored and quotes:
+                self.add_error(f"{row.prefix}-quotes", "Quotes back a score: give the score, or clear them.")
         return cleaned
 
     def score_inputs(self) -> tuple[list[ScoreInput], list[str]]:
-        """The scores given, and for each the name of the field an error about it belongs to."""
-        inputs, fields = [], []
+        """The scores given (a rationale alone is parked: value None), and for each the prefix of its fields."""
+        inputs, prefixes = [], []
         for row in self.rows:
             value = self.cleaned_data.get(f"{row.prefix}-value")
-            if value is None:
+            rationale = self.cleaned_data[f"{row.prefix}-rationale"]
+            if value is None and not rationale.strip():
                 continue
             inputs.append(
                 ScoreInput(
                     criterion=row.criterion.key,
                     party_id=row.party_id,
                     value=value,
-                    rationale=self.cleaned_data[f"{row.prefix}-rationale"],
+                    rationale=rationale,
                     source_ids=tuple(int(pk) for pk in self.cleaned_data[f"{row.prefix}-sources"]),
                     citations=self._quotes(row.prefix),
                 )
             )
-            fields.append(f"{row.prefix}-value")
-        return inputs, fields
+            prefixes.append(row.prefix)
+        return inputs, prefixes
 
-    def bound_rows(self) -> list[dict]:
-        return [
-            {
-                "row": row,
-                "value": self[f"{row.prefix}-value"],
-                "rationale": self[f"{row.prefix}-rationale"],
-                "sources": self[f"{row.prefix}-sources"],
-                "quotes": self[f"{row.prefix}-quotes"],
-            }
-            for row in self.rows
+    def service_errors(self, error: ValidationError, prefixes: list[str]) -> None:
+        """A save's refusal on the fields it is about: ``scores[2].value`` on the third score's value."""
+        fields = {"value": "value", "organization": "value", "criterion": "value", "rationale": "rationale"}
+        fields |= {"sources": "sources", "citations": "quotes"}
+        for name, problems in errors_by_field(error).items():
+            key, _, field = name.partition(".")
+            if key.startswith("scores[") and key.endswith("]") and key[7:-1].isdigit():
+                index = int(key[7:-1])
+                target = f"{prefixes[index]}-{fields.get(field, 'value')}" if index < len(prefixes) else None
+            else:
+                target = key if key in self.fields else None
+            self.add_error(target, problems)
+
+    def layout(self, wanted: str | None = None) -> str:
+        """The layout asked for, else the grid for deals with many parties."""
+        if wanted in (BY_PARTY, GRID):
+            return wanted
+        return GRID if len(self.parties) >= GRID_FROM else BY_PARTY
+
+    def _cell(self, row: ScoreRow, ids: str) -> dict:
+        """One score's bound fields; ``ids`` starts the ids of its criterion's question (-q) and guidance (-g)."""
+        value = self[f"{row.prefix}-value"]
+        rationale = self[f"{row.prefix}-rationale"]
+        sources, quotes = self[f"{row.prefix}-sources"], self[f"{row.prefix}-quotes"]
+        q_id, g_id = f"{ids}-q", f"{ids}-g" if row.criterion.guidance else ""
+        # aria-describedby names only ids the page has: the criterion's question and guidance, the
+        # scale, and the field's own error when it has one (desk/_score_form.html renders each).
+        described_by = [q_id, *([g_id] if g_id else []), "score-scale"]
+        if value.errors:
+            described_by.append(f"{value.auto_id}_error")
+        value.field.widget.attrs["aria-describedby"] = " ".join(described_by)
+        rationale_text = str(rationale.value() or "")
+        return {
+            "row": row,
+            "q_id": q_id,
+            "g_id": g_id,
+            "value": value,
+            "rationale": rationale,
+            "sources": sources,
+            "quotes": quotes,
+            "parked": rationale_text.strip() != "" and value.value() in (None, ""),
+            "rationale_start": rationale_text if len(rationale_text) <= 60 else rationale_text[:59].rstrip() + "…",
+            "detail_errors": bool(rationale.errors or sources.errors or quotes.errors),
+        }
+
+    def score_sections(self, layout: str) -> dict:
+        """The score inputs arranged for ``layout``: by party (a section each, then the deal), or a grid."""
+        by_key = {(row.criterion.pk, row.party_id): row for row in self.rows}
+        per_party = [c for c in self.criteria if c.per_party]
+        deal = [self._cell(by_key[(c.pk, None)], f"crit-{c.key}-deal") for c in self.criteria if not c.per_party]
+        if layout == GRID:
+            grid = []
+            for c in per_party:
+                cells = [self._cell(by_key[(c.pk, p.pk)], f"crit-{c.key}") for p in self.parties]
+                grid.append({"criterion": c, "q_id": f"crit-{c.key}-q", "g_id": f"crit-{c.key}-g", "cells": cells})
+            return {"layout": GRID, "grid": grid, "parties": self.parties, "deal": deal}
+        sections = [
+            {"party": p, "cells": [self._cell(by_key[(c.pk, p.pk)], f"crit-{c.key}-{p.pk}") for c in per_party]}
+            for p in self.parties
         ]
+        return {"layout": BY_PARTY, "sections": sections, "parties": self.parties, "deal": deal}
+
+    def error_summary(self) -> list[dict]:
+        """Every error, in the form's order, with the id of the input it belongs to (the page's top list)."""
+        result = [{"id": "", "label": "", "message": m} for m in self.non_field_errors()]
+        for name, field in self.fields.items():
+            for message in self.errors.get(name, ()):
+                auto_id = self[name].auto_id
+                if isinstance(field.widget, forms.CheckboxSelectMultiple):
+                    auto_id += "_0"
+                result.append({"id": auto_id, "label": field.label or name, "message": message})
+        return result
 
 
 class CommentForm(forms.Form):
@@ -230,10 +325,16 @@ class UnscheduleForm(forms.Form):
 class AnnotationForm(forms.Form):
     quote = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), help_text="The exact words of the narrative.")
     # The metaclass moves declared fields out of the class attributes: BaseForm.prefix stays the form's.
+    # strip=False: the words around a quote are matched exactly, spaces included.
     prefix = forms.CharField(  # type: ignore[assignment]
-        required=False, max_length=64, help_text="A few words before it (optional)."
+        required=False,
+        strip=False,
+        max_length=64,
+        help_text="A few words just before it, exactly (needed when the quote occurs more than once).",
     )
-    suffix = forms.CharField(required=False, max_length=64, help_text="A few words after it (optional).")
+    suffix = forms.CharField(
+        required=False, strip=False, max_length=64, help_text="A few words just after it, exactly (or these)."
+    )
     kind = forms.ChoiceField(choices=Annotation.Kind.choices)
     body = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), label="Note")
 

@@ -165,6 +165,10 @@ class EvaluationVersion(models.Model):
     # case detail uses (cases.facts). Empty: the version carries no facts of its own (the case was
     # never published when it was drafted, or it predates facts on the record).
     facts = models.JSONField(default=dict, blank=True)
+    # Rationales written before their score is decided, kept with the draft only
+    # ([{"criterion": key, "party": party id or null, "rationale": text}]): never a Score,
+    # so never in a reader's page, summary or feed; a draft holding any cannot be submitted.
+    parked_rationales = models.JSONField(default=list, blank=True)
     correction_note = models.TextField(
         blank=True, help_text="Set when this version publicly corrects the previous one."
     )

@@ -138,6 +138,12 @@ class FactsField(serializers.JSONField):
     """Facts as JSON, passed to the service as given (it parses them, with errors by field)."""
 
 
+class ParkedRationaleSerializer(serializers.Serializer):
+    criterion = serializers.CharField(help_text="The criterion's key.")
+    organization = serializers.CharField(allow_null=True, help_text="The party's organization slug; null: the deal.")
+    rationale = serializers.CharField()
+
+
 class EvaluationVersionSerializer(serializers.ModelSerializer):
     """A version of an analysis; the ETag header of its response guards edits."""
 
@@ -150,6 +156,10 @@ class EvaluationVersionSerializer(serializers.ModelSerializer):
     annotations = AnnotationSerializer(many=True, read_only=True)
     facts = FactsField(read_only=True, help_text="The case's facts as this version publishes them.")
     contributors = serializers.SerializerMethodField()
+    parked_rationales = serializers.SerializerMethodField(
+        help_text="A draft's rationales parked without a score (a PATCH of `scores` with `value: null`); "
+        "always empty once submitted."
+    )
 
     class Meta:
         model = EvaluationVersion
@@ -157,7 +167,24 @@ class EvaluationVersionSerializer(serializers.ModelSerializer):
             "id", "case", "number", "state", "rubric", "rubric_version", "author", "contributors", "verdict",
             "narrative", "narrative_html", "change_note", "correction_note", "lock_version", "created_at",
             "updated_at", "submitted_at", "publish_at", "published_at", "scores", "annotations", "facts",
+            "parked_rationales",
         ]  # fmt: skip
+
+    @extend_schema_field(ParkedRationaleSerializer(many=True))
+    def get_parked_rationales(self, version: EvaluationVersion) -> list[dict]:
+        """In the shape a PATCH of ``scores`` takes them back (organization slugs, not party ids)."""
+        # Only a draft holds any (submission refuses them); never shown for anything past it, and no query.
+        if version.state != EvaluationVersion.State.DRAFT or not version.parked_rationales:
+            return []
+        slugs = dict(version.case.parties.values_list("pk", "organization__slug"))
+        return [
+            {
+                "criterion": item["criterion"],
+                "organization": slugs.get(item["party"]) if item["party"] is not None else None,
+                "rationale": item["rationale"],
+            }
+            for item in version.parked_rationales
+        ]
 
     def get_author(self, version: EvaluationVersion) -> str:
         """The author's display name (full name), never their login name."""
@@ -367,7 +394,13 @@ class ScoreWriteSerializer(serializers.Serializer):
         allow_null=True,
         help_text="The party's role; needed only when its organization holds several roles in the deal.",
     )
-    value = serializers.IntegerField(min_value=-(2**15), max_value=2**15 - 1)
+    value = serializers.IntegerField(
+        min_value=-(2**15),
+        max_value=2**15 - 1,
+        allow_null=True,
+        help_text="Null parks the rationale in the draft without a score (no sources or citations then); "
+        "a draft holding a parked rationale cannot be submitted.",
+    )
     rationale = serializers.CharField(required=False, allow_blank=True, default="")
     sources = serializers.ListField(
         child=serializers.IntegerField(min_value=1, max_value=2**63 - 1),

@@ -9,6 +9,7 @@ from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from core.errors import field_error
 from core.text import text_errors, text_input_normalize, text_normalize
 from evaluations import anchoring, policy
 from evaluations.models import Annotation, AuditEntry, EvaluationVersion
@@ -29,29 +30,56 @@ class AnnotationInput:
     restored: bool = False
 
 
+_AMBIGUOUS = (
+    "the quote occurs {count} times in the narrative and the words given before or after it fit {left} of "
+    "them: give more of the text just before (prefix) or after (suffix) it, or quote a longer passage"
+)
+_AMBIGUOUS_NONE = (
+    "the quote occurs {count} times in the narrative, but none has exactly the words given before (prefix) "
+    "and after (suffix) it: copy them from the text, or leave them empty"
+)
+
+
 def annotations_validated(narrative: str, items: Iterable[AnnotationInput]) -> list[Annotation]:
-    errors: dict[str, list[str]] = {}
+    errors: dict[str, list[ValidationError]] = {}
     result = []
     kinds = set(Annotation.Kind.values)
     narrative = text_normalize(narrative)  # as the save normalizes it
     for index, item in enumerate(items):
         item = text_input_normalize(item)
         problems = []
+        start = None
         if not item.quote.strip():
-            problems.append("the quote is empty")
+            problems.append(field_error("the quote is empty", "quote"))
         elif item.quote not in narrative and not item.restored:
-            problems.append("the quote does not appear in the narrative")
+            problems.append(field_error("the quote does not appear in the narrative", "quote"))
+        elif not item.restored:
+            # A quote found more than once is never silently anchored to its first occurrence.
+            candidates = anchoring.matching(narrative, item.quote, item.prefix or "", item.suffix or "")
+            count = len(anchoring.occurrences(narrative, item.quote))
+            if len(candidates) == 1:
+                start = candidates[0]
+            elif not candidates:
+                problems.append(field_error(_AMBIGUOUS_NONE.format(count=count), "quote"))
+            else:
+                problems.append(field_error(_AMBIGUOUS.format(count=count, left=len(candidates)), "quote"))
         if item.kind not in kinds:
-            problems.append(f"kind must be one of {', '.join(sorted(kinds))}")
+            problems.append(field_error(f"kind must be one of {', '.join(sorted(kinds))}", "kind"))
         if not item.body.strip():
-            problems.append("the note is empty")
+            problems.append(field_error("the note is empty", "body"))
         too_long = text_errors(Annotation(quote=item.quote, body=item.body))
-        problems += [f"{name}: {message}" for name, messages in too_long.items() for message in messages]
+        problems += [
+            field_error(f"{name}: {message}", name) for name, messages in too_long.items() for message in messages
+        ]
         if problems:
             errors[f"annotations[{index}]"] = problems
             continue
-        prefix, suffix = anchoring.context_for(narrative, item.quote)
-        prefix = prefix if item.prefix is None else item.prefix[: anchoring.CONTEXT * 2]
+        if start is None:  # a restored note: anchored as it was
+            prefix, suffix = anchoring.context_for(narrative, item.quote)
+        else:
+            prefix, suffix = anchoring.context_at(narrative, start, start + len(item.quote))
+        # The context kept is the part next to the quote: the end of the prefix, the start of the suffix.
+        prefix = prefix if item.prefix is None else item.prefix[-anchoring.CONTEXT * 2 :]
         suffix = suffix if item.suffix is None else item.suffix[: anchoring.CONTEXT * 2]
         note = Annotation(
             quote=item.quote,

@@ -35,6 +35,10 @@ def restore_arguments(content: Content) -> dict:
                 ),
             )
             for score in content["scores"]
+        ]
+        + [
+            ScoreInput(criterion=item["criterion"], party_id=item["party"], value=None, rationale=item["rationale"])
+            for item in content.get("parked_rationales", ())
         ],
         "annotations": [
             AnnotationInput(

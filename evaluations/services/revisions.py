@@ -77,6 +77,8 @@ def revision_content(version: EvaluationVersion) -> Content:
             }
             for note in notes
         ],
+        # Rationales parked without a score, only where there are some (revisions kept before had none).
+        **({"parked_rationales": version.parked_rationales} if version.parked_rationales else {}),
     }
 
 

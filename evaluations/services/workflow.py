@@ -13,7 +13,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from cases.models import Case
-from core.errors import EditConflict, TransitionNotAllowed
+from core.errors import EditConflict, TransitionNotAllowed, field_error
 from core.text import clean_text_value, text_errors
 from evaluations import anchoring, policy
 from evaluations.checklist import APPROVE, SUBMIT, checklist_enforce
@@ -49,7 +49,7 @@ class ScoreInput:
 
     criterion: str  # criterion key
     party_id: int | None  # None for a per-deal criterion
-    value: int
+    value: int | None  # None: the rationale is parked, not yet scored (drafts only)
     rationale: str = ""
     source_ids: tuple[int, ...] = ()
     citations: tuple[CitationInput, ...] = ()  # quoted passages of its sources (evaluations.services.evidence)
@@ -156,56 +156,94 @@ def _carry_over(previous: EvaluationVersion, version: EvaluationVersion, rubric_
     )
 
 
-def _validated_scores(
-    version: EvaluationVersion, scores: Iterable[ScoreInput]
-) -> list[tuple[Score, tuple[int, ...], list]]:
+@dataclass(frozen=True)
+class ValidatedScores:
+    """Scores ready to write (each with its source ids and citations), and the rationales parked without one."""
+
+    scores: list[tuple[Score, tuple[int, ...], list]]
+    parked: list[dict]
+
+
+def _validated_scores(version: EvaluationVersion, scores: Iterable[ScoreInput]) -> ValidatedScores:
+    """Check every score given; each problem names the field of the item it is about (core.errors.field_error).
+
+    An item without a value parks its rationale: allowed while drafting (submission refuses a draft
+    that still holds one), never with sources or quotes, which a score rests on.
+    """
     rubric_version = version.evaluation.rubric_version
     criteria = {c.key: c for c in rubric_version.criteria.all()}
     party_ids = version_party_ids(version)  # facts: parties the draft's facts keep
     excerpts = dict(version.case.sources.values_list("pk", "excerpt"))
     source_ids = set(excerpts)
-    errors: dict[str, list[str]] = {}
+    errors: dict[str, list[ValidationError]] = {}
     seen: set[tuple[str, int | None]] = set()
     result = []
+    parked = []
     for index, item in enumerate(scores):
         field_name = f"scores[{index}]"
         criterion = criteria.get(item.criterion)
         problems = []
         if criterion is None:
-            problems.append(f"unknown criterion {item.criterion!r} for rubric version {rubric_version.number}")
+            problems.append(
+                field_error(
+                    f"unknown criterion {item.criterion!r} for rubric version {rubric_version.number}", "criterion"
+                )
+            )
         elif criterion.per_party and item.party_id is None:
-            problems.append(f"criterion {item.criterion!r} is scored per party: name the party")
+            problems.append(
+                field_error(f"criterion {item.criterion!r} is scored per party: name the party", "organization")
+            )
         elif not criterion.per_party and item.party_id is not None:
-            problems.append(f"criterion {item.criterion!r} is scored once for the deal: give no party")
+            problems.append(
+                field_error(f"criterion {item.criterion!r} is scored once for the deal: give no party", "organization")
+            )
         if item.party_id is not None and item.party_id not in party_ids:
-            problems.append("that organization is not a party to this case")
-        if not isinstance(item.value, int) or isinstance(item.value, bool):
-            problems.append("the score must be a whole number")
+            problems.append(field_error("that organization is not a party to this case", "organization"))
+        if item.value is None:
+            if not item.rationale.strip():
+                problems.append(field_error("give a score, or a rationale to park until you score it", "value"))
+            if item.source_ids or item.citations:
+                problems.append(field_error("a score rests on its sources and quotes: give the score too", "value"))
+        elif not isinstance(item.value, int) or isinstance(item.value, bool):
+            problems.append(field_error("the score must be a whole number", "value"))
         elif not rubric_version.scale_min <= item.value <= rubric_version.scale_max:
-            problems.append(f"the score must be between {rubric_version.scale_min} and {rubric_version.scale_max}")
+            problems.append(
+                field_error(
+                    f"the score must be between {rubric_version.scale_min} and {rubric_version.scale_max}", "value"
+                )
+            )
         if (item.criterion, item.party_id) in seen:
-            problems.append("this criterion is scored twice for the same party")
+            problems.append(field_error("this criterion is scored twice for the same party", "criterion"))
         if set(item.source_ids) - source_ids:
-            problems.append("a source given is not one of this case's sources")
+            problems.append(field_error("a source given is not one of this case's sources", "sources"))
         citations, citation_problems = citations_validated(excerpts, item.citations)
-        problems += citation_problems
+        problems += [field_error(message, "citations") for message in citation_problems]
         seen.add((item.criterion, item.party_id))
         if problems:
             errors[field_name] = problems
             continue
         score = Score(
-            version=version, criterion=criterion, party_id=item.party_id, value=item.value, rationale=item.rationale
+            version=version,
+            criterion=criterion,
+            party_id=item.party_id,
+            value=item.value if item.value is not None else 0,
+            rationale=item.rationale,
         )
         too_long = text_errors(score)
         if too_long:
-            errors[field_name] = [f"{name}: {message}" for name, messages in too_long.items() for message in messages]
+            errors[field_name] = [
+                field_error(f"{name}: {message}", name) for name, messages in too_long.items() for message in messages
+            ]
+            continue
+        if item.value is None:
+            parked.append({"criterion": item.criterion, "party": item.party_id, "rationale": score.rationale})
             continue
         # A quoted source is a source the score rests on: it joins the score's sources.
         cited = tuple(dict.fromkeys((*item.source_ids, *(c.source_id for c in citations))))
         result.append((score, cited, citations))
     if errors:
         raise ValidationError(errors)
-    return result
+    return ValidatedScores(result, parked)
 
 
 @transaction.atomic
@@ -255,19 +293,21 @@ def evaluation_version_save(
         errors = {**exc.message_dict, **errors}
     if errors:
         raise ValidationError(errors)
+    if validated_scores is not None:
+        current.parked_rationales = validated_scores.parked
     current.lock_version += 1
     current.save()
     if validated_scores is not None:
         current.scores.all().delete()
-        Score.objects.bulk_create([score for score, _, _ in validated_scores])
+        Score.objects.bulk_create([score for score, _, _ in validated_scores.scores])
         Score.sources.through.objects.bulk_create(
             [
                 Score.sources.through(score_id=score.pk, source_id=source_id)
-                for score, source_ids, _ in validated_scores
+                for score, source_ids, _ in validated_scores.scores
                 for source_id in source_ids
             ]
         )
-        citations_write((score, citations) for score, _, citations in validated_scores)
+        citations_write((score, citations) for score, _, citations in validated_scores.scores)
     if validated_notes is not None:
         current.annotations.all().delete()
         for note in validated_notes:
@@ -289,6 +329,16 @@ def evaluation_version_save(
     return current
 
 
+def parked_refusal(version: EvaluationVersion) -> str:
+    """Why a draft holding parked rationales cannot go on: which criteria, for whom."""
+    names = dict(version.case.parties.values_list("pk", "organization__name"))
+    items = [
+        f"{item['criterion']} ({names.get(item['party'], 'a former party') if item['party'] else 'the deal'})"
+        for item in version.parked_rationales
+    ]
+    return f"score or clear the rationales parked without a score: {', '.join(items)}"
+
+
 @transaction.atomic
 def evaluation_version_submit(*, version: EvaluationVersion, by: User, comment: str = "") -> EvaluationVersion:
     policy.check(by, "version.submit")
@@ -296,6 +346,8 @@ def evaluation_version_submit(*, version: EvaluationVersion, by: User, comment: 
     policy.check_state("version.submit", version)
     if not version.scores.exists():
         raise ValidationError({"scores": ["score at least one criterion before submitting"]})
+    if version.parked_rationales:
+        raise ValidationError({"scores": [parked_refusal(version)]})
     checklist_enforce(versions_with_content(EvaluationVersion.objects.filter(pk=version.pk)).get(), SUBMIT)
     version = version_transition(
         version,

@@ -58,4 +58,4 @@ def test_version_edit_page(demo, editor, django_assert_num_queries, extra):
     with django_assert_num_queries(VERSION_EDIT_QUERIES):
         response = client.get(f"/desk/versions/{version.pk}/edit/")
     assert response.status_code == 200
-    assert response.content.decode().count('class="desk-row score-row"') == 6 * (2 + extra)
+    assert response.content.decode().count('class="score-cell"') == 6 * (2 + extra)  # by party, or a grid from 4

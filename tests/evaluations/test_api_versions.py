@@ -75,18 +75,18 @@ def test_patch_narrative_scores_annotations(draft_version, editor, client_for):
 
 
 BAD_VERSION_EDITS = [
-    ({"scores": [{"criterion": "no_such", "organization": "xai", "value": 1}]}, "scores[0]"),
-    ({"scores": [{"criterion": "compute_access", "organization": "xai", "value": 99}]}, "scores[0]"),
+    ({"scores": [{"criterion": "no_such", "organization": "xai", "value": 1}]}, "scores[0].criterion"),
+    ({"scores": [{"criterion": "compute_access", "organization": "xai", "value": 99}]}, "scores[0].value"),
     ({"scores": [{"criterion": "compute_access", "organization": "openai", "value": 1}]}, "scores[0].organization"),
-    ({"scores": [{"criterion": "compute_access", "organization": None, "value": 1}]}, "scores[0]"),
+    ({"scores": [{"criterion": "compute_access", "organization": None, "value": 1}]}, "scores[0].organization"),
     ({"scores": [{"criterion": "compute_access", "organization": "xai", "value": "high"}]}, "scores"),
-    ({"annotations": [{"quote": "not in the text at all", "kind": "context", "body": "x"}]}, "annotations[0]"),
+    ({"annotations": [{"quote": "not in the text at all", "kind": "context", "body": "x"}]}, "annotations[0].quote"),
     ({"annotations": [{"quote": "x", "kind": "rumour", "body": "x"}]}, "annotations"),
     ({"scores": "all of them"}, "scores"),
     (
         {"scores": [{"criterion": "compute_access", "organization": "xai", "value": 1,
                      "citations": [{"source": 1, "quote": "words no excerpt has"}]}]},
-        "scores[0]",
+        "scores[0].citations",
     ),
     ({"scores": [{"criterion": "compute_access", "organization": "xai", "value": 1, "citations": "all"}]}, "scores"),
 ]  # fmt: skip

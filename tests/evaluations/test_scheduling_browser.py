@@ -79,7 +79,7 @@ def test_approve_schedule_and_compare_in_a_browser(live_server, browser, scene, 
     past = timezone.localtime(timezone.now() - timedelta(hours=2)).strftime("%Y-%m-%d %H:%M")
     page.fill("#id_publish_at", past)
     page.click("button:has-text('Approve and publish')")
-    assert "has already passed" in page.locator("div#id_publish_at_error").inner_text()
+    assert "has already passed" in page.locator("#id_publish_at_error").inner_text()
     page.locator("#id_publish_at").scroll_into_view_if_needed()
     _shot(page, f"schedule-approve-refused-{name}")
     assert EvaluationVersion.objects.get(pk=version.pk).state == "in_review"

@@ -109,9 +109,10 @@ def test_score_out_of_scale_and_rationale_without_score(demo, desk_case, editor)
     response = client.post(f"/desk/versions/{version.pk}/edit/", payload)
     html = response.content.decode()
     assert response.status_code == 400
-    assert "Ensure this value is less than or equal to 4." in html
-    assert "Give a score, or clear the rationale and sources." in html
-    assert "Enter a whole number." in html
+    assert "Give a score from 0 to 4." in html
+    # The carried-over rationale alone would be parked; its sources need the score they back.
+    assert "Sources back a score: give the score, or clear them." in html
+    assert "Give a whole number from 0 to 4." in html
     assert "Kept?" in html  # the text typed stays in the form
     version.refresh_from_db()
     assert version.narrative == "" and not version.scores.exists()

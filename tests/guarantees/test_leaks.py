@@ -324,3 +324,36 @@ def test_a_notification_about_a_draft_reaches_nobody_outside_the_newsroom(open_v
     client.force_login(reader)
     for response in (client.get("/desk/notifications/"), client.post(f"/desk/notifications/{notification.pk}/read/")):
         assert response.status_code == 403 and not _leaks(response.content)
+
+
+def test_a_parked_rationale_never_shows(client, demo, editor, client_for):
+    """A rationale parked without a score in a draft (issue 15): in no reader page, feed, search or API answer."""
+    from cases.models import Case
+    from evaluations.services import workflow
+
+    version = workflow.evaluation_version_start(case=Case.objects.get(slug=COLOSSUS), by=editor)
+    score = version.scores.select_related("criterion").filter(party__isnull=False).first()
+    kept = [
+        workflow.ScoreInput(s.criterion.key, s.party_id, s.value, s.rationale)
+        for s in version.scores.select_related("criterion")
+        if s.pk != score.pk
+    ]
+    parked = workflow.ScoreInput(score.criterion.key, score.party_id, None, f"Parked: {SECRET}")
+    workflow.evaluation_version_save(
+        version=version, by=editor, expected_lock=version.lock_version, scores=[*kept, parked]
+    )
+    for name, kwargs, params in READER_URLS:
+        body = client.get(reverse(name, kwargs=kwargs), params).content.decode().lower()
+        if params:  # the reader's own query is echoed in the form
+            body = body[body.index('id="results-h"') :]
+            body = re.sub(r'<div class="results-bar">.*?</div>|<div class="empty">.*?</div>', "", body, flags=re.S)
+        assert SECRET not in body, name
+    api = client_for(None)
+    for url in (
+        f"/api/v1/cases/{COLOSSUS}/",
+        f"/api/v1/evaluation-versions/{version.pk}/",
+        f"/api/v1/cases/?search={SECRET}",
+    ):
+        assert SECRET not in api.get(url).content.decode(), url
+    export = client.get("/api/v1/export/cases.json")
+    assert SECRET not in b"".join(export.streaming_content).decode()

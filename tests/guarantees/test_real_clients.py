@@ -222,7 +222,8 @@ def test_every_desk_page_parses_strictly(client, demo, editor):
     _strict_parse("version edit with errors", response.content)
     html = client.get(f"/desk/versions/{draft.pk}/edit/").content.decode()
     party = case.parties.select_related("organization").first()
-    assert f"({draft.scores.first().criterion.key}, " in html and party.organization.name in html
+    key = draft.scores.first().criterion.key.replace("_", " ")
+    assert f"Score: {key}, " in html and party.organization.name in html
 
 
 # --- pandas --------------------------------------------------------------------------

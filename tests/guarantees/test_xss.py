@@ -20,6 +20,7 @@ from django.test import Client
 from django.utils.html import escape
 
 from cases.models import Case, Organization
+from evaluations import anchoring
 from evaluations.models import EvaluationVersion
 from tests.support.html_checks import tag_counts, unsafe_html
 from tests.support.payloads import case_payload, version_payload
@@ -86,8 +87,12 @@ def write_through_the_desk(index: int, payloads: list[str], ed: Client, rv: Clie
             fields[key] = text
         _ok(ed.post(f"/desk/versions/{version.pk}/edit/", fields))
         if not correction:
+            version.refresh_from_db()
             for payload in payloads:  # one annotation on each payload, quoted from the narrative
                 note = {"quote": payload.strip(), "kind": "dissent", "body": payload}
+                starts = anchoring.occurrences(version.narrative, note["quote"])
+                if len(starts) > 1:  # a quote found more than once is anchored by the words before it
+                    note["prefix"] = version.narrative[max(0, starts[0] - 64) : starts[0]]
                 _ok(ed.post(f"/desk/versions/{version.pk}/annotations/", note))
         _ok(ed.post(f"/desk/versions/{version.pk}/submit/", {"comment": text}))
         if not correction:  # a round trip through review: the send-back comment is shown to the author
