@@ -49,6 +49,12 @@ def archive_row(case) -> str:
     return f"cases:row:v4:{case.pk}:{stamp(case.updated_at)}:{freshness}:{version}"
 
 
+def api_row(case) -> str:
+    """An API list item: what an archive row depends on (the case, touched by every change to its
+    deal types, tags, parties or their organizations, and its summary), in the API's shape."""
+    return archive_row(case).replace("cases:row:v4:", "cases:api-row:v1:", 1)
+
+
 def analysis(version_id: int, case_updated_at: datetime | None, organizations_at: datetime | None) -> str:
     """A published version's analysis block: the version never changes; what it shows from outside
     is the sources (editing them touches the case) and the parties' organization names."""

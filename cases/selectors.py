@@ -71,23 +71,24 @@ def case_list_published() -> QuerySet[Case]:
     return _case_rows(Case.objects.published())
 
 
+def case_list_api_prefetches() -> list[Prefetch]:
+    """What an API list item shows beyond the case and its summary, with only the columns it prints
+    (building full model instances cost more than the queries): a query each, for a whole page."""
+    return [
+        Prefetch(
+            "parties",
+            queryset=Party.objects.select_related("organization")
+            .only("id", "case_id", "role", "note", "organization__slug", "organization__name")
+            .order_by("position", "id"),
+        ),
+        Prefetch("deal_types", queryset=DealType.objects.only("id", "slug")),
+        Prefetch("tags", queryset=Tag.objects.only("id", "name")),
+    ]
+
+
 def case_list_api() -> QuerySet[Case]:
-    """Published cases with what the API's list shows (not the archive row's verdict), the related rows
-    read with only the columns it prints: building full model instances cost more than the queries."""
-    return (
-        Case.objects.published()
-        .select_related("risk_summary")
-        .prefetch_related(
-            Prefetch(
-                "parties",
-                queryset=Party.objects.select_related("organization")
-                .only("id", "case_id", "role", "note", "organization__slug", "organization__name")
-                .order_by("position", "id"),
-            ),
-            Prefetch("deal_types", queryset=DealType.objects.only("id", "slug")),
-            Prefetch("tags", queryset=Tag.objects.only("id", "name")),
-        )
-    )
+    """Published cases with what the API's list shows (not the archive row's verdict)."""
+    return Case.objects.published().select_related("risk_summary").prefetch_related(*case_list_api_prefetches())
 
 
 def _case_rows(cases: QuerySet[Case]) -> QuerySet[Case]:
