@@ -71,6 +71,12 @@ def counterparties(organization, exposure) -> str:
     return f"cases:counterparties:v2:{organization.pk}:{stamp(organization.updated_at)}:{exposure_freshness(exposure)}"
 
 
+def drift(organization, exposure) -> str:
+    """An organization's role drift: its published deals' years and its roles in them, which change
+    when its exposure is recomputed (or marked stale), and its name."""
+    return f"cases:drift:v1:{organization.pk}:{stamp(organization.updated_at)}:{exposure_freshness(exposure)}"
+
+
 def exposure_fragment(organization, exposure) -> str:
     """The organization page's exposure block (``{% cache %}`` vary-on): its name and its exposure."""
     return f"{organization.pk}:{stamp(organization.updated_at)}:{exposure_freshness(exposure)}"

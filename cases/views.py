@@ -385,7 +385,7 @@ def organization_detail(request: HttpRequest, slug: str) -> HttpResponse:
         cursor_error, status = str(exc), 400
         page = keyset.paginate(queryset, selectors.SORTS["newest"], None, PER_PAGE)
     exposure = selectors.organization_exposure(organization)
-    drift = web_selectors.organization_drift(organization)
+    drift = web_selectors.organization_drift_cached(organization, exposure)
     rows = [(case, [p for p in case.parties.all() if p.organization_id == organization.pk]) for case in page]
     context = {
         "organization": organization,
