@@ -85,7 +85,9 @@ def test_exact_query_counts(client, demo, editor, django_assert_num_queries, ext
         client.get(reverse("case-detail", kwargs={"slug": COLOSSUS}))
     with django_assert_num_queries(11):  # the analysis block is cached: its version, scores, sources, notes unread
         client.get(reverse("case-detail", kwargs={"slug": COLOSSUS}))
-    with django_assert_num_queries(6):  # drift, counterparties, relationships; its rows cached by the archive above
+    cache.clear()
+    # Organization, page, its roles, the rows' parties, deal types and verdicts, drift, counterparties, relationships.
+    with django_assert_num_queries(9):
         client.get(reverse("organization-detail", kwargs={"slug": "anthropic"}))
     with django_assert_num_queries(4):  # organization, page, its roles, relationships: the rest from the cache
         client.get(reverse("organization-detail", kwargs={"slug": "anthropic"}))
