@@ -711,6 +711,10 @@ def bench_load(port: int, params: dict[str, object], *, seconds: float, clients:
     import random as random_module
 
     mix = load_urls(params)
+    by_kind: dict[str, list[LoadUrl]] = {}
+    for item in mix:
+        by_kind.setdefault(item.kind, []).append(item)
+    kinds = sorted(by_kind)
     for item in mix:  # warm: every page in the cache, as readers find it in production
         get(port, item.url)
     editor, reviewer = load_users()
@@ -725,7 +729,7 @@ def bench_load(port: int, params: dict[str, object], *, seconds: float, clients:
             def client(seed: int, result: LoadResult = result, lock: threading.Lock = lock, stop: float = stop) -> None:
                 rng = random_module.Random(seed)
                 while time.monotonic() < stop:
-                    item = rng.choice(mix)
+                    item = rng.choice(by_kind[rng.choice(kinds)])  # each kind of read as often
                     try:
                         status, _, _, elapsed = get(port, item.url)
                         error = "" if status in (200, 304) else str(status)
@@ -836,9 +840,9 @@ def load_settle(timeout: float = 900) -> None:
 def render_load(results: list[LoadResult], cases: int) -> list[str]:
     out = [f"### Load: concurrent clients ({cases:,} cases)", "",
            f"gunicorn with the README's {LOAD_WORKERS} sync workers; N client threads in the benchmark's process, "
-           "each looping over a mix of archive pages, case pages, search and API reads (new connection per "
-           "request), while a rubric activation recomputes the archive on a Celery worker (2 processes) and an "
-           "editor publishes a new version of a case. \"cached\" = pages served from the cache (archive pages, "
+           "each looping over archive pages, case pages, search and API reads (each kind as often; a new "
+           "connection per request), while a rubric activation recomputes the archive on a Celery worker "
+           "(2 processes) and an editor publishes a new version of a case. \"cached\" = pages served from the cache (archive pages, "
            "case pages, API list).", "",
            "| clients | requests | req/s | p50 ms | p99 ms | cached p50 ms | cached p99 ms | search p99 ms | errors "
            "| publish → current summary (s) | activation → all current (s) | target | result |",
