@@ -842,8 +842,8 @@ def render_load(results: list[LoadResult], cases: int) -> list[str]:
            f"gunicorn with the README's {LOAD_WORKERS} sync workers; N client threads in the benchmark's process, "
            "each looping over archive pages, case pages, search and API reads (each kind as often; a new "
            "connection per request), while a rubric activation recomputes the archive on a Celery worker "
-           "(2 processes) and an editor publishes a new version of a case. \"cached\" = pages served from the cache (archive pages, "
-           "case pages, API list).", "",
+           "(2 processes) and an editor publishes a new version of a case. \"cached\" = pages served from the "
+           "cache (archive pages, case pages, API list).", "",
            "| clients | requests | req/s | p50 ms | p99 ms | cached p50 ms | cached p99 ms | search p99 ms | errors "
            "| publish → current summary (s) | activation → all current (s) | target | result |",
            "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |"]  # fmt: skip
