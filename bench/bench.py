@@ -76,7 +76,11 @@ PAGES: list[Page] = [
     Page("case page, 304", "/cases/{case_slug}/", "/__bench__/floor/case-304/{case_slug}/", "p50 <5 ms",
          None, 5, conditional=True),
     Page("organization page", "/organizations/{org_slug}/",
-         f"/__bench__/floor/organization/{{org_slug}}/?n={ARCHIVE}"),
+         f"/__bench__/floor/organization/{{org_slug}}/?n={ARCHIVE}", "p50 <30 ms", None, 30),
+    Page("API organization detail", "/api/v1/organizations/{org_slug}/",
+         f"/__bench__/floor/organization/{{org_slug}}/?n={ARCHIVE}", "p50 <30 ms", None, 30),
+    Page("API organization detail, 304", "/api/v1/organizations/{org_slug}/",
+         "/__bench__/floor/case-304/{case_slug}/", "p50 <5 ms", None, 5, conditional=True),
     # The web of dependencies: no floor of their own yet, shown against the organization page's floor.
     Page("dependency graph", "/graph/", f"/__bench__/floor/organization/{{org_slug}}/?n={ARCHIVE}"),
     Page("dependency graph, families collapsed", "/graph/?collapse=1",
@@ -90,6 +94,8 @@ PAGES: list[Page] = [
     Page("API detail", "/api/v1/cases/{case_slug}/", "/__bench__/floor/api/cases/{case_slug}/"),
     Page("API detail, 304", "/api/v1/cases/{case_slug}/", "/__bench__/floor/case-304/{case_slug}/", "p50 <5 ms",
          None, 5, conditional=True),
+    Page("API list, 304", "/api/v1/cases/", "/__bench__/floor/case-304/{case_slug}/", "p50 <5 ms", None, 5,
+         conditional=True),
     # Search: the archive ranks by relevance, the API keeps its newest-first order.
     *(
         Page(f"{where}search, {label}", f"{url}?search={{{term}}}",
@@ -351,8 +357,9 @@ def server_env(port: int) -> dict[str, str]:
 class Gunicorn:
     """gunicorn, one sync worker, serving the app and the floors."""
 
-    def __init__(self, port: int) -> None:
+    def __init__(self, port: int, workers: int = 1) -> None:
         self.port = port
+        self.workers = workers
         self.process: subprocess.Popen | None = None
 
     def __enter__(self) -> Gunicorn:
@@ -362,8 +369,8 @@ class Gunicorn:
         )
         self.log = open(ROOT / "var" / "bench-gunicorn.log", "wb")
         self.process = subprocess.Popen(  # noqa: S603
-            [sys.executable, "-m", "gunicorn", "config.wsgi:application", "--workers", "1", "--worker-class",
-             "sync", "--bind", f"127.0.0.1:{self.port}", "--timeout", "300"],
+            [sys.executable, "-m", "gunicorn", "config.wsgi:application", "--workers", str(self.workers),
+             "--worker-class", "sync", "--bind", f"127.0.0.1:{self.port}", "--timeout", "300"],
             cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT,
         )  # fmt: skip
         deadline = time.monotonic() + 30
@@ -575,44 +582,61 @@ def paths_recompute() -> RecomputeResult:
     return RecomputeResult(PATHS_LABEL, time.perf_counter() - started)
 
 
+class CeleryWorker:
+    """A real Celery worker process (``concurrency`` children), logging to var/bench-worker-<name>.log."""
+
+    def __init__(self, concurrency: int, name: str) -> None:
+        self.concurrency, self.name = concurrency, name
+        self.log_path = ROOT / "var" / f"bench-worker-{name}.log"
+
+    def __enter__(self) -> CeleryWorker:
+        from config.celery_app import app as celery_app
+
+        env = dict(os.environ, DJANGO_SETTINGS_MODULE="config.settings")
+        self.log = open(self.log_path, "wb")
+        self.process = subprocess.Popen(  # noqa: S603
+            [sys.executable, "-m", "celery", "-A", "config", "worker", "-l", "INFO", "-c", str(self.concurrency),
+             "-n", f"bench{self.name}@%h", "--without-gossip", "--without-mingle", "--without-heartbeat"],
+            cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        deadline = time.monotonic() + 60
+        while not celery_app.control.ping(destination=[f"bench{self.name}@{platform.node()}"], timeout=0.5):
+            if time.monotonic() > deadline or self.process.poll() is not None:
+                self.__exit__()
+                raise RuntimeError(f"worker did not start; see {self.log_path}")
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(60)
+        self.log.close()
+
+
 def recompute_with_workers(concurrency: int, *, timeout: float) -> RecomputeResult:
     """Real Celery workers: time from the activation's commit until nothing is stale."""
     from django.core.cache import cache
 
-    from config.celery_app import app as celery_app
     from evaluations.services import rubric_versions
 
     cache.clear()
-    log_path = ROOT / "var" / f"bench-worker-{concurrency}.log"
-    env = dict(os.environ, DJANGO_SETTINGS_MODULE="config.settings")
-    with open(log_path, "wb") as log:
-        worker = subprocess.Popen(  # noqa: S603
-            [sys.executable, "-m", "celery", "-A", "config", "worker", "-l", "INFO", "-c", str(concurrency),
-             "-n", f"bench{concurrency}@%h", "--without-gossip", "--without-mingle", "--without-heartbeat"],
-            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-        )  # fmt: skip
-        try:
-            deadline = time.monotonic() + 60
-            while not celery_app.control.ping(destination=[f"bench{concurrency}@{platform.node()}"], timeout=0.5):
-                if time.monotonic() > deadline or worker.poll() is not None:
-                    raise RuntimeError(f"worker did not start; see {log_path}")
-            version = rubric_version_next()
-            started = time.perf_counter()
-            rubric_versions.rubric_version_activate(version=version, by=None)
-            summaries_seconds = None
-            while True:
-                summaries, exposures = outstanding()
-                if not summaries and summaries_seconds is None:
-                    summaries_seconds = time.perf_counter() - started
-                if not summaries and not exposures:
-                    break
-                if time.perf_counter() - started > timeout:
-                    raise RuntimeError(f"recompute not finished after {timeout}s; see {log_path}")
-                time.sleep(0.05)
-            elapsed = time.perf_counter() - started
-        finally:
-            worker.terminate()
-            worker.wait(60)
+    worker = CeleryWorker(concurrency, str(concurrency))
+    log_path = worker.log_path
+    with worker:
+        version = rubric_version_next()
+        started = time.perf_counter()
+        rubric_versions.rubric_version_activate(version=version, by=None)
+        summaries_seconds = None
+        while True:
+            summaries, exposures = outstanding()
+            if not summaries and summaries_seconds is None:
+                summaries_seconds = time.perf_counter() - started
+            if not summaries and not exposures:
+                break
+            if time.perf_counter() - started > timeout:
+                raise RuntimeError(f"recompute not finished after {timeout}s; see {log_path}")
+            time.sleep(0.05)
+        elapsed = time.perf_counter() - started
     return RecomputeResult(f"{concurrency} worker process{'es' if concurrency > 1 else ''}", elapsed,
                            count_messages(log_path.read_text(errors="replace")), summaries_seconds)  # fmt: skip
 
@@ -624,6 +648,222 @@ def count_messages(worker_log: str) -> dict[str, int]:
         short = name.rsplit(".", 1)[-1]
         counts[short] = counts.get(short, 0) + 1
     return counts
+
+
+# --- Load: concurrent clients while the newsroom works --------------------------------
+
+LOAD_CLIENTS = (1, 4, 16)
+# The README's production command (`gunicorn ... --workers 3`, about two per core) on this box.
+LOAD_WORKERS = 3
+LOAD_CASES = 40  # distinct case pages in the mix (a reader wanders; all warm in the cache)
+LOAD_P99_TARGET_MS = 100
+
+
+@dataclass(frozen=True)
+class LoadUrl:
+    kind: str  # "archive", "case", "search", "API"
+    url: str
+    cached: bool  # served from the cache (archive rows, a case page's analysis, API list items)
+
+
+def load_urls(params: dict[str, object]) -> list[LoadUrl]:
+    """The mixed reads: archive pages, case pages, search, the API, in about a reader's proportions."""
+    from cases.models import Case
+
+    slugs = list(Case.objects.published().order_by("-announced_on", "-id").values_list("slug", flat=True)[:LOAD_CASES])
+    mix = [
+        LoadUrl("archive", "/", True),
+        LoadUrl("archive", fill("/?deal_type={deal_type}&risk_band=high", params), True),
+        LoadUrl("search", fill("/?search={common_term}", params), False),
+        LoadUrl("search", fill("/?search={rare_term}", params), False),
+        LoadUrl("API", "/api/v1/cases/", True),
+        LoadUrl("API", fill("/api/v1/cases/?deal_type={deal_type}&risk_band=high", params), True),
+        LoadUrl("API", fill("/api/v1/cases/{case_slug}/", params), False),
+        LoadUrl("API", fill("/api/v1/organizations/{org_slug}/", params), False),
+    ]
+    mix += [LoadUrl("case", f"/cases/{slug}/", True) for slug in slugs]
+    return mix
+
+
+@dataclass
+class LoadResult:
+    clients: int
+    seconds: float = 0.0
+    requests: int = 0
+    errors: dict[str, int] = field(default_factory=dict)
+    samples: dict[str, list[float]] = field(default_factory=dict)  # "all", "cached", and per kind
+    publish_to_summary: float | None = None  # seconds from the approval's commit to a current summary
+    recompute_seconds: float | None = None  # the background activation, until nothing is stale (if it ended)
+
+    @property
+    def rps(self) -> float:
+        return self.requests / self.seconds if self.seconds else 0.0
+
+    def p(self, group: str, pct: float) -> float | None:
+        values = self.samples.get(group)
+        return percentile(values, pct) * 1000 if values else None
+
+
+def bench_load(port: int, params: dict[str, object], *, seconds: float, clients: tuple[int, ...]) -> list[LoadResult]:
+    """For each N: N clients loop over the mix for ``seconds`` while, in the background, a rubric
+    activation recomputes the archive on a Celery worker and an editor publishes a new version
+    of a case (timed until its summary is current)."""
+    import random as random_module
+
+    mix = load_urls(params)
+    by_kind: dict[str, list[LoadUrl]] = {}
+    for item in mix:
+        by_kind.setdefault(item.kind, []).append(item)
+    kinds = sorted(by_kind)
+    for item in mix:  # warm: every page in the cache, as readers find it in production
+        get(port, item.url)
+    editor, reviewer = load_users()
+    case_ids = load_publishable_cases(len(clients))
+    results = []
+    with CeleryWorker(2, "load"):
+        for run, n in enumerate(clients):
+            result = LoadResult(n)
+            lock = threading.Lock()
+            stop = time.monotonic() + seconds
+
+            def client(seed: int, result: LoadResult = result, lock: threading.Lock = lock, stop: float = stop) -> None:
+                rng = random_module.Random(seed)
+                while time.monotonic() < stop:
+                    item = rng.choice(by_kind[rng.choice(kinds)])  # each kind of read as often
+                    try:
+                        status, _, _, elapsed = get(port, item.url)
+                        error = "" if status in (200, 304) else str(status)
+                    except OSError as exc:
+                        elapsed, error = 0.0, type(exc).__name__
+                    with lock:
+                        result.requests += 1
+                        if error:
+                            result.errors[error] = result.errors.get(error, 0) + 1
+                            continue
+                        groups = ["all", item.kind] + (["cached"] if item.cached else [])
+                        for group in groups:
+                            result.samples.setdefault(group, []).append(elapsed)
+
+            threads = [threading.Thread(target=client, args=(run * 100 + i,), daemon=True) for i in range(n)]
+            started = time.monotonic()
+            for thread in threads:
+                thread.start()
+            newsroom = threading.Thread(
+                target=load_newsroom, args=(result, case_ids[run], editor, reviewer, stop), daemon=True
+            )
+            newsroom.start()
+            for thread in threads:
+                thread.join()
+            result.seconds = time.monotonic() - started
+            newsroom.join(timeout=max(0.0, stop + 600 - time.monotonic()))
+            line = ", ".join(
+                f"{group} p50 {result.p(group, 50):.1f} / p99 {result.p(group, 99):.1f} ms"
+                for group in ("all", "cached")
+                if result.samples.get(group)
+            )
+            print(f"  {n} clients: {result.requests} requests, {result.rps:.0f} req/s, {line}, errors "
+                  f"{result.errors or 0}, publish to current summary {result.publish_to_summary}s, "
+                  f"recompute {result.recompute_seconds}s", flush=True)  # fmt: skip
+            results.append(result)
+            load_settle()  # the next N starts with nothing stale
+    return results
+
+
+def load_users():
+    """An editor and a reviewer for the newsroom thread (they cannot sign in)."""
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group
+
+    User = get_user_model()
+    users = []
+    for name, group in (("bench-load-editor", "Editors"), ("bench-load-reviewer", "Reviewers")):
+        user, created = User.objects.get_or_create(username=name, defaults={"is_active": True})
+        if created:
+            user.set_unusable_password()
+            user.save()
+        user.groups.add(Group.objects.get(name=group))
+        users.append(User.objects.get(pk=user.pk))  # permissions read afresh
+    return users
+
+
+def load_publishable_cases(count: int) -> list[int]:
+    """Published cases without a draft in the works (one per run), not among the case pages of the mix."""
+    from cases.models import Case
+    from evaluations.models import EvaluationVersion
+
+    busy = EvaluationVersion.objects.exclude(state__in=EvaluationVersion.PUBLIC_STATES).values("case_id")
+    cases = Case.objects.published().exclude(pk__in=busy).order_by("announced_on", "id")
+    return list(cases.values_list("pk", flat=True)[:count])
+
+
+def load_newsroom(result: LoadResult, case_id: int, editor, reviewer, stop: float) -> None:
+    """In the background of a run: activate a new rubric version (the whole archive recomputes on
+    the worker), then publish a new version of a case and time it until its summary is current."""
+    from django.db import connection
+
+    from cases.models import Case
+    from evaluations.models import RiskSummary
+    from evaluations.services import rubric_versions, workflow
+
+    try:
+        time.sleep(1)  # the clients are running
+        activated = time.perf_counter()
+        rubric_versions.rubric_version_activate(version=rubric_version_next(), by=None)
+        case = Case.objects.get(pk=case_id)
+        draft = workflow.evaluation_version_start(case=case, by=editor)
+        draft = workflow.evaluation_version_save(
+            version=draft, by=editor, expected_lock=draft.lock_version,
+            narrative=draft.narrative + "\n\nA paragraph added under load.", verdict=draft.verdict,
+        )  # fmt: skip
+        workflow.evaluation_version_submit(version=draft, by=editor)
+        published = workflow.evaluation_version_approve(version=draft, by=reviewer)
+        started = time.perf_counter()
+        deadline = stop + 600
+        while time.monotonic() < deadline:
+            current = RiskSummary.objects.filter(case_id=case_id, stale=False, evaluation_version=published).exists()
+            if current and result.publish_to_summary is None:
+                result.publish_to_summary = time.perf_counter() - started
+            if result.publish_to_summary is not None and not any(outstanding()):
+                result.recompute_seconds = time.perf_counter() - activated
+                break
+            time.sleep(0.05)
+    finally:
+        connection.close()
+
+
+def load_settle(timeout: float = 900) -> None:
+    deadline = time.monotonic() + timeout
+    while any(outstanding()) and time.monotonic() < deadline:
+        time.sleep(0.2)
+
+
+def render_load(results: list[LoadResult], cases: int) -> list[str]:
+    out = [f"### Load: concurrent clients ({cases:,} cases)", "",
+           f"gunicorn with the README's {LOAD_WORKERS} sync workers; N client threads in the benchmark's process, "
+           "each looping over archive pages, case pages, search and API reads (each kind as often; a new "
+           "connection per request), while a rubric activation recomputes the archive on a Celery worker "
+           "(2 processes) and an editor publishes a new version of a case. \"cached\" = pages served from the "
+           "cache (archive pages, case pages, API list); the activation marks every summary stale, so their "
+           "cached rows are rebuilt as the recompute proceeds.", "",
+           "| clients | requests | req/s | p50 ms | p99 ms | cached p50 ms | cached p99 ms | search p99 ms | errors "
+           "| publish → current summary (s) | activation → all current (s) | target | result |",
+           "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |"]  # fmt: skip
+
+    def ms(value: float | None) -> str:
+        return "—" if value is None else f"{value:.1f}"
+
+    for r in results:
+        errors = sum(r.errors.values())
+        target = "no error" + (f"; cached p99 <{LOAD_P99_TARGET_MS} ms" if r.clients == max(LOAD_CLIENTS) else "")
+        ok = errors == 0 and (r.clients != max(LOAD_CLIENTS) or (r.p("cached", 99) or 1e9) < LOAD_P99_TARGET_MS)
+        kinds = ", ".join(f"{k}: {v}" for k, v in sorted(r.errors.items()))
+        error_text = f"{errors} ({kinds})" if errors else "0"
+        out.append(
+            f"| {r.clients} | {r.requests} | {r.rps:.0f} | {ms(r.p('all', 50))} | {ms(r.p('all', 99))} | "
+            f"{ms(r.p('cached', 50))} | {ms(r.p('cached', 99))} | {ms(r.p('search', 99))} | {error_text} | "
+            f"{ms(r.publish_to_summary)} | {ms(r.recompute_seconds)} | {target} | {'met' if ok else 'missed'} |"
+        )
+    return out
 
 
 # --- RESULTS.md ----------------------------------------------------------------
@@ -664,6 +904,7 @@ def render_section(
     recompute: list[RecomputeResult],
     exports: list[ExportResult],
     notes: list[str],
+    load: list[LoadResult] | None = None,
 ) -> str:
     out = [f"## {cases:,} cases", "", f"- Machine: {env['machine']}", f"- Date: {env['date']}",
            f"- Versions: {env['versions']}", f"- Archive: {generation}",
@@ -729,6 +970,8 @@ def render_section(
                 f"| `{e.url}` | {e.seconds:.1f} | {e.bytes / 1e6:.1f} | {'yes' if e.streamed else 'no'} | "
                 f"{e.rss_before_mb:.0f} → {e.rss_peak_mb:.0f} | peak flat from 10,000 to 100,000 cases |"
             )
+    if load:
+        out += ["", *render_load(load, cases)]
     if notes:
         out += ["", *[f"- {note}" for note in notes]]
     return "\n".join(out) + "\n"
@@ -764,9 +1007,14 @@ def figures_path(cases: int) -> Path:
     return ROOT / "var" / f"bench-figures-{cases}.json"
 
 
-def save_figures(cases: int, pages: list, recompute: list, exports: list) -> None:
+def save_figures(cases: int, pages: list, recompute: list, exports: list, load: list | None = None) -> None:
     """The run's headline figures, for the growth table (one JSON file per archive size)."""
     figures: dict[str, float] = {}
+    for r in load or []:
+        for group in ("all", "cached"):
+            if r.samples.get(group):
+                figures[f"load, {r.clients} clients, {group} p99 ms"] = round(r.p(group, 99), 2)
+        figures[f"load, {r.clients} clients, req/s"] = round(r.rps, 1)
     for r in pages:
         if r.timing and r.timing.samples:
             figures[f"{r.page.name} p50 ms"] = round(r.timing.p50_ms, 2)
@@ -781,6 +1029,8 @@ def save_figures(cases: int, pages: list, recompute: list, exports: list) -> Non
 
 
 def _expected_growth(name: str) -> str:
+    if name.startswith("load"):
+        return "—"  # measured while the whole archive recomputes
     if name.startswith(("recompute", "export")) and not name.endswith("MB"):
         return "linear at most"
     if "search" in name or "organization" in name or "graph" in name:
@@ -891,7 +1141,8 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--reset", action="store_true", help="Empty the database first (drops its schema).")
-    parser.add_argument("--skip", action="append", default=[], choices=["pages", "recompute", "export"])
+    parser.add_argument("--skip", action="append", default=[], choices=["pages", "recompute", "export", "load"])
+    parser.add_argument("--load-seconds", type=float, default=20, help="Seconds of each concurrent run (per N).")
     parser.add_argument("--recompute-timeout", type=float, default=1800)
     args = parser.parse_args(argv)
     sizes = [int(size) for size in str(args.cases).split(",")]
@@ -933,6 +1184,11 @@ def main(argv: list[str] | None = None) -> None:
             if "export" not in args.skip:
                 print("export...", flush=True)
                 exports = bench_export(server)
+    load: list[LoadResult] = []
+    if "load" not in args.skip:
+        print(f"load ({', '.join(map(str, LOAD_CLIENTS))} clients, {args.load_seconds:g} s each)...", flush=True)
+        with Gunicorn(args.port, workers=LOAD_WORKERS) as server:
+            load = bench_load(server.port, params, seconds=args.load_seconds, clients=LOAD_CLIENTS)
     if "recompute" not in args.skip:
         print("recompute...", flush=True)
         try:
@@ -954,15 +1210,32 @@ def main(argv: list[str] | None = None) -> None:
         f"RECOMPUTE_BATCH_SIZE={settings.RECOMPUTE_BATCH_SIZE} cases per batch message."
     )
     notes.append(f"Case page: `{params['case_slug']}`; organization page: the busiest one, `{params['org_slug']}`.")
+    notes += api_vs_pages(pages)
     notes.append("Search floor SQL: `" + _search_sql_for_notes() + "`.")
-    section = render_section(args.cases, env, generation, pages, recompute, exports, notes)
-    save_figures(args.cases, pages, recompute, exports)
+    section = render_section(args.cases, env, generation, pages, recompute, exports, notes, load)
+    save_figures(args.cases, pages, recompute, exports, load)
     if args.skip:  # a partial run must not replace a complete section
         print(section)
         print(f"partial run (--skip): {RESULTS.relative_to(ROOT)} left as it was")
         return
     write_results(args.cases, section)
     print(f"written to {RESULTS.relative_to(ROOT)}")
+
+
+API_VS_PAGES = (("API list", "archive, first page"), ("API list, filtered", "archive, filtered"))
+
+
+def api_vs_pages(pages: list[PageResult]) -> list[str]:
+    """The API list against the archive page serving the same rows (target: within 1.5x of its p50)."""
+    by_name = {r.page.name: r for r in pages if r.timing}
+    notes = []
+    for api, page in API_VS_PAGES:
+        a, b = by_name.get(api), by_name.get(page)
+        if a and b and a.timing and b.timing:
+            ratio = a.timing.p50_ms / b.timing.p50_ms
+            verdict = "met" if ratio <= 1.5 else "missed"
+            notes.append(f"{api} p50 / {page} p50 (the same rows): {ratio:.2f} (target ≤1.5: {verdict}).")
+    return notes
 
 
 def _search_sql_for_notes() -> str:

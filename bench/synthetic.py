@@ -38,8 +38,18 @@ from django.contrib.auth import get_user_model
 from django.db import connection, models, transaction
 from django.db.models import Max
 
-from cases.models import Case, DatePrecision, DealType, Organization, Party, Source, Tag, TimelineEvent
-from cases.search import search_documents_rebuild
+from cases import search, search_index
+from cases.models import (
+    Case,
+    CaseSearchDocument,
+    DatePrecision,
+    DealType,
+    Organization,
+    Party,
+    Source,
+    Tag,
+    TimelineEvent,
+)
 from evaluations import anchoring
 from evaluations.demo import DATA_DIR, load_rubric
 from evaluations.models import (
@@ -242,8 +252,14 @@ class _Ids:
 # --- Generation --------------------------------------------------------------
 
 
+# A random byte picks a word (the first 256 % len(_WORDS) words slightly more often: text for a
+# benchmark, not statistics). One ``randbytes`` call per sentence instead of a ``choice`` per word:
+# the words were most of the generator's Python time.
+_BYTE_WORDS = [_WORDS[i % len(_WORDS)] for i in range(256)]
+
+
 def _sentence(rng: random.Random, words: int) -> str:
-    text = " ".join(rng.choice(_WORDS) for _ in range(words))
+    text = " ".join([_BYTE_WORDS[b] for b in rng.randbytes(words)])
     return text[0].upper() + text[1:] + "."
 
 
@@ -254,6 +270,21 @@ def _narrative(rng: random.Random, title: str, paragraphs: int) -> str:
         if index == 1:
             parts.append("\n".join(f"- {_sentence(rng, rng.randint(5, 9))}" for _ in range(3)))
     return "\n\n".join(parts)
+
+
+def _narrative_text(verdict: str, narrative: str) -> str:
+    """``cases.search._analysis_text`` of a narrative made by ``_narrative`` (a heading, paragraphs
+    and one list), without rendering its Markdown: the search documents are written with the rows
+    (tests/bench/test_generator.py checks it equals the rendered text)."""
+    blocks = []
+    for block in narrative.split("\n\n"):
+        if block.startswith("## "):
+            blocks.append(block[3:])
+        elif block.startswith("- "):
+            blocks.append("\n" + "\n".join(line[2:] for line in block.split("\n")) + "\n")
+        else:
+            blocks.append(block)
+    return "\n".join(part for part in (verdict, "\n".join(blocks)) if part).strip()
 
 
 def _slug_of(text: str) -> str:
@@ -297,6 +328,7 @@ def generate_archive(
     base = datetime(2015, 1, 1, tzinfo=UTC)
 
     ids = _Ids()
+    documents_seconds = 0.0
     with transaction.atomic():
         users = _users(prefix)
         deal_types = list(DealType.objects.order_by("slug").values_list("pk", flat=True))
@@ -312,24 +344,60 @@ def generate_archive(
     for chunk_start in range(0, cases, chunk_size):
         n = min(chunk_size, cases - chunk_start)
         rows: dict[str, list[tuple]] = {k: [] for k in _TABLES}
+        documents: list[tuple] = []
         ids.refresh()
         for index in range(chunk_start, chunk_start + n):
-            _one_case(context, index, rows)
+            _one_case(context, index, rows, documents)
         with transaction.atomic():
             for key, (model, columns) in _TABLES.items():
                 writer.write(model, columns, rows[key])
+            t = time.monotonic()
+            _documents_write(writer, documents)
+            documents_seconds += time.monotonic() - t
         say(f"{chunk_start + n}/{cases} cases written ({time.monotonic() - started:.1f}s)")
-    report.seconds["insert"] = time.monotonic() - started
-    t = time.monotonic()
-    search_documents_rebuild(report.case_ids)  # what the reader's search reads (published cases only)
-    report.seconds["search documents"] = time.monotonic() - t
+    report.seconds["insert"] = time.monotonic() - started - documents_seconds
+    report.seconds["search documents"] = documents_seconds
     analyze()  # the summaries' reads need fresh statistics too
     if compute_summaries:
         t = time.monotonic()
-        summaries_compute(report.case_ids, progress=say)
+        summaries_compute(report.case_ids, batch_size=5000, progress=say, seconds=report.seconds)
         analyze()  # for the pages: the risk bands did not exist at the first ANALYZE
-        report.seconds["summaries"] = time.monotonic() - t
+        report.seconds["summaries and exposures"] = time.monotonic() - t
     return report
+
+
+_DOCUMENT_COLUMNS = ("case_id", "title", "summary", "analysis", "sources", "updated_at")
+
+
+def _documents_write(writer: _Writer, documents: list[tuple]) -> None:
+    """The chunk's search documents, as ``cases.search.search_documents_write`` would write them.
+
+    PostgreSQL: COPY into a temporary table, then one INSERT computing each vector (the same
+    weighted ``to_tsvector`` as ``cases.search._vector``): each row written once, not written
+    and then updated. SQLite: its FTS5 index follows by triggers. Then the vocabulary.
+    """
+    if writer.postgres:
+        names = ", ".join(_DOCUMENT_COLUMNS)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "CREATE TEMPORARY TABLE synthetic_documents "
+                "(case_id bigint, title text, summary text, analysis text, sources text, updated_at timestamptz)"
+            )
+            with cursor.cursor.copy(f"COPY synthetic_documents ({names}) FROM STDIN") as copy:
+                for row in documents:
+                    copy.write_row(row)
+            vector = " || ".join(
+                f"setweight(to_tsvector('{search.CONFIG}'::regconfig, COALESCE({column}, '')), '{weight}')"
+                for column, weight in (("title", "A"), ("summary", "B"), ("analysis", "C"), ("sources", "D"))
+            )
+            cursor.execute(
+                f"INSERT INTO {CaseSearchDocument._meta.db_table} ({names}, vector) "  # noqa: S608 - our own names
+                f"SELECT {names}, {vector} FROM synthetic_documents"
+            )
+            cursor.execute("DROP TABLE synthetic_documents")
+    else:
+        writer.write(CaseSearchDocument, _DOCUMENT_COLUMNS, documents)
+    search_index.vocabulary_add(text for row in documents for text in row[1:5])
 
 
 def analyze() -> None:
@@ -339,9 +407,12 @@ def analyze() -> None:
             cursor.execute("ANALYZE")
 
 
-def summaries_compute(case_ids: Sequence[int], *, batch_size: int = 1000, progress=None) -> None:
+def summaries_compute(
+    case_ids: Sequence[int], *, batch_size: int = 1000, progress=None, seconds: dict[str, float] | None = None
+) -> None:
     """Compute the cases' summaries and their organizations' exposures with the workers' services."""
     say = progress or (lambda message: None)
+    started = time.monotonic()
     case_ids = sorted(case_ids)
     for start in range(0, len(case_ids), batch_size):
         batch = case_ids[start : start + batch_size]
@@ -353,6 +424,8 @@ def summaries_compute(case_ids: Sequence[int], *, batch_size: int = 1000, progre
         if len(case_ids) < 5000
         else Party.objects.filter(case__is_synthetic=True).values_list("organization_id", flat=True).distinct()
     )
+    if seconds is not None:
+        seconds["of which summaries"] = time.monotonic() - started
     for start in range(0, len(organization_ids), batch_size):
         exposures.organization_exposures_recompute(organization_ids=organization_ids[start : start + batch_size])
 
@@ -496,8 +569,9 @@ class _Context:
     base: datetime
 
 
-def _one_case(context: _Context, index: int, rows: dict[str, list[tuple]]) -> None:
-    """Append one case and everything under it to ``rows``, table by table."""
+def _one_case(context: _Context, index: int, rows: dict[str, list[tuple]], documents: list[tuple]) -> None:
+    """Append one case and everything under it to ``rows``, table by table, and its search
+    document (a published case's) to ``documents``."""
     c = context
     rng, prefix, shape, ids, report, organizations = c.rng, c.prefix, c.shape, c.ids, c.report, c.organizations
     cumulative, deal_types, tags, users, scale, base = c.cumulative, c.deal_types, c.tags, c.users, c.scale, c.base
@@ -529,10 +603,11 @@ def _one_case(context: _Context, index: int, rows: dict[str, list[tuple]]) -> No
     mw = rng.choice((None, None, Decimal(rng.randint(5, 3000))))
     first_published = datetime.combine(announced, datetime.min.time(), UTC) + timedelta(days=rng.randint(1, 30))
     created = first_published - timedelta(days=1)
+    summary = " ".join(_sentence(rng, rng.randint(10, 20)) for _ in range(rng.randint(2, 3))) + (
+        f" {RARE_SENTENCE}" if rng.random() < RARE_SHARE else ""
+    )
     rows["case"].append((
-        case_id, title, f"{prefix}-c{index + 1:06d}-{_slug_of(title)}"[:200],
-        " ".join(_sentence(rng, rng.randint(10, 20)) for _ in range(rng.randint(2, 3)))
-        + (f" {RARE_SENTENCE}" if rng.random() < RARE_SHARE else ""),
+        case_id, title, f"{prefix}-c{index + 1:06d}-{_slug_of(title)}"[:200], summary,
         announced, rng.choice((DatePrecision.DAY,) * 6 + (DatePrecision.MONTH,)), low, high,
         "As reported." if low else "", mw, rng.choice((None, rng.randint(1, 200) * 1000)),
         "Nameplate capacity." if mw else "", Case.Status.PUBLISHED if published else Case.Status.DRAFT,
@@ -544,15 +619,18 @@ def _one_case(context: _Context, index: int, rows: dict[str, list[tuple]]) -> No
     rows["deal_type"].extend((case_id, d) for d in dtype)
     rows["tag"].extend((case_id, t) for t in rng.sample(tags, rng.choice((0, 1, 1, 2, 3))))
 
-    source_ids = []
+    source_ids, source_texts = [], []
     for position in range(rng.randint(*shape.sources_range)):
         publisher, domain = rng.choice(_PUBLISHERS)
         source_ids.append(ids.take(Source))
+        source_title = _sentence(rng, 8)[:-1]
+        url = f"https://{domain}/{announced.year}/{case_id}-{position}"
+        published_on = announced + timedelta(days=rng.randint(0, 20))
+        claim = _sentence(rng, 12)
         rows["source"].append((
-            source_ids[-1], case_id, publisher, _sentence(rng, 8)[:-1],
-            f"https://{domain}/{announced.year}/{case_id}-{position}",
-            announced + timedelta(days=rng.randint(0, 20)), DatePrecision.DAY, _sentence(rng, 12), position, "",
+            source_ids[-1], case_id, publisher, source_title, url, published_on, DatePrecision.DAY, claim, position, "",
         ))  # fmt: skip
+        source_texts.append(f"{publisher} {source_title} {claim}")
     report.sources += len(source_ids)
     rows["timeline"].append((case_id, TimelineEvent.Kind.ANNOUNCED, announced, DatePrecision.DAY, ""))
     if rng.random() < 0.3:
@@ -601,8 +679,12 @@ def _one_case(context: _Context, index: int, rows: dict[str, list[tuple]]) -> No
                 (AuditEntry.Action.PUBLISH, rng.choice(users["reviewers"]), at, EvaluationVersion.State.IN_REVIEW,
                  EvaluationVersion.State.PUBLISHED, "", version_id, "")
             )  # fmt: skip
+        verdict = _sentence(rng, 12)
+        if state == EvaluationVersion.State.PUBLISHED:  # what readers find it by (cases.search)
+            documents.append((case_id, title, summary, _narrative_text(verdict, narrative), "\n".join(source_texts),
+                              at))  # fmt: skip
         rows["version"].append((
-            version_id, evaluation_id, case_id, number, state, author, previous, narrative, _sentence(rng, 12),
+            version_id, evaluation_id, case_id, number, state, author, previous, narrative, verdict,
             "Scores revised after new reporting." if number > 1 else "",
             "An earlier version overstated the capacity." if number > 1 and rng.random() < 0.1 else "",
             rng.randint(1, 6), at - timedelta(hours=6), at, at - timedelta(hours=2) if public else None,

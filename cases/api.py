@@ -13,8 +13,9 @@ from collections import defaultdict
 from collections.abc import Iterator
 from decimal import Decimal
 
+from django.core.cache import cache
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db.models import DecimalField, Exists, OuterRef, QuerySet, Value
+from django.db.models import DecimalField, Exists, OuterRef, QuerySet, Value, prefetch_related_objects
 from django.db.models.functions import Coalesce
 from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
@@ -27,7 +28,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from cases import selectors, services
+from cases import cache_keys, selectors, services
 from cases.filters import CaseFilter
 from cases.models import Case, DealType, Organization, Party, Source, Tag
 from cases.serializers import (
@@ -42,7 +43,7 @@ from cases.serializers import (
     SourceWriteSerializer,
     party_inputs,
 )
-from core.api import ConditionalGetMixin, CursorPagination, errors, links
+from core.api import ConditionalGetMixin, CursorPagination, errors, links, page_etag
 from core.http import absolute_url
 from core.types import AuthenticatedApiRequest
 from evaluations import policy
@@ -99,9 +100,29 @@ class CaseListView(ConditionalGetMixin, generics.GenericAPIView):
         description="Published cases. An unknown cursor is 404; a bad filter value is 400.",
     )
     def get(self, request: Request) -> Response:
-        queryset = self.filter_queryset(self.get_queryset())
-        page = self.paginate_queryset(queryset)
-        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+        # The page's own query reads the cases and their summaries; each item comes from the cache,
+        # keyed on those rows (cache_keys.api_row), and only the missing ones read their parties,
+        # deal types and tags. The ETag is the items' keys and the page's links: a conditional GET
+        # costs that one query, and a page whose rows did not change keeps its validator.
+        queryset = self.filter_queryset(self.get_queryset()).prefetch_related(None)
+        page = self.paginate_queryset(queryset) or []
+        keys = [cache_keys.api_row(case) for case in page]
+        cached = cache.get_many(keys) if keys else {}
+        misses = [case for case, key in zip(page, keys, strict=True) if key not in cached]
+        if misses:
+            prefetch_related_objects(misses, *selectors.case_list_api_prefetches())
+            fresh = dict(
+                zip(
+                    (cache_keys.api_row(case) for case in misses),
+                    self.get_serializer(misses, many=True).data,
+                    strict=True,
+                )
+            )
+            cache.set_many(fresh, cache_keys.ROW_TIMEOUT)
+            cached.update(fresh)
+        response = self.get_paginated_response([cached[key] for key in keys])
+        response["ETag"] = page_etag("cl", keys, response.data)
+        return response
 
     @extend_schema(
         operation_id="cases_create",

@@ -49,6 +49,12 @@ def archive_row(case) -> str:
     return f"cases:row:v4:{case.pk}:{stamp(case.updated_at)}:{freshness}:{version}"
 
 
+def api_row(case) -> str:
+    """An API list item: what an archive row depends on (the case, touched by every change to its
+    deal types, tags, parties or their organizations, and its summary), in the API's shape."""
+    return archive_row(case).replace("cases:row:v4:", "cases:api-row:v1:", 1)
+
+
 def analysis(version_id: int, case_updated_at: datetime | None, organizations_at: datetime | None) -> str:
     """A published version's analysis block: the version never changes; what it shows from outside
     is the sources (editing them touches the case) and the parties' organization names."""
@@ -63,6 +69,12 @@ def counterparties(organization, exposure) -> str:
     """An organization's counterparties: they change with its deals, that is when its exposure is
     recomputed (or marked stale)."""
     return f"cases:counterparties:v2:{organization.pk}:{stamp(organization.updated_at)}:{exposure_freshness(exposure)}"
+
+
+def drift(organization, exposure) -> str:
+    """An organization's role drift: its published deals' years and its roles in them, which change
+    when its exposure is recomputed (or marked stale), and its name."""
+    return f"cases:drift:v1:{organization.pk}:{stamp(organization.updated_at)}:{exposure_freshness(exposure)}"
 
 
 def exposure_fragment(organization, exposure) -> str:

@@ -71,23 +71,24 @@ def case_list_published() -> QuerySet[Case]:
     return _case_rows(Case.objects.published())
 
 
+def case_list_api_prefetches() -> list[Prefetch]:
+    """What an API list item shows beyond the case and its summary, with only the columns it prints
+    (building full model instances cost more than the queries): a query each, for a whole page."""
+    return [
+        Prefetch(
+            "parties",
+            queryset=Party.objects.select_related("organization")
+            .only("id", "case_id", "role", "note", "organization__slug", "organization__name")
+            .order_by("position", "id"),
+        ),
+        Prefetch("deal_types", queryset=DealType.objects.only("id", "slug")),
+        Prefetch("tags", queryset=Tag.objects.only("id", "name")),
+    ]
+
+
 def case_list_api() -> QuerySet[Case]:
-    """Published cases with what the API's list shows (not the archive row's verdict), the related rows
-    read with only the columns it prints: building full model instances cost more than the queries."""
-    return (
-        Case.objects.published()
-        .select_related("risk_summary")
-        .prefetch_related(
-            Prefetch(
-                "parties",
-                queryset=Party.objects.select_related("organization")
-                .only("id", "case_id", "role", "note", "organization__slug", "organization__name")
-                .order_by("position", "id"),
-            ),
-            Prefetch("deal_types", queryset=DealType.objects.only("id", "slug")),
-            Prefetch("tags", queryset=Tag.objects.only("id", "name")),
-        )
-    )
+    """Published cases with what the API's list shows (not the archive row's verdict)."""
+    return Case.objects.published().select_related("risk_summary").prefetch_related(*case_list_api_prefetches())
 
 
 def _case_rows(cases: QuerySet[Case]) -> QuerySet[Case]:
@@ -358,6 +359,13 @@ def organization_exposure(organization: Organization) -> OrganizationExposure | 
 
 def organization_cases(organization: Organization) -> QuerySet[Case]:
     return case_list_published().filter(pk__in=Party.objects.filter(organization=organization).values("case_id"))
+
+
+def organization_parties_in(organization: Organization, case_ids: list[int]) -> list[Party]:
+    """The organization's parties in these cases (its roles in them), in their order: one query."""
+    if not case_ids:
+        return []
+    return list(Party.objects.filter(organization=organization, case_id__in=case_ids).order_by("position", "id"))
 
 
 def organization_counterparties_cached(

@@ -5,6 +5,7 @@ Views parse the request, call selectors and render; rules live elsewhere.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 
 from django.core.cache import cache
@@ -352,32 +353,43 @@ def organization_detail(request: HttpRequest, slug: str) -> HttpResponse:
         return organization  # a merged organization's old address
     status = 200
     cursor_error = ""
-    queryset = selectors.organization_cases(organization)
+    queryset = selectors.organization_cases(organization).prefetch_related(None)  # rows: _archive_rows
     try:
         page = keyset.paginate(queryset, selectors.SORTS["newest"], request.GET.get("cursor"), PER_PAGE)
     except keyset.BadCursor as exc:
         cursor_error, status = str(exc), 400
         page = keyset.paginate(queryset, selectors.SORTS["newest"], None, PER_PAGE)
     exposure = selectors.organization_exposure(organization)
-    drift = web_selectors.organization_drift(organization)
-    rows = [(case, [p for p in case.parties.all() if p.organization_id == organization.pk]) for case in page]
+    # Its deals as the archive shows them (each row's HTML from the cache), under its own roles in each.
+    own: dict[int, list] = {}
+    for party in selectors.organization_parties_in(organization, [case.pk for case in page]):
+        own.setdefault(party.case_id, []).append(party)
+    rows = list(zip(page, [own.get(case.pk, []) for case in page], _archive_rows(page, {}), strict=True))
+    # What the page's cached fragments show (keyed on the organization and its exposure's freshness)
+    # is computed only when a fragment is rendered, i.e. on a cache miss: a template calls a callable.
+    drift = _lazy(lambda: web_selectors.organization_drift_cached(organization, exposure))
     context = {
         "organization": organization,
         "page": page,
         "rows": rows,
         "exposure": exposure,
-        "chart": charts.exposure_chart(exposure) if exposure and exposure.computed_at else "",
-        "counterparties": selectors.organization_counterparties_cached(organization, exposure),
+        "chart": _lazy(lambda: charts.exposure_chart(exposure) if exposure and exposure.computed_at else ""),
+        "counterparties": _lazy(lambda: selectors.organization_counterparties_cached(organization, exposure)),
         "exposure_cache_key": cache_keys.exposure_fragment(organization, exposure),
         "exposure_cache_timeout": cache_keys.EXPOSURE_FRAGMENT_TIMEOUT,
         "drift": drift,
-        "drift_rows": web_selectors.drift_rows(drift),
-        "drift_chart": charts.drift_chart(drift) if drift["years"] else "",
+        "drift_rows": _lazy(lambda: web_selectors.drift_rows(drift())),
+        "drift_chart": _lazy(lambda: charts.drift_chart(drift()) if drift()["years"] else ""),
         "relationships": web_selectors.organization_relationships_public(organization),
         "cursor_error": cursor_error,
         "last_cursor": keyset.make_cursor("last"),
     }
     return render(request, "cases/organization_detail.html", context, status=status)
+
+
+def _lazy(compute):
+    """A value a template computes when it first uses it, once (a callable it calls, memoized)."""
+    return functools.cache(compute)
 
 
 @safe_methods

@@ -14,7 +14,7 @@ from django.core.cache import cache
 from django.db.models import Count, Max, Prefetch, Q, QuerySet
 from django.utils import timezone
 
-from cases import graph
+from cases import cache_keys, graph
 from cases.models import (
     Case,
     DealType,
@@ -282,6 +282,17 @@ def organization_drift(organization: Organization) -> dict:
         "case_id", "case__announced_on__year", "role"
     )
     return drift.compute(organization.name, list(rows), drift.rules())
+
+
+def organization_drift_cached(organization: Organization, exposure) -> dict:
+    """``organization_drift``, cached until the organization's exposure is recomputed (its deals
+    and roles change only then): for the busiest organization it reads thousands of parties."""
+    key = cache_keys.drift(organization, exposure)
+    result = cache.get(key)
+    if result is None:
+        result = organization_drift(organization)
+        cache.set(key, result, cache_keys.COUNTERPARTIES_TIMEOUT)
+    return result
 
 
 # --- Deals side by side ---------------------------------------------------------

@@ -31,6 +31,7 @@ from core.conditional import (  # noqa: F401  (re-exported: the API views import
     PreconditionFailed,
     PreconditionRequired,
     expected_lock_from_if_match,
+    page_etag,
 )
 from core.errors import EditConflict, TransitionNotAllowed, errors_by_field
 

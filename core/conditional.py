@@ -106,6 +106,13 @@ class ConditionalGetMixin(APIView):
         return response
 
 
+def page_etag(kind: str, keys: list[str], data: dict) -> str:
+    """A list page's ETag: the cache keys of its items (each names the rows it shows) and the
+    page's links, so a conditional GET costs the page's one query and nothing is rendered twice."""
+    links = [str(data.get("next") or ""), str(data.get("previous") or "")]
+    return f'"{kind}{hashlib.sha256("\n".join([*keys, *links]).encode()).hexdigest()[:32]}"'
+
+
 MAX_LOCK_DIGITS = 9  # lock versions are positive integers below 2**31
 
 

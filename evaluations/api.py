@@ -7,6 +7,7 @@ into 400/403/409/412.
 
 from __future__ import annotations
 
+from django.core.cache import cache
 from django.db.models import Prefetch, QuerySet
 from django.http import Http404
 from django.shortcuts import get_object_or_404
@@ -17,6 +18,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from cases import cache_keys
 from cases import selectors as case_selectors
 from cases.api import case_for
 from cases.filters import ChangelogFilter
@@ -28,6 +30,7 @@ from core.api import (
     errors,
     expected_lock_from_if_match,
     links,
+    page_etag,
 )
 from core.http import absolute_url
 from core.types import AuthenticatedApiRequest
@@ -365,6 +368,12 @@ class CaseVersionDetailView(ConditionalGetMixin, APIView):
 
 
 class CaseVersionCompareView(ConditionalGetMixin, APIView):
+    def etag_validator(self, request: Request, **kwargs) -> str | None:
+        query = CompareQuerySerializer(data=request.query_params)
+        if not query.is_valid():
+            return None  # answered as it would be: a 400
+        return selectors.public_comparison_etag(kwargs["slug"], query.validated_data["a"], query.validated_data["b"])
+
     @extend_schema(
         operation_id="cases_versions_compare",
         parameters=[CompareQuerySerializer],
@@ -409,9 +418,24 @@ class ChangelogView(ConditionalGetMixin, generics.GenericAPIView):
         "(dates of publication). A bad filter value is 400.",
     )
     def get(self, request: Request) -> Response:
-        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
-        entries = case_selectors.changelog_entries(page or [])
-        return self.get_paginated_response(self.get_serializer(entries, many=True).data)
+        # As the case list: the page's one query (with each version's case), each entry from the
+        # cache keyed on what it shows (the version's lock and state, its case's updated_at: an
+        # organization's rename touches it), only the missing ones built; the ETag is the keys and links.
+        versions = self.filter_queryset(self.get_queryset()).select_related("case")
+        page = self.paginate_queryset(versions) or []
+        keys = [
+            f"changelog:entry:v1:{v.pk}:{v.lock_version}:{v.state}:{cache_keys.stamp(v.case.updated_at)}" for v in page
+        ]
+        cached = cache.get_many(keys) if keys else {}
+        misses = [v for v, key in zip(page, keys, strict=True) if key not in cached]
+        if misses:
+            entries = self.get_serializer(case_selectors.changelog_entries(misses), many=True).data
+            fresh = {key: entry for key, entry in zip((k for k in keys if k not in cached), entries, strict=True)}
+            cache.set_many(fresh, cache_keys.ROW_TIMEOUT)
+            cached.update(fresh)
+        response = self.get_paginated_response([cached[key] for key in keys])
+        response["ETag"] = page_etag("chg", keys, response.data)
+        return response
 
 
 # --- Rubrics --------------------------------------------------------------------------------
@@ -425,6 +449,9 @@ def _visible_rubric_versions(request: Request) -> QuerySet[RubricVersion]:
 
 
 class RubricListView(ConditionalGetMixin, APIView):
+    def etag_validator(self, request: Request, **kwargs) -> str | None:
+        return selectors.public_rubrics_etag()
+
     @extend_schema(
         operation_id="rubrics_list",
         responses={200: RubricSerializer(many=True), **errors(304, 401, 429)},

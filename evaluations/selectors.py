@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -695,3 +696,39 @@ def notifications_unread_count(user) -> int:
 def notification_of(user, pk: int) -> Notification:
     """One of ``user``'s notifications (Notification.DoesNotExist for anyone else's)."""
     return Notification.objects.get(pk=pk, recipient=user)
+
+
+def public_rubrics_etag() -> str:
+    """The rubric list's validator for readers in one query: every rubric's own text and its
+    non-draft versions (a version, once active, changes only its status and dates)."""
+    from evaluations.models import Rubric
+
+    public = ~Q(versions__status=RubricVersion.Status.DRAFT)
+    rows = (
+        Rubric.objects.order_by("pk")
+        .annotate(
+            count=Count("versions", filter=public),
+            last=Max("versions__pk", filter=public),
+            active=Max("versions__pk", filter=Q(versions__status=RubricVersion.Status.ACTIVE)),
+            activated=Max("versions__activated_at", filter=public),
+            retired=Max("versions__retired_at", filter=public),
+        )
+        .values_list("pk", "slug", "name", "description", "count", "last", "active", "activated", "retired")
+    )
+    text = "\n".join(repr(row[:7] + tuple(_rubric_stamp(at) for at in row[7:])) for row in rows)
+    return f'"rbs{hashlib.sha256(text.encode()).hexdigest()[:32]}"'
+
+
+def public_comparison_etag(slug: str, a: int, b: int) -> str | None:
+    """Two public versions' comparison's validator in one query: the two versions (their locks and
+    states) and the case (touched when an organization it names is renamed); None if either is missing."""
+    rows = list(
+        EvaluationVersion.objects.public()
+        .filter(case__in=Case.objects.published().filter(slug=slug), number__in=(a, b))
+        .values_list("number", "pk", "lock_version", "state", "case__updated_at")
+    )
+    found = {row[0]: row for row in rows}
+    if a not in found or b not in found:
+        return None
+    parts = [f"{found[n][1]}.{found[n][2]}.{found[n][3]}" for n in (a, b)]
+    return f'"cmp{"-".join(parts)}-{_rubric_stamp(found[a][4])}"'

@@ -146,3 +146,20 @@ def test_generation_while_the_site_writes_cases_and_organizations():
     # And the site goes on inserting afterwards: the sequences are ahead of every id written.
     Case.objects.create(title="After", slug="after", summary="-", announced_on=datetime.date(2025, 1, 2))
     Organization.objects.create(name="After", slug="after", kind="model_lab")
+
+
+def test_search_documents_are_written_as_the_search_service_writes_them():
+    """The generator writes each published case's document with its rows (no Markdown rendering,
+    no second pass): the same text, and on PostgreSQL the same vector, as ``search_documents_write``."""
+    from cases.models import CaseSearchDocument
+    from cases.search import search_documents_write
+
+    generate_archive(cases=60, seed=7, prefix="doc", compute_summaries=False)
+    cases = Case.objects.filter(slug__startswith="doc-c")
+    published = set(cases.filter(status=Case.Status.PUBLISHED).values_list("pk", flat=True))
+    columns = ("case_id", "title", "summary", "analysis", "sources", "vector")
+    written = {row[0]: row for row in CaseSearchDocument.objects.filter(case__in=cases).values_list(*columns)}
+    assert set(written) == published and len(published) > 40
+    search_documents_write(list(cases.values_list("pk", flat=True)))
+    rebuilt = {row[0]: row for row in CaseSearchDocument.objects.filter(case__in=cases).values_list(*columns)}
+    assert rebuilt == written

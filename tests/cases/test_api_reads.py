@@ -3,6 +3,8 @@ organizations; rubrics; what drafts look like to each role; query counts; ETags.
 
 from __future__ import annotations
 
+import pytest
+from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -342,18 +344,43 @@ def test_stale_summary_is_reported(published_case, api_client):
     assert api_client.get(f"/api/v1/cases/{published_case.slug}/").json()["risk_summary"]["stale"] is True
 
 
-def test_list_reads_a_page_in_four_queries(demo, api_client, django_assert_num_queries):
-    # The cases with their summaries, then the page's parties (with organizations), deal types and tags.
-    api_client.get("/api/v1/cases/")
+def test_list_reads_a_page_in_four_queries_then_one(demo, api_client, django_assert_num_queries):
+    # Cold: the cases with their summaries, then the page's parties (with organizations), deal types and tags.
+    cache.clear()
     with django_assert_num_queries(4):
-        response = api_client.get("/api/v1/cases/?page_size=16")
-    assert response.status_code == 200 and len(response.json()["results"]) == 16
+        cold = api_client.get("/api/v1/cases/?page_size=16")
+    assert cold.status_code == 200 and len(cold.json()["results"]) == 16
+    # Warm: the page's own query; every item from the cache, the same payload and validator.
+    with django_assert_num_queries(1):
+        warm = api_client.get("/api/v1/cases/?page_size=16")
+    assert warm.json() == cold.json() and warm["ETag"] == cold["ETag"]
+    with django_assert_num_queries(1):  # a page overlapping a cached one reads only its misses... none here
+        assert api_client.get("/api/v1/cases/?page_size=8").status_code == 200
 
 
-def test_list_rows_are_the_full_serializers(demo, api_client):
-    """The list's trimmed reads (only the printed columns) give what full rows give."""
+def test_list_items_follow_their_case_and_summary(demo, api_client):
+    """A cached item is keyed on its case and summary: a change to either is seen at once."""
+    from evaluations.services import recompute
+
+    url = "/api/v1/cases/?page_size=5"
+    before = api_client.get(url)
+    first = before.json()["results"][0]
+    case = Case.objects.get(slug=first["slug"])
+    recompute.risk_summaries_mark_stale([case.pk])
+    after = api_client.get(url, HTTP_IF_NONE_MATCH=before["ETag"])
+    assert after.status_code == 200 and after["ETag"] != before["ETag"]
+    Case.objects.filter(pk=case.pk).update(title="Renamed in place", updated_at=timezone.now())
+    assert api_client.get(url).json()["results"][0]["title"] == "Renamed in place"
+
+
+@pytest.mark.parametrize("warm", [False, True])
+def test_list_rows_are_the_full_serializers(demo, api_client, warm):
+    """The list's trimmed reads (only the printed columns), built or from the cache, give what full rows give."""
     from cases.serializers import CaseListSerializer
 
+    cache.clear()
+    if warm:
+        api_client.get("/api/v1/cases/?page_size=16&ordering=title")
     rows = api_client.get("/api/v1/cases/?page_size=16&ordering=title").json()["results"]
     cases = Case.objects.published().prefetch_related("parties__organization", "deal_types", "tags").order_by("title")
     expected = CaseListSerializer(cases, many=True).data

@@ -85,9 +85,11 @@ def test_exact_query_counts(client, demo, editor, django_assert_num_queries, ext
         client.get(reverse("case-detail", kwargs={"slug": COLOSSUS}))
     with django_assert_num_queries(11):  # the analysis block is cached: its version, scores, sources, notes unread
         client.get(reverse("case-detail", kwargs={"slug": COLOSSUS}))
-    with django_assert_num_queries(8):  # with the drift and the relationships
+    cache.clear()
+    # Organization, page, its roles, the rows' parties, deal types and verdicts, drift, counterparties, relationships.
+    with django_assert_num_queries(9):
         client.get(reverse("organization-detail", kwargs={"slug": "anthropic"}))
-    with django_assert_num_queries(7):  # the counterparties cached until the exposure is recomputed
+    with django_assert_num_queries(4):  # organization, page, its roles, relationships: the rest from the cache
         client.get(reverse("organization-detail", kwargs={"slug": "anthropic"}))
 
 
@@ -102,3 +104,22 @@ def test_cached_filter_choices_are_forgotten_when_a_case_changes(
         services.organization_update(organization=organization, by=editor, name="Anthropic Renamed")
     page = client.get(reverse("home"), {"organization": "anthropic"}).content.decode()
     assert '<option value="anthropic" selected>Anthropic Renamed</option>' in page
+
+
+def test_cached_drift_is_the_drift_and_follows_the_exposure(demo):
+    from cases import web_selectors
+    from cases.selectors import organization_exposure
+    from evaluations.models import OrganizationExposure
+
+    organization = Organization.objects.get(slug="anthropic")
+    cache.clear()
+    exposure = organization_exposure(organization)
+    assert web_selectors.organization_drift_cached(organization, exposure) == web_selectors.organization_drift(
+        organization
+    )
+    Party.objects.filter(organization=organization).update(role="investor")  # as a recompute would then see
+    OrganizationExposure.objects.filter(organization=organization).update(stale=True)
+    exposure = organization_exposure(Organization.objects.get(pk=organization.pk))
+    assert web_selectors.organization_drift_cached(organization, exposure) == web_selectors.organization_drift(
+        organization
+    )

@@ -127,3 +127,67 @@ def test_signed_in_users_get_the_body_hash_not_the_reader_validator(demo, api_cl
     response = api_client.get(url, HTTP_IF_NONE_MATCH=reader_etag)
     assert response.status_code == 200 and response["ETag"] != reader_etag
     assert api_client.get(url, HTTP_IF_NONE_MATCH=response["ETag"]).status_code == 304
+
+
+# --- Lists and the other reader resources (issue 17): every one answers a 304 from one query ----------
+
+LISTS = {
+    "cases": "/api/v1/cases/",
+    "cases_filtered": "/api/v1/cases/?risk_band=high&ordering=title&page_size=5",
+    "organizations": "/api/v1/organizations/",
+    "changes": "/api/v1/changes/",
+    "rubrics": "/api/v1/rubrics/",
+    "compare": f"/api/v1/cases/{COLOSSUS}/versions/compare/?a=1&b=2",
+}
+
+
+@pytest.mark.parametrize("resource", list(LISTS))
+def test_lists_and_comparisons_answer_304_from_one_query(
+    demo, api_client, django_assert_num_queries, publish_second_version, resource
+):
+    publish_second_version()  # a changelog entry, and two versions to compare
+    url = LISTS[resource]
+    first = api_client.get(url)
+    assert first.status_code == 200 and first["ETag"], url
+    again = api_client.get(url)
+    assert again["ETag"] == first["ETag"] and again.json() == first.json()  # the same payload, warm or cold
+    with django_assert_num_queries(1):
+        response = api_client.get(url, HTTP_IF_NONE_MATCH=first["ETag"])
+    assert response.status_code == 304 and response["ETag"] == first["ETag"] and not response.content
+    assert api_client.get(url, HTTP_IF_NONE_MATCH='"other"').status_code == 200
+
+
+def test_list_and_changelog_etags_change_with_a_publish(demo, api_client, publish_second_version):
+    before = {name: _etag(api_client, LISTS[name]) for name in ("cases", "changes")}
+    publish_second_version()
+    for name, etag in before.items():
+        response = api_client.get(LISTS[name], HTTP_IF_NONE_MATCH=etag)
+        assert response.status_code == 200 and response["ETag"] != etag, name
+
+
+def test_changelog_entries_follow_an_organization_rename(demo, api_client, publish_second_version, editor):
+    publish_second_version()
+    etag = _etag(api_client, LISTS["changes"])
+    case = Case.objects.get(slug=COLOSSUS)
+    organization = case.parties.first().organization
+    services.organization_update(organization=organization, by=editor, name=organization.name + " Renamed")
+    response = api_client.get(LISTS["changes"], HTTP_IF_NONE_MATCH=etag)
+    assert response.status_code == 200 and response["ETag"] != etag  # its moves name the parties
+
+
+def test_rubric_list_and_comparison_etags_change(demo, api_client, admin_user, publish_second_version):
+    publish_second_version()
+    rubrics, compare = _etag(api_client, LISTS["rubrics"]), _etag(api_client, LISTS["compare"])
+    active = RubricVersion.objects.get(status="active")
+    draft = rubric_versions.rubric_version_create(
+        rubric=active.rubric, data=new_rubric_version_data(active), by=admin_user
+    )
+    assert api_client.get(LISTS["rubrics"], HTTP_IF_NONE_MATCH=rubrics).status_code == 304  # a draft: not readers'
+    rubric_versions.rubric_version_activate(version=draft, by=admin_user)
+    assert api_client.get(LISTS["rubrics"], HTTP_IF_NONE_MATCH=rubrics).status_code == 200
+    case = Case.objects.get(slug=COLOSSUS)
+    services.organization_update(organization=case.parties.first().organization, by=admin_user, name="Other Name")
+    assert api_client.get(LISTS["compare"], HTTP_IF_NONE_MATCH=compare).status_code == 200
+    bad = api_client.get(f"/api/v1/cases/{COLOSSUS}/versions/compare/?a=x&b=2", HTTP_IF_NONE_MATCH=compare)
+    assert bad.status_code == 400
+    assert api_client.get(f"/api/v1/cases/{COLOSSUS}/versions/compare/?a=1&b=9").status_code == 404
