@@ -264,7 +264,7 @@ def carry_chain(
     """Carry ``scores`` across successive crosswalks (each with its new version's scale). What is
     carried and how is reported against the last version; ``how`` names the first version's keys."""
     if not chain:
-        return Carried(values=dict(scores), how={})
+        return Carried(values=dict(scores), how={key: ("same", "copy", (key,)) for key in scores})
     current: Carried = Carried(values=dict(scores))
     origins: dict[str, tuple[str, ...]] = {k: (k,) for k in scores}
     for crosswalk, scale in chain:

@@ -15,7 +15,7 @@ from django.utils import timezone
 from cases import selectors as case_selectors
 from cases.models import Case
 from core.text import text_errors
-from evaluations import crosswalk, policy, queue, scoring, selectors
+from evaluations import crosswalk, policy, queue, rubric_impact, scoring, selectors
 from evaluations.models import AuditEntry, Criterion, Rubric, RubricVersion
 from evaluations.services.audit import audit_record
 from evaluations.services.recompute import risk_summaries_mark_stale
@@ -160,18 +160,30 @@ def rubric_version_crosswalk_set(*, version: RubricVersion, by: User | None, dat
     return rubric_version_update_draft(version=version, by=by, data={"version": {"crosswalk": data}})
 
 
-@transaction.atomic
 def rubric_version_activate(*, version: RubricVersion, by: User | None) -> RubricVersion:
     """Activate a draft version, retiring the active one, and re-score the archive.
 
     Every published case's summary is marked stale in this transaction; the
-    recompute fans out on the workers after commit.
+    recompute fans out on the workers after commit. The summaries carry the
+    published scores through the version's crosswalk; what it could not carry is
+    listed in the activation's audit entry (``rubric_version_activate_reporting``
+    also hands it back).
     """
+    return rubric_version_activate_reporting(version=version, by=by)[0]
+
+
+@transaction.atomic
+def rubric_version_activate_reporting(
+    *, version: RubricVersion, by: User | None
+) -> tuple[RubricVersion, rubric_impact.ActivationImpact]:
+    """``rubric_version_activate``, returning also its impact as computed just before the switch
+    (the figures the confirmation showed, and what the crosswalk could not carry)."""
     if by is not None:
         policy.check(by, "rubric_version.activate")
     version = RubricVersion.objects.select_for_update().get(pk=version.pk)
     policy.check_state("rubric_version.activate", version)
     rubric_version_validate(version, list(version.criteria.all()))
+    impact = rubric_impact.activation_impact(version)
     now = timezone.now()
     for previous in RubricVersion.objects.select_for_update().filter(
         rubric_id=version.rubric_id, status=RubricVersion.Status.ACTIVE
@@ -197,6 +209,7 @@ def rubric_version_activate(*, version: RubricVersion, by: User | None) -> Rubri
         actor=by,
         from_state=RubricVersion.Status.DRAFT,
         to_state=RubricVersion.Status.ACTIVE,
+        comment=impact.as_text(),
         rubric_version=version,
         at=now,
     )
@@ -205,7 +218,7 @@ def rubric_version_activate(*, version: RubricVersion, by: User | None) -> Rubri
         Case.objects.filter(evaluations__rubric_version__rubric_id=version.rubric_id).values("pk").distinct()
     )
     queue.enqueue_on_commit(queue.RISK_SUMMARIES_FANOUT, version.rubric_id)
-    return version
+    return version, impact
 
 
 @transaction.atomic
