@@ -12,9 +12,9 @@ from decimal import Decimal
 
 from django.conf import settings
 
-from cases.models import Case
-from evaluations import scoring, selectors
-from evaluations.models import EvaluationVersion, RubricVersion
+from cases.models import Case, Party
+from evaluations import crosswalk, scoring, selectors
+from evaluations.models import EvaluationVersion, RubricVersion, Score
 
 
 @dataclass(frozen=True)
@@ -142,4 +142,170 @@ def activation_impact(version: RubricVersion, *, top: int = 10) -> ActivationImp
             NotCarried(key, why, len(ids))
             for (key, why), ids in sorted(counts.items(), key=lambda kv: (-len(kv[1]), kv[0]))
         ],
+    )
+
+
+# --- A published case under two rubric versions ----------------------------------------------
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One criterion's score for one party (or the deal) under one rubric version."""
+
+    value: int | None
+    status: str  # "scored" (given under this version), "carried", "missing"
+    how: str = ""  # for carried: "renamed from compute_access (copy)"; for missing: why
+
+
+@dataclass(frozen=True)
+class CriterionRow:
+    key: str
+    per_party: bool
+    cells: tuple[Cell, ...]  # one per party column (the deal's column only for per-deal criteria)
+
+
+@dataclass(frozen=True)
+class PartyFigures:
+    name: str
+    leverage: Decimal | None
+    workaround: Decimal | None
+    dependency: Decimal | None
+    classification: str
+
+
+@dataclass(frozen=True)
+class RubricSide:
+    number: int
+    status: str
+    scored_under: bool  # the published analysis was scored under this version
+    risk_index: Decimal | None
+    risk_band: str
+    classification: str
+    parties: tuple[PartyFigures, ...]
+    rows: tuple[CriterionRow, ...]
+    carried: int
+    missing: int
+
+
+@dataclass(frozen=True)
+class TwoVersions:
+    rubric_slug: str
+    analysis_number: int
+    scored_under: int
+    versions: tuple[int, ...]  # every version a reader may pick (active and retired)
+    a: RubricSide
+    b: RubricSide
+
+
+class NotComparable(Exception):
+    """The versions asked for are not readable versions of the case's rubric."""
+
+
+def _describe(kind: str, rule: str, old: tuple[str, ...]) -> str:
+    """How a score was carried, in words: "merged from margin, dependency (take the maximum)"."""
+    rule_text = crosswalk.RULE_LABELS[rule]
+    if kind == "same":
+        return f"same criterion ({rule_text})"
+    return f"{crosswalk.KIND_LABELS[kind]}: from {', '.join(old)} ({rule_text})"
+
+
+def case_two_rubric_versions(case: Case, a: int | None, b: int | None) -> TwoVersions:
+    """The case's published analysis under rubric versions ``a`` and ``b`` (default: the version it
+    was scored under, and the active one): each criterion's score per party (given, carried through
+    the crosswalks, or missing and why), the figures and classification the engine gives. Only active
+    and retired versions are readable: a draft rubric version is NotComparable, as is any number the
+    rubric lacks. Five queries."""
+    published = (
+        EvaluationVersion.objects.filter(case=case, state=EvaluationVersion.State.PUBLISHED)
+        .values_list(
+            "pk",
+            "number",
+            "evaluation__rubric_version__rubric_id",
+            "evaluation__rubric_version__number",
+            "evaluation__rubric_version__rubric__slug",
+        )
+        .first()
+    )
+    if published is None:
+        raise NotComparable("this case has no published analysis")
+    version_id, analysis_number, rubric_id, scored_under, rubric_slug = published
+    versions = {v.number: v for v in selectors.rubric_versions_for_carrying([rubric_id])}
+    active = next((n for n, v in versions.items() if v.status == RubricVersion.Status.ACTIVE), scored_under)
+    a = scored_under if a is None else a
+    b = active if b is None else b
+    for number in (a, b):
+        if number not in versions:
+            raise NotComparable(f"version {number} is not a published version of this rubric")
+    carrier = selectors.ScoreCarrier(versions.values())
+    raw: dict[int | None, dict[str, int]] = {}
+    for party_id, key, value in Score.objects.filter(version_id=version_id).values_list(
+        "party_id", "criterion__key", "value"
+    ):
+        raw.setdefault(party_id, {})[key] = value
+    parties = list(Party.objects.filter(case=case).order_by("position", "id").values_list("pk", "organization__name"))
+    party_ids = [pk for pk, _ in parties if pk in raw] or [pk for pk, _ in parties]
+    names = dict(parties)
+
+    def side(number: int) -> RubricSide:
+        version = versions[number]
+        outcomes = {
+            party_id: carrier.carry(
+                rubric_id, scored_under, number, raw.get(party_id, {}), per_party=party_id is not None
+            )
+            for party_id in [*party_ids, None]
+        }
+        result = scoring.summarize(
+            selectors.rubric_spec(version),
+            {p: outcomes[p].values for p in party_ids},
+            outcomes[None].values,
+        )
+        rows = []
+        carried = missing = 0
+        for criterion in version.criteria.all():
+            columns = party_ids if criterion.per_party else [None]
+            cells = []
+            for party_id in columns:
+                outcome = outcomes[party_id]
+                value = outcome.values.get(criterion.key)
+                if value is None:
+                    why = dict(outcome.not_carried).get(criterion.key, "not scored")
+                    cells.append(Cell(None, "missing", why))
+                    missing += 1
+                elif number == scored_under:
+                    cells.append(Cell(value, "scored"))
+                else:
+                    kind, rule, old = outcome.how[criterion.key]
+                    cells.append(Cell(value, "carried", _describe(kind, rule, old)))
+                    carried += 1
+            rows.append(CriterionRow(criterion.key, criterion.per_party, tuple(cells)))
+        figures = tuple(
+            PartyFigures(
+                names.get(f.party, ""),
+                f.leverage,
+                f.workaround,
+                f.dependency,
+                f.classification.value if f.classification else "",
+            )
+            for f in result.parties
+        )
+        return RubricSide(
+            number=number,
+            status=version.status,
+            scored_under=number == scored_under,
+            risk_index=result.risk_index,
+            risk_band=result.risk_band,
+            classification=(result.classification.value if result.classification else ""),
+            parties=figures,
+            rows=tuple(rows),
+            carried=carried,
+            missing=missing,
+        )
+
+    return TwoVersions(
+        rubric_slug=rubric_slug,
+        analysis_number=analysis_number,
+        scored_under=scored_under,
+        versions=tuple(sorted(versions)),
+        a=side(a),
+        b=side(b),
     )

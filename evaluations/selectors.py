@@ -206,7 +206,7 @@ def summary_inputs(
         inputs = by_version[version_id]
         rubric_version = inputs.rubric_version
         assert rubric_version is not None and inputs.rubric_id is not None
-        for party_id, party_scores in by_party.items():
+        for party, party_scores in by_party.items():
             outcome = carrier.carry(
                 inputs.rubric_id,
                 scored_under[version_id],
