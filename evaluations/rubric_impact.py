@@ -161,7 +161,12 @@ class Cell:
 class CriterionRow:
     key: str
     per_party: bool
-    cells: tuple[Cell, ...]  # one per party column (the deal's column only for per-deal criteria)
+    cells: tuple[Cell, ...]  # one per party (a single one, the deal's, for a per-deal criterion)
+    names: tuple[str, ...]  # the parties' names, beside the cells ("" for the deal)
+
+    @property
+    def named_cells(self) -> list[tuple[Cell, str]]:
+        return list(zip(self.cells, self.names, strict=True))
 
 
 @dataclass(frozen=True)
@@ -195,6 +200,10 @@ class TwoVersions:
     versions: tuple[int, ...]  # every version a reader may pick (active and retired)
     a: RubricSide
     b: RubricSide
+
+    @property
+    def sides(self) -> tuple[RubricSide, RubricSide]:
+        return (self.a, self.b)
 
 
 class NotComparable(Exception):
@@ -277,7 +286,8 @@ def case_two_rubric_versions(case: Case, a: int | None, b: int | None) -> TwoVer
                     kind, rule, old = outcome.how[criterion.key]
                     cells.append(Cell(value, "carried", _describe(kind, rule, old)))
                     carried += 1
-            rows.append(CriterionRow(criterion.key, criterion.per_party, tuple(cells)))
+            labels = tuple(names.get(p, "") if p is not None else "" for p in columns)
+            rows.append(CriterionRow(criterion.key, criterion.per_party, tuple(cells), labels))
         figures = tuple(
             PartyFigures(
                 names.get(f.party, ""),

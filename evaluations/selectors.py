@@ -212,15 +212,15 @@ def summary_inputs(
                 scored_under[version_id],
                 rubric_version.number,
                 party_scores,
-                per_party=party_id is not None,
+                per_party=party is not None,
             )
-            if party_id is None:
+            if party is None:
                 inputs.deal_scores.update(outcome.values)
             else:
-                inputs.party_scores[party_id] = outcome.values
+                inputs.party_scores[party] = outcome.values
             if carried is not None:
                 carried.setdefault(case_of[version_id], []).extend(
-                    (party_id, key, why) for key, why in outcome.not_carried
+                    (party, key, why) for key, why in outcome.not_carried
                 )
     return result
 
