@@ -145,6 +145,29 @@ def activation_impact(version: RubricVersion, *, top: int = 10) -> ActivationImp
     )
 
 
+def crosswalk_sources(version: RubricVersion) -> list[RubricVersion]:
+    """The versions ``version``'s crosswalk may map from: the rubric's earlier active and retired
+    versions, newest first, with their criteria."""
+    return list(
+        RubricVersion.objects.filter(rubric_id=version.rubric_id, number__lt=version.number)
+        .exclude(status=RubricVersion.Status.DRAFT)
+        .prefetch_related(selectors.criteria_prefetch())
+        .order_by("-number")
+    )
+
+
+def rubric_version_crosswalk_table(version: RubricVersion) -> tuple[int, crosswalk.Crosswalk] | None:
+    """A version's crosswalk as it applies (completed with the implicit entries), and the number it
+    maps from; None when there is no earlier version to map from."""
+    earlier = {v.number: v for v in crosswalk_sources(version)}
+    if not earlier:
+        return None
+    number, _, _ = crosswalk.parse(version.crosswalk)
+    previous = earlier.get(number or 0) or earlier[max(earlier)]
+    info = selectors.rubric_version_info(version)
+    return previous.number, crosswalk.version_crosswalk(info, selectors.rubric_version_info(previous))
+
+
 # --- A published case under two rubric versions ----------------------------------------------
 
 
