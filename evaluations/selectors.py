@@ -144,13 +144,24 @@ class ScoreCarrier:
             self.infos.setdefault(version.rubric_id, {})[version.number] = rubric_version_info(version)
         self._chains: dict[tuple[int, int, int], list] = {}
 
-    def carry(
-        self, rubric_id: int, start: int, end: int, scores: dict[str, int], *, per_party: bool
-    ) -> crosswalk.Carried:
+    def _chain(self, rubric_id: int, start: int, end: int) -> list:
         key = (rubric_id, start, end)
         if key not in self._chains:
             self._chains[key] = crosswalk.chain(self.infos[rubric_id], start, end)
-        return crosswalk.carry_chain(self._chains[key], scores, per_party=per_party)
+        return self._chains[key]
+
+    def carry(
+        self, rubric_id: int, start: int, end: int, scores: dict[str, int], *, per_party: bool
+    ) -> crosswalk.Carried:
+        return crosswalk.carry_chain(self._chain(rubric_id, start, end), scores, per_party=per_party)
+
+    def by_key(self, rubric_id: int, start: int, end: int) -> bool:
+        """Whether every step from ``start`` to ``end`` keeps keys, drops or adds criteria only."""
+        return all(
+            entry.kind in ("dropped", "new") or (entry.kind == "same" and entry.rule == "copy")
+            for walk, _scale in self._chain(rubric_id, start, end)
+            for entry in walk.entries
+        )
 
 
 def summary_inputs(
