@@ -343,7 +343,7 @@ def _rubric_number(request: HttpRequest, name: str) -> int | None:
     raw = request.GET.get(name, "")
     if raw == "":
         return None
-    if not raw.isdigit() or len(raw) > 6:
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 6:
         raise ValueError(f"{name} must be a rubric version's number")
     return int(raw)
 
@@ -452,6 +452,7 @@ def rubric_version_detail(request: HttpRequest, rubric_slug: str, number: int) -
             "previous": previous,
             "changes": rubric_changes(previous, version) if previous else None,
             "changelog_html": render_markdown(version.changelog),
+            "crosswalk": rubric_impact.crosswalk_from_previous(version, previous) if previous else None,
         },
     )
 

@@ -168,6 +168,15 @@ def rubric_version_crosswalk_table(version: RubricVersion) -> tuple[int, crosswa
     return previous.number, crosswalk.version_crosswalk(info, selectors.rubric_version_info(previous))
 
 
+def crosswalk_from_previous(version: RubricVersion, previous: RubricVersion) -> crosswalk.Crosswalk | None:
+    """How scores carry from ``previous`` to ``version`` (both with their criteria prefetched: no
+    query), for the public rubric page; None when ``version``'s crosswalk maps from another version."""
+    number, _, _ = crosswalk.parse(version.crosswalk)
+    if number not in (None, previous.number):
+        return None
+    return crosswalk.version_crosswalk(selectors.rubric_version_info(version), selectors.rubric_version_info(previous))
+
+
 # --- A published case under two rubric versions ----------------------------------------------
 
 

@@ -243,7 +243,7 @@ def test_the_api_shows_the_case_under_two_versions(activated, api_client):
     assert data["b"]["missing"] == len(rows["talent"])
 
 
-@pytest.mark.parametrize("query", [{"a": "x"}, {"b": "-1"}, {"a": "1.5"}, {"a": "99999999999"}])
+@pytest.mark.parametrize("query", [{"a": "x"}, {"b": "-1"}, {"a": "1.5"}, {"a": "99999999999"}, {"a": "²"}])
 def test_bad_input_is_400(activated, client, api_client, query):
     assert client.get(reverse("case-rubric-versions", args=[COLOSSUS]), query).status_code == 400
     assert api_client.get(f"/api/v1/cases/{COLOSSUS}/rubric-versions/", query).status_code == 400
@@ -362,3 +362,13 @@ def test_the_set_based_recompute_leaves_crosswalked_cases_to_the_python_path(v1,
     for summary in RiskSummary.objects.filter(case_id__in=case_ids).select_related("case"):
         assert summary.risk_index == expected_under_v2(summary.case, draft).risk_index, summary.case.slug
         assert summary.missing_criteria == ["talent"]
+
+
+def test_the_public_rubric_page_shows_how_scores_carried(activated, client, django_assert_num_queries):
+    url = reverse("rubric-version", args=[activated.rubric.slug, 2])
+    client.get(url)  # warm what the page caches
+    with django_assert_num_queries(5):
+        body = client.get(url).content.decode()
+    assert "How scores carry over from version 1" in body
+    assert "margin, dependency → <strong>lock_in</strong>: merged, scores carried (max)" in body
+    assert "<strong>talent</strong>: new, to be scored" in body
