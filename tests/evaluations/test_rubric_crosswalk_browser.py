@@ -5,6 +5,7 @@ confirmation with its impact, and a case under two rubric versions, at 1280 and 
 from __future__ import annotations
 
 import pytest
+from axe_playwright_python.sync_playwright import Axe
 from django.conf import settings
 from django.test import Client
 from django.urls import reverse
@@ -61,4 +62,6 @@ def test_crosswalk_editor_confirmation_and_two_version_view(live_server, browser
         assert "carried" in page.locator(".rubric-sides").inner_text()
         assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
         shot(page, f"crosswalk-two-versions-{size}")
+        serious = [v["id"] for v in Axe().run(page).response["violations"] if v["impact"] in ("serious", "critical")]
+        assert not serious, serious
         context.close()
