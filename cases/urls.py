@@ -22,6 +22,7 @@ urlpatterns = [
     path("cases/<slug:slug>/history/", views.case_history, name="case-history"),
     path("cases/<slug:slug>/versions/<int:number>/", views.case_version, name="case-version"),
     path("cases/<slug:slug>/compare/", views.case_compare, name="case-compare"),
+    path("cases/<slug:slug>/rubric-versions/", views.case_rubric_versions, name="case-rubric-versions"),
     path("graph/", web_views.graph_page, name="graph"),
     path("compare/", web_views.deals_compare_page, name="deals-compare"),
     path("organizations/<slug:slug>/graph/", web_views.organization_graph_page, name="organization-graph"),

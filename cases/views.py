@@ -23,6 +23,7 @@ from cases import cache_keys, chart_image, charts, keyset, reading, selectors, w
 from cases.filters import CaseFilter, ChangelogFilter
 from cases.models import Case
 from core.http import absolute_url, safe_methods
+from evaluations import rubric_impact
 from evaluations.annotated import version_reading
 from evaluations.compare import compare_versions, facts_compared
 from evaluations.markdown import render as render_markdown
@@ -313,6 +314,31 @@ def case_compare(request: HttpRequest, slug: str) -> HttpResponse:
     return render(request, "cases/case_compare.html", {"case": case, "comparison": comparison, "history": history})
 
 
+def _rubric_number(request: HttpRequest, name: str) -> int | None:
+    raw = request.GET.get(name, "")
+    if raw == "":
+        return None
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 6:
+        raise ValueError(f"{name} must be a rubric version's number")
+    return int(raw)
+
+
+@safe_methods
+def case_rubric_versions(request: HttpRequest, slug: str) -> HttpResponse:
+    """The published analysis under two rubric versions (``?a=1&b=2``; by default the one it was
+    scored under and the active one). Only active and retired versions: a draft's number is not found."""
+    case = _case_or_404(slug)
+    try:
+        a, b = _rubric_number(request, "a"), _rubric_number(request, "b")
+    except ValueError as exc:
+        return render(request, "cases/case_rubric_versions.html", {"case": case, "error": str(exc)}, status=400)
+    try:
+        view = rubric_impact.case_two_rubric_versions(case, a, b)
+    except rubric_impact.NotComparable:
+        raise Http404("No such published rubric version for this case.") from None
+    return render(request, "cases/case_rubric_versions.html", {"case": case, "view": view})
+
+
 CHANGELOG_PER_PAGE = 20
 
 
@@ -412,6 +438,7 @@ def rubric_version_detail(request: HttpRequest, rubric_slug: str, number: int) -
             "previous": previous,
             "changes": rubric_changes(previous, version) if previous else None,
             "changelog_html": render_markdown(version.changelog),
+            "crosswalk": rubric_impact.crosswalk_from_previous(version, previous) if previous else None,
         },
     )
 

@@ -184,6 +184,8 @@ ALERTS_SCAN_INTERVAL_SECONDS = env_int("ALERTS_SCAN_INTERVAL_SECONDS", 60, minim
 ALERTS_WEEKLY_CHECK_SECONDS = env_int("ALERTS_WEEKLY_CHECK_SECONDS", 3600, minimum=1)
 # Cases per recompute message and transaction; a fan-out step sends this many batches.
 RECOMPUTE_BATCH_SIZE = env_int("RECOMPUTE_BATCH_SIZE", 1000, minimum=1)
+# How many published cases a rubric activation's confirmation re-scores to show its impact (bounded work).
+RUBRIC_IMPACT_MAX_CASES = env_int("RUBRIC_IMPACT_MAX_CASES", 5000, minimum=1)
 FANOUT_BATCHES_PER_STEP = env_int("FANOUT_BATCHES_PER_STEP", 20, minimum=1)
 # Exposure recomputes wait this long after the summary change that asked for them,
 # so that the requests of a whole fan-out coalesce into a few runs.

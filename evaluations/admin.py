@@ -4,14 +4,17 @@ retired rubric versions, the audit trail) are read-only here as everywhere."""
 from __future__ import annotations
 
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count
-from django.http import HttpResponseRedirect
+from django.http import Http404, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils.text import Truncator
 
 from core.errors import TransitionNotAllowed, WorkflowError
 from core.text import TextCleanModelForm
-from evaluations import policy
+from evaluations import crosswalk, policy, rubric_impact, selectors
+from evaluations.forms import CrosswalkForm
 from evaluations.models import (
     Annotation,
     AuditEntry,
@@ -174,15 +177,111 @@ class RubricVersionAdmin(admin.ModelAdmin):
                 self.message_user(request, f"{field_name}: {' '.join(errors)}", messages.ERROR)
             return HttpResponseRedirect(request.path)
 
-    @admin.action(description="Activate the selected draft version", permissions=["activate"])
-    def activate(self, request, queryset):
-        for version in queryset:
+    change_form_template = "admin/evaluations/rubricversion/crosswalk_change_form.html"
+
+    def get_urls(self):
+        own = [
+            path(
+                "<int:pk>/crosswalk/",
+                self.admin_site.admin_view(self.crosswalk_view),
+                name="evaluations_rubricversion_crosswalk",
+            ),
+            path(
+                "<int:pk>/activate/",
+                self.admin_site.admin_view(self.activate_view),
+                name="evaluations_rubricversion_activate",
+            ),
+        ]
+        return own + super().get_urls()
+
+    def _draft_or_404(self, request, pk: int) -> RubricVersion:
+        version = RubricVersion.objects.select_related("rubric").filter(pk=pk).first()
+        if version is None or not self.has_view_permission(request, version):
+            raise Http404("No such rubric version.")
+        return version
+
+    def crosswalk_view(self, request, pk: int):
+        """The crosswalk editor: what each criterion of the version mapped from becomes in this draft."""
+        version = self._draft_or_404(request, pk)
+        if not policy.allowed(request.user, "rubric_version.edit", version):
+            return TemplateResponse(
+                request,
+                "admin/evaluations/rubricversion/crosswalk.html",
+                {**self.admin_site.each_context(request), "version": version, "frozen": True, "opts": self.model._meta,
+                 "walk": rubric_impact.rubric_version_crosswalk_table(version)},
+                status=200 if request.method == "GET" else 409,
+            )  # fmt: skip
+        earlier = rubric_impact.crosswalk_sources(version)
+        chosen = request.GET.get("from") or (version.crosswalk or {}).get("from")
+        previous = next((v for v in earlier if str(v.number) == str(chosen)), earlier[0] if earlier else None)
+        context = {**self.admin_site.each_context(request), "version": version, "opts": self.model._meta}
+        if previous is None:
+            return TemplateResponse(
+                request, "admin/evaluations/rubricversion/crosswalk.html", {**context, "form": None}
+            )
+        old_keys = [c.key for c in previous.criteria.all()]
+        new_keys = [c.key for c in version.criteria.all()]
+        _, stored, _ = crosswalk.parse(version.crosswalk)
+        if (version.crosswalk or {}).get("from") != previous.number:
+            stored = []
+        walked = crosswalk.complete(
+            stored, selectors.rubric_version_info(previous).criteria, selectors.rubric_version_info(version).criteria
+        )
+        form = CrosswalkForm(request.POST or None, old_keys=old_keys, new_keys=new_keys, initial_entries=walked.entries)
+        status = 200
+        if request.method == "POST" and form.is_valid():
             try:
-                rubric_versions.rubric_version_activate(version=version, by=request.user)
-            except (WorkflowError, ValidationError) as exc:
-                self.message_user(request, f"{version}: {exc}", messages.ERROR)
+                rubric_versions.rubric_version_crosswalk_set(
+                    version=version, by=request.user, data={"from": previous.number, "entries": form.entries()}
+                )
+            except ValidationError as exc:
+                for message in exc.messages:
+                    form.add_error(None, message)
+                status = 400
+            except WorkflowError as exc:
+                form.add_error(None, str(exc))
+                status = 409
             else:
-                self.message_user(request, f"{version} is now active; summaries are being recomputed.")
+                self.message_user(request, f"The crosswalk from version {previous.number} is saved.")
+                return HttpResponseRedirect(request.path)
+        elif request.method == "POST":
+            status = 400
+        context |= {
+            "form": form,
+            "previous": previous,
+            "earlier": earlier,
+            "new_only": [e.new[0] for e in walked.entries if e.kind == "new"],
+        }
+        return TemplateResponse(request, "admin/evaluations/rubricversion/crosswalk.html", context, status=status)
+
+    def activate_view(self, request, pk: int):
+        """Activation asks first: its impact on the archive, then a confirm button."""
+        version = self._draft_or_404(request, pk)
+        refusal = policy.refusal(request.user, "rubric_version.activate", version)
+        if isinstance(refusal, PermissionDenied):
+            raise refusal
+        context = {**self.admin_site.each_context(request), "version": version, "opts": self.model._meta}
+        if refusal is not None:
+            context["refusal"] = str(refusal)
+            return TemplateResponse(request, "admin/evaluations/rubricversion/activate.html", context, status=409)
+        if request.method == "POST":
+            try:
+                version, impact = rubric_versions.rubric_version_activate_reporting(version=version, by=request.user)
+            except (WorkflowError, ValidationError) as exc:
+                context["refusal"] = "; ".join(getattr(exc, "messages", [str(exc)]))
+                return TemplateResponse(request, "admin/evaluations/rubricversion/activate.html", context, status=400)
+            self.message_user(request, f"{version} is now active; summaries are being recomputed. {impact.as_text()}")
+            return HttpResponseRedirect(reverse("admin:evaluations_rubricversion_change", args=[version.pk]))
+        context["impact"] = rubric_impact.activation_impact(version)
+        return TemplateResponse(request, "admin/evaluations/rubricversion/activate.html", context)
+
+    @admin.action(description="Activate the selected draft version (asks first)", permissions=["activate"])
+    def activate(self, request, queryset):
+        versions = list(queryset[:2])
+        if len(versions) != 1:
+            self.message_user(request, "Activate one version at a time.", messages.ERROR)
+            return None
+        return HttpResponseRedirect(reverse("admin:evaluations_rubricversion_activate", args=[versions[0].pk]))
 
     def has_activate_permission(self, request):
         return policy.allowed(request.user, "rubric_version.activate")

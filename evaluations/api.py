@@ -34,11 +34,12 @@ from core.api import (
 )
 from core.http import absolute_url
 from core.types import AuthenticatedApiRequest
-from evaluations import policy, selectors
+from evaluations import policy, rubric_impact, selectors
 from evaluations.compare import compare_versions
 from evaluations.models import EvaluationVersion, Revision, Rubric, RubricVersion
 from evaluations.selectors import criteria_prefetch, revisions_prefetch, versions_with_content
 from evaluations.serializers import (
+    ActivationImpactSerializer,
     ChangelogEntrySerializer,
     CompareQuerySerializer,
     ComparisonSerializer,
@@ -50,12 +51,15 @@ from evaluations.serializers import (
     RevisionLineSerializer,
     RevisionSerializer,
     RubricSerializer,
+    RubricVersionActivatedSerializer,
     RubricVersionCreateSerializer,
     RubricVersionLineSerializer,
     RubricVersionSerializer,
+    RubricVersionsQuerySerializer,
     RubricVersionUpdateSerializer,
     SendBackSerializer,
     SubmitSerializer,
+    TwoRubricVersionsSerializer,
     UnscheduleSerializer,
     VersionSummarySerializer,
 )
@@ -557,10 +561,51 @@ class RubricVersionActivateView(APIView):
     @extend_schema(
         operation_id="rubrics_versions_activate",
         request=None,
-        responses={200: RubricVersionSerializer, **errors(400, 401, 403, 404, 409, 429)},
+        responses={200: RubricVersionActivatedSerializer, **errors(400, 401, 403, 404, 409, 429)},
         description="Activate a draft version, retiring the active one; every affected risk summary is "
         "recomputed by the workers. 409 unless it is a draft. Admins.",
     )
     def post(self, request: AuthenticatedApiRequest, slug: str, number: int) -> Response:
         version = _rubric_version_for(request, slug, number)
-        return _rubric_version_response(rubric_versions.rubric_version_activate(version=version, by=request.user))
+        version, impact = rubric_versions.rubric_version_activate_reporting(version=version, by=request.user)
+        version = RubricVersion.objects.prefetch_related(criteria_prefetch()).get(pk=version.pk)
+        return Response(RubricVersionActivatedSerializer(version, context={"impact": impact}).data)
+
+
+class RubricVersionImpactView(APIView):
+    permission_classes = [HasPermission]
+    required_permission = policy.permission("rubric_version.activate")
+
+    @extend_schema(
+        operation_id="rubrics_versions_activation_impact",
+        responses={200: ActivationImpactSerializer, **errors(401, 403, 404, 409, 429)},
+        description="What activating this draft would do, to confirm before activating: how many published cases "
+        "will need re-evaluation, the largest changes in risk index (re-scored by the engine on the scores the "
+        "crosswalk carries), and what it cannot carry. 409 unless it is a draft. Admins.",
+    )
+    def get(self, request: AuthenticatedApiRequest, slug: str, number: int) -> Response:
+        version = _rubric_version_for(request, slug, number)
+        policy.check(request.user, "rubric_version.activate", version)
+        return Response(ActivationImpactSerializer(rubric_impact.activation_impact(version)).data)
+
+
+class CaseRubricVersionsView(APIView):
+    @extend_schema(
+        operation_id="cases_rubric_versions",
+        parameters=[RubricVersionsQuerySerializer],
+        responses={200: TwoRubricVersionsSerializer, **errors(400, 401, 404, 429)},
+        description="A published case's analysis under two rubric versions (`a`, `b`; by default the one it was "
+        "scored under and the active one): figures, classification, and each score given, carried through the "
+        "crosswalk, or missing. Active and retired rubric versions only: a draft's number is 404.",
+    )
+    def get(self, request: Request, slug: str) -> Response:
+        query = RubricVersionsQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        case = get_object_or_404(Case.objects.published(), slug=slug)
+        try:
+            view = rubric_impact.case_two_rubric_versions(
+                case, query.validated_data.get("a"), query.validated_data.get("b")
+            )
+        except rubric_impact.NotComparable:
+            return Response({"detail": "No such published rubric version."}, status=status.HTTP_404_NOT_FOUND)
+        return Response(TwoRubricVersionsSerializer(view).data)

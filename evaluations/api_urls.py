@@ -20,6 +20,11 @@ urlpatterns = [
         evaluations_api.CaseVersionDetailView.as_view(),
         name="case-version",
     ),
+    path(
+        "cases/<slug:slug>/rubric-versions/",
+        evaluations_api.CaseRubricVersionsView.as_view(),
+        name="case-rubric-versions",
+    ),
     path("evaluation-versions/<int:pk>/", evaluations_api.EvaluationVersionView.as_view(), name="version"),
     path(
         "evaluation-versions/<int:pk>/revisions/",
@@ -96,5 +101,10 @@ urlpatterns = [
         "rubrics/<slug:slug>/versions/<int:number>/activate/",
         evaluations_api.RubricVersionActivateView.as_view(),
         name="rubric-version-activate",
+    ),
+    path(
+        "rubrics/<slug:slug>/versions/<int:number>/activation-impact/",
+        evaluations_api.RubricVersionImpactView.as_view(),
+        name="rubric-version-activation-impact",
     ),
 ]

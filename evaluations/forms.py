@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 
 from cases.models import Party, Source
 from core.errors import errors_by_field
+from evaluations import crosswalk
 from evaluations.models import Annotation, Criterion, EvaluationVersion
 from evaluations.scoring import label
 from evaluations.services.annotations import AnnotationInput
@@ -404,3 +405,58 @@ class AssignForm(forms.Form):
     def __init__(self, *args, reviewers: Iterable = (), **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["reviewer"].choices = [(str(u.pk), u.get_username()) for u in reviewers]  # type: ignore[attr-defined]
+
+
+class CrosswalkForm(forms.Form):
+    """The crosswalk editor (the admin's rubric screen): one row per criterion of the version mapped
+    from, saying what it becomes in the draft and how its scores carry. Rows marked merged into the
+    same new criterion make one ``merged`` entry; new criteria no row names are new."""
+
+    ROW_KINDS = [(k, crosswalk.KIND_LABELS[k]) for k in crosswalk.KINDS if k != "new"]
+
+    def __init__(self, *args: Any, old_keys: list[str], new_keys: list[str], initial_entries=(), **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.old_keys, self.new_keys = old_keys, new_keys
+        by_old = {key: entry for entry in initial_entries for key in entry.old}
+        for key in old_keys:
+            entry = by_old.get(key)
+            self.fields[f"kind__{key}"] = forms.ChoiceField(
+                label=f"{key}: becomes", choices=self.ROW_KINDS, initial=entry.kind if entry else "dropped"
+            )
+            self.fields[f"to__{key}"] = forms.MultipleChoiceField(
+                label=f"{key}: new criteria",
+                choices=[(k, k) for k in new_keys],
+                required=False,
+                widget=forms.CheckboxSelectMultiple,
+                initial=list(entry.new) if entry else [],
+            )
+            self.fields[f"rule__{key}"] = forms.ChoiceField(
+                label=f"{key}: carry scores by",
+                choices=list(crosswalk.RULE_LABELS.items()),
+                initial=entry.rule if entry else "unscored",
+            )
+
+    def rows(self) -> list[tuple[str, Any, Any, Any]]:
+        return [(k, self[f"kind__{k}"], self[f"to__{k}"], self[f"rule__{k}"]) for k in self.old_keys]
+
+    def entries(self) -> list[dict]:
+        """The entries in the stored shape (evaluations.crosswalk); the service validates them."""
+        data = self.cleaned_data
+        merged: dict[str, dict] = {}
+        result: list[dict] = []
+        for key in self.old_keys:
+            kind, targets, rule = data[f"kind__{key}"], list(data[f"to__{key}"]), data[f"rule__{key}"]
+            if kind == "same" and not targets:
+                targets = [key]
+            if kind == "dropped":
+                targets, rule = [], "unscored"
+            if kind == "merged" and len(targets) == 1:
+                entry = merged.setdefault(targets[0], {"kind": "merged", "from": [], "to": targets, "rule": rule})
+                entry["from"].append(key)
+                if entry["rule"] != rule:
+                    raise ValidationError(f"the criteria merged into {targets[0]} must carry by the same rule")
+                if len(entry["from"]) == 1:
+                    result.append(entry)
+                continue
+            result.append({"kind": kind, "from": [key], "to": targets, "rule": rule})
+        return result

@@ -43,6 +43,10 @@ class RubricVersion(models.Model):
         default=dict,
         help_text="Thresholds and bands, in the shape of rubric_v1.json's version.classification.",
     )
+    # How the previous version's criteria map onto this one's and how scores carry over
+    # (evaluations.crosswalk): {"from": number, "entries": [...]}; {} carries scores by key.
+    # Frozen with the rest of the version once it is activated (migration 0013's trigger).
+    crosswalk = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

@@ -25,7 +25,7 @@ from django.db.models import (
 from django.utils import timezone
 
 from cases.models import Case, Party, Source
-from evaluations import anchoring, exposure, scoring
+from evaluations import anchoring, crosswalk, exposure, scoring
 from evaluations.models import (
     Annotation,
     AuditEntry,
@@ -130,33 +130,92 @@ class SummaryInputs:
     party_orgs: dict[int, int] = field(default_factory=dict)
 
 
-def summary_inputs(case_ids: Iterable[int]) -> dict[int, SummaryInputs]:
+def rubric_version_info(version: RubricVersion) -> crosswalk.VersionInfo:
+    """The crosswalk's view of a rubric version (uses prefetched criteria if present)."""
+    return crosswalk.VersionInfo(
+        number=version.number,
+        scale=(version.scale_min, version.scale_max),
+        criteria=tuple(crosswalk.CriterionInfo(c.key, c.per_party) for c in version.criteria.all()),
+        crosswalk=version.crosswalk or {},
+    )
+
+
+def rubric_versions_for_carrying(
+    rubric_ids: Iterable[int], *, draft: RubricVersion | None = None
+) -> list[RubricVersion]:
+    """The active and retired versions of the rubrics, with their criteria, in two queries (plus
+    ``draft``, the one draft a caller may carry scores to: the activation's impact)."""
+    versions = RubricVersion.objects.filter(rubric_id__in=list(rubric_ids)).exclude(status=RubricVersion.Status.DRAFT)
+    if draft is not None:
+        versions = versions | RubricVersion.objects.filter(pk=draft.pk)
+    return list(versions.prefetch_related(criteria_prefetch()).order_by("rubric_id", "number"))
+
+
+class ScoreCarrier:
+    """Carries scores given under one version of a rubric to another, through the crosswalks
+    (evaluations.crosswalk), caching each path. Built from ``rubric_versions_for_carrying``."""
+
+    def __init__(self, versions: Iterable[RubricVersion]) -> None:
+        self.infos: dict[int, dict[int, crosswalk.VersionInfo]] = {}
+        for version in versions:
+            self.infos.setdefault(version.rubric_id, {})[version.number] = rubric_version_info(version)
+        self._chains: dict[tuple[int, int, int], list] = {}
+
+    def _chain(self, rubric_id: int, start: int, end: int) -> list:
+        key = (rubric_id, start, end)
+        if key not in self._chains:
+            self._chains[key] = crosswalk.chain(self.infos[rubric_id], start, end)
+        return self._chains[key]
+
+    def carry(
+        self, rubric_id: int, start: int, end: int, scores: dict[str, int], *, per_party: bool
+    ) -> crosswalk.Carried:
+        return crosswalk.carry_chain(self._chain(rubric_id, start, end), scores, per_party=per_party)
+
+    def by_key(self, rubric_id: int, start: int, end: int) -> bool:
+        """Whether every step from ``start`` to ``end`` keeps keys, drops or adds criteria only."""
+        return all(
+            entry.kind in ("dropped", "new") or (entry.kind == "same" and entry.rule == "copy")
+            for walk, _scale in self._chain(rubric_id, start, end)
+            for entry in walk.entries
+        )
+
+
+def summary_inputs(
+    case_ids: Iterable[int], *, target: RubricVersion | None = None, carried: dict | None = None
+) -> dict[int, SummaryInputs]:
     """The inputs of many cases' summaries in four queries, whatever their number.
 
     A case's published version, scored under whichever rubric version was
-    active when it was written, is read under its rubric's *active* version:
-    scores carry over by criterion key. A score the active version cannot take
-    (a key it dropped, a value outside its scale, a per-party criterion that
-    became per-deal or back) is left out, so its criterion counts as missing.
+    active when it was written, is read under its rubric's *active* version
+    (or ``target``, a draft about to be activated): scores are carried over
+    through the versions' crosswalks (evaluations.crosswalk; by criterion key
+    where a version has none). A score the crosswalk cannot carry (a dropped
+    criterion, a value outside the new scale, a rule that leaves it unscored)
+    is left out, so its criterion counts as missing; ``carried``, when given,
+    receives each case's list of (party id or None, key, why) not carried.
     """
     case_ids = list(case_ids)
     result: dict[int, SummaryInputs] = {case_id: SummaryInputs() for case_id in case_ids}
     versions = EvaluationVersion.objects.filter(
         case_id__in=case_ids, state=EvaluationVersion.State.PUBLISHED
-    ).values_list("pk", "case_id", "evaluation__rubric_version__rubric_id")
+    ).values_list("pk", "case_id", "evaluation__rubric_version__rubric_id", "evaluation__rubric_version__number")
     by_version: dict[int, SummaryInputs] = {}
-    for version_id, case_id, rubric_id in versions:
+    scored_under: dict[int, int] = {}
+    case_of: dict[int, int] = {}
+    for version_id, case_id, rubric_id, number in versions:
         inputs = result[case_id]
         inputs.version_id, inputs.rubric_id = version_id, rubric_id
         by_version[version_id] = inputs
+        scored_under[version_id] = number
+        case_of[version_id] = case_id
     rubric_ids = {inputs.rubric_id for inputs in by_version.values() if inputs.rubric_id is not None}
-    active = {
-        version.rubric_id: version
-        for version in RubricVersion.objects.filter(rubric_id__in=rubric_ids, status=RubricVersion.Status.ACTIVE)
-        .prefetch_related(criteria_prefetch())
-        .order_by("pk")
-    }
-    per_party = {rubric_id: {c.key: c.per_party for c in v.criteria.all()} for rubric_id, v in active.items()}
+    rubric_versions = rubric_versions_for_carrying(rubric_ids, draft=target)
+    if target is not None:
+        active = {target.rubric_id: next(v for v in rubric_versions if v.pk == target.pk)}
+    else:
+        active = {v.rubric_id: v for v in rubric_versions if v.status == RubricVersion.Status.ACTIVE}
+    carrier = ScoreCarrier(rubric_versions)
     for inputs in by_version.values():
         inputs.rubric_version = active.get(inputs.rubric_id) if inputs.rubric_id is not None else None
     scores = (
@@ -164,26 +223,33 @@ def summary_inputs(case_ids: Iterable[int]) -> dict[int, SummaryInputs]:
         .values_list("version_id", "party_id", "party__organization_id", "criterion__key", "value")
         .order_by("id")
     )
+    raw: dict[int, dict[int | None, dict[str, int]]] = {}
     for version_id, party_id, organization_id, key, value in scores:
-        inputs = by_version[version_id]
-        rubric_version = inputs.rubric_version
-        if rubric_version is None:
+        if by_version[version_id].rubric_version is None:
             continue
         if party_id is not None:
-            inputs.party_orgs[party_id] = organization_id
-        criterion_per_party = per_party[rubric_version.rubric_id].get(key)
-        fits = (
-            criterion_per_party is not None
-            and criterion_per_party == (party_id is not None)
-            and rubric_version.scale_min <= value <= rubric_version.scale_max
-        )
-        if party_id is None:
-            if fits:
-                inputs.deal_scores[key] = value
-        else:
-            scores_of_party = inputs.party_scores.setdefault(party_id, {})
-            if fits:
-                scores_of_party[key] = value
+            by_version[version_id].party_orgs[party_id] = organization_id
+        raw.setdefault(version_id, {}).setdefault(party_id, {})[key] = value
+    for version_id, by_party in raw.items():
+        inputs = by_version[version_id]
+        rubric_version = inputs.rubric_version
+        assert rubric_version is not None and inputs.rubric_id is not None
+        for party, party_scores in by_party.items():
+            outcome = carrier.carry(
+                inputs.rubric_id,
+                scored_under[version_id],
+                rubric_version.number,
+                party_scores,
+                per_party=party is not None,
+            )
+            if party is None:
+                inputs.deal_scores.update(outcome.values)
+            else:
+                inputs.party_scores[party] = outcome.values
+            if carried is not None:
+                carried.setdefault(case_of[version_id], []).extend(
+                    (party, key, why) for key, why in outcome.not_carried
+                )
     return result
 
 

@@ -342,7 +342,7 @@ class RubricVersionSerializer(serializers.ModelSerializer):
         model = RubricVersion
         fields = [
             "rubric", "number", "status", "changelog", "scale_min", "scale_max", "scale_labels", "families",
-            "classification", "created_at", "activated_at", "retired_at", "criteria",
+            "classification", "crosswalk", "created_at", "activated_at", "retired_at", "criteria",
         ]  # fmt: skip
 
 
@@ -550,6 +550,12 @@ class RubricVersionDataSerializer(serializers.Serializer):
     classification = serializers.DictField(
         required=False, help_text="Thresholds and risk bands, in the shape of rubric_v1.json's version.classification."
     )
+    crosswalk = serializers.DictField(
+        required=False,
+        help_text="How the criteria of the version named in `from` map onto this one's, and how scores carry: "
+        '`{"from": 1, "entries": [{"kind": "same|renamed|split|merged|dropped|new", "from": [old keys], '
+        '"to": [new keys], "rule": "copy|average|max|unscored"}]}`; `{}` carries scores by key.',
+    )
 
 
 class CriterionWriteSerializer(serializers.Serializer):
@@ -673,3 +679,103 @@ class ReviewAssignmentSerializer(serializers.Serializer):
     reviewer = serializers.CharField(source="reviewer.username", read_only=True)
     assigned_by = serializers.CharField(source="assigned_by.username", read_only=True)
     assigned_at = serializers.DateTimeField(read_only=True)
+
+
+# --- The rubric crosswalk: activation impact, a case under two rubric versions ----------------
+
+
+class IndexChangeSerializer(serializers.Serializer):
+    case = serializers.CharField(source="slug")
+    title = serializers.CharField()
+    before = serializers.DecimalField(max_digits=4, decimal_places=1, allow_null=True)
+    after = serializers.DecimalField(max_digits=4, decimal_places=1, allow_null=True)
+    before_classification = serializers.CharField()
+    after_classification = serializers.CharField()
+
+
+class NotCarriedSerializer(serializers.Serializer):
+    key = serializers.CharField()
+    why = serializers.CharField()
+    cases = serializers.IntegerField()
+
+
+class ActivationImpactSerializer(serializers.Serializer):
+    version_number = serializers.IntegerField()
+    replaces = serializers.IntegerField(allow_null=True, help_text="The active version's number.")
+    cases = serializers.IntegerField(help_text="Published cases under the rubric.")
+    considered = serializers.IntegerField(help_text="How many were re-scored (at most RUBRIC_IMPACT_MAX_CASES).")
+    needs_reevaluation = serializers.IntegerField()
+    newly_needing = serializers.IntegerField()
+    largest = IndexChangeSerializer(many=True, help_text="The largest changes in risk index, largest first.")
+    not_carried = NotCarriedSerializer(many=True, help_text="What the crosswalk could not carry; in how many cases.")
+
+
+class RubricVersionActivatedSerializer(RubricVersionSerializer):
+    impact = serializers.SerializerMethodField()
+
+    class Meta(RubricVersionSerializer.Meta):
+        fields = [*RubricVersionSerializer.Meta.fields, "impact"]
+
+    @extend_schema_field(ActivationImpactSerializer)
+    def get_impact(self, version: RubricVersion) -> dict:
+        return ActivationImpactSerializer(self.context["impact"]).data
+
+
+class RubricVersionsQuerySerializer(serializers.Serializer):
+    a = serializers.IntegerField(
+        min_value=1,
+        max_value=2**31 - 1,
+        required=False,
+        help_text="Default: the version it was scored under.",
+    )
+    b = serializers.IntegerField(min_value=1, max_value=2**31 - 1, required=False, help_text="Default: the active one.")
+
+
+class CellSerializer(serializers.Serializer):
+    party = serializers.CharField(help_text="The party's organization; empty for the deal.")
+    value = serializers.IntegerField(allow_null=True)
+    status = serializers.ChoiceField(choices=["scored", "carried", "missing"])
+    how = serializers.CharField(help_text="How it was carried, or why it is missing.")
+
+
+class CriterionRowSerializer(serializers.Serializer):
+    key = serializers.CharField()
+    per_party = serializers.BooleanField()
+    scores = serializers.SerializerMethodField()
+
+    @extend_schema_field(CellSerializer(many=True))
+    def get_scores(self, row) -> list[dict]:
+        return [
+            {"party": name, "value": cell.value, "status": cell.status, "how": cell.how}
+            for cell, name in row.named_cells
+        ]
+
+
+class PartyFiguresSerializer(serializers.Serializer):
+    party = serializers.CharField(source="name")
+    leverage = serializers.DecimalField(max_digits=4, decimal_places=1, allow_null=True)
+    workaround = serializers.DecimalField(max_digits=4, decimal_places=1, allow_null=True)
+    dependency = serializers.DecimalField(max_digits=4, decimal_places=1, allow_null=True)
+    classification = serializers.CharField()
+
+
+class RubricSideSerializer(serializers.Serializer):
+    number = serializers.IntegerField()
+    status = serializers.CharField()
+    scored_under = serializers.BooleanField()
+    risk_index = serializers.DecimalField(max_digits=4, decimal_places=1, allow_null=True)
+    risk_band = serializers.CharField()
+    classification = serializers.CharField()
+    carried = serializers.IntegerField()
+    missing = serializers.IntegerField()
+    parties = PartyFiguresSerializer(many=True)
+    criteria = CriterionRowSerializer(many=True, source="rows")
+
+
+class TwoRubricVersionsSerializer(serializers.Serializer):
+    rubric = serializers.CharField(source="rubric_slug")
+    analysis_version = serializers.IntegerField(source="analysis_number")
+    scored_under = serializers.IntegerField()
+    versions = serializers.ListField(child=serializers.IntegerField(), help_text="Active and retired versions.")
+    a = RubricSideSerializer()
+    b = RubricSideSerializer()

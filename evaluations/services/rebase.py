@@ -13,6 +13,7 @@ from evaluations.models import AuditEntry, Evaluation, EvaluationVersion, Rubric
 from evaluations.services.audit import audit_record
 from evaluations.services.revisions import revision_record
 from evaluations.services.transitions import version_locked
+from evaluations.services.workflow import scores_carry
 
 
 @dataclass(frozen=True)
@@ -36,9 +37,9 @@ class RebaseResult:
 
 @transaction.atomic
 def evaluation_version_rebase(*, version: EvaluationVersion, by: User, expected_lock: int) -> RebaseResult:
-    """Move a draft onto its rubric's active version: scores carry over by criterion key (with
-    their rationale, sources and quotes) where the active version has the key, scored the same
-    way (per party or per deal) and on a scale that holds the value; the rest are dropped.
+    """Move a draft onto its rubric's active version: scores carry over as a new draft's do
+    (``workflow.scores_carry``: through the crosswalk, by key where there is none, with their
+    rationale, sources and quotes); what cannot carry is dropped.
 
     Audited, and kept as a revision when the scores changed (revisions keep criterion keys,
     so a move that carries every score changes no content). EditConflict if someone saved
@@ -55,24 +56,15 @@ def evaluation_version_rebase(*, version: EvaluationVersion, by: User, expected_
         raise TransitionNotAllowed("this rubric has no active version to move onto")
     if active.pk == old.pk:
         raise TransitionNotAllowed(f"this draft is already under the active rubric version (v{old.number})")
-    new_criteria = {c.key: c for c in active.criteria.all()}
+    new_keys = list(active.criteria.values_list("key", flat=True))
     old_keys = set(old.criteria.values_list("key", flat=True))
-    carried: list[str] = []
-    dropped: list[str] = []
-    for score in current.scores.select_related("criterion").order_by("criterion__position", "id"):
-        criterion = new_criteria.get(score.criterion.key)
-        fits = (
-            criterion is not None
-            and criterion.per_party == (score.party_id is not None)
-            and active.scale_min <= score.value <= active.scale_max
-        )
-        if fits:
-            # The row stays (its sources and citations with it); only its criterion changes.
-            Score.objects.filter(pk=score.pk).update(criterion=criterion)
-            carried.append(score.criterion.key)
-        else:
-            score.delete()
-            dropped.append(score.criterion.key)
+    scores = list(current.scores.select_related("criterion").prefetch_related("sources", "citations__source"))
+    # The same carrying rule as a new draft's (the crosswalk; by key where there is none): new rows
+    # under the active version's criteria, with their rationale, sources and quotes; the old ones go.
+    carried_from = scores_carry(scores=scores, scored_under=old, version=current, rubric_version=active)
+    Score.objects.filter(pk__in=[score.pk for score in scores]).delete()
+    carried = [s.criterion.key for s in scores if (s.criterion.key, s.party_id) in carried_from]
+    dropped = [s.criterion.key for s in scores if (s.criterion.key, s.party_id) not in carried_from]
     evaluation, _ = Evaluation.objects.get_or_create(case_id=current.case_id, rubric_version=active)
     current.evaluation = evaluation
     current.lock_version += 1
@@ -83,7 +75,7 @@ def evaluation_version_rebase(*, version: EvaluationVersion, by: User, expected_
         to_number=active.number,
         carried=tuple(dict.fromkeys(carried)),
         dropped=tuple(dict.fromkeys(dropped)),
-        to_score=tuple(key for key in new_criteria if key not in old_keys),
+        to_score=tuple(key for key in new_keys if key not in old_keys),
     )
     revision_record(version=current, by=by, action=None, what=result.summary())
     audit_record(

@@ -9,6 +9,8 @@ with the engine:
 
 * a score counts when the active version has its key, with the same per-party or
   per-deal kind, and its value is on the active scale (``selectors.summary_inputs``);
+  the SQL takes only cases scored under versions whose crosswalks to the active one carry
+  by key (``_carried_by_key``); a crosswalk that renames, splits or merges is the Python path's;
 * a party's family figure is the weighted mean of that family's counted scores (its own
   per-party ones plus the deal's per-deal ones), scaled to 0-100, rounded half up to one
   decimal, as ``(sum(w*v) - min*sum(w)) * 100 / (sum(w) * (max - min))`` (one division:
@@ -116,6 +118,16 @@ def risk_summaries_recompute_set(*, case_ids: Iterable[int], queue_exposures: bo
     return sorted(rewritten)
 
 
+def _carried_by_key(version: RubricVersion) -> list[int]:
+    """The numbers of the rubric's versions whose scores reach ``version`` by key alone (the
+    crosswalks between them only keep keys, drop or add criteria): what the SQL's key match
+    states. Cases scored under any other version are carried through a crosswalk that renames,
+    splits or merges, which only the Python path does."""
+    versions = selectors.rubric_versions_for_carrying([version.rubric_id])
+    carrier = selectors.ScoreCarrier(versions)
+    return [v.number for v in versions if carrier.by_key(version.rubric_id, v.number, version.number)]
+
+
 def _active_versions(case_ids: list[int]) -> list[RubricVersion]:
     """The active versions of the rubrics the cases' published versions were scored under."""
     rubric_ids = (
@@ -161,6 +173,7 @@ JOIN evaluations_criterion c0 ON c0.id = s.criterion_id
 LEFT JOIN cases_party p ON p.id = s.party_id
 LEFT JOIN evaluations_criterion ac ON ac.version_id = %(version_id)s AND ac.key = c0.key
 WHERE ev.case_id = ANY(%(case_ids)s) AND ev.state = 'published' AND rv.rubric_id = %(rubric_id)s
+  AND rv.number = ANY(%(by_key)s)
 """
 
 # Each scored party's family figures and classification.
@@ -211,7 +224,8 @@ CREATE TEMP TABLE mw_set_summaries ON COMMIT DROP AS
 WITH pub AS (SELECT ev.case_id, ev.id AS version_id FROM evaluations_evaluationversion ev
              JOIN evaluations_evaluation e ON e.id = ev.evaluation_id
              JOIN evaluations_rubricversion rv ON rv.id = e.rubric_version_id
-             WHERE ev.case_id = ANY(%(case_ids)s) AND ev.state = 'published' AND rv.rubric_id = %(rubric_id)s),
+             WHERE ev.case_id = ANY(%(case_ids)s) AND ev.state = 'published' AND rv.rubric_id = %(rubric_id)s
+               AND rv.number = ANY(%(by_key)s)),
 per_case AS (
     SELECT case_id,
            round(least(100, max(coalesce(dependency, 0)) + %(workaround_share)s * max(coalesce(workaround, 0))), 1)
@@ -324,6 +338,7 @@ def _recompute_under(
         "band_lowers": [lower for _, lower in spec.risk_bands],
         "hash_prefix": _hash_prefix(version, criteria),
         "now": now,
+        "by_key": _carried_by_key(version),
     }
     cursor.execute(_SCORES_SQL, params)
     cursor.execute(_FIGURES_SQL, params)

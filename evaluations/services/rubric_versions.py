@@ -15,7 +15,7 @@ from django.utils import timezone
 from cases import selectors as case_selectors
 from cases.models import Case
 from core.text import text_errors
-from evaluations import policy, queue, scoring, selectors
+from evaluations import crosswalk, policy, queue, rubric_impact, scoring, selectors
 from evaluations.models import AuditEntry, Criterion, Rubric, RubricVersion
 from evaluations.services.audit import audit_record
 from evaluations.services.recompute import risk_summaries_mark_stale
@@ -37,6 +37,8 @@ def _rubric_version_apply(version: RubricVersion, version_data: dict) -> None:
         version.families = dict(version_data["families"])
     if "classification" in version_data:
         version.classification = version_data["classification"]
+    if "crosswalk" in version_data:
+        version.crosswalk = version_data["crosswalk"] or {}
 
 
 def _rubric_version_criteria(version: RubricVersion, criteria_data: Iterable[dict]) -> list[Criterion]:
@@ -119,22 +121,69 @@ def rubric_version_validate(version: RubricVersion, criteria: list[Criterion]) -
             )
         except scoring.RubricDataError as exc:
             errors.setdefault("classification", []).append(str(exc))
+    if not errors:
+        crosswalk_errors = rubric_version_crosswalk_errors(version, criteria)
+        if crosswalk_errors:
+            errors["crosswalk"] = crosswalk_errors
     if errors:
         raise ValidationError(errors)
 
 
+def rubric_version_crosswalk_errors(version: RubricVersion, criteria: list[Criterion]) -> list[str]:
+    """Why ``version``'s crosswalk cannot map its previous version onto ``criteria`` (empty: it can).
+
+    It must map from an earlier, non-draft version of the same rubric (a draft maps from what
+    readers have seen) and name only criteria of the two versions, each once."""
+    number, entries, errors = crosswalk.parse(version.crosswalk)
+    if errors or number is None:
+        return errors
+    previous = (
+        RubricVersion.objects.filter(rubric_id=version.rubric_id, number=number)
+        .exclude(status=RubricVersion.Status.DRAFT)
+        .prefetch_related(selectors.criteria_prefetch())
+        .first()
+    )
+    if previous is None or (version.number is not None and number >= version.number):
+        return [f"'from' must be an earlier active or retired version of this rubric, not {number}"]
+    return crosswalk.validate(
+        entries,
+        [crosswalk.CriterionInfo(c.key, c.per_party) for c in previous.criteria.all()],
+        [crosswalk.CriterionInfo(c.key, c.per_party) for c in criteria],
+    )
+
+
 @transaction.atomic
+def rubric_version_crosswalk_set(*, version: RubricVersion, by: User | None, data: dict) -> RubricVersion:
+    """Set a draft's crosswalk (``{"from": number, "entries": [...]}``, evaluations.crosswalk;
+    ``{}`` carries scores by key). Validated against both versions' criteria before anything is
+    written; an active or retired version is refused (TransitionNotAllowed)."""
+    return rubric_version_update_draft(version=version, by=by, data={"version": {"crosswalk": data}})
+
+
 def rubric_version_activate(*, version: RubricVersion, by: User | None) -> RubricVersion:
     """Activate a draft version, retiring the active one, and re-score the archive.
 
     Every published case's summary is marked stale in this transaction; the
-    recompute fans out on the workers after commit.
+    recompute fans out on the workers after commit. The summaries carry the
+    published scores through the version's crosswalk; what it could not carry is
+    listed in the activation's audit entry (``rubric_version_activate_reporting``
+    also hands it back).
     """
+    return rubric_version_activate_reporting(version=version, by=by)[0]
+
+
+@transaction.atomic
+def rubric_version_activate_reporting(
+    *, version: RubricVersion, by: User | None
+) -> tuple[RubricVersion, rubric_impact.ActivationImpact]:
+    """``rubric_version_activate``, returning also its impact as computed just before the switch
+    (the figures the confirmation showed, and what the crosswalk could not carry)."""
     if by is not None:
         policy.check(by, "rubric_version.activate")
     version = RubricVersion.objects.select_for_update().get(pk=version.pk)
     policy.check_state("rubric_version.activate", version)
     rubric_version_validate(version, list(version.criteria.all()))
+    impact = rubric_impact.activation_impact(version)
     now = timezone.now()
     for previous in RubricVersion.objects.select_for_update().filter(
         rubric_id=version.rubric_id, status=RubricVersion.Status.ACTIVE
@@ -160,6 +209,7 @@ def rubric_version_activate(*, version: RubricVersion, by: User | None) -> Rubri
         actor=by,
         from_state=RubricVersion.Status.DRAFT,
         to_state=RubricVersion.Status.ACTIVE,
+        comment=impact.as_text(),
         rubric_version=version,
         at=now,
     )
@@ -168,7 +218,7 @@ def rubric_version_activate(*, version: RubricVersion, by: User | None) -> Rubri
         Case.objects.filter(evaluations__rubric_version__rubric_id=version.rubric_id).values("pk").distinct()
     )
     queue.enqueue_on_commit(queue.RISK_SUMMARIES_FANOUT, version.rubric_id)
-    return version
+    return version, impact
 
 
 @transaction.atomic
@@ -192,6 +242,8 @@ def rubric_version_clone(*, version: RubricVersion, by: User | None) -> RubricVe
         scale_labels=list(source.scale_labels),
         families=dict(source.families),
         classification=copy.deepcopy(source.classification),
+        # Maps from the version it copies; no entries yet: every criterion keeps its key.
+        crosswalk={"from": source.number, "entries": []} if source.status != RubricVersion.Status.DRAFT else {},
         created_by=by,
     )
     Criterion.objects.bulk_create(

@@ -15,7 +15,7 @@ from django.utils import timezone
 from cases.models import Case
 from core.errors import EditConflict, TransitionNotAllowed, field_error
 from core.text import clean_text_value, text_errors
-from evaluations import anchoring, policy
+from evaluations import anchoring, policy, selectors
 from evaluations.checklist import APPROVE, SUBMIT, checklist_enforce
 from evaluations.models import (
     Annotation,
@@ -114,31 +114,13 @@ def evaluation_version_start(*, case: Case, by: User) -> EvaluationVersion:
 
 
 def _carry_over(previous: EvaluationVersion, version: EvaluationVersion, rubric_version: RubricVersion) -> None:
-    criteria = {c.key: c for c in rubric_version.criteria.all()}
-    old_scores = list(previous.scores.select_related("criterion").prefetch_related("sources", "citations__source"))
-    new_scores = [
-        Score(
-            version=version,
-            criterion=criteria[score.criterion.key],
-            party_id=score.party_id if criteria[score.criterion.key].per_party else None,
-            value=score.value,
-            rationale=score.rationale,
-        )
-        for score in old_scores
-        if score.criterion.key in criteria
-        and rubric_version.scale_min <= score.value <= rubric_version.scale_max
-        and (score.party_id is not None) == criteria[score.criterion.key].per_party
-    ]
-    Score.objects.bulk_create(new_scores)
-    by_key = {(s.criterion.key, s.party_id): s for s in old_scores}
-    Score.sources.through.objects.bulk_create(
-        [
-            Score.sources.through(score_id=new.pk, source_id=source.pk)
-            for new in new_scores
-            for source in by_key[(new.criterion.key, new.party_id)].sources.all()
-        ]
+    """Prefill the new draft from ``previous``: its scores carried (``scores_carry``) and its margin notes."""
+    scores_carry(
+        scores=list(previous.scores.select_related("criterion").prefetch_related("sources", "citations__source")),
+        scored_under=RubricVersion.objects.get(pk=previous.evaluation.rubric_version_id),
+        version=version,
+        rubric_version=rubric_version,
     )
-    citations_carry_over((by_key[(new.criterion.key, new.party_id)], new) for new in new_scores)
     Annotation.objects.bulk_create(
         [
             Annotation(
@@ -154,6 +136,46 @@ def _carry_over(previous: EvaluationVersion, version: EvaluationVersion, rubric_
             for note in previous.annotations.all()
         ]
     )
+
+
+def scores_carry(
+    *, scores: list[Score], scored_under: RubricVersion, version: EvaluationVersion, rubric_version: RubricVersion
+) -> set[tuple[str, int | None]]:
+    """Write into ``version`` the ``scores`` given under ``scored_under``, carried to
+    ``rubric_version`` through the rubric's crosswalks (evaluations.crosswalk: by key where a
+    version has none), each with the rationale, sources and quotes of the scores it came from.
+    The one carrying rule of a new draft and of a draft moved onto the active version; returns
+    the (criterion key, party id) of the scores that carried."""
+    criteria = {c.key: c for c in rubric_version.criteria.all()}
+    by_key = {(s.criterion.key, s.party_id): s for s in scores}
+    buckets: dict[int | None, dict[str, int]] = {}
+    for score in scores:
+        buckets.setdefault(score.party_id, {})[score.criterion.key] = score.value
+    carrier = selectors.ScoreCarrier(selectors.rubric_versions_for_carrying([rubric_version.rubric_id], draft=None))
+    new_scores: list[Score] = []
+    origins: dict[int, list[Score]] = {}
+    for party_id, values in buckets.items():
+        if scored_under.rubric_id != rubric_version.rubric_id:
+            break  # another rubric: nothing carries
+        outcome = carrier.carry(
+            rubric_version.rubric_id, scored_under.number, rubric_version.number, values, per_party=party_id is not None
+        )
+        for key, value in outcome.values.items():
+            sources = [by_key[(old_key, party_id)] for old_key in outcome.how[key][2] if (old_key, party_id) in by_key]
+            rationale = "\n\n".join(dict.fromkeys(s.rationale for s in sources if s.rationale))
+            score = Score(version=version, criterion=criteria[key], party_id=party_id, value=value, rationale=rationale)
+            new_scores.append(score)
+            origins[id(score)] = sources
+    Score.objects.bulk_create(new_scores)
+    Score.sources.through.objects.bulk_create(
+        [
+            Score.sources.through(score_id=new.pk, source_id=source_id)
+            for new in new_scores
+            for source_id in dict.fromkeys(source.pk for old in origins[id(new)] for source in old.sources.all())
+        ]
+    )
+    citations_carry_over((old, new) for new in new_scores for old in origins[id(new)])
+    return {(old.criterion.key, old.party_id) for new in new_scores for old in origins[id(new)]}
 
 
 @dataclass(frozen=True)

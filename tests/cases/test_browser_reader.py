@@ -183,6 +183,7 @@ def _reader_paths() -> list[str]:
         f"/cases/{COLOSSUS}/history/",
         f"/cases/{COLOSSUS}/versions/1/",
         f"/cases/{COLOSSUS}/compare/?a=1&b=1",
+        f"/cases/{COLOSSUS}/rubric-versions/",
         "/organizations/",
         "/organizations/anthropic/",
         "/rubric/",

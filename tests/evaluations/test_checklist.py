@@ -152,13 +152,16 @@ def test_a_blocking_item_is_added_in_one_place_and_every_path_obeys_it(world, mo
 # --- Moving a draft onto the active rubric version ----------------------------------------------
 
 
-def _retire_and_activate_v2(world, criteria: dict | None = None, scale_max: int = 4) -> RubricVersion:
+def _retire_and_activate_v2(
+    world, criteria: dict | None = None, scale_max: int = 4, crosswalk: dict | None = None
+) -> RubricVersion:
     """Rubric v1 retired, v2 active: ``lev``, ``dep``, ``work`` kept; ``data`` dropped; ``moat`` new."""
     RubricVersion.objects.filter(pk=world["rubric"].pk).update(status=RubricVersion.Status.RETIRED)
     world["rubric"].refresh_from_db()
     return tiny.rubric_version(
         number=2,
         scale_max=scale_max,
+        crosswalk=crosswalk,
         criteria=criteria
         or {
             "lev": (Criterion.Family.LEVERAGE, True, "1"),
@@ -182,7 +185,8 @@ def test_rebase_carries_scores_by_key_lists_new_criteria_and_is_audited(world):
     assert stored.evaluation.rubric_version_id == v2.pk and stored.lock_version == version.lock_version + 1
     assert set(Score.objects.filter(version=version).values_list("criterion__version_id", flat=True)) == {v2.pk}
     assert Score.objects.filter(version=version).count() == 6
-    assert list(Score.objects.get(pk=score.pk).sources.all()) == [source]  # the same row, its sources kept
+    moved = Score.objects.get(version=version, criterion__key="lev", party=score.party)
+    assert list(moved.sources.all()) == [source]  # carried with its sources, as a new draft's scores are
     entry = AuditEntry.objects.get(evaluation_version=version, action=AuditEntry.Action.REBASE)
     assert entry.actor == world["editor"] and entry.from_state == entry.to_state == V.DRAFT
     assert "moved from rubric v1 to v2" in entry.comment and "new criteria to score: moat" in entry.comment
@@ -224,3 +228,25 @@ def test_rebase_refusals_leave_the_draft_as_it_was(world):
         rebase.evaluation_version_rebase(version=in_review, by=world["editor"], expected_lock=in_review.lock_version)
     assert Score.objects.filter(version=version, criterion__version=world["rubric"]).count() == 7
     assert not AuditEntry.objects.filter(action=AuditEntry.Action.REBASE).exists()
+
+
+def test_rebase_carries_through_the_crosswalk_as_a_new_draft_does(world):
+    """A criterion renamed in the new version: its scores carry (the crosswalk), not dropped by key."""
+    version = tiny.version(world["case"], world["editor"], rubric=world["rubric"], scores=FULL)
+    criteria = {
+        "leverage": (Criterion.Family.LEVERAGE, True, "1"),
+        "dep": (Criterion.Family.DEPENDENCY, True, "1"),
+        "work": (Criterion.Family.WORKAROUND, True, "1"),
+    }
+    entries = [
+        {"kind": "renamed", "from": ["lev"], "to": ["leverage"], "rule": "copy"},
+        {"kind": "same", "from": ["dep"], "to": ["dep"], "rule": "copy"},
+        {"kind": "same", "from": ["work"], "to": ["work"], "rule": "copy"},
+        {"kind": "dropped", "from": ["data"], "to": [], "rule": "unscored"},
+    ]
+    _retire_and_activate_v2(world, criteria, crosswalk={"from": 1, "entries": entries})
+    before = dict(version.scores.filter(criterion__key="lev").values_list("party_id", "value"))
+    result = rebase.evaluation_version_rebase(version=version, by=world["editor"], expected_lock=version.lock_version)
+    assert "lev" in result.carried and result.dropped == ("data",)
+    after = dict(Score.objects.filter(version=version, criterion__key="leverage").values_list("party_id", "value"))
+    assert after == before

@@ -106,7 +106,10 @@ def test_admin_edits_drafts_and_shows_frozen_versions_read_only(v1, admin_user, 
     assert draft.changelog == "v2: margin weighs more."
     assert str(draft.criteria.get(key="margin").weight) == "2.000"
 
+    # The action asks first (the impact, then a confirm button): issue 15's confirmation.
     response = client.post(changelist, {"action": "activate", "_selected_action": [draft.pk]}, follow=True)
+    assert b"will need re-evaluation" in response.content
+    response = client.post(reverse("admin:evaluations_rubricversion_activate", args=[draft.pk]), follow=True)
     assert b"is now active" in response.content
     assert client.post(draft_url, data).status_code == 403  # active now: frozen
 

@@ -108,6 +108,11 @@ def site_rows(w: World) -> list[Row]:
         Row("case-version", everyone(404), {"slug": w.in_review.case.slug, "number": w.in_review.number}),
         Row("case-compare", everyone(404), {"slug": slug}, data={"a": 1, "b": draft_number}),
         Row("case-compare", everyone(404), {"slug": slug}, data={"a": "x", "b": "1"}),
+        # A published case under two rubric versions: published data only, for everyone.
+        Row("case-rubric-versions", everyone(200), {"slug": slug}),
+        Row("case-rubric-versions", everyone(404), {"slug": slug}, data={"a": 9}),
+        Row("case-rubric-versions", everyone(400), {"slug": slug}, data={"a": "x"}),
+        Row("case-rubric-versions", everyone(404), {"slug": w.draft_case.slug}),
         Row("organization-list", everyone(200)),
         Row("organization-detail", everyone(200), {"slug": org}),
         Row("organization-detail", everyone(404), {"slug": "no-such-org"}),
@@ -369,6 +374,9 @@ def api_rows(w: World) -> list[Row]:
         Row("api:case-version", everyone(200), {"slug": slug, "number": 1}),
         Row("api:case-version", everyone(404), {"slug": slug, "number": w.draft.number}),
         Row("api:case-versions-compare", everyone(404), {"slug": slug}, data={"a": 1, "b": w.draft.number}),
+        Row("api:case-rubric-versions", everyone(200), {"slug": slug}),
+        Row("api:case-rubric-versions", everyone(404), {"slug": slug}, data={"b": 9}),
+        Row("api:case-rubric-versions", everyone(404), {"slug": draft_slug}),
         Row("api:version", drafts(), {"pk": w.draft.pk}),
         Row("api:version", drafts(), {"pk": w.in_review.pk}),
         # A version's revisions are work in progress: the newsroom's only, even of a published version.
@@ -503,6 +511,12 @@ def api_rows(w: World) -> list[Row]:
             js,
         ),
         Row("api:rubric-version-activate", api(403, admin=409), {"slug": rubric, "number": 1}, "post", {}, js),
+        # A read for admins: anonymous is refused like a reader (no credentials to ask for on a GET).
+        Row(
+            "api:rubric-version-activation-impact",
+            {**api(403, admin=409), "anonymous": 403},
+            {"slug": rubric, "number": 1},
+        ),
     ]
 
 

@@ -29,6 +29,7 @@ READER_URLS = [
     ("case-detail", {"slug": COLOSSUS}, {}),
     ("case-history", {"slug": COLOSSUS}, {}),
     ("case-version", {"slug": COLOSSUS, "number": 1}, {}),
+    ("case-rubric-versions", {"slug": COLOSSUS}, {}),
     ("organization-list", {}, {}),
     ("organization-detail", {"slug": "anthropic"}, {}),
     ("organization-detail", {"slug": "xai"}, {}),
@@ -189,7 +190,7 @@ def test_the_api_and_exports_show_nothing_unpublished(open_versions, draft_case,
     ]
     for version in open_versions.values():
         base = f"/api/v1/cases/{version.case.slug}"
-        reads += [f"{base}/", f"{base}/versions/", f"{base}/versions/1/"]
+        reads += [f"{base}/", f"{base}/versions/", f"{base}/versions/1/", f"{base}/rubric-versions/"]
     anonymous, signed_in = Client(), Client()
     signed_in.force_login(reader)
     for client in (anonymous, signed_in):

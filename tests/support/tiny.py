@@ -51,6 +51,7 @@ def rubric_version(
     criteria: dict[str, tuple[str, bool, str]] | None = None,
     scale_max: int = 4,
     classification: dict | None = None,
+    crosswalk: dict | None = None,
 ) -> RubricVersion:
     rubric, _ = Rubric.objects.get_or_create(slug=slug, defaults={"name": f"Rubric {slug}"})
     version = RubricVersion.objects.create(
@@ -59,6 +60,7 @@ def rubric_version(
         scale_min=0,
         scale_max=scale_max,
         classification=dict(CLASSIFICATION) if classification is None else classification,
+        crosswalk=crosswalk or {},
     )
     Criterion.objects.bulk_create(
         Criterion(version=version, key=key, family=family, per_party=per_party, weight=Decimal(weight), position=n)
