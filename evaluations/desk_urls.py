@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.urls import path
 
 from evaluations import desk_views as views
+from evaluations import double_desk_views
 
 urlpatterns = [
     path("", views.dashboard, name="desk-dashboard"),
@@ -22,5 +23,7 @@ urlpatterns = [
     path("versions/<int:pk>/reschedule/", views.version_reschedule, name="desk-version-reschedule"),
     path("versions/<int:pk>/unschedule/", views.version_unschedule, name="desk-version-unschedule"),
     path("versions/<int:pk>/annotations/", views.annotation_add, name="desk-annotation-add"),
+    path("versions/<int:pk>/double-scoring/", double_desk_views.double_scoring, name="desk-double-scoring"),
+    path("reconciliation/", double_desk_views.reconciliation_queue, name="desk-reconciliation"),
     path("annotations/<int:pk>/delete/", views.annotation_delete, name="desk-annotation-delete"),
 ]
