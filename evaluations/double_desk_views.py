@@ -27,9 +27,7 @@ def _scorers() -> forms.ModelChoiceField:
     users = (
         User.objects.filter(is_active=True)
         .filter(
-            Q(is_superuser=True)
-            | Q(groups__permissions__codename=codename)
-            | Q(user_permissions__codename=codename)
+            Q(is_superuser=True) | Q(groups__permissions__codename=codename) | Q(user_permissions__codename=codename)
         )
         .distinct()
         .order_by("username")

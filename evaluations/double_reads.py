@@ -67,7 +67,11 @@ def double_view(version: EvaluationVersion, user: User | AnonymousUser | None) -
         return None
     shows_first = policy.double_scores_visible(user, double, double.first_scorer_id)
     shows_second = policy.double_scores_visible(user, double, double.second_scorer_id)
-    shown = [scorer for scorer, shows in ((double.first_scorer_id, shows_first), (double.second_scorer_id, shows_second)) if shows]
+    shown = [
+        scorer
+        for scorer, shows in ((double.first_scorer_id, shows_first), (double.second_scorer_id, shows_second))
+        if shows
+    ]
     rows: dict[tuple[int, int | None], Row] = {}
     raw = (
         RawScore.objects.filter(version_id=version.pk, scorer_id__in=shown)
@@ -108,7 +112,9 @@ def double_view(version: EvaluationVersion, user: User | AnonymousUser | None) -
         second_submitted=double.second_submitted_at is not None,
         settled=double.settled_at is not None,
         is_scorer=user_id in double.scorer_ids,
-        submitted_mine=user_id is not None and user_id in double.scorer_ids and double.submitted_at(user_id) is not None,
+        submitted_mine=user_id is not None
+        and user_id in double.scorer_ids
+        and double.submitted_at(user_id) is not None,
         shows_first=shows_first,
         shows_second=shows_second,
         rows=list(rows.values()),

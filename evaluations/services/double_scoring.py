@@ -218,6 +218,13 @@ def double_scoring_settle(*, reconciliation: Reconciliation, by: User, value: in
     policy.check(by, "double_scoring.settle", version)
     double = DoubleScoring.objects.select_for_update().get(version_id=version.pk)
     reconciliation = Reconciliation.objects.select_for_update().select_related("criterion").get(pk=reconciliation.pk)
+    _settle_one(double, version, reconciliation, by, value, note)
+    return reconciliation
+
+
+def _settle_one(
+    double: DoubleScoring, version: EvaluationVersion, reconciliation: Reconciliation, by: User, value: int, note: str
+) -> None:
     if reconciliation.settled_at is not None:
         raise TransitionNotAllowed("this difference is already settled")
     rubric_version = version.evaluation.rubric_version
@@ -251,7 +258,69 @@ def double_scoring_settle(*, reconciliation: Reconciliation, by: User, value: in
     )
     if not Reconciliation.objects.filter(version_id=version.pk, settled_at__isnull=True).exists():
         _settle_all(double, version, by)
-    return reconciliation
+
+
+@dataclass(frozen=True)
+class SettlementInput:
+    criterion: str
+    party_id: int | None
+    value: int
+    note: str
+
+
+@transaction.atomic
+def double_scoring_import(
+    *,
+    version: EvaluationVersion,
+    by: User,
+    first_scorer: User,
+    second_scorer: User,
+    first_scores: Iterable[RawScoreInput],
+    second_scores: Iterable[RawScoreInput],
+    settlements: Iterable[SettlementInput],
+) -> DoubleScoring:
+    """A double scoring done elsewhere, recorded whole (the demo loader's, before it publishes
+    the version it wrote): the same sheets' checks, reconciliation and settlement as the desk's,
+    signed by ``by`` (the importer: no one's permission is asked, as for the rest of an import)."""
+    version = version_locked(version)
+    double = DoubleScoring.objects.create(
+        version=version,
+        first_scorer=first_scorer,
+        second_scorer=second_scorer,
+        requested_by=by,
+        requested_at=timezone.now(),
+    )
+    for scorer, scores in ((first_scorer, first_scores), (second_scorer, second_scores)):
+        sheet = _validated_sheet(version, scores)
+        criteria = _expected_keys(version)
+        RawScore.objects.bulk_create(
+            RawScore(version=version, scorer=scorer, criterion=criteria[key], party_id=key[1], value=value)  # type: ignore[misc]
+            for key, value in sheet.items()
+        )
+    double.first_submitted_at = double.second_submitted_at = timezone.now()
+    double.save()
+    Reconciliation.objects.bulk_create(
+        Reconciliation(
+            version=version, criterion=row.criterion, party_id=row.party_id, first_value=first, second_value=second
+        )
+        for first, second, row in raw_pairs(version, double).values()
+        if abs(first - second) > 1
+    )
+    open_ones = {
+        (r.criterion.key, r.party_id): r
+        for r in Reconciliation.objects.filter(version_id=version.pk).select_related("criterion")
+    }
+    for item in settlements:
+        reconciliation = open_ones.get((item.criterion, item.party_id))
+        if reconciliation is None:
+            raise ValidationError({"settlements": [f"no difference to settle for {item.criterion}"]})
+        _settle_one(double, version, reconciliation, by, item.value, item.note)
+    if double.settled_at is None and not open_ones:
+        _settle_all(double, version, by)
+    double.refresh_from_db()
+    if double.settled_at is None:
+        raise ValidationError({"settlements": ["every difference of more than one point needs a settlement"]})
+    return double
 
 
 def settled_value(first: int, second: int, reconciliation: Reconciliation | None) -> int | None:
