@@ -23,8 +23,10 @@ from cases import cache_keys, chart_image, charts, keyset, reading, selectors, w
 from cases.filters import CaseFilter, ChangelogFilter
 from cases.models import Case
 from core.http import absolute_url, safe_methods
+from evaluations.agreement import rubric_version_agreement
 from evaluations.annotated import render_annotated
 from evaluations.compare import compare_versions, facts_compared
+from evaluations.double_reads import double_view
 from evaluations.evidence import basis_counts
 from evaluations.markdown import render as render_markdown
 from evaluations.models import EvaluationVersion, RubricVersion
@@ -206,6 +208,8 @@ def _version_context(version: EvaluationVersion) -> dict:
         "scores_by_party": _scores_by_party(version),
         "evidence": basis_counts(version.scores.all()),
         "rubric_version": version.evaluation.rubric_version,
+        # Read with the version (select_related): a query more only for a double-scored version.
+        "double": double_view(version, None, double) if (double := getattr(version, "double_scoring", None)) else None,
     }
 
 
@@ -426,6 +430,7 @@ def rubric_version_detail(request: HttpRequest, rubric_slug: str, number: int) -
             "previous": previous,
             "changes": rubric_changes(previous, version) if previous else None,
             "changelog_html": render_markdown(version.changelog),
+            "agreement": rubric_version_agreement(version),
         },
     )
 

@@ -31,8 +31,6 @@ class Row:
 @dataclass
 class DoubleView:
     double: DoubleScoring
-    first_scorer: str
-    second_scorer: str
     first_submitted: bool
     second_submitted: bool
     settled: bool
@@ -41,6 +39,14 @@ class DoubleView:
     shows_first: bool
     shows_second: bool
     rows: list[Row] = field(default_factory=list)
+
+    @property
+    def first_scorer(self) -> str:
+        return self.double.first_scorer.get_username()
+
+    @property
+    def second_scorer(self) -> str:
+        return self.double.second_scorer.get_username()
 
     @property
     def open_differences(self) -> list[Row]:
@@ -59,10 +65,12 @@ def double_scoring_of(version: EvaluationVersion) -> DoubleScoring | None:
     )
 
 
-def double_view(version: EvaluationVersion, user: User | AnonymousUser | None) -> DoubleView | None:
+def double_view(
+    version: EvaluationVersion, user: User | AnonymousUser | None, double: DoubleScoring | None = None
+) -> DoubleView | None:
     """``version``'s double scoring as ``user`` may see it, or None when it is not double scored
-    (or ``user`` is a reader and the version is not public)."""
-    double = double_scoring_of(version)
+    (or ``user`` is a reader and the version is not public). ``double``: already read with the version."""
+    double = double or double_scoring_of(version)
     if double is None or not (version.is_public or policy.is_newsroom(user)):
         return None
     shows_first = policy.double_scores_visible(user, double, double.first_scorer_id)
@@ -106,8 +114,6 @@ def double_view(version: EvaluationVersion, user: User | AnonymousUser | None) -
     user_id = user.pk if user is not None and user.is_authenticated else None
     return DoubleView(
         double=double,
-        first_scorer=double.first_scorer.get_username(),
-        second_scorer=double.second_scorer.get_username(),
         first_submitted=double.first_submitted_at is not None,
         second_submitted=double.second_submitted_at is not None,
         settled=double.settled_at is not None,
