@@ -13,7 +13,6 @@ from rest_framework.test import APIClient
 
 from cases.models import Case
 from evaluations.models import AuditEntry, DoubleScoring, Reconciliation, Revision, Score
-from evaluations.services import double_scoring as ds
 from evaluations.services import workflow
 
 COLOSSUS = "xai-anthropic-colossus-1"
