@@ -128,19 +128,21 @@ def double_scoring(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
                 return _render(request, version, status=400, sheet_errors=exc.messages)
             messages.success(request, "Your scores are submitted.")
         elif action == "settle":
-            form = SettleForm(request.POST)
-            if not form.is_valid():
-                return _render(request, version, status=400, settle_errors=form.errors)
+            settle_form = SettleForm(request.POST)
+            if not settle_form.is_valid():
+                return _render(request, version, status=400, settle_errors=settle_form.errors)
             try:
-                reconciliation = Reconciliation.objects.get(pk=form.cleaned_data["reconciliation"], version=version)
+                reconciliation = Reconciliation.objects.get(
+                    pk=settle_form.cleaned_data["reconciliation"], version=version
+                )
             except Reconciliation.DoesNotExist:
                 raise Http404("No such difference.") from None
             try:
                 services.double_scoring_settle(
                     reconciliation=reconciliation,
                     by=request.user,
-                    value=form.cleaned_data["value"],
-                    note=form.cleaned_data["note"],
+                    value=settle_form.cleaned_data["value"],
+                    note=settle_form.cleaned_data["note"],
                 )
             except ValidationError as exc:
                 return _render(request, version, status=400, settle_errors=exc.message_dict)

@@ -102,9 +102,9 @@ def double_view(
             row.second = score.value
     if shows_first and shows_second:
         for reconciliation in Reconciliation.objects.filter(version_id=version.pk).select_related("settled_by"):
-            row = rows.get((reconciliation.criterion_id, reconciliation.party_id))
-            if row is not None:
-                row.reconciliation = reconciliation
+            found = rows.get((reconciliation.criterion_id, reconciliation.party_id))
+            if found is not None:
+                found.reconciliation = reconciliation
         for row in rows.values():
             if row.first is not None and row.second is not None:
                 if row.reconciliation is not None:

@@ -43,7 +43,12 @@ class RawScoreWriteSerializer(serializers.Serializer):
 
 
 class RawSheetSerializer(serializers.Serializer):
-    scores = RawScoreWriteSerializer(many=True, allow_empty=False, max_length=500)
+    scores = RawScoreWriteSerializer(many=True, allow_empty=False)
+
+    def validate_scores(self, value: list) -> list:
+        if len(value) > 500:
+            raise serializers.ValidationError("at most 500 scores")
+        return value
 
 
 class SettleSerializer(serializers.Serializer):
