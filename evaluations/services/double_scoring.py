@@ -217,13 +217,24 @@ def double_scoring_settle(*, reconciliation: Reconciliation, by: User, value: in
     version = version_locked(reconciliation.version)
     policy.check(by, "double_scoring.settle", version)
     double = DoubleScoring.objects.select_for_update().get(version_id=version.pk)
-    reconciliation = Reconciliation.objects.select_for_update().select_related("criterion").get(pk=reconciliation.pk)
+    reconciliation = (
+        Reconciliation.objects.select_for_update(of=("self",))
+        .select_related("criterion", "party__organization")
+        .get(pk=reconciliation.pk)
+    )
     _settle_one(double, version, reconciliation, by, value, note)
     return reconciliation
 
 
 def _settle_one(
-    double: DoubleScoring, version: EvaluationVersion, reconciliation: Reconciliation, by: User, value: int, note: str
+    double: DoubleScoring,
+    version: EvaluationVersion,
+    reconciliation: Reconciliation,
+    by: User,
+    value: int,
+    note: str,
+    *,
+    revision: bool = True,
 ) -> None:
     if reconciliation.settled_at is not None:
         raise TransitionNotAllowed("this difference is already settled")
@@ -244,7 +255,7 @@ def _settle_one(
     reconciliation.settled_at = timezone.now()
     reconciliation.full_clean(exclude=["version", "criterion", "party", "settled_by"])
     reconciliation.save()
-    party = f" for party {reconciliation.party_id}" if reconciliation.party_id else " for the deal"
+    party = f" for {reconciliation.party.organization.name}" if reconciliation.party else " for the deal"
     audit_record(
         action=AuditEntry.Action.SETTLE,
         actor=by,
@@ -257,7 +268,7 @@ def _settle_one(
         evaluation_version=version,
     )
     if not Reconciliation.objects.filter(version_id=version.pk, settled_at__isnull=True).exists():
-        _settle_all(double, version, by)
+        _settle_all(double, version, by, revision=revision)
 
 
 @dataclass(frozen=True)
@@ -308,15 +319,15 @@ def double_scoring_import(
     )
     open_ones = {
         (r.criterion.key, r.party_id): r
-        for r in Reconciliation.objects.filter(version_id=version.pk).select_related("criterion")
+        for r in Reconciliation.objects.filter(version_id=version.pk).select_related("criterion", "party__organization")
     }
     for item in settlements:
         reconciliation = open_ones.get((item.criterion, item.party_id))
         if reconciliation is None:
             raise ValidationError({"settlements": [f"no difference to settle for {item.criterion}"]})
-        _settle_one(double, version, reconciliation, by, item.value, item.note)
+        _settle_one(double, version, reconciliation, by, item.value, item.note, revision=False)
     if double.settled_at is None and not open_ones:
-        _settle_all(double, version, by)
+        _settle_all(double, version, by, revision=False)
     double.refresh_from_db()
     if double.settled_at is None:
         raise ValidationError({"settlements": ["every difference of more than one point needs a settlement"]})
@@ -330,8 +341,9 @@ def settled_value(first: int, second: int, reconciliation: Reconciliation | None
     return max(first, second)
 
 
-def _settle_all(double: DoubleScoring, version: EvaluationVersion, by: User) -> None:
-    """Write the settled values as the version's scores (keeping rationale, sources and quotes)."""
+def _settle_all(double: DoubleScoring, version: EvaluationVersion, by: User, *, revision: bool = True) -> None:
+    """Write the settled values as the version's scores (keeping rationale, sources and quotes).
+    ``revision``: keep the save as a revision (an import, which keeps none, says no)."""
     settled = {(r.criterion.key, r.party_id): r for r in Reconciliation.objects.filter(version_id=version.pk)}
     existing = {
         (s.criterion.key, s.party_id): s
@@ -353,6 +365,8 @@ def _settle_all(double: DoubleScoring, version: EvaluationVersion, by: User) -> 
     double.save(update_fields=["settled_at"])
     version.lock_version += 1
     version.save()
+    if not revision:
+        return
     revision_record(
         version=version, by=by, action=AuditEntry.Action.SAVE, what="scores settled from the independent double scoring"
     )
