@@ -197,6 +197,10 @@ def test_the_published_case_page_and_api_say_it_was_scored_twice(demo, client):
     )
     assert body["statement"] == "scored independently by two editors; settled" and len(body["rows"]) == 12
     assert sum(1 for row in body["rows"] if row["note"]) == 2
+    version = api(None).get(reverse("api:case-version", kwargs={"slug": "microsoft-openai", "number": 1})).json()
+    assert version["scoring"] == "scored independently by two editors; settled"
+    colossus = api(None).get(reverse("api:case-version", kwargs={"slug": COLOSSUS, "number": 1})).json()
+    assert colossus["scoring"] == "scored by the editors"
     missing = api(None).get(reverse("api:case-version-double-scoring", kwargs={"slug": COLOSSUS, "number": 1}))
     assert missing.status_code == 404
     other = client.get(reverse("case-detail", kwargs={"slug": COLOSSUS}))
