@@ -104,6 +104,7 @@ def test_through_the_api_blind_then_settled(draft, editor, editor2, reviewer, re
         reverse("desk-revision-compare", kwargs={"pk": draft.pk}), {"a": revisions_before, "b": revisions_before + 1}
     )
     assert compare.status_code == 200
+    assert compare.context["changes"].comparison.changed_scores == ()
     assert not any(
         ch.isdigit()
         for ch in " ".join(
