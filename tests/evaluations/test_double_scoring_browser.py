@@ -74,6 +74,12 @@ def test_the_reconciliation_queue_and_the_agreement_figures(live_server, browser
         assert "1 case" in figures.inner_text()
         _fits(reader, viewport)
         shot(figures, f"rubric-agreement-{label}", full_page=False)
+        reader.goto(f"{live_server.url}/cases/microsoft-openai/")
+        statement = reader.locator("div.double-scoring")
+        assert "Scored independently by two editors; settled." in statement.inner_text()
+        statement.locator("summary").click()
+        _fits(reader, viewport)
+        shot(statement, f"case-double-scoring-{label}", full_page=False)
         reader.close()
 
     # The reviewer settles both differences from the queue, with notes.
