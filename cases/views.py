@@ -24,6 +24,7 @@ from cases.filters import CaseFilter, ChangelogFilter
 from cases.models import Case
 from core.http import absolute_url, safe_methods
 from evaluations import rubric_impact
+from evaluations.agreement import rubric_version_agreement
 from evaluations.annotated import version_reading
 from evaluations.compare import compare_versions, facts_compared
 from evaluations.markdown import render as render_markdown
@@ -439,6 +440,7 @@ def rubric_version_detail(request: HttpRequest, rubric_slug: str, number: int) -
             "changes": rubric_changes(previous, version) if previous else None,
             "changelog_html": render_markdown(version.changelog),
             "crosswalk": rubric_impact.crosswalk_from_previous(version, previous) if previous else None,
+            "agreement": rubric_version_agreement(version),
         },
     )
 

@@ -29,6 +29,7 @@ from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 from evaluations import anchoring
+from evaluations.double_reads import double_view
 from evaluations.evidence import basis_counts
 from evaluations.markdown import ALLOWED_ATTRIBUTES, ALLOWED_TAGS, _md, render, sanitize
 from evaluations.models import Annotation, EvaluationVersion
@@ -160,4 +161,7 @@ def version_reading(version: EvaluationVersion) -> dict:
         "scores_by_party": scores_by_party(version),
         "evidence": basis_counts(version.scores.all()),
         "rubric_version": version.evaluation.rubric_version,
+        # Read with the version (select_related): a query more only for a double-scored version,
+        # shown to readers once public (a draft's preview shows none).
+        "double": double_view(version, None, double) if (double := getattr(version, "double_scoring", None)) else None,
     }

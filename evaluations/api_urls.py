@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.urls import path
 
 from evaluations import api as evaluations_api
-from evaluations import review_api
+from evaluations import double_api, review_api
 
 urlpatterns = [
     path("cases/<slug:slug>/evaluations/", evaluations_api.CaseEvaluationStartView.as_view(), name="case-evaluations"),
@@ -88,6 +88,31 @@ urlpatterns = [
         "evaluation-versions/<int:pk>/comments/<int:comment_pk>/resolve/",
         review_api.ReviewCommentResolveView.as_view(),
         name="version-comment-resolve",
+    ),
+    path(
+        "evaluation-versions/<int:pk>/double-scoring/",
+        double_api.DoubleScoringView.as_view(),
+        name="version-double-scoring",
+    ),
+    path(
+        "evaluation-versions/<int:pk>/double-scoring/scores/",
+        double_api.DoubleScoringSubmitView.as_view(),
+        name="version-double-scoring-submit",
+    ),
+    path(
+        "evaluation-versions/<int:pk>/double-scoring/differences/<int:difference>/settle/",
+        double_api.DoubleScoringSettleView.as_view(),
+        name="version-double-scoring-settle",
+    ),
+    path(
+        "cases/<slug:slug>/versions/<int:number>/double-scoring/",
+        double_api.CaseVersionDoubleScoringView.as_view(),
+        name="case-version-double-scoring",
+    ),
+    path(
+        "rubrics/<slug:slug>/versions/<int:number>/agreement/",
+        double_api.RubricVersionAgreementView.as_view(),
+        name="rubric-version-agreement",
     ),
     path("changes/", evaluations_api.ChangelogView.as_view(), name="changelog"),
     path("rubrics/", evaluations_api.RubricListView.as_view(), name="rubric-list"),

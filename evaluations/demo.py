@@ -35,11 +35,13 @@ from evaluations.models import (
     RubricVersion,
     Score,
 )
-from evaluations.services import exposures, publishing, recompute, rubric_versions
+from evaluations.services import double_scoring, exposures, publishing, recompute, rubric_versions
 from evaluations.services.evidence import CitationInput, citations_validated, citations_write
 
 DATA_DIR = Path(__file__).resolve().parent / "demo_data"
 DESK_USERNAME = "moatwatch-desk"
+# The two editors who scored one demo case independently (accounts that cannot log in, like the desk's).
+DEMO_SCORERS = ("moatwatch-scorer-a", "moatwatch-scorer-b")
 DEMO_ACCOUNTS = (("editor", "Editors"), ("editor2", "Editors"), ("reviewer", "Reviewers"), ("admin", "Admins"))
 
 
@@ -63,10 +65,10 @@ def parse_partial_date(value: str) -> tuple[date, str]:
     return date(*parts), precision
 
 
-def desk_user():
+def desk_user(username: str = DESK_USERNAME):
     """The account that signs imported work (it cannot log in)."""
     user, created = get_user_model().objects.get_or_create(
-        username=DESK_USERNAME, defaults={"first_name": "Moatwatch", "last_name": "desk", "is_active": False}
+        username=username, defaults={"first_name": "Moatwatch", "last_name": "desk", "is_active": False}
     )
     if created:
         user.set_unusable_password()
@@ -190,7 +192,34 @@ def _load_evaluation(case: Case, parties: dict, data: dict, rubric_version: Rubr
             body=note["body"],
             author=author,
         )
+    if data.get("double_scoring"):
+        _load_double_scoring(version, parties, data["double_scoring"], author)
     publishing.evaluation_version_publish(version=version, by=author)
+
+
+def _load_double_scoring(version: EvaluationVersion, parties: dict, data: dict, author) -> None:
+    """``double_scoring: {first: {organization: {criterion: n}}, second: ..., settlements: [...]}``:
+    recorded by the double scoring service, as a desk's would be, before the version is published."""
+
+    def sheet(scores: dict) -> list[double_scoring.RawScoreInput]:
+        return [
+            double_scoring.RawScoreInput(key, _party(parties, {"organization": name}).pk, value)
+            for name, by_key in scores.items()
+            for key, value in by_key.items()
+        ]
+
+    double_scoring.double_scoring_import(
+        version=version,
+        by=author,
+        first_scorer=desk_user(DEMO_SCORERS[0]),
+        second_scorer=desk_user(DEMO_SCORERS[1]),
+        first_scores=sheet(data["first"]),
+        second_scores=sheet(data["second"]),
+        settlements=[
+            double_scoring.SettlementInput(s["criterion"], _party(parties, s).pk, s["value"], s["note"])
+            for s in data["settlements"]
+        ],
+    )
 
 
 def _load_evidence(case: Case, scores: list[Score], data: dict) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.urls import path
 
 from evaluations import desk_views as views
+from evaluations import double_desk_views
 
 urlpatterns = [
     path("", views.dashboard, name="desk-dashboard"),
@@ -25,6 +26,8 @@ urlpatterns = [
     path("versions/<int:pk>/preview/", views.version_preview, name="desk-version-preview"),
     path("versions/<int:pk>/rebase/", views.version_rebase, name="desk-version-rebase"),
     path("versions/<int:pk>/annotations/", views.annotation_add, name="desk-annotation-add"),
+    path("versions/<int:pk>/double-scoring/", double_desk_views.double_scoring, name="desk-double-scoring"),
+    path("reconciliation/", double_desk_views.reconciliation_queue, name="desk-reconciliation"),
     path("annotations/<int:pk>/delete/", views.annotation_delete, name="desk-annotation-delete"),
     path("versions/<int:pk>/withdraw/", views.version_withdraw, name="desk-version-withdraw"),
     path("versions/<int:pk>/discard/", views.version_discard, name="desk-version-discard"),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -317,6 +319,102 @@ class Citation(models.Model):
         return f"“{self.quote[:40]}” ({self.source_id})"
 
 
+class DoubleScoring(models.Model):
+    """A version scored independently by two editors, each blind to the other's scores.
+
+    Each scorer's raw scores (``RawScore``) are written once, when they submit;
+    nobody but their own scorer reads them until both have submitted
+    (``evaluations.policy.double_scores_visible``). Differences of more than one
+    point become ``Reconciliation`` rows to settle with a note; once all are
+    settled, the settled values become the version's scores (``settled_at``).
+    All three tables are frozen with their version (migration 0014's triggers).
+    """
+
+    version = models.OneToOneField(EvaluationVersion, on_delete=models.CASCADE, related_name="double_scoring")
+    first_scorer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    second_scorer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    first_submitted_at = models.DateTimeField(null=True, blank=True)
+    second_submitted_at = models.DateTimeField(null=True, blank=True)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    requested_at = models.DateTimeField()
+    settled_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(first_scorer=models.F("second_scorer")), name="double_scoring_two_scorers"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"double scoring of {self.version}"
+
+    @property
+    def scorer_ids(self) -> tuple[int, int]:
+        return (self.first_scorer_id, self.second_scorer_id)
+
+    @property
+    def both_submitted(self) -> bool:
+        return self.first_submitted_at is not None and self.second_submitted_at is not None
+
+    def submitted_at(self, user_id: int) -> datetime | None:
+        return self.first_submitted_at if user_id == self.first_scorer_id else self.second_submitted_at
+
+
+class RawScore(models.Model):
+    """One scorer's own score in a double scoring, kept with the version as submitted."""
+
+    version = models.ForeignKey(EvaluationVersion, on_delete=models.CASCADE, related_name="raw_scores")
+    scorer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    criterion = models.ForeignKey(Criterion, on_delete=models.PROTECT, related_name="+")
+    party = models.ForeignKey("cases.Party", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    value = models.SmallIntegerField()
+
+    class Meta:
+        ordering = ["version", "criterion__position", "party__position", "scorer_id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["version", "scorer", "criterion", "party"],
+                condition=Q(party__isnull=False),
+                name="raw_score_unique_per_party",
+            ),
+            models.UniqueConstraint(
+                fields=["version", "scorer", "criterion"],
+                condition=Q(party__isnull=True),
+                name="raw_score_unique_per_deal",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.criterion_id}={self.value} by {self.scorer_id}"
+
+
+class Reconciliation(models.Model):
+    """A difference of more than one point between the two scorers, and how it was settled."""
+
+    version = models.ForeignKey(EvaluationVersion, on_delete=models.CASCADE, related_name="reconciliations")
+    criterion = models.ForeignKey(Criterion, on_delete=models.PROTECT, related_name="+")
+    party = models.ForeignKey("cases.Party", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    first_value = models.SmallIntegerField()
+    second_value = models.SmallIntegerField()
+    value = models.SmallIntegerField(null=True, blank=True, help_text="The settled score; empty until settled.")
+    note = models.TextField(blank=True, help_text="Why this value.")
+    settled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    settled_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["version", "criterion__position", "party__position", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.criterion_id}: {self.first_value} vs {self.second_value}"
+
+    @property
+    def gap(self) -> int:
+        return abs(self.first_value - self.second_value)
+
+
 class Annotation(models.Model):
     """An editor's margin note anchored to a quote of a version's narrative."""
 
@@ -512,6 +610,10 @@ class AuditEntry(models.Model):
         RESOLVE = "resolve", "review comment resolved"
         ASSIGN = "assign", "reviewer assigned"
         UNASSIGN = "unassign", "reviewer unassigned"
+        # Independent double scoring (evaluations.services.double_scoring): the comment never holds a score.
+        DOUBLE_REQUEST = "double_request", "double scoring requested"
+        DOUBLE_SUBMIT = "double_submit", "independent scores submitted"
+        SETTLE = "settle", "score difference settled"
 
     action = models.CharField(max_length=16, choices=Action.choices)
     actor = models.ForeignKey(

@@ -18,7 +18,7 @@ from django.core.exceptions import PermissionDenied
 
 from cases.models import Case
 from core.errors import TransitionNotAllowed
-from evaluations.models import EvaluationVersion, RubricVersion
+from evaluations.models import DoubleScoring, EvaluationVersion, RubricVersion
 
 V = EvaluationVersion.State
 R = RubricVersion.Status
@@ -41,6 +41,9 @@ class Rule:
     four_eyes: bool = False  # the object's contributors (contributor_ids) may not do this
     author_only: bool = False  # only the version's author may do this
     resolved_comments: bool = False  # refused while a review comment thread is unresolved
+    # Who else must the user be, for a version's double scoring: "scorers" (one of its two
+    # scorers), "scorers_or_reviewers" (or someone who may publish), "" (no one in particular).
+    who: str = ""
 
 
 ACTIONS: dict[str, Rule] = {
@@ -103,6 +106,22 @@ ACTIONS: dict[str, Rule] = {
     "annotation.add": Rule("evaluations.add_annotation", "annotate", OPEN_FOR_NOTES, "annotate"),
     "annotation.delete": Rule(
         "evaluations.change_annotation", "remove annotations", OPEN_FOR_NOTES, "remove annotations from"
+    ),
+    # Independent double scoring (evaluations.services.double_scoring). A reviewer marks a draft;
+    # each of the two scorers submits their own scores once; the reviewer or a scorer settles
+    # each difference of more than one point. All while the version is a draft.
+    "double_scoring.request": Rule(
+        "evaluations.publish_evaluationversion", "mark versions for double scoring", (V.DRAFT,), "double-score"
+    ),
+    "double_scoring.submit": Rule(
+        "evaluations.change_evaluationversion", "score versions", (V.DRAFT,), "score", who="scorers"
+    ),
+    "double_scoring.settle": Rule(
+        "evaluations.change_evaluationversion",
+        "settle score differences",
+        (V.DRAFT,),
+        "settle scores of",
+        who="scorers_or_reviewers",
     ),
     "rubric_version.create": Rule("evaluations.add_rubricversion", "create rubric versions"),
     "rubric_version.clone": Rule("evaluations.add_rubricversion", "create rubric versions"),
@@ -210,6 +229,10 @@ def refusal(
             )
     if rule.author_only and obj is not None and cast(EvaluationVersion, obj).author_id != user.pk:
         return PermissionDenied(f"Only its author may {rule.verb} a version.")
+    if rule.who and obj is not None:
+        error = _who_refusal(user, rule, cast(EvaluationVersion, obj))
+        if error is not None:
+            return error
     return _state_refusal(rule, obj) or _comments_refusal(rule, obj)
 
 
@@ -230,6 +253,34 @@ def _comments_refusal(rule: Rule, obj: object) -> TransitionNotAllowed | None:
         return None
     threads = "1 review comment is" if count == 1 else f"{count} review comments are"
     return TransitionNotAllowed(f"{threads} not resolved: resolve them (or reply and resolve) before approving")
+
+
+def _who_refusal(user: User | AnonymousUser, rule: Rule, version: EvaluationVersion) -> Exception | None:
+    double = getattr(version, "double_scoring", None)
+    if double is None:
+        return TransitionNotAllowed("this version is not marked for double scoring")
+    if user.pk in double.scorer_ids:
+        return None
+    if rule.who == "scorers_or_reviewers" and user.has_perm(ACTIONS["version.approve"].permission):
+        return None
+    if rule.who == "scorers":
+        return PermissionDenied("Only the two editors scoring this version independently may do this.")
+    return PermissionDenied("Only a reviewer or one of the two scorers may settle a difference.")
+
+
+def double_scores_visible(user: User | AnonymousUser | None, double: DoubleScoring, scorer_id: int) -> bool:
+    """Whether ``user`` may read the raw scores ``scorer_id`` gave in a double scoring (a
+    ``DoubleScoring``): their own always; anyone's in the newsroom once both scorers have
+    submitted; readers', once the version is published (then they are part of the record).
+
+    The one rule every page, endpoint and export that shows raw scores or their differences
+    asks: before both have submitted, nobody else (not the other scorer, not a reviewer) sees them.
+    """
+    if user is not None and user.is_authenticated and user.pk == scorer_id:
+        return True
+    if double.version.is_public:
+        return True
+    return double.both_submitted and is_newsroom(user)
 
 
 def check(user: User | AnonymousUser | None, action: str, obj: object = None) -> None:

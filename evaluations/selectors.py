@@ -87,7 +87,8 @@ def criteria_prefetch() -> Prefetch:
 # order), in the rubric's order; annotations with their author, in writing order; the
 # rubric version above it. Each page or endpoint that shows a version's content takes these.
 
-VERSION_CONTENT_RELATED = ("evaluation__rubric_version__rubric",)
+# double_scoring: a reverse one-to-one, joined so that "is it double scored?" costs no query.
+VERSION_CONTENT_RELATED = ("evaluation__rubric_version__rubric", "double_scoring")
 
 
 def version_scores_prefetch() -> Prefetch:

@@ -160,6 +160,7 @@ class EvaluationVersionSerializer(serializers.ModelSerializer):
         help_text="A draft's rationales parked without a score (a PATCH of `scores` with `value: null`); "
         "always empty once submitted."
     )
+    scoring = serializers.SerializerMethodField()
 
     class Meta:
         model = EvaluationVersion
@@ -167,7 +168,7 @@ class EvaluationVersionSerializer(serializers.ModelSerializer):
             "id", "case", "number", "state", "rubric", "rubric_version", "author", "contributors", "verdict",
             "narrative", "narrative_html", "change_note", "correction_note", "lock_version", "created_at",
             "updated_at", "submitted_at", "publish_at", "published_at", "scores", "annotations", "facts",
-            "parked_rationales",
+            "parked_rationales", "scoring",
         ]  # fmt: skip
 
     @extend_schema_field(ParkedRationaleSerializer(many=True))
@@ -198,6 +199,17 @@ class EvaluationVersionSerializer(serializers.ModelSerializer):
         if policy.is_newsroom(request.user if request is not None else None):
             return [person.get_username() for person in people]
         return list(dict.fromkeys(display_name(person) for person in people))
+
+    def get_scoring(self, version: EvaluationVersion) -> str:
+        """How the scores were given: "scored by the editors" or, for an independent double scoring,
+        "scored independently by two editors; settled" (its raw scores: the version's double-scoring
+        endpoint). Read with the version (``versions_with_content`` joins it): no query."""
+        double = getattr(version, "double_scoring", None)
+        if double is None:
+            return "scored by the editors"
+        if double.settled_at is not None:
+            return "scored independently by two editors; settled"
+        return "being scored independently by two editors"
 
     def get_narrative_html(self, version: EvaluationVersion) -> str:
         """The narrative rendered from Markdown and sanitized."""

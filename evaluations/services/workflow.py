@@ -29,6 +29,7 @@ from evaluations.models import (
 from evaluations.selectors import versions_with_content
 from evaluations.services.annotations import AnnotationInput, annotations_reanchor, annotations_validated
 from evaluations.services.audit import audit_record
+from evaluations.services.double_scoring import double_scoring_guard, double_scoring_submit_guard
 from evaluations.services.evidence import CitationInput, citations_carry_over, citations_validated, citations_write
 from evaluations.services.facts import (
     version_facts_prune,
@@ -305,6 +306,8 @@ def evaluation_version_save(
     if facts is not None:  # facts: checked by the case services' rules before anything is written
         current.facts = version_facts_validated(current, facts)
     validated_scores = _validated_scores(current, scores) if scores is not None else None
+    if validated_scores is not None:
+        double_scoring_guard(current, validated_scores.scores)
     validated_notes = annotations_validated(current.narrative, annotations) if annotations is not None else None
     errors = text_errors(current)
     try:
@@ -366,6 +369,7 @@ def evaluation_version_submit(*, version: EvaluationVersion, by: User, comment: 
     policy.check(by, "version.submit")
     version = version_locked(version)
     policy.check_state("version.submit", version)
+    double_scoring_submit_guard(version)
     if not version.scores.exists():
         raise ValidationError({"scores": ["score at least one criterion before submitting"]})
     if version.parked_rationales:

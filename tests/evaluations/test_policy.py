@@ -14,7 +14,7 @@ from django.urls import reverse
 from cases.models import Case
 from core.errors import TransitionNotAllowed
 from evaluations import policy
-from evaluations.models import Annotation, EvaluationVersion, RubricVersion
+from evaluations.models import Annotation, DoubleScoring, EvaluationVersion, RubricVersion
 from evaluations.services import rubric_versions
 from tests.support.accounts import PASSWORD, user_make
 from tests.support.content import version_in_review
@@ -67,6 +67,10 @@ EXPECTED: dict[str, tuple[set[str], set[str] | None, bool]] = {
     "version.assign": (NEWSROOM, {V.DRAFT, V.IN_REVIEW}, False),
     "comment.add": (NEWSROOM, {V.DRAFT, V.IN_REVIEW}, False),
     "comment.resolve": (NEWSROOM, {V.DRAFT, V.IN_REVIEW}, False),
+    # Independent double scoring, of a draft scored by the editor and the author_reviewer (_objects).
+    "double_scoring.request": (REVIEWERS, {V.DRAFT}, False),
+    "double_scoring.submit": ({"editor", "author_reviewer"}, {V.DRAFT}, False),
+    "double_scoring.settle": ({"editor", "author_reviewer", "reviewer", "admin"}, {V.DRAFT}, False),
 }
 # Actions only the version's author may take (the objects below are author_reviewer's).
 AUTHOR_ONLY = {"version.withdraw"}
@@ -84,7 +88,12 @@ def users(db):
     }
 
 
-def _objects(action: str, author) -> list[object]:
+def _objects(action: str, author, scorer=None) -> list[object]:
+    if action.startswith("double_scoring."):
+        versions = [EvaluationVersion(state=s, number=2, author_id=author.pk) for s in V.values]
+        for version in versions:
+            version.double_scoring = DoubleScoring(first_scorer_id=author.pk, second_scorer_id=scorer.pk)
+        return versions
     if action.startswith("rubric_version."):
         return [RubricVersion(status=s, number=2) for s in R.values]
     if action.startswith(("version.", "annotation.", "comment.")):
@@ -102,7 +111,7 @@ def test_the_table_covers_every_action():
 def test_every_action_state_and_role(action, users):
     holders, states, four_eyes = EXPECTED[action]
     wrong = []
-    for obj in _objects(action, users["author_reviewer"]):
+    for obj in _objects(action, users["author_reviewer"], users["editor"]):
         state = getattr(obj, "state", None) or getattr(obj, "status", None)
         for role in ROLES:
             expected = (

@@ -15,7 +15,7 @@ from django.core.exceptions import PermissionDenied
 from cases.models import Case
 from core.errors import TransitionNotAllowed
 from evaluations import policy
-from evaluations.models import EvaluationVersion, RubricVersion
+from evaluations.models import DoubleScoring, EvaluationVersion, RubricVersion
 
 V = EvaluationVersion.State
 ALL_STATES = [V.DRAFT, V.IN_REVIEW, V.SCHEDULED, V.PUBLISHED, V.SUPERSEDED, V.DISCARDED]
@@ -265,7 +265,12 @@ def test_the_permission_messages(action, doing):
 
 def test_the_table_has_exactly_these_actions():
     assert set(policy.ACTIONS) == (
-        set(VERSION_ACTIONS) | set(STATELESS) | set(CASE_ACTIONS) | set(RUBRIC_ACTIONS) | set(REVIEW_ACTIONS)
+        set(VERSION_ACTIONS)
+        | set(STATELESS)
+        | set(CASE_ACTIONS)
+        | set(RUBRIC_ACTIONS)
+        | set(REVIEW_ACTIONS)
+        | set(DOUBLE_ACTIONS)
     )
 
 
@@ -284,6 +289,46 @@ def test_every_review_action_from_every_state(action, state):
         assert isinstance(refused, PermissionDenied) and str(refused) == "Only its author may withdraw a version."
     if state not in states:
         assert isinstance(policy.refusal(author, action, obj), TransitionNotAllowed)
+
+
+# Independent double scoring: action -> (permission, who else: "" anyone holding it, "scorers" the two
+# scorers only, "scorers_or_reviewers" them or whoever may publish). All from a draft only.
+DOUBLE_ACTIONS = {
+    "double_scoring.request": ("evaluations.publish_evaluationversion", ""),
+    "double_scoring.submit": ("evaluations.change_evaluationversion", "scorers"),
+    "double_scoring.settle": ("evaluations.change_evaluationversion", "scorers_or_reviewers"),
+}
+PUBLISH = "evaluations.publish_evaluationversion"
+
+
+def double_scored(state: str) -> EvaluationVersion:
+    made = version(state)
+    made.double_scoring = DoubleScoring(first_scorer_id=1, second_scorer_id=3)
+    return made
+
+
+@pytest.mark.parametrize("action", sorted(DOUBLE_ACTIONS))
+@pytest.mark.parametrize("state", ALL_STATES)
+def test_double_scoring_actions_by_who_and_state(action, state):
+    perm, who = DOUBLE_ACTIONS[action]
+    assert policy.permission(action) == perm
+    scorer, outsider = User({perm}, pk=3), User({perm}, pk=5)
+    reviewer = User({perm, PUBLISH}, pk=6)
+    assert isinstance(policy.refusal(User(set(), pk=3), action, double_scored(state)), PermissionDenied)
+    for user, may_by_who in (
+        (scorer, True),
+        (outsider, who == ""),
+        (reviewer, who in ("", "scorers_or_reviewers")),
+    ):
+        error = policy.refusal(user, action, double_scored(state))
+        if not may_by_who:
+            assert isinstance(error, PermissionDenied), (user, error)
+        elif state == V.DRAFT:
+            assert error is None, (user, error)
+        else:
+            assert isinstance(error, TransitionNotAllowed), (user, error)
+    if who:  # a version nobody marked for double scoring cannot be scored or settled as one
+        assert "not marked" in str(policy.refusal(scorer, action, version(V.DRAFT)))
 
 
 def test_who_sees_drafts():

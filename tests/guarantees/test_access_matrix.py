@@ -204,6 +204,10 @@ def site_rows(w: World) -> list[Row]:
         Row("desk-timeline-edit", desk(404), {"pk": w.case.pk, "n": 999}),
         Row("desk-version-revisions", desk(200), {"pk": w.draft.pk}),
         Row("desk-version-revisions", desk(404), {"pk": 999_999}),
+        # Independent double scoring: a version's page and the reconciliation queue (evaluations.double_desk_views).
+        Row("desk-double-scoring", desk(200), {"pk": w.draft.pk}),
+        Row("desk-double-scoring", desk(404), {"pk": 999_999}),
+        Row("desk-reconciliation", desk(200)),
         Row("desk-revision-compare", desk(200), {"pk": w.draft.pk}, data={"a": 1, "b": 2}),
         Row("desk-revision-compare", desk(400), {"pk": w.draft.pk}, data={"a": 1, "b": 99}),
         Row("desk-revision-restore", desk(405), {"pk": w.draft.pk, "number": 1}),
@@ -292,6 +296,8 @@ def desk_action_rows(w: World) -> list[Row]:
         Row("desk-version-assign", desk(400), {"pk": w.draft.pk}, method="post", data={"reviewer": ""}),
         Row("desk-version-withdraw", {**desk(403), "editor": 302}, {"pk": w.draft.pk}, method="post"),
         Row("desk-version-discard", desk(403, review=302), {"pk": w.scheduled.pk}, method="post"),
+        Row("desk-double-scoring", desk(400), {"pk": w.draft.pk}, method="post", data={"action": "nonsense"}),
+        Row("desk-double-scoring", desk(400), {"pk": w.draft.pk}, method="post", data={"action": "request"}),
         Row("desk-version-submit", desk(302), {"pk": w.draft.pk}, method="post"),
         Row("desk-version-send-back", desk(403, review=400), {"pk": w.in_review.pk}, method="post"),
         Row("desk-version-approve", desk(403, review=302), {"pk": w.in_review.pk}, method="post"),
@@ -335,6 +341,11 @@ def api(status: int, *, reader: int = 403, review: int | None = None, admin: int
     if admin is not None:
         answers["admin_user"] = admin
     return answers
+
+
+def _double_scored(w: World) -> EvaluationVersion:
+    """The demo's published version scored independently by two editors."""
+    return EvaluationVersion.objects.get(case__slug="microsoft-openai", state="published")
 
 
 def drafts(status: int = 200) -> dict[str, int]:
@@ -387,6 +398,12 @@ def api_rows(w: World) -> list[Row]:
         Row("api:version-revisions", drafts(), {"pk": w.case.evaluation_versions.get(number=1).pk}),
         Row("api:version-revisions", everyone(404), {"pk": 999_999}),
         Row("api:version-revision", drafts(), {"pk": w.draft.pk, "number": 2}),
+        # Double scoring: a draft not double scored, then the demo's published double-scored case.
+        Row("api:version-double-scoring", everyone(404), {"pk": w.draft.pk}),
+        Row("api:version-double-scoring", everyone(200), {"pk": _double_scored(w).pk}),
+        Row("api:case-version-double-scoring", everyone(200), {"slug": "microsoft-openai", "number": 1}),
+        Row("api:case-version-double-scoring", everyone(404), {"slug": slug, "number": w.draft.number}),
+        Row("api:rubric-version-agreement", everyone(200), {"slug": rubric, "number": w.rubric_version.number}),
         Row("api:version-revision", everyone(404), {"pk": w.draft.pk, "number": 99}),
         Row("api:organization-list", everyone(200)),
         Row("api:organization-detail", everyone(200), {"slug": org}),
@@ -516,6 +533,31 @@ def api_rows(w: World) -> list[Row]:
             "api:rubric-version-activation-impact",
             {**api(403, admin=409), "anonymous": 403},
             {"slug": rubric, "number": 1},
+        ),
+        # Double scoring writes, each refused without changing anything (any order holds).
+        Row(
+            "api:version-double-scoring",
+            api(403, reader=404, review=400),
+            {"pk": w.api_draft.pk},
+            "post",
+            {"first_scorer": "editor", "second_scorer": "nobody"},
+            js,
+        ),
+        Row(
+            "api:version-double-scoring-submit",
+            api(400, reader=404),
+            {"pk": w.api_draft.pk},
+            "post",
+            {"scores": "x"},
+            js,
+        ),
+        Row(
+            "api:version-double-scoring-settle",
+            api(403, review=409),
+            {"pk": _double_scored(w).pk, "difference": _double_scored(w).reconciliations.first().pk},
+            "post",
+            {"value": 2, "note": "Settled again."},
+            js,
         ),
     ]
 
