@@ -1,4 +1,4 @@
-"""The worksheet in real headless Chromium: paste, confirm the proposals, create the draft, submit it.
+"""The worksheet in real headless Chromium: paste, confirm the proposals, create the draft, try to submit it.
 
 Screenshots of the paste page, the proposals and the created draft at 1280 px,
 and of the proposals at 390 px, go to ``artifacts/screens/``.
@@ -80,10 +80,12 @@ def test_paste_to_submitted_draft(live_server, browser, desk_editor):
     assert Organization.objects.filter(name="Nimbus Compute", kind="cloud_provider").exists()
     assert version.case.sources.get().excerpt == RELEASE
 
+    # Submitting a draft the worksheet could not score is stopped by the checklist, with the list.
     page.click("button:has-text('Submit for review')")
     page.wait_for_load_state()
+    assert "Criteria not scored" in page.inner_text(".checklist-blocking")
     version.refresh_from_db()
-    assert version.state == EvaluationVersion.State.IN_REVIEW
+    assert version.state == EvaluationVersion.State.DRAFT
     assert version.case.status == Case.Status.DRAFT  # published only after review
     context.close()
 

@@ -367,7 +367,8 @@ def test_the_set_based_recompute_leaves_crosswalked_cases_to_the_python_path(v1,
 def test_the_public_rubric_page_shows_how_scores_carried(activated, client, django_assert_num_queries):
     url = reverse("rubric-version", args=[activated.rubric.slug, 2])
     client.get(url)  # warm what the page caches
-    with django_assert_num_queries(5):
+    # 5, and the agreement figures (its double-scored versions and their raw scores: two queries)
+    with django_assert_num_queries(7):
         body = client.get(url).content.decode()
     assert "How scores carry over from version 1" in body
     assert "margin, dependency → <strong>lock_in</strong>: merged, scores carried (max)" in body
