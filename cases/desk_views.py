@@ -53,11 +53,17 @@ def _desk_case_or_404(pk: int) -> Case:
 
 @desk_view(policy.DRAFT_VIEWERS["case"], methods=("GET",))
 def case_list(request: AuthenticatedHttpRequest) -> HttpResponse:
-    form = DeskCaseFilterForm(request.GET, authors=selectors.desk_case_authors())
+    form = DeskCaseFilterForm(
+        request.GET, authors=selectors.desk_case_authors(), assignees=selectors.desk_case_assignees()
+    )
     if form.is_valid():
         data = form.cleaned_data
         cases = selectors.desk_case_list(
-            data["q"], status=data["status"], author_id=data["author"], needs_reevaluation=data["needs_reevaluation"]
+            data["q"],
+            status=data["status"],
+            author_id=data["author"],
+            assignee_id=data["assignee"],
+            needs_reevaluation=data["needs_reevaluation"],
         )
         status = 200
     else:

@@ -78,13 +78,15 @@ class DeskCaseFilterForm(forms.Form):
     q = forms.CharField(required=False, max_length=200, label="Search titles and slugs (drafts too)")
     status = forms.ChoiceField(required=False, choices=STATUSES)
     author = forms.TypedChoiceField(required=False, coerce=int, empty_value=None, label="Version by")
+    assignee = forms.TypedChoiceField(required=False, coerce=int, empty_value=None, label="Assigned to")
     needs_reevaluation = forms.BooleanField(required=False, label="Needs re-evaluation")
 
-    def __init__(self, *args, authors=(), **kwargs):
+    def __init__(self, *args, authors=(), assignees=(), **kwargs):
         super().__init__(*args, **kwargs)
-        author = self.fields["author"]
-        assert isinstance(author, forms.ChoiceField)
-        author.choices = [("", "anyone"), *authors]
+        for name, people in (("author", authors), ("assignee", assignees)):
+            field = self.fields[name]
+            assert isinstance(field, forms.ChoiceField)
+            field.choices = [("", "anyone"), *people]
 
 
 class PartyForm(forms.Form):

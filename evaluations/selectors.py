@@ -409,7 +409,12 @@ DESK_CASE_STATUSES = {
 
 
 def desk_case_list(
-    query: str = "", *, status: str = "", author_id: int | None = None, needs_reevaluation: bool = False
+    query: str = "",
+    *,
+    status: str = "",
+    author_id: int | None = None,
+    assignee_id: int | None = None,
+    needs_reevaluation: bool = False,
 ) -> QuerySet:
     """Every case, drafts included, with its versions' states; a fixed number of queries.
 
@@ -417,7 +422,8 @@ def desk_case_list(
     (a draft that retitles a published case is found by its new title). Not the readers'
     search documents, which published cases alone have: the desk must find drafts too.
     ``status`` is a key of ``DESK_CASE_STATUSES``; ``author_id`` keeps the cases with a
-    version by that user; ``needs_reevaluation`` the published cases whose summary says the
+    version by that user; ``assignee_id`` those with an open version assigned to that
+    reviewer; ``needs_reevaluation`` the published cases whose summary says the
     rubric moved on since their scores.
     """
     cases = Case.objects.all()
@@ -431,6 +437,11 @@ def desk_case_list(
         cases = cases.filter(pk__in=Case.objects.filter(DESK_CASE_STATUSES[status]).values("pk"))
     if author_id is not None:
         cases = cases.filter(pk__in=EvaluationVersion.objects.filter(author_id=author_id).values("case_id"))
+    if assignee_id is not None:
+        assigned = ReviewAssignment.objects.filter(
+            reviewer_id=assignee_id, version__state__in=EvaluationVersion.OPEN_STATES
+        ).values("version__case_id")
+        cases = cases.filter(pk__in=assigned)
     if needs_reevaluation:
         cases = cases.filter(risk_summary__needs_reevaluation=True, status=Case.Status.PUBLISHED)
     return cases.order_by("-updated_at", "-pk").prefetch_related(
@@ -439,6 +450,17 @@ def desk_case_list(
             queryset=EvaluationVersion.objects.only("pk", "case_id", "number", "state", "author_id").order_by("number"),
         )
     )
+
+
+def desk_case_assignees() -> list[tuple[int, str]]:
+    """The desk case list's assignee filter: every reviewer assigned to an open version (one query)."""
+    users = (
+        ReviewAssignment.objects.filter(version__state__in=EvaluationVersion.OPEN_STATES)
+        .values_list("reviewer_id", "reviewer__username")
+        .distinct()
+        .order_by("reviewer__username")
+    )
+    return [(pk, name) for pk, name in users]
 
 
 def desk_case_authors() -> list[tuple[int, str]]:

@@ -9,7 +9,7 @@ from django.urls import reverse
 from cases.models import Case
 from evaluations import selectors
 from evaluations.models import RiskSummary
-from evaluations.services import workflow
+from evaluations.services import review, workflow
 from tests.cases.test_desk_query_counts import CASE_LIST_QUERIES
 
 URL = reverse("desk-case-list")
@@ -57,6 +57,19 @@ def test_the_author_filter_and_its_choices(published_case, editor, editor2, desk
     assert ">editor2</option>" in page
 
 
+def test_the_assignee_filter_and_its_choices(published_case, draft_case, editor, editor2, reviewer, desk):
+    """Cases with an open version assigned to that reviewer; a published (closed) one drops out."""
+    draft = workflow.evaluation_version_start(case=published_case, by=editor2)
+    review.review_assign(version=draft, by=editor2, reviewer=reviewer)
+    assert slugs(desk.get(URL, {"assignee": reviewer.pk})) == {published_case.slug}
+    assert slugs(desk.get(URL, {"assignee": editor.pk})) == set()
+    assert selectors.desk_case_assignees() == [(reviewer.pk, "reviewer")]
+    assert ">reviewer</option>" in desk.get(URL).content.decode()
+    review.evaluation_version_discard(version=draft, by=reviewer)
+    assert slugs(desk.get(URL, {"assignee": reviewer.pk})) == set()
+    assert selectors.desk_case_assignees() == []
+
+
 def test_the_needs_reevaluation_filter(demo, desk):
     summary = RiskSummary.objects.filter(case__status="published").select_related("case").first()
     RiskSummary.objects.update(needs_reevaluation=False)
@@ -75,7 +88,15 @@ def test_filters_combine_and_the_pager_keeps_them(demo, editor, desk):
 
 
 @pytest.mark.parametrize(
-    "bad", [{"status": "nonsense"}, {"author": "abc"}, {"author": "999999"}, {"q": "x" * 500}, {"q": "a\x00b"}]
+    "bad",
+    [
+        {"status": "nonsense"},
+        {"author": "abc"},
+        {"author": "999999"},
+        {"assignee": "x"},
+        {"q": "x" * 500},
+        {"q": "a\x00b"},
+    ],
 )
 def test_bad_filters_are_a_form_error_not_a_500(demo, desk, bad):
     response = desk.get(URL, bad)
@@ -84,11 +105,19 @@ def test_bad_filters_are_a_form_error_not_a_500(demo, desk, bad):
         assert "not valid" in response.content.decode()
 
 
-def test_every_filter_at_once_is_a_fixed_number_of_queries(demo, desk, django_assert_num_queries):
+def test_every_filter_at_once_is_a_fixed_number_of_queries(demo, desk, editor, reviewer, django_assert_num_queries):
     RiskSummary.objects.filter(case__status="published").update(needs_reevaluation=True)
     case = Case.objects.filter(status="published").first()
     author = case.evaluation_versions.first().author_id
-    query = {"q": case.title[:4], "status": "published", "author": author, "needs_reevaluation": "on"}
+    version = workflow.evaluation_version_start(case=case, by=editor)
+    review.review_assign(version=version, by=editor, reviewer=reviewer)
+    query = {
+        "q": case.title[:4],
+        "status": "published",
+        "author": author,
+        "assignee": reviewer.pk,
+        "needs_reevaluation": "on",
+    }
     with django_assert_num_queries(CASE_LIST_QUERIES):
         response = desk.get(URL, query)
     assert response.status_code == 200 and case in response.context["page"]

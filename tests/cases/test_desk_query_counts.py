@@ -14,7 +14,7 @@ COLOSSUS = "xai-anthropic-colossus-1"
 # Session, user, and the user's group permissions (read once per request) are included, and the
 # navigation's unread notifications (one count).
 DASHBOARD_QUERIES = 14  # the review badges; the overdue publications are one aggregate
-CASE_LIST_QUERIES = 9  # with the author filter's choices
+CASE_LIST_QUERIES = 10  # with the author and assignee filters' choices
 VERSION_EDIT_QUERIES = 16  # with its revisions (who contributed), the scores' citations and the sources' numbers
 
 
