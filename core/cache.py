@@ -58,3 +58,22 @@ class ForgivingRedisCache(RedisCache):
     def touch(self, key, timeout=..., version=None):
         kwargs = {"version": version} if timeout is ... else {"timeout": timeout, "version": version}
         return self._forgive("touch", False, key, **kwargs)
+
+    def touch_many(self, keys: list[str], timeout: int) -> None:
+        """Set the expiry of the keys that still exist, in one round trip; missing keys stay missing."""
+        try:
+            pipeline = self._cache.get_client(None, write=True).pipeline(transaction=False)
+            for key in keys:
+                pipeline.expire(self.make_and_validate_key(key), timeout)
+            pipeline.execute()
+        except (RedisError, OSError) as exc:
+            logger.warning("cache touch_many failed, degrading: %s", exc)
+
+
+def touch_many(cache: Any, keys: list[str], timeout: int) -> None:
+    """``cache.touch`` for many keys: one round trip on Redis, a loop on the in-process cache."""
+    if isinstance(cache, ForgivingRedisCache):
+        cache.touch_many(keys, timeout)
+    else:
+        for key in keys:
+            cache.touch(key, timeout)

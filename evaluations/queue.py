@@ -24,9 +24,14 @@ from django.db import transaction
 from kombu.exceptions import OperationalError
 from redis.exceptions import RedisError
 
+from core.cache import touch_many
+
 logger = logging.getLogger(__name__)
 
 _PENDING = "pending:{kind}:{id}"
+# How long a claim holds before its message is sent (send_coalesced): longer than sending a
+# sweep's batches takes, far shorter than PENDING_MARKER_SECONDS.
+CLAIM_SECONDS = 20
 
 # Task names: each task in evaluations/tasks.py declares its name from here.
 RISK_SUMMARIES_RECOMPUTE = "evaluations.tasks.risk_summaries_recompute_task"
@@ -67,7 +72,7 @@ def send(task: str, *args: Any, countdown: float | None = None) -> bool:
     return True
 
 
-def claim_pending(kind: str, ids: Iterable[int]) -> list[int]:
+def claim_pending(kind: str, ids: Iterable[int], *, timeout: int | None = None) -> list[int]:
     """The ids whose work is not already waiting in the queue; marks them waiting.
 
     Why a short-lived cache marker rather than a database flag: the stale flag
@@ -76,7 +81,9 @@ def claim_pending(kind: str, ids: Iterable[int]) -> list[int]:
     lost (cache flushed, expired after PENDING_MARKER_SECONDS, Redis down) the
     worst case is a duplicate message, which the inputs hash makes a no-op.
     When the cache cannot answer we send anyway: a duplicate is cheap, a
-    skipped message costs a sweep interval.
+    skipped message costs a sweep interval. The markers last ``timeout``
+    seconds (PENDING_MARKER_SECONDS by default); send_coalesced claims for
+    CLAIM_SECONDS and extends once the message is sent.
     """
     ids = list(ids)
     keys = {id_: _PENDING.format(kind=kind, id=id_) for id_ in ids}
@@ -84,7 +91,7 @@ def claim_pending(kind: str, ids: Iterable[int]) -> list[int]:
     # atomic: two claimers racing may both send, and a duplicate is harmless.
     waiting = cache.get_many(list(keys.values()))
     claimed = [id_ for id_ in ids if keys[id_] not in waiting]
-    cache.set_many({keys[id_]: 1 for id_ in claimed}, timeout=settings.PENDING_MARKER_SECONDS)
+    cache.set_many({keys[id_]: 1 for id_ in claimed}, timeout=timeout or settings.PENDING_MARKER_SECONDS)
     return claimed
 
 
@@ -117,23 +124,42 @@ def release_pending_on_receipt(kind: str, ids: Iterable[int], *, eta: object = N
         release_pending(kind, ids)
 
 
+def send_coalesced(
+    task: str, kind: str, ids: Iterable[int], *, batch_size: int, countdown: float | None = None
+) -> tuple[int, bool]:
+    """Queue the task named ``task`` now for the ids not already waiting, in bounded batches.
+
+    Returns how many ids were sent and whether the broker took every batch;
+    when it refuses one, the rest are released (so that the sweep queues them)
+    and nothing more is sent.
+
+    A claim lasts only CLAIM_SECONDS until its batch is sent; then the markers
+    still there are extended to PENDING_MARKER_SECONDS. Why: a process killed
+    between claiming and sending (a worker SIGKILLed in the middle of a
+    fan-out step or a sweep) would otherwise leave markers for messages that
+    never existed, and the sweep would skip those stale rows for five
+    minutes. A marker already gone when the batch is confirmed was released
+    by the worker that received the batch, and stays gone.
+    """
+    claimed = claim_pending(kind, sorted(set(ids)), timeout=CLAIM_SECONDS)
+    sent = 0
+    for start in range(0, len(claimed), batch_size):
+        batch = claimed[start : start + batch_size]
+        if not send(task, batch, countdown=countdown):
+            release_pending(kind, claimed[start:])
+            return sent, False
+        touch_many(cache, [_PENDING.format(kind=kind, id=id_) for id_ in batch], settings.PENDING_MARKER_SECONDS)
+        sent += len(batch)
+    return sent, True
+
+
 def send_on_commit_coalesced(
     task: str, kind: str, ids: Iterable[int], *, batch_size: int, countdown: float | None = None
 ) -> None:
     """After commit, queue the task named ``task`` for the ids not already waiting, in bounded batches."""
-    ids = sorted(set(ids))
-    if not ids:
-        return
-
-    def _send() -> None:
-        claimed = claim_pending(kind, ids)
-        for start in range(0, len(claimed), batch_size):
-            batch = claimed[start : start + batch_size]
-            if not send(task, batch, countdown=countdown):
-                release_pending(kind, claimed[start:])  # so the sweep may queue them
-                return
-
-    transaction.on_commit(_send)
+    ids = set(ids)
+    if ids:
+        transaction.on_commit(lambda: send_coalesced(task, kind, ids, batch_size=batch_size, countdown=countdown))
 
 
 def mark_pending(kind: str, ids: Iterable[int]) -> None:

@@ -112,21 +112,18 @@ def risk_summaries_sweep(*, now: datetime | None = None, limit: int = 100_000) -
     """
     now = now or timezone.now()
     cutoff = now - timedelta(seconds=settings.STALE_GRACE_SECONDS)
-    size = settings.RECOMPUTE_BATCH_SIZE
     queued = 0
     for model, field_name, kind, task in (
         (RiskSummary, "case_id", "summary", queue.RISK_SUMMARIES_RECOMPUTE),
         (OrganizationExposure, "organization_id", "exposure", queue.ORGANIZATION_EXPOSURES_RECOMPUTE),
     ):
-        ids = list(
+        ids = (
             model.objects.filter(stale=True, stale_since__lte=cutoff)
             .order_by("stale_since")
             .values_list(field_name, flat=True)[:limit]
         )
-        claimed = sorted(queue.claim_pending(kind, ids))
-        for start in range(0, len(claimed), size):
-            if not queue.send(task, claimed[start : start + size]):
-                queue.release_pending(kind, claimed[start:])
-                return queued  # broker down: the next sweep tries again
-            queued += len(claimed[start : start + size])
+        sent, complete = queue.send_coalesced(task, kind, ids, batch_size=settings.RECOMPUTE_BATCH_SIZE)
+        queued += sent
+        if not complete:
+            return queued  # broker down: the next sweep tries again
     return queued

@@ -189,11 +189,10 @@ def risk_summaries_fanout(*, rubric_id: int, after_case_id: int = 0) -> int:
         .order_by("case_id")
         .values_list("case_id", flat=True)[:step]
     )
-    for start in range(0, len(case_ids), size):
-        # Claimed, not just marked: what the sweep already queued (it may, after STALE_GRACE_SECONDS) is skipped.
-        batch = queue.claim_pending("summary", case_ids[start : start + size])
-        if batch and not queue.send(queue.RISK_SUMMARIES_RECOMPUTE, batch):
-            return start
+    # Claimed, not just marked: what the sweep already queued (it may, after STALE_GRACE_SECONDS) is skipped.
+    _, complete = queue.send_coalesced(queue.RISK_SUMMARIES_RECOMPUTE, "summary", case_ids, batch_size=size)
+    if not complete:
+        return 0  # broker down: the chain stops here and the sweep finishes the work
     if len(case_ids) == step:
         queue.send(queue.RISK_SUMMARIES_FANOUT, rubric_id, case_ids[-1])
     return len(case_ids)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 
 import pytest
@@ -150,6 +151,49 @@ def test_sweep_with_the_broker_down_leaves_the_work_for_the_next_sweep(v1, monke
     assert exposures.risk_summaries_sweep() == 0
     assert RiskSummary.objects.filter(stale=True).count() == 16
     assert queue.claim_pending("summary", [RiskSummary.objects.first().case_id])  # markers released
+
+
+class Killed(BaseException):
+    """A SIGKILL, as far as the code being killed can tell: nothing after it runs."""
+
+
+def test_a_sweep_killed_before_sending_holds_the_work_back_for_seconds_not_minutes(v1, monkeypatch, settings):
+    settings.STALE_GRACE_SECONDS = 0
+    monkeypatch.setattr(queue, "CLAIM_SECONDS", 1)
+
+    def killed(task, *args, **kwargs):
+        raise Killed
+
+    monkeypatch.setattr(queue, "send", killed)
+    RiskSummary.objects.update(stale=True, stale_since=timezone.now() - timedelta(minutes=5))
+    case_id = RiskSummary.objects.order_by("case_id").first().case_id
+    with pytest.raises(Killed):
+        exposures.risk_summaries_sweep()
+    assert queue.claim_pending("summary", [case_id], timeout=1) == []  # claimed by the dead sweep
+    time.sleep(1.5)
+    # No message was ever sent for it: the claim lapses, and the next sweep queues the work.
+    assert queue.claim_pending("summary", [case_id]) == [case_id]
+
+
+def test_a_sent_batch_keeps_its_markers_until_a_worker_receives_it(v1, sent, monkeypatch, settings):
+    settings.STALE_GRACE_SECONDS = 0
+    monkeypatch.setattr(queue, "CLAIM_SECONDS", 1)
+    RiskSummary.objects.update(stale=True, stale_since=timezone.now() - timedelta(minutes=5))
+    assert exposures.risk_summaries_sweep() == 16
+    time.sleep(1.5)
+    assert exposures.risk_summaries_sweep() == 0  # still waiting in the queue: not sent twice
+
+    # A worker that takes the batch before the sender confirms it: the released marker stays released.
+    received = next(args[0] for name, args in sent if name == "risk_summaries_recompute_task")
+    monkeypatch.setattr(
+        queue, "send", lambda task, ids, **kwargs: queue.release_pending_on_receipt("summary", ids) or True
+    )
+    queue.release_pending("summary", received)
+    assert queue.send_coalesced(queue.RISK_SUMMARIES_RECOMPUTE, "summary", received, batch_size=100) == (
+        len(received),
+        True,
+    )
+    assert queue.claim_pending("summary", received) == received
 
 
 def test_exposures_are_recomputed_after_the_summary_changes(v1, django_capture_on_commit_callbacks):
