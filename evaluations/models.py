@@ -653,7 +653,9 @@ class Notification(models.Model):
     """One message to one member of the newsroom about a version: in the desk's list, and by email.
 
     Written only by evaluations.services.notifications; ``emailed_at`` makes the
-    email task idempotent (a notification is emailed once, however often its task runs).
+    email task idempotent (a notification is emailed once, however often its task runs),
+    and ``email_owed`` is what the sweep reads: the email is still to be sent (or decided
+    against), so a message lost with the broker is queued again.
     """
 
     class Kind(models.TextChoices):
@@ -673,10 +675,14 @@ class Notification(models.Model):
     created_at = models.DateTimeField()
     read_at = models.DateTimeField(null=True, blank=True)
     emailed_at = models.DateTimeField(null=True, blank=True)
+    email_owed = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["recipient", "read_at"], name="notification_unread")]
+        indexes = [
+            models.Index(fields=["recipient", "read_at"], name="notification_unread"),
+            models.Index(fields=["created_at"], condition=models.Q(email_owed=True), name="notification_email_owed"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} to {self.recipient_id}: version {self.version_id}"

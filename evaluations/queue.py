@@ -41,6 +41,7 @@ EVALUATION_VERSIONS_PUBLISH_DUE = "evaluations.tasks.evaluation_versions_publish
 RISK_SUMMARIES_SWEEP = "evaluations.tasks.risk_summaries_sweep_task"
 RISK_SUMMARIES_FANOUT = "evaluations.tasks.risk_summaries_fanout_task"
 NOTIFICATION_EMAIL_SEND = "evaluations.tasks.notification_email_send_task"
+NOTIFICATION_EMAILS_SWEEP = "evaluations.tasks.notification_emails_sweep_task"
 TASK_NAMES = (
     RISK_SUMMARIES_RECOMPUTE,
     RISK_SUMMARY_RECOMPUTE,
@@ -49,6 +50,7 @@ TASK_NAMES = (
     RISK_SUMMARIES_SWEEP,
     RISK_SUMMARIES_FANOUT,
     NOTIFICATION_EMAIL_SEND,
+    NOTIFICATION_EMAILS_SWEEP,
 )
 
 

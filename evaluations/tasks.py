@@ -108,11 +108,21 @@ def notification_email_send_task(notification_id: int) -> bool:
     return notifications.notification_email_send(notification_id=notification_id)
 
 
+@shared_task(name=queue.NOTIFICATION_EMAILS_SWEEP, **RETRY)
+def notification_emails_sweep_task() -> int:
+    return notifications.notification_emails_sweep()
+
+
 # The beat schedule, by reference: renaming a task breaks this import, not the schedule silently.
 current_app.add_periodic_task(
     schedule(timedelta(seconds=settings.SWEEP_INTERVAL_SECONDS)),
     risk_summaries_sweep_task.s(),
     name="risk-summary-sweep",
+)
+current_app.add_periodic_task(
+    schedule(timedelta(seconds=settings.SWEEP_INTERVAL_SECONDS)),
+    notification_emails_sweep_task.s(),
+    name="notification-email-sweep",
 )
 current_app.add_periodic_task(
     schedule(timedelta(seconds=settings.SCHEDULED_PUBLISH_INTERVAL_SECONDS)),

@@ -10,16 +10,17 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from evaluations import emails, policy
+from evaluations import emails, policy, queue
 from evaluations.models import EvaluationVersion, Notification
-from evaluations.queue import NOTIFICATION_EMAIL_SEND, enqueue_on_commit
 
 logger = logging.getLogger(__name__)
 Kind = Notification.Kind
@@ -71,11 +72,19 @@ def notifications_send(
             continue
         seen.add(user.pk)
         rows.append(
-            Notification(recipient=user, kind=kind, version=version, actor=actor, text=text.strip(), created_at=now)
+            Notification(
+                recipient=user,
+                kind=kind,
+                version=version,
+                actor=actor,
+                text=text.strip(),
+                created_at=now,
+                email_owed=True,
+            )
         )
     notifications = Notification.objects.bulk_create(rows)
     for notification in notifications:
-        enqueue_on_commit(NOTIFICATION_EMAIL_SEND, notification.pk)
+        queue.enqueue_on_commit(queue.NOTIFICATION_EMAIL_SEND, notification.pk)
     return notifications
 
 
@@ -103,13 +112,36 @@ def notification_email_send(*, notification_id: int) -> bool:
         if notification is None or notification.emailed_at is not None:
             return False
         recipient = notification.recipient
+        notification.email_owed = False
         if not (recipient.is_active and recipient.email and policy.is_newsroom(recipient)):
+            notification.save(update_fields=["email_owed"])
             return False
         emails.notification_message(notification).send()
         notification.emailed_at = timezone.now()
-        notification.save(update_fields=["emailed_at"])
+        notification.save(update_fields=["emailed_at", "email_owed"])
     logger.info("emailed notification %d to user %d", notification_id, recipient.pk)
     return True
+
+
+def notification_emails_sweep(*, now: datetime | None = None, limit: int = 1000) -> int:
+    """Queue again the emails still owed STALE_GRACE_SECONDS after their notification; return how many.
+
+    What makes a message lost with the broker (down when the notification
+    was committed) or with a killed worker harmless: ``email_owed`` is in
+    the database. A notification already read on the desk is not emailed
+    late. Each id is claimed for PENDING_MARKER_SECONDS, so an email still
+    waiting in a busy queue is not queued again every sweep; a duplicate
+    would send nothing anyway (``emailed_at``).
+    """
+    cutoff = (now or timezone.now()) - timedelta(seconds=settings.STALE_GRACE_SECONDS)
+    owed = Notification.objects.filter(email_owed=True, read_at__isnull=True, created_at__lte=cutoff)
+    ids = list(owed.order_by("created_at").values_list("pk", flat=True)[:limit])
+    claimed = queue.claim_pending("notification", ids)
+    for queued, notification_id in enumerate(claimed):
+        if not queue.send(queue.NOTIFICATION_EMAIL_SEND, notification_id):
+            queue.release_pending("notification", claimed[queued:])  # broker down: the next sweep tries again
+            return queued
+    return len(claimed)
 
 
 def notification_mark_read(*, notification: Notification, by: User) -> bool:

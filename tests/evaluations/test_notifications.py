@@ -11,6 +11,7 @@ from django.core.exceptions import PermissionDenied
 from django.test import Client, override_settings
 from django.utils import timezone
 
+from evaluations import queue
 from evaluations.models import Notification
 from evaluations.services import notifications, publishing, review, workflow
 from evaluations.tasks import notification_email_send_task
@@ -182,6 +183,38 @@ def test_no_email_to_someone_who_left_the_newsroom_or_has_no_address(in_review_v
     for notification in (to_reader, to_editor, no_address):
         assert notifications.notification_email_send(notification_id=notification.pk) is False
     assert mail.outbox == []
+
+
+def test_an_email_lost_with_the_broker_is_queued_again_by_the_sweep(
+    in_review_version, editor, reviewer, reader, monkeypatch, settings, django_capture_on_commit_callbacks
+):
+    with_emails(editor, reader)
+    send = queue.send
+    monkeypatch.setattr(queue, "send", lambda *args, **kwargs: False)  # the broker is down at the commit
+    with django_capture_on_commit_callbacks(execute=True):
+        (lost,) = notifications.notifications_send(
+            kind=Kind.SEND_BACK, version=in_review_version, actor=reviewer, recipients=[editor], text="No."
+        )
+        (never,) = notifications.notifications_send(
+            kind=Kind.COMMENT, version=in_review_version, actor=reviewer, recipients=[reader]
+        )
+        (read,) = notifications.notifications_send(
+            kind=Kind.COMMENT, version=in_review_version, actor=editor, recipients=[reviewer]
+        )
+    notifications.notification_mark_read(notification=read, by=reviewer)
+    assert mail.outbox == [] and Notification.objects.filter(email_owed=True).count() == 3
+    later = timezone.now() + timedelta(seconds=settings.STALE_GRACE_SECONDS + 1)
+    assert notifications.notification_emails_sweep(now=later) == 0  # still down: nothing claimed either
+
+    monkeypatch.setattr(queue, "send", send)
+    assert notifications.notification_emails_sweep() == 0  # within the grace: the first message may still come
+    # The one read on the desk is not emailed late; the reader's is decided against (no longer owed).
+    assert notifications.notification_emails_sweep(now=later) == 2
+    assert [m.to for m in mail.outbox] == [["editor@newsroom.example"]]
+    assert list(Notification.objects.filter(email_owed=True).values_list("pk", flat=True)) == [read.pk]
+    queue.release_pending("notification", [lost.pk, never.pk])
+    assert notifications.notification_emails_sweep(now=later) == 0  # sent once, owed no more
+    assert len(mail.outbox) == 1
 
 
 # --- The desk's list ----------------------------------------------------------------------
