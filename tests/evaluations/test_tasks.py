@@ -31,6 +31,7 @@ def test_the_beat_schedule_names_registered_tasks():
     schedule = current_app.conf.beat_schedule
     assert {entry["task"] for entry in schedule.values()} == {
         tasks.risk_summaries_sweep_task.name,
+        tasks.notification_emails_sweep_task.name,
         tasks.evaluation_versions_publish_due_task.name,
         alerts_tasks.alerts_scan_task.name,
         alerts_tasks.alert_digests_weekly_task.name,
