@@ -176,7 +176,8 @@ class EvaluationVersionSubmitView(APIView):
         request=SubmitSerializer,
         responses={200: EvaluationVersionSerializer, **errors(400, 401, 403, 404, 409, 429)},
         description="Submit a draft for review. 400 with `checklist` (a list of what is missing: criteria "
-        "not scored, per party; margin notes whose passage is gone) while the draft is incomplete, or if it has "
+        "not scored, per party; margin notes whose passage is gone; rationales parked without a score) while the "
+        "draft is incomplete, or if it has "
         "no scores; 409 unless it is a draft. Editors.",
         extensions=links(
             200,
