@@ -11,6 +11,7 @@ from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.forms import Form
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
@@ -162,6 +163,38 @@ def _after_action(request: AuthenticatedHttpRequest, version: EvaluationVersion,
     return redirect("desk-version", pk=version.pk)
 
 
+def _refusal_text(exc: ValidationError | TransitionNotAllowed) -> str:
+    """A service's refusal in words: a ValidationError's messages, or why the state does not allow it."""
+    return " ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
+
+
+def _refused(
+    request: AuthenticatedHttpRequest,
+    version: EvaluationVersion,
+    exc: ValidationError | TransitionNotAllowed,
+    *,
+    form: Form | None = None,
+    form_name: str = "",
+    fields: dict[str, str] | None = None,
+    not_done: str = "",
+) -> HttpResponse:
+    """How the version page answers a service that refused an action on it.
+
+    A state that no longer allows the action (TransitionNotAllowed): a message, back on the version
+    page. A ValidationError: on ``form`` (by ``fields``), and in a message after ``not_done`` when
+    given; the version page again with 400, the form shown as ``form_name``. (PermissionDenied is
+    ``desk_view``'s: the 403 page.)
+    """
+    if isinstance(exc, TransitionNotAllowed):
+        messages.error(request, str(exc))
+        return redirect("desk-version", pk=version.pk)
+    if form is not None:
+        apply_service_errors(form, exc, fields)
+    if not_done:
+        messages.error(request, not_done + _refusal_text(exc))
+    return _render_version(request, version, status=400, **({form_name: form} if form_name else {}))
+
+
 @desk_view(policy.permission("version.submit"), methods=("POST",))
 def version_submit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     version = _version_or_404(pk)
@@ -169,13 +202,8 @@ def version_submit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     form.is_valid()
     try:
         workflow.evaluation_version_submit(version=version, by=request.user, comment=form.cleaned_data["comment"])
-    except ValidationError as exc:
-        apply_service_errors(form, exc)
-        messages.error(request, "Not submitted: " + " ".join(exc.messages))
-        return _render_version(request, version, status=400, submit_form=form)
-    except TransitionNotAllowed as exc:
-        messages.error(request, str(exc))
-        return redirect("desk-version", pk=pk)
+    except (ValidationError, TransitionNotAllowed) as exc:
+        return _refused(request, version, exc, form=form, form_name="submit_form", not_done="Not submitted: ")
     return _after_action(request, version, f"Version {version.number} is submitted for review.")
 
 
@@ -187,12 +215,8 @@ def version_send_back(request: AuthenticatedHttpRequest, pk: int) -> HttpRespons
         return _render_version(request, version, status=400, send_back_form=form)
     try:
         workflow.evaluation_version_send_back(version=version, by=request.user, comment=form.cleaned_data["comment"])
-    except ValidationError as exc:
-        apply_service_errors(form, exc)
-        return _render_version(request, version, status=400, send_back_form=form)
-    except TransitionNotAllowed as exc:
-        messages.error(request, str(exc))
-        return redirect("desk-version", pk=pk)
+    except (ValidationError, TransitionNotAllowed) as exc:
+        return _refused(request, version, exc, form=form, form_name="send_back_form")
     return _after_action(request, version, f"Version {version.number} is back with its author as a draft.")
 
 
@@ -209,12 +233,8 @@ def version_approve(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             publish_at=form.cleaned_data["publish_at"],
             correction_note=form.cleaned_data["correction_note"],
         )
-    except ValidationError as exc:
-        apply_service_errors(form, exc)
-        return _render_version(request, version, status=400, approve_form=form)
-    except TransitionNotAllowed as exc:
-        messages.error(request, str(exc))
-        return redirect("desk-version", pk=pk)
+    except (ValidationError, TransitionNotAllowed) as exc:
+        return _refused(request, version, exc, form=form, form_name="approve_form")
     if approved.state == State.SCHEDULED:
         return _after_action(
             request, version, f"Version {version.number} will be published at {publish_at_shown(approved.publish_at)}."
@@ -232,12 +252,8 @@ def version_reschedule(request: AuthenticatedHttpRequest, pk: int) -> HttpRespon
         moved = scheduling.evaluation_version_reschedule(
             version=version, by=request.user, publish_at=form.cleaned_data["publish_at"]
         )
-    except ValidationError as exc:
-        apply_service_errors(form, exc)
-        return _render_version(request, version, status=400, reschedule_form=form)
-    except TransitionNotAllowed as exc:
-        messages.error(request, str(exc))
-        return redirect("desk-version", pk=pk)
+    except (ValidationError, TransitionNotAllowed) as exc:
+        return _refused(request, version, exc, form=form, form_name="reschedule_form")
     return _after_action(
         request, version, f"Version {version.number} will now be published at {publish_at_shown(moved.publish_at)}."
     )
@@ -251,12 +267,8 @@ def version_unschedule(request: AuthenticatedHttpRequest, pk: int) -> HttpRespon
         return _render_version(request, version, status=400, unschedule_form=form)
     try:
         scheduling.evaluation_version_unschedule(version=version, by=request.user, comment=form.cleaned_data["comment"])
-    except ValidationError as exc:
-        apply_service_errors(form, exc)
-        return _render_version(request, version, status=400, unschedule_form=form)
-    except TransitionNotAllowed as exc:
-        messages.error(request, str(exc))
-        return redirect("desk-version", pk=pk)
+    except (ValidationError, TransitionNotAllowed) as exc:
+        return _refused(request, version, exc, form=form, form_name="unschedule_form")
     message = f"Version {version.number} is off the schedule and back in review; approve it again to publish it."
     return _after_action(request, version, message)
 
@@ -314,8 +326,7 @@ def annotation_add(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
                 field = name.rpartition(".")[2] if "." in name else None
                 form.add_error(field if field in form.fields else None, problems)
         except TransitionNotAllowed as exc:
-            messages.error(request, str(exc))
-            return redirect("desk-version", pk=pk)
+            return _refused(request, version, exc)
         else:
             return _after_action(request, version, "Annotation added.")
     return _render_version(request, version, status=400, annotation_form=form)
@@ -330,8 +341,7 @@ def annotation_delete(request: AuthenticatedHttpRequest, pk: int) -> HttpRespons
     try:
         annotation_services.annotation_delete(annotation=note, by=request.user)
     except TransitionNotAllowed as exc:
-        messages.error(request, str(exc))
-        return redirect("desk-version", pk=note.version_id)
+        return _refused(request, note.version, exc)
     messages.success(request, "Annotation removed.")
     return redirect("desk-version", pk=note.version_id)
 
@@ -532,8 +542,7 @@ def revision_restore(request: AuthenticatedHttpRequest, pk: int, number: int) ->
         messages.error(request, "Not restored: someone saved this draft since you loaded the page. Look again.")
         return redirect("desk-version-revisions", pk=pk)
     except (ValidationError, TransitionNotAllowed) as exc:
-        text = " ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
-        messages.error(request, f"Not restored: {text}")
+        messages.error(request, f"Not restored: {_refusal_text(exc)}")
         return redirect("desk-version-revisions", pk=pk)
     messages.success(request, f"Revision {number} restored as a new save.")
     return redirect("desk-version-revisions", pk=pk)
@@ -566,8 +575,7 @@ def version_withdraw(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse
             version=version, by=request.user, comment=form.cleaned_data.get("comment", "")
         )
     except TransitionNotAllowed as exc:
-        messages.error(request, str(exc))
-        return redirect("desk-version", pk=pk)
+        return _refused(request, version, exc)
     return _after_action(request, version, f"Version {version.number} is withdrawn from review: a draft again.")
 
 
@@ -581,8 +589,7 @@ def version_discard(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             version=version, by=request.user, comment=form.cleaned_data.get("comment", "")
         )
     except TransitionNotAllowed as exc:
-        messages.error(request, str(exc))
-        return redirect("desk-version", pk=pk)
+        return _refused(request, version, exc)
     messages.success(request, f"Version {version.number} is discarded: a new version can be started.")
     return redirect("desk-case", pk=version.case_id)
 
@@ -606,12 +613,8 @@ def version_assign(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             review.review_unassign(version=version, by=request.user, reviewer=reviewer)
         else:
             review.review_assign(version=version, by=request.user, reviewer=reviewer)
-    except ValidationError as exc:
-        apply_service_errors(form, exc)
-        return _render_version(request, version, status=400, assign_form=form)
-    except TransitionNotAllowed as exc:
-        messages.error(request, str(exc))
-        return redirect("desk-version", pk=pk)
+    except (ValidationError, TransitionNotAllowed) as exc:
+        return _refused(request, version, exc, form=form, form_name="assign_form")
     name = reviewer.get_username()
     return _after_action(request, version, f"{name} is {'no longer' if unassign else 'now'} assigned to review this.")
 
@@ -628,12 +631,9 @@ def review_comment_add(request: AuthenticatedHttpRequest, pk: int) -> HttpRespon
         return _render_version(request, version, status=400, comment_form=form)
     try:
         review.review_comment_create(version=version, by=request.user, body=form.cleaned_data["body"], **form.anchor())
-    except ValidationError as exc:
-        apply_service_errors(form, exc, {"criterion": "score", "party": "score"})
-        return _render_version(request, version, status=400, comment_form=form)
-    except TransitionNotAllowed as exc:
-        messages.error(request, str(exc))
-        return redirect("desk-version", pk=pk)
+    except (ValidationError, TransitionNotAllowed) as exc:
+        fields = {"criterion": "score", "party": "score"}
+        return _refused(request, version, exc, form=form, form_name="comment_form", fields=fields)
     messages.success(request, "Comment added (the newsroom only sees it).")
     return redirect(f"{reverse('desk-version', kwargs={'pk': pk})}#review-h")
 
@@ -654,12 +654,8 @@ def review_comment_reply(request: AuthenticatedHttpRequest, pk: int) -> HttpResp
         if not form.is_valid():
             raise ValidationError({"body": ["the reply is empty"]})
         review.review_comment_create(version=version, by=request.user, body=form.cleaned_data["body"], parent=parent)
-    except ValidationError as exc:
-        messages.error(request, "Not replied: " + " ".join(exc.messages))
-        return _render_version(request, version, status=400)
-    except TransitionNotAllowed as exc:
-        messages.error(request, str(exc))
-        return redirect("desk-version", pk=version.pk)
+    except (ValidationError, TransitionNotAllowed) as exc:
+        return _refused(request, version, exc, not_done="Not replied: ")
     messages.success(request, "Reply added.")
     return redirect(f"{reverse('desk-version', kwargs={'pk': version.pk})}#comment-{parent.pk}")
 
@@ -670,8 +666,7 @@ def review_comment_resolve(request: AuthenticatedHttpRequest, pk: int) -> HttpRe
     try:
         review.review_comment_resolve(comment=comment, by=request.user)
     except (ValidationError, TransitionNotAllowed) as exc:
-        text = " ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
-        messages.error(request, f"Not resolved: {text}")
+        messages.error(request, f"Not resolved: {_refusal_text(exc)}")
         return redirect("desk-version", pk=comment.version_id)
     messages.success(request, "Comment resolved.")
     return redirect(f"{reverse('desk-version', kwargs={'pk': comment.version_id})}#review-h")
