@@ -51,7 +51,8 @@ from evaluations.services.scheduling import publish_at_shown
 State = EvaluationVersion.State
 
 
-def _version_or_404(pk: int) -> EvaluationVersion:
+def version_or_404(pk: int) -> EvaluationVersion:
+    """The version as the desk's pages read it (selectors.desk_version), or a 404."""
     try:
         return selectors.desk_version(pk)
     except EvaluationVersion.DoesNotExist:
@@ -155,7 +156,7 @@ def _since_last_review(request: AuthenticatedHttpRequest, version: EvaluationVer
 
 @desk_view(policy.NEWSROOM_PERMISSION, methods=("GET",))
 def version_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    return _render_version(request, _version_or_404(pk))
+    return _render_version(request, version_or_404(pk))
 
 
 def _after_action(request: AuthenticatedHttpRequest, version: EvaluationVersion, message: str) -> HttpResponse:
@@ -197,7 +198,7 @@ def _refused(
 
 @desk_view(policy.permission("version.submit"), methods=("POST",))
 def version_submit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    version = _version_or_404(pk)
+    version = version_or_404(pk)
     form = CommentForm(request.POST)
     form.is_valid()
     try:
@@ -209,7 +210,7 @@ def version_submit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 
 @desk_view(policy.permission("version.send_back"), methods=("POST",))
 def version_send_back(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    version = _version_or_404(pk)
+    version = version_or_404(pk)
     form = SendBackForm(request.POST)
     if not form.is_valid():
         return _render_version(request, version, status=400, send_back_form=form)
@@ -222,7 +223,7 @@ def version_send_back(request: AuthenticatedHttpRequest, pk: int) -> HttpRespons
 
 @desk_view(policy.permission("version.approve"), methods=("POST",))
 def version_approve(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    version = _version_or_404(pk)
+    version = version_or_404(pk)
     form = ApproveForm(request.POST)
     if not form.is_valid():
         return _render_version(request, version, status=400, approve_form=form)
@@ -244,7 +245,7 @@ def version_approve(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 
 @desk_view(policy.permission("version.reschedule"), methods=("POST",))
 def version_reschedule(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    version = _version_or_404(pk)
+    version = version_or_404(pk)
     form = RescheduleForm(request.POST)
     if not form.is_valid():
         return _render_version(request, version, status=400, reschedule_form=form)
@@ -261,7 +262,7 @@ def version_reschedule(request: AuthenticatedHttpRequest, pk: int) -> HttpRespon
 
 @desk_view(policy.permission("version.unschedule"), methods=("POST",))
 def version_unschedule(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    version = _version_or_404(pk)
+    version = version_or_404(pk)
     form = UnscheduleForm(request.POST)
     if not form.is_valid():
         return _render_version(request, version, status=400, unschedule_form=form)
@@ -295,7 +296,7 @@ def version_preview(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 
 @desk_view(policy.permission("version.rebase"), methods=("POST",))
 def version_rebase(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    version = _version_or_404(pk)
+    version = version_or_404(pk)
     form = RebaseForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Not moved: reload the page and try again.")
@@ -315,7 +316,7 @@ def version_rebase(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 
 @desk_view(policy.permission("annotation.add"), methods=("POST",))
 def annotation_add(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    version = _version_or_404(pk)
+    version = version_or_404(pk)
     form = AnnotationForm(request.POST)
     if form.is_valid():
         try:
@@ -400,7 +401,7 @@ def _render_edit(
 
 @desk_view(policy.permission("version.edit"))
 def version_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    version = _version_or_404(pk)
+    version = version_or_404(pk)
     if request.method == "GET" and version.state != State.DRAFT:
         messages.error(
             request, f"Version {version.number} is {version.get_state_display()}: only a draft can be edited."
@@ -529,7 +530,7 @@ def revision_compare(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse
 
 @desk_view(policy.permission("version.edit"), methods=("POST",))
 def revision_restore(request: AuthenticatedHttpRequest, pk: int, number: int) -> HttpResponse:
-    version = _version_or_404(pk)
+    version = version_or_404(pk)
     form = RestoreForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Not restored: reload the page and try again.")
@@ -567,7 +568,7 @@ def version_saved(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 
 @desk_view(policy.permission("version.withdraw"), methods=("POST",))
 def version_withdraw(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    version = _version_or_404(pk)
+    version = version_or_404(pk)
     form = CommentForm(request.POST)
     form.is_valid()
     try:
@@ -581,7 +582,7 @@ def version_withdraw(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse
 
 @desk_view(policy.permission("version.discard"), methods=("POST",))
 def version_discard(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    version = _version_or_404(pk)
+    version = version_or_404(pk)
     form = CommentForm(request.POST)
     form.is_valid()
     try:
@@ -600,7 +601,7 @@ def _reviewer_or_none(form: AssignForm):
 
 @desk_view(policy.permission("version.assign"), methods=("POST",))
 def version_assign(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    version = _version_or_404(pk)
+    version = version_or_404(pk)
     unassign = "unassign" in request.POST
     reviewers = selectors.users_with_permission(policy.permission("version.approve"))
     # Unassigning names someone assigned, who may since have lost the right: any user id is taken.
@@ -625,7 +626,7 @@ def _assigned_users(version: EvaluationVersion) -> list:
 
 @desk_view(policy.permission("comment.add"), methods=("POST",))
 def review_comment_add(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    version = _version_or_404(pk)
+    version = version_or_404(pk)
     form = ReviewCommentForm(request.POST, scores=version.scores.all())
     if not form.is_valid():
         return _render_version(request, version, status=400, comment_form=form)
@@ -648,7 +649,7 @@ def _comment_or_404(pk: int) -> ReviewComment:
 @desk_view(policy.permission("comment.add"), methods=("POST",))
 def review_comment_reply(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     parent = _comment_or_404(pk)
-    version = _version_or_404(parent.version_id)
+    version = version_or_404(parent.version_id)
     form = ReplyForm(request.POST)
     try:
         if not form.is_valid():
