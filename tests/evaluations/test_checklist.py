@@ -19,7 +19,7 @@ from tests.support import tiny
 
 pytestmark = pytest.mark.django_db
 V = EvaluationVersion.State
-FULL = {**{(key, index): 2 for key in ("lev", "dep", "work") for index in (0, 1)}, ("data", None): 2}
+FULL = tiny.COMPLETE_SCORES
 
 
 @pytest.fixture
