@@ -233,16 +233,7 @@ def _case_save(request: AuthenticatedHttpRequest, case: Case | None) -> HttpResp
         status = 400
     else:
         status = 200
-    _unfold(parties, sources)
-    context = {
-        "case": case,
-        "form": form,
-        "parties": parties,
-        "sources": sources,
-        "draft": draft,
-        "organization_names": names,
-    }
-    return render(request, "desk/case_form.html", context, status=status)
+    return _render_case_form(request, case, draft, form, parties, sources, names, status=status)
 
 
 def _facts_save(request: AuthenticatedHttpRequest, case: Case, draft, form, parties, sources, names) -> HttpResponse:
@@ -269,6 +260,13 @@ def _facts_save(request: AuthenticatedHttpRequest, case: Case, draft, form, part
             f"Facts saved in draft version {version.number}. Readers see them once it is reviewed and published.",
         )
         return redirect("desk-version", pk=version.pk)
+    return _render_case_form(request, case, draft, form, parties, sources, names, status=400)
+
+
+def _render_case_form(
+    request: AuthenticatedHttpRequest, case: Case | None, draft, form, parties, sources, names, *, status: int
+) -> HttpResponse:
+    """The case form (with its parties and sources), its folds opened up to the last row filled in."""
     _unfold(parties, sources)
     context = {
         "case": case,
@@ -278,7 +276,7 @@ def _facts_save(request: AuthenticatedHttpRequest, case: Case, draft, form, part
         "draft": draft,
         "organization_names": names,
     }
-    return render(request, "desk/case_form.html", context, status=400)
+    return render(request, "desk/case_form.html", context, status=status)
 
 
 def _errors_onto_forms(exc: ValidationError, form: CaseForm, party_forms: list, source_forms: list) -> None:

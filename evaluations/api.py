@@ -7,13 +7,15 @@ into 400/403/409/412.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.core.cache import cache
 from django.db.models import Prefetch, QuerySet
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import generics, status
+from rest_framework import generics, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -97,6 +99,21 @@ def version_response(request: Request, version: EvaluationVersion, *, status_cod
     return Response(data, status=status_code, headers={"ETag": version.etag})
 
 
+def version_action(
+    request: AuthenticatedApiRequest,
+    version: EvaluationVersion,
+    body: type[serializers.Serializer],
+    service: Callable[..., EvaluationVersion],
+) -> Response:
+    """Run a state change on ``version`` with the request's body (validated by ``body``, passed to
+    ``service`` by name) and answer with the version. Refusals are not caught here: as for every API
+    view, core.api.exception_handler answers them (ValidationError 400 with the fields,
+    PermissionDenied 403, TransitionNotAllowed 409)."""
+    serializer = body(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    return version_response(request, service(version=version, by=request.user, **serializer.validated_data))
+
+
 class CaseEvaluationStartView(APIView):
     @extend_schema(
         operation_id="cases_evaluations_create",
@@ -176,7 +193,8 @@ class EvaluationVersionSubmitView(APIView):
         request=SubmitSerializer,
         responses={200: EvaluationVersionSerializer, **errors(400, 401, 403, 404, 409, 429)},
         description="Submit a draft for review. 400 with `checklist` (a list of what is missing: criteria "
-        "not scored, per party; margin notes whose passage is gone) while the draft is incomplete, or if it has "
+        "not scored, per party; margin notes whose passage is gone; rationales parked without a score) while the "
+        "draft is incomplete, or if it has "
         "no scores; 409 unless it is a draft. Editors.",
         extensions=links(
             200,
@@ -185,11 +203,7 @@ class EvaluationVersionSubmitView(APIView):
         ),
     )
     def post(self, request: AuthenticatedApiRequest, pk: int) -> Response:
-        version = version_for(request, pk)
-        serializer = SubmitSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        version = workflow.evaluation_version_submit(version=version, by=request.user, **serializer.validated_data)
-        return version_response(request, version)
+        return version_action(request, version_for(request, pk), SubmitSerializer, workflow.evaluation_version_submit)
 
 
 class EvaluationVersionSendBackView(APIView):
@@ -200,11 +214,9 @@ class EvaluationVersionSendBackView(APIView):
         description="Send a version in review (or scheduled) back to its author with a comment. Reviewers.",
     )
     def post(self, request: AuthenticatedApiRequest, pk: int) -> Response:
-        version = version_for(request, pk)
-        serializer = SendBackSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        version = workflow.evaluation_version_send_back(version=version, by=request.user, **serializer.validated_data)
-        return version_response(request, version)
+        return version_action(
+            request, version_for(request, pk), SendBackSerializer, workflow.evaluation_version_send_back
+        )
 
 
 class EvaluationVersionPublishView(APIView):
@@ -216,11 +228,7 @@ class EvaluationVersionPublishView(APIView):
         "future. 403 for anyone who saved part of it (its `contributors`), 409 unless it is in review. Reviewers.",
     )
     def post(self, request: AuthenticatedApiRequest, pk: int) -> Response:
-        version = version_for(request, pk)
-        serializer = PublishSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        version = workflow.evaluation_version_approve(version=version, by=request.user, **serializer.validated_data)
-        return version_response(request, version)
+        return version_action(request, version_for(request, pk), PublishSerializer, workflow.evaluation_version_approve)
 
 
 class EvaluationVersionRebaseView(APIView):
@@ -305,13 +313,9 @@ class EvaluationVersionRescheduleView(APIView):
         "it is scheduled; 403 for a reviewer's own work). Reviewers.",
     )
     def post(self, request: AuthenticatedApiRequest, pk: int) -> Response:
-        version = version_for(request, pk)
-        serializer = RescheduleSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        version = scheduling.evaluation_version_reschedule(
-            version=version, by=request.user, **serializer.validated_data
+        return version_action(
+            request, version_for(request, pk), RescheduleSerializer, scheduling.evaluation_version_reschedule
         )
-        return version_response(request, version)
 
 
 class EvaluationVersionUnscheduleView(APIView):
@@ -323,13 +327,9 @@ class EvaluationVersionUnscheduleView(APIView):
         "approved again (409 unless it is scheduled). Reviewers.",
     )
     def post(self, request: AuthenticatedApiRequest, pk: int) -> Response:
-        version = version_for(request, pk)
-        serializer = UnscheduleSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        version = scheduling.evaluation_version_unschedule(
-            version=version, by=request.user, **serializer.validated_data
+        return version_action(
+            request, version_for(request, pk), UnscheduleSerializer, scheduling.evaluation_version_unschedule
         )
-        return version_response(request, version)
 
 
 # --- A case's public history ---------------------------------------------------------------

@@ -1,16 +1,18 @@
 """What a draft still lacks before it goes to review, and what a reviewer should look at.
 
 ``version_checklist(version)`` is the one read: each check in ``CHECKS`` lists its
-findings for a version (unscored criteria per party, orphaned margin notes, scores
-without rationale, scores resting on nothing, a rubric that moved on). A check names
-the actions it blocks (``blocks``); the others only warn. ``checklist_enforce`` is
-what the services call before such an action: it refuses with the list. To add a
-blocking item (say, unresolved review comments blocking approval), append one
-``Check`` to ``CHECKS``: the desk, the API and the services all read this table.
+findings for a version (unscored criteria per party, orphaned margin notes, rationales
+parked without a score, scores without rationale, scores resting on nothing, a rubric
+that moved on). A check names the actions it blocks (``blocks``); the others only
+warn. ``checklist_enforce`` is what the services call before such an action: it
+refuses with the list. To add a blocking item (say, unresolved review comments
+blocking approval), append one ``Check`` to ``CHECKS``: the desk, the API and the
+services all read this table.
 
 The version's scores (with their sources and citations), annotations and rubric
 version are read from what the caller prefetched (``selectors.desk_version``);
-the checks add three queries of their own (criteria, parties, active rubric).
+the checks add three queries of their own (criteria, parties, active rubric), and
+one more for the parties' names when the draft holds parked rationales.
 """
 
 from __future__ import annotations
@@ -59,9 +61,13 @@ class _Reads:
         return self._parties
 
 
+def _label(criterion_key: str, party_name: str | None) -> str:
+    """How every check names a score's place: the criterion, and the party (or the deal)."""
+    return f"{criterion_key} ({party_name or 'the deal'})"
+
+
 def _score_label(score) -> str:
-    party = score.party.organization.name if score.party_id is not None else "the deal"
-    return f"{score.criterion.key} ({party})"
+    return _label(score.criterion.key, score.party.organization.name if score.party_id is not None else None)
 
 
 def _unscored(reads: _Reads) -> list[str]:
@@ -70,12 +76,12 @@ def _unscored(reads: _Reads) -> list[str]:
     for criterion in reads.criteria:
         if criterion.per_party:
             found += [
-                f"{criterion.key} ({party.organization.name})"
+                _label(criterion.key, party.organization.name)
                 for party in reads.parties
                 if (criterion.pk, party.pk) not in scored
             ]
         elif (criterion.pk, None) not in scored:
-            found.append(f"{criterion.key} (the deal)")
+            found.append(_label(criterion.key, None))
     return found
 
 
@@ -85,6 +91,17 @@ def _orphaned_notes(reads: _Reads) -> list[str]:
         f"“{note.quote[:80]}” ({note.get_kind_display()})"
         for note in reads.version.annotations.all()
         if note.orphaned or anchoring.locate(narrative, note.quote, note.prefix, note.suffix) is None
+    ]
+
+
+def _parked(reads: _Reads) -> list[str]:
+    parked = reads.version.parked_rationales
+    if not parked:  # most drafts: no query for the names
+        return []
+    names = dict(reads.version.case.parties.values_list("pk", "organization__name"))
+    return [
+        _label(item["criterion"], names.get(item["party"], "a former party") if item["party"] else None)
+        for item in parked
     ]
 
 
@@ -117,6 +134,7 @@ class Check:
 CHECKS: tuple[Check, ...] = (
     Check("unscored", "Criteria not scored", _unscored, blocks=frozenset({SUBMIT})),
     Check("orphaned_notes", "Margin notes whose passage is gone", _orphaned_notes, blocks=frozenset({SUBMIT})),
+    Check("parked", "Rationales parked without a score", _parked, blocks=frozenset({SUBMIT})),
     Check("no_rationale", "Scores without a rationale", _without_rationale),
     Check("no_evidence", "Scores resting on nothing (no source, no quote)", _resting_on_nothing),
     Check("rubric_moved_on", "The rubric moved on", _rubric_moved_on),

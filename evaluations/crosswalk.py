@@ -173,18 +173,16 @@ def validate(
     for index, entry in enumerate(entries):
         where = f"entry {index + 1}"
         errors += _entry_errors(entry, where)
-        for key in entry.old:
-            if key not in old:
-                errors.append(f"{where}: {key!r} is not a criterion of the version mapped from")
-            elif key in seen_old:
-                errors.append(f"{where}: {key!r} is already mapped by entry {seen_old[key] + 1}")
-            seen_old.setdefault(key, index)
-        for key in entry.new:
-            if key not in new:
-                errors.append(f"{where}: {key!r} is not a criterion of this version")
-            elif key in seen_new:
-                errors.append(f"{where}: {key!r} is already mapped by entry {seen_new[key] + 1}")
-            seen_new.setdefault(key, index)
+        for keys, criteria, seen, version in (
+            (entry.old, old, seen_old, "the version mapped from"),
+            (entry.new, new, seen_new, "this version"),
+        ):
+            for key in keys:
+                if key not in criteria:
+                    errors.append(f"{where}: {key!r} is not a criterion of {version}")
+                elif key in seen:
+                    errors.append(f"{where}: {key!r} is already mapped by entry {seen[key] + 1}")
+                seen.setdefault(key, index)
         kinds = {old[k].per_party for k in entry.old if k in old} | {new[k].per_party for k in entry.new if k in new}
         if len(kinds) > 1:
             errors.append(f"{where}: a criterion scored per party cannot map onto one scored once for the deal")

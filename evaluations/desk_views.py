@@ -11,6 +11,7 @@ from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.forms import Form
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
@@ -50,7 +51,8 @@ from evaluations.services.scheduling import publish_at_shown
 State = EvaluationVersion.State
 
 
-def _version_or_404(pk: int) -> EvaluationVersion:
+def version_or_404(pk: int) -> EvaluationVersion:
+    """The version as the desk's pages read it (selectors.desk_version), or a 404."""
     try:
         return selectors.desk_version(pk)
     except EvaluationVersion.DoesNotExist:
@@ -154,7 +156,7 @@ def _since_last_review(request: AuthenticatedHttpRequest, version: EvaluationVer
 
 @desk_view(policy.NEWSROOM_PERMISSION, methods=("GET",))
 def version_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    return _render_version(request, _version_or_404(pk))
+    return _render_version(request, version_or_404(pk))
 
 
 def _after_action(request: AuthenticatedHttpRequest, version: EvaluationVersion, message: str) -> HttpResponse:
@@ -162,43 +164,66 @@ def _after_action(request: AuthenticatedHttpRequest, version: EvaluationVersion,
     return redirect("desk-version", pk=version.pk)
 
 
+def _refusal_text(exc: ValidationError | TransitionNotAllowed) -> str:
+    """A service's refusal in words: a ValidationError's messages, or why the state does not allow it."""
+    return " ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
+
+
+def _refused(
+    request: AuthenticatedHttpRequest,
+    version: EvaluationVersion,
+    exc: ValidationError | TransitionNotAllowed,
+    *,
+    form: Form | None = None,
+    form_name: str = "",
+    fields: dict[str, str] | None = None,
+    not_done: str = "",
+) -> HttpResponse:
+    """How the version page answers a service that refused an action on it.
+
+    A state that no longer allows the action (TransitionNotAllowed): a message, back on the version
+    page. A ValidationError: on ``form`` (by ``fields``), and in a message after ``not_done`` when
+    given; the version page again with 400, the form shown as ``form_name``. (PermissionDenied is
+    ``desk_view``'s: the 403 page.)
+    """
+    if isinstance(exc, TransitionNotAllowed):
+        messages.error(request, str(exc))
+        return redirect("desk-version", pk=version.pk)
+    if form is not None:
+        apply_service_errors(form, exc, fields)
+    if not_done:
+        messages.error(request, not_done + _refusal_text(exc))
+    return _render_version(request, version, status=400, **({form_name: form} if form_name else {}))
+
+
 @desk_view(policy.permission("version.submit"), methods=("POST",))
 def version_submit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    version = _version_or_404(pk)
+    version = version_or_404(pk)
     form = CommentForm(request.POST)
     form.is_valid()
     try:
         workflow.evaluation_version_submit(version=version, by=request.user, comment=form.cleaned_data["comment"])
-    except ValidationError as exc:
-        apply_service_errors(form, exc)
-        messages.error(request, "Not submitted: " + " ".join(exc.messages))
-        return _render_version(request, version, status=400, submit_form=form)
-    except TransitionNotAllowed as exc:
-        messages.error(request, str(exc))
-        return redirect("desk-version", pk=pk)
+    except (ValidationError, TransitionNotAllowed) as exc:
+        return _refused(request, version, exc, form=form, form_name="submit_form", not_done="Not submitted: ")
     return _after_action(request, version, f"Version {version.number} is submitted for review.")
 
 
 @desk_view(policy.permission("version.send_back"), methods=("POST",))
 def version_send_back(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    version = _version_or_404(pk)
+    version = version_or_404(pk)
     form = SendBackForm(request.POST)
     if not form.is_valid():
         return _render_version(request, version, status=400, send_back_form=form)
     try:
         workflow.evaluation_version_send_back(version=version, by=request.user, comment=form.cleaned_data["comment"])
-    except ValidationError as exc:
-        apply_service_errors(form, exc)
-        return _render_version(request, version, status=400, send_back_form=form)
-    except TransitionNotAllowed as exc:
-        messages.error(request, str(exc))
-        return redirect("desk-version", pk=pk)
+    except (ValidationError, TransitionNotAllowed) as exc:
+        return _refused(request, version, exc, form=form, form_name="send_back_form")
     return _after_action(request, version, f"Version {version.number} is back with its author as a draft.")
 
 
 @desk_view(policy.permission("version.approve"), methods=("POST",))
 def version_approve(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    version = _version_or_404(pk)
+    version = version_or_404(pk)
     form = ApproveForm(request.POST)
     if not form.is_valid():
         return _render_version(request, version, status=400, approve_form=form)
@@ -209,12 +234,8 @@ def version_approve(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             publish_at=form.cleaned_data["publish_at"],
             correction_note=form.cleaned_data["correction_note"],
         )
-    except ValidationError as exc:
-        apply_service_errors(form, exc)
-        return _render_version(request, version, status=400, approve_form=form)
-    except TransitionNotAllowed as exc:
-        messages.error(request, str(exc))
-        return redirect("desk-version", pk=pk)
+    except (ValidationError, TransitionNotAllowed) as exc:
+        return _refused(request, version, exc, form=form, form_name="approve_form")
     if approved.state == State.SCHEDULED:
         return _after_action(
             request, version, f"Version {version.number} will be published at {publish_at_shown(approved.publish_at)}."
@@ -224,7 +245,7 @@ def version_approve(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 
 @desk_view(policy.permission("version.reschedule"), methods=("POST",))
 def version_reschedule(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    version = _version_or_404(pk)
+    version = version_or_404(pk)
     form = RescheduleForm(request.POST)
     if not form.is_valid():
         return _render_version(request, version, status=400, reschedule_form=form)
@@ -232,12 +253,8 @@ def version_reschedule(request: AuthenticatedHttpRequest, pk: int) -> HttpRespon
         moved = scheduling.evaluation_version_reschedule(
             version=version, by=request.user, publish_at=form.cleaned_data["publish_at"]
         )
-    except ValidationError as exc:
-        apply_service_errors(form, exc)
-        return _render_version(request, version, status=400, reschedule_form=form)
-    except TransitionNotAllowed as exc:
-        messages.error(request, str(exc))
-        return redirect("desk-version", pk=pk)
+    except (ValidationError, TransitionNotAllowed) as exc:
+        return _refused(request, version, exc, form=form, form_name="reschedule_form")
     return _after_action(
         request, version, f"Version {version.number} will now be published at {publish_at_shown(moved.publish_at)}."
     )
@@ -245,18 +262,14 @@ def version_reschedule(request: AuthenticatedHttpRequest, pk: int) -> HttpRespon
 
 @desk_view(policy.permission("version.unschedule"), methods=("POST",))
 def version_unschedule(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    version = _version_or_404(pk)
+    version = version_or_404(pk)
     form = UnscheduleForm(request.POST)
     if not form.is_valid():
         return _render_version(request, version, status=400, unschedule_form=form)
     try:
         scheduling.evaluation_version_unschedule(version=version, by=request.user, comment=form.cleaned_data["comment"])
-    except ValidationError as exc:
-        apply_service_errors(form, exc)
-        return _render_version(request, version, status=400, unschedule_form=form)
-    except TransitionNotAllowed as exc:
-        messages.error(request, str(exc))
-        return redirect("desk-version", pk=pk)
+    except (ValidationError, TransitionNotAllowed) as exc:
+        return _refused(request, version, exc, form=form, form_name="unschedule_form")
     message = f"Version {version.number} is off the schedule and back in review; approve it again to publish it."
     return _after_action(request, version, message)
 
@@ -283,7 +296,7 @@ def version_preview(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 
 @desk_view(policy.permission("version.rebase"), methods=("POST",))
 def version_rebase(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    version = _version_or_404(pk)
+    version = version_or_404(pk)
     form = RebaseForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Not moved: reload the page and try again.")
@@ -303,7 +316,7 @@ def version_rebase(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 
 @desk_view(policy.permission("annotation.add"), methods=("POST",))
 def annotation_add(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    version = _version_or_404(pk)
+    version = version_or_404(pk)
     form = AnnotationForm(request.POST)
     if form.is_valid():
         try:
@@ -314,8 +327,7 @@ def annotation_add(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
                 field = name.rpartition(".")[2] if "." in name else None
                 form.add_error(field if field in form.fields else None, problems)
         except TransitionNotAllowed as exc:
-            messages.error(request, str(exc))
-            return redirect("desk-version", pk=pk)
+            return _refused(request, version, exc)
         else:
             return _after_action(request, version, "Annotation added.")
     return _render_version(request, version, status=400, annotation_form=form)
@@ -330,8 +342,7 @@ def annotation_delete(request: AuthenticatedHttpRequest, pk: int) -> HttpRespons
     try:
         annotation_services.annotation_delete(annotation=note, by=request.user)
     except TransitionNotAllowed as exc:
-        messages.error(request, str(exc))
-        return redirect("desk-version", pk=note.version_id)
+        return _refused(request, note.version, exc)
     messages.success(request, "Annotation removed.")
     return redirect("desk-version", pk=note.version_id)
 
@@ -390,7 +401,7 @@ def _render_edit(
 
 @desk_view(policy.permission("version.edit"))
 def version_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    version = _version_or_404(pk)
+    version = version_or_404(pk)
     if request.method == "GET" and version.state != State.DRAFT:
         messages.error(
             request, f"Version {version.number} is {version.get_state_display()}: only a draft can be edited."
@@ -519,7 +530,7 @@ def revision_compare(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse
 
 @desk_view(policy.permission("version.edit"), methods=("POST",))
 def revision_restore(request: AuthenticatedHttpRequest, pk: int, number: int) -> HttpResponse:
-    version = _version_or_404(pk)
+    version = version_or_404(pk)
     form = RestoreForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Not restored: reload the page and try again.")
@@ -532,8 +543,7 @@ def revision_restore(request: AuthenticatedHttpRequest, pk: int, number: int) ->
         messages.error(request, "Not restored: someone saved this draft since you loaded the page. Look again.")
         return redirect("desk-version-revisions", pk=pk)
     except (ValidationError, TransitionNotAllowed) as exc:
-        text = " ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
-        messages.error(request, f"Not restored: {text}")
+        messages.error(request, f"Not restored: {_refusal_text(exc)}")
         return redirect("desk-version-revisions", pk=pk)
     messages.success(request, f"Revision {number} restored as a new save.")
     return redirect("desk-version-revisions", pk=pk)
@@ -558,7 +568,7 @@ def version_saved(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 
 @desk_view(policy.permission("version.withdraw"), methods=("POST",))
 def version_withdraw(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    version = _version_or_404(pk)
+    version = version_or_404(pk)
     form = CommentForm(request.POST)
     form.is_valid()
     try:
@@ -566,14 +576,13 @@ def version_withdraw(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse
             version=version, by=request.user, comment=form.cleaned_data.get("comment", "")
         )
     except TransitionNotAllowed as exc:
-        messages.error(request, str(exc))
-        return redirect("desk-version", pk=pk)
+        return _refused(request, version, exc)
     return _after_action(request, version, f"Version {version.number} is withdrawn from review: a draft again.")
 
 
 @desk_view(policy.permission("version.discard"), methods=("POST",))
 def version_discard(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    version = _version_or_404(pk)
+    version = version_or_404(pk)
     form = CommentForm(request.POST)
     form.is_valid()
     try:
@@ -581,8 +590,7 @@ def version_discard(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             version=version, by=request.user, comment=form.cleaned_data.get("comment", "")
         )
     except TransitionNotAllowed as exc:
-        messages.error(request, str(exc))
-        return redirect("desk-version", pk=pk)
+        return _refused(request, version, exc)
     messages.success(request, f"Version {version.number} is discarded: a new version can be started.")
     return redirect("desk-case", pk=version.case_id)
 
@@ -593,7 +601,7 @@ def _reviewer_or_none(form: AssignForm):
 
 @desk_view(policy.permission("version.assign"), methods=("POST",))
 def version_assign(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    version = _version_or_404(pk)
+    version = version_or_404(pk)
     unassign = "unassign" in request.POST
     reviewers = selectors.users_with_permission(policy.permission("version.approve"))
     # Unassigning names someone assigned, who may since have lost the right: any user id is taken.
@@ -606,12 +614,8 @@ def version_assign(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             review.review_unassign(version=version, by=request.user, reviewer=reviewer)
         else:
             review.review_assign(version=version, by=request.user, reviewer=reviewer)
-    except ValidationError as exc:
-        apply_service_errors(form, exc)
-        return _render_version(request, version, status=400, assign_form=form)
-    except TransitionNotAllowed as exc:
-        messages.error(request, str(exc))
-        return redirect("desk-version", pk=pk)
+    except (ValidationError, TransitionNotAllowed) as exc:
+        return _refused(request, version, exc, form=form, form_name="assign_form")
     name = reviewer.get_username()
     return _after_action(request, version, f"{name} is {'no longer' if unassign else 'now'} assigned to review this.")
 
@@ -622,18 +626,15 @@ def _assigned_users(version: EvaluationVersion) -> list:
 
 @desk_view(policy.permission("comment.add"), methods=("POST",))
 def review_comment_add(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    version = _version_or_404(pk)
+    version = version_or_404(pk)
     form = ReviewCommentForm(request.POST, scores=version.scores.all())
     if not form.is_valid():
         return _render_version(request, version, status=400, comment_form=form)
     try:
         review.review_comment_create(version=version, by=request.user, body=form.cleaned_data["body"], **form.anchor())
-    except ValidationError as exc:
-        apply_service_errors(form, exc, {"criterion": "score", "party": "score"})
-        return _render_version(request, version, status=400, comment_form=form)
-    except TransitionNotAllowed as exc:
-        messages.error(request, str(exc))
-        return redirect("desk-version", pk=pk)
+    except (ValidationError, TransitionNotAllowed) as exc:
+        fields = {"criterion": "score", "party": "score"}
+        return _refused(request, version, exc, form=form, form_name="comment_form", fields=fields)
     messages.success(request, "Comment added (the newsroom only sees it).")
     return redirect(f"{reverse('desk-version', kwargs={'pk': pk})}#review-h")
 
@@ -648,18 +649,14 @@ def _comment_or_404(pk: int) -> ReviewComment:
 @desk_view(policy.permission("comment.add"), methods=("POST",))
 def review_comment_reply(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     parent = _comment_or_404(pk)
-    version = _version_or_404(parent.version_id)
+    version = version_or_404(parent.version_id)
     form = ReplyForm(request.POST)
     try:
         if not form.is_valid():
             raise ValidationError({"body": ["the reply is empty"]})
         review.review_comment_create(version=version, by=request.user, body=form.cleaned_data["body"], parent=parent)
-    except ValidationError as exc:
-        messages.error(request, "Not replied: " + " ".join(exc.messages))
-        return _render_version(request, version, status=400)
-    except TransitionNotAllowed as exc:
-        messages.error(request, str(exc))
-        return redirect("desk-version", pk=version.pk)
+    except (ValidationError, TransitionNotAllowed) as exc:
+        return _refused(request, version, exc, not_done="Not replied: ")
     messages.success(request, "Reply added.")
     return redirect(f"{reverse('desk-version', kwargs={'pk': version.pk})}#comment-{parent.pk}")
 
@@ -670,8 +667,7 @@ def review_comment_resolve(request: AuthenticatedHttpRequest, pk: int) -> HttpRe
     try:
         review.review_comment_resolve(comment=comment, by=request.user)
     except (ValidationError, TransitionNotAllowed) as exc:
-        text = " ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
-        messages.error(request, f"Not resolved: {text}")
+        messages.error(request, f"Not resolved: {_refusal_text(exc)}")
         return redirect("desk-version", pk=comment.version_id)
     messages.success(request, "Comment resolved.")
     return redirect(f"{reverse('desk-version', kwargs={'pk': comment.version_id})}#review-h")

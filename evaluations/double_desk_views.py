@@ -15,7 +15,8 @@ from django.shortcuts import redirect, render
 from core.desk import apply_service_errors, desk_view
 from core.errors import TransitionNotAllowed
 from core.types import AuthenticatedHttpRequest
-from evaluations import double_reads, policy, selectors
+from evaluations import double_reads, policy
+from evaluations.desk_views import version_or_404
 from evaluations.forms import score_rows
 from evaluations.models import EvaluationVersion, Reconciliation
 from evaluations.services import double_scoring as services
@@ -51,13 +52,6 @@ class SettleForm(forms.Form):
     note = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), label="Why", max_length=2000)
 
 
-def _version_or_404(pk: int) -> EvaluationVersion:
-    try:
-        return selectors.desk_version(pk)
-    except EvaluationVersion.DoesNotExist:
-        raise Http404("No such version.") from None
-
-
 def _sheet_rows(version: EvaluationVersion) -> list:
     parties = [p for p in version.case.parties.select_related("organization") if p.pk in version_party_ids(version)]
     return score_rows(list(version.evaluation.rubric_version.criteria.all()), parties)
@@ -90,7 +84,7 @@ def _render(request: AuthenticatedHttpRequest, version: EvaluationVersion, statu
 
 @desk_view(policy.NEWSROOM_PERMISSION)
 def double_scoring(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    version = _version_or_404(pk)
+    version = version_or_404(pk)
     if request.method == "GET":
         return _render(request, version)
     action = request.POST.get("action", "")

@@ -46,6 +46,16 @@ class Rule:
     who: str = ""
 
 
+# Approving with a future date schedules: one rule for both actions.
+_APPROVE = Rule(
+    "evaluations.publish_evaluationversion",
+    "approve or publish",
+    (V.IN_REVIEW,),
+    "approve",
+    four_eyes=True,
+    resolved_comments=True,
+)
+
 ACTIONS: dict[str, Rule] = {
     "version.start": Rule("evaluations.add_evaluationversion", "start an evaluation"),
     "version.edit": Rule("evaluations.change_evaluationversion", "edit evaluations", (V.DRAFT,), "edit"),
@@ -53,23 +63,8 @@ ACTIONS: dict[str, Rule] = {
     "version.send_back": Rule(
         "evaluations.publish_evaluationversion", "send versions back", (V.IN_REVIEW, V.SCHEDULED), "send back"
     ),
-    "version.approve": Rule(
-        "evaluations.publish_evaluationversion",
-        "approve or publish",
-        (V.IN_REVIEW,),
-        "approve",
-        four_eyes=True,
-        resolved_comments=True,
-    ),
-    # Approving with a future date schedules: the same rule.
-    "version.schedule": Rule(
-        "evaluations.publish_evaluationversion",
-        "approve or publish",
-        (V.IN_REVIEW,),
-        "approve",
-        four_eyes=True,
-        resolved_comments=True,
-    ),
+    "version.approve": _APPROVE,
+    "version.schedule": _APPROVE,
     # The review loop (evaluations.services.review): its author takes a submission back to draft;
     # a draft nobody will finish is discarded (it frees the case for a new version); reviewers are
     # asked; private comments go back and forth until each thread is resolved.

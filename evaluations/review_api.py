@@ -17,7 +17,7 @@ from rest_framework.views import APIView
 from core.api import errors
 from core.types import AuthenticatedApiRequest
 from evaluations import policy, selectors
-from evaluations.api import version_response
+from evaluations.api import version_action
 from evaluations.models import EvaluationVersion, ReviewComment
 from evaluations.serializers import (
     EvaluationVersionSerializer,
@@ -166,11 +166,9 @@ class EvaluationVersionWithdrawView(APIView):
         "review). Editors.",
     )
     def post(self, request: AuthenticatedApiRequest, pk: int) -> Response:
-        version = _newsroom_version(request, pk)
-        serializer = SubmitSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        version = review.evaluation_version_withdraw(version=version, by=request.user, **serializer.validated_data)
-        return version_response(request, version)
+        return version_action(
+            request, _newsroom_version(request, pk), SubmitSerializer, review.evaluation_version_withdraw
+        )
 
 
 class EvaluationVersionDiscardView(APIView):
@@ -182,8 +180,6 @@ class EvaluationVersionDiscardView(APIView):
         "case, and never reaches readers (409 unless a draft). Reviewers and admins.",
     )
     def post(self, request: AuthenticatedApiRequest, pk: int) -> Response:
-        version = _newsroom_version(request, pk)
-        serializer = SubmitSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        version = review.evaluation_version_discard(version=version, by=request.user, **serializer.validated_data)
-        return version_response(request, version)
+        return version_action(
+            request, _newsroom_version(request, pk), SubmitSerializer, review.evaluation_version_discard
+        )

@@ -354,16 +354,6 @@ def evaluation_version_save(
     return current
 
 
-def parked_refusal(version: EvaluationVersion) -> str:
-    """Why a draft holding parked rationales cannot go on: which criteria, for whom."""
-    names = dict(version.case.parties.values_list("pk", "organization__name"))
-    items = [
-        f"{item['criterion']} ({names.get(item['party'], 'a former party') if item['party'] else 'the deal'})"
-        for item in version.parked_rationales
-    ]
-    return f"score or clear the rationales parked without a score: {', '.join(items)}"
-
-
 @transaction.atomic
 def evaluation_version_submit(*, version: EvaluationVersion, by: User, comment: str = "") -> EvaluationVersion:
     policy.check(by, "version.submit")
@@ -372,8 +362,6 @@ def evaluation_version_submit(*, version: EvaluationVersion, by: User, comment: 
     double_scoring_submit_guard(version)
     if not version.scores.exists():
         raise ValidationError({"scores": ["score at least one criterion before submitting"]})
-    if version.parked_rationales:
-        raise ValidationError({"scores": [parked_refusal(version)]})
     checklist_enforce(versions_with_content(EvaluationVersion.objects.filter(pk=version.pk)).get(), SUBMIT)
     version = version_transition(
         version,

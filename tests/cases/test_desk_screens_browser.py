@@ -5,14 +5,12 @@ sideways on a phone (a wide table scrolls in its own box), and a screenshot of e
 from __future__ import annotations
 
 import pytest
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
-from django.test import Client
 
 from cases.models import Case, Organization
 from evaluations.services import workflow
-from tests.support.browser import DESKTOP, PHONE, shot
+from tests.support.browser import DESKTOP, PHONE, shot, signed_in
 from tests.support.content import COLOSSUS
 
 pytestmark = pytest.mark.browser
@@ -48,12 +46,7 @@ def _pages(world) -> dict[str, str]:
 
 @pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["1280", "390"])
 def test_every_main_desk_screen_fits_the_screen(live_server, browser, desk_world, viewport):
-    client = Client()
-    client.force_login(desk_world["editor"])
-    context = browser.new_context(viewport=viewport)
-    cookie = client.cookies[settings.SESSION_COOKIE_NAME].value
-    context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": cookie, "url": live_server.url}])
-    page = context.new_page()
+    context, page = signed_in(browser, live_server, desk_world["editor"], viewport)
     too_wide = {}
     for name, path in _pages(desk_world).items():
         response = page.goto(f"{live_server.url}{path}")

@@ -19,7 +19,7 @@ from tests.support import tiny
 
 pytestmark = pytest.mark.django_db
 V = EvaluationVersion.State
-FULL = {**{(key, index): 2 for key in ("lev", "dep", "work") for index in (0, 1)}, ("data", None): 2}
+FULL = tiny.COMPLETE_SCORES
 
 
 @pytest.fixture
@@ -117,6 +117,32 @@ def test_unscored_criteria_and_orphaned_notes_block_submission_with_the_list(wor
     stored = EvaluationVersion.objects.get(pk=version.pk)
     assert stored.state == V.DRAFT and stored.lock_version == version.lock_version
     assert not AuditEntry.objects.filter(evaluation_version=version, action=AuditEntry.Action.SUBMIT).exists()
+
+
+def test_parked_rationales_block_submission_in_the_list(world):
+    """A rationale parked without a score is one more blocking item, named per party (a party the
+    case no longer has, too); the service has no refusal of its own for it."""
+    scores = {key: value for key, value in FULL.items() if key != ("dep", 1)}
+    beta = world["case"].parties.order_by("position")[1]
+    parked = [
+        {"criterion": "dep", "party": beta.pk, "rationale": "Later."},
+        {"criterion": "work", "party": beta.pk + 1000, "rationale": "Gone."},
+    ]
+    version = tiny.version(
+        world["case"], world["editor"], rubric=world["rubric"], scores=scores, parked_rationales=parked
+    )
+    assert _kinds(version)["parked"] == ("dep (Beta)", "work (a former party)")
+    with pytest.raises(ValidationError) as refused:
+        workflow.evaluation_version_submit(version=version, by=world["editor"])
+    assert refused.value.message_dict == {
+        "checklist": [
+            "Criteria not scored: dep (Beta)",
+            "Rationales parked without a score: dep (Beta); work (a former party)",
+        ]
+    }
+    assert EvaluationVersion.objects.get(pk=version.pk).state == V.DRAFT
+    EvaluationVersion.objects.filter(pk=version.pk).update(parked_rationales=[])
+    assert "parked" not in _kinds(version)
 
 
 def test_a_note_whose_passage_is_found_again_no_longer_blocks(world):

@@ -9,15 +9,13 @@ the reader page of the draft. Screenshots at 1280 and 390 px go to ``artifacts/s
 from __future__ import annotations
 
 import pytest
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
-from django.test import Client
 
 from cases.models import Case
 from evaluations.models import EvaluationVersion, RubricVersion
 from evaluations.services import rubric_versions, workflow
-from tests.support.browser import DESKTOP, PHONE, shot
+from tests.support.browser import DESKTOP, PHONE, fits, shot, signed_in
 from tests.support.content import COLOSSUS
 
 pytestmark = pytest.mark.browser
@@ -46,23 +44,10 @@ def moved_on(demo_committed):
     return {"case": case, "version": version, "editor": editor}
 
 
-def _signed_in(browser, live_server, user, viewport):
-    client = Client()
-    client.force_login(user)
-    context = browser.new_context(viewport=viewport)
-    cookie = client.cookies[settings.SESSION_COOKIE_NAME].value
-    context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": cookie, "url": live_server.url}])
-    return context, context.new_page()
-
-
-def _fits(page, viewport) -> None:
-    assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
-
-
 def test_the_checklist_the_move_and_the_preview(live_server, browser, moved_on):
     version = moved_on["version"]
     url = f"{live_server.url}/desk/versions/{version.pk}/"
-    context, page = _signed_in(browser, live_server, moved_on["editor"], DESKTOP)
+    context, page = signed_in(browser, live_server, moved_on["editor"], DESKTOP)
     page.goto(url)
     checklist = page.locator("section.checklist").first
     assert "The rubric moved on" in checklist.inner_text()
@@ -90,11 +75,11 @@ def test_the_checklist_the_move_and_the_preview(live_server, browser, moved_on):
     shot(page, "checklist-preview-1280")
     context.close()
 
-    context, page = _signed_in(browser, live_server, moved_on["editor"], PHONE)
+    context, page = signed_in(browser, live_server, moved_on["editor"], PHONE)
     page.goto(url)
-    _fits(page, PHONE)
+    fits(page, PHONE)
     shot(page, "checklist-draft-390")
     page.goto(f"{url}preview/")
-    _fits(page, PHONE)
+    fits(page, PHONE)
     shot(page, "checklist-preview-390")
     context.close()

@@ -8,14 +8,12 @@ the last review. Nothing scrolls sideways on a phone but the tables' own boxes.
 from __future__ import annotations
 
 import pytest
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
-from django.test import Client
 
 from cases.models import Case
 from evaluations.services import workflow
-from tests.support.browser import DESKTOP, PHONE, shot
+from tests.support.browser import DESKTOP, PHONE, fits, shot, signed_in
 
 pytestmark = pytest.mark.browser
 
@@ -58,40 +56,31 @@ def resubmitted(demo_committed):
     return {"version": version, "reviewer": reviewer, "other": other}
 
 
-def _page(browser, live_server, user, viewport):
-    client = Client()
-    client.force_login(user)
-    context = browser.new_context(viewport=viewport)
-    cookie = client.cookies[settings.SESSION_COOKIE_NAME].value
-    context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": cookie, "url": live_server.url}])
-    return context, context.new_page()
-
-
 @pytest.mark.parametrize("viewport, name", [(DESKTOP, "desktop"), (PHONE, "phone")])
 def test_revisions_compare_and_the_approve_screen(live_server, browser, resubmitted, viewport, name):
     version = resubmitted["version"]
     # The reviewer who edited it: the changes since their review first, and no approve button.
-    context, page = _page(browser, live_server, resubmitted["reviewer"], viewport)
+    context, page = signed_in(browser, live_server, resubmitted["reviewer"], viewport)
     page.goto(f"{live_server.url}/desk/versions/{version.pk}/")
     assert page.locator("#since-review-h").inner_text() == "Changes since your last review"
     assert page.locator("text=Approve and publish").count() == 0
     assert "desk-editor, desk-reviewer" in page.locator(".notice", has_text="You contributed").inner_text()
     shot(page, f"desk-review-contributor-{name}")
-    assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
+    fits(page, viewport)
     context.close()
     # Another reviewer: the approve form says who contributed.
-    context, page = _page(browser, live_server, resubmitted["other"], viewport)
+    context, page = signed_in(browser, live_server, resubmitted["other"], viewport)
     page.goto(f"{live_server.url}/desk/versions/{version.pk}/")
     form = page.locator("form", has_text="Approve and publish")
     assert "desk-editor, desk-reviewer" in form.inner_text()
     shot(page, f"desk-approve-contributors-{name}")
-    assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
+    fits(page, viewport)
     page.goto(f"{live_server.url}/desk/versions/{version.pk}/revisions/")
     assert page.locator("table.revisions tbody tr").count() == 3
     shot(page, f"desk-revisions-{name}")
-    assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
+    fits(page, viewport)
     page.goto(f"{live_server.url}/desk/versions/{version.pk}/revisions/compare/?a=1&b=3")
     assert page.locator(".score-changed").count() >= 1 and page.locator(".diff ins").count() >= 1
     shot(page, f"desk-revision-compare-{name}")
-    assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
+    fits(page, viewport)
     context.close()

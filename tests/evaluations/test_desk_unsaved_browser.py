@@ -4,15 +4,13 @@ colleague's save of the same draft shows on the page before one saves (static/js
 from __future__ import annotations
 
 import pytest
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
-from django.test import Client
 
 from cases.models import Case
 from evaluations.models import EvaluationVersion
 from evaluations.services import workflow
-from tests.support.browser import DESKTOP, PHONE, shot
+from tests.support.browser import DESKTOP, PHONE, fits, shot, signed_in
 from tests.support.content import COLOSSUS
 
 pytestmark = pytest.mark.browser
@@ -29,18 +27,9 @@ def draft(demo_committed):
     return {"version": version, "editor": editor, "colleague": colleague}
 
 
-def _signed_in(browser, live_server, user, viewport):
-    client = Client()
-    client.force_login(user)
-    context = browser.new_context(viewport=viewport)
-    cookie = client.cookies[settings.SESSION_COOKIE_NAME].value
-    context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": cookie, "url": live_server.url}])
-    return context, context.new_page()
-
-
 def test_leaving_a_changed_form_asks_first(live_server, browser, draft):
     version = draft["version"]
-    context, page = _signed_in(browser, live_server, draft["editor"], DESKTOP)
+    context, page = signed_in(browser, live_server, draft["editor"], DESKTOP)
     dialogs: list[str] = []
 
     def answer(dialog):
@@ -71,7 +60,7 @@ def test_leaving_a_changed_form_asks_first(live_server, browser, draft):
 @pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["1280", "390"])
 def test_a_colleague_s_save_shows_before_one_saves(live_server, browser, draft, viewport):
     version = draft["version"]
-    context, page = _signed_in(browser, live_server, draft["editor"], viewport)
+    context, page = signed_in(browser, live_server, draft["editor"], viewport)
     page.on("dialog", lambda dialog: dialog.accept())
     page.goto(f"{live_server.url}/desk/versions/{version.pk}/edit/")
     page.fill("#id_verdict", "Mine")
@@ -85,7 +74,7 @@ def test_a_colleague_s_save_shows_before_one_saves(live_server, browser, draft, 
     notice = page.locator(".watch-notice")
     notice.wait_for(timeout=5000)
     assert "Saved by unsaved-colleague" in notice.inner_text()
-    assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
+    fits(page, viewport)
     shot(page, f"desk-concurrent-save-{viewport['width']}", full_page=False)
     # The save is still refused by the lock: the editor's text comes back, theirs is kept.
     page.click("button[name=save]")

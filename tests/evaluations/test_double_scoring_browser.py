@@ -6,16 +6,14 @@ and 390 px go to ``artifacts/screens/``."""
 from __future__ import annotations
 
 import pytest
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
-from django.test import Client
 
 from cases.models import Case
 from evaluations.models import DoubleScoring
 from evaluations.services import double_scoring as ds
 from evaluations.services import workflow
-from tests.support.browser import DESKTOP, PHONE, shot
+from tests.support.browser import DESKTOP, PHONE, fits, shot, signed_in
 from tests.support.content import COLOSSUS
 
 pytestmark = pytest.mark.browser
@@ -43,47 +41,34 @@ def scored(demo_committed):
     return {"version": version, "reviewer": reviewer}
 
 
-def _signed_in(browser, live_server, user, viewport):
-    client = Client()
-    client.force_login(user)
-    context = browser.new_context(viewport=viewport)
-    cookie = client.cookies[settings.SESSION_COOKIE_NAME].value
-    context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": cookie, "url": live_server.url}])
-    return context, context.new_page()
-
-
-def _fits(page, viewport) -> None:
-    assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
-
-
 def test_the_reconciliation_queue_and_the_agreement_figures(live_server, browser, scored):
     version = scored["version"]
     for label, viewport in (("1280", DESKTOP), ("390", PHONE)):
-        context, page = _signed_in(browser, live_server, scored["reviewer"], viewport)
+        context, page = signed_in(browser, live_server, scored["reviewer"], viewport)
         page.goto(f"{live_server.url}/desk/reconciliation/")
         assert page.locator("table.reconciliation tbody tr").count() == 2
         shot(page, f"reconciliation-queue-{label}")
-        _fits(page, viewport)
+        fits(page, viewport)
         page.goto(f"{live_server.url}/desk/versions/{version.pk}/double-scoring/")
-        _fits(page, viewport)
+        fits(page, viewport)
         shot(page, f"double-scoring-{label}")
         context.close()
         reader = browser.new_page(viewport=viewport)
         reader.goto(f"{live_server.url}/rubric/partnership-leverage/v1/")
         figures = reader.locator("section.agreement")
         assert "1 case" in figures.inner_text()
-        _fits(reader, viewport)
+        fits(reader, viewport)
         shot(figures, f"rubric-agreement-{label}", full_page=False)
         reader.goto(f"{live_server.url}/cases/microsoft-openai/")
         statement = reader.locator("div.double-scoring")
         assert "Scored independently by two editors; settled." in statement.inner_text()
         statement.locator("summary").click()
-        _fits(reader, viewport)
+        fits(reader, viewport)
         shot(statement, f"case-double-scoring-{label}", full_page=False)
         reader.close()
 
     # The reviewer settles both differences from the queue, with notes.
-    context, page = _signed_in(browser, live_server, scored["reviewer"], DESKTOP)
+    context, page = signed_in(browser, live_server, scored["reviewer"], DESKTOP)
     page.goto(f"{live_server.url}/desk/reconciliation/")
     for _ in range(2):
         page.click("table.reconciliation a:has-text('Settle')")

@@ -8,15 +8,13 @@ about. Screenshots of the list at 1280 and 390 px go to ``artifacts/screens/``.
 from __future__ import annotations
 
 import pytest
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
-from django.test import Client
 
 from cases.models import Case
 from evaluations.models import Notification
 from evaluations.services import workflow
-from tests.support.browser import DESKTOP, PHONE, shot
+from tests.support.browser import DESKTOP, PHONE, fits, shot, signed_in
 from tests.support.content import COLOSSUS
 
 pytestmark = pytest.mark.browser
@@ -46,20 +44,11 @@ def told(demo_committed):
     return {"editor": editor, "version": version, "second": second}
 
 
-def _signed_in(browser, live_server, user, viewport):
-    client = Client()
-    client.force_login(user)
-    context = browser.new_context(viewport=viewport)
-    cookie = client.cookies[settings.SESSION_COOKIE_NAME].value
-    context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": cookie, "url": live_server.url}])
-    return context, context.new_page()
-
-
 def test_the_author_reads_marks_and_follows_notifications(live_server, browser, told):
     editor = told["editor"]
     assert Notification.objects.filter(recipient=editor).count() == 3
     for name, viewport in (("desktop", DESKTOP), ("phone", PHONE)):
-        context, page = _signed_in(browser, live_server, editor, viewport)
+        context, page = signed_in(browser, live_server, editor, viewport)
         page.goto(f"{live_server.url}/desk/")
         badge = page.locator("nav .badge")
         expected = "3" if name == "desktop" else "2"  # the desktop pass marks one read
@@ -71,7 +60,7 @@ def test_the_author_reads_marks_and_follows_notifications(live_server, browser, 
         assert page.locator("li.notification.unread").count() == int(expected)
         assert "Score every party." in items.nth(0).inner_text()  # newest first
         shot(page, f"notifications-{name}")
-        assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
+        fits(page, viewport)
         if name == "desktop":
             with page.expect_navigation():
                 items.nth(0).locator("button:has-text('Mark read')").click()

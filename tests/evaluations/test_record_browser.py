@@ -10,15 +10,13 @@ reviewer's screen and the public compare at 1280 and 390 px go to ``artifacts/sc
 from __future__ import annotations
 
 import pytest
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
-from django.test import Client
 
 from cases.models import Case
 from evaluations.models import EvaluationVersion
 from evaluations.services import workflow
-from tests.support.browser import DESKTOP, PHONE, shot
+from tests.support.browser import DESKTOP, PHONE, fits, shot, signed_in
 from tests.support.content import COLOSSUS
 
 pytestmark = pytest.mark.browser
@@ -40,19 +38,6 @@ def sent_back(demo_committed):
     return {"case": case, "version": version, "editor": editor, "reviewer": reviewer}
 
 
-def _signed_in(browser, live_server, user, viewport):
-    client = Client()
-    client.force_login(user)
-    context = browser.new_context(viewport=viewport)
-    cookie = client.cookies[settings.SESSION_COOKIE_NAME].value
-    context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": cookie, "url": live_server.url}])
-    return context, context.new_page()
-
-
-def _fits(page, viewport) -> None:
-    assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
-
-
 def test_a_fact_and_a_score_reviewed_and_published_as_a_correction(live_server, browser, sent_back):
     case, version = sent_back["case"], sent_back["version"]
     old_title = case.title
@@ -61,7 +46,7 @@ def test_a_fact_and_a_score_reviewed_and_published_as_a_correction(live_server, 
     field = f"#id_s-{score.criterion.key}-{score.party_id}-value"
 
     # The editor: the title in the draft's facts, then one score, then submit.
-    context, page = _signed_in(browser, live_server, sent_back["editor"], DESKTOP)
+    context, page = signed_in(browser, live_server, sent_back["editor"], DESKTOP)
     page.goto(f"{live_server.url}/desk/cases/{case.pk}/edit/")
     page.fill("#id_title", NEW_TITLE)
     page.click("button:has-text('Save in the draft')")
@@ -84,14 +69,14 @@ def test_a_fact_and_a_score_reviewed_and_published_as_a_correction(live_server, 
 
     # The reviewer: both changes first, then approval as a correction.
     for name, viewport in (("desktop", DESKTOP), ("phone", PHONE)):
-        context, page = _signed_in(browser, live_server, sent_back["reviewer"], viewport)
+        context, page = signed_in(browser, live_server, sent_back["reviewer"], viewport)
         page.goto(f"{live_server.url}/desk/versions/{version.pk}/")
         since = page.locator(".since-review")
         assert since.locator("#since-review-h").inner_text() == "Changes since your last review"
         assert NEW_TITLE in since.inner_text()
         assert since.locator(".score-changed").count() == 1
         shot(page, f"record-review-since-{name}")
-        _fits(page, viewport)
+        fits(page, viewport)
         if name == "phone":
             page.fill("#id_correction_note", "The title named the wrong party.")
             page.click("button:has-text('Approve and publish')")
@@ -121,6 +106,6 @@ def test_a_fact_and_a_score_reviewed_and_published_as_a_correction(live_server, 
         assert "No change to the narrative." in page.content()
         assert page.locator(".diff ins, .diff del").count() == 0
         shot(page, f"record-public-compare-{name}")
-        _fits(page, viewport)
+        fits(page, viewport)
         page.close()
     reader.close()

@@ -302,3 +302,28 @@ def test_comment_text_is_escaped_on_the_desk(in_review_version, reviewer):
     review.review_comment_create(version=in_review_version, by=reviewer, body='<script>alert("x")</script> **b**')
     page = _client(reviewer).get(f"/desk/versions/{in_review_version.pk}/").content.decode()
     assert "<script>alert" not in page and "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; **b**" in page
+
+
+def _messages(response) -> list[str]:
+    return [str(m) for m in response.context["messages"]]
+
+
+def test_desk_refusals_of_the_review_loop_say_why(in_review_version, editor, reviewer):
+    """A state that no longer allows withdraw or discard: a message, back on the version page, nothing
+    changed; an empty reply: 400 with the reason in the message."""
+    url = f"/desk/versions/{in_review_version.pk}/"
+    response = _client(reviewer).post(f"{url}discard/", follow=True)  # in review, not a draft
+    assert response.redirect_chain == [(url, 302)]
+    assert _messages(response) == ["cannot discard a version that is in review"]
+    assert EvaluationVersion.objects.get(pk=in_review_version.pk).state == State.IN_REVIEW
+    ed = _client(editor)
+    assert ed.post(f"{url}withdraw/", follow=True).status_code == 200
+    response = ed.post(f"{url}withdraw/", follow=True)  # a draft now
+    assert response.redirect_chain == [(url, 302)]
+    assert _messages(response) == ["cannot withdraw a version that is draft"]
+    assert (
+        AuditEntry.objects.filter(evaluation_version=in_review_version, action=AuditEntry.Action.WITHDRAW).count() == 1
+    )
+    thread = review.review_comment_create(version=in_review_version, by=reviewer, body="Why?")
+    response = ed.post(f"/desk/comments/{thread.pk}/reply/", {"body": ""})
+    assert response.status_code == 400 and _messages(response) == ["Not replied: the reply is empty"]

@@ -10,16 +10,14 @@ from __future__ import annotations
 import re
 
 import pytest
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core import mail
-from django.test import Client
 
 from cases.models import Case
 from evaluations.models import EvaluationVersion, ReviewComment
 from evaluations.services import workflow
-from tests.support.browser import DESKTOP, PHONE, shot
+from tests.support.browser import DESKTOP, PHONE, fits, shot, signed_in
 from tests.support.content import COLOSSUS
 
 pytestmark = pytest.mark.browser
@@ -38,15 +36,6 @@ def in_review(demo_committed):
     return {"version": version, "editor": editor, "reviewer": reviewer, "missing": missing}
 
 
-def _signed_in(browser, live_server, user, viewport):
-    client = Client()
-    client.force_login(user)
-    context = browser.new_context(viewport=viewport)
-    cookie = client.cookies[settings.SESSION_COOKIE_NAME].value
-    context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": cookie, "url": live_server.url}])
-    return context, context.new_page()
-
-
 def test_the_review_loop(live_server, browser, in_review):
     version = in_review["version"]
     url = f"{live_server.url}/desk/versions/{version.pk}/"
@@ -54,7 +43,7 @@ def test_the_review_loop(live_server, browser, in_review):
 
     # The editor submits with a score missing: refused, with the list; fills it in, submits.
     missing = in_review["missing"]
-    context, page = _signed_in(browser, live_server, in_review["editor"], DESKTOP)
+    context, page = signed_in(browser, live_server, in_review["editor"], DESKTOP)
     page.goto(url)
     with page.expect_navigation():
         page.click("button:has-text('Submit for review')")
@@ -73,7 +62,7 @@ def test_the_review_loop(live_server, browser, in_review):
     assert EvaluationVersion.objects.get(pk=version.pk).state == EvaluationVersion.State.IN_REVIEW
 
     # The reviewer comments on a passage, is refused approval, and sends the draft back.
-    context, page = _signed_in(browser, live_server, in_review["reviewer"], DESKTOP)
+    context, page = signed_in(browser, live_server, in_review["reviewer"], DESKTOP)
     page.goto(url)
     page.fill("#new-comment textarea[name=body]", "Which filing says so? Cite it in the text.")
     page.fill("#new-comment textarea[name=quote]", quote)
@@ -87,7 +76,7 @@ def test_the_review_loop(live_server, browser, in_review):
 
     # The author: the badge on the dashboard, the banner and the comment on the draft.
     for viewport, size in ((DESKTOP, "1280"), (PHONE, "390")):
-        context, page = _signed_in(browser, live_server, in_review["editor"], viewport)
+        context, page = signed_in(browser, live_server, in_review["editor"], viewport)
         page.goto(f"{live_server.url}/desk/")
         assert "sent back" in page.inner_text("section[aria-labelledby=mine-h]")
         page.goto(url)
@@ -95,7 +84,7 @@ def test_the_review_loop(live_server, browser, in_review):
         assert "Sent back by loop-reviewer" in banner and "see my comment" in banner
         thread = page.locator(".review-thread").first
         assert quote in thread.inner_text() and "Which filing" in thread.inner_text()
-        assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
+        fits(page, viewport)
         page.locator("#sent-back").scroll_into_view_if_needed()
         shot(page, f"review-draft-{size}", full_page=False)
         page.locator(".review").scroll_into_view_if_needed()
@@ -103,7 +92,7 @@ def test_the_review_loop(live_server, browser, in_review):
         context.close()
 
     # The author replies, resolves and resubmits; the reviewer approves.
-    context, page = _signed_in(browser, live_server, in_review["editor"], DESKTOP)
+    context, page = signed_in(browser, live_server, in_review["editor"], DESKTOP)
     page.goto(url)
     page.fill(".reply-form textarea", "Added the filing to the second paragraph.")
     with page.expect_navigation():
@@ -117,7 +106,7 @@ def test_the_review_loop(live_server, browser, in_review):
     assert ReviewComment.objects.get(parent=None).resolved_at is not None
 
     # The reviewer reads the whole preview (what readers will see), then approves.
-    context, page = _signed_in(browser, live_server, in_review["reviewer"], DESKTOP)
+    context, page = signed_in(browser, live_server, in_review["reviewer"], DESKTOP)
     page.goto(f"{url}preview/")
     preview = page.inner_text("main")
     assert "Preview" in preview and "Risk summary" in preview and quote in preview
@@ -128,7 +117,7 @@ def test_the_review_loop(live_server, browser, in_review):
     assert EvaluationVersion.objects.get(pk=version.pk).state == EvaluationVersion.State.PUBLISHED
 
     # The author is told: in the desk's notifications, and by email (the test outbox).
-    context, page = _signed_in(browser, live_server, in_review["editor"], DESKTOP)
+    context, page = signed_in(browser, live_server, in_review["editor"], DESKTOP)
     page.goto(f"{live_server.url}/desk/notifications/")
     assert "published" in page.inner_text(".notification.unread >> nth=0").lower()
     context.close()

@@ -6,27 +6,16 @@ from __future__ import annotations
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from django.conf import settings
-from django.test import Client
 from django.urls import reverse
 
 from evaluations.models import RubricVersion
 from evaluations.services import rubric_versions
 from tests.evaluations.test_rubric_crosswalk import v2_data
 from tests.support.accounts import user_make
-from tests.support.browser import DESKTOP, PHONE, shot
+from tests.support.browser import DESKTOP, PHONE, fits, shot, signed_in
 from tests.support.content import COLOSSUS
 
 pytestmark = pytest.mark.browser
-
-
-def _signed_in(browser, live_server, user, viewport):
-    client = Client()
-    client.force_login(user)
-    context = browser.new_context(viewport=viewport)
-    cookie = client.cookies[settings.SESSION_COOKIE_NAME].value
-    context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": cookie, "url": live_server.url}])
-    return context, context.new_page()
 
 
 def test_crosswalk_editor_confirmation_and_two_version_view(live_server, browser, demo_committed):
@@ -36,7 +25,7 @@ def test_crosswalk_editor_confirmation_and_two_version_view(live_server, browser
     editor_url = live_server.url + reverse("admin:evaluations_rubricversion_crosswalk", args=[v2.pk])
     confirm_url = live_server.url + reverse("admin:evaluations_rubricversion_activate", args=[v2.pk])
     for viewport, size in ((DESKTOP, 1280), (PHONE, 390)):
-        context, page = _signed_in(browser, live_server, admin, viewport)
+        context, page = signed_in(browser, live_server, admin, viewport)
         page.goto(editor_url)
         assert page.locator("h1").inner_text() == f"Crosswalk into {v1.rubric.name} v2"
         assert page.locator("#id_kind__margin").input_value() == "merged"
@@ -47,7 +36,7 @@ def test_crosswalk_editor_confirmation_and_two_version_view(live_server, browser
         context.close()
 
     # Confirm (desktop), then readers see the case under both versions.
-    context, page = _signed_in(browser, live_server, admin, DESKTOP)
+    context, page = signed_in(browser, live_server, admin, DESKTOP)
     page.goto(confirm_url)
     page.get_by_role("button", name="Yes, activate version 2").click()
     page.wait_for_url("**/change/")
@@ -60,7 +49,7 @@ def test_crosswalk_editor_confirmation_and_two_version_view(live_server, browser
         page.get_by_role("link", name="See this analysis under two rubric versions").click()
         assert page.locator(".rubric-side").count() == 2
         assert "carried" in page.locator(".rubric-sides").inner_text()
-        assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
+        fits(page, viewport)
         shot(page, f"crosswalk-two-versions-{size}")
         serious = [v["id"] for v in Axe().run(page).response["violations"] if v["impact"] in ("serious", "critical")]
         assert not serious, serious

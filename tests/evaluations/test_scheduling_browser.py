@@ -12,14 +12,13 @@ from datetime import timedelta
 
 import pytest
 from django.conf import settings
-from django.test import Client
 from django.utils import timezone
 
 from cases.models import Case
 from evaluations.models import EvaluationVersion
 from evaluations.services import workflow
 from tests.support.accounts import user_make
-from tests.support.browser import SCREENS
+from tests.support.browser import shot, signed_in
 from tests.support.content import COLOSSUS
 
 pytestmark = pytest.mark.browser
@@ -43,10 +42,8 @@ def scene(demo_committed):
     in_review = workflow.evaluation_version_submit(
         version=workflow.evaluation_version_start(case=other, by=editor), by=editor
     )
-    client = Client()
-    client.force_login(reviewer)
     return {
-        "cookie": client.cookies[settings.SESSION_COOKIE_NAME].value,
+        "reviewer": reviewer,
         "in_review": in_review,
         "colossus": colossus,
         "numbers": (draft.number - 1, draft.number),
@@ -61,16 +58,9 @@ def _overflowing(page) -> list[str]:
     )
 
 
-def _shot(page, name: str) -> None:
-    SCREENS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENS / f"{name}.png"), full_page=True)
-
-
 @pytest.mark.parametrize("width, height, name", [(1280, 900, "desktop"), (390, 844, "phone")])
 def test_approve_schedule_and_compare_in_a_browser(live_server, browser, scene, width, height, name):
-    context = browser.new_context(viewport={"width": width, "height": height})
-    context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": scene["cookie"], "url": live_server.url}])
-    page = context.new_page()
+    context, page = signed_in(browser, live_server, scene["reviewer"], {"width": width, "height": height})
     version = scene["in_review"]
     page.goto(f"{live_server.url}/desk/versions/{version.pk}/")
     label = page.locator("label[for=id_publish_at]")
@@ -81,7 +71,7 @@ def test_approve_schedule_and_compare_in_a_browser(live_server, browser, scene, 
     page.click("button:has-text('Approve and publish')")
     assert "has already passed" in page.locator("#id_publish_at_error").inner_text()
     page.locator("#id_publish_at").scroll_into_view_if_needed()
-    _shot(page, f"schedule-approve-refused-{name}")
+    shot(page, f"schedule-approve-refused-{name}")
     assert EvaluationVersion.objects.get(pk=version.pk).state == "in_review"
     # A time to come, with an offset: scheduled; the page offers reschedule and unschedule.
     later = (timezone.now() + timedelta(days=1)).astimezone(timezone.get_fixed_timezone(120))
@@ -90,7 +80,7 @@ def test_approve_schedule_and_compare_in_a_browser(live_server, browser, scene, 
     page.wait_for_selector("text=will be published at")
     assert page.locator("button:has-text('Change the time')").count() == 1
     assert page.locator("button:has-text('Unschedule')").count() == 1
-    _shot(page, f"schedule-scheduled-{name}")
+    shot(page, f"schedule-scheduled-{name}")
     assert page.evaluate("document.documentElement.scrollWidth") <= width, _overflowing(page)
     # The public compare page: prose, the one changed passage marked, no Markdown syntax.
     a, b = scene["numbers"]
@@ -98,6 +88,6 @@ def test_approve_schedule_and_compare_in_a_browser(live_server, browser, scene, 
     narrative = page.locator("section[aria-labelledby=narrative-h]")
     assert narrative.locator("ins").all_inner_texts() == ["The lease runs two years, not one."]
     assert narrative.locator("del").count() == 0 and "**" not in narrative.inner_text()
-    _shot(page, f"compare-prose-{name}")
+    shot(page, f"compare-prose-{name}")
     assert page.evaluate("document.documentElement.scrollWidth") <= width
     context.close()

@@ -197,10 +197,14 @@ def test_a_rationale_is_parked_on_the_desk_and_kept_from_submission(demo, editor
     assert not version.scores.filter(criterion=score.criterion, party=score.party).exists()
     page = client.get(f"/desk/versions/{version.pk}/edit/").content.decode()
     assert f"Undecided: {SECRET}" in page and "parked, no score" in page
-    # The parked rationale blocks submission, named; nothing changes.
+    # The parked rationale blocks submission, named in the checklist's list; nothing changes.
     response = client.post(f"/desk/versions/{version.pk}/submit/", {"comment": ""})
     assert response.status_code == 400
-    assert f"{score.criterion.key} ({score.party.organization.name})" in response.content.decode()
+    named = f"{score.criterion.key} ({score.party.organization.name})"
+    listed = response.context["submit_form"].non_field_errors()
+    assert f"Criteria not scored: {named}" in listed and f"Rationales parked without a score: {named}" in listed
+    message = next(str(m) for m in response.context["messages"])
+    assert message.startswith("Not submitted: ") and message.endswith(f"Rationales parked without a score: {named}")
     version.refresh_from_db()
     assert version.state == "draft"
 
@@ -329,7 +333,9 @@ def test_api_parks_a_rationale_and_names_fields_in_400s(demo, editor, client_for
     response = api.patch(url, {"scores": [parked, scored]}, format="json", HTTP_IF_MATCH=version.etag)
     assert response.status_code == 200, response.json()
     response = client_for(editor).post(f"/api/v1/evaluation-versions/{version.pk}/submit/", {}, format="json")
-    assert response.status_code == 400 and "parked" in response.json()["scores"][0]
+    named = f"{score.criterion.key} ({score.party.organization.name})"
+    assert response.status_code == 400
+    assert f"Rationales parked without a score: {named}" in response.json()["checklist"], response.json()
 
 
 @pytest.mark.parametrize("slug", [COLOSSUS, STARGATE])

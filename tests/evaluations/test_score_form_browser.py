@@ -9,14 +9,12 @@ back beside its input and in the summary at the top. Screenshots at 1280 and 390
 from __future__ import annotations
 
 import pytest
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
-from django.test import Client
 
 from cases.models import Case
 from evaluations.services import workflow
-from tests.support.browser import DESKTOP, PHONE, shot
+from tests.support.browser import DESKTOP, PHONE, fits, shot, signed_in
 from tests.support.content import COLOSSUS
 
 pytestmark = pytest.mark.browser
@@ -34,42 +32,22 @@ def drafts(demo_committed):
     return {"editor": editor, **versions}
 
 
-def _page(browser, live_server, user, viewport):
-    client = Client()
-    client.force_login(user)
-    context = browser.new_context(viewport=viewport)
-    cookie = client.cookies[settings.SESSION_COOKIE_NAME].value
-    context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": cookie, "url": live_server.url}])
-    return context, context.new_page()
-
-
-WIDE = """w => [...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > w + 1)
-  .filter(e => !e.closest('.table-scroll') || e.classList.contains('table-scroll'))
-  .slice(0, 5).map(e => e.tagName + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().right))"""
-
-
-def _fits(page, viewport) -> None:
-    """The page itself does not scroll sideways (a wide table scrolls in its own region)."""
-    width = page.evaluate("document.documentElement.scrollWidth")
-    assert width <= viewport["width"], page.evaluate(WIDE, viewport["width"])
-
-
 def test_two_parties_by_party_with_a_parked_rationale_and_an_error(live_server, browser, drafts):
     version = drafts[COLOSSUS]
     score = version.scores.select_related("criterion").filter(party__isnull=False).order_by("pk").first()
     prefix = f"s-{score.criterion.key}-{score.party_id}"
     url = f"{live_server.url}/desk/versions/{version.pk}/edit/"
     for name, viewport in (("desktop", DESKTOP), ("phone", PHONE)):
-        context, page = _page(browser, live_server, drafts["editor"], viewport)
+        context, page = signed_in(browser, live_server, drafts["editor"], viewport)
         page.goto(url)
         assert page.locator(".score-party").count() == 2
         assert page.get_by_label(f"Score: {score.criterion.key.replace('_', ' ')}, ").first.is_visible()
-        _fits(page, viewport)
+        fits(page, viewport)
         page.locator(".score-party").first.scroll_into_view_if_needed()
         shot(page, f"score-form-2-parties-{name}")
         context.close()
 
-    context, page = _page(browser, live_server, drafts["editor"], DESKTOP)
+    context, page = signed_in(browser, live_server, drafts["editor"], DESKTOP)
     page.goto(url)
     # Park one rationale: empty the score, no sources; and give another score out of the scale.
     page.fill(f"#id_{prefix}-value", "")
@@ -103,11 +81,11 @@ def test_stargate_as_a_grid_fits_a_phone(live_server, browser, drafts):
     version = drafts[STARGATE]
     url = f"{live_server.url}/desk/versions/{version.pk}/edit/"
     for name, viewport in (("desktop", DESKTOP), ("phone", PHONE)):
-        context, page = _page(browser, live_server, drafts["editor"], viewport)
+        context, page = signed_in(browser, live_server, drafts["editor"], viewport)
         page.goto(url)
         grid = page.locator("table.score-grid")
         assert grid.locator("thead th").count() == 1 + 7
-        _fits(page, viewport)
+        fits(page, viewport)
         region = page.locator(".score-grid-scroll")
         region.scroll_into_view_if_needed()
         first_header = grid.locator("tbody th").first

@@ -29,8 +29,7 @@ pytestmark = pytest.mark.django_db
 V = EvaluationVersion.State
 ALL_STATES = [V.DRAFT, V.IN_REVIEW, V.SCHEDULED, V.PUBLISHED, V.SUPERSEDED]
 LATER = timedelta(days=2)
-# Every criterion of the tiny rubric scored for both parties (and the deal's): nothing blocks submitting.
-FULL = {**{(key, index): 2 for key in ("lev", "dep", "work") for index in (0, 1)}, ("data", None): 2}
+FULL = tiny.COMPLETE_SCORES
 
 
 @pytest.fixture

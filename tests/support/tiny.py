@@ -152,3 +152,6 @@ FULL_SCORES = {
     ("work", 1): 3,
     ("data", None): 2,
 }
+
+# Every criterion of the tiny rubric scored 2, for both parties and the deal: nothing blocks submitting.
+COMPLETE_SCORES = {**{(key, index): 2 for key in ("lev", "dep", "work") for index in (0, 1)}, ("data", None): 2}
