@@ -75,7 +75,7 @@ def _vocabulary(name: str) -> CallableChoiceIterator:
 
     def read() -> list[tuple[str, str]]:
         try:
-            return selectors.archive_choices()[name]
+            return selectors.archive_vocabulary()[name]
         except DatabaseError:
             return []
 
