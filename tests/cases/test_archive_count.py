@@ -92,3 +92,24 @@ def test_a_filter_counts_up_to_the_cap(world, client, monkeypatch):
     monkeypatch.setattr(selectors, "COUNT_CAP", 1000)
     html = client.get(reverse("home"), {"announced_after": "1900-01-01"}).content.decode()
     assert f"<strong>{published}</strong> cases" in html and "More than" not in html
+
+
+def test_the_filters_read_the_vocabulary_once_a_request(world, client, monkeypatch):
+    """The risk band and classification fields iterate their choices to validate and to render: one
+    cache read for the request, and never the whole choices (hundreds of kilobytes at scale)."""
+    client.get(reverse("home"), {"risk_band": "high"})  # fills the cache
+    reads: list[str] = []
+    real_get = cache.get
+
+    def get(key, *args, **kwargs):
+        reads.append(key)
+        return real_get(key, *args, **kwargs)
+
+    monkeypatch.setattr(cache, "get", get)
+    assert client.get(reverse("home"), {"risk_band": "high", "classification": "mixed"}).status_code == 200
+    assert reads.count(cache_keys.ARCHIVE_VOCABULARY) == 1
+    assert reads.count(cache_keys.ARCHIVE_CHOICES) == 1  # the page's own, for the organizations and tags
+    reads.clear()
+    assert client.get("/api/v1/cases/", {"risk_band": "high"}).status_code == 200
+    assert reads.count(cache_keys.ARCHIVE_VOCABULARY) == 1
+    assert cache_keys.ARCHIVE_CHOICES not in reads
