@@ -316,7 +316,7 @@ class OrganizationDetailView(ConditionalGetMixin, APIView):
     )
     def get(self, request: Request, slug: str) -> Response:
         try:
-            organization = selectors.organization_detail(
+            organization = selectors.organization_api_detail(
                 slug, include_unpublished=policy.may_see_drafts(request.user, "case")
             )
         except Organization.DoesNotExist:

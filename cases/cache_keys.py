@@ -6,7 +6,8 @@ choices) and the case page's ETag is keyed on the rows it shows, by their
 "last changed" stamps. A key names what it depends on, so a change to any of
 those rows makes a new key and the old entry simply ages out: nothing has to
 be deleted on write except the filter choices, which depend on everything
-(``ARCHIVE_CHOICES``; the services forget it after commit).
+(``ARCHIVE_CHOICES`` and ``ARCHIVE_VOCABULARY``; the services forget them after commit),
+and the published total's generation, which the same services move on.
 
 Bump a key's version (``v2`` -> ``v3``) when what it caches changes shape.
 """
@@ -16,12 +17,21 @@ from __future__ import annotations
 from datetime import datetime
 
 ARCHIVE_CHOICES = "cases:archive-choices:v2"  # v2: with the rubric's bands and classifications
+ARCHIVE_VOCABULARY = "cases:archive-vocabulary:v1"  # the rubric's part of the choices, read by the filters
 
 ARCHIVE_CHOICES_TIMEOUT = 300  # a safety net: the services that change the choices forget them
+# The archive's total of published cases: counted once per "generation" of the published set (a
+# first publication or a deletion starts a new one, after commit), not 100,000 rows per request.
+PUBLISHED_GENERATION = "cases:published-generation:v1"
+PUBLISHED_COUNT_TIMEOUT = 600  # a safety net for writes that bypass the services (bulk loads, SQL)
 ROW_TIMEOUT = 24 * 3600
 ANALYSIS_TIMEOUT = 24 * 3600
 COUNTERPARTIES_TIMEOUT = 600
 EXPOSURE_FRAGMENT_TIMEOUT = 600
+
+
+def published_count(generation: str) -> str:
+    return f"cases:published-count:v1:{generation}"
 
 
 def stamp(at: datetime | None) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import django_filters
@@ -73,13 +74,14 @@ def _vocabulary(name: str) -> CallableChoiceIterator:
     there (the served schema, read with the database, lists them).
     """
 
-    def read() -> list[tuple[str, str]]:
-        try:
-            return selectors.archive_choices()[name]
-        except DatabaseError:
-            return []
+    return CallableChoiceIterator(lambda: _vocabulary_read().get(name, []))
 
-    return CallableChoiceIterator(read)
+
+def _vocabulary_read() -> dict:
+    try:
+        return selectors.archive_vocabulary()
+    except DatabaseError:
+        return {}
 
 
 class CaseFilter(django_filters.FilterSet):
@@ -127,6 +129,14 @@ class CaseFilter(django_filters.FilterSet):
         model = Case
         fields: list[str] = []
         form = CaseFilterForm
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        # The fields iterate their choices to validate and again to render: one read of the
+        # vocabulary for this filter set (a request), not a cache round trip each time.
+        vocabulary = functools.cache(_vocabulary_read)
+        for name, key in (("classification", "classifications"), ("risk_band", "risk_bands")):
+            self.filters[name].extra["choices"] = CallableChoiceIterator(lambda key=key: vocabulary().get(key, []))
 
     def filter_organization(self, queryset: QuerySet[Case], name: str, value: str) -> QuerySet[Case]:
         """A slug, or a name the organization goes by ("aws" for Amazon): the same rule as the desk's matching."""

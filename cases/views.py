@@ -87,8 +87,12 @@ def home(request: HttpRequest) -> HttpResponse:
     base = _query_without(request, "cursor")
     form_organization = filterset.form["organization"].value() if filterset.is_bound else None
     choices = selectors.archive_choices()
-    # A search counts its matches up to a cap (a common word matches nearly every case).
-    count = selectors.case_count_capped(queryset) if query else queryset.count()
+    filtered = bool(_query_without(request, "cursor", "sort"))
+    # The whole archive: its exact total, counted once per change of the published set. A filter or
+    # a search counts its matches up to a cap ("More than 1000"): counting every match of a common
+    # filter reads tens of thousands of rows at 100,000 cases.
+    count = selectors.case_count_capped(queryset) if filtered else selectors.case_count_published()
+    capped = filtered and count > selectors.COUNT_CAP
     suggestion = (selectors.case_search_suggestion(query) or "") if query and not count else ""
     sorts = list(selectors.SORTS.values())
     if query:
@@ -104,8 +108,8 @@ def home(request: HttpRequest) -> HttpResponse:
         "sorts": sorts,
         "choices": choices,
         "organization_selected": (_organization_named(filterset, choices) or (form_organization,))[0],
-        "count": min(count, selectors.COUNT_CAP) if query else count,
-        "count_more": bool(query) and count > selectors.COUNT_CAP,
+        "count": selectors.COUNT_CAP if capped else count,
+        "count_more": capped,
         "suggestion": suggestion,
         "suggestion_query": _query_with(request, search=suggestion) if suggestion else "",
         "without_search": _query_without(request, "cursor", "search", "sort"),
@@ -114,7 +118,7 @@ def home(request: HttpRequest) -> HttpResponse:
         "base_query": base,
         "last_cursor": keyset.make_cursor("last"),
         "cursor_error": cursor_error,
-        "filtered": bool(_query_without(request, "cursor", "sort")),
+        "filtered": filtered,
     }
     return render(request, "cases/home.html", context, status=status)
 
@@ -238,7 +242,7 @@ def case_detail(request: HttpRequest, slug: str) -> HttpResponse:
         "version": version,
         "analysis": reading.outline(_analysis_html(case, version)) if version else None,
         "rubric_version": version.evaluation.rubric_version if version else None,
-        "similar": web_selectors.similar_deals(case),
+        "similar": web_selectors.similar_deals(case, selectors.published_generation()),
     }
     response = render(request, "cases/case_detail.html", context)
     if not request.user.is_authenticated:
@@ -375,7 +379,8 @@ def organization_list(request: HttpRequest) -> HttpResponse:
 
 @safe_methods
 def organization_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    organization = web_views.organization_or_redirect(slug, "organization-detail")
+    # The exposure's figures are shown from cached fragments keyed on its freshness: read on a miss only.
+    organization = web_views.organization_or_redirect(slug, "organization-detail", figures=False)
     if isinstance(organization, HttpResponse):
         return organization  # a merged organization's old address
     status = 200
@@ -395,12 +400,14 @@ def organization_detail(request: HttpRequest, slug: str) -> HttpResponse:
     # What the page's cached fragments show (keyed on the organization and its exposure's freshness)
     # is computed only when a fragment is rendered, i.e. on a cache miss: a template calls a callable.
     drift = _lazy(lambda: web_selectors.organization_drift_cached(organization, exposure))
+    figures = _lazy(lambda: selectors.organization_exposure_figures(exposure))
     context = {
         "organization": organization,
         "page": page,
         "rows": rows,
         "exposure": exposure,
-        "chart": _lazy(lambda: charts.exposure_chart(exposure) if exposure and exposure.computed_at else ""),
+        "exposure_figures": figures,
+        "chart": _lazy(lambda: _exposure_chart(figures())),
         "counterparties": _lazy(lambda: selectors.organization_counterparties_cached(organization, exposure)),
         "exposure_cache_key": cache_keys.exposure_fragment(organization, exposure),
         "exposure_cache_timeout": cache_keys.EXPOSURE_FRAGMENT_TIMEOUT,
@@ -412,6 +419,10 @@ def organization_detail(request: HttpRequest, slug: str) -> HttpResponse:
         "last_cursor": keyset.make_cursor("last"),
     }
     return render(request, "cases/organization_detail.html", context, status=status)
+
+
+def _exposure_chart(exposure) -> str:
+    return charts.exposure_chart(exposure) if exposure is not None and exposure.computed_at else ""
 
 
 def _lazy(compute):

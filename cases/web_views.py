@@ -15,10 +15,11 @@ from core.http import safe_methods
 from evaluations import side_by_side
 
 
-def organization_or_redirect(slug: str, url_name: str) -> Organization | HttpResponse:
-    """A public organization, a permanent redirect from a merged organization's old slug, or 404."""
+def organization_or_redirect(slug: str, url_name: str, *, figures: bool = True) -> Organization | HttpResponse:
+    """A public organization, a permanent redirect from a merged organization's old slug, or 404.
+    ``figures=False``: its exposure's JSON figures unread (``selectors.organization_detail``)."""
     try:
-        return selectors.organization_detail(slug)
+        return selectors.organization_detail(slug, figures=figures)
     except Organization.DoesNotExist:
         target = web_selectors.organization_redirect_target(slug)
         if target is not None and selectors.organizations_visible().filter(pk=target.pk).exists():

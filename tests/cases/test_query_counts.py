@@ -79,15 +79,20 @@ def test_exact_query_counts(client, demo, editor, django_assert_num_queries, ext
     _grow(extra, editor)
     with django_assert_num_queries(9):  # page, count, parties, deal types, verdicts, 4 for the filter form
         client.get(reverse("home"))
-    with django_assert_num_queries(3):  # page, count, deal types: the filter choices and the rows come from the cache
+    # Page, deal types: the published total (until a publication), the filter choices and the rows from the cache.
+    with django_assert_num_queries(2):
         client.get(reverse("home"))
-    with django_assert_num_queries(24):  # 10 for the similar deals (cached until the graph stamp moves), 1 for quotes
+    with django_assert_num_queries(4):  # the deal type named, page, its count (up to the cap), deal types
+        client.get(reverse("home"), {"sort": "risk", "deal_type": "compute_lease"})
+    # 8 for the similar deals (cached per generation of the published set, no stamp query), 1 for quotes
+    with django_assert_num_queries(22):
         client.get(reverse("case-detail", kwargs={"slug": COLOSSUS}))
-    with django_assert_num_queries(11):  # the analysis block is cached: its version, scores, sources, notes unread
+    with django_assert_num_queries(9):  # the analysis block and the similar deals are cached
         client.get(reverse("case-detail", kwargs={"slug": COLOSSUS}))
     cache.clear()
-    # Organization, page, its roles, the rows' parties, deal types and verdicts, drift, counterparties, relationships.
-    with django_assert_num_queries(9):
+    # Organization, page, its roles, the rows' parties, deal types and verdicts, drift, counterparties, relationships,
+    # and the exposure's figures (left out of the organization's query: the fragments showing them missed).
+    with django_assert_num_queries(10):
         client.get(reverse("organization-detail", kwargs={"slug": "anthropic"}))
     with django_assert_num_queries(4):  # organization, page, its roles, relationships: the rest from the cache
         client.get(reverse("organization-detail", kwargs={"slug": "anthropic"}))
@@ -123,3 +128,20 @@ def test_cached_drift_is_the_drift_and_follows_the_exposure(demo):
     assert web_selectors.organization_drift_cached(organization, exposure) == web_selectors.organization_drift(
         organization
     )
+
+
+def test_organization_page_reads_its_exposure_figures_only_on_a_miss(client, demo):
+    """The figures are hundreds of kilobytes for the busiest organization: a page whose fragments
+    come from the cache leaves them unread, and a miss reads and shows them."""
+    url = reverse("organization-detail", kwargs={"slug": "anthropic"})
+    cache.clear()
+    with CaptureQueriesContext(connection) as cold:
+        first = client.get(url).content.decode()
+    with CaptureQueriesContext(connection) as warm:
+        second = client.get(url).content.decode()
+    assert first == second
+    assert any('"independent_paths"' in q["sql"] for q in cold.captured_queries)
+    assert not any('"suppliers"' in q["sql"] or '"independent_paths"' in q["sql"] for q in warm.captured_queries)
+    exposure = Organization.objects.get(slug="anthropic").exposure
+    for supplier in exposure.suppliers:
+        assert supplier["name"] in first

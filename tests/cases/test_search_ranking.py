@@ -10,7 +10,7 @@ from django.db import connection
 from django.urls import reverse
 
 from cases import search, selectors
-from cases.models import CaseSearchDocument
+from cases.models import Case, CaseSearchDocument
 
 pytestmark = pytest.mark.django_db
 WORD = "quokkaword"
@@ -64,6 +64,10 @@ def test_a_search_counts_its_matches_up_to_a_cap(client, corpus, monkeypatch):
     monkeypatch.setattr(selectors, "COUNT_CAP", 3)
     html = client.get(reverse("home"), {"search": WORD}).content.decode()
     assert "More than <strong>3</strong> cases matching" in html
-    # A filter without a search counts every match.
-    html = client.get(reverse("home"), {"risk_band": ["low", "elevated", "high"]}).content.decode()
+    # A filter counts up to the cap too (every match of a common filter is tens of thousands of rows)...
+    html = client.get(reverse("home"), {"announced_after": "1900-01-01"}).content.decode()
+    assert "More than <strong>3</strong> cases" in html
+    # ...and the whole archive says its exact total (counted once per change of the published set).
+    html = client.get(reverse("home"), {"sort": "title"}).content.decode()
+    assert f"<strong>{Case.objects.published().count()}</strong> cases" in html
     assert "More than" not in html
