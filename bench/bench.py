@@ -843,8 +843,8 @@ def render_load(results: list[LoadResult], cases: int) -> list[str]:
            "each looping over archive pages, case pages, search and API reads (each kind as often; a new "
            "connection per request), while a rubric activation recomputes the archive on a Celery worker "
            "(2 processes) and an editor publishes a new version of a case. \"cached\" = pages served from the "
-           "cache (archive pages, case pages, API list); the activation marks every summary stale, so their "
-           "cached rows are rebuilt as the recompute proceeds.", "",
+           "cache (archive pages, case pages, API list). Cached rows are keyed on the figures they show, so the "
+           "activation's stale flags keep them; a row is rebuilt only if the recompute changes its figures.", "",
            "| clients | requests | req/s | p50 ms | p99 ms | cached p50 ms | cached p99 ms | search p99 ms | errors "
            "| publish → current summary (s) | activation → all current (s) | target | result |",
            "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |"]  # fmt: skip
