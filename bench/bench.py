@@ -764,6 +764,12 @@ def bench_load(port: int, params: dict[str, object], *, seconds: float, clients:
             print(f"  {n} clients: {result.requests} requests, {result.rps:.0f} req/s, {line}, errors "
                   f"{result.errors or 0}, publish to current summary {result.publish_to_summary}s, "
                   f"recompute {result.recompute_seconds}s", flush=True)  # fmt: skip
+            # By kind: with sync workers every request waits for a free one, so at 16 clients a cached
+            # page waits as long as a search does; this line shows whether the queue or the page is slow.
+            print("    by kind: " + "; ".join(
+                f"{kind} p50 {result.p(kind, 50):.1f} / p99 {result.p(kind, 99):.1f} ms (n {len(result.samples[kind])})"
+                for kind in kinds if result.samples.get(kind)
+            ), flush=True)  # fmt: skip
             results.append(result)
             load_settle()  # the next N starts with nothing stale
     return results
