@@ -9,11 +9,21 @@ be deleted on write except the filter choices, which depend on everything
 (``ARCHIVE_CHOICES`` and ``ARCHIVE_VOCABULARY``; the services forget them after commit),
 and the published total's generation, which the same services move on.
 
+An archive row and an API list item are keyed on the summary's *shown values*
+(``ROW_SUMMARY_FIELDS``), not on when it was computed or whether it is marked
+stale: neither shows the stale flag, and a stale summary's figures are still
+what readers see until the recompute writes new ones. So a rubric activation
+(which marks the whole archive stale, then rewrites every summary) keeps every
+cached row whose figures come out the same, and rebuilds only the rows whose
+figures really changed. The case page does show the flag (a notice), so its
+ETag keeps it.
+
 Bump a key's version (``v2`` -> ``v3``) when what it caches changes shape.
 """
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
 
 ARCHIVE_CHOICES = "cases:archive-choices:v2"  # v2: with the rubric's bands and classifications
@@ -49,20 +59,39 @@ def latest(moments) -> datetime | None:
     return max((at for at in moments if at is not None), default=None)
 
 
+# What an archive row (``cases/_case_row.html``) and an API list item (``CaseListSerializer``)
+# show of a case's risk summary. Add a field here when either starts showing it.
+ROW_SUMMARY_FIELDS = ("risk_index", "risk_band", "classification", "needs_reevaluation")
+
+
+def summary_shown(summary) -> str:
+    """The summary's values a row shows, as a short digest (``none`` without a summary).
+
+    Neither when it was computed nor the stale flag: marking a summary stale changes nothing
+    a row shows, and a recompute that comes out with the same figures changes nothing either.
+    """
+    if summary is None:
+        return "none"
+    text = "\x1f".join(repr(getattr(summary, name)) for name in ROW_SUMMARY_FIELDS)
+    return hashlib.blake2b(text.encode(), digest_size=10).hexdigest()
+
+
 def archive_row(case) -> str:
     """An archive row: the case (editing it, its deal types or parties, or renaming one of its
-    organizations touches ``updated_at``) and its summary (stale from the moment a new version is
-    published, then recomputed from it)."""
+    organizations touches ``updated_at``), its published version (the row's verdict; the
+    ``published_version_id`` that ``selectors.case_list_published`` annotates) and the figures
+    it shows of its summary (``summary_shown``)."""
     summary = getattr(case, "risk_summary", None)
-    freshness = computed_stamp(summary.computed_at, summary.stale) if summary else "none"
-    version = summary.evaluation_version_id if summary else 0
-    return f"cases:row:v4:{case.pk}:{stamp(case.updated_at)}:{freshness}:{version}"
+    version = case.published_version_id or 0
+    return f"cases:row:v5:{case.pk}:{stamp(case.updated_at)}:{version}:{summary_shown(summary)}"
 
 
 def api_row(case) -> str:
-    """An API list item: what an archive row depends on (the case, touched by every change to its
-    deal types, tags, parties or their organizations, and its summary), in the API's shape."""
-    return archive_row(case).replace("cases:row:v4:", "cases:api-row:v1:", 1)
+    """An API list item: the case (touched by every change to its deal types, tags, parties or
+    their organizations) and the figures it shows of its summary, in the API's shape. No verdict,
+    so not the published version."""
+    summary = getattr(case, "risk_summary", None)
+    return f"cases:api-row:v2:{case.pk}:{stamp(case.updated_at)}:{summary_shown(summary)}"
 
 
 def analysis(version_id: int, case_updated_at: datetime | None, organizations_at: datetime | None) -> str:

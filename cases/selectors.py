@@ -68,8 +68,14 @@ def archive_row_prefetches() -> list:
 
 
 def case_list_published() -> QuerySet[Case]:
-    """Published cases with what an archive row shows; a fixed number of queries."""
-    return _case_rows(Case.objects.published())
+    """Published cases with what an archive row shows; a fixed number of queries.
+
+    Each case carries its published version's id (``published_version_id``, read in the page's
+    own query) for its row's cache key (``cache_keys.archive_row``): the row shows that
+    version's verdict.
+    """
+    published = EvaluationVersion.objects.filter(case_id=OuterRef("pk"), state=EvaluationVersion.State.PUBLISHED)
+    return _case_rows(Case.objects.published()).annotate(published_version_id=Subquery(published.values("pk")[:1]))
 
 
 def case_list_api_prefetches() -> list[Prefetch]:
