@@ -45,7 +45,7 @@ def _graph_context(request: HttpRequest, focus: Organization | None) -> tuple[di
         "deal_types": web_selectors.deal_type_choices(),
         "classifications": web_selectors.CLASSIFICATIONS,
         "focus": focus,
-        "truncated": focus is None and built.total_nodes > len(built.nodes),
+        "truncated": built.nodes_left_out > 0 or built.edges_left_out > 0,
         "query": request.GET.urlencode(),
         "edge_rows": [
             (built.nodes[e.source], built.nodes[e.target], e, ", ".join(sorted(e.flows))) for e in built.edges
