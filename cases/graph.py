@@ -28,8 +28,8 @@ counterparties), then the lowest reported value of those deals, then id:
 * ``FOCUS_STEP1`` counterparties one step from the focus (sharing a deal with
   it) and ``FOCUS_STEP2`` two steps out (sharing a deal with one of its
   counterparties), for an organization's neighbourhood;
-* ``MAX_EDGES`` links drawn among the organizations kept (most deals, then
-  value); ``CASES_PER_EDGE`` case slugs listed per link (the most recent),
+* ``MAX_EDGES`` links drawn among the organizations kept (the focus's own
+  first, then most deals, then value); ``CASES_PER_EDGE`` case slugs listed per link (the most recent),
   while ``deals`` always counts them all.
 
 The page, the JSON and the GraphML serve the same bounded graph and say what
@@ -188,7 +188,8 @@ def build(
     edges = list(merged.values())
     max_edges = MAX_EDGES if max_edges is None else max_edges
     if keep is not None:
-        return _bounded(edges, {n: nodes[n] for n in keep if n in nodes}, total_nodes, max_edges)
+        focus = groups[focus].id if focus in groups else focus
+        return _bounded(edges, {n: nodes[n] for n in keep if n in nodes}, total_nodes, max_edges, focus)
     undirected = nx.Graph()
     for edge in edges:
         weight = undirected.get_edge_data(edge.source, edge.target, {"weight": 0})["weight"]
@@ -201,13 +202,21 @@ def build(
         degree = dict(undirected.degree(weight="weight"))
         keep = set(sorted(degree, key=lambda n: (-degree[n], nodes[n].name.casefold(), n))[:max_nodes])
     kept_edges = [e for e in edges if e.source in keep and e.target in keep]
-    return _bounded(kept_edges, {n: nodes[n] for n in keep if n in nodes}, total, max_edges)
+    return _bounded(kept_edges, {n: nodes[n] for n in keep if n in nodes}, total, max_edges, focus)
 
 
-def _bounded(edges: list[Edge], nodes: dict[int, Org], total_nodes: int | None, max_edges: int) -> Graph:
-    """The heaviest ``max_edges`` links (most deals, then value, then names), laid out."""
+def _bounded(
+    edges: list[Edge], nodes: dict[int, Org], total_nodes: int | None, max_edges: int, focus: int | None = None
+) -> Graph:
+    """The heaviest ``max_edges`` links (the focus's own first, then most deals, then value, then names), laid out."""
     edges.sort(
-        key=lambda e: (-e.deals, -(e.value_usd or 0), nodes[e.source].name.casefold(), nodes[e.target].name.casefold())
+        key=lambda e: (
+            focus not in (e.source, e.target),
+            -e.deals,
+            -(e.value_usd or 0),
+            nodes[e.source].name.casefold(),
+            nodes[e.target].name.casefold(),
+        )
     )
     graph = Graph(
         nodes=nodes,

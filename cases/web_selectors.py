@@ -339,7 +339,7 @@ def _graph_build(filters: GraphFilters, focus: int | None) -> graph.Graph:
             "pk", "slug", "name"
         )
     }
-    built = graph.build(deals, organizations, groups=groups, keep=keep, total_nodes=total)
+    built = graph.build(deals, organizations, groups=groups, keep=keep, total_nodes=total, focus=focus)
     built.steps = steps
     return built
 

@@ -88,7 +88,7 @@ def test_the_neighbourhood_draws_the_heaviest_and_says_how_many_it_left_out(web,
     assert [(e["source"], e["target"], e["deals"]) for e in data["edges"]] == [
         ("hub-lab", "counter-1", 6),
         ("hub-lab", "counter-2", 5),
-        ("counter-1", "far-1", 4),
+        ("hub-lab", "counter-3", 4),  # the focus's own links first: Counter 1 -> Far 1 (4 deals) waits
     ]
     assert "The 3 heaviest of the 5 links between them are drawn and listed: 2 left out." in body
     assert body.count('<line class="graph-edge') == 3
