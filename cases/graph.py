@@ -39,6 +39,7 @@ totals); every deal remains in the archive and its export.
 
 from __future__ import annotations
 
+import functools
 import io
 from collections import Counter
 from collections.abc import Iterable
@@ -121,6 +122,7 @@ class Graph:
     total_edges: int = 0  # links among the nodes kept, before MAX_EDGES
     # The neighbourhood's steps: (shown, total) one step and two steps out; None for the whole web.
     steps: tuple[tuple[int, int], tuple[int, int]] | None = None
+    key: str = ""  # its cache key (set by the selector): the page's drawing and table are cached under it too
 
     @property
     def nodes_left_out(self) -> int:
@@ -148,6 +150,11 @@ def deal_edges(deal: DealRow) -> list[tuple[int, int]]:
     return [(a, b) for i, a in enumerate(everyone) for b in everyone[i + 1 :]]
 
 
+@functools.cache
+def _flows(deal_types: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(flow for t in deal_types for flow in FLOWS.get(t, ()))
+
+
 def build(
     deals: Iterable[DealRow],
     organizations: dict[int, Org],
@@ -169,18 +176,23 @@ def build(
     merged: dict[tuple[int, int], Edge] = {}
     for deal in deals:
         seen_pairs = set()
+        flows = None
+        label = deal.classification or "unclassified"
         for a, b in deal_edges(deal):
             a = groups[a].id if a in groups else a
             b = groups[b].id if b in groups else b
             if a == b or (a, b) in seen_pairs or (keep is not None and (a not in keep or b not in keep)):
                 continue
             seen_pairs.add((a, b))
-            edge = merged.setdefault((a, b), Edge(a, b))
-            edge.flows.update(flow for t in deal.deal_types for flow in FLOWS.get(t, ()))
+            edge = merged.get((a, b))
+            if edge is None:  # built only when new: this loop runs for every pair of every deal
+                edge = merged[(a, b)] = Edge(a, b)
+            if flows is None:
+                flows = _flows(deal.deal_types)
+            edge.flows.update(flows)
             edge.deals += 1
             if deal.value_low_usd is not None:
                 edge.value_usd = (edge.value_usd or 0) + deal.value_low_usd
-            label = deal.classification or "unclassified"
             edge.classifications[label] += 1
             edge.latest = max(edge.latest, (deal.year, deal.case_id, label))
             if len(edge.cases) < CASES_PER_EDGE:

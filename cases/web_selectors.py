@@ -236,7 +236,9 @@ def _graph_weights(parties: QuerySet[Party], top: dict[int, int]) -> dict[int, g
     rows = (
         parties.order_by()
         .values("organization_id")
-        .annotate(n=Count("case_id", distinct=True), v=Sum("case__value_low_usd"))
+        # Not distinct: one party row per role, and an organization rarely holds two roles in one deal
+        # (counted twice then, for the ranking only); a plain count is a hash aggregate, several times faster.
+        .annotate(n=Count("case_id"), v=Sum("case__value_low_usd"))
         .values_list("organization_id", "n", "v")
     )
     for org_id, n, value in rows:
@@ -310,15 +312,14 @@ def _graph_build(filters: GraphFilters, focus: int | None) -> graph.Graph:
             "organization_id",
             "role",
             "case__slug",
-            "case__title",
             "case__announced_on__year",
             "case__value_low_usd",
             "case__risk_summary__classification",
         )
     )
-    for case_id, org_id, role, slug, title, year, value, classification in party_rows:
+    for case_id, org_id, role, slug, year, value, classification in party_rows:
         if case_id not in rows:
-            rows[case_id] = (slug, title, year, value, classification)
+            rows[case_id] = (slug, year, value, classification)
         parties.setdefault(case_id, []).append((org_id, role))
         org_ids.add(org_id)
     types: dict[int, list[str]] = {}
@@ -328,9 +329,9 @@ def _graph_build(filters: GraphFilters, focus: int | None) -> graph.Graph:
         types.setdefault(case_id, []).append(slug)
     deals = [
         graph.DealRow(
-            pk, slug, title, year, tuple(sorted(types.get(pk, ()))), classification or "", value, tuple(parties[pk])
+            pk, slug, "", year, tuple(sorted(types.get(pk, ()))), classification or "", value, tuple(parties[pk])
         )
-        for pk, (slug, title, year, value, classification) in rows.items()
+        for pk, (slug, year, value, classification) in rows.items()
     ]
     organizations = {
         pk: graph.Org(pk, slug, name)
@@ -350,6 +351,7 @@ def graph_read(filters: GraphFilters, *, focus: Organization | None = None) -> g
     built = cache.get(key)
     if built is None:
         built = _graph_build(filters, focus.pk if focus else None)
+        built.key = key
         cache.set(key, built, GRAPH_CACHE_TIMEOUT)
     return built
 

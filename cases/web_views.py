@@ -5,6 +5,8 @@ Only published cases and published relationships reach these pages.
 
 from __future__ import annotations
 
+from functools import partial
+
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponsePermanentRedirect
 from django.shortcuts import render
 from django.urls import reverse
@@ -26,6 +28,10 @@ def organization_or_redirect(slug: str, url_name: str) -> Organization | HttpRes
         raise Http404("No such organization.") from None
 
 
+def _edge_rows(built: graph.Graph) -> list[tuple]:
+    return [(built.nodes[e.source], built.nodes[e.target], e, ", ".join(sorted(e.flows))) for e in built.edges]
+
+
 def _graph_context(request: HttpRequest, focus: Organization | None) -> tuple[dict, int]:
     filters, errors = web_selectors.graph_filters_parse(request.GET)
     built = web_selectors.graph_read(filters, focus=focus)
@@ -37,7 +43,10 @@ def _graph_context(request: HttpRequest, focus: Organization | None) -> tuple[di
     )
     context = {
         "graph": built,
-        "svg": graph.svg(built, title=title, description=description, focus=focus_id),
+        # Lazy: the drawing and its table are rendered only when the template's fragment cache
+        # (keyed on the graph's own cache key) misses.
+        "svg": partial(graph.svg, built, title=title, description=description, focus=focus_id),
+        "cache_timeout": web_selectors.GRAPH_CACHE_TIMEOUT,
         "title": title,
         "description": description,
         "filters": filters,
@@ -47,9 +56,7 @@ def _graph_context(request: HttpRequest, focus: Organization | None) -> tuple[di
         "focus": focus,
         "truncated": built.nodes_left_out > 0 or built.edges_left_out > 0,
         "query": request.GET.urlencode(),
-        "edge_rows": [
-            (built.nodes[e.source], built.nodes[e.target], e, ", ".join(sorted(e.flows))) for e in built.edges
-        ],
+        "edge_rows": partial(_edge_rows, built),
     }
     return context, 400 if errors else 200
 

@@ -144,12 +144,22 @@ def test_a_warm_request_does_not_lay_out_again_until_the_stamp_moves(web, client
         calls.append(len(built.nodes))
         return real(built)
 
+    drawn = []
+    real_svg = graph.svg
+
+    def counting_svg(*args, **kwargs):
+        drawn.append(1)
+        return real_svg(*args, **kwargs)
+
     monkeypatch.setattr(graph, "layout", counting)
+    monkeypatch.setattr(graph, "svg", counting_svg)
     for url in ("/organizations/hub-lab/graph/", "/api/v1/organizations/hub-lab/graph/"):
         client.get(url)
     assert len(calls) == 1  # the page and the API share the cached graph
-    client.get("/organizations/hub-lab/graph/")
-    assert len(calls) == 1
+    warm = client.get("/organizations/hub-lab/graph/?utm=x")
+    assert len(calls) == 1 and len(drawn) == 1  # neither laid out nor drawn again: the drawing is cached too
+    assert b"<svg" in warm.content and warm.content.count(b"<tr>") == 11  # heading row and ten links
+    assert b"graph/?utm=x" in warm.content  # the download links are the request's own, outside the cache
     _deal(web["hub"], web["d4"])  # a newly published deal moves the stamp
     client.get("/organizations/hub-lab/graph/")
     assert len(calls) == 2
