@@ -347,7 +347,7 @@ def _graph_build(filters: GraphFilters, focus: int | None) -> graph.Graph:
 
 def graph_read(filters: GraphFilters, *, focus: Organization | None = None) -> graph.Graph:
     """The (filtered) web or one organization's two-step neighbourhood, bounded, cached until the stamp moves."""
-    key = f"graph:v3:{graph_stamp()}:{filters.key()}:{focus.pk if focus else '-'}"
+    key = f"graph:v5:{graph_stamp()}:{graph.bounds_key()}:{filters.key()}:{focus.pk if focus else '-'}"
     built = cache.get(key)
     if built is None:
         built = _graph_build(filters, focus.pk if focus else None)

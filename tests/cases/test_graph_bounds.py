@@ -90,7 +90,8 @@ def test_the_neighbourhood_draws_the_heaviest_and_says_how_many_it_left_out(web,
         ("hub-lab", "counter-2", 5),
         ("hub-lab", "counter-3", 4),  # the focus's own links first: Counter 1 -> Far 1 (4 deals) waits
     ]
-    assert "The 3 heaviest of the 5 links between them are drawn and listed: 2 left out." in body
+    drawn = "3 of the 5 links between them are drawn and listed (each organization's heaviest, then the heaviest)"
+    assert f"{drawn}: 2 left out." in body
     assert body.count('<line class="graph-edge') == 3
     assert body.split("<tbody>")[1].count("<tr>") == 3
 
