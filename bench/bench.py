@@ -91,9 +91,9 @@ PAGES: list[Page] = [
         Page(name, url, f"/__bench__/floor/organization/{{org_slug}}/?n={ARCHIVE}", GRAPH_TARGET, None, 50, cold=True)
         for name, url in (("dependency graph", "/graph/"),
                           ("dependency graph, families collapsed", "/graph/?collapse=1"),
-                          ("organization neighbourhood (busiest)", "/organizations/{org_slug}/graph/"),
+                          ("organization neighbourhood graph (busiest)", "/organizations/{org_slug}/graph/"),
                           ("API graph JSON", "/api/v1/graph/"),
-                          ("API neighbourhood JSON (busiest)", "/api/v1/organizations/{org_slug}/graph/"))
+                          ("API neighbourhood graph JSON (busiest)", "/api/v1/organizations/{org_slug}/graph/"))
     ),
     Page("API list", "/api/v1/cases/", f"/__bench__/floor/api/cases/?n={API}", ARCHIVE_TARGET, 1.5, 25),
     Page("API list, filtered", "/api/v1/cases/?deal_type={deal_type}&risk_band=high",
@@ -239,9 +239,13 @@ def measure_pair(
     return page_t, floor_t
 
 
-def bench_pages(port: int, params: dict[str, object], *, requests: int, budget: float) -> list[PageResult]:
+def bench_pages(
+    port: int, params: dict[str, object], *, requests: int, budget: float, only: str = ""
+) -> list[PageResult]:
     results = []
     for page in PAGES:
+        if only and only.casefold() not in page.name.casefold():
+            continue
         result = PageResult(page, fill(page.url, params))
         try:
             _bench_page(port, params, result, requests=requests, budget=budget)
@@ -1155,7 +1159,7 @@ def run_growth(sizes: list[int], argv: list[str]) -> None:
                        cwd=ROOT, env=env, check=True)  # fmt: skip
     section = render_growth(sizes[0], sizes[-1])
     print(section)
-    if "--skip" in rest or any(arg.startswith("--skip=") for arg in rest):
+    if any(arg in ("--skip", "--only") or arg.startswith(("--skip=", "--only=")) for arg in rest):
         print(f"partial run (--skip): {RESULTS.relative_to(ROOT)} left as it was")
         return
     text = RESULTS.read_text()
@@ -1211,6 +1215,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--skip", action="append", default=[], choices=["pages", "recompute", "export", "load", "paths"]
     )
+    parser.add_argument("--only", default="", help="Only the PAGES rows whose name contains this (a partial run).")
     parser.add_argument("--load-seconds", type=float, default=20, help="Seconds of each concurrent run (per N).")
     parser.add_argument("--recompute-timeout", type=float, default=1800)
     args = parser.parse_args(argv)
@@ -1249,7 +1254,7 @@ def main(argv: list[str] | None = None) -> None:
         with Gunicorn(args.port) as server:
             if "pages" not in args.skip:
                 print("pages...", flush=True)
-                pages = bench_pages(server.port, params, requests=args.requests, budget=args.budget)
+                pages = bench_pages(server.port, params, requests=args.requests, budget=args.budget, only=args.only)
             if "export" not in args.skip:
                 print("export...", flush=True)
                 exports = bench_export(server)
@@ -1286,7 +1291,7 @@ def main(argv: list[str] | None = None) -> None:
     notes.append("Search floor SQL: `" + _search_sql_for_notes() + "`.")
     section = render_section(args.cases, env, generation, pages, recompute, exports, notes, load)
     save_figures(args.cases, pages, recompute, exports, load)
-    if args.skip:  # a partial run must not replace a complete section
+    if args.skip or args.only:  # a partial run must not replace a complete section
         print(section)
         print(f"partial run (--skip): {RESULTS.relative_to(ROOT)} left as it was")
         return
