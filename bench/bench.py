@@ -54,6 +54,7 @@ class Page:
     search: bool = False  # skipped unless the no-hit term really filters
     absent: str = ""  # a slug the page must not list (else its parameters are ignored: skipped)
     follow: str = ""  # benchmark the page this rel="..." link of ``url`` leads to
+    cold: bool = False  # also time one request after emptying the cache (the graph's layout is cached)
 
 
 # THE URL TABLE. Pages not built yet are skipped (404) and picked up as soon as they exist.
@@ -62,6 +63,8 @@ class Page:
 # rel="last" link leads to (the archive's keyset pages have no page numbers).
 ARCHIVE, API = 20, 25
 ARCHIVE_TARGET, SEARCH_TARGET = "≤1.5x floor, p50 <25 ms", "≤2x SQL floor, p50 <30 ms"
+GRAPH_TARGET, GRAPH_COLD_S = "warm p50 <50 ms, cold <5 s", 5.0
+TIMEOUT_S = 120  # the client's patience per request: a slower answer is a row that says so, not a dead run
 PAGES: list[Page] = [
     Page("archive, first page", "/", f"/__bench__/floor/archive/?n={ARCHIVE}", ARCHIVE_TARGET, 1.5, 25),
     Page("archive, last page", "/", f"/__bench__/floor/archive/?n={ARCHIVE}&last=1",
@@ -81,12 +84,17 @@ PAGES: list[Page] = [
          f"/__bench__/floor/organization/{{org_slug}}/?n={ARCHIVE}", "p50 <30 ms", None, 30),
     Page("API organization detail, 304", "/api/v1/organizations/{org_slug}/",
          "/__bench__/floor/case-304/{case_slug}/", "p50 <5 ms", None, 5, conditional=True),
-    # The web of dependencies: no floor of their own yet, shown against the organization page's floor.
-    Page("dependency graph", "/graph/", f"/__bench__/floor/organization/{{org_slug}}/?n={ARCHIVE}"),
-    Page("dependency graph, families collapsed", "/graph/?collapse=1",
-         f"/__bench__/floor/organization/{{org_slug}}/?n={ARCHIVE}"),
-    Page("organization neighbourhood", "/organizations/{org_slug}/graph/",
-         f"/__bench__/floor/organization/{{org_slug}}/?n={ARCHIVE}"),
+    # The web of dependencies (issue 18), bounded (cases.graph: MAX_NODES, FOCUS_STEP1/2, MAX_EDGES) and
+    # cached until the graph stamp moves: no floor of their own, shown against the organization page's floor.
+    # The neighbourhood is the busiest organization's, whose two steps reach nearly the whole web.
+    *(
+        Page(name, url, f"/__bench__/floor/organization/{{org_slug}}/?n={ARCHIVE}", GRAPH_TARGET, None, 50, cold=True)
+        for name, url in (("dependency graph", "/graph/"),
+                          ("dependency graph, families collapsed", "/graph/?collapse=1"),
+                          ("organization neighbourhood graph (busiest)", "/organizations/{org_slug}/graph/"),
+                          ("API graph JSON", "/api/v1/graph/"),
+                          ("API neighbourhood graph JSON (busiest)", "/api/v1/organizations/{org_slug}/graph/"))
+    ),
     Page("API list", "/api/v1/cases/", f"/__bench__/floor/api/cases/?n={API}", ARCHIVE_TARGET, 1.5, 25),
     Page("API list, filtered", "/api/v1/cases/?deal_type={deal_type}&risk_band=high",
          f"/__bench__/floor/api/cases/?n={API}&deal_type={{deal_type}}&risk_band=high", ARCHIVE_TARGET, 1.5, 25,
@@ -154,6 +162,8 @@ class PageResult:
     timing: Timing | None = None
     floor: Timing | None = None
     skipped: str = ""
+    failed: str = ""  # "timed out after 120 s" or "error: ...": the run carried on
+    cold_ms: float | None = None  # the first request after emptying the cache (``Page.cold``)
 
     @property
     def ratio(self) -> float | None:
@@ -162,9 +172,13 @@ class PageResult:
         return self.timing.p50_ms / self.floor.p50_ms
 
     def verdict(self) -> str:
+        if self.failed:
+            return "failed"
         if self.skipped:
             return "skipped"
         checks = []
+        if self.page.cold and self.cold_ms is not None:
+            checks.append(self.cold_ms < GRAPH_COLD_S * 1000)
         if self.page.max_ratio is not None and self.ratio is not None:
             checks.append(self.ratio <= self.page.max_ratio)
         if self.page.max_p50_ms is not None and self.timing:
@@ -184,7 +198,7 @@ def fill(template: str, params: dict[str, object]) -> str:
 def get(port: int, url: str, headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], bytes, float]:
     """One GET on a fresh connection (a gunicorn sync worker closes each one); returns timing too."""
     started = time.perf_counter()
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=TIMEOUT_S)
     try:
         conn.request("GET", url, headers={"Host": "127.0.0.1", **(headers or {})})
         response = conn.getresponse()
@@ -225,38 +239,69 @@ def measure_pair(
     return page_t, floor_t
 
 
-def bench_pages(port: int, params: dict[str, object], *, requests: int, budget: float) -> list[PageResult]:
+def bench_pages(
+    port: int, params: dict[str, object], *, requests: int, budget: float, only: str = ""
+) -> list[PageResult]:
     results = []
     for page in PAGES:
-        url, floor = fill(page.url, params), fill(page.floor, params)
-        if page.follow:
-            url = follow_link(port, url, page.follow) or url
-        result = PageResult(page, url)
-        status, head, body, _ = get(port, url)
-        headers: dict[str, str] = {}
-        if status == 404:
-            result.skipped = "404: not built yet"
-        elif status != 200:
-            result.skipped = f"answered {status}"
-        elif page.absent and fill(page.absent, params).encode() in body:
-            result.skipped = "filter parameters ignored (a case they exclude is listed)"
-        elif page.search and not _search_filters(port, params):
-            result.skipped = "search parameter ignored (no-hit term still lists the newest case)"
-        elif page.conditional:
-            etag = head.get("etag")
-            if not etag:
-                result.skipped = "no ETag on the case page"
-            else:
-                headers = {"If-None-Match": etag}
-                if get(port, url, headers)[0] != 304:
-                    result.skipped = "ETag sent back but no 304"
-        if not result.skipped:
-            result.timing, result.floor = measure_pair(
-                port, url, floor, requests=requests, budget=budget, headers=headers
-            )
+        if only and only.casefold() not in page.name.casefold():
+            continue
+        result = PageResult(page, fill(page.url, params))
+        try:
+            _bench_page(port, params, result, requests=requests, budget=budget)
+        except TimeoutError:
+            result.failed = f"timed out after {TIMEOUT_S} s"
+            _wait_idle(port)
+        except (OSError, http.client.HTTPException) as exc:
+            result.failed = f"error: {type(exc).__name__}: {exc}"
+            _wait_idle(port)
         print(f"  {page.name}: {_line(result)}", flush=True)
         results.append(result)
     return results
+
+
+def _wait_idle(port: int, patience: float = 600) -> None:
+    """After a request given up on, wait until the one sync worker answers again (or restarts)."""
+    deadline = time.monotonic() + patience
+    while time.monotonic() < deadline:
+        try:
+            if get(port, "/health/")[0] == 200:
+                return
+        except (OSError, http.client.HTTPException):
+            time.sleep(1)
+
+
+def _bench_page(port: int, params: dict[str, object], result: PageResult, *, requests: int, budget: float) -> None:
+    page = result.page
+    url, floor = result.url, fill(page.floor, params)
+    if page.follow:
+        url = result.url = follow_link(port, url, page.follow) or url
+    if page.cold:
+        from django.core.cache import cache
+
+        cache.clear()  # the benchmark's own Redis database: the next request builds and lays out the graph
+        status, _, _, elapsed = get(port, url)
+        result.cold_ms = elapsed * 1000 if status == 200 else None
+    status, head, body, _ = get(port, url)
+    headers: dict[str, str] = {}
+    if status == 404:
+        result.skipped = "404: not built yet"
+    elif status != 200:
+        result.skipped = f"answered {status}"
+    elif page.absent and fill(page.absent, params).encode() in body:
+        result.skipped = "filter parameters ignored (a case they exclude is listed)"
+    elif page.search and not _search_filters(port, params):
+        result.skipped = "search parameter ignored (no-hit term still lists the newest case)"
+    elif page.conditional:
+        etag = head.get("etag")
+        if not etag:
+            result.skipped = "no ETag on the case page"
+        else:
+            headers = {"If-None-Match": etag}
+            if get(port, url, headers)[0] != 304:
+                result.skipped = "ETag sent back but no 304"
+    if not result.skipped:
+        result.timing, result.floor = measure_pair(port, url, floor, requests=requests, budget=budget, headers=headers)
 
 
 def follow_link(port: int, url: str, rel: str) -> str | None:
@@ -275,11 +320,14 @@ def _search_filters(port: int, params: dict[str, object]) -> bool:
 
 
 def _line(result: PageResult) -> str:
+    if result.failed:
+        return f"failed ({result.failed})"
     if result.skipped:
         return f"skipped ({result.skipped})"
     t, f = result.timing, result.floor
     assert t and f
-    return (
+    cold = f"cold {result.cold_ms:.0f} ms, " if result.cold_ms is not None else ""
+    return cold + (
         f"p50 {t.p50_ms:.1f} ms, p99 {t.p99_ms:.1f} ms, n={len(t.samples)}, {t.rps:.0f} req/s, {t.queries} queries; "
         f"floor p50 {f.p50_ms:.1f} ms ({f.queries} queries); ratio {result.ratio:.2f} -> {result.verdict()}"
     )
@@ -564,12 +612,23 @@ def recompute_floor() -> RecomputeResult:
 
 
 PATHS_LABEL = "independent paths: every exposure after a relationship change (no queue)"
+PATHS_ONE_LABEL = "independent paths: the busiest organization's exposure (no queue)"
+# Targets (issue 18 item 3), stated before measuring: a relationship change is rare and the workers
+# absorb it in batches, so every organization within the rubric activation's own bound; one
+# organization (a deal published, its exposure queued) within a couple of seconds even at its busiest.
+PATHS_TARGETS = {PATHS_LABEL: ("<60 s (checked at 100,000 cases)", 60.0), PATHS_ONE_LABEL: ("<2 s", 2.0)}
 
 
-def paths_recompute() -> RecomputeResult:
-    """A published relationship changes every exposure's groups: mark all stale, recompute them in batches."""
+def paths_recompute() -> list[RecomputeResult]:
+    """The independent paths recompute with the exposures (``organization_exposures_recompute``).
+
+    A published relationship changes every exposure's groups: all of them are recomputed, in batches
+    (the workers' own service, no queue); then the busiest organization's alone, the worst single one.
+    """
     from django.conf import settings
+    from django.db.models import Count
 
+    from cases.models import Organization
     from evaluations.models import OrganizationExposure
     from evaluations.services import exposures
 
@@ -579,7 +638,14 @@ def paths_recompute() -> RecomputeResult:
     size = settings.RECOMPUTE_BATCH_SIZE
     for start in range(0, len(org_ids), size):
         exposures.organization_exposures_recompute(organization_ids=org_ids[start : start + size])
-    return RecomputeResult(PATHS_LABEL, time.perf_counter() - started)
+    results = [RecomputeResult(PATHS_LABEL, time.perf_counter() - started)]
+    busiest = Organization.objects.annotate(n=Count("parties")).order_by("-n", "pk").values_list("pk", flat=True)[:1]
+    if busiest:
+        OrganizationExposure.objects.filter(organization_id=busiest[0]).update(inputs_hash="")
+        started = time.perf_counter()
+        exposures.organization_exposures_recompute(organization_ids=[busiest[0]])
+        results.append(RecomputeResult(PATHS_ONE_LABEL, time.perf_counter() - started))
+    return results
 
 
 class CeleryWorker:
@@ -923,9 +989,10 @@ def render_section(
     # A followed last page is compared with the first page it was reached from (≤1.2x).
     firsts = {r.page.url: r for r in pages if r.timing and not r.page.follow and not r.page.conditional}
     for r in pages:
-        if r.skipped:
+        if r.failed or r.skipped:
+            why = r.failed or f"skipped: {r.skipped}"
             out.append(f"| {r.page.name} `{r.url}` | — | — | — | — | — | — | — | — | {r.page.target or '—'} | "
-                       f"skipped: {r.skipped} |")  # fmt: skip
+                       f"{why} |")  # fmt: skip
             continue
         t, f = r.timing, r.floor
         assert t and f
@@ -936,13 +1003,14 @@ def render_section(
             if last_vs_first > 1.2:
                 verdict = "missed"
             verdict += f" (last/first {last_vs_first:.2f})"
+        cold = f" (cold: {r.cold_ms:.0f} ms)" if r.cold_ms is not None else ""
         out.append(
-            f"| {r.page.name} `{r.url}` | {t.p50_ms:.1f} | {t.p99_ms:.1f} | {len(t.samples)} | {t.rps:.0f} | "
+            f"| {r.page.name} `{r.url}`{cold} | {t.p50_ms:.1f} | {t.p99_ms:.1f} | {len(t.samples)} | {t.rps:.0f} | "
             f"{t.queries} | {f.p50_ms:.1f} | {f.queries} | {r.ratio:.2f} | {r.page.target or '—'} | {verdict} |"
         )
     out += ["", "| recompute after a rubric activation | seconds (all current) | ratio to floor | summaries current "
             "after (s) | messages | target | result |", "| --- | ---: | ---: | ---: | ---: | --- | --- |"]  # fmt: skip
-    floor = next((r for r in recompute if r.messages is None), None)
+    floor = next((r for r in recompute if r.messages is None and r.label not in PATHS_TARGETS), None)
     one = next((r for r in recompute if r.label.startswith("1 ")), None)
     for r in recompute:
         ratio = f"{r.seconds / floor.seconds:.2f}" if floor and r is not floor else "—"
@@ -953,8 +1021,11 @@ def render_section(
         )
         if r is floor:
             target, result = "—", "floor"
-        elif r.label == PATHS_LABEL:
-            target, result, ratio = "—", "measured", "—"
+        elif r.label in PATHS_TARGETS:
+            target, limit = PATHS_TARGETS[r.label]
+            checked = r.label != PATHS_LABEL or cases >= 100_000
+            result = ("met" if r.seconds < limit else "missed") if checked else "measured"
+            ratio = "—"
         elif r is one:
             target = "≤2x floor, ≤200 messages"
             ok = floor is not None and r.seconds <= 2 * floor.seconds and (r.total_messages or 0) <= 200
@@ -1094,7 +1165,7 @@ def run_growth(sizes: list[int], argv: list[str]) -> None:
                        cwd=ROOT, env=env, check=True)  # fmt: skip
     section = render_growth(sizes[0], sizes[-1])
     print(section)
-    if "--skip" in rest or any(arg.startswith("--skip=") for arg in rest):
+    if any(arg in ("--skip", "--only") or arg.startswith(("--skip=", "--only=")) for arg in rest):
         print(f"partial run (--skip): {RESULTS.relative_to(ROOT)} left as it was")
         return
     text = RESULTS.read_text()
@@ -1147,7 +1218,10 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--reset", action="store_true", help="Empty the database first (drops its schema).")
-    parser.add_argument("--skip", action="append", default=[], choices=["pages", "recompute", "export", "load"])
+    parser.add_argument(
+        "--skip", action="append", default=[], choices=["pages", "recompute", "export", "load", "paths"]
+    )
+    parser.add_argument("--only", default="", help="Only the PAGES rows whose name contains this (a partial run).")
     parser.add_argument("--load-seconds", type=float, default=20, help="Seconds of each concurrent run (per N).")
     parser.add_argument("--recompute-timeout", type=float, default=1800)
     args = parser.parse_args(argv)
@@ -1186,7 +1260,7 @@ def main(argv: list[str] | None = None) -> None:
         with Gunicorn(args.port) as server:
             if "pages" not in args.skip:
                 print("pages...", flush=True)
-                pages = bench_pages(server.port, params, requests=args.requests, budget=args.budget)
+                pages = bench_pages(server.port, params, requests=args.requests, budget=args.budget, only=args.only)
             if "export" not in args.skip:
                 print("export...", flush=True)
                 exports = bench_export(server)
@@ -1203,11 +1277,14 @@ def main(argv: list[str] | None = None) -> None:
             for concurrency in (1, 2):
                 recompute.append(recompute_with_workers(concurrency, timeout=args.recompute_timeout))
                 print(f"  {recompute[-1].label}: {recompute[-1].seconds:.1f}s, {recompute[-1].messages}", flush=True)
-            recompute.append(paths_recompute())
-            print(f"  {recompute[-1].label}: {recompute[-1].seconds:.1f}s", flush=True)
         except RuntimeError as exc:  # keep the page figures already measured
             notes.append(f"Recompute benchmark stopped: {exc}")
             print(f"  stopped: {exc}", flush=True)
+    if "paths" not in args.skip:
+        print("independent paths...", flush=True)
+        for result in paths_recompute():
+            recompute.append(result)
+            print(f"  {result.label}: {result.seconds:.2f}s", flush=True)
     from django.conf import settings
 
     notes.append(
@@ -1220,7 +1297,7 @@ def main(argv: list[str] | None = None) -> None:
     notes.append("Search floor SQL: `" + _search_sql_for_notes() + "`.")
     section = render_section(args.cases, env, generation, pages, recompute, exports, notes, load)
     save_figures(args.cases, pages, recompute, exports, load)
-    if args.skip:  # a partial run must not replace a complete section
+    if args.skip or args.only:  # a partial run must not replace a complete section
         print(section)
         print(f"partial run (--skip): {RESULTS.relative_to(ROOT)} left as it was")
         return

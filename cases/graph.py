@@ -17,11 +17,32 @@ The rule, stated once:
   always draws the same way; its coordinates are scaled to the SVG box, then
   spread until no two labels (each centred above its node) overlap.
 * A node's size grows with the square root of its deal count (its weighted degree).
+
+Bounds (issue 18: the web must draw in bounded time at any archive size).
+The selectors choose which organizations to draw before any edge is built,
+by **weight**: the published deals an organization is a party to (in the
+neighbourhood: the deals it shares with the focus, or with the focus's
+counterparties), then the lowest reported value of those deals, then id:
+
+* ``MAX_NODES`` for the whole web (the heaviest organizations);
+* ``FOCUS_STEP1`` counterparties one step from the focus (sharing a deal with
+  it) and ``FOCUS_STEP2`` two steps out (sharing a deal with one of its
+  counterparties), for an organization's neighbourhood;
+* ``MAX_EDGES`` links drawn among the organizations kept: each one's heaviest
+  link first, then the heaviest (the focus's own first, then most deals, then
+  value); ``CASES_PER_EDGE`` case slugs listed per link (the most recent),
+  while ``deals`` always counts them all.
+
+The page, the JSON and the GraphML serve the same bounded graph and say what
+was left out (``total_nodes``, ``total_edges``, the neighbourhood's step
+totals); every deal remains in the archive and its export.
 """
 
 from __future__ import annotations
 
+import functools
 import io
+import math
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -43,7 +64,13 @@ FLOWS = {
 }
 FLOW_NAMES = ("compute", "capital", "distribution", "chips", "licences", "people")
 SUPPLYING = frozenset({"provider", "investor", "licensor", "distributor"})
-MAX_NODES = 150
+# Legibility sets these, not speed: beyond about forty labelled nodes in the 960 x 720 box, labels
+# of synthetic-length names can no longer be spread apart (checked on the 100,000-case archive).
+MAX_NODES = 40
+FOCUS_STEP1 = 24
+FOCUS_STEP2 = 12
+MAX_EDGES = 120
+CASES_PER_EDGE = 20
 LAYOUT_SEED = 7
 WIDTH, HEIGHT, MARGIN = 960, 720, 70
 LABEL_CHAR_PX, LABEL_HEIGHT_PX, LABEL_GAP_PX = 7.4, 17.0, 6.0  # 13 px semibold system-ui, as site.css draws it
@@ -96,6 +123,31 @@ class Graph:
     edges: list[Edge]
     total_nodes: int
     positions: dict[int, tuple[float, float]] = field(default_factory=dict)
+    total_edges: int = 0  # links among the nodes kept, before MAX_EDGES
+    # The neighbourhood's steps: (shown, total) one step and two steps out; None for the whole web.
+    steps: tuple[tuple[int, int], tuple[int, int]] | None = None
+    key: str = ""  # its cache key (set by the selector): the page's drawing and table are cached under it too
+
+    @property
+    def nodes_left_out(self) -> int:
+        return max(0, self.total_nodes - len(self.nodes))
+
+    @property
+    def edges_left_out(self) -> int:
+        return max(0, self.total_edges - len(self.edges))
+
+
+Weight = tuple[int, int]  # (published deals, their lowest reported values added up)
+
+
+def bounds_key() -> str:
+    """The bounds in force, for cache keys: a graph drawn under other bounds is another graph."""
+    return f"{MAX_NODES}.{FOCUS_STEP1}.{FOCUS_STEP2}.{MAX_EDGES}.{CASES_PER_EDGE}"
+
+
+def heaviest(weights: dict[int, Weight], n: int) -> list[int]:
+    """The ``n`` heaviest nodes: most deals, then most value, then lowest id (deterministic)."""
+    return sorted(weights, key=lambda node: (-weights[node][0], -weights[node][1], node))[:n]
 
 
 def deal_edges(deal: DealRow) -> list[tuple[int, int]]:
@@ -107,6 +159,11 @@ def deal_edges(deal: DealRow) -> list[tuple[int, int]]:
     return [(a, b) for i, a in enumerate(everyone) for b in everyone[i + 1 :]]
 
 
+@functools.cache
+def _flows(deal_types: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(flow for t in deal_types for flow in FLOWS.get(t, ()))
+
+
 def build(
     deals: Iterable[DealRow],
     organizations: dict[int, Org],
@@ -115,8 +172,12 @@ def build(
     max_nodes: int = MAX_NODES,
     focus: int | None = None,
     radius: int = 2,
+    keep: set[int] | None = None,
+    total_nodes: int | None = None,
+    max_edges: int | None = None,
 ) -> Graph:
-    """Aggregate deals into edges; keep a neighbourhood of ``focus`` or the ``max_nodes`` most connected."""
+    """Aggregate deals into edges; keep ``keep`` (chosen by the selectors by weight), else a neighbourhood
+    of ``focus`` or the ``max_nodes`` most connected; draw at most ``max_edges`` links."""
     groups = groups or {}
     nodes = dict(organizations)
     for org in groups.values():
@@ -124,22 +185,32 @@ def build(
     merged: dict[tuple[int, int], Edge] = {}
     for deal in deals:
         seen_pairs = set()
+        flows = None
+        label = deal.classification or "unclassified"
         for a, b in deal_edges(deal):
             a = groups[a].id if a in groups else a
             b = groups[b].id if b in groups else b
-            if a == b or (a, b) in seen_pairs:
+            if a == b or (a, b) in seen_pairs or (keep is not None and (a not in keep or b not in keep)):
                 continue
             seen_pairs.add((a, b))
-            edge = merged.setdefault((a, b), Edge(a, b))
-            edge.flows.update(flow for t in deal.deal_types for flow in FLOWS.get(t, ()))
+            edge = merged.get((a, b))
+            if edge is None:  # built only when new: this loop runs for every pair of every deal
+                edge = merged[(a, b)] = Edge(a, b)
+            if flows is None:
+                flows = _flows(deal.deal_types)
+            edge.flows.update(flows)
             edge.deals += 1
             if deal.value_low_usd is not None:
                 edge.value_usd = (edge.value_usd or 0) + deal.value_low_usd
-            label = deal.classification or "unclassified"
             edge.classifications[label] += 1
             edge.latest = max(edge.latest, (deal.year, deal.case_id, label))
-            edge.cases.append(deal.slug)
+            if len(edge.cases) < CASES_PER_EDGE:
+                edge.cases.append(deal.slug)
     edges = list(merged.values())
+    max_edges = MAX_EDGES if max_edges is None else max_edges
+    if keep is not None:
+        focus = groups[focus].id if focus in groups else focus
+        return _bounded(edges, {n: nodes[n] for n in keep if n in nodes}, total_nodes, max_edges, focus)
     undirected = nx.Graph()
     for edge in edges:
         weight = undirected.get_edge_data(edge.source, edge.target, {"weight": 0})["weight"]
@@ -152,8 +223,40 @@ def build(
         degree = dict(undirected.degree(weight="weight"))
         keep = set(sorted(degree, key=lambda n: (-degree[n], nodes[n].name.casefold(), n))[:max_nodes])
     kept_edges = [e for e in edges if e.source in keep and e.target in keep]
-    kept_edges.sort(key=lambda e: (-e.deals, nodes[e.source].name.casefold(), nodes[e.target].name.casefold()))
-    graph = Graph(nodes={n: nodes[n] for n in keep if n in nodes}, edges=kept_edges, total_nodes=total)
+    return _bounded(kept_edges, {n: nodes[n] for n in keep if n in nodes}, total, max_edges, focus)
+
+
+def _bounded(
+    edges: list[Edge], nodes: dict[int, Org], total_nodes: int | None, max_edges: int, focus: int | None = None
+) -> Graph:
+    """``max_edges`` links, laid out: each organization's heaviest link first (so that none drawn floats
+    alone when it has one), then the heaviest; heaviest = the focus's own first, then most deals, then
+    value, then names."""
+    edges.sort(
+        key=lambda e: (
+            focus not in (e.source, e.target),
+            -e.deals,
+            -(e.value_usd or 0),
+            nodes[e.source].name.casefold(),
+            nodes[e.target].name.casefold(),
+        )
+    )
+    rank = {id(edge): i for i, edge in enumerate(edges)}
+    chosen: list[Edge] = []
+    covered: set[int] = set()
+    for edge in edges:
+        if len(chosen) < max_edges and (edge.source not in covered or edge.target not in covered):
+            chosen.append(edge)
+            covered.update((edge.source, edge.target))
+    taken = {id(edge) for edge in chosen}
+    chosen += [edge for edge in edges if id(edge) not in taken][: max(0, max_edges - len(chosen))]
+    chosen.sort(key=lambda edge: rank[id(edge)])
+    graph = Graph(
+        nodes=nodes,
+        edges=chosen,
+        total_nodes=len(nodes) if total_nodes is None else total_nodes,
+        total_edges=len(edges),
+    )
     graph.positions = layout(graph)
     return graph
 
@@ -163,7 +266,9 @@ def layout(graph: Graph) -> dict[int, tuple[float, float]]:
     g = nx.Graph()
     g.add_nodes_from(sorted(graph.nodes))
     for edge in graph.edges:
-        g.add_edge(edge.source, edge.target, weight=edge.deals)
+        # Attraction grows with the log of the deal count: links of thousands of deals (a busy
+        # synthetic web) would otherwise pull every heavy counterparty into one knot.
+        g.add_edge(edge.source, edge.target, weight=1.0 + math.log(edge.deals))
     if not g.number_of_nodes():
         return {}
     if g.number_of_nodes() == 1:
@@ -353,6 +458,22 @@ def as_json(graph: Graph) -> dict:
             for e in graph.edges
         ],
         "total_nodes": graph.total_nodes,
+        "total_edges": graph.total_edges,
+        "bounds": {
+            "max_nodes": MAX_NODES,
+            "focus_step1": FOCUS_STEP1,
+            "focus_step2": FOCUS_STEP2,
+            "max_edges": MAX_EDGES,
+            "cases_per_edge": CASES_PER_EDGE,
+        },
+        "steps": (
+            None
+            if graph.steps is None
+            else {
+                "one_step": {"shown": graph.steps[0][0], "total": graph.steps[0][1]},
+                "two_steps": {"shown": graph.steps[1][0], "total": graph.steps[1][1]},
+            }
+        ),
     }
 
 

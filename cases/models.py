@@ -114,6 +114,9 @@ class Case(models.Model):
         indexes = [
             models.Index(fields=["status", "-announced_on", "-id"], name="case_status_announced"),
             models.Index(fields=["status", "title", "id"], name="case_status_title"),
+            # The graph's stamp (web_selectors.graph_stamp): the latest change and first publication, by index.
+            models.Index(fields=["status", "updated_at"], name="case_status_updated"),
+            models.Index(fields=["status", "first_published_at"], name="case_status_first_published"),
         ]
         constraints = [
             models.CheckConstraint(

@@ -6,12 +6,14 @@ runs a fixed number of queries whatever the number of rows.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
 from django.core.cache import cache
-from django.db.models import Count, Max, Prefetch, Q, QuerySet
+from django.db import connection
+from django.db.models import Count, Prefetch, Q, QuerySet, Sum
 from django.utils import timezone
 
 from cases import cache_keys, graph
@@ -26,7 +28,7 @@ from cases.models import (
     normalize_organization_name,
 )
 from evaluations import drift, paths, side_by_side
-from evaluations.models import EvaluationVersion, OrganizationExposure, PartyFigure, Score
+from evaluations.models import EvaluationVersion, OrganizationExposure, PartyFigure, RiskSummary, Score
 
 # --- Relationships and names --------------------------------------------------------------------
 
@@ -188,16 +190,27 @@ def graph_filters_parse(params) -> tuple[GraphFilters, dict[str, str]]:
 
 
 def graph_stamp() -> str:
-    """Changes whenever a published deal, its summary or any relationship changes (two queries)."""
-    cases = Case.objects.published().aggregate(
-        n=Count("pk"), at=Max("updated_at"), summary=Max("risk_summary__computed_at")
-    )
-    links = OrganizationRelationship.objects.aggregate(n=Count("pk"), at=Max("updated_at"))
-    stamp = [cases["n"], cases["at"], cases["summary"], links["n"], links["at"]]
-    return ":".join(str(part.timestamp() if hasattr(part, "timestamp") else part) for part in stamp)
+    """Changes whenever a published deal, its summary or any relationship changes (one query, by index).
+
+    Published cases are never deleted nor unpublished (they stay on the record), so the latest
+    change and the latest first publication among them, the latest summary computed and the
+    relationships' count and latest change cover every change the graph can show; each ``max``
+    reads one index entry, so the stamp costs the same at any archive size.
+    """
+    case, summary, link = Case._meta.db_table, RiskSummary._meta.db_table, OrganizationRelationship._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT (SELECT MAX(updated_at) FROM {case} WHERE status = %s),"  # noqa: S608 - table names only
+            f" (SELECT MAX(first_published_at) FROM {case} WHERE status = %s),"
+            f" (SELECT MAX(computed_at) FROM {summary}),"
+            f" (SELECT COUNT(*) FROM {link}), (SELECT MAX(updated_at) FROM {link})",
+            [Case.Status.PUBLISHED, Case.Status.PUBLISHED],
+        )
+        row = cursor.fetchone()
+    return hashlib.sha256(":".join(str(part) for part in row).encode()).hexdigest()[:20]
 
 
-def _graph_build(filters: GraphFilters, focus: int | None) -> graph.Graph:
+def _graph_cases(filters: GraphFilters) -> QuerySet[Case]:
     cases = Case.objects.published()
     if filters.year_from:
         cases = cases.filter(announced_on__gte=date(filters.year_from, 1, 1))
@@ -212,35 +225,33 @@ def _graph_build(filters: GraphFilters, focus: int | None) -> graph.Graph:
             cases = cases.filter(Q(risk_summary__isnull=True) | Q(risk_summary__classification=""))
         else:
             cases = cases.filter(risk_summary__classification=filters.classification)
-    rows = list(
-        cases.values_list("pk", "slug", "title", "announced_on__year", "value_low_usd", "risk_summary__classification")
+    return cases
+
+
+def _graph_weights(parties: QuerySet[Party], top: dict[int, int]) -> dict[int, graph.Weight]:
+    """Each organization's (or, collapsed, each group's) weight: its deals, then their value; one query.
+
+    Aggregated in the database (one row per organization, whatever the number of deals)."""
+    weights: dict[int, graph.Weight] = {}
+    rows = (
+        parties.order_by()
+        .values("organization_id")
+        # Not distinct: one party row per role, and an organization rarely holds two roles in one deal
+        # (counted twice then, for the ranking only); a plain count is a hash aggregate, several times faster.
+        .annotate(n=Count("case_id"), v=Sum("case__value_low_usd"))
+        .values_list("organization_id", "n", "v")
     )
-    ids = [row[0] for row in rows]
-    types: dict[int, list[str]] = {}
-    for case_id, slug in Case.deal_types.through.objects.filter(case_id__in=ids).values_list(
-        "case_id", "dealtype__slug"
-    ):
-        types.setdefault(case_id, []).append(slug)
-    parties: dict[int, list[tuple[int, str]]] = {}
-    org_ids: set[int] = set()
-    for case_id, org_id, role in Party.objects.filter(case_id__in=ids).values_list(
-        "case_id", "organization_id", "role"
-    ):
-        parties.setdefault(case_id, []).append((org_id, role))
-        org_ids.add(org_id)
-    deals = [
-        graph.DealRow(
-            pk,
-            slug,
-            title,
-            year,
-            tuple(sorted(types.get(pk, ()))),
-            classification or "",
-            value,
-            tuple(parties.get(pk, ())),
-        )
-        for pk, slug, title, year, value, classification in rows
-    ]
+    for org_id, n, value in rows:
+        node = top.get(org_id, org_id)
+        deals, total = weights.get(node, (0, 0))
+        weights[node] = (deals + n, total + int(value or 0))
+    return weights
+
+
+def _graph_build(filters: GraphFilters, focus: int | None) -> graph.Graph:
+    """The bounded graph (see ``cases.graph``): choose the nodes by weight in SQL, then aggregate only
+    the deals between them. A fixed number of queries; the Python work is bounded by those deals."""
+    cases = _graph_cases(filters)
     groups: dict[int, graph.Org] = {}
     if filters.collapse:
         public_ids = set(
@@ -252,19 +263,95 @@ def _graph_build(filters: GraphFilters, focus: int | None) -> graph.Graph:
             org_id: graph.Org(m.organization_id, m.slug, m.name, m.organization_id in public_ids)
             for org_id, m in control_groups_public().items()
         }
+    top = {org_id: org.id for org_id, org in groups.items()}
+    steps = None
+    if focus is None:
+        weights = _graph_weights(Party.objects.filter(case__in=cases), top)
+        keep = set(graph.heaviest(weights, graph.MAX_NODES))
+        total = len(weights)
+    else:
+        centre = top.get(focus, focus)
+        own = {focus} | {org_id for org_id, node in top.items() if node == centre}
+        focus_cases = cases.filter(pk__in=Party.objects.filter(organization_id__in=own).values("case_id"))
+        near = Party.objects.filter(case__in=focus_cases).exclude(organization_id__in=own)
+        one = _graph_weights(near, top)
+        one.pop(centre, None)
+        far_cases = cases.filter(
+            pk__in=Party.objects.filter(organization_id__in=near.values("organization_id")).values("case_id")
+        )
+        two = _graph_weights(
+            Party.objects.filter(case__in=far_cases)
+            .exclude(organization_id__in=own)
+            .exclude(organization_id__in=near.values("organization_id")),
+            top,
+        )
+        for node in [centre, *one]:
+            two.pop(node, None)
+        step1, step2 = graph.heaviest(one, graph.FOCUS_STEP1), graph.heaviest(two, graph.FOCUS_STEP2)
+        keep = {centre, *step1, *step2}
+        total = 1 + len(one) + len(two)
+        steps = ((len(step1), len(one)), (len(step2), len(two)))
+    members = keep | {org_id for org_id, node in top.items() if node in keep}
+    # The deals between two of the organizations kept: the only ones that can draw a link.
+    between = (
+        Party.objects.filter(case__in=cases, organization_id__in=members)
+        .order_by()
+        .values("case_id")
+        .annotate(k=Count("organization_id", distinct=True))
+        .filter(k__gte=2)
+        .values("case_id")
+    )
+    rows: dict[int, tuple] = {}
+    parties: dict[int, list[tuple[int, str]]] = {}
+    org_ids: set[int] = set()
+    party_rows = (
+        Party.objects.filter(case_id__in=between)
+        .order_by("-case__announced_on", "-case_id")
+        .values_list(
+            "case_id",
+            "organization_id",
+            "role",
+            "case__slug",
+            "case__announced_on__year",
+            "case__value_low_usd",
+            "case__risk_summary__classification",
+        )
+    )
+    for case_id, org_id, role, slug, year, value, classification in party_rows:
+        if case_id not in rows:
+            rows[case_id] = (slug, year, value, classification)
+        parties.setdefault(case_id, []).append((org_id, role))
+        org_ids.add(org_id)
+    types: dict[int, list[str]] = {}
+    for case_id, slug in Case.deal_types.through.objects.filter(case_id__in=between).values_list(
+        "case_id", "dealtype__slug"
+    ):
+        types.setdefault(case_id, []).append(slug)
+    deals = [
+        graph.DealRow(
+            pk, slug, "", year, tuple(sorted(types.get(pk, ()))), classification or "", value, tuple(parties[pk])
+        )
+        for pk, (slug, year, value, classification) in rows.items()
+    ]
     organizations = {
         pk: graph.Org(pk, slug, name)
-        for pk, slug, name in Organization.objects.filter(pk__in=org_ids).values_list("pk", "slug", "name")
+        # A collapsed family's top comes from ``groups`` (its page flag says whether it has one).
+        for pk, slug, name in Organization.objects.filter(pk__in=org_ids | (keep - set(top.values()))).values_list(
+            "pk", "slug", "name"
+        )
     }
-    return graph.build(deals, organizations, groups=groups, focus=focus)
+    built = graph.build(deals, organizations, groups=groups, keep=keep, total_nodes=total, focus=focus)
+    built.steps = steps
+    return built
 
 
 def graph_read(filters: GraphFilters, *, focus: Organization | None = None) -> graph.Graph:
-    """The (filtered) web or one organization's two-step neighbourhood, cached until the stamp moves."""
-    key = f"graph:v2:{graph_stamp()}:{filters.key()}:{focus.pk if focus else '-'}"
+    """The (filtered) web or one organization's two-step neighbourhood, bounded, cached until the stamp moves."""
+    key = f"graph:v5:{graph_stamp()}:{graph.bounds_key()}:{filters.key()}:{focus.pk if focus else '-'}"
     built = cache.get(key)
     if built is None:
         built = _graph_build(filters, focus.pk if focus else None)
+        built.key = key
         cache.set(key, built, GRAPH_CACHE_TIMEOUT)
     return built
 

@@ -5,6 +5,8 @@ Only published cases and published relationships reach these pages.
 
 from __future__ import annotations
 
+from functools import partial
+
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponsePermanentRedirect
 from django.shortcuts import render
 from django.urls import reverse
@@ -27,6 +29,10 @@ def organization_or_redirect(slug: str, url_name: str, *, figures: bool = True) 
         raise Http404("No such organization.") from None
 
 
+def _edge_rows(built: graph.Graph) -> list[tuple]:
+    return [(built.nodes[e.source], built.nodes[e.target], e, ", ".join(sorted(e.flows))) for e in built.edges]
+
+
 def _graph_context(request: HttpRequest, focus: Organization | None) -> tuple[dict, int]:
     filters, errors = web_selectors.graph_filters_parse(request.GET)
     built = web_selectors.graph_read(filters, focus=focus)
@@ -38,7 +44,10 @@ def _graph_context(request: HttpRequest, focus: Organization | None) -> tuple[di
     )
     context = {
         "graph": built,
-        "svg": graph.svg(built, title=title, description=description, focus=focus_id),
+        # Lazy: the drawing and its table are rendered only when the template's fragment cache
+        # (keyed on the graph's own cache key) misses.
+        "svg": partial(graph.svg, built, title=title, description=description, focus=focus_id),
+        "cache_timeout": web_selectors.GRAPH_CACHE_TIMEOUT,
         "title": title,
         "description": description,
         "filters": filters,
@@ -46,11 +55,9 @@ def _graph_context(request: HttpRequest, focus: Organization | None) -> tuple[di
         "deal_types": web_selectors.deal_type_choices(),
         "classifications": web_selectors.CLASSIFICATIONS,
         "focus": focus,
-        "truncated": focus is None and built.total_nodes > len(built.nodes),
+        "truncated": built.nodes_left_out > 0 or built.edges_left_out > 0,
         "query": request.GET.urlencode(),
-        "edge_rows": [
-            (built.nodes[e.source], built.nodes[e.target], e, ", ".join(sorted(e.flows))) for e in built.edges
-        ],
+        "edge_rows": partial(_edge_rows, built),
     }
     return context, 400 if errors else 200
 

@@ -521,6 +521,7 @@ class RiskSummary(models.Model):
             models.Index(fields=["stale", "stale_since"], name="risk_summary_stale"),
             models.Index(fields=["risk_index"], name="risk_summary_index"),
             models.Index(fields=["risk_band"], name="risk_summary_band"),
+            models.Index(fields=["computed_at"], name="risk_summary_computed"),  # the graph's stamp
         ]
         constraints = [
             models.CheckConstraint(

@@ -96,6 +96,18 @@ def _hhi(weights: dict[int, Decimal]) -> float | None:
     return float(_round(sum((((w / total) * 100) ** 2 for w in weights.values()), Decimal(0)), "0.1"))
 
 
+def _hhi_without(weights: dict[int, Decimal], total: Decimal, squares: Decimal, group: int) -> float | None:
+    """``_hhi`` of the weights without ``group``, from their sum and sum of squares: the others keep
+    their weights, so the shares' squares add up to (squares - w^2) / (total - w)^2. Linear in the
+    groups, where recomputing ``_hhi`` for each group was quadratic (2,000 groups: seconds)."""
+    rest = total - weights[group]
+    if len(weights) < 2 or not rest:
+        return None
+    # Rounded twice: first past the arithmetic's last-digit noise, so that a figure exactly on a
+    # half (1/3 shares) rounds as the direct sum of the shares' squares rounds it.
+    return float(_round(_round((squares - weights[group] ** 2) * 10000 / (rest * rest), "0.000000001"), "0.1"))
+
+
 def resource_paths(
     organization_id: int,
     deals: list[exposure.Deal],
@@ -123,6 +135,7 @@ def resource_paths(
     if not weights:
         return None
     total = sum(weights.values(), Decimal(0))
+    squares = sum((w * w for w in weights.values()), Decimal(0))
     order = sorted(weights, key=lambda g: (-weights[g], names[g].name.casefold(), g))
     return {
         "groups": [
@@ -146,7 +159,7 @@ def resource_paths(
                 "slug": names[g].slug,
                 "name": names[g].name,
                 "count": len(weights) - 1,
-                "hhi": _hhi({other: w for other, w in weights.items() if other != g}),
+                "hhi": _hhi_without(weights, total, squares, g),
             }
             for g in order
         ],

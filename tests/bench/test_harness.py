@@ -196,3 +196,48 @@ def test_growth_table_gives_each_figure_its_ratio(tmp_path, monkeypatch):
     # The growth section sorts after the archive sizes in RESULTS.md.
     sections = ["## Growth: 10 to 100 cases", "## 100 cases", "## 10 cases"]
     assert sorted(sections, key=bench._section_order) == ["## 10 cases", "## 100 cases", "## Growth: 10 to 100 cases"]
+
+
+def test_a_timeout_or_an_error_is_a_row_and_the_run_carries_on(monkeypatch):
+    """Issue 18: the busiest neighbourhood once took longer than the client's timeout and killed the run."""
+    pages = [
+        bench.Page("slow", "/slow/", "/floor/"),
+        bench.Page("broken", "/broken/", "/floor/"),
+        bench.Page("fine", "/fine/", "/floor/"),
+    ]
+    monkeypatch.setattr(bench, "PAGES", pages)
+    health = []
+
+    def get(port, url, headers=None):
+        if url == "/slow/":
+            raise TimeoutError("timed out")
+        if url == "/broken/":
+            raise ConnectionResetError("reset by peer")
+        if url == "/health/":
+            health.append(url)
+        return 200, {}, b"ok", 0.001
+
+    monkeypatch.setattr(bench, "get", get)
+    results = bench.bench_pages(0, {}, requests=5, budget=1)
+    assert [r.page.name for r in results] == ["slow", "broken", "fine"]
+    assert results[0].failed == f"timed out after {bench.TIMEOUT_S} s" and results[0].verdict() == "failed"
+    assert results[1].failed.startswith("error: ConnectionResetError") and results[2].timing is not None
+    assert len(health) == 2  # waited for the worker to answer again after each
+    env = {"machine": "m", "date": "d", "versions": "v"}
+    section = bench.render_section(100_000, env, "generated", results, [], [], [])
+    assert f"| timed out after {bench.TIMEOUT_S} s |" in section and "| error: ConnectionResetError" in section
+
+
+def test_graph_rows_time_a_cold_request_and_say_so():
+    rows = [p for p in bench.PAGES if "graph" in p.name]
+    assert {p.url for p in rows} >= {
+        "/graph/",
+        "/graph/?collapse=1",
+        "/organizations/{org_slug}/graph/",
+        "/api/v1/graph/",
+    }
+    assert all(p.cold and p.max_p50_ms == 50 for p in rows)
+    result = bench.PageResult(rows[0], "/graph/", bench.Timing([0.004] * 5), bench.Timing([0.1] * 5), cold_ms=6000)
+    assert result.verdict() == "missed"  # warm within 50 ms, cold over 5 s
+    result.cold_ms = 2000
+    assert result.verdict() == "met"

@@ -76,3 +76,27 @@ def test_archive_ticks_open_the_comparison_without_script(live_server, browser, 
         page.get_by_role("button", name="Compare ticked cases").click()
         assert "You picked 1 case: pick between 2 and 6" in page.locator("[role=alert]").inner_text()
         context.close()
+
+
+def test_a_bounded_neighbourhood_says_what_it_left_out(live_server, browser, demo_committed, monkeypatch):
+    """Bounds lowered so that the demo's busiest neighbourhood is cut: the drawing, its table and the
+    left-out line with its links to every deal, legible at both widths."""
+    from cases import graph
+
+    monkeypatch.setattr(graph, "FOCUS_STEP1", 4)
+    monkeypatch.setattr(graph, "FOCUS_STEP2", 3)
+    monkeypatch.setattr(graph, "MAX_EDGES", 6)
+    for size_name, viewport in SIZES.items():
+        page = browser.new_page(viewport=viewport)
+        response = page.goto(live_server.url + "/organizations/anthropic/graph/")
+        assert response and response.status == 200
+        line = page.locator(".graph-left-out")
+        assert "one step from Anthropic" in line.inner_text() and "left out" in line.inner_text()
+        assert line.locator("a[href='/?organization=anthropic']").count() == 1
+        assert page.locator("svg.graph .graph-node").count() == 1 + 4 + 3
+        assert page.locator("table.graph-edges tbody tr").count() == page.locator("svg.graph line").count() <= 6
+        assert page.evaluate(OVERLAPS) == 0, f"labels overlap at {viewport['width']} px"
+        overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+        assert overflow <= 1, f"the bounded neighbourhood scrolls sideways at {viewport['width']} px"
+        shot(page, f"web-neighbourhood-bounded-{size_name}")
+        page.close()
