@@ -508,13 +508,16 @@ def organization_supply_page(exposure: OrganizationExposure | None, resource: st
     if not 1 <= number <= pages:
         return None
     start = (number - 1) * SUPPLY_PER_PAGE
+    shown = rows[start : start + SUPPLY_PER_PAGE]
     return {
         "computed": computed,
         "stale": bool(exposure.stale) if exposure is not None else False,
         "concentration_hhi": exposure.concentration_hhi if exposure is not None else None,
         "paths": {key: figures[key] for key in ("count", "suppliers", "hhi")} if figures else None,
-        "rows": rows[start : start + SUPPLY_PER_PAGE],
+        # Shares to a hundredth of a percent: the long tail would all read "0%" in whole percents.
+        "rows": [{**row, "percent": round(float(row["share"]) * 100, 2)} for row in shown],
         "start": start,
+        "end": start + len(shown),
         "count": len(rows),
         "number": number,
         "pages": pages,

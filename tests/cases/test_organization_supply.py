@@ -94,7 +94,16 @@ def test_the_full_lists_show_every_supplier_and_group_once_a_page_at_a_time(clie
         for bad in ("4", "0", "-1", "x", "1" * 40):
             assert client.get(url, {"page": bad}).status_code == 404, bad
     page = client.get(reverse("organization-supply", kwargs={"slug": "anthropic"})).content.decode()
-    assert f"{suppliers[0]['deals']}</td>" in page and "Page 1 of 3" in page
+    assert "Page 1 of 3" in page
+    assert "Compute suppliers 1 to 100 of 230" in page
+    assert (
+        f"<td>{round(suppliers[0]['share'] * 100, 2)}% ({suppliers[0]['deals']} deals)</td>" in page
+    )  # to a hundredth of a percent
+    last = client.get(reverse("organization-supply", kwargs={"slug": "anthropic"}), {"page": 3}).content.decode()
+    assert (
+        "Compute suppliers 201 to 230 of 230" in last
+        and f"<td>{round(suppliers[-1]['share'] * 100, 2)}% (1 deal)</td>" in last
+    )
     groups = client.get(reverse("organization-supply-groups", kwargs={"slug": "anthropic", "resource": "compute"}))
     assert "concentration 100" in groups.content.decode()  # what is left without the first group
     assert client.get("/organizations/anthropic/suppliers/water-groups/").status_code == 404
