@@ -11,7 +11,7 @@ import hashlib
 from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.db.models import prefetch_related_objects
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponsePermanentRedirect
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -442,8 +442,10 @@ def organization_supply(request: HttpRequest, slug: str, resource: str | None = 
     if resource is not None and resource not in RESOURCES:
         raise Http404("No such resource.")
     organization = web_views.organization_or_redirect(slug, "organization-supply", figures=False)
-    if isinstance(organization, HttpResponse):
-        return organization  # a merged organization's old address
+    if isinstance(organization, HttpResponse):  # a merged organization's old address
+        if resource is None:
+            return organization
+        return HttpResponsePermanentRedirect(f"{organization['Location']}{resource}-groups/")
     raw = request.GET.get("page", "1")
     number = int(raw) if raw.isdigit() and len(raw) < 7 else 0
     exposure = selectors.organization_exposure(organization)
