@@ -118,7 +118,13 @@ def drift(organization, exposure) -> str:
 
 def exposure_fragment(organization, exposure) -> str:
     """The organization page's exposure block (``{% cache %}`` vary-on): its name and its exposure."""
-    return f"{organization.pk}:{stamp(organization.updated_at)}:{exposure_freshness(exposure)}"
+    # v2: the blocks list only the top suppliers and supplier groups (a new template, so new fragments).
+    return f"v2:{organization.pk}:{stamp(organization.updated_at)}:{exposure_freshness(exposure)}"
+
+
+def supply_page(organization, exposure, resource: str | None, number: int) -> str:
+    """One page of an organization's full supply list (suppliers, or one resource's supplier groups)."""
+    return f"cases:supply:v1:{exposure_fragment(organization, exposure)}:{resource or '-'}:{number}"
 
 
 def case_page_etag(pk, updated_at, version_id, computed_at, stale, organizations_at) -> str:

@@ -179,10 +179,11 @@ def risk_chart(summary) -> SafeString:
     )
 
 
-def exposure_chart(exposure) -> SafeString:
-    """An organization's compute suppliers by share, and its deals by classification."""
+def exposure_chart(exposure, suppliers: list[dict] | None = None) -> SafeString:
+    """An organization's compute suppliers by share, and its deals by classification.
+    ``suppliers``: the bars to draw instead of all of them (the page's top ones and one for the rest)."""
     groups = []
-    suppliers = exposure.suppliers or []
+    suppliers = (exposure.suppliers or []) if suppliers is None else suppliers
     if suppliers:
         groups.append(
             Group(

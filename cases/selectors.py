@@ -441,6 +441,89 @@ def organization_exposure_figures(exposure: OrganizationExposure | None) -> Orga
     return OrganizationExposure.objects.filter(pk=exposure.pk).first()
 
 
+# The organization page lists this many compute suppliers and supplier groups (largest share
+# first) and sums the rest in one line linking to the full list; that list shows this many a page.
+ORGANIZATION_TOP = 20
+SUPPLY_PER_PAGE = 100
+
+
+def _rest(rows: list[dict]) -> dict:
+    """What a bounded list leaves out: how many rows and their share of supply (in percent)."""
+    return {"count": len(rows), "percent": round(sum(float(row.get("share", 0)) for row in rows) * 100, 1)}
+
+
+def _groups_with_without(figures: dict) -> list[dict]:
+    """A resource's supplier groups, each with what is left without it (two parallel lists)."""
+    return [{**group, "without": without} for group, without in zip(figures["groups"], figures["without"], strict=True)]
+
+
+def exposure_top(exposure: OrganizationExposure | None, top: int = ORGANIZATION_TOP) -> dict | None:
+    """The organization page's bounded view of an exposure: its ``top`` largest suppliers and, per
+    resource, supplier groups (each with what is left without it), and what each list leaves out."""
+    if exposure is None or not exposure.computed_at:
+        return None
+    suppliers = exposure.suppliers or []
+    paths = {}
+    for resource, figures in (exposure.independent_paths or {}).items():
+        groups = _groups_with_without(figures)
+        paths[resource] = {
+            "count": figures["count"],
+            "suppliers": figures["suppliers"],
+            "hhi": figures["hhi"],
+            "groups": groups[:top],
+            "rest": _rest(groups[top:]),
+        }
+    return {"suppliers": suppliers[:top], "rest": _rest(suppliers[top:]), "paths": paths}
+
+
+def organization_supply_page_cached(
+    organization: Organization, exposure: OrganizationExposure | None, resource: str | None, number: int
+) -> dict | None:
+    """``organization_supply_page``, cached until the organization or its exposure changes; the
+    figures (hundreds of kilobytes for the busiest organization) are read only on a miss."""
+    key = cache_keys.supply_page(organization, exposure, resource, number)
+    listing = cache.get(key)
+    if listing is None:
+        listing = organization_supply_page(organization_exposure_figures(exposure), resource, number)
+        if listing is None:
+            return None
+        cache.set(key, listing, cache_keys.EXPOSURE_FRAGMENT_TIMEOUT)
+    return listing
+
+
+def organization_supply_page(exposure: OrganizationExposure | None, resource: str | None, number: int) -> dict | None:
+    """One page of an organization's full supply list, largest share first: its compute suppliers
+    (``resource`` None) or its supplier groups for ``resource`` (each with what is left without it).
+    None when there is no such page or no such resource."""
+    computed = exposure is not None and exposure.computed_at is not None
+    figures = None
+    if resource is None:
+        rows = (exposure.suppliers or []) if exposure is not None and computed else []
+    else:
+        figures = (exposure.independent_paths or {}).get(resource) if exposure is not None and computed else None
+        if figures is None:
+            return None
+        rows = _groups_with_without(figures)
+    pages = max(1, -(-len(rows) // SUPPLY_PER_PAGE))
+    if not 1 <= number <= pages:
+        return None
+    start = (number - 1) * SUPPLY_PER_PAGE
+    shown = rows[start : start + SUPPLY_PER_PAGE]
+    return {
+        "computed": computed,
+        "stale": bool(exposure.stale) if exposure is not None else False,
+        "concentration_hhi": exposure.concentration_hhi if exposure is not None else None,
+        "paths": {key: figures[key] for key in ("count", "suppliers", "hhi")} if figures else None,
+        # Shares to a hundredth of a percent: the long tail would all read "0%" in whole percents.
+        "rows": [{**row, "percent": round(float(row["share"]) * 100, 2)} for row in shown],
+        "start": start,
+        "end": start + len(shown),
+        "count": len(rows),
+        "number": number,
+        "pages": pages,
+    }
+
+
 def organization_exposure(organization: Organization) -> OrganizationExposure | None:
     try:
         return organization.exposure

@@ -28,6 +28,12 @@ urlpatterns = [
     path("organizations/<slug:slug>/graph/", web_views.organization_graph_page, name="organization-graph"),
     path("organizations/", views.organization_list, name="organization-list"),
     path("organizations/<slug:slug>/", views.organization_detail, name="organization-detail"),
+    path("organizations/<slug:slug>/suppliers/", views.organization_supply, name="organization-supply"),
+    path(
+        "organizations/<slug:slug>/suppliers/<slug:resource>-groups/",
+        views.organization_supply,
+        name="organization-supply-groups",
+    ),
     path("organizations/<slug:slug>/feed/", _document(feeds.OrganizationAnalysesFeed()), name="organization-feed"),
     path(
         "organizations/<slug:slug>/corrections/feed/",

@@ -11,7 +11,7 @@ import hashlib
 from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.db.models import prefetch_related_objects
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponsePermanentRedirect
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -29,6 +29,7 @@ from evaluations.annotated import version_reading
 from evaluations.compare import compare_versions, facts_compared
 from evaluations.markdown import render as render_markdown
 from evaluations.models import EvaluationVersion, RubricVersion
+from evaluations.paths import RESOURCES
 from evaluations.rubric_changes import rubric_changes
 
 PER_PAGE = 20
@@ -401,13 +402,15 @@ def organization_detail(request: HttpRequest, slug: str) -> HttpResponse:
     # is computed only when a fragment is rendered, i.e. on a cache miss: a template calls a callable.
     drift = _lazy(lambda: web_selectors.organization_drift_cached(organization, exposure))
     figures = _lazy(lambda: selectors.organization_exposure_figures(exposure))
+    top = _lazy(lambda: selectors.exposure_top(figures()))
     context = {
         "organization": organization,
         "page": page,
         "rows": rows,
         "exposure": exposure,
         "exposure_figures": figures,
-        "chart": _lazy(lambda: _exposure_chart(figures())),
+        "top": top,
+        "chart": _lazy(lambda: _exposure_chart(figures(), top())),
         "counterparties": _lazy(lambda: selectors.organization_counterparties_cached(organization, exposure)),
         "exposure_cache_key": cache_keys.exposure_fragment(organization, exposure),
         "exposure_cache_timeout": cache_keys.EXPOSURE_FRAGMENT_TIMEOUT,
@@ -421,8 +424,36 @@ def organization_detail(request: HttpRequest, slug: str) -> HttpResponse:
     return render(request, "cases/organization_detail.html", context, status=status)
 
 
-def _exposure_chart(exposure) -> str:
-    return charts.exposure_chart(exposure) if exposure is not None and exposure.computed_at else ""
+def _exposure_chart(exposure, top: dict | None) -> str:
+    if exposure is None or not exposure.computed_at or top is None:
+        return ""
+    suppliers = list(top["suppliers"])
+    rest = top["rest"]
+    if rest["count"]:  # the suppliers past the bound as one bar, so the bars still add up to all supply
+        name = f"{rest['count']} other supplier{'s' if rest['count'] != 1 else ''}"
+        suppliers.append({"name": name, "share": rest["percent"] / 100})
+    return charts.exposure_chart(exposure, suppliers=suppliers)
+
+
+@safe_methods
+def organization_supply(request: HttpRequest, slug: str, resource: str | None = None) -> HttpResponse:
+    """An organization's full list of compute suppliers (or of one resource's supplier groups),
+    a page at a time, largest share first: what its page shows the top of."""
+    if resource is not None and resource not in RESOURCES:
+        raise Http404("No such resource.")
+    organization = web_views.organization_or_redirect(slug, "organization-supply", figures=False)
+    if isinstance(organization, HttpResponse):  # a merged organization's old address
+        if resource is None:
+            return organization
+        return HttpResponsePermanentRedirect(f"{organization['Location']}{resource}-groups/")
+    raw = request.GET.get("page", "1")
+    number = int(raw) if raw.isdigit() and len(raw) < 7 else 0
+    exposure = selectors.organization_exposure(organization)
+    listing = selectors.organization_supply_page_cached(organization, exposure, resource, number)
+    if listing is None:
+        raise Http404("No such page.")
+    context = {"organization": organization, "resource": resource, "listing": listing}
+    return render(request, "cases/organization_supply.html", context)
 
 
 def _lazy(compute):

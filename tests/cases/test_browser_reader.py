@@ -186,6 +186,7 @@ def _reader_paths() -> list[str]:
         f"/cases/{COLOSSUS}/rubric-versions/",
         "/organizations/",
         "/organizations/anthropic/",
+        "/organizations/anthropic/suppliers/",
         "/rubric/",
         "/rubric/partnership-leverage/v1/",
         "/accounts/login/",

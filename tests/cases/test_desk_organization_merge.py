@@ -57,6 +57,9 @@ def test_preview_says_what_moves_then_confirm_merges_audits_and_redirects(
     entry = AuditEntry.objects.get(action="merge")
     assert (entry.actor, entry.from_state, entry.to_state) == (admin_user, "google", "alphabet")
     assert client.get("/organizations/google/")["Location"] == "/organizations/alphabet/"
+    assert client.get("/organizations/google/suppliers/")["Location"] == "/organizations/alphabet/suppliers/"
+    groups = client.get("/organizations/google/suppliers/compute-groups/")
+    assert groups.status_code == 301 and groups["Location"] == "/organizations/alphabet/suppliers/compute-groups/"
     assert "merged into" in client.get("/desk/organizations/", follow=True).content.decode()
 
 

@@ -33,6 +33,9 @@ READER_URLS = [
     ("organization-list", {}, {}),
     ("organization-detail", {"slug": "anthropic"}, {}),
     ("organization-detail", {"slug": "xai"}, {}),
+    ("organization-supply", {"slug": "anthropic"}, {}),
+    ("organization-supply", {"slug": "xai"}, {}),
+    ("organization-supply-groups", {"slug": "anthropic", "resource": "compute"}, {}),
     ("rubric-index", {}, {}),
     ("feed-analyses", {}, {}),
     ("feed-corrections", {}, {}),
@@ -66,7 +69,7 @@ def test_unpublished_versions_annotations_and_draft_cases_never_show(client, dra
         assert client.get(reverse(name, kwargs={"slug": draft_case.slug})).status_code == 404
     assert client.get(reverse("case-version", kwargs={"slug": draft_case.slug, "number": 1})).status_code == 404
     # An organization named only by the draft case is not there at all.
-    for name in ("organization-detail", "organization-feed"):
+    for name in ("organization-detail", "organization-supply", "organization-feed"):
         assert client.get(reverse(name, kwargs={"slug": "secretco"})).status_code == 404
 
 
@@ -223,6 +226,8 @@ def test_the_api_and_exports_show_nothing_unpublished(open_versions, draft_case,
 def test_an_organization_named_only_by_a_draft_is_not_there_for_readers(draft_case, reader, editor):
     urls = [
         "/organizations/secretco/",
+        "/organizations/secretco/suppliers/",
+        "/organizations/secretco/suppliers/compute-groups/",
         "/organizations/secretco/feed/",
         "/organizations/secretco/corrections/feed/",
         "/api/v1/organizations/secretco/",
