@@ -308,3 +308,41 @@ def test_exposures_already_waiting_are_not_queued_again(world, django_capture_on
         recompute.risk_summaries_recompute(case_ids=[made.pk])
     stale = set(OrganizationExposure.objects.filter(stale=True).values_list("organization_id", flat=True))
     assert stale == {orgs[0]}  # the other was recomputed by its task (in process here)
+
+
+def test_everything_a_recompute_marks_carries_its_one_moment(world):
+    made = world["case"]
+    recompute.risk_summaries_recompute(case_ids=[made.pk], queue_exposures=False)
+    summary = RiskSummary.objects.get(case=made)
+    moments = set(OrganizationExposure.objects.values_list("stale_since", flat=True))
+    assert moments == {summary.computed_at}
+
+
+def test_the_exposures_message_waits_for_the_debounce(world, settings, monkeypatch, django_capture_on_commit_callbacks):
+    from evaluations import queue
+
+    settings.EXPOSURE_DEBOUNCE_SECONDS = 7
+    sent = []
+    monkeypatch.setattr(queue, "send", lambda task, *args, countdown=None: sent.append((task, countdown)) or True)
+    with django_capture_on_commit_callbacks(execute=True):
+        recompute.risk_summaries_recompute(case_ids=[world["case"].pk])
+    assert sent == [(queue.ORGANIZATION_EXPOSURES_RECOMPUTE, 7)]
+
+
+def test_a_request_already_waiting_is_not_queued_again(world, django_capture_on_commit_callbacks):
+    from evaluations import queue
+
+    made = world["case"]
+    queue.mark_pending("summary", [made.pk])
+    with django_capture_on_commit_callbacks(execute=True):
+        recompute.risk_summary_request(made.pk)
+    assert RiskSummary.objects.get(case=made).stale is True  # the message already waiting will do it
+
+
+def test_the_fanout_stops_when_the_broker_refuses(world, monkeypatch):
+    from evaluations import queue
+
+    recompute.risk_summaries_mark_stale([world["case"].pk])
+    monkeypatch.setattr(queue, "send", lambda *args, **kwargs: False)
+    assert recompute.risk_summaries_fanout(rubric_id=world["rubric"].rubric_id) == 0
+    assert RiskSummary.objects.get(case=world["case"]).stale is True  # left for the sweep
