@@ -699,6 +699,8 @@ def test_counterparties_ties_by_name_sixty_at_most_and_cached_per_exposure(world
     assert "aaa" in [o.slug for o in selectors.organization_counterparties_cached(alpha, recomputed)]
     tiny.case("latest", orgs=("alpha", "aab"), published=True)
     assert "aab" not in [o.slug for o in selectors.organization_counterparties_cached(alpha, exposure)]
+    with _later(cache_keys.COUNTERPARTIES_TIMEOUT - 100):  # longer than the cache's default five minutes
+        assert "aab" not in [o.slug for o in selectors.organization_counterparties_cached(alpha, exposure)]
     with _later(cache_keys.COUNTERPARTIES_TIMEOUT + 5):
         assert "aab" in [o.slug for o in selectors.organization_counterparties_cached(alpha, exposure)]
 
@@ -751,3 +753,17 @@ def test_changelog_moves_in_the_rubrics_order_then_the_parties(world):
     )
     [entry] = [e for e in selectors.changelog_entries(selectors.changelog_versions()) if e.version.case_id == made.pk]
     assert [(m.criterion, m.party) for m in entry.moves] == [("lev", "M0"), ("lev", "M1"), ("dep", "M0")]
+
+
+def test_changelog_entries_under_two_rubric_versions_still_in_three_queries(changes, django_assert_num_queries):
+    editor, old_rubric = changes["editor"], changes["rubric"]
+    RubricVersion.objects.filter(pk=old_rubric.pk).update(status=RubricVersion.Status.RETIRED)
+    new_rubric = tiny.rubric_version(number=2)
+    made = tiny.case("rescored", orgs=("r0", "r1"), published=True)
+    tiny.version(made, editor, V.SUPERSEDED, rubric=old_rubric, number=1, scores={("dep", 0): 1})
+    tiny.version(made, editor, V.PUBLISHED, rubric=new_rubric, number=2, scores={("dep", 0): 2})
+    versions = list(selectors.changelog_versions())
+    with django_assert_num_queries(3):  # the criteria of both rubric versions in one query
+        entries = selectors.changelog_entries(versions)
+        kinds = {e.version.case.slug: (e.kind, e.after.risk_index is not None) for e in entries}
+    assert kinds["rescored"] == ("reevaluation", True)

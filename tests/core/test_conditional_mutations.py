@@ -340,3 +340,6 @@ def test_page_etags_name_the_items_and_the_links():
     assert base not in others and len(others) == 6
     assert page_etag("cases", ["a", "b"], {"next": "n"}) != page_etag("cases", ["a", "b"], {"previous": "n"})
     assert page_etag("cases", ["a", "b"], {"next": ""}) == base
+    assert page_etag("cases", [], {"previous": "https://x/?cursor=1"}) != page_etag(
+        "cases", [], {"previous": "https://x/?cursor=2"}
+    )
