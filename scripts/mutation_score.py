@@ -2,7 +2,9 @@
 
 mutmut lists one line per mutant, ``    package.module.x_function__mutmut_7: killed``.
 A mutant counts as killed when a test failed or timed out; everything else
-(survived, no tests, suspicious) counts against the score.
+(survived, no tests, suspicious) counts against the score. RESULTS may name
+several files separated by commas (the same mutants run on SQLite and on
+PostgreSQL, see scripts/mutation): a mutant killed in any of them is killed.
 """
 
 from __future__ import annotations
@@ -52,15 +54,18 @@ def main(results: str, report: str, target: str, *modules: str) -> int:
     selected = set(modules) or None
     by_module: dict[str, Counter] = defaultdict(Counter)
     survivors: dict[str, list[str]] = defaultdict(list)
-    for line in Path(results).read_text().splitlines():
-        match = LINE.match(line)
-        if not match:
-            continue
-        name, status = match["name"], match["status"].strip()
+    statuses: dict[str, list[str]] = defaultdict(list)
+    for path in results.split(","):
+        for line in Path(path).read_text().splitlines():
+            match = LINE.match(line)
+            if match:
+                statuses[match["name"]].append(match["status"].strip())
+    for name, seen in statuses.items():
         module = module_of(name)
         if selected is not None and module not in selected:
             continue
-        killed = status in KILLED
+        killed = any(status in KILLED for status in seen)
+        status = " / ".join(dict.fromkeys(seen))
         by_module[module]["killed" if killed else "other"] += 1
         if not killed:
             survivors[module].append(f"{name}: {status}")

@@ -79,6 +79,14 @@ if os.environ.get("MOATWATCH_TEST_DB_TEMPLATE"):
             connections["default"].close()
         shutil.rmtree(folder, ignore_errors=True)
 
+elif os.environ.get("MOATWATCH_TEST_DB_REUSE"):
+    # scripts/mutation with MUTATION_DATABASE_URL (PostgreSQL): the database the script migrated,
+    # used as is by every session, one at a time; every test rolls back its transaction.
+
+    @pytest.fixture(scope="session")
+    def django_db_setup() -> None:
+        return None
+
 
 @pytest.fixture
 def reader(db):

@@ -130,7 +130,8 @@ def test_the_documents_own_markers_never_become_marks(world):
     assert "<b>" not in headline and headline.count("<mark>") == headline.count("</mark>") >= 1
     body = CaseSearchDocument.objects.annotate(text=search._concat_body()).get(case=made).text
     assert "\ue000" not in body and "\ue001" not in body and body.count("\ufffd") == 2
-    assert body.startswith("quokka \ufffd<b>bold</b>\ufffd lease\nA quokka deal.")
+    document = CaseSearchDocument.objects.get(case=made)
+    assert body == f"quokka \ufffd<b>bold</b>\ufffd lease\n{document.analysis}\n{document.sources}"
 
 
 def test_marked_escapes_then_marks():
@@ -148,3 +149,80 @@ def test_the_vector_weights_title_over_summary_analysis_sources(world):
         return {c for c in vector.split(f"'{word}':")[1].split(" ")[0] if c.isalpha()}
 
     assert (weights("alpha"), weights("bravo"), weights("quokka"), weights("paper")) == ({"A"}, {"B"}, {"C"}, set())
+
+
+# --- What the first run left alive (tests/MUTATION.md) --------------------------------------------------------
+
+
+def test_writing_documents_takes_the_same_queries_for_one_case_or_three(world):
+    from django.db import connection as db
+    from django.test.utils import CaptureQueriesContext
+
+    others = [tiny.case(f"c{n}", orgs=(f"c{n}a", f"c{n}b"), published=True) for n in range(2)]
+    with CaptureQueriesContext(db) as one:
+        search.search_documents_write([world["case"].pk])
+    with CaptureQueriesContext(db) as three:
+        search.search_documents_write([world["case"].pk, *(o.pk for o in others)])
+    assert len(three) == len(one)
+    assert CaseSearchDocument.objects.get(case=others[1]).sources == "Paper 0 Story 0\nPaper 1 Story 1"
+
+
+def _words(text):
+    return [w for w in text.replace("<mark>", "").replace("</mark>", "").split() if w != "…"]
+
+
+@pytest.fixture
+def three_quokkas(world):
+    """Three published cases matching "quokka" (the world's, then two newer ones), and a fourth matching nothing."""
+    made = [world["case"]]
+    for n, orgs in enumerate((("gamma", "delta"), ("eps", "zeta"), ("eta", "theta"))):
+        case = tiny.case(f"q{n}", orgs=orgs, published=True)
+        if n < 2:
+            Case.objects.filter(pk=case.pk).update(summary=f"Another quokka, number {n}")
+        made.append(case)
+    search.search_documents_write([c.pk for c in made])
+    return made
+
+
+def test_the_rank_window_keeps_the_newest_matches_and_an_organizations_deals(three_quokkas, monkeypatch):
+    from cases.models import Organization, Party
+
+    monkeypatch.setattr(search, "RANK_WINDOW", 2)
+    deal, first, second, unrelated = three_quokkas
+    everything = Case.objects.all()
+    window = search.search_rank_window(search.search_filter(everything, "quokka"), "quokka")
+    postgres = connection.vendor == "postgresql"
+    # PostgreSQL ranks only the newest RANK_WINDOW matching documents; FTS5 ranks in its own index.
+    assert {c.pk for c in window} == ({first.pk, second.pk} if postgres else {deal.pk, first.pk, second.pk})
+    theta = Party.objects.filter(organization=Organization.objects.get(slug="theta")).values("case_id")
+    found = search.search_filter(everything, "quokka", also=theta)
+    assert {c.pk for c in found} == {deal.pk, first.pk, second.pk, unrelated.pk}
+    assert {c.pk: c.search_rank for c in found}[unrelated.pk] == 0.0  # found by its organization, not its text
+    window = search.search_rank_window(found, "quokka")
+    assert {c.pk for c in window} == ({first.pk, second.pk, unrelated.pk} if postgres else {c.pk for c in found})
+    ranked = list(window.order_by("-search_rank", "-pk"))
+    assert ranked[-1].pk == unrelated.pk and ranked[0].search_rank > 0
+
+
+def test_search_filter_with_few_and_with_many_matches(three_quokkas, monkeypatch):
+    deal, first, second, _ = three_quokkas
+    for few in (1, 2, 3, 200):
+        monkeypatch.setattr(search, "FEW_MATCHES", few)
+        found = search.search_filter(Case.objects.all(), "quokka")
+        assert {c.pk for c in found} == {deal.pk, first.pk, second.pk}
+        assert all(c.search_rank > 0 for c in found)
+    assert list(search.search_filter(Case.objects.filter(pk=deal.pk), "another")) == []
+
+
+def test_a_headline_is_two_passages_of_twenty_to_forty_words(world):
+    made = world["case"]
+    filler = " ".join(f"word{n}" for n in range(120))
+    Case.objects.filter(pk=made.pk).update(summary=f"Opening quokka {filler} closing quokka {filler} end.")
+    search.search_document_refresh(made.pk)
+    headline = search.search_headlines([made.pk], "quokka")[made.pk]
+    assert headline.count("<mark>") == headline.count("</mark>") >= 1
+    if connection.vendor == "postgresql":  # FTS5's snippet is one passage (cases.search_index)
+        passages = headline.split(" … ")
+        assert len(passages) == 2
+        assert all(20 <= len(_words(p)) <= 40 for p in passages)
+        assert "<mark>quokka</mark>" in passages[0] and "<mark>quokka</mark>" in passages[1]

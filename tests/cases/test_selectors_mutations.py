@@ -3,15 +3,21 @@ what a reader gets (published content only), in which order, in how many queries
 
 from __future__ import annotations
 
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
+from unittest import mock
 
 import pytest
-from django.core.cache import cache
+from django.core.cache import cache, caches
+from django.core.cache.backends.locmem import LocMemCache
 from django.utils import timezone
 
 from cases import cache_keys, selectors
-from cases.models import Case, DealType, Organization, Party, Tag, TimelineEvent
+from cases.models import Case, DealType, Organization, Party, Source, Tag, TimelineEvent
 from cases.search import search_documents_write
+from evaluations import scoring
 from evaluations.models import EvaluationVersion, OrganizationExposure, PartyFigure, RiskSummary, RubricVersion
 from tests.support import tiny
 
@@ -325,3 +331,439 @@ def test_case_chart_stamp(world):
     RiskSummary.objects.create(case=world["draft"], computed_at=computed)
     assert selectors.case_chart_stamp("secret") is None
     assert selectors.case_chart_stamp("missing") is None
+
+
+# --- The API's reads and validators ----------------------------------------------------------------------------
+
+
+def test_case_list_api_rows_in_a_fixed_number_of_queries(world, django_assert_num_queries):
+    first = world["first"]
+    first.deal_types.add(DealType.objects.order_by("slug").first())
+    first.tags.add(Tag.objects.create(slug="gpu", name="GPU"))
+    world["draft"].tags.add(Tag.objects.create(slug="secret", name="Secret"))
+    summary = RiskSummary.objects.create(case=first, risk_index=55, stale=False)
+    alpha = first.parties.get(position=0)
+    Party.objects.filter(pk=alpha.pk).update(position=9, note="Lessor")
+    # cases (with their summaries), parties (with their organizations), deal types, tags
+    with django_assert_num_queries(4):
+        rows = {
+            case.slug: (
+                [(p.organization.slug, p.organization.name, p.role, p.note) for p in case.parties.all()],
+                [d.slug for d in case.deal_types.all()],
+                [t.name for t in case.tags.all()],
+                getattr(case, "risk_summary", None),
+            )
+            for case in selectors.case_list_api()
+        }
+    assert rows == {
+        "first": (
+            [("beta", "Beta", "customer", ""), ("alpha", "Alpha", "provider", "Lessor")],
+            [DealType.objects.order_by("slug").first().slug],
+            ["GPU"],
+            summary,
+        ),
+        "second": ([("alpha", "Alpha", "provider", ""), ("gamma", "Gamma", "customer", "")], [], [], None),
+    }
+
+
+def test_case_count_capped(world, monkeypatch):
+    tiny.case("third", orgs=("beta", "gamma"), published=True)
+    published = selectors.case_list_published().order_by("title")
+    assert selectors.case_count_capped(published) == 3
+    monkeypatch.setattr(selectors, "COUNT_CAP", 1)
+    assert selectors.case_count_capped(published) == 2  # more than one: "1+"
+    monkeypatch.setattr(selectors, "COUNT_CAP", 3)
+    assert selectors.case_count_capped(published) == 3
+    monkeypatch.setattr(selectors, "COUNT_CAP", 2)
+    assert selectors.case_count_capped(published) == 3
+    assert selectors.case_count_capped(published.filter(slug="first")) == 1
+
+
+def test_api_case_etag_follows_the_case_page(world):
+    assert selectors.api_case_etag("first") == f'"api-{selectors.case_page_etag("first")}"'
+    before = selectors.api_case_etag("first")
+    Case.objects.filter(pk=world["first"].pk).update(updated_at=timezone.now() + timedelta(hours=1))
+    assert selectors.api_case_etag("first") not in (before, None)
+    assert selectors.api_case_etag("secret") is None
+    assert selectors.api_case_etag("missing") is None
+
+
+def test_api_organization_etag(world, django_assert_num_queries):
+    alpha = _org("alpha")
+    with django_assert_num_queries(1):
+        etag = selectors.api_organization_etag("alpha")
+    assert etag == f'"org{alpha.pk}-{alpha.updated_at.timestamp():.6f}-x-"'
+    computed = timezone.now()
+    exposure = OrganizationExposure.objects.create(organization=alpha, computed_at=computed, stale=False)
+    assert selectors.api_organization_etag("alpha") == (
+        f'"org{alpha.pk}-{alpha.updated_at.timestamp():.6f}-x{computed.timestamp():.6f}"'
+    )
+    OrganizationExposure.objects.filter(pk=exposure.pk).update(stale=True)
+    assert selectors.api_organization_etag("alpha").endswith(f'-x{computed.timestamp():.6f}s"')
+    beta = _org("beta")
+    OrganizationExposure.objects.create(organization=beta, computed_at=None, stale=True)
+    assert selectors.api_organization_etag("beta") == f'"org{beta.pk}-{beta.updated_at.timestamp():.6f}-x-s"'
+    assert selectors.api_organization_etag("secretco") is None  # only in an unpublished case
+    assert selectors.api_organization_etag("missing") is None
+
+
+def test_organization_parties_in(world, django_assert_num_queries):
+    alpha = _org("alpha")
+    third = tiny.case("third", orgs=("alpha", "gamma"), published=True)
+    in_first = world["first"].parties.get(organization=alpha)
+    in_second = world["second"].parties.get(organization=alpha)
+    Party.objects.filter(pk=in_first.pk).update(position=7)  # after the other by position, before it by id
+    with django_assert_num_queries(1):
+        parties = selectors.organization_parties_in(alpha, [world["first"].pk, world["second"].pk])
+    assert [p.pk for p in parties] == [in_second.pk, in_first.pk]
+    assert [p.case_id for p in selectors.organization_parties_in(alpha, [third.pk])] == [third.pk]
+    assert selectors.organization_parties_in(_org("beta"), [world["second"].pk]) == []
+    with django_assert_num_queries(0):
+        assert selectors.organization_parties_in(alpha, []) == []
+
+
+# --- The changelog -------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def changes(world):
+    """first: v1 (superseded), v2 (published, a day ago). third: v1, v2 (superseded, v2 a day ago too),
+    v3 (published, a correction), with scores; a secret case with public-looking versions."""
+    rubric, editor, now = world["rubric"], world["editor"], timezone.now()
+    at = world["current"].published_at
+    third = tiny.case("third", orgs=("beta", "gamma"), published=True)
+    versions = [
+        tiny.version(
+            third,
+            editor,
+            V.SUPERSEDED,
+            rubric=rubric,
+            number=1,
+            scores={("dep", 0): 1, ("work", 1): 2},
+            published_at=now - timedelta(days=3),
+        ),
+        tiny.version(
+            third,
+            editor,
+            V.SUPERSEDED,
+            rubric=rubric,
+            number=2,
+            scores={("dep", 0): 3, ("work", 1): 2},
+            published_at=at,
+        ),
+        tiny.version(
+            third,
+            editor,
+            V.PUBLISHED,
+            rubric=rubric,
+            number=3,
+            scores={("dep", 0): 3, ("data", None): 2},
+            correction_note="Typo.",
+            published_at=now - timedelta(hours=12),
+        ),
+    ]
+    tiny.version(third, editor, V.DRAFT, rubric=rubric, number=4, scores={("dep", 0): 4})
+    hidden = tiny.case("hidden", orgs=("delta", "eps"))
+    tiny.version(hidden, editor, V.SUPERSEDED, rubric=rubric, number=1, published_at=now - timedelta(days=5))
+    tiny.version(hidden, editor, V.PUBLISHED, rubric=rubric, number=2, published_at=now)
+    return {**world, "third": third, "versions": versions}
+
+
+def test_changelog_versions_follow_an_earlier_public_version(changes):
+    third = changes["versions"]
+    # Newest publication first; at the same moment, the newer row first.
+    assert [v.pk for v in selectors.changelog_versions()] == [third[2].pk, third[1].pk, changes["current"].pk]
+
+
+def test_changelog_entries_in_three_queries(changes, django_assert_num_queries):
+    versions = list(selectors.changelog_versions())
+    with django_assert_num_queries(3):  # the cases' public versions, their scores, the rubric versions' criteria
+        entries = selectors.changelog_entries(versions)
+        shown = [
+            (e.version.pk, e.previous.pk, e.kind, e.moves, e.before, e.after, e.version.case.slug, e.anchor)
+            for e in entries
+        ]
+    third = changes["versions"]
+    spec = selectors.rubric_spec(changes["rubric"])
+
+    def figures(scores):
+        party_ids = {n: p.pk for n, p in enumerate(changes["third"].parties.order_by("position"))}
+        parties: dict[int, dict[str, int]] = {}
+        deal = {}
+        for (key, position), value in scores.items():
+            if position is None:
+                deal[key] = value
+            else:
+                parties.setdefault(party_ids[position], {})[key] = value
+        summary = scoring.summarize(spec, parties, deal)
+        return (summary.risk_index, summary.classification.value if summary.classification else "")
+
+    def pair(entry):
+        return (entry.risk_index, entry.classification)
+
+    assert [row[:3] for row in shown] == [
+        (third[2].pk, third[1].pk, "correction"),
+        (third[1].pk, third[0].pk, "update"),
+        (changes["current"].pk, changes["old"].pk, "correction"),  # "Fixed."
+    ]
+    assert [[(m.criterion, m.party, m.before, m.after) for m in row[3]] for row in shown] == [
+        [("data", "the deal", None, 2), ("work", "Gamma", 2, None)],
+        [("dep", "Beta", 1, 3)],
+        [],
+    ]
+    assert [(pair(row[4]), pair(row[5])) for row in shown[:2]] == [
+        (figures({("dep", 0): 3, ("work", 1): 2}), figures({("dep", 0): 3, ("data", None): 2})),
+        (figures({("dep", 0): 1, ("work", 1): 2}), figures({("dep", 0): 3, ("work", 1): 2})),
+    ]
+    assert [row[6:] for row in shown] == [("third", "third-v3"), ("third", "third-v2"), ("first", "first-v2")]
+    # A page of them, in the page's order; a first publication has no entry; nothing asked, nothing read.
+    assert [e.version.pk for e in selectors.changelog_entries([versions[2], versions[0]])] == [
+        changes["current"].pk,
+        third[2].pk,
+    ]
+    assert selectors.changelog_entries([third[0]]) == []
+    with django_assert_num_queries(0):
+        assert selectors.changelog_entries([]) == []
+
+
+def test_changelog_entry_anchor(changes):
+    third, case = changes["versions"], changes["third"]
+    history = selectors.evaluation_versions_public(case)
+    assert selectors.changelog_entry_anchor(case, None, history) == ""
+    assert selectors.changelog_entry_anchor(case, RiskSummary(case=case), history) == ""
+    summary = RiskSummary(case=case, evaluation_version_id=third[2].pk)
+    assert selectors.changelog_entry_anchor(case, summary, history) == "third-v3"
+    summary = RiskSummary(case=case, evaluation_version_id=third[1].pk)
+    assert selectors.changelog_entry_anchor(case, summary, history) == "third-v2"
+    summary = RiskSummary(case=case, evaluation_version_id=third[0].pk)
+    assert selectors.changelog_entry_anchor(case, summary, history) == ""  # the first publication
+    summary = RiskSummary(case=case, evaluation_version_id=changes["current"].pk)
+    assert selectors.changelog_entry_anchor(case, summary, history) == ""  # not in this history
+
+
+# --- What the first runs left alive (tests/MUTATION.md) --------------------------------------------------------
+
+
+@contextmanager
+def _later(seconds: float) -> Iterator[None]:
+    """The clock ``seconds`` ahead, for the in-process cache's expiry (Redis keeps its own clock)."""
+    if not isinstance(caches["default"], LocMemCache):
+        pytest.skip("the cache's clock is Redis's")
+    now = time.time()
+    with mock.patch("time.time", return_value=now + seconds):
+        yield
+
+
+def test_the_archive_rows_load_the_published_versions_date(world, django_assert_num_queries):
+    with django_assert_num_queries(4):
+        dates = {c.slug: [v.published_at for v in c.published_versions] for c in selectors.case_list_published()}
+    assert dates == {"first": [world["current"].published_at], "second": [world["other"].published_at]}
+
+
+def test_case_archive_page_twenty_rows_by_default(world):
+    for n in range(19):
+        tiny.case(f"more{n}", orgs=(f"m{n}a", f"m{n}b"), published=True)
+    page, headlines = selectors.case_archive_page(selectors.case_list_published(), sort="newest", cursor=None)
+    assert len(page) == 20 and not page.is_last and headlines == {}
+    page, _ = selectors.case_archive_page(selectors.case_list_published(), sort="newest", cursor=page.next_cursor)
+    assert len(page) == 1 and page.is_last
+
+
+def test_case_archive_page_by_relevance_only_with_a_query(world):
+    # The older case matches in its title (ranked first), the newer one in a source only.
+    Case.objects.filter(pk=world["first"].pk).update(title="Wallaby wallaby")
+    Source.objects.filter(case=world["second"], position=0).update(claim="a wallaby")
+    search_documents_write([world["first"].pk, world["second"].pk])
+    cases = selectors.case_search(selectors.case_list_published(), "wallaby")
+    by_relevance, headlines = selectors.case_archive_page(cases, sort="relevance", cursor=None, query="wallaby")
+    assert [c.slug for c in by_relevance] == ["first", "second"]
+    assert set(headlines) == {world["first"].pk, world["second"].pk}
+    newest, _ = selectors.case_archive_page(cases, sort="newest", cursor=None, query="wallaby")
+    assert [c.slug for c in newest] == ["second", "first"]
+    # Asked for relevance without a query: newest first, no headlines.
+    page, headlines = selectors.case_archive_page(selectors.case_list_published(), sort="relevance", cursor=None)
+    assert [c.slug for c in page] == ["second", "first"] and headlines == {}
+
+
+def test_archive_choices_are_read_again_after_their_timeout(world, django_assert_num_queries):
+    choices = selectors.archive_choices()
+    with _later(cache_keys.ARCHIVE_CHOICES_TIMEOUT - 5), django_assert_num_queries(0):
+        assert selectors.archive_choices() == choices
+    with _later(cache_keys.ARCHIVE_CHOICES_TIMEOUT + 5), django_assert_num_queries(3):
+        assert selectors.archive_choices() == choices
+
+
+def test_case_search_finds_an_organizations_deals_by_its_name(world):
+    published = selectors.case_list_published()
+    # "Gamma" is in no document: the second case is found as gamma's deal.
+    assert [c.slug for c in selectors.case_search(published, "Gamma")] == ["second"]
+    assert {c.slug for c in selectors.case_search(published, "alpha")} == {"first", "second"}
+    assert list(selectors.case_search(published, "Secretco")) == []  # its only deal is not published
+    assert list(selectors.case_search(published, "Nobody")) == []
+
+
+def test_case_detail_reads_each_relation_once(world, django_assert_num_queries):
+    first = world["first"]
+    TimelineEvent.objects.create(case=first, kind=TimelineEvent.Kind.values[0], occurred_on=first.announced_on)
+    first.tags.add(Tag.objects.create(slug="gpu", name="GPU"))
+    Source.objects.filter(case=first, position=0).update(position=5)  # by position, not by id
+    with django_assert_num_queries(7):  # no summary: its figures are not read
+        case = selectors.case_detail("first")
+        for _ in range(2):  # the page reads them more than once
+            shown = ([t.slug for t in case.tags.all()], len(case.timeline.all()), [s.title for s in case.sources.all()])
+    assert shown == (["gpu"], 1, ["Story 1", "Story 0"])
+
+
+def test_case_page_etag_of_a_case_without_a_published_version(world):
+    tiny.case("bare", orgs=("gamma", "delta"), published=True)
+    bare = selectors.case_detail("bare")
+    assert selectors.case_page_etag("bare") == selectors.case_page_etag_of(bare, None)
+    assert "-v0-" in selectors.case_page_etag_of(bare, None)
+
+
+def test_the_readers_history_in_one_query(world, django_assert_num_queries):
+    with django_assert_num_queries(1):
+        history = selectors.evaluation_versions_public(world["first"])
+        shown = [
+            (
+                v.number,
+                v.state,
+                v.verdict,
+                v.change_note,
+                v.correction_note,
+                v.published_at,
+                v.case_id,
+                v.facts,
+                v.evaluation.rubric_version.number,
+                v.evaluation.rubric_version.rubric.slug,
+                v.evaluation.rubric_version.rubric.name,
+            )
+            for v in history
+        ]
+    assert [row[:2] + row[4:5] + row[6:7] + row[8:] for row in shown] == [
+        (2, V.PUBLISHED, "Fixed.", world["first"].pk, 1, "tiny", "Rubric tiny"),
+        (1, V.SUPERSEDED, "", world["first"].pk, 1, "tiny", "Rubric tiny"),
+    ]
+
+
+def test_single_reads_join_what_their_pages_show(world, django_assert_num_queries):
+    RiskSummary.objects.create(case=world["first"], risk_index=12, stale=False)
+    OrganizationExposure.objects.create(organization=_org("alpha"))
+    with django_assert_num_queries(1):
+        assert selectors.case_published_or_404_slug("first").risk_summary.risk_index == 12
+    with django_assert_num_queries(1):
+        assert selectors.organization_exposure(selectors.organization_detail("alpha")) is not None
+    tiny.rubric_version(number=2, status=RubricVersion.Status.RETIRED)
+    with django_assert_num_queries(1):
+        assert [v.rubric.slug for v in selectors.rubric_versions_public()] == ["tiny", "tiny"]
+    with django_assert_num_queries(2):  # the version with its rubric, its criteria (read twice by the page)
+        version = selectors.rubric_version_public("tiny", 2)
+        keys = [c.key for c in version.criteria.all()]
+        assert (version.rubric.slug, keys) == ("tiny", ["lev", "dep", "work", "data"])
+        assert len(version.criteria.all()) == 4
+    with django_assert_num_queries(2):
+        previous = selectors.rubric_version_previous_public(version)
+        assert [c.key for c in previous.criteria.all()] == ["lev", "dep", "work", "data"]
+        assert len(previous.criteria.all()) == 4
+
+
+def test_the_previous_public_rubric_version_is_the_same_rubrics(world):
+    another = tiny.rubric_version(slug="another", number=2)
+    third = tiny.rubric_version(number=3, status=RubricVersion.Status.RETIRED)
+    draft = tiny.rubric_version(number=4, status=RubricVersion.Status.DRAFT)
+    fifth = tiny.rubric_version(number=5, status=RubricVersion.Status.RETIRED)
+    assert selectors.rubric_version_previous_public(third) == world["rubric"]  # not another's v2
+    assert selectors.rubric_version_previous_public(fifth) == third  # not the draft
+    assert selectors.rubric_version_previous_public(another) is None
+    assert draft.number == 4
+
+
+def test_counterparties_ties_by_name_sixty_at_most_and_cached_per_exposure(world):
+    alpha = _org("alpha")
+    tiny.case("third", orgs=("alpha", "gamma"), published=True)
+    tiny.case("fourth", orgs=("alpha", "aardvark"), published=True)
+    assert [(o.slug, o.shared) for o in selectors.organization_counterparties(alpha)] == [
+        ("gamma", 2),
+        ("aardvark", 1),
+        ("beta", 1),
+    ]
+    for n in range(60):
+        tiny.case(f"more{n}", orgs=("alpha", f"zz{n:02d}"), published=True)
+    assert len(selectors.organization_counterparties(alpha)) == 60
+    # Cached until the exposure changes (recomputed), then read again; and only until the timeout.
+    exposure = OrganizationExposure.objects.create(organization=alpha, computed_at=timezone.now(), stale=False)
+    cached = selectors.organization_counterparties_cached(alpha, exposure)
+    tiny.case("later", orgs=("alpha", "aaa"), published=True)
+    assert selectors.organization_counterparties_cached(alpha, exposure) == cached
+    recomputed = OrganizationExposure(organization=alpha, computed_at=exposure.computed_at + timedelta(seconds=1))
+    assert "aaa" in [o.slug for o in selectors.organization_counterparties_cached(alpha, recomputed)]
+    tiny.case("latest", orgs=("alpha", "aab"), published=True)
+    assert "aab" not in [o.slug for o in selectors.organization_counterparties_cached(alpha, exposure)]
+    with _later(cache_keys.COUNTERPARTIES_TIMEOUT - 100):  # longer than the cache's default five minutes
+        assert "aab" not in [o.slug for o in selectors.organization_counterparties_cached(alpha, exposure)]
+    with _later(cache_keys.COUNTERPARTIES_TIMEOUT + 5):
+        assert "aab" in [o.slug for o in selectors.organization_counterparties_cached(alpha, exposure)]
+
+
+def test_versions_published_recent_fifty_by_default_newest_first(world, django_assert_num_queries):
+    late = tiny.case("late", orgs=("gamma", "delta"), published=True)
+    at = timezone.now() - timedelta(days=30)  # a newer row, published long ago (an import)
+    rows = [
+        tiny.version(late, world["editor"], V.SUPERSEDED, rubric=world["rubric"], number=n, published_at=at)
+        for n in range(1, 51)
+    ]
+    with django_assert_num_queries(1):
+        recent = [(v.pk, v.case.slug) for v in selectors.versions_published_recent()]
+    assert len(recent) == 50
+    assert [pk for pk, _ in recent[:3]] == [world["other"].pk, world["current"].pk, world["old"].pk]
+    assert [pk for pk, _ in recent[3:]] == [v.pk for v in reversed(rows[3:])]  # same moment: the newer row first
+    assert recent[0][1] == "second"
+
+
+def test_case_chart_stamp_waits_for_a_computed_summary(world):
+    RiskSummary.objects.create(case=world["first"], evaluation_version=world["current"], computed_at=None)
+    assert selectors.case_chart_stamp("first") is None
+
+
+def test_changelog_versions_of_each_case_newest_publication_first(changes):
+    editor, rubric, now = changes["editor"], changes["rubric"], timezone.now()
+    late = tiny.case("late", orgs=("delta", "eps"), published=True)  # newest rows, published long ago
+    tiny.version(late, editor, V.SUPERSEDED, rubric=rubric, number=1, published_at=now - timedelta(days=11))
+    late_v2 = tiny.version(late, editor, V.PUBLISHED, rubric=rubric, number=2, published_at=now - timedelta(days=10))
+    solo = tiny.case("solo", orgs=("eta", "theta"), published=True)
+    tiny.version(solo, editor, V.PUBLISHED, rubric=rubric, number=2)  # its first public version: no entry
+    third = changes["versions"]
+    assert [v.pk for v in selectors.changelog_versions()] == [
+        third[2].pk,
+        third[1].pk,
+        changes["current"].pk,
+        late_v2.pk,
+    ]
+
+
+def test_changelog_moves_in_the_rubrics_order_then_the_parties(world):
+    editor, rubric = world["editor"], world["rubric"]
+    made = tiny.case("moves", orgs=("m0", "m1"), published=True)
+    # Created party 1 first: the rows' ids are not in the parties' order.
+    tiny.version(
+        made, editor, V.SUPERSEDED, rubric=rubric, number=1, scores={("lev", 1): 1, ("lev", 0): 1, ("dep", 0): 1}
+    )
+    tiny.version(
+        made, editor, V.PUBLISHED, rubric=rubric, number=2, scores={("lev", 1): 2, ("lev", 0): 2, ("dep", 0): 2}
+    )
+    [entry] = [e for e in selectors.changelog_entries(selectors.changelog_versions()) if e.version.case_id == made.pk]
+    assert [(m.criterion, m.party) for m in entry.moves] == [("lev", "M0"), ("lev", "M1"), ("dep", "M0")]
+
+
+def test_changelog_entries_under_two_rubric_versions_still_in_three_queries(changes, django_assert_num_queries):
+    editor, old_rubric = changes["editor"], changes["rubric"]
+    RubricVersion.objects.filter(pk=old_rubric.pk).update(status=RubricVersion.Status.RETIRED)
+    new_rubric = tiny.rubric_version(number=2)
+    made = tiny.case("rescored", orgs=("r0", "r1"), published=True)
+    tiny.version(made, editor, V.SUPERSEDED, rubric=old_rubric, number=1, scores={("dep", 0): 1})
+    tiny.version(made, editor, V.PUBLISHED, rubric=new_rubric, number=2, scores={("dep", 0): 2})
+    versions = list(selectors.changelog_versions())
+    with django_assert_num_queries(3):  # the criteria of both rubric versions in one query
+        entries = selectors.changelog_entries(versions)
+        kinds = {e.version.case.slug: (e.kind, e.after.risk_index is not None) for e in entries}
+    assert kinds["rescored"] == ("reevaluation", True)

@@ -14,6 +14,7 @@ from core.conditional import (
     PreconditionRequired,
     _etag_matches,
     expected_lock_from_if_match,
+    page_etag,
 )
 
 factory = APIRequestFactory()
@@ -285,3 +286,60 @@ def test_views_without_a_validator_never_call_one():
     assert view.etag_validator(None) is None
     response = _get(BodyView, **{"If-None-Match": _body_etag()})
     assert response.status_code == 304
+
+
+# --- What the run after the one-query validators left alive (tests/MUTATION.md) ---------------------------------
+
+
+def _vary(response) -> set[str]:
+    return {part.strip() for part in response["Vary"].split(",")}
+
+
+def test_a_validator_304_varies_on_exactly_the_credentials(validated):
+    response = _get(validated, **{"If-None-Match": '"v1"'})
+    assert response.status_code == 304 and {"Authorization", "Cookie"} <= _vary(response)
+    assert not {v for v in _vary(response) if v not in ("Authorization", "Cookie", "Accept")}
+
+
+class KeyedView(ConditionalGetMixin, _Plain):
+    """A validator that reads the request and the URL's arguments, as the API's do."""
+
+    built = 0
+
+    def etag_validator(self, request, *, slug):
+        return f'"{slug}-{request.method.lower()}"'
+
+    def get(self, request, slug):
+        KeyedView.built += 1
+        return Response({"slug": slug})
+
+
+def test_the_validator_is_given_the_request_and_the_urls_arguments():
+    KeyedView.built = 0
+    view = KeyedView.as_view()
+    response = view(factory.get("/x", headers={"If-None-Match": '"deal-get"'}), slug="deal")
+    assert response.status_code == 304 and response["ETag"] == '"deal-get"' and KeyedView.built == 0
+    response = view(factory.get("/x"), slug="other")
+    assert response.status_code == 200 and response["ETag"] == '"other-get"' and KeyedView.built == 1
+    response = view(factory.get("/x", headers={"If-None-Match": '"deal-get"'}), slug="other")
+    assert response.status_code == 200 and response["ETag"] == '"other-get"'
+
+
+def test_page_etags_name_the_items_and_the_links():
+    base = page_etag("cases", ["a", "b"], {"next": None, "previous": None})
+    assert base.startswith('"cases') and base.endswith('"') and len(base) == len('"cases"') + 32
+    assert base == page_etag("cases", ["a", "b"], {})  # no links: the same page
+    others = {
+        page_etag("orgs", ["a", "b"], {}),
+        page_etag("cases", ["a", "c"], {}),
+        page_etag("cases", ["ab"], {}),
+        page_etag("cases", ["a", "b"], {"next": "https://x/?cursor=2"}),
+        page_etag("cases", ["a", "b"], {"previous": "https://x/?cursor=1"}),
+        page_etag("cases", ["a", "b"], {"next": "https://x/?cursor=1"}),
+    }
+    assert base not in others and len(others) == 6
+    assert page_etag("cases", ["a", "b"], {"next": "n"}) != page_etag("cases", ["a", "b"], {"previous": "n"})
+    assert page_etag("cases", ["a", "b"], {"next": ""}) == base
+    assert page_etag("cases", [], {"previous": "https://x/?cursor=1"}) != page_etag(
+        "cases", [], {"previous": "https://x/?cursor=2"}
+    )

@@ -233,3 +233,116 @@ def test_the_fanout_skips_what_is_already_queued(world, settings):
     assert recompute.risk_summaries_fanout(rubric_id=world["rubric"].rubric_id) == 2
     assert set(RiskSummary.objects.filter(stale=True).values_list("case_id", flat=True)) == {second.pk}
     assert recompute.risk_summaries_fanout(rubric_id=world["rubric"].rubric_id + 999) == 0
+
+
+# --- What the first run left alive (tests/MUTATION.md) ----------------------------------------------------------
+
+
+def test_mark_stale_touches_only_the_cases_named(world):
+    made = world["case"]
+    other = tiny.case("other", orgs=("gamma", "delta"))
+    fresh = tiny.case("fresh", orgs=("eps", "zeta"))
+    RiskSummary.objects.create(case=fresh, stale=False, stale_since=None)
+    recompute.risk_summaries_mark_stale([made.pk])
+    assert set(RiskSummary.objects.values_list("case_id", "stale")) == {(made.pk, True), (fresh.pk, False)}
+    assert not RiskSummary.objects.filter(case=other).exists()
+
+
+def test_a_new_version_with_the_same_scores_is_named_on_the_summary(world):
+    made = world["case"]
+    recompute.risk_summary_recompute(case_id=made.pk)
+    EvaluationVersion.objects.filter(pk=world["version"].pk).update(state=V.SUPERSEDED)
+    again = tiny.version(
+        made, world["editor"], V.PUBLISHED, rubric=world["rubric"], number=2, scores=dict(tiny.FULL_SCORES)
+    )
+    assert recompute.risk_summary_recompute(case_id=made.pk) is True
+    assert RiskSummary.objects.get(case=made).evaluation_version_id == again.pk
+
+
+def test_a_batch_goes_on_past_a_summary_with_nothing_to_do(world):
+    made = world["case"]
+    later = tiny.case("later", orgs=("gamma", "delta"), published=True)
+    tiny.version(later, world["editor"], V.PUBLISHED, rubric=world["rubric"], scores={("dep", 0): 4})
+    recompute.risk_summary_recompute(case_id=made.pk)  # up to date; the later case comes after it
+    assert recompute.risk_summaries_recompute(case_ids=[made.pk, later.pk]) == [later.pk]
+    assert RiskSummary.objects.get(case=later).computed_at is not None
+
+
+def test_a_summary_without_a_classification_stores_none(world):
+    made = tiny.case("deal-only", orgs=("gamma", "delta"), published=True)
+    tiny.version(made, world["editor"], V.PUBLISHED, rubric=world["rubric"], scores={("data", None): 1})
+    recompute.risk_summary_recompute(case_id=made.pk)
+    inputs = selectors.summary_inputs([made.pk])[made.pk]
+    expected = scoring.summarize(selectors.rubric_spec(inputs.rubric_version), inputs.party_scores, inputs.deal_scores)
+    assert expected.classification is None
+    assert RiskSummary.objects.get(case=made).classification == ""
+
+
+def test_exposures_of_a_partys_old_and_new_organization_go_stale(world, django_capture_on_commit_callbacks):
+    # Organizations made first, so that their ids are not the parties' or the figures'.
+    for n in range(6):
+        Organization.objects.create(name=f"Spare {n}", slug=f"spare{n}", kind=Organization.Kind.values[0])
+    made = tiny.case("moved", orgs=("old", "stays"), published=True)
+    tiny.version(made, world["editor"], V.PUBLISHED, rubric=world["rubric"], scores=dict(tiny.FULL_SCORES))
+    recompute.risk_summaries_recompute(case_ids=[made.pk], queue_exposures=False)
+    old, stays = (_org_of(made, position) for position in (0, 1))
+    new = Organization.objects.create(name="New", slug="new", kind=Organization.Kind.values[0])
+    Party.objects.filter(case=made, position=0).update(organization=new)
+    OrganizationExposure.objects.update(stale=False, stale_since=None)
+    recompute.risk_summaries_recompute(case_ids=[made.pk], queue_exposures=False)
+    stale = set(OrganizationExposure.objects.filter(stale=True).values_list("organization_id", flat=True))
+    assert stale == {old.pk, stays.pk, new.pk}
+
+
+def _org_of(made, position):
+    return Organization.objects.get(parties__case=made, parties__position=position)
+
+
+def test_exposures_already_waiting_are_not_queued_again(world, django_capture_on_commit_callbacks):
+    from evaluations import queue
+
+    made = world["case"]
+    orgs = sorted(made.parties.values_list("organization_id", flat=True))
+    queue.mark_pending("exposure", orgs[:1])  # one is already waiting in the queue
+    with django_capture_on_commit_callbacks(execute=True):
+        recompute.risk_summaries_recompute(case_ids=[made.pk])
+    stale = set(OrganizationExposure.objects.filter(stale=True).values_list("organization_id", flat=True))
+    assert stale == {orgs[0]}  # the other was recomputed by its task (in process here)
+
+
+def test_everything_a_recompute_marks_carries_its_one_moment(world):
+    made = world["case"]
+    recompute.risk_summaries_recompute(case_ids=[made.pk], queue_exposures=False)
+    summary = RiskSummary.objects.get(case=made)
+    moments = set(OrganizationExposure.objects.values_list("stale_since", flat=True))
+    assert moments == {summary.computed_at}
+
+
+def test_the_exposures_message_waits_for_the_debounce(world, settings, monkeypatch, django_capture_on_commit_callbacks):
+    from evaluations import queue
+
+    settings.EXPOSURE_DEBOUNCE_SECONDS = 7
+    sent = []
+    monkeypatch.setattr(queue, "send", lambda task, *args, countdown=None: sent.append((task, countdown)) or True)
+    with django_capture_on_commit_callbacks(execute=True):
+        recompute.risk_summaries_recompute(case_ids=[world["case"].pk])
+    assert sent == [(queue.ORGANIZATION_EXPOSURES_RECOMPUTE, 7)]
+
+
+def test_a_request_already_waiting_is_not_queued_again(world, django_capture_on_commit_callbacks):
+    from evaluations import queue
+
+    made = world["case"]
+    queue.mark_pending("summary", [made.pk])
+    with django_capture_on_commit_callbacks(execute=True):
+        recompute.risk_summary_request(made.pk)
+    assert RiskSummary.objects.get(case=made).stale is True  # the message already waiting will do it
+
+
+def test_the_fanout_stops_when_the_broker_refuses(world, monkeypatch):
+    from evaluations import queue
+
+    recompute.risk_summaries_mark_stale([world["case"].pk])
+    monkeypatch.setattr(queue, "send", lambda *args, **kwargs: False)
+    assert recompute.risk_summaries_fanout(rubric_id=world["rubric"].rubric_id) == 0
+    assert RiskSummary.objects.get(case=world["case"]).stale is True  # left for the sweep
