@@ -109,9 +109,10 @@ def case_archive_page(
 
     Raises ``keyset.BadCursor`` for a cursor that is not ours.
     """
+    query = query.replace("\x00", "").strip()  # PostgreSQL refuses NUL in a text value
     chosen = RELEVANCE if query and sort == "relevance" else SORTS.get(sort, SORTS["newest"])
     if chosen is RELEVANCE:
-        queryset = search.search_rank_window(queryset, query.replace("\x00", "").strip())
+        queryset = search.search_rank_window(queryset, query)
     page = keyset.paginate(queryset, chosen, cursor, per_page)
     headlines = search.search_headlines([case.pk for case in page], query) if query else {}
     return page, headlines
