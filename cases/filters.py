@@ -137,6 +137,9 @@ class CaseFilter(django_filters.FilterSet):
         vocabulary = functools.cache(_vocabulary_read)
         for name, key in (("classification", "classifications"), ("risk_band", "risk_bands")):
             self.filters[name].extra["choices"] = CallableChoiceIterator(lambda key=key: vocabulary().get(key, []))
+            # A form field built earlier on the class's filter (the API schema builds them) is
+            # copied with it and would keep the class's choices: build this one afresh.
+            vars(self.filters[name]).pop("_field", None)
 
     def filter_organization(self, queryset: QuerySet[Case], name: str, value: str) -> QuerySet[Case]:
         """A slug, or a name the organization goes by ("aws" for Amazon): the same rule as the desk's matching."""
