@@ -158,11 +158,6 @@ def published_generation() -> str | None:
     return generation
 
 
-def case_count_published_forget() -> None:
-    """Start a new generation of the published total once the caller's transaction commits."""
-    transaction.on_commit(lambda: cache.set(cache_keys.PUBLISHED_GENERATION, uuid.uuid4().hex, None))
-
-
 def archive_choices() -> dict:
     """What the archive's filter form offers, cached (three queries when it is not).
 
@@ -193,7 +188,8 @@ def archive_choices_forget() -> None:
     """Drop the cached choices once the caller's transaction commits (a case or organization changed),
     and the published total with them (every service that publishes or deletes a case calls this)."""
     transaction.on_commit(lambda: cache.delete_many([cache_keys.ARCHIVE_CHOICES, cache_keys.ARCHIVE_VOCABULARY]))
-    case_count_published_forget()
+    # A new generation of the published set: the cached total (and what else is keyed on it) is left behind.
+    transaction.on_commit(lambda: cache.set(cache_keys.PUBLISHED_GENERATION, uuid.uuid4().hex, None))
 
 
 def _options(pairs: Iterable[tuple[object, object]]) -> SafeString:

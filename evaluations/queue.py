@@ -162,8 +162,3 @@ def send_on_commit_coalesced(
     ids = set(ids)
     if ids:
         transaction.on_commit(lambda: send_coalesced(task, kind, ids, batch_size=batch_size, countdown=countdown))
-
-
-def mark_pending(kind: str, ids: Iterable[int]) -> None:
-    """Mark ids as waiting in the queue without asking (one round trip), for the fan-out."""
-    cache.set_many({_PENDING.format(kind=kind, id=id_): 1 for id_ in ids}, timeout=settings.PENDING_MARKER_SECONDS)

@@ -135,7 +135,7 @@ def test_sweep_requeues_only_what_is_stale_beyond_the_grace_and_not_already_queu
     RiskSummary.objects.filter(case_id__in=old).update(stale=True, stale_since=now - timedelta(minutes=5))
     recent = Case.objects.exclude(pk__in=old).values_list("pk", flat=True)[0]
     RiskSummary.objects.filter(case_id=recent).update(stale=True, stale_since=now)
-    queue.mark_pending("summary", old[:2])  # already waiting in the queue
+    queue.claim_pending("summary", old[:2])  # already waiting in the queue
 
     assert exposures.risk_summaries_sweep(now=now) == 10
     batches = [args[0] for name, args in sent if name == "risk_summaries_recompute_task"]

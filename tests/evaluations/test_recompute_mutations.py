@@ -229,7 +229,7 @@ def test_the_fanout_skips_what_is_already_queued(world, settings):
     recompute.risk_summaries_mark_stale([world["case"].pk, second.pk])
     from evaluations import queue
 
-    queue.mark_pending("summary", [second.pk])
+    queue.claim_pending("summary", [second.pk])
     assert recompute.risk_summaries_fanout(rubric_id=world["rubric"].rubric_id) == 2
     assert set(RiskSummary.objects.filter(stale=True).values_list("case_id", flat=True)) == {second.pk}
     assert recompute.risk_summaries_fanout(rubric_id=world["rubric"].rubric_id + 999) == 0
@@ -303,7 +303,7 @@ def test_exposures_already_waiting_are_not_queued_again(world, django_capture_on
 
     made = world["case"]
     orgs = sorted(made.parties.values_list("organization_id", flat=True))
-    queue.mark_pending("exposure", orgs[:1])  # one is already waiting in the queue
+    queue.claim_pending("exposure", orgs[:1])  # one is already waiting in the queue
     with django_capture_on_commit_callbacks(execute=True):
         recompute.risk_summaries_recompute(case_ids=[made.pk])
     stale = set(OrganizationExposure.objects.filter(stale=True).values_list("organization_id", flat=True))
@@ -333,7 +333,7 @@ def test_a_request_already_waiting_is_not_queued_again(world, django_capture_on_
     from evaluations import queue
 
     made = world["case"]
-    queue.mark_pending("summary", [made.pk])
+    queue.claim_pending("summary", [made.pk])
     with django_capture_on_commit_callbacks(execute=True):
         recompute.risk_summary_request(made.pk)
     assert RiskSummary.objects.get(case=made).stale is True  # the message already waiting will do it
