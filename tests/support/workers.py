@@ -144,9 +144,11 @@ def use_broker(url: str) -> None:
 
 
 def outbox(folder: Path) -> list[email.message.EmailMessage]:
-    """Every message the workers' file backend wrote (one file per connection, messages separated by dashes)."""
+    """Every message the workers' file backend wrote, oldest first (one file per connection, messages
+    separated by dashes). By the files' write time: their names hold the second and an object's id, so
+    two files of the same second would sort at random by name."""
     messages = []
-    for path in sorted(folder.glob("*.log")):
+    for path in sorted(folder.glob("*.log"), key=lambda path: (path.stat().st_mtime_ns, path.name)):
         for chunk in path.read_bytes().split(b"\n" + b"-" * 79 + b"\n"):
             if chunk.strip():
                 messages.append(email.message_from_bytes(chunk.lstrip(), policy=email.policy.default))
