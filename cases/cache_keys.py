@@ -80,10 +80,11 @@ def archive_row(case) -> str:
     """An archive row: the case (editing it, its deal types or parties, or renaming one of its
     organizations touches ``updated_at``), its published version (the row's verdict; the
     ``published_version_id`` that ``selectors.case_list_published`` annotates) and the figures
-    it shows of its summary (``summary_shown``)."""
+    it shows of its summary (``summary_shown``). A search's headline is not part of it: it fills
+    the row's slot when the row is served (``views.HEADLINE_SLOT``), so v6 rows hold that slot."""
     summary = getattr(case, "risk_summary", None)
     version = case.published_version_id or 0
-    return f"cases:row:v5:{case.pk}:{stamp(case.updated_at)}:{version}:{summary_shown(summary)}"
+    return f"cases:row:v6:{case.pk}:{stamp(case.updated_at)}:{version}:{summary_shown(summary)}"
 
 
 def api_row(case) -> str:

@@ -71,3 +71,43 @@ def test_a_search_counts_its_matches_up_to_a_cap(client, corpus, monkeypatch):
     html = client.get(reverse("home"), {"sort": "title"}).content.decode()
     assert f"<strong>{Case.objects.published().count()}</strong> cases" in html
     assert "More than" not in html
+
+
+def _row_of(html: str, slug: str) -> str:
+    start = html.index(f'<a href="/cases/{slug}/">')
+    return html[start : html.index("</article>", start)]
+
+
+def test_a_search_page_serves_its_rows_from_the_row_cache_in_a_fixed_number_of_queries(
+    client, corpus, django_assert_num_queries
+):
+    """The rows are the plain archive's cached rows (their headline filled in when served): a warm
+    search page reads no parties, deal types or verdicts, whatever the rows hold."""
+    # Whether the search names an organization (its name, an alias), PostgreSQL's probe for a rare term,
+    # the page, its headlines, the capped count and the deal types' choices: no row's parties, deal
+    # types or verdicts.
+    warm_queries = 7 if connection.vendor == "postgresql" else 6
+    client.get(reverse("home"))  # the plain archive caches the same rows
+    with django_assert_num_queries(warm_queries):
+        warm = client.get(reverse("home"), {"search": WORD}).content.decode()
+    assert warm.count('<p class="headline">') == len(corpus)
+    assert warm.count(f"<mark>{WORD}</mark>") >= len(corpus)
+    with django_assert_num_queries(warm_queries):
+        again = client.get(reverse("home"), {"search": WORD}).content.decode()
+    assert again == warm
+    # The plain archive shows no headline, from the same cached rows.
+    assert '<p class="headline">' not in client.get(reverse("home")).content.decode()
+
+
+def test_a_cached_search_row_shows_the_current_querys_headline(client, corpus):
+    slug = corpus[len(corpus) // 2]
+    document = CaseSearchDocument.objects.get(case__slug=slug)
+    document.summary = f"{document.summary} A wombatword aside."
+    document.save()
+    if connection.vendor == "postgresql":
+        CaseSearchDocument.objects.filter(pk=document.pk).update(vector=search._vector())
+    first = _row_of(client.get(reverse("home"), {"search": WORD}).content.decode(), slug)
+    assert f"<mark>{WORD}</mark>" in first and "<mark>wombatword</mark>" not in first
+    second = _row_of(client.get(reverse("home"), {"search": "wombatword"}).content.decode(), slug)
+    assert "<mark>wombatword</mark>" in second and f"<mark>{WORD}</mark>" not in second
+    assert second.count('<p class="headline">') == 1
