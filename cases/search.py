@@ -25,8 +25,10 @@ from django.db.models import (
     QuerySet,
     TextField,
     Value,
+    When,
 )
-from django.db.models.expressions import CombinedExpression
+from django.db.models.expressions import Case as Choose
+from django.db.models.expressions import CombinedExpression, Expression
 from django.db.models.functions import Cast, Coalesce, Concat, Replace
 from django.utils import timezone
 from django.utils.html import escape, strip_tags
@@ -198,10 +200,10 @@ def search_headlines(case_ids: Iterable[int], text: str) -> dict[int, SafeString
     documents = CaseSearchDocument.objects.filter(case_id__in=case_ids)
     if _is_postgres():
         rows = (
-            documents.alias(summary_analysis_sources=_concat_body())
+            documents.alias(headline_body=_headline_body(_query(text)))
             .annotate(
                 headline=SearchHeadline(
-                    F("summary_analysis_sources"),
+                    F("headline_body"),
                     _query(text),
                     config=CONFIG,
                     start_sel=_START,
@@ -221,8 +223,46 @@ def search_headlines(case_ids: Iterable[int], text: str) -> dict[int, SafeString
     }
 
 
+def _without_markers(text: Expression) -> Func:
+    """The text with its own markers replaced: shown as U+FFFD, never as <mark>."""
+    without_start = Replace(text, Value(_START), Value("\ufffd"), output_field=TextField())
+    return Replace(without_start, Value(_STOP), Value("\ufffd"), output_field=TextField())
+
+
+def _all_parts() -> Concat:
+    return Concat("summary", Value("\n"), "analysis", Value("\n"), "sources", output_field=TextField())
+
+
 def _concat_body() -> Func:
-    body: Func = Concat("summary", Value("\n"), "analysis", Value("\n"), "sources", output_field=TextField())
-    for marker in (_START, _STOP):  # the body's own markers: shown as U+FFFD, never as <mark>
-        body = Replace(body, Value(marker), Value("\ufffd"), output_field=TextField())
-    return body
+    return _without_markers(_all_parts())
+
+
+class _PartMatches(Func):
+    """Whether one part of the document (its lexemes of one weight in the stored vector: see
+    ``_vector``) matches the query by itself; read from the vector, nothing is parsed again."""
+
+    output_field = BooleanField()
+
+    def __init__(self, weight: str, query: SearchQuery) -> None:
+        super().__init__(F("vector"), query)
+        self.weight = weight
+
+    def as_sql(self, compiler, connection, **extra_context):  # type: ignore[override]
+        vector, vector_params = compiler.compile(self.source_expressions[0])
+        query, query_params = compiler.compile(self.source_expressions[1])
+        return f"(ts_filter({vector}, '{{{self.weight}}}') @@ {query})", (*vector_params, *query_params)
+
+
+def _headline_body(query: SearchQuery) -> Func:
+    """What the headline is drawn from: the first part that matches the query by itself (summary,
+    then analysis, then sources), else all three (the query's words spread over them, or only the
+    title matches). Drawing it from all three parses every word of the analysis (thousands of
+    characters a case); most matches are in the summary, a few hundred."""
+    part = Choose(
+        When(_PartMatches("b", query), then=F("summary")),
+        When(_PartMatches("c", query), then=F("analysis")),
+        When(_PartMatches("d", query), then=F("sources")),
+        default=_all_parts(),
+        output_field=TextField(),
+    )
+    return _without_markers(part)

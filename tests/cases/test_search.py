@@ -123,3 +123,31 @@ def test_search_finds_the_same_cases_whether_matches_are_few_or_many(demo, monke
         assert ("xai-anthropic-colossus-1" in found) is expected, (text, few_matches)
     compute = selectors.case_search(Case.objects.published(), "compute")
     assert compute.count() > 1 and all(case.search_rank > 0 for case in compute)
+
+
+@pytest.mark.parametrize(
+    ("query", "marked"),
+    [
+        ("quokkasum", ["quokkasum"]),  # in the summary
+        ("quokkanal", ["quokkanal"]),  # in the analysis only
+        ("quokkasrc", ["quokkasrc"]),  # in the sources only
+        ("quokkasum quokkanal", ["quokkasum"]),  # both words, in two parts: drawn from all three
+        ('"quokkanal quokkapair"', ["quokkanal", "quokkapair"]),  # a phrase
+    ],
+)
+def test_the_headline_marks_the_words_wherever_they_are(demo, query, marked):
+    case = Case.objects.get(slug="xai-anthropic-colossus-1")
+    document = CaseSearchDocument.objects.get(case=case)
+    filler = " ".join(f"filler{n}" for n in range(60))
+    CaseSearchDocument.objects.filter(case=case).update(
+        summary=f"{filler} quokkasum {filler}",
+        analysis=f"{filler} quokkanal quokkapair {filler} {document.analysis}",
+        sources=f"{filler} quokkasrc {filler}",
+    )
+    if connection.vendor == "postgresql":
+        from cases.search import _vector
+
+        CaseSearchDocument.objects.filter(case=case).update(vector=_vector())
+    headline = str(search_headlines([case.pk], query)[case.pk])
+    for word in marked:
+        assert f"<mark>{word}</mark>" in headline
