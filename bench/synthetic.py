@@ -419,10 +419,15 @@ def summaries_compute(
         recompute_set.risk_summaries_recompute_many(case_ids=batch, queue_exposures=False)
         if (start // batch_size) % 10 == 9:
             say(f"{start + batch_size}/{len(case_ids)} summaries")
+    # Each organization once: a party's default ordering (case, position) would make DISTINCT keep a
+    # row per party, and every batch of that list loaded the deals of thousands of organizations again.
     organization_ids = sorted(
         set(Party.objects.filter(case_id__in=case_ids).values_list("organization_id", flat=True))
         if len(case_ids) < 5000
-        else Party.objects.filter(case__is_synthetic=True).values_list("organization_id", flat=True).distinct()
+        else Party.objects.filter(case__is_synthetic=True)
+        .order_by()
+        .values_list("organization_id", flat=True)
+        .distinct()
     )
     if seconds is not None:
         seconds["of which summaries"] = time.monotonic() - started
