@@ -11,7 +11,7 @@ import threading
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command, get_commands
-from django.db import connection, connections
+from django.db import connection, connections, transaction
 from django.db.models import Count
 
 from bench.management.commands import generate_archive as generate_archive_command
@@ -263,6 +263,27 @@ def test_the_archive_of_a_seed_is_pinned():
     if connection.vendor == "postgresql":  # the vectors the search matches (cases.search)
         vectors = CaseSearchDocument.objects.filter(case__slug__startswith="p-c").order_by("case__slug")
         assert _digest([str(v) for v in vectors.values_list("vector", flat=True)]) == PINNED_VECTORS
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_pipelined_writer_writes_the_same_archive():
+    """Outside a transaction, PostgreSQL's chunks are written by a thread while the next is generated:
+    the same rows as the plain writer's (inside a transaction), prefixes aside."""
+    if connection.vendor != "postgresql":
+        pytest.skip("the pipelined writer is PostgreSQL's")
+    report = generate_archive(cases=200, seed=7, prefix="p", chunk_size=60)
+    assert "insert and search documents" in report.seconds  # the pipeline ran
+    with transaction.atomic():
+        report = generate_archive(cases=200, seed=7, prefix="q", chunk_size=60)
+    assert "insert" in report.seconds  # the plain writer ran
+
+    def rows(prefix: str) -> list[tuple]:
+        return sorted(
+            (model, row.replace(f"({prefix})", "(*)").replace(f"'{prefix}-", "'*-"))
+            for model, row in _archive_rows(prefix)
+        )
+
+    assert len(rows("p")) > 10_000 and rows("p") == rows("q")
 
 
 PINNED = {
