@@ -318,9 +318,14 @@ def generate_archive(
     shape: ArchiveShape | None = None,
     compute_summaries: bool = True,
     chunk_size: int = 5000,
+    pipelined: bool = True,
     progress: Callable[[str], None] | None = None,
 ) -> ArchiveReport:
-    """Write ``cases`` synthetic cases (and their organizations, analyses, scores...)."""
+    """Write ``cases`` synthetic cases (and their organizations, analyses, scores...).
+
+    ``pipelined``: on PostgreSQL outside a transaction, write each chunk on a thread while the
+    next one is generated (see the module docstring); off, every chunk on this connection.
+    """
     shape = shape or ArchiveShape()
     rubric_version = rubric_version or rubric_version_default()
     if Case.objects.filter(slug__startswith=f"{prefix}-c").exists():
@@ -366,7 +371,7 @@ def generate_archive(
     # while this one generates the next chunk, so the database's work (above all the search
     # vectors' to_tsvector) runs alongside the generation. Chunks are still written in order, one
     # at a time. Inside a transaction (tests) the rows must be written on the caller's connection.
-    pipelined = writer.postgres and not connection.in_atomic_block
+    pipelined = pipelined and writer.postgres and not connection.in_atomic_block
     pending: Future[float] | None = None
     with ThreadPoolExecutor(max_workers=1) as pool:
         try:
