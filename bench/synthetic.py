@@ -10,10 +10,11 @@ keys are deferred to the commit, so a trigger that refuses children of a
 published version never sees a published parent, while every foreign key is
 still checked at commit. The score scale trigger still checks every score.
 
-On PostgreSQL (outside a transaction) a thread writes each chunk, in its own
-transaction on a connection of its own, while the next chunk is generated: the
-database's share of the work (COPY, indexes, the search vectors) runs alongside
-the generator's Python. Chunks are still written one at a time, in order.
+On PostgreSQL (outside a transaction) threads write the chunks, each in its own
+transaction on a connection of its own (``WRITERS`` at a time), while the next
+chunk is generated: the database's share of the work (COPY, indexes, foreign
+keys, the search vectors), most of the time, runs alongside the generator's
+Python and on more than one core.
 
 Ids are assigned here, taken from the tables' sequences (``_Ids``), so that
 children can point at their parents without reading anything back, while the
@@ -34,6 +35,7 @@ import itertools
 import json
 import random
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -309,6 +311,9 @@ def rubric_version_default() -> RubricVersion:
     return version or load_rubric(data)
 
 
+WRITERS = 2  # chunks written at the same time (PostgreSQL): one per core of the benchmark's machine
+
+
 def generate_archive(
     *,
     cases: int,
@@ -367,33 +372,36 @@ def generate_archive(
         say(f"{done}/{cases} cases written ({time.monotonic() - started:.1f}s)")
         return seconds
 
-    # PostgreSQL, outside any transaction: a thread writes each chunk on a connection of its own
-    # while this one generates the next chunk, so the database's work (above all the search
-    # vectors' to_tsvector) runs alongside the generation. Chunks are still written in order, one
-    # at a time. Inside a transaction (tests) the rows must be written on the caller's connection.
-    pipelined = pipelined and writer.postgres and not connection.in_atomic_block
-    pending: Future[float] | None = None
-    with ThreadPoolExecutor(max_workers=1) as pool:
+    def chunk_write_apart(rows: dict[str, list[tuple]], documents: list[tuple], done: int) -> float:
         try:
-            for chunk_start in range(0, cases, chunk_size):
-                n = min(chunk_size, cases - chunk_start)
-                rows: dict[str, list[tuple]] = {k: [] for k in _TABLES}
-                documents: list[tuple] = []
-                ids.refresh()
-                for index in range(chunk_start, chunk_start + n):
-                    _one_case(context, index, rows, documents)
-                if pending is not None:
-                    documents_seconds += pending.result()
-                    pending = None
-                if pipelined:
-                    pending = pool.submit(chunk_write, rows, documents, chunk_start + n)
-                else:
-                    documents_seconds += chunk_write(rows, documents, chunk_start + n)
-            if pending is not None:
-                documents_seconds += pending.result()
+            return chunk_write(rows, documents, done)
         finally:
+            connections.close_all()  # this thread's own connection
+
+    # PostgreSQL, outside any transaction: threads write the chunks, each on a connection and in a
+    # transaction of its own, while this one generates the next chunk, so the database's work (COPY,
+    # indexes, the foreign keys checked at commit, the search vectors' to_tsvector) runs alongside
+    # the generation, WRITERS chunks at a time. The chunks are independent (their parents, the
+    # organizations, are committed first). Inside a transaction (tests) the rows must be written on
+    # the caller's connection, one chunk after the other.
+    pipelined = pipelined and writer.postgres and not connection.in_atomic_block
+    pending: deque[Future[float]] = deque()
+    with ThreadPoolExecutor(max_workers=WRITERS) as pool:
+        for chunk_start in range(0, cases, chunk_size):
+            n = min(chunk_size, cases - chunk_start)
+            rows: dict[str, list[tuple]] = {k: [] for k in _TABLES}
+            documents: list[tuple] = []
+            ids.refresh()
+            for index in range(chunk_start, chunk_start + n):
+                _one_case(context, index, rows, documents)
+            if len(pending) == WRITERS:  # at most WRITERS chunks held in memory, waiting or being written
+                documents_seconds += pending.popleft().result()
             if pipelined:
-                pool.submit(connections.close_all).result()  # the thread's own connection
+                pending.append(pool.submit(chunk_write_apart, rows, documents, chunk_start + n))
+            else:
+                documents_seconds += chunk_write(rows, documents, chunk_start + n)
+        while pending:
+            documents_seconds += pending.popleft().result()
     if pipelined:  # the documents' time overlaps the generation's
         report.seconds["insert and search documents"] = time.monotonic() - started
         report.seconds["of which search documents (alongside)"] = documents_seconds
