@@ -328,8 +328,9 @@ def generate_archive(
 ) -> ArchiveReport:
     """Write ``cases`` synthetic cases (and their organizations, analyses, scores...).
 
-    ``pipelined``: on PostgreSQL outside a transaction, write each chunk on a thread while the
-    next one is generated (see the module docstring); off, every chunk on this connection.
+    ``pipelined``: on PostgreSQL outside a transaction, threads write the chunks (``WRITERS`` at a
+    time) while the next one is generated (see the module docstring); off, every chunk on this
+    connection, one after the other.
     """
     shape = shape or ArchiveShape()
     rubric_version = rubric_version or rubric_version_default()
