@@ -10,6 +10,12 @@ keys are deferred to the commit, so a trigger that refuses children of a
 published version never sees a published parent, while every foreign key is
 still checked at commit. The score scale trigger still checks every score.
 
+On PostgreSQL (outside a transaction) threads write the chunks, each in its own
+transaction on a connection of its own (``WRITERS`` at a time), while the next
+chunk is generated: the database's share of the work (COPY, indexes, foreign
+keys, the search vectors), most of the time, runs alongside the generator's
+Python and on more than one core.
+
 Ids are assigned here, taken from the tables' sequences (``_Ids``), so that
 children can point at their parents without reading anything back, while the
 site goes on writing. The output depends only on the seed and the arguments: two runs
@@ -29,13 +35,15 @@ import itertools
 import json
 import random
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
-from django.db import connection, models, transaction
+from django.db import connection, connections, models, transaction
 from django.db.models import Max
 
 from cases import search, search_index
@@ -57,6 +65,9 @@ from evaluations.models import (
     AuditEntry,
     Evaluation,
     EvaluationVersion,
+    OrganizationExposure,
+    PartyFigure,
+    RiskSummary,
     RubricVersion,
     Score,
 )
@@ -300,6 +311,9 @@ def rubric_version_default() -> RubricVersion:
     return version or load_rubric(data)
 
 
+WRITERS = 2  # chunks written at the same time (PostgreSQL): one per core of the benchmark's machine
+
+
 def generate_archive(
     *,
     cases: int,
@@ -309,9 +323,15 @@ def generate_archive(
     shape: ArchiveShape | None = None,
     compute_summaries: bool = True,
     chunk_size: int = 5000,
+    pipelined: bool = True,
     progress: Callable[[str], None] | None = None,
 ) -> ArchiveReport:
-    """Write ``cases`` synthetic cases (and their organizations, analyses, scores...)."""
+    """Write ``cases`` synthetic cases (and their organizations, analyses, scores...).
+
+    ``pipelined``: on PostgreSQL outside a transaction, threads write the chunks (``WRITERS`` at a
+    time) while the next one is generated (see the module docstring); off, every chunk on this
+    connection, one after the other.
+    """
     shape = shape or ArchiveShape()
     rubric_version = rubric_version or rubric_version_default()
     if Case.objects.filter(slug__startswith=f"{prefix}-c").exists():
@@ -341,27 +361,61 @@ def generate_archive(
 
     context = _Context(rng, prefix, shape, ids, report, organizations, cumulative, deal_types, tags, users,
                        party_criteria, deal_criteria, rubric_version.pk, scale, base)  # fmt: skip
-    for chunk_start in range(0, cases, chunk_size):
-        n = min(chunk_size, cases - chunk_start)
-        rows: dict[str, list[tuple]] = {k: [] for k in _TABLES}
-        documents: list[tuple] = []
-        ids.refresh()
-        for index in range(chunk_start, chunk_start + n):
-            _one_case(context, index, rows, documents)
+
+    def chunk_write(rows: dict[str, list[tuple]], documents: list[tuple], done: int) -> float:
+        """Write one chunk in its own transaction; returns the seconds its search documents took."""
         with transaction.atomic():
             for key, (model, columns) in _TABLES.items():
                 writer.write(model, columns, rows[key])
             t = time.monotonic()
             _documents_write(writer, documents)
-            documents_seconds += time.monotonic() - t
-        say(f"{chunk_start + n}/{cases} cases written ({time.monotonic() - started:.1f}s)")
-    report.seconds["insert"] = time.monotonic() - started - documents_seconds
-    report.seconds["search documents"] = documents_seconds
+            seconds = time.monotonic() - t
+        say(f"{done}/{cases} cases written ({time.monotonic() - started:.1f}s)")
+        return seconds
+
+    def chunk_write_apart(rows: dict[str, list[tuple]], documents: list[tuple], done: int) -> float:
+        try:
+            return chunk_write(rows, documents, done)
+        finally:
+            connections.close_all()  # this thread's own connection
+
+    # PostgreSQL, outside any transaction: threads write the chunks, each on a connection and in a
+    # transaction of its own, while this one generates the next chunk, so the database's work (COPY,
+    # indexes, the foreign keys checked at commit, the search vectors' to_tsvector) runs alongside
+    # the generation, WRITERS chunks at a time. The chunks are independent (their parents, the
+    # organizations, are committed first). Inside a transaction (tests) the rows must be written on
+    # the caller's connection, one chunk after the other.
+    pipelined = pipelined and writer.postgres and not connection.in_atomic_block
+    pending: deque[Future[float]] = deque()
+    with ThreadPoolExecutor(max_workers=WRITERS) as pool:
+        for chunk_start in range(0, cases, chunk_size):
+            n = min(chunk_size, cases - chunk_start)
+            rows: dict[str, list[tuple]] = {k: [] for k in _TABLES}
+            documents: list[tuple] = []
+            ids.refresh()
+            for index in range(chunk_start, chunk_start + n):
+                _one_case(context, index, rows, documents)
+            if len(pending) == WRITERS:  # at most WRITERS chunks held in memory, waiting or being written
+                documents_seconds += pending.popleft().result()
+            if pipelined:
+                pending.append(pool.submit(chunk_write_apart, rows, documents, chunk_start + n))
+            else:
+                documents_seconds += chunk_write(rows, documents, chunk_start + n)
+        while pending:
+            documents_seconds += pending.popleft().result()
+    if pipelined:  # the documents' time overlaps the generation's
+        report.seconds["insert and search documents"] = time.monotonic() - started
+        report.seconds["of which search documents (alongside)"] = documents_seconds
+    else:
+        report.seconds["insert"] = time.monotonic() - started - documents_seconds
+        report.seconds["search documents"] = documents_seconds
+    t = time.monotonic()
     analyze()  # the summaries' reads need fresh statistics too
+    report.seconds["statistics"] = time.monotonic() - t
     if compute_summaries:
         t = time.monotonic()
         summaries_compute(report.case_ids, batch_size=5000, progress=say, seconds=report.seconds)
-        analyze()  # for the pages: the risk bands did not exist at the first ANALYZE
+        analyze(RiskSummary, PartyFigure, OrganizationExposure)  # for the pages: written since the first ANALYZE
         report.seconds["summaries and exposures"] = time.monotonic() - t
     return report
 
@@ -400,11 +454,13 @@ def _documents_write(writer: _Writer, documents: list[tuple]) -> None:
     search_index.vocabulary_add(text for row in documents for text in row[1:5])
 
 
-def analyze() -> None:
-    """Refresh the planner's statistics after a bulk load (autovacuum would, minutes later)."""
+def analyze(*tables: type[models.Model]) -> None:
+    """Refresh the planner's statistics after a bulk load (autovacuum would, minutes later):
+    these tables' (by their models), or every table's."""
     if connection.vendor == "postgresql":
+        names = ", ".join(connection.ops.quote_name(model._meta.db_table) for model in tables)
         with connection.cursor() as cursor:
-            cursor.execute("ANALYZE")
+            cursor.execute(f"ANALYZE {names}")
 
 
 def summaries_compute(
@@ -419,10 +475,15 @@ def summaries_compute(
         recompute_set.risk_summaries_recompute_many(case_ids=batch, queue_exposures=False)
         if (start // batch_size) % 10 == 9:
             say(f"{start + batch_size}/{len(case_ids)} summaries")
+    # Each organization once: a party's default ordering (case, position) would make DISTINCT keep a
+    # row per party, and every batch of that list loaded the deals of thousands of organizations again.
     organization_ids = sorted(
         set(Party.objects.filter(case_id__in=case_ids).values_list("organization_id", flat=True))
         if len(case_ids) < 5000
-        else Party.objects.filter(case__is_synthetic=True).values_list("organization_id", flat=True).distinct()
+        else Party.objects.filter(case__is_synthetic=True)
+        .order_by()
+        .values_list("organization_id", flat=True)
+        .distinct()
     )
     if seconds is not None:
         seconds["of which summaries"] = time.monotonic() - started

@@ -3,18 +3,32 @@
 from __future__ import annotations
 
 import datetime
+import hashlib
+import json
 import pathlib
 import threading
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.core.management import call_command, get_commands
-from django.db import connection, connections
+from django.db import connection, connections, transaction
 from django.db.models import Count
 
 from bench.management.commands import generate_archive as generate_archive_command
 from bench.synthetic import ArchiveShape, generate_archive, rubric_version_default
-from cases.models import Case, Organization, Party
-from evaluations.models import Annotation, EvaluationVersion, RiskSummary, Score
+from cases.models import Case, CaseSearchDocument, DealType, Organization, Party, Source, Tag, TimelineEvent
+from evaluations.models import (
+    Annotation,
+    AuditEntry,
+    Criterion,
+    Evaluation,
+    EvaluationVersion,
+    OrganizationExposure,
+    PartyFigure,
+    RiskSummary,
+    RubricVersion,
+    Score,
+)
 from tests.support.synthetic import assert_summary_matches, expected_summary
 
 pytestmark = pytest.mark.django_db(transaction=False)
@@ -163,3 +177,117 @@ def test_search_documents_are_written_as_the_search_service_writes_them():
     search_documents_write(list(cases.values_list("pk", flat=True)))
     rebuilt = {row[0]: row for row in CaseSearchDocument.objects.filter(case__in=cases).values_list(*columns)}
     assert rebuilt == written
+
+
+# --- The generated archive, pinned ----------------------------------------------------------------
+
+# Columns that say when or under which id a row was written, not what the archive holds.
+_UNPINNED = {"id", "computed_at", "stale_since", "inputs_hash", "vector"}
+
+
+def _archive_rows(prefix: str) -> list[tuple]:
+    """Every row the generator writes or has the services compute, each foreign key replaced by its
+    target's natural key (a slug, a name, a position), so that two databases can be compared."""
+    cases = {c.pk: c.slug for c in Case.objects.filter(slug__startswith=f"{prefix}-c")}
+    labels: dict[type, dict[int, object]] = {Case: cases}
+    labels[Organization] = dict(Organization.objects.filter(slug__startswith=f"{prefix}-").values_list("pk", "name"))
+    labels[Party] = {p.pk: (cases[p.case_id], p.position) for p in Party.objects.filter(case_id__in=cases)}
+    labels[Source] = {s.pk: (cases[s.case_id], s.position) for s in Source.objects.filter(case_id__in=cases)}
+    labels[Evaluation] = {e.pk: cases[e.case_id] for e in Evaluation.objects.filter(case_id__in=cases)}
+    labels[EvaluationVersion] = {
+        v.pk: (cases[v.case_id], v.number) for v in EvaluationVersion.objects.filter(case_id__in=cases)
+    }
+    labels[Criterion] = dict(Criterion.objects.values_list("pk", "key"))
+    labels[get_user_model()] = dict(get_user_model().objects.values_list("pk", "username"))
+    labels[Tag] = dict(Tag.objects.values_list("pk", "slug"))
+    labels[DealType] = dict(DealType.objects.values_list("pk", "slug"))
+    labels[RubricVersion] = {pk: "rubric" for pk in RubricVersion.objects.values_list("pk", flat=True)}
+    scores = Score.objects.filter(version__case_id__in=cases)
+    labels[Score] = {
+        s.pk: (labels[EvaluationVersion][v], labels[Criterion][c], labels[Party].get(p))
+        for s, v, c, p in ((s, s.version_id, s.criterion_id, s.party_id) for s in scores)
+    }
+    summaries = RiskSummary.objects.filter(case_id__in=cases)
+    labels[RiskSummary] = {s.pk: cases[s.case_id] for s in summaries}
+    tables = [
+        (Organization, Organization.objects.filter(pk__in=labels[Organization])),
+        (Case, Case.objects.filter(pk__in=cases)),
+        (Case.deal_types.through, Case.deal_types.through.objects.filter(case_id__in=cases)),
+        (Case.tags.through, Case.tags.through.objects.filter(case_id__in=cases)),
+        (Party, Party.objects.filter(case_id__in=cases)),
+        (Source, Source.objects.filter(case_id__in=cases)),
+        (TimelineEvent, TimelineEvent.objects.filter(case_id__in=cases)),
+        (Evaluation, Evaluation.objects.filter(case_id__in=cases)),
+        (EvaluationVersion, EvaluationVersion.objects.filter(case_id__in=cases)),
+        (Score, scores),
+        (Score.sources.through, Score.sources.through.objects.filter(score__in=scores)),
+        (Annotation, Annotation.objects.filter(version__case_id__in=cases)),
+        (AuditEntry, AuditEntry.objects.filter(evaluation_version__case_id__in=cases)),
+        (CaseSearchDocument, CaseSearchDocument.objects.filter(case_id__in=cases)),
+        (RiskSummary, summaries),
+        (PartyFigure, PartyFigure.objects.filter(summary__in=summaries)),
+        (OrganizationExposure, OrganizationExposure.objects.filter(organization_id__in=labels[Organization])),
+    ]
+    rows = []
+    for model, queryset in tables:
+        fields = [f for f in model._meta.concrete_fields if f.attname not in _UNPINNED and not f.primary_key]
+        if model is CaseSearchDocument:  # when it was written, not what it holds
+            fields = [f for f in fields if f.name != "updated_at"]
+        if connection.vendor != "postgresql":  # bulk_create stamps these with the time of the run
+            fields = [f for f in fields if not (getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False))]
+        for values in queryset.values_list(*(f.attname for f in fields)):
+            if model is Source:  # a source's address holds its case's id
+                values = tuple(
+                    value.replace(f"/{values[0]}-", "/<case>-") if f.name == "url" else value
+                    for f, value in zip(fields, values, strict=True)
+                )
+            row = tuple(
+                labels[f.related_model][value] if f.is_relation and value is not None else value
+                for f, value in zip(fields, values, strict=True)
+            )
+            rows.append((model._meta.label, repr(row)))
+    return sorted(rows)
+
+
+def _digest(rows: list[tuple]) -> str:
+    return hashlib.sha256(json.dumps(rows).encode()).hexdigest()
+
+
+def test_the_archive_of_a_seed_is_pinned():
+    """200 cases of seed 7, and their summaries, exposures and search documents, as the generator
+    wrote them before it was made faster (bench/synthetic.py): any change to what it writes fails here."""
+    generate_archive(cases=200, seed=7, prefix="p")
+    rows = _archive_rows("p")
+    assert len(rows) > 10_000
+    assert _digest(rows) == PINNED[connection.vendor]
+    if connection.vendor == "postgresql":  # the vectors the search matches (cases.search)
+        vectors = CaseSearchDocument.objects.filter(case__slug__startswith="p-c").order_by("case__slug")
+        assert _digest([str(v) for v in vectors.values_list("vector", flat=True)]) == PINNED_VECTORS
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_pipelined_writer_writes_the_same_archive():
+    """Outside a transaction, PostgreSQL's chunks are written by a thread while the next is generated:
+    the same rows as the plain writer's (inside a transaction), prefixes aside."""
+    if connection.vendor != "postgresql":
+        pytest.skip("the pipelined writer is PostgreSQL's")
+    report = generate_archive(cases=200, seed=7, prefix="p", chunk_size=60)
+    assert "insert and search documents" in report.seconds  # the pipeline ran
+    with transaction.atomic():
+        report = generate_archive(cases=200, seed=7, prefix="q", chunk_size=60)
+    assert "insert" in report.seconds  # the plain writer ran
+
+    def rows(prefix: str) -> list[tuple]:
+        return sorted(
+            (model, row.replace(f"({prefix})", "(*)").replace(f"'{prefix}-", "'*-"))
+            for model, row in _archive_rows(prefix)
+        )
+
+    assert len(rows("p")) > 10_000 and rows("p") == rows("q")
+
+
+PINNED = {
+    "postgresql": "c307d307f257c818ce672f9625aa27df5646cca90956061bea258df6fe5c8985",
+    "sqlite": "efdb41d84f478b6e4bf8e068cf053facf619227e14aa7bd2a2392e03638b89d9",
+}
+PINNED_VECTORS = "9a8d0abc14aa541edfd1f5433a600fcbb49c467a6afed6bfda3d6c78053071b9"
