@@ -41,8 +41,14 @@ def test_activation_rescores_a_few_hundred_cases_on_a_worker(start_worker, v1, s
     assert PartyFigure.objects.filter(summary__case_id__in=case_ids).count() == 600  # no duplicates
 
 
-def test_a_full_recompute_queues_each_exposure_once_at_the_end(start_worker, v1, small_batches):
-    """Summaries, party figures and exposures all current, the exposures recomputed once, after the last batch."""
+def test_a_full_recompute_queues_each_exposure_once_at_the_end(start_worker, v1, small_batches, monkeypatch):
+    """Summaries, party figures and exposures all current, the exposures recomputed once, after the last batch.
+
+    No debounce: at 100,000 cases the fan-out lasts far longer than EXPOSURE_DEBOUNCE_SECONDS, which
+    coalesced nothing there; here 400 cases take less than the 5 s default, which would hide the
+    difference.
+    """
+    monkeypatch.setenv("EXPOSURE_DEBOUNCE_SECONDS", "0")  # the workers' setting
     case_ids = make_cases(400, v1)
     recompute.risk_summaries_recompute(case_ids=case_ids, queue_exposures=False)
     organization_ids = list(OrganizationExposure.objects.values_list("organization_id", flat=True))
@@ -64,8 +70,8 @@ def test_a_full_recompute_queues_each_exposure_once_at_the_end(start_worker, v1,
     assert exposures.organization_exposures_recompute(organization_ids=organization_ids) == []
     # 20 batches of 20 cases, each touching most organizations. Once per organization is
     # ceil(organizations / 20) messages; two last batches committing together may both
-    # send, hence twice that at most. Queued by every batch (the debounce shorter than a
-    # fan-out), they were one set per batch: several times more.
+    # send, hence twice that at most. Queued by every batch, they were one set per batch
+    # (20 messages for the 12 organizations here).
     received = re.findall(r"Task [\w.]+\.(\w+)\[[^\]]+\] received", worker.log_path.read_text(errors="replace"))
     per_message = min(exposures.EXPOSURE_BATCH_SIZE, 20)
     once = math.ceil(len(organization_ids) / per_message)
