@@ -1287,9 +1287,12 @@ def main(argv: list[str] | None = None) -> None:
             print(f"  {result.label}: {result.seconds:.2f}s", flush=True)
     from django.conf import settings
 
+    from evaluations.services.exposures import EXPOSURE_BATCH_SIZE
+
     notes.append(
-        "Worker runs include the exposure debounce: exposures are queued with a countdown of "
-        f"EXPOSURE_DEBOUNCE_SECONDS={settings.EXPOSURE_DEBOUNCE_SECONDS} s after the summaries that touch them; "
+        "Worker runs: the summary batches only mark the exposures they touch stale; the batch that leaves no "
+        "summary stale queues every stale exposure once, without debounce, in messages of "
+        f"{min(EXPOSURE_BATCH_SIZE, settings.RECOMPUTE_BATCH_SIZE)} organizations; "
         f"RECOMPUTE_BATCH_SIZE={settings.RECOMPUTE_BATCH_SIZE} cases per batch message."
     )
     notes.append(f"Case page: `{params['case_slug']}`; organization page: the busiest one, `{params['org_slug']}`.")

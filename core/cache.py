@@ -71,9 +71,14 @@ class ForgivingRedisCache(RedisCache):
 
 
 def touch_many(cache: Any, keys: list[str], timeout: int) -> None:
-    """``cache.touch`` for many keys: one round trip on Redis, a loop on the in-process cache."""
-    if isinstance(cache, ForgivingRedisCache):
-        cache.touch_many(keys, timeout)
+    """``cache.touch`` for many keys: one round trip on Redis, a loop on the in-process cache.
+
+    ``django.core.cache.cache`` is a proxy, never an instance of the backend's class: asked by
+    attribute, which the proxy forwards (an isinstance check took the loop, a round trip a key).
+    """
+    many = getattr(cache, "touch_many", None)
+    if many is not None:
+        many(keys, timeout)
     else:
         for key in keys:
             cache.touch(key, timeout)

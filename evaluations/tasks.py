@@ -55,7 +55,7 @@ def risk_summaries_recompute_task(case_ids: list[int]) -> int:
     # Released before reading: a change committed from now on queues a new message.
     queue.release_pending("summary", case_ids)
     try:
-        return len(recompute_set.risk_summaries_recompute_many(case_ids=case_ids))
+        return len(recompute_set.risk_summaries_recompute_batch(case_ids=case_ids))
     except SoftTimeLimitExceeded:
         # The batch's transaction rolled back; nothing is lost (the rows are still
         # stale). Try again as two halves, which fit in the limit sooner or later.

@@ -15,6 +15,10 @@ from evaluations import exposure, paths, queue, scoring, selectors
 from evaluations.models import OrganizationExposure, RiskSummary
 from evaluations.services.unnest import exposures_write
 
+# Organizations per exposure message when many are queued at once (the end of a full recompute):
+# small enough that every worker process takes a share (their cost varies with the deals).
+EXPOSURE_BATCH_SIZE = 100
+
 
 def organization_exposures_mark_stale(organization_ids: Iterable[int], *, now: datetime | None = None) -> None:
     """Flag the organizations' exposures stale, in the caller's transaction."""
@@ -101,6 +105,36 @@ def organization_exposure_request(organization_ids: Iterable[int]) -> None:
     )
 
 
+def organization_exposures_request_stale() -> int:
+    """Once no summary is stale, queue every stale exposure now; return how many were queued.
+
+    Called after each batch of a full recompute (an activation's fan-out, the
+    sweep's batches), once its transaction commits. Those batches only mark
+    the exposures they touch stale: an exposure reads every summary of its
+    organization, and a full recompute changes most of them batch after
+    batch, so recomputing exposures before the last batch is work thrown
+    away. Whichever batch commits last sees no stale summary and queues the
+    exposures once, in messages of EXPOSURE_BATCH_SIZE organizations that the
+    worker processes share. Two batches committing at once may both see it:
+    the pending markers coalesce them. If this message is lost, the stale
+    flags remain and the sweep queues them.
+    """
+    if RiskSummary.objects.filter(stale=True).exists():
+        return 0  # a later batch queues them
+    ids = (
+        OrganizationExposure.objects.filter(stale=True)
+        .order_by("organization_id")
+        .values_list("organization_id", flat=True)
+    )
+    sent, _ = queue.send_coalesced(
+        queue.ORGANIZATION_EXPOSURES_RECOMPUTE,
+        "exposure",
+        ids,
+        batch_size=min(EXPOSURE_BATCH_SIZE, settings.RECOMPUTE_BATCH_SIZE),
+    )
+    return sent
+
+
 def risk_summaries_sweep(*, now: datetime | None = None, limit: int = 100_000) -> int:
     """Queue a recompute for every summary and exposure stale for longer than the grace period.
 
@@ -109,16 +143,32 @@ def risk_summaries_sweep(*, now: datetime | None = None, limit: int = 100_000) -
     Work already waiting in the queue is not queued twice (coalescing); the
     rest goes in batches of RECOMPUTE_BATCH_SIZE ids. Returns how many ids
     were queued.
+
+    While a summary is stale, exposures wait: the batch that leaves no
+    summary stale queues them (``organization_exposures_request_stale``), as
+    a pending message would, and recomputing them in the middle of a full
+    recompute would be undone by the next batch. As for a pending message,
+    the wait lasts PENDING_MARKER_SECONDS at most (a summary that never gets
+    current must not hold them forever).
     """
     now = now or timezone.now()
     cutoff = now - timedelta(seconds=settings.STALE_GRACE_SECONDS)
+    exposures_cutoff = cutoff
+    if RiskSummary.objects.filter(stale=True).exists():
+        exposures_cutoff = min(cutoff, now - timedelta(seconds=settings.PENDING_MARKER_SECONDS))
     queued = 0
-    for model, field_name, kind, task in (
-        (RiskSummary, "case_id", "summary", queue.RISK_SUMMARIES_RECOMPUTE),
-        (OrganizationExposure, "organization_id", "exposure", queue.ORGANIZATION_EXPOSURES_RECOMPUTE),
+    for model, field_name, kind, task, owed_before in (
+        (RiskSummary, "case_id", "summary", queue.RISK_SUMMARIES_RECOMPUTE, cutoff),
+        (
+            OrganizationExposure,
+            "organization_id",
+            "exposure",
+            queue.ORGANIZATION_EXPOSURES_RECOMPUTE,
+            exposures_cutoff,
+        ),
     ):
         ids = (
-            model.objects.filter(stale=True, stale_since__lte=cutoff)
+            model.objects.filter(stale=True, stale_since__lte=owed_before)
             .order_by("stale_since")
             .values_list(field_name, flat=True)[:limit]
         )

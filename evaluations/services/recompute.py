@@ -130,9 +130,10 @@ def risk_summaries_recompute(*, case_ids: Iterable[int], queue_exposures: bool =
         )
         organization_exposures_mark_stale(organization_ids, now=now)
         if queue_exposures:
-            # Debounced: an organization's exposure reads all its cases, so while a
-            # fan-out rewrites thousands of summaries it is recomputed every few
-            # seconds at most, not once per batch.
+            # Debounced: an organization's exposure reads all its cases, so publishes
+            # in a row coalesce into one recompute. A full recompute's batches do not
+            # come here: they queue the exposures once, after the last batch
+            # (recompute_set.risk_summaries_recompute_batch).
             queue.send_on_commit_coalesced(
                 queue.ORGANIZATION_EXPOSURES_RECOMPUTE,
                 "exposure",

@@ -41,15 +41,15 @@ from django.utils import timezone
 from evaluations import queue, selectors
 from evaluations.models import EvaluationVersion, RubricVersion
 from evaluations.services import recompute
-from evaluations.services.exposures import organization_exposures_mark_stale
+from evaluations.services.exposures import (
+    EXPOSURE_BATCH_SIZE,
+    organization_exposures_mark_stale,
+    organization_exposures_request_stale,
+)
 
 # Below this many cases a batch takes the Python path: the set-based statements cost a
 # few milliseconds whatever the batch, and one case (a publish) is faster in Python.
 SET_RECOMPUTE_MIN_CASES = 20
-
-# Organizations per exposure message after a set-based batch: small enough that every worker
-# process gets a share of the exposures (a rubric activation touches all of them at once).
-EXPOSURE_BATCH_SIZE = 100
 
 # Keys spelled as-is inside the SQL-built JSON text (json.dumps would escape nothing in them).
 _PLAIN_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
@@ -67,6 +67,24 @@ def risk_summaries_recompute_many(*, case_ids: Iterable[int], queue_exposures: b
     if connection.vendor != "postgresql" or len(case_ids) < SET_RECOMPUTE_MIN_CASES:
         return recompute.risk_summaries_recompute(case_ids=case_ids, queue_exposures=queue_exposures)
     return risk_summaries_recompute_set(case_ids=case_ids, queue_exposures=queue_exposures)
+
+
+def risk_summaries_recompute_batch(*, case_ids: Iterable[int]) -> list[int]:
+    """A worker's batch (``risk_summaries_recompute_task``); return the ids of cases rewritten.
+
+    One case is a publish (or a sweep's single straggler): its organizations'
+    exposures are queued after commit, debounced, as soon as it is done. A
+    larger batch is part of a full recompute (an activation's fan-out, the
+    sweep after a lost message): it only marks the exposures it touches
+    stale, and the batch that leaves no summary stale queues every stale
+    exposure once (``exposures.organization_exposures_request_stale``). Every
+    batch checks, the single case too: the last one of a fan-out may be a
+    single case.
+    """
+    case_ids = sorted(set(case_ids))
+    rewritten = risk_summaries_recompute_many(case_ids=case_ids, queue_exposures=len(case_ids) == 1)
+    transaction.on_commit(organization_exposures_request_stale)  # at once, outside a transaction
+    return rewritten
 
 
 def risk_summaries_recompute_set(*, case_ids: Iterable[int], queue_exposures: bool = True) -> list[int]:

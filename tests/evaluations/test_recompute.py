@@ -206,3 +206,78 @@ def test_exposures_are_recomputed_after_the_summary_changes(v1, django_capture_o
     assert not anthropic.stale and anthropic.inputs_hash
     assert {s["name"] for s in anthropic.suppliers} == {"xAI", "Amazon", "Google", "Microsoft"}
     assert OrganizationExposure.objects.get(organization__name="xAI").suppliers == []
+
+
+# --- A full recompute: the exposures once, after the last batch ---------------------------------
+
+
+def _exposure_messages(sent) -> list[list[int]]:
+    return [args[0] for name, args in sent if name == "organization_exposures_recompute_task"]
+
+
+def test_a_batch_of_a_full_recompute_queues_the_exposures_only_once_no_summary_is_stale(
+    v1, sent, django_capture_on_commit_callbacks
+):
+    case_ids = sorted(Case.objects.values_list("pk", flat=True))
+    first, last = case_ids[:8], case_ids[8:]
+    RiskSummary.objects.update(inputs_hash="")  # every summary rewritten, every exposure touched
+    recompute.risk_summaries_mark_stale(case_ids)
+    OrganizationExposure.objects.update(stale=False, stale_since=None)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        tasks.risk_summaries_recompute_task.apply(args=[first]).get()
+    assert _exposure_messages(sent) == []  # the other half is still stale: they would be redone
+    touched = set(OrganizationExposure.objects.filter(stale=True).values_list("organization_id", flat=True))
+    assert touched  # marked, the durable record that the work is owed
+
+    with django_capture_on_commit_callbacks(execute=True):
+        tasks.risk_summaries_recompute_task.apply(args=[last]).get()
+    stale = sorted(OrganizationExposure.objects.filter(stale=True).values_list("organization_id", flat=True))
+    queued = _exposure_messages(sent)
+    assert sorted(i for ids in queued for i in ids) == stale  # each stale exposure once, the first half's too
+    assert touched <= set(stale)
+    assert all(len(ids) <= exposures.EXPOSURE_BATCH_SIZE for ids in queued)
+
+
+def test_the_stale_exposures_go_in_messages_the_workers_share(v1, sent, monkeypatch):
+    monkeypatch.setattr(exposures, "EXPOSURE_BATCH_SIZE", 3)
+    OrganizationExposure.objects.update(stale=True, stale_since=timezone.now())
+    stale = sorted(OrganizationExposure.objects.values_list("organization_id", flat=True))
+    assert len(stale) > 3
+    RiskSummary.objects.filter(pk=RiskSummary.objects.first().pk).update(stale=True)
+    assert exposures.organization_exposures_request_stale() == 0  # a summary is still owed
+    RiskSummary.objects.update(stale=False)
+    assert exposures.organization_exposures_request_stale() == len(stale)
+    queued = _exposure_messages(sent)
+    assert [i for ids in queued for i in ids] == stale and max(map(len, queued)) == 3
+    assert exposures.organization_exposures_request_stale() == 0  # already waiting: not queued twice
+
+
+def test_a_single_case_still_queues_its_exposures_at_once(v1, sent, django_capture_on_commit_callbacks):
+    case = Case.objects.get(slug=COLOSSUS)
+    other = Case.objects.exclude(pk=case.pk).values_list("pk", flat=True)[0]
+    RiskSummary.objects.filter(case=case).update(inputs_hash="")
+    recompute.risk_summaries_mark_stale([case.pk, other])  # another summary owed: no full pass yet
+    with django_capture_on_commit_callbacks(execute=True):
+        tasks.risk_summaries_recompute_task.apply(args=[[case.pk]]).get()
+    queued = {i for ids in _exposure_messages(sent) for i in ids}
+    assert queued == set(case.parties.values_list("organization_id", flat=True))
+
+
+def test_the_sweep_leaves_exposures_to_the_last_batch_while_summaries_are_stale(v1, sent, settings):
+    settings.STALE_GRACE_SECONDS = 30
+    settings.PENDING_MARKER_SECONDS = 300
+    now = timezone.now()
+    OrganizationExposure.objects.update(stale=True, stale_since=now - timedelta(minutes=2))
+    RiskSummary.objects.filter(pk=RiskSummary.objects.first().pk).update(stale=True, stale_since=now)
+    assert exposures.risk_summaries_sweep(now=now) == 0  # the summary is within its grace; exposures wait
+
+    # Not forever: a summary that never gets current holds them PENDING_MARKER_SECONDS at most.
+    assert exposures.risk_summaries_sweep(now=now + timedelta(minutes=4)) > 0
+    assert _exposure_messages(sent)
+
+    # Nothing stale among the summaries: the grace period alone, as before.
+    sent.clear()
+    RiskSummary.objects.update(stale=False, stale_since=None)
+    queue.release_pending("exposure", OrganizationExposure.objects.values_list("organization_id", flat=True))
+    assert exposures.risk_summaries_sweep(now=now) == OrganizationExposure.objects.count()

@@ -5,6 +5,8 @@ Run with DATABASE_URL (PostgreSQL) and REDIS_URL set; skipped otherwise.
 
 from __future__ import annotations
 
+import math
+import re
 import time
 
 import pytest
@@ -13,7 +15,7 @@ from django.utils import timezone
 
 from cases.models import Case
 from evaluations import tasks
-from evaluations.models import EvaluationVersion, PartyFigure, RiskSummary
+from evaluations.models import EvaluationVersion, OrganizationExposure, PartyFigure, RiskSummary
 from evaluations.services import exposures, publishing, recompute
 from tests.support.content import version_in_review
 from tests.support.synthetic import (
@@ -37,6 +39,43 @@ def test_activation_rescores_a_few_hundred_cases_on_a_worker(start_worker, v1, s
     assert_all_correct(v2, case_ids)
     assert RiskSummary.objects.filter(case_id__in=case_ids, needs_reevaluation=True).count() == 300
     assert PartyFigure.objects.filter(summary__case_id__in=case_ids).count() == 600  # no duplicates
+
+
+def test_a_full_recompute_queues_each_exposure_once_at_the_end(start_worker, v1, small_batches, monkeypatch):
+    """Summaries, party figures and exposures all current, the exposures recomputed once, after the last batch.
+
+    No debounce: at 100,000 cases the fan-out lasts far longer than EXPOSURE_DEBOUNCE_SECONDS, which
+    coalesced nothing there; here 400 cases take less than the 5 s default, which would hide the
+    difference.
+    """
+    monkeypatch.setenv("EXPOSURE_DEBOUNCE_SECONDS", "0")  # the workers' setting
+    case_ids = make_cases(400, v1)
+    recompute.risk_summaries_recompute(case_ids=case_ids, queue_exposures=False)
+    organization_ids = list(OrganizationExposure.objects.values_list("organization_id", flat=True))
+    exposures.organization_exposures_recompute(organization_ids=organization_ids)
+    assert not OrganizationExposure.objects.filter(stale=True).exists()
+    worker = start_worker(concurrency=2)
+
+    v2 = activate_v2(v1)
+    wait_for(
+        lambda: summaries_done(v2, case_ids) and not OrganizationExposure.objects.filter(stale=True).exists(),
+        timeout=120,
+    )
+    time.sleep(3)  # a late duplicate would arrive now
+
+    assert_all_correct(v2, case_ids)
+    assert PartyFigure.objects.filter(summary__case_id__in=case_ids).count() == 800
+    # Current: read from the final figures, so recomputing them in process finds nothing to do.
+    assert not OrganizationExposure.objects.filter(stale=True).exists()
+    assert exposures.organization_exposures_recompute(organization_ids=organization_ids) == []
+    # 20 batches of 20 cases, each touching most organizations. Once per organization is
+    # ceil(organizations / 20) messages; two last batches committing together may both
+    # send, hence twice that at most. Queued by every batch, they were one set per batch
+    # (20 messages for the 12 organizations here).
+    received = re.findall(r"Task [\w.]+\.(\w+)\[[^\]]+\] received", worker.log_path.read_text(errors="replace"))
+    per_message = min(exposures.EXPOSURE_BATCH_SIZE, 20)
+    once = math.ceil(len(organization_ids) / per_message)
+    assert 0 < received.count("organization_exposures_recompute_task") <= 2 * once, (once, received)
 
 
 def test_a_worker_killed_mid_fanout_loses_nothing(start_worker, v1, small_batches):
