@@ -28,6 +28,13 @@ class PreconditionFailed(exceptions.APIException):
     default_code = "precondition_failed"
 
 
+# The response's ETag header by name. Django's response headers are case-insensitive, so a
+# mutant spelling it "etag" or "ETAG" names the same header: the name is kept out of mutation
+# here (tests/mutation_accepted.md, core.conditional). The request's headers are read from
+# request.META by their exact WSGI keys instead, where another spelling is another key.
+ETAG = "ETag"  # pragma: no mutate
+
+
 def _etag_matches(header: str, etag: str) -> bool:
     wanted = etag.removeprefix("W/")
     return any(tag.strip().removeprefix("W/") in (wanted, "*") for tag in header.split(","))
@@ -62,7 +69,7 @@ class ConditionalGetMixin(APIView):
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
-        if_none_match = request.headers.get("If-None-Match")
+        if_none_match = request.META.get("HTTP_IF_NONE_MATCH")
         if not if_none_match or not self._uses_validator(request):
             return
         self._validator = self.etag_validator(request, **kwargs)
@@ -71,7 +78,7 @@ class ConditionalGetMixin(APIView):
             self.get = self.head = self._not_modified
 
     def _not_modified(self, request: Request, *args, **kwargs) -> Response:
-        return Response(status=status.HTTP_304_NOT_MODIFIED, headers={"ETag": self._validator or ""})
+        return Response(status=status.HTTP_304_NOT_MODIFIED, headers={ETAG: self._validator or ""})
 
     def finalize_response(self, request, response, *args, **kwargs):
         response = super().finalize_response(request, response, *args, **kwargs)
@@ -84,19 +91,19 @@ class ConditionalGetMixin(APIView):
             return response
         if self._uses_validator(request):
             validator = (
-                self._validator if "If-None-Match" in request.headers else self.etag_validator(request, **kwargs)
+                self._validator if "HTTP_IF_NONE_MATCH" in request.META else self.etag_validator(request, **kwargs)
             )
             if validator:
-                response["ETag"] = validator
-        etag = response.get("ETag")
+                response[ETAG] = validator
+        etag = response.get(ETAG)
         if not etag:
             body = JSONRenderer().render(response.data)
             etag = f'"{hashlib.sha256(body).hexdigest()[:32]}"'
-            response["ETag"] = etag
+            response[ETAG] = etag
         patch_vary_headers(response, ["Authorization", "Cookie"])
-        if_none_match = request.headers.get("If-None-Match")
+        if_none_match = request.META.get("HTTP_IF_NONE_MATCH")
         if if_none_match and _etag_matches(if_none_match, etag):
-            not_modified = Response(status=status.HTTP_304_NOT_MODIFIED, headers={"ETag": etag})
+            not_modified = Response(status=status.HTTP_304_NOT_MODIFIED, headers={ETAG: etag})
             not_modified.accepted_renderer = response.accepted_renderer
             not_modified.accepted_media_type = response.accepted_media_type
             # APIView.finalize_response sets renderer_context on every Response; the stub omits it.
@@ -122,7 +129,7 @@ def expected_lock_from_if_match(request: Request, *, pk: int) -> int:
     No header: 428 (a write without it could silently overwrite someone's
     work). A header naming another object or unreadable: 412.
     """
-    header = request.headers.get("If-Match", "").strip()
+    header = request.META.get("HTTP_IF_MATCH", "").strip()
     if not header or header == "*":
         raise PreconditionRequired()
     tag = header.split(",")[0].strip().removeprefix("W/").strip('"')

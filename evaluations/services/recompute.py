@@ -29,16 +29,15 @@ def risk_summaries_mark_stale(case_ids: Iterable[int] | QuerySet) -> None:
     now = timezone.now()
     if not isinstance(case_ids, QuerySet):
         case_ids = list(case_ids)
-    missing = Case.objects.filter(pk__in=case_ids, risk_summary__isnull=True).values_list("pk", flat=True)
-    RiskSummary.objects.bulk_create(
-        (RiskSummary(case_id=case_id, stale=True, stale_since=now) for case_id in missing.iterator()),
-        batch_size=1000,
-        ignore_conflicts=True,
-    )
+    _summaries_create_missing(case_ids, now=now)
     RiskSummary.objects.filter(case_id__in=case_ids, stale=False).update(stale=True, stale_since=now)
 
 
 def _summary_hash(inputs: selectors.SummaryInputs) -> str:
+    # The rubric version's content and the published version's scores are immutable (0006's
+    # triggers), so their ids alone would name them; the content stays in the hash because the
+    # set-based recompute spells this same JSON text (recompute_set._hash_prefix and its SQL), so
+    # that each path sees the other's summaries as current.
     rubric_version = inputs.rubric_version
     criteria = rubric_version.criteria.all() if rubric_version else ()
     return scoring.fingerprint(
@@ -144,12 +143,13 @@ def risk_summaries_recompute(*, case_ids: Iterable[int], queue_exposures: bool =
     return [s.case_id for s in rewritten]
 
 
-def _summaries_create_missing(case_ids: list[int], *, now: datetime) -> None:
-    """Create the summary rows the cases lack (stale), so that they can be locked."""
-    existing = set(RiskSummary.objects.filter(case_id__in=case_ids).values_list("case_id", flat=True))
-    live = Case.objects.filter(pk__in=[c for c in case_ids if c not in existing]).values_list("pk", flat=True)
+def _summaries_create_missing(case_ids: list[int] | QuerySet, *, now: datetime) -> None:
+    """Create the summary rows the cases lack, stale since ``now`` (``stale``: the field's default),
+    so that they can be locked (the recompute) or counted as owed work (``risk_summaries_mark_stale``).
+    A row another transaction creates meanwhile is left as it is."""
+    missing = Case.objects.filter(pk__in=case_ids, risk_summary__isnull=True).values_list("pk", flat=True)
     RiskSummary.objects.bulk_create(
-        [RiskSummary(case_id=case_id, stale=True, stale_since=now) for case_id in live], ignore_conflicts=True
+        [RiskSummary(case_id=case_id, stale_since=now) for case_id in missing], batch_size=1000, ignore_conflicts=True
     )
 
 

@@ -226,3 +226,104 @@ def test_a_headline_is_two_passages_of_twenty_to_forty_words(world):
         assert len(passages) == 2
         assert all(20 <= len(_words(p)) <= 40 for p in passages)
         assert "<mark>quokka</mark>" in passages[0] and "<mark>quokka</mark>" in passages[1]
+
+
+# --- What the PostgreSQL run left alive (tests/MUTATION.md) ------------------------------------------------
+
+
+def test_the_query_is_read_as_web_search_syntax(three_quokkas):
+    """An exclusion and an ``or``, as the archive's search box promises (plain syntax would AND every word)."""
+    deal, first, second, _ = three_quokkas
+    everything = Case.objects.all()
+    assert {c.pk for c in search.search_filter(everything, "quokka -lease")} == {first.pk, second.pk}
+    assert {c.pk for c in search.search_filter(everything, "lease or number")} == {deal.pk, first.pk, second.pk}
+    assert {c.pk for c in search.search_filter(everything, '"another quokka" -number')} == set()
+
+
+postgresql_only = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="the text search configuration is PostgreSQL's"
+)
+
+
+@pytest.fixture
+def simple_by_default(db):
+    """The server's default configuration is not English (only for this test's transaction): the
+    vector, the query and the headline must still name theirs."""
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL default_text_search_config = 'simple'")
+        cursor.execute("SHOW default_text_search_config")
+        assert cursor.fetchone()[0] == "pg_catalog.simple"
+
+
+@pytest.fixture
+def partnerships(world, simple_by_default):
+    """Four published cases, each with "Partnerships" in one field of its document only."""
+    made = {field: tiny.case(field, orgs=(f"{field}a", f"{field}b"), published=True) for field in ("title", "summary")}
+    Case.objects.filter(pk=made["title"].pk).update(title="Partnerships")
+    Case.objects.filter(pk=made["summary"].pk).update(summary="Partnerships")
+    made["analysis"] = tiny.case("analysis", orgs=("analysisa", "analysisb"), published=True)
+    tiny.version(
+        made["analysis"], world["editor"], V.PUBLISHED, rubric=world["rubric"], number=1, verdict="Partnerships"
+    )
+    made["sources"] = tiny.case("sources", orgs=("sourcesa", "sourcesb"), published=True)
+    Source.objects.filter(case=made["sources"], position=0).update(claim="Partnerships")
+    search.search_documents_write([case.pk for case in made.values()])
+    return made
+
+
+@postgresql_only
+def test_every_field_is_stemmed_in_english_whatever_the_servers_default(partnerships):
+    everything = Case.objects.all()
+    expected = {case.pk for case in partnerships.values()}
+    assert {c.pk for c in search.search_filter(everything, "partnership")} == expected  # the vector's stems
+    assert {c.pk for c in search.search_filter(everything, "partnerships")} == expected  # the query's stems
+
+
+@postgresql_only
+def test_the_headline_is_stemmed_in_english_whatever_the_servers_default(partnerships):
+    made = partnerships["summary"]
+    assert "<mark>Partnerships</mark>" in search.search_headlines([made.pk], "partnership")[made.pk]
+
+
+def _bare(summary: str) -> Case:
+    """A published case whose body (summary, analysis, sources) is this summary only."""
+    made = tiny.case("bare", orgs=("gamma", "delta"), published=True)
+    Source.objects.filter(case=made).delete()
+    Case.objects.filter(pk=made.pk).update(title="Quokka", summary=summary)
+    search.search_document_refresh(made.pk)
+    return made
+
+
+def _seq(prefix: str, numbers) -> str:
+    return " ".join(f"{prefix}{n}" for n in numbers)
+
+
+@postgresql_only
+def test_a_passage_holds_up_to_forty_words(db):
+    """Two query words 38 words apart fit one passage of forty words (PostgreSQL's default, 35, splits them)."""
+    made = _bare(f"Opening quokka {_seq('word', range(37))} lease {_seq('tail', range(60))}")
+    expected = f"<mark>quokka</mark> {_seq('word', range(37))} <mark>lease</mark> tail0"
+    assert search.search_headlines([made.pk], "quokka lease")[made.pk] == expected
+
+
+@postgresql_only
+def test_a_body_without_the_words_shows_its_first_twenty(db):
+    """A case found by its title (not in the body) shows the opening twenty words (PostgreSQL's default: 15)."""
+    made = _bare(_seq("pre", range(60)))
+    assert search.search_headlines([made.pk], "quokka")[made.pk] == _seq("pre", range(20))
+
+
+@postgresql_only
+def test_two_passages_are_joined_by_an_ellipsis(db):
+    made = _bare(f"Opening quokka {_seq('word', range(120))} closing quokka end")
+    first = f"Opening <mark>quokka</mark> {_seq('word', range(38))}"  # forty words
+    second = f"{_seq('word', range(102, 120))} closing <mark>quokka</mark>"
+    expected = f"{first} … {second}"
+    assert search.search_headlines([made.pk], "quokka")[made.pk] == expected
+
+
+def test_headlines_of_several_cases_take_one_query(three_quokkas, django_assert_num_queries):
+    ids = [case.pk for case in three_quokkas]
+    with django_assert_num_queries(1):  # SQLite: the documents' text columns read in that one query
+        headlines = search.search_headlines(ids, "quokka")
+    assert set(headlines) == set(ids) and all("<mark>" in headlines[pk].lower() for pk in ids[:3])

@@ -343,3 +343,15 @@ def test_page_etags_name_the_items_and_the_links():
     assert page_etag("cases", [], {"previous": "https://x/?cursor=1"}) != page_etag(
         "cases", [], {"previous": "https://x/?cursor=2"}
     )
+
+
+class FormatView(ConditionalGetMixin, _Plain):
+    def get(self, request, format=None):
+        return Response({"format": self.format_kwarg})
+
+
+def test_the_urls_arguments_reach_drf_as_well():
+    """DRF's own ``initial`` reads the format suffix from the URL's arguments: the mixin passes them on."""
+    view = FormatView.as_view()
+    assert view(factory.get("/x"), format="json").data == {"format": "json"}
+    assert view(factory.get("/x"), format="yaml").status_code == 404  # a suffix no renderer serves

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from evaluations.markdown import ALLOWED_ATTRIBUTES, ALLOWED_TAGS, render, sanitize
+from evaluations.markdown import ALLOWED_ATTRIBUTES, ALLOWED_TAGS, plain_blocks, render, sanitize
 
 
 @pytest.mark.parametrize("href", ["http://example.org/a", "https://example.org/a", "mailto:desk@example.org"])
@@ -71,3 +71,34 @@ def test_render_is_commonmark_without_raw_html_images_or_typography():
 @pytest.mark.parametrize("empty", ["", None])
 def test_render_of_nothing_is_empty(empty):
     assert render(empty) == ""
+
+
+# --- plain_blocks: what the narrative diff compares (evaluations.compare) ---------------------------
+
+
+def test_plain_blocks_are_the_text_a_reader_sees_block_by_block():
+    text = (
+        "## A *heading*\n\n"
+        "A **bold** `code` [link](https://example.org) line\nand its next line  \nafter a break.\n\n"
+        "- one item\n- two\n\n"
+        "> quoted\n\n"
+        "```\nfenced  code\n```\n\n"
+        "    indented code\n\n"
+        "<b>html</b> ![image](x.png)\n\n"
+        "---\n"
+    )
+    assert plain_blocks(text) == [
+        "A heading",
+        "A bold code link line and its next line after a break.",
+        "one item",
+        "two",
+        "quoted",
+        "fenced  code\n",
+        "indented code\n",
+        "<b>html</b> !image",  # raw HTML shown as text; images are off: a link after "!"
+    ]
+
+
+@pytest.mark.parametrize("text", ["", "   \n\n", "---\n"])
+def test_plain_blocks_of_nothing_visible_are_none(text):
+    assert plain_blocks(text) == []

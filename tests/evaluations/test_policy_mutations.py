@@ -380,3 +380,40 @@ def test_version_buttons(state):
     assert own["own_version_in_review"] is (state == V.IN_REVIEW)
     assert own["can_withdraw"] is (state == V.IN_REVIEW)
     assert policy.version_buttons(User(), theirs) == {**dict.fromkeys(buttons, False), "approval_blocked": ""}
+
+
+# --- double_scores_visible: the blind rule of a double scoring ------------------------------------------
+
+
+@dataclass
+class _Version:
+    is_public: bool
+
+
+@dataclass
+class _Double:
+    version: _Version
+    both_submitted: bool
+
+
+NEWSROOM = User({policy.NEWSROOM_PERMISSION}, pk=2)
+SCORER = User(set(), pk=7)  # a scorer without the newsroom's permission still sees their own
+
+
+@pytest.mark.parametrize(
+    ("user", "public", "both", "visible"),
+    [
+        (SCORER, False, False, True),  # their own, always
+        (User(set(), pk=7, is_authenticated=False), False, False, False),  # same id, not signed in
+        (NEWSROOM, False, False, False),  # the other scorer or a reviewer: not before both submitted
+        (NEWSROOM, False, True, True),
+        (User(set(), pk=3), False, True, False),  # outside the newsroom: only once public
+        (AnonymousUser(), False, True, False),
+        (None, False, True, False),
+        (AnonymousUser(), True, False, True),  # published: part of the record
+        (None, True, False, True),
+    ],
+)
+def test_double_scores_visible(user, public, both, visible):
+    double = _Double(_Version(public), both)
+    assert policy.double_scores_visible(user, double, 7) is visible

@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 
 from cases.models import Case, Organization, Party
@@ -346,3 +347,19 @@ def test_the_fanout_stops_when_the_broker_refuses(world, monkeypatch):
     monkeypatch.setattr(queue, "send", lambda *args, **kwargs: False)
     assert recompute.risk_summaries_fanout(rubric_id=world["rubric"].rubric_id) == 0
     assert RiskSummary.objects.get(case=world["case"]).stale is True  # left for the sweep
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the set-based recompute is PostgreSQL's")
+def test_the_set_based_recompute_writes_the_same_inputs_hash(world):
+    """Both paths hash the same inputs to the same text (recompute_set spells _summary_hash's JSON in
+    SQL), so each sees the other's summaries as current: nothing left to do for the Python path."""
+    from evaluations.services import recompute_set
+
+    partial = tiny.case("partial", orgs=("gamma", "delta"), published=True)
+    tiny.version(partial, world["editor"], V.PUBLISHED, rubric=world["rubric"], scores={("dep", 0): 4})
+    ids = sorted([world["case"].pk, partial.pk])
+    assert recompute_set.risk_summaries_recompute_set(case_ids=ids, queue_exposures=False) == ids
+    inputs = selectors.summary_inputs(ids)
+    written = dict(RiskSummary.objects.values_list("case_id", "inputs_hash"))
+    assert written == {case_id: recompute._summary_hash(inputs[case_id]) for case_id in ids}
+    assert recompute.risk_summaries_recompute(case_ids=ids, queue_exposures=False) == []
