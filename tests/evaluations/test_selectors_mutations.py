@@ -417,3 +417,121 @@ def test_desk_versions_for_compare_drop_numbers_no_version_can_have(world, djang
     assert selectors.desk_versions_for_compare(made.pk, [selectors.VERSION_NUMBER_MAX]) == {
         selectors.VERSION_NUMBER_MAX: top
     }
+
+
+# --- Health, desk filters, notifications, revisions -----------------------------------------------
+
+
+def test_overdue_publications_stats_count_only_scheduled_ones_past_the_grace(world):
+    now = timezone.now()
+    grace = timedelta(seconds=settings.SCHEDULED_PUBLISH_OVERDUE_SECONDS)
+    author = world["editor"]
+    other = tiny.case("other")
+    third = tiny.case("third", orgs=("gamma", "delta"))
+    assert selectors.overdue_publications_stats(now) == (0, None)
+    assert selectors.overdue_publications_health()[0] is True
+    oldest = now - grace - timedelta(seconds=100)
+    tiny.version(world["case"], author, V.SCHEDULED, rubric=world["rubric"], publish_at=oldest)
+    tiny.version(other, author, V.SCHEDULED, rubric=world["rubric"], publish_at=now - grace)  # at the cutoff: not yet
+    tiny.version(third, author, V.IN_REVIEW, rubric=world["rubric"], publish_at=oldest - timedelta(days=1))
+    assert selectors.overdue_publications_stats(now) == (1, oldest)
+    assert selectors.overdue_publications_stats(now + timedelta(seconds=1)) == (2, oldest)
+    healthy, details = selectors.overdue_publications_health()
+    assert healthy is False
+    assert details["count"] == 2
+    assert details["max_overdue_seconds"] == settings.SCHEDULED_PUBLISH_OVERDUE_SECONDS
+    seconds = (timezone.now() - oldest).total_seconds()
+    assert round(seconds) - 2 <= details["oldest_overdue_seconds"] <= round(seconds)
+    assert details["oldest_overdue_seconds"] >= settings.SCHEDULED_PUBLISH_OVERDUE_SECONDS + 100
+
+
+def test_overdue_publications_health_without_any(world):
+    assert selectors.overdue_publications_health() == (
+        True,
+        {"count": 0, "oldest_overdue_seconds": 0, "max_overdue_seconds": settings.SCHEDULED_PUBLISH_OVERDUE_SECONDS},
+    )
+
+
+def test_desk_case_assignees_of_open_versions_and_authors(world, django_assert_num_queries):
+    from evaluations.models import ReviewAssignment
+
+    zed, amy, bob = tiny.user("zed"), tiny.user("amy"), tiny.user("bob")
+    author = world["editor"]
+    open_one = tiny.version(world["case"], author, V.IN_REVIEW, rubric=world["rubric"], number=2)
+    done = tiny.version(tiny.case("other"), zed, V.PUBLISHED, rubric=world["rubric"])
+    draft = tiny.version(tiny.case("third", orgs=("gamma", "delta")), amy, rubric=world["rubric"])
+    now = timezone.now()
+    for version, reviewer in ((open_one, zed), (open_one, amy), (draft, zed), (done, bob)):
+        ReviewAssignment.objects.create(version=version, reviewer=reviewer, assigned_by=author, assigned_at=now)
+    with django_assert_num_queries(1):
+        assert selectors.desk_case_assignees() == [(amy.pk, "amy"), (zed.pk, "zed")]
+    with django_assert_num_queries(1):
+        assert selectors.desk_case_authors() == [(amy.pk, "amy"), (author.pk, "ed"), (zed.pk, "zed")]
+
+
+def test_notifications_are_the_users_own(world):
+    from evaluations.models import Notification
+
+    version = tiny.version(world["case"], world["editor"], rubric=world["rubric"])
+    me, other = tiny.user("me"), tiny.user("other")
+    now = timezone.now()
+
+    def note(recipient, minutes, read=False):
+        return Notification.objects.create(
+            recipient=recipient,
+            kind=Notification.Kind.SUBMIT,
+            version=version,
+            actor=world["editor"],
+            created_at=now - timedelta(minutes=minutes),
+            read_at=now if read else None,
+        )
+
+    old, new, read, tie = note(me, 10), note(me, 1), note(me, 5, read=True), note(me, 1)
+    theirs = note(other, 0)
+    assert list(selectors.notifications_for(me)) == [tie, new, read, old]
+    assert selectors.notifications_unread_count(me) == 3
+    assert selectors.notifications_unread_count(other) == 1
+    assert selectors.notification_of(me, old.pk) == old
+    with pytest.raises(Notification.DoesNotExist):
+        selectors.notification_of(me, theirs.pk)
+    first = selectors.notifications_for(me).first()
+    assert first.version.case.slug == "deal" and first.actor == world["editor"]
+
+
+def _revision(version, number, who, at):
+    from evaluations.models import Revision
+
+    return Revision.objects.create(version=version, number=number, saved_by=who, saved_at=at, content={"n": number})
+
+
+def test_revisions_by_number_and_the_save_marker(world, django_assert_num_queries):
+    author, other = world["editor"], tiny.user("other")
+    version = tiny.version(world["case"], author, rubric=world["rubric"])
+    elsewhere = tiny.version(tiny.case("other"), author, rubric=world["rubric"])
+    at = timezone.now()
+    first, second = _revision(version, 1, author, at), _revision(version, 2, other, at + timedelta(minutes=1))
+    _revision(elsewhere, 3, author, at)
+    with django_assert_num_queries(1):
+        found = selectors.revisions_by_number(version.pk, [2, 3, 0, -1, selectors.VERSION_NUMBER_MAX + 1])
+        assert found == {2: second} and found[2].saved_by.username == "other"
+    assert selectors.revisions_by_number(version.pk, [1, 2]) == {1: first, 2: second}
+    assert selectors.revisions_by_number(elsewhere.pk, [selectors.VERSION_NUMBER_MAX, 3]).keys() == {3}
+    with django_assert_num_queries(2):
+        marker = selectors.version_save_marker(version.pk)
+    assert marker == {
+        "lock_version": version.lock_version,
+        "etag": version.etag,
+        "state": "draft",
+        "saved_by": "other",
+        "saved_at": second.saved_at.isoformat(),
+    }
+    bare = tiny.version(tiny.case("third", orgs=("gamma", "delta")), author, V.IN_REVIEW, rubric=world["rubric"])
+    assert selectors.version_save_marker(bare.pk) == {
+        "lock_version": bare.lock_version,
+        "etag": bare.etag,
+        "state": "in_review",
+        "saved_by": None,
+        "saved_at": None,
+    }
+    with django_assert_num_queries(1):
+        assert selectors.version_save_marker(bare.pk + 100) is None
