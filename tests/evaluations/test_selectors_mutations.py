@@ -3,6 +3,7 @@ each returns, in which order, and in how many queries (scripts/mutation)."""
 
 from __future__ import annotations
 
+import hashlib
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -535,3 +536,111 @@ def test_revisions_by_number_and_the_save_marker(world, django_assert_num_querie
     }
     with django_assert_num_queries(1):
         assert selectors.version_save_marker(bare.pk + 100) is None
+
+
+# --- Public validators (ETags) ---------------------------------------------------------------------
+
+
+@pytest.fixture
+def history(world):
+    """The published case's versions 1 (superseded), 2 (published) and 3 (a draft), with locks 3, 5 and 7;
+    and a draft case with a published version 1."""
+    author, rubric, made = world["editor"], world["rubric"], world["case"]
+    old = tiny.version(made, author, V.SUPERSEDED, rubric=rubric, number=1, lock_version=3)
+    current = tiny.version(made, author, V.PUBLISHED, rubric=rubric, number=2, lock_version=5)
+    draft = tiny.version(made, author, rubric=rubric, number=3, lock_version=7)
+    hidden = tiny.version(tiny.case("hidden"), author, V.PUBLISHED, rubric=rubric, number=1, lock_version=9)
+    return {"old": old, "current": current, "draft": draft, "hidden": hidden}
+
+
+def test_version_etags_say_the_lock_and_a_superseded_state(history, django_assert_num_queries):
+    old, current, draft = history["old"], history["current"], history["draft"]
+    with django_assert_num_queries(1):
+        assert selectors.public_version_etag(current.pk) == f'"ev{current.pk}-5"'
+    assert selectors.public_version_etag(old.pk) == f'"ev{old.pk}-3-superseded"'
+    assert selectors.public_version_etag(draft.pk) is None
+    assert selectors.public_version_etag(history["hidden"].pk) == f'"ev{history["hidden"].pk}-9"'  # its own lock
+    with django_assert_num_queries(1):
+        assert selectors.case_version_etag("deal", 2) == f'"ev{current.pk}-5"'
+    assert selectors.case_version_etag("deal", 1) == f'"ev{old.pk}-3-superseded"'
+    assert selectors.case_version_etag("deal", 3) is None  # a draft
+    assert selectors.case_version_etag("hidden", 1) is None  # an unpublished case
+    assert selectors.case_version_etag("nothing", 1) is None
+
+
+def test_case_versions_etag_counts_public_versions_of_a_published_case(history, django_assert_num_queries):
+    with django_assert_num_queries(1):
+        assert selectors.case_versions_etag("deal") == f'"evs{history["current"].pk}-2-8"'
+    assert selectors.case_versions_etag("hidden") is None
+    assert selectors.case_versions_etag("nothing") is None
+
+
+def test_public_comparison_etag_needs_both_public_versions(history, django_assert_num_queries):
+    old, current = history["old"], history["current"]
+    stamp = f"{Case.objects.get(slug='deal').updated_at.timestamp():.6f}"
+    with django_assert_num_queries(1):
+        etag = selectors.public_comparison_etag("deal", 1, 2)
+    assert etag == f'"cmp{old.pk}.3.superseded-{current.pk}.5.published-{stamp}"'
+    assert selectors.public_comparison_etag("deal", 2, 1) == (
+        f'"cmp{current.pk}.5.published-{old.pk}.3.superseded-{stamp}"'
+    )
+    assert selectors.public_comparison_etag("deal", 1, 3) is None  # 3 is a draft
+    assert selectors.public_comparison_etag("deal", 4, 2) is None
+    assert selectors.public_comparison_etag("hidden", 1, 1) is None
+
+
+def test_rubric_etags_leave_drafts_out(world, django_assert_num_queries):
+    active = world["rubric"]  # tiny v1, active
+    retired_at = timezone.now() - timedelta(days=1)
+    retired = tiny.rubric_version(number=2, status=RubricVersion.Status.RETIRED)
+    RubricVersion.objects.filter(pk=retired.pk).update(retired_at=retired_at)
+    retired.refresh_from_db()
+    draft = tiny.rubric_version(number=3, status=RubricVersion.Status.DRAFT)
+    stamp = selectors._rubric_stamp
+    assert stamp(None) == "-"
+    assert stamp(active.activated_at) == f"{active.activated_at.timestamp():.6f}"
+    with django_assert_num_queries(1):
+        assert selectors.public_rubric_version_etag("tiny", 1) == (
+            f'"rv{active.pk}-active-{stamp(active.activated_at)}--"'
+        )
+    assert selectors.public_rubric_version_etag("tiny", 2) == (
+        f'"rv{retired.pk}-retired-{stamp(retired.activated_at)}-{stamp(retired_at)}"'
+    )
+    assert selectors.public_rubric_version_etag("tiny", draft.number) is None
+    assert selectors.public_rubric_version_etag("other", 1) is None
+    latest = max(active.activated_at, retired.activated_at)
+    with django_assert_num_queries(1):
+        assert selectors.public_rubric_versions_etag("tiny") == (
+            f'"rvs{retired.pk}-2-{active.pk}-{stamp(latest)}-{stamp(retired_at)}"'
+        )
+    tiny.rubric_version(slug="drafty", status=RubricVersion.Status.DRAFT)
+    assert selectors.public_rubric_versions_etag("drafty") is None
+    assert selectors.public_rubric_versions_etag("nothing") is None
+
+
+def test_public_rubrics_etag_changes_with_what_readers_see_only(world, django_assert_num_queries):
+    from evaluations.models import Rubric
+
+    with django_assert_num_queries(1):
+        first = selectors.public_rubrics_etag()
+    assert first.startswith('"rbs') and first.endswith('"') and len(first) == 4 + 32 + 1
+    draft = tiny.rubric_version(number=2, status=RubricVersion.Status.DRAFT)
+    assert selectors.public_rubrics_etag() == first  # a draft version is not public
+    RubricVersion.objects.filter(pk=draft.pk).update(status=RubricVersion.Status.RETIRED)
+    retired = selectors.public_rubrics_etag()
+    assert retired != first
+    Rubric.objects.filter(slug="tiny").update(description="New words")
+    described = selectors.public_rubrics_etag()
+    assert described not in (first, retired)
+    Rubric.objects.filter(slug="tiny").update(name="Renamed")
+    assert selectors.public_rubrics_etag() not in (first, retired, described)
+    other = tiny.rubric_version(slug="other", status=RubricVersion.Status.DRAFT).rubric
+    active, retired_version = world["rubric"], RubricVersion.objects.get(pk=draft.pk)
+    at = active.activated_at  # the retired one, once a draft, was never activated
+    stamp = selectors._rubric_stamp
+    rows = [
+        (active.rubric_id, "tiny", "Renamed", "New words", 2, retired_version.pk, active.pk, stamp(at), "-"),
+        (other.pk, "other", "Rubric other", other.description, 0, None, None, "-", "-"),
+    ]
+    text = "\n".join(repr(row) for row in rows)
+    assert selectors.public_rubrics_etag() == f'"rbs{hashlib.sha256(text.encode()).hexdigest()[:32]}"'
