@@ -644,3 +644,79 @@ def test_public_rubrics_etag_changes_with_what_readers_see_only(world, django_as
     ]
     text = "\n".join(repr(row) for row in rows)
     assert selectors.public_rubrics_etag() == f'"rbs{hashlib.sha256(text.encode()).hexdigest()[:32]}"'
+
+
+# --- The review loop ---------------------------------------------------------------------------------
+
+
+def test_users_with_permission_active_holders_by_username():
+    from django.contrib.auth.models import Group, Permission, User
+
+    wanted = Permission.objects.get(codename="view_case", content_type__app_label="cases")
+    unrelated = Permission.objects.get(codename="add_case", content_type__app_label="cases")
+    holders, others = Group.objects.create(name="holders"), Group.objects.create(name="others")
+    holders.permissions.add(wanted)
+    others.permissions.add(wanted, unrelated)
+    zoe, amy, bob = tiny.user("zoe", "holders"), tiny.user("amy"), tiny.user("bob")
+    amy.user_permissions.add(wanted)
+    zoe.groups.add(others)  # twice over: listed once
+    User.objects.filter(pk=tiny.user("boss").pk).update(is_superuser=True)
+    User.objects.filter(pk=tiny.user("gone", "holders").pk).update(is_active=False)
+    User.objects.filter(pk=tiny.user("old boss").pk).update(is_superuser=True, is_active=False)
+    bob.user_permissions.add(unrelated)
+    tiny.user("carl").groups.add(Group.objects.create(name="empty"))
+    names = [u.username for u in selectors.users_with_permission("cases.view_case")]
+    assert names == ["amy", "boss", "zoe"]
+    assert [u.username for u in selectors.users_with_permission("cases.add_case")] == ["bob", "boss", "zoe"]
+    assert [u.username for u in selectors.users_with_permission("evaluations.view_case")] == ["boss"]
+
+
+def _audit(version, action, from_state, to_state, at, actor=None):
+    return AuditEntry.objects.create(
+        evaluation_version=version, action=action, from_state=from_state, to_state=to_state, at=at, actor=actor
+    )
+
+
+def test_sent_back_by_is_the_drafts_last_state_change(world):
+    version = tiny.version(world["case"], world["editor"], rubric=world["rubric"])
+    reviewer = tiny.user("rev")
+    at = timezone.now()
+    assert selectors.sent_back_by(selectors.desk_version(version.pk)) is None
+    _audit(version, AuditEntry.Action.SUBMIT, "draft", "in_review", at)
+    back = _audit(version, AuditEntry.Action.SEND_BACK, "in_review", "draft", at + timedelta(minutes=1), reviewer)
+    _audit(version, AuditEntry.Action.SAVE, "draft", "draft", at + timedelta(minutes=2))  # content, not state
+    found = selectors.sent_back_by(selectors.desk_version(version.pk))
+    assert found == back and found.actor == reviewer
+    _audit(version, AuditEntry.Action.SUBMIT, "draft", "in_review", at + timedelta(minutes=3))
+    _audit(version, AuditEntry.Action.WITHDRAW, "in_review", "draft", at + timedelta(minutes=4))
+    assert selectors.sent_back_by(selectors.desk_version(version.pk)) is None
+    _audit(version, AuditEntry.Action.SEND_BACK, "in_review", "draft", at + timedelta(minutes=5))
+    loaded = selectors.desk_version(version.pk)
+    assert selectors.sent_back_by(loaded) is not None
+    loaded.state = V.IN_REVIEW
+    assert selectors.sent_back_by(loaded) is None
+
+
+def test_last_review_is_the_users_own_send_back_else_anyones(world):
+    author, me, other = world["editor"], tiny.user("me"), tiny.user("other")
+    version = tiny.version(world["case"], author, rubric=world["rubric"])
+    at = timezone.now()
+    assert selectors.last_review(selectors.desk_version(version.pk), me) is None  # nothing yet
+    _revision(version, 1, author, at)
+    assert selectors.last_review(selectors.desk_version(version.pk), me) is None  # no send-back
+    mine = _audit(version, AuditEntry.Action.SEND_BACK, "in_review", "draft", at + timedelta(minutes=1), me)
+    assert selectors.last_review(selectors.desk_version(version.pk), me) is None  # not revised since
+    _revision(version, 2, author, at + timedelta(minutes=2))
+    theirs = _audit(version, AuditEntry.Action.SEND_BACK, "in_review", "draft", at + timedelta(minutes=2), other)
+    _revision(version, 3, author, at + timedelta(minutes=3))
+    _audit(version, AuditEntry.Action.SUBMIT, "draft", "in_review", at + timedelta(minutes=4), other)
+    loaded = selectors.desk_version(version.pk)
+    assert selectors.last_review(loaded, me) == selectors.LastReview(entry=mine, revision_number=1, by_you=True)
+    # Someone who sent nothing back sees the last send-back; revision 2, saved at its very time, counts as before it.
+    assert selectors.last_review(loaded, author) == selectors.LastReview(entry=theirs, revision_number=2, by_you=False)
+    assert selectors.last_review(loaded, other) == selectors.LastReview(entry=theirs, revision_number=2, by_you=True)
+    early = tiny.version(tiny.case("other"), author, rubric=world["rubric"])
+    _revision(early, 1, author, at + timedelta(minutes=1))
+    _revision(early, 2, author, at + timedelta(minutes=2))
+    _audit(early, AuditEntry.Action.SEND_BACK, "in_review", "draft", at, me)  # before any revision
+    assert selectors.last_review(selectors.desk_version(early.pk), me) is None
