@@ -720,3 +720,109 @@ def test_last_review_is_the_users_own_send_back_else_anyones(world):
     _revision(early, 2, author, at + timedelta(minutes=2))
     _audit(early, AuditEntry.Action.SEND_BACK, "in_review", "draft", at, me)  # before any revision
     assert selectors.last_review(selectors.desk_version(early.pk), me) is None
+
+
+def test_review_threads_unresolved_first_with_replies_and_passage(world, django_assert_num_queries):
+    from evaluations.models import ReviewAssignment, ReviewComment
+
+    narrative = "A" * 70 + " the provider leases capacity " + "B" * 70
+    version = tiny.version(world["case"], world["editor"], rubric=world["rubric"], narrative=narrative)
+    other = tiny.version(tiny.case("other"), world["editor"], rubric=world["rubric"])
+    me, you = tiny.user("me"), tiny.user("you")
+    at = timezone.now()
+
+    def comment(minutes, *, on=version, parent=None, quote="", resolved=False):
+        return ReviewComment.objects.create(
+            version=on,
+            parent=parent,
+            author=me,
+            body=f"at {minutes}",
+            quote=quote,
+            created_at=at + timedelta(minutes=minutes),
+            resolved_at=at if resolved else None,
+            resolved_by=you if resolved else None,
+        )
+
+    done = comment(1, resolved=True)
+    anchored = comment(2, quote="the provider leases capacity")
+    lost = comment(3, quote="words no longer there")
+    late_reply, early_reply = comment(5, parent=anchored), comment(4, parent=anchored)
+    done_reply = comment(6, parent=done)
+    comment(0, on=other)
+    ReviewAssignment.objects.create(version=version, reviewer=you, assigned_by=me, assigned_at=at)
+    ReviewAssignment.objects.create(version=version, reviewer=me, assigned_by=me, assigned_at=at - timedelta(1))
+    ReviewAssignment.objects.create(version=other, reviewer=me, assigned_by=me, assigned_at=at)
+    with django_assert_num_queries(2):
+        loaded = selectors.version_review_load(version)
+        assert [a.reviewer.username for a in loaded.assignments.all()] == ["me", "you"]
+    with django_assert_num_queries(0):
+        threads = selectors.review_threads(loaded)
+        assert threads[2].comment.resolved_by.username == "you"
+    assert [(t.comment, t.replies, t.found) for t in threads] == [
+        (anchored, [early_reply, late_reply], True),
+        (lost, [], False),
+        (done, [done_reply], False),
+    ]
+    assert (threads[0].before, threads[0].after) == ("A" * 59 + " ", " " + "B" * 59)
+    assert (threads[1].before, threads[1].after) == ("", "")
+    short = tiny.version(tiny.case("third", orgs=("gamma", "delta")), me, rubric=world["rubric"], narrative="xy")
+    ReviewComment.objects.create(version=short, author=me, body="b", quote="x", created_at=at)
+    (thread,) = selectors.review_threads(selectors.version_review_load(short))
+    assert (thread.found, thread.before, thread.after) == (True, "", "y")
+
+
+def test_desk_version_revisions_without_their_content(world, django_assert_num_queries):
+    author, other = world["editor"], tiny.user("other")
+    version = tiny.version(world["case"], author, rubric=world["rubric"])
+    at = timezone.now()
+    _revision(version, 2, other, at + timedelta(minutes=1))
+    _revision(version, 1, author, at)
+    with django_assert_num_queries(2):
+        loaded = selectors.desk_version_revisions(version.pk)
+        assert (loaded.case.slug, loaded.author.username) == ("deal", "ed")
+        revisions = list(loaded.revisions.all())
+        assert [(r.number, r.saved_by.username) for r in revisions] == [(1, "ed"), (2, "other")]
+        assert selectors.version_contributors(loaded) == [author, other]
+    assert all("content" in r.get_deferred_fields() for r in revisions)
+    with pytest.raises(EvaluationVersion.DoesNotExist):
+        selectors.desk_version_revisions(version.pk + 100)
+
+
+def test_rubric_versions_for_carrying_and_their_info(world, django_assert_num_queries):
+    rubric = world["rubric"]  # tiny v1, active
+    tiny.rubric_version(number=3, status=RubricVersion.Status.RETIRED)  # made before 2: the order is by number
+    retired = tiny.rubric_version(number=2, status=RubricVersion.Status.RETIRED, scale_max=5, crosswalk={"from": 1})
+    draft = tiny.rubric_version(number=4, status=RubricVersion.Status.DRAFT, criteria={"lev": tiny.CRITERIA["lev"]})
+    tiny.rubric_version(number=5, status=RubricVersion.Status.DRAFT)
+    elsewhere = tiny.rubric_version(slug="else")
+    with django_assert_num_queries(2):
+        found = selectors.rubric_versions_for_carrying([rubric.rubric_id])
+        assert [(v.number, [c.key for c in v.criteria.all()]) for v in found] == [
+            (1, ["lev", "dep", "work", "data"]),
+            (2, ["lev", "dep", "work", "data"]),
+            (3, ["lev", "dep", "work", "data"]),
+        ]
+    with_draft = selectors.rubric_versions_for_carrying([rubric.rubric_id, elsewhere.rubric_id], draft=draft)
+    assert [(v.rubric_id, v.number) for v in with_draft] == [
+        (rubric.rubric_id, 1),
+        (rubric.rubric_id, 2),
+        (rubric.rubric_id, 3),
+        (rubric.rubric_id, 4),
+        (elsewhere.rubric_id, 1),
+    ]
+    assert selectors.rubric_versions_for_carrying([]) == []
+    assert [c.key for c in with_draft[3].criteria.all()] == ["lev"]
+    with django_assert_num_queries(0):
+        info = selectors.rubric_version_info(found[0])
+    assert info == selectors.crosswalk.VersionInfo(
+        number=1,
+        scale=(0, 4),
+        criteria=tuple(
+            selectors.crosswalk.CriterionInfo(key, per_party)
+            for key, per_party in (("lev", True), ("dep", True), ("work", True), ("data", False))
+        ),
+        crosswalk={},
+    )
+    info = selectors.rubric_version_info(found[1])
+    assert (info.number, info.scale, info.crosswalk) == (2, (0, 5), {"from": 1})
+    assert found[1].pk == retired.pk
