@@ -826,3 +826,60 @@ def test_rubric_versions_for_carrying_and_their_info(world, django_assert_num_qu
     info = selectors.rubric_version_info(found[1])
     assert (info.number, info.scale, info.crosswalk) == (2, (0, 5), {"from": 1})
     assert found[1].pk == retired.pk
+
+
+def test_with_review_marks_last_state_change_and_open_threads(world, django_assert_num_queries):
+    from evaluations.models import ReviewComment
+
+    author, at = world["editor"], timezone.now()
+    sent = tiny.version(world["case"], author, rubric=world["rubric"])
+    plain = tiny.version(tiny.case("other"), author, rubric=world["rubric"])
+    tied = tiny.version(tiny.case("third", orgs=("gamma", "delta")), author, rubric=world["rubric"])
+    _audit(sent, AuditEntry.Action.SUBMIT, "draft", "in_review", at)
+    _audit(sent, AuditEntry.Action.SEND_BACK, "in_review", "draft", at + timedelta(minutes=1))
+    _audit(sent, AuditEntry.Action.SAVE, "draft", "draft", at + timedelta(minutes=2))
+    _audit(tied, AuditEntry.Action.SEND_BACK, "in_review", "draft", at)
+    _audit(tied, AuditEntry.Action.WITHDRAW, "in_review", "draft", at)  # the same time: the later row wins
+
+    def comment(version, parent=None, resolved=False):
+        return ReviewComment.objects.create(
+            version=version, parent=parent, author=author, body="b", created_at=at, resolved_at=at if resolved else None
+        )
+
+    first = comment(sent)
+    comment(sent)
+    comment(sent, parent=first)  # a reply is no thread
+    comment(sent, resolved=True)
+    comment(plain, resolved=True)
+    with django_assert_num_queries(1):
+        marks = {
+            v.pk: (v.last_change, v.open_comments)
+            for v in selectors.with_review_marks(EvaluationVersion.objects.order_by("pk"))
+        }
+    assert marks == {sent.pk: ("send_back", 2), plain.pk: (None, None), tied.pk: ("withdraw", None)}
+
+
+def test_desk_dashboard_assigned_to_me_and_the_list_limit(world, monkeypatch):
+    from evaluations.models import ReviewAssignment
+
+    made = _versions_in_every_state(world)
+    me, other, at = tiny.user("me"), tiny.user("you"), timezone.now()
+    for n, reviewer in ((4, me), (3, me), (2, me), (5, me), (0, other), (8, me)):
+        ReviewAssignment.objects.create(version=made[n], reviewer=reviewer, assigned_by=other, assigned_at=at)
+    EvaluationVersion.objects.filter(pk=made[2].pk).update(submitted_at=at - timedelta(hours=3))
+    dashboard = selectors.desk_dashboard(me)
+    # Drafts and reviews only (not the scheduled 5 nor the published 8), by submission then pk.
+    assert [v.pk for v in dashboard["assigned_to_me"]] == [made[2].pk, made[4].pk, made[3].pk]
+    sent = made[0]
+    _audit(sent, AuditEntry.Action.SEND_BACK, "in_review", "draft", at)
+    monkeypatch.setattr(selectors, "DESK_LIST_LIMIT", 1)
+    stale = tiny.case("stale", orgs=("s1", "s2"))
+    RiskSummary.objects.create(case=stale, stale=True, stale_since=at, needs_reevaluation=True)
+    RiskSummary.objects.create(case=Case.objects.get(slug="c8"), stale=True, stale_since=at, needs_reevaluation=True)
+    Case.objects.filter(slug="stale").update(status=Case.Status.PUBLISHED)
+    limited = selectors.desk_dashboard(world["editor"])
+    lists = ("my_drafts", "in_review", "scheduled", "recently_published", "needs_reevaluation", "stale_summaries")
+    assert {key: len(limited[key]) for key in lists} == dict.fromkeys(lists, 1)
+    assert [(v.pk, v.last_change) for v in limited["my_drafts"]] == [(made[1].pk, None)]
+    assert limited["stale_count"] == 2
+    assert selectors.desk_dashboard(other)["assigned_to_me"] == [made[0]]
