@@ -883,3 +883,28 @@ def test_desk_dashboard_assigned_to_me_and_the_list_limit(world, monkeypatch):
     assert [(v.pk, v.last_change) for v in limited["my_drafts"]] == [(made[1].pk, None)]
     assert limited["stale_count"] == 2
     assert selectors.desk_dashboard(other)["assigned_to_me"] == [made[0]]
+
+
+def test_score_carrier_carries_through_each_step_and_says_which_paths_keep_keys(world):
+    rubric = world["rubric"]  # tiny v1: lev, dep, work, data
+    criteria = {key: tiny.CRITERIA[key] for key in ("lev", "dep", "work")}
+    RubricVersion.objects.filter(pk=rubric.pk).update(status=RubricVersion.Status.RETIRED)
+    # v2 drops data (by key, from v1); v3 renames lev (from v2): the path from v1 goes through both.
+    tiny.rubric_version(number=2, status=RubricVersion.Status.RETIRED, criteria=criteria, crosswalk={"from": 1})
+    renamed = {"leverage" if key == "lev" else key: value for key, value in criteria.items()}
+    entries = [{"kind": "renamed", "from": ["lev"], "to": ["leverage"]}]
+    tiny.rubric_version(number=3, criteria=renamed, crosswalk={"from": 2, "entries": entries})
+    tiny.rubric_version(slug="else")
+    carrier = selectors.ScoreCarrier(selectors.rubric_versions_for_carrying([rubric.rubric_id]))
+    assert sorted(carrier.infos) == [rubric.rubric_id] and sorted(carrier.infos[rubric.rubric_id]) == [1, 2, 3]
+    assert carrier.by_key(rubric.rubric_id, 1, 2) is True
+    assert carrier.by_key(rubric.rubric_id, 2, 3) is False
+    assert carrier.by_key(rubric.rubric_id, 1, 3) is False
+    assert carrier.by_key(rubric.rubric_id, 1, 1) is True
+    chain = carrier._chain(rubric.rubric_id, 1, 3)
+    assert carrier._chain(rubric.rubric_id, 1, 3) is chain  # each path worked out once
+    outcome = carrier.carry(rubric.rubric_id, 1, 3, {"lev": 3, "dep": 1, "work": 2}, per_party=True)
+    assert outcome.values == {"leverage": 3, "dep": 1, "work": 2}
+    assert outcome.how["leverage"] == ("renamed", "copy", ("lev",)) and outcome.not_carried == []
+    dropped = carrier.carry(rubric.rubric_id, 1, 2, {"data": 2}, per_party=False)
+    assert dropped.values == {} and [key for key, _why in dropped.not_carried] == ["data"]
