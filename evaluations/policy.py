@@ -176,7 +176,7 @@ def may_see_drafts(user: User | AnonymousUser | None, kind: str = "version") -> 
 
 
 def is_newsroom(user: User | AnonymousUser | None) -> bool:
-    return may_see_drafts(user, "version")
+    return may_see_drafts(user)  # the newsroom sees draft versions (the default kind)
 
 
 def _state_refusal(rule: Rule, obj: object) -> TransitionNotAllowed | None:

@@ -11,11 +11,12 @@ from dataclasses import dataclass, field
 import pytest
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied
+from django.utils import timezone
 
 from cases.models import Case
 from core.errors import TransitionNotAllowed
 from evaluations import policy
-from evaluations.models import DoubleScoring, EvaluationVersion, RubricVersion
+from evaluations.models import DoubleScoring, EvaluationVersion, ReviewComment, Revision, RubricVersion
 
 V = EvaluationVersion.State
 ALL_STATES = [V.DRAFT, V.IN_REVIEW, V.SCHEDULED, V.PUBLISHED, V.SUPERSEDED, V.DISCARDED]
@@ -417,3 +418,141 @@ SCORER = User(set(), pk=7)  # a scorer without the newsroom's permission still s
 def test_double_scores_visible(user, public, both, visible):
     double = _Double(_Version(public), both)
     assert policy.double_scores_visible(user, double, 7) is visible
+
+
+# --- saved versions: revisions by others, review comment threads, the exact messages ----------------
+
+COMMENTER = "evaluations.view_evaluationversion"
+NEWSROOM_REVIEWER = User({p for p, _, _ in VERSION_ACTIONS.values()} | {p for p, _, _ in REVIEW_ACTIONS.values()}, pk=1)
+
+
+def saved(state: str, *, author_id: int = 2, saved_by=(), comments=()) -> EvaluationVersion:
+    """A saved version (it has a pk) whose revisions and review comments are prefetched: no database.
+
+    ``comments``: (resolved, is a reply) per comment."""
+    made = EvaluationVersion(pk=10, state=state, author_id=author_id)
+    made._prefetched_objects_cache = {
+        "revisions": [Revision(version=made, saved_by_id=pk) for pk in saved_by],
+        "review_comments": [
+            ReviewComment(
+                version=made, resolved_at=timezone.now() if resolved else None, parent_id=5 if reply else None
+            )
+            for resolved, reply in comments
+        ],
+    }
+    return made
+
+
+def test_whoever_saved_part_of_a_version_may_not_approve_it():
+    obj = saved(V.IN_REVIEW, saved_by=(1, 3))
+    for action in ("version.approve", "version.schedule", "version.reschedule"):
+        error = policy.refusal(
+            NEWSROOM_REVIEWER,
+            action,
+            saved(V.SCHEDULED if action == "version.reschedule" else V.IN_REVIEW, saved_by=(1,)),
+        )
+        assert isinstance(error, PermissionDenied)
+        assert str(error) == (
+            "You saved part of this version (its text, scores or margin notes); another reviewer must approve it."
+        )
+    assert policy.contributor_ids(obj) == {2, 1, 3}
+    assert policy.refusal(User(NEWSROOM_REVIEWER.perms, pk=4), "version.approve", obj) is None
+    assert policy.refusal(NEWSROOM_REVIEWER, "version.approve", obj, four_eyes=False) is None
+    # the author is told the author's reason, even when they saved revisions too
+    assert str(policy.refusal(User(NEWSROOM_REVIEWER.perms, pk=2), "version.approve", obj)) == (
+        "You cannot approve a version you wrote; another reviewer must."
+    )
+
+
+# (resolved, reply) per comment -> the refusal of an approval, None when it may go ahead
+COMMENT_CASES = [
+    ((), None),
+    (((True, False),), None),  # resolved
+    (((False, True),), None),  # a reply is not a thread of its own
+    (((True, False), (False, True)), None),
+    (((False, False),), "1 review comment is not resolved"),
+    (((False, False), (True, False), (False, True)), "1 review comment is not resolved"),
+    (((False, False), (False, False)), "2 review comments are not resolved"),
+    (((False, False), (False, False), (False, False)), "3 review comments are not resolved"),
+]
+BLOCKED_TAIL = ": resolve them (or reply and resolve) before approving"
+
+
+@pytest.mark.parametrize(("comments", "blocked"), COMMENT_CASES)
+def test_unresolved_review_comments_block_approval_and_nothing_else(comments, blocked):
+    obj = saved(V.IN_REVIEW, comments=comments)
+    assert policy.open_comment_count(obj) == (int(blocked.split()[0]) if blocked else 0)
+    for action in ("version.approve", "version.schedule"):
+        error = policy.refusal(NEWSROOM_REVIEWER, action, obj)
+        if blocked is None:
+            assert error is None
+        else:
+            assert isinstance(error, TransitionNotAllowed)
+            assert str(error) == blocked + BLOCKED_TAIL
+    # the state is checked first: a version out of review says so, whatever its comments
+    assert str(policy.refusal(NEWSROOM_REVIEWER, "version.approve", saved(V.DRAFT, comments=comments))) == (
+        "cannot approve a version that is draft"
+    )
+    # no other action waits for the comments
+    for action in ("version.send_back", "version.assign", "annotation.add", "version.withdraw"):
+        user = User(NEWSROOM_REVIEWER.perms, pk=2)  # the author, for the withdrawal
+        assert policy.refusal(user, action, obj) is None, action
+    reviewer = User(NEWSROOM_REVIEWER.perms | {COMMENTER}, pk=1)
+    buttons = policy.version_buttons(reviewer, obj)
+    assert buttons["can_approve"] is (blocked is None)
+    assert buttons["approval_blocked"] == ("" if blocked is None else blocked + BLOCKED_TAIL)
+    assert buttons["own_version_in_review"] is False  # not their own version: the comments are the reason
+    assert policy.version_buttons(User(), obj)["approval_blocked"] == ""
+    # only the comments' message: not the state's, nor four eyes'
+    assert policy.version_buttons(reviewer, saved(V.DRAFT, comments=comments))["approval_blocked"] == ""
+    assert (
+        policy.version_buttons(reviewer, saved(V.IN_REVIEW, author_id=1, comments=comments))["approval_blocked"] == ""
+    )
+
+
+ROLES = {
+    "nobody": set(),
+    "commenter": {COMMENTER},
+    "discarder": {"evaluations.discard_evaluationversion"},
+    "newsroom": {COMMENTER, "evaluations.discard_evaluationversion", "evaluations.change_evaluationversion"},
+}
+
+
+@pytest.mark.parametrize("role", sorted(ROLES))
+@pytest.mark.parametrize("state", ALL_STATES)
+def test_the_discard_and_comment_buttons_by_role_and_state(role, state):
+    perms = ROLES[role]
+    buttons = policy.version_buttons(User(perms, pk=1), saved(state))
+    assert buttons["can_discard"] is ("evaluations.discard_evaluationversion" in perms and state == V.DRAFT)
+    assert buttons["can_comment"] is (COMMENTER in perms and state in (V.DRAFT, V.IN_REVIEW))
+    assert buttons["can_resolve"] is (COMMENTER in perms and state in (V.DRAFT, V.IN_REVIEW))
+    assert buttons["can_assign"] is (
+        "evaluations.change_evaluationversion" in perms and state in (V.DRAFT, V.IN_REVIEW)
+    )
+
+
+# who -> the refusal of someone holding the permission who is neither scorer nor reviewer
+WHO_REFUSALS = {
+    "double_scoring.submit": "Only the two editors scoring this version independently may do this.",
+    "double_scoring.settle": "Only a reviewer or one of the two scorers may settle a difference.",
+}
+
+
+@pytest.mark.parametrize("action", sorted(WHO_REFUSALS))
+def test_the_who_may_refusals(action):
+    perm, _ = DOUBLE_ACTIONS[action]
+    outsider = User({perm}, pk=5)
+    error = policy.refusal(outsider, action, double_scored(V.DRAFT))
+    assert isinstance(error, PermissionDenied)
+    assert str(error) == WHO_REFUSALS[action]
+    reviewer = User({perm, PUBLISH}, pk=6)
+    error = policy.refusal(reviewer, action, double_scored(V.DRAFT))
+    if action == "double_scoring.submit":
+        assert str(error) == WHO_REFUSALS[action]
+    else:
+        assert error is None
+    unmarked = policy.refusal(User({perm}, pk=3), action, version(V.DRAFT))
+    assert isinstance(unmarked, TransitionNotAllowed)
+    assert str(unmarked) == "this version is not marked for double scoring"
+    # who comes before the state
+    assert str(policy.refusal(outsider, action, double_scored(V.PUBLISHED))) == WHO_REFUSALS[action]
