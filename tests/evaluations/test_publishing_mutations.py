@@ -3,6 +3,7 @@ what publishing changes and records, what it refuses, and the scheduled publicat
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 
 import pytest
@@ -10,6 +11,7 @@ from django.core.cache import cache
 from django.utils import timezone
 
 from cases import cache_keys
+from cases.facts import case_facts
 from cases.models import Case, CaseSearchDocument
 from core.errors import TransitionNotAllowed
 from evaluations.models import AuditEntry, EvaluationVersion, RiskSummary
@@ -165,3 +167,61 @@ def test_publish_due_defaults_to_now(world):
     assert publishing.evaluation_versions_publish_due() == 1
     assert EvaluationVersion.objects.get(pk=due.pk).state == V.PUBLISHED
     assert EvaluationVersion.objects.get(pk=later.pk).state == V.SCHEDULED
+
+
+def _scheduled_with_facts(world, slug, publish_at, **facts):
+    """A scheduled correction of a published case, its facts as the case holds them with ``facts`` over them."""
+    made = tiny.case(slug, orgs=(f"{slug}-a", f"{slug}-b"), published=True)
+    tiny.version(made, world["editor"], V.PUBLISHED, rubric=world["rubric"], number=1)
+    return tiny.version(
+        made,
+        world["editor"],
+        V.SCHEDULED,
+        rubric=world["rubric"],
+        number=2,
+        facts={**case_facts(made), **facts},
+        publish_at=publish_at,
+        published_by=world["reviewer"],
+    )
+
+
+def test_a_due_version_whose_facts_no_longer_hold_is_logged_and_the_others_still_go_out(world, caplog):
+    """A deal type removed after scheduling: that version stays scheduled (flagged overdue), the log says
+    which one and why, and the versions due with it are published all the same."""
+    now = timezone.now()
+    # The refused one between two others: one of them comes after it, whichever way they are read.
+    before = _scheduled_with_facts(world, "before", now - timedelta(minutes=5))
+    broken = _scheduled_with_facts(world, "broken", now - timedelta(minutes=5), deal_types=["gone-type"])
+    after = _scheduled(world, "after", now - timedelta(minutes=1))
+    with caplog.at_level(logging.WARNING, logger="evaluations.services.publishing"):
+        assert publishing.evaluation_versions_publish_due(now=now) == 2
+    states = dict(EvaluationVersion.objects.filter(pk__in=[before.pk, broken.pk, after.pk]).values_list("pk", "state"))
+    assert states == {before.pk: V.PUBLISHED, broken.pk: V.SCHEDULED, after.pk: V.PUBLISHED}
+    assert _audit(broken) == []
+    assert [(r.levelname, r.getMessage()) for r in caplog.records] == [
+        ("WARNING", f"scheduled version {broken.pk} not published: ['unknown deal types: gone-type']")
+    ]
+
+
+def test_a_due_version_published_meanwhile_is_skipped_and_the_others_still_go_out(world, monkeypatch):
+    """Another worker (or a reviewer's "publish now") publishes a due version between the task's read
+    of the due versions and its turn: the task leaves it as published and goes on with the rest."""
+    now = timezone.now()
+    before, meanwhile, after = (_scheduled(world, slug, now - timedelta(minutes=5)) for slug in ("a", "b", "c"))
+    publish = publishing.evaluation_version_publish
+    other_worker = tiny.user("other", "Reviewers")
+
+    def published_elsewhere_first(*, version, by, **kwargs):
+        if version.pk == meanwhile.pk:
+            publish(version=version, by=other_worker)
+        return publish(version=version, by=by, **kwargs)
+
+    monkeypatch.setattr(publishing, "evaluation_version_publish", published_elsewhere_first)
+    assert publishing.evaluation_versions_publish_due(now=now) == 2
+    published_by = dict(EvaluationVersion.objects.filter(state=V.PUBLISHED).values_list("pk", "published_by"))
+    assert published_by == {
+        before.pk: world["reviewer"].pk,
+        meanwhile.pk: other_worker.pk,
+        after.pk: world["reviewer"].pk,
+    }
+    assert [entry[:2] for entry in _audit(meanwhile)] == [("publish", "other")]

@@ -17,10 +17,12 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from core.errors import EditConflict, TransitionNotAllowed
+from cases.models import Source
+from core.errors import EditConflict, TransitionNotAllowed, errors_by_field
 from evaluations.models import Annotation, AuditEntry, Evaluation, EvaluationVersion, RubricVersion, Score
 from evaluations.services import workflow
 from evaluations.services.annotations import AnnotationInput
+from evaluations.services.evidence import CitationInput
 from evaluations.services.workflow import ScoreInput
 from tests.support import tiny
 
@@ -457,6 +459,50 @@ def test_a_per_deal_criterion_that_became_per_party_is_not_carried_over(world):
     assert not Score.objects.filter(version=draft).exists()
 
 
+def test_scores_merged_by_the_crosswalk_carry_every_rationale_once(world):
+    """Two criteria merged into one by the new rubric version: the draft's merged score keeps the
+    rationale of each score it came from, one paragraph each, a repeated one once."""
+    parties = _party_ids(world)
+    published = tiny.version(world["case"], world["editor"], V.DRAFT, rubric=world["rubric"], scores=tiny.FULL_SCORES)
+    Score.objects.filter(version=published, party_id=parties[1]).update(rationale="Same reason.")
+    Score.objects.filter(version=published, criterion__key="dep", party_id=parties[0]).update(rationale="")
+    Score.objects.filter(version=published, criterion__key="work", party_id=parties[0]).update(rationale="Costly.")
+    EvaluationVersion.objects.filter(pk=published.pk).update(state=V.PUBLISHED, published_at=timezone.now())
+    RubricVersion.objects.filter(pk=world["rubric"].pk).update(status=RubricVersion.Status.RETIRED)
+    merged = {"kind": "merged", "from": ["lev", "dep", "work"], "to": ["hold"], "rule": "max"}
+    tiny.rubric_version(
+        number=2,
+        criteria={"hold": tiny.CRITERIA["lev"], "data": tiny.CRITERIA["data"]},
+        crosswalk={"from": 1, "entries": [merged]},
+    )
+    draft = workflow.evaluation_version_start(case=world["case"], by=world["editor"])
+    carried = {
+        (s.criterion.key, s.party_id): (s.value, s.rationale)
+        for s in Score.objects.filter(version=draft).select_related("criterion")
+    }
+    assert carried == {
+        ("hold", parties[0]): (3, "why lev 0\n\nCostly."),
+        ("hold", parties[1]): (4, "Same reason."),
+        ("data", None): (2, "why data None"),
+    }
+
+
+def test_scores_given_under_another_rubric_carry_nothing(world):
+    """Carrying goes along one rubric's versions: scores given under another rubric are not carried,
+    and the carrier says that none did (a rebase reports what carried and what was dropped from it)."""
+    other = tiny.rubric_version(slug="other")  # the same criterion keys, another rubric
+    scored = _version(world, V.PUBLISHED, scores=dict(tiny.FULL_SCORES))
+    draft = tiny.version(world["case"], world["editor"], V.DRAFT, rubric=other, number=2)
+    carried = workflow.scores_carry(
+        scores=list(scored.scores.select_related("criterion")),
+        scored_under=world["rubric"],
+        version=draft,
+        rubric_version=other,
+    )
+    assert carried == set()
+    assert not Score.objects.filter(version=draft).exists()
+
+
 # --- Save ------------------------------------------------------------------------------------------
 
 
@@ -530,7 +576,9 @@ def _score_errors(world, items):
     stored = EvaluationVersion.objects.get(pk=version.pk)
     assert (stored.narrative, stored.lock_version) == ("Kept.", version.lock_version)
     assert list(Score.objects.filter(version=version).values_list("value", flat=True)) == [4]
-    return error.value.message_dict
+    assert EvaluationVersion.objects.get(pk=version.pk).parked_rationales == []
+    # As the desk and the API show them: each message under the field of the item it is about.
+    return errors_by_field(error.value)
 
 
 def test_every_bad_score_is_named_and_nothing_is_written(world):
@@ -556,16 +604,16 @@ def test_every_bad_score_is_named_and_nothing_is_written(world):
         ],
     )
     assert errors == {
-        "scores[1]": ["unknown criterion 'nope' for rubric version 1"],
-        "scores[2]": ["criterion 'lev' is scored per party: name the party"],
-        "scores[3]": ["criterion 'data' is scored once for the deal: give no party"],
-        "scores[4]": ["that organization is not a party to this case"],
-        "scores[5]": ["the score must be a whole number"],
-        "scores[6]": ["the score must be a whole number"],
-        "scores[7]": ["the score must be between 0 and 4"],
-        "scores[8]": ["the score must be between 0 and 4"],
-        "scores[9]": ["this criterion is scored twice for the same party"],
-        "scores[10]": ["a source given is not one of this case's sources"],
+        "scores[1].criterion": ["unknown criterion 'nope' for rubric version 1"],
+        "scores[2].organization": ["criterion 'lev' is scored per party: name the party"],
+        "scores[3].organization": ["criterion 'data' is scored once for the deal: give no party"],
+        "scores[4].organization": ["that organization is not a party to this case"],
+        "scores[5].value": ["the score must be a whole number"],
+        "scores[6].value": ["the score must be a whole number"],
+        "scores[7].value": ["the score must be between 0 and 4"],
+        "scores[8].value": ["the score must be between 0 and 4"],
+        "scores[9].criterion": ["this criterion is scored twice for the same party"],
+        "scores[10].sources": ["a source given is not one of this case's sources"],
     }
 
 
@@ -573,11 +621,9 @@ def test_an_unknown_criterion_for_a_foreign_party_gets_both_messages(world):
     foreign_party = tiny.case("other", orgs=("gamma", "delta")).parties.first().pk
     errors = _score_errors(world, [ScoreInput("nope", foreign_party, 9)])
     assert errors == {
-        "scores[0]": [
-            "unknown criterion 'nope' for rubric version 1",
-            "that organization is not a party to this case",
-            "the score must be between 0 and 4",
-        ]
+        "scores[0].criterion": ["unknown criterion 'nope' for rubric version 1"],
+        "scores[0].organization": ["that organization is not a party to this case"],
+        "scores[0].value": ["the score must be between 0 and 4"],
     }
 
 
@@ -603,8 +649,107 @@ def test_every_rationale_with_bad_text_is_named(world):
             ScoreInput("dep", parties[0], 1, "also\x00bad"),
         ],
     )
-    assert list(errors) == ["scores[0]", "scores[2]"]
+    assert list(errors) == ["scores[0].rationale", "scores[2].rationale"]
     assert all(messages[0].startswith("rationale: ") for messages in errors.values())
+
+
+def test_a_rationale_without_a_score_is_parked_and_the_scores_after_it_are_saved(world):
+    """Drafting: a rationale written before its score is kept aside (the checklist names it, submitting
+    is refused while one is held) and does not stop the scores given after it."""
+    parties = _party_ids(world)
+    version = _version(world, scores={("dep", 1): 4})
+    workflow.evaluation_version_save(
+        version=version,
+        by=world["editor"],
+        expected_lock=version.lock_version,
+        scores=[
+            ScoreInput("lev", parties[0], None, "Waiting for the filing."),
+            ScoreInput("data", None, None, "Ask about the training data."),
+            ScoreInput("lev", parties[1], 3, "A ten-year lease."),
+        ],
+    )
+    stored = EvaluationVersion.objects.get(pk=version.pk)
+    assert stored.parked_rationales == [
+        {"criterion": "lev", "party": parties[0], "rationale": "Waiting for the filing."},
+        {"criterion": "data", "party": None, "rationale": "Ask about the training data."},
+    ]
+    scores = Score.objects.filter(version=version).select_related("criterion")
+    assert [(s.criterion.key, s.party_id, s.value, s.rationale) for s in scores] == [
+        ("lev", parties[1], 3, "A ten-year lease.")
+    ]
+
+
+def test_an_item_without_a_score_needs_a_rationale_and_takes_no_sources_or_quotes(world):
+    parties = _party_ids(world)
+    source = world["case"].sources.order_by("position").first()
+    Source.objects.filter(pk=source.pk).update(excerpt="The lease runs for ten years.")
+    quote = CitationInput(source.pk, "ten years")
+    errors = _score_errors(
+        world,
+        [
+            ScoreInput("lev", parties[0], None, " \n "),
+            ScoreInput("lev", parties[1], None, "Waiting.", source_ids=(source.pk,)),
+            ScoreInput("dep", parties[0], None, "Waiting.", citations=(quote,)),
+            ScoreInput("dep", parties[1], None, "", source_ids=(source.pk,), citations=(quote,)),
+        ],
+    )
+    rests = "a score rests on its sources and quotes: give the score too"
+    assert errors == {
+        "scores[0].value": ["give a score, or a rationale to park until you score it"],
+        "scores[1].value": [rests],
+        "scores[2].value": [rests],
+        "scores[3].value": ["give a score, or a rationale to park until you score it", rests],
+    }
+
+
+def test_every_bad_quote_is_named_under_the_items_quotes(world):
+    parties = _party_ids(world)
+    first, second = world["case"].sources.order_by("position")
+    Source.objects.filter(pk=first.pk).update(excerpt="The lease runs for ten years at a fixed price.")
+    foreign_source = tiny.case("other", orgs=("gamma", "delta")).sources.first().pk
+    errors = _score_errors(
+        world,
+        [
+            ScoreInput("lev", parties[0], 3, "Long.", citations=(CitationInput(first.pk, "ten years"),)),  # fine
+            ScoreInput(
+                "lev",
+                parties[1],
+                2,
+                citations=(
+                    CitationInput(first.pk, "twenty years"),
+                    CitationInput(second.pk, "ten years"),
+                    CitationInput(foreign_source, "ten years"),
+                    CitationInput(first.pk, "  "),
+                ),
+            ),
+        ],
+    )
+    assert errors == {
+        "scores[1].citations": [
+            "passage 1: the quote does not appear in the source's excerpt",
+            "passage 2: that source has no excerpt to quote yet; paste the relevant text first",
+            "passage 3: the source is not one of this case's sources",
+            "passage 4: the quote is empty",
+        ]
+    }
+
+
+def test_a_quoted_source_joins_the_scores_sources(world):
+    parties = _party_ids(world)
+    first, second = world["case"].sources.order_by("position")
+    Source.objects.filter(pk=first.pk).update(excerpt="The lease runs for ten years at a fixed price.")
+    version = _version(world)
+    workflow.evaluation_version_save(
+        version=version,
+        by=world["editor"],
+        expected_lock=version.lock_version,
+        scores=[ScoreInput("lev", parties[0], 3, "Long.", (second.pk,), (CitationInput(first.pk, "ten years"),))],
+    )
+    score = Score.objects.get(version=version)
+    assert sorted(score.sources.values_list("pk", flat=True)) == sorted([first.pk, second.pk])
+    assert list(score.citations.values_list("source", "quote", "prefix", "suffix")) == [
+        (first.pk, "ten years", "The lease runs for ", " at a fixed price.")
+    ]
 
 
 def test_bad_version_text_is_a_field_error(world):
