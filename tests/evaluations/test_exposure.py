@@ -6,10 +6,11 @@ from decimal import Decimal
 
 import pytest
 
-from cases.models import Organization
+from cases.models import DealType, Organization, Party
 from evaluations import exposure, scoring
 from evaluations.exposure import Deal, DealParty
 from evaluations.services import exposures
+from tests.support import tiny
 
 ME = 1
 
@@ -118,3 +119,35 @@ def test_service_on_the_demo_corpus_is_idempotent(demo):
     assert row.concentration_hhi == Decimal("2500.0")
     assert sum(row.classification_counts.values()) == 4
     assert exposures.organization_exposures_recompute(organization_ids=[anthropic.pk]) == []
+
+
+@pytest.mark.django_db
+def test_the_service_rewrites_an_exposure_when_a_role_or_a_deal_type_changes_in_fixed_queries(
+    django_assert_num_queries,
+):
+    made = tiny.case(published=True)  # alpha provides, beta is the customer
+    made.deal_types.set(DealType.objects.filter(slug="compute_lease"))
+    beta = Organization.objects.get(slug="beta")
+
+    def rewritten():
+        # the savepoint, the row ids, the locked row, the three reads of the deals, the control groups,
+        # the write, the release: as many queries for one deal as for more
+        with django_assert_num_queries(9):
+            return exposures.organization_exposures_recompute(organization_ids=[beta.pk])
+
+    def suppliers():
+        return [s["slug"] for s in Organization.objects.get(pk=beta.pk).exposure.suppliers]
+
+    assert exposures.organization_exposures_recompute(organization_ids=[beta.pk]) == [beta.pk]  # the row made
+    assert suppliers() == ["alpha"]
+    assert exposures.organization_exposures_recompute(organization_ids=[beta.pk]) == []  # read again: same hash
+    Party.objects.filter(case=made, organization__slug="alpha").update(role="partner")
+    assert rewritten() == [beta.pk]
+    assert suppliers() == []  # a partner supplies no compute
+    made.deal_types.set(DealType.objects.filter(slug="chip_supply"))
+    assert rewritten() == [beta.pk]  # the same figures, from another deal type
+    more = tiny.case("more", orgs=("gamma", "beta"), published=True)  # gamma provides to beta
+    more.deal_types.set(DealType.objects.filter(slug="compute_lease"))
+    assert rewritten() == [beta.pk]  # a deal more
+    assert suppliers() == ["gamma"]
+    assert exposures.organization_exposures_recompute(organization_ids=[beta.pk]) == []
