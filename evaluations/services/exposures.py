@@ -11,6 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from cases.web_selectors import control_groups_public
+from core.memory import gc_paused
 from evaluations import exposure, paths, queue, scoring, selectors
 from evaluations.models import OrganizationExposure, RiskSummary
 from evaluations.services.unnest import exposures_write
@@ -53,7 +54,8 @@ def organization_exposures_recompute(*, organization_ids: Iterable[int]) -> list
     if not organization_ids:
         return []
     now = timezone.now()
-    with transaction.atomic():
+    # The collector paused: the busiest organization's deals are a few hundred thousand objects.
+    with gc_paused(), transaction.atomic():
         organization_exposures_mark_stale(
             set(organization_ids)
             - set(

@@ -6,10 +6,11 @@ from decimal import Decimal
 
 import pytest
 
-from cases.models import Organization
-from evaluations import exposure
+from cases.models import DealType, Organization, Party
+from evaluations import exposure, scoring
 from evaluations.exposure import Deal, DealParty
 from evaluations.services import exposures
+from tests.support import tiny
 
 ME = 1
 
@@ -71,6 +72,42 @@ def test_the_fingerprint_ignores_order():
     assert exposure.deals_fingerprint(a) == exposure.deals_fingerprint(list(reversed(a)))
 
 
+def test_the_fingerprint_changes_with_each_input_the_figures_read_and_with_nothing_else():
+    deals = [
+        deal(2, 2024, ["compute_lease", "chip_supply"], (3, "provider"), (2, "investor"), classification="mixed"),
+        deal(1, 2023, ["equity_investment"], (4, "investor"), my_role="investee"),
+    ]
+
+    def fingerprint(read):
+        return scoring.fingerprint(exposure.deals_fingerprint(read))
+
+    # The hash the stored exposures hold: if it moves, every exposure recomputes once after a deploy.
+    assert fingerprint(deals) == "3390f8e0d8a8d8af63e235384966aa87fb3eaff62f5e7b26a36500820a63e8dd"
+    # The same deals read again in another order: the deals, each one's deal types, each one's parties.
+    again = [d._replace(deal_types=d.deal_types[::-1], parties=d.parties[::-1]) for d in reversed(deals)]
+    assert fingerprint(again) == fingerprint(deals)
+    first, rest = deals[0], deals[1:]
+    me, provider, investor = first.parties
+    changed = {
+        "a party's role": (me, provider._replace(role="customer"), investor),
+        "a party's organization": (me, provider._replace(organization_id=5), investor),
+        "a party's slug": (me, provider._replace(slug="s5"), investor),
+        "a party's name": (me, provider._replace(name="S5"), investor),
+        "a party more": (*first.parties, DealParty(5, "provider", "s5", "S5")),
+        "a party fewer": (me, provider),
+    }
+    variants = {what: first._replace(parties=parties) for what, parties in changed.items()} | {
+        "a deal type": first._replace(deal_types=("compute_lease", "distribution")),
+        "a deal type fewer": first._replace(deal_types=("compute_lease",)),
+        "the year": first._replace(year=2025),
+        "the classification": first._replace(classification="dependency_risk"),
+        "the case": first._replace(case_id=3),
+    }
+    for what, variant in variants.items():
+        assert fingerprint([variant, *rest]) != fingerprint(deals), what
+    assert fingerprint(rest) != fingerprint(deals)  # a deal fewer
+
+
 @pytest.mark.django_db
 def test_service_on_the_demo_corpus_is_idempotent(demo):
     anthropic = Organization.objects.get(name="Anthropic")
@@ -82,3 +119,35 @@ def test_service_on_the_demo_corpus_is_idempotent(demo):
     assert row.concentration_hhi == Decimal("2500.0")
     assert sum(row.classification_counts.values()) == 4
     assert exposures.organization_exposures_recompute(organization_ids=[anthropic.pk]) == []
+
+
+@pytest.mark.django_db
+def test_the_service_rewrites_an_exposure_when_a_role_or_a_deal_type_changes_in_fixed_queries(
+    django_assert_num_queries,
+):
+    made = tiny.case(published=True)  # alpha provides, beta is the customer
+    made.deal_types.set(DealType.objects.filter(slug="compute_lease"))
+    beta = Organization.objects.get(slug="beta")
+
+    def rewritten():
+        # the savepoint, the row ids, the locked row, the three reads of the deals, the control groups,
+        # the write, the release: as many queries for one deal as for more
+        with django_assert_num_queries(9):
+            return exposures.organization_exposures_recompute(organization_ids=[beta.pk])
+
+    def suppliers():
+        return [s["slug"] for s in Organization.objects.get(pk=beta.pk).exposure.suppliers]
+
+    assert exposures.organization_exposures_recompute(organization_ids=[beta.pk]) == [beta.pk]  # the row made
+    assert suppliers() == ["alpha"]
+    assert exposures.organization_exposures_recompute(organization_ids=[beta.pk]) == []  # read again: same hash
+    Party.objects.filter(case=made, organization__slug="alpha").update(role="partner")
+    assert rewritten() == [beta.pk]
+    assert suppliers() == []  # a partner supplies no compute
+    made.deal_types.set(DealType.objects.filter(slug="chip_supply"))
+    assert rewritten() == [beta.pk]  # the same figures, from another deal type
+    more = tiny.case("more", orgs=("gamma", "beta"), published=True)  # gamma provides to beta
+    more.deal_types.set(DealType.objects.filter(slug="compute_lease"))
+    assert rewritten() == [beta.pk]  # a deal more
+    assert suppliers() == ["gamma"]
+    assert exposures.organization_exposures_recompute(organization_ids=[beta.pk]) == []

@@ -11,7 +11,7 @@ import pytest
 from django.conf import settings
 from django.utils import timezone
 
-from cases.models import Case, DealType, Source
+from cases.models import Case, DealType, Party, Source
 from evaluations import exposure, scoring, selectors
 from evaluations.models import (
     Annotation,
@@ -231,8 +231,8 @@ def test_exposure_deals_of_each_organization(world, django_assert_num_queries):
     PartyFigure.objects.create(
         summary=summary, party=beta, organization=beta.organization, classification="dependency_risk"
     )
-    # cases (with their year), deal types, parties, figures: the cases a subquery of each read
-    with django_assert_num_queries(4):
+    # parties (with their case's year), deal types, figures: the cases a subquery of each read
+    with django_assert_num_queries(3):
         deals = selectors.exposure_deals([alpha.organization_id, beta.organization_id])
     types = tuple(sorted(made.deal_types.values_list("slug", flat=True)))
     made_parties = (
@@ -257,6 +257,36 @@ def test_exposure_deals_of_each_organization(world, django_assert_num_queries):
         beta.organization_id: [exposure.Deal(made.pk, 2026, types, made_parties, "dependency_risk")],
     }
     assert len(types) == 2 and list(types) == sorted(types)
+
+
+def test_exposure_deals_one_per_organization_whatever_its_roles_its_figure_the_last_party_s(world):
+    made = world["case"]
+    alpha, beta = _parties(made)
+    investor = Party.objects.create(case=made, organization=alpha.organization, role="investor", position=0)
+    Party.objects.filter(pk=alpha.pk).update(position=1)
+    Party.objects.filter(pk=beta.pk).update(position=2)
+    summary = RiskSummary.objects.create(case=made)
+    # Of alpha's two figures, the later party's (by position, though made first) counts.
+    PartyFigure.objects.create(summary=summary, party=alpha, organization=alpha.organization, classification="mixed")
+    PartyFigure.objects.create(
+        summary=summary, party=investor, organization=alpha.organization, classification="durable_leverage"
+    )
+    deals = selectors.exposure_deals([alpha.organization_id])
+    assert deals == {
+        alpha.organization_id: [
+            exposure.Deal(
+                made.pk,
+                2026,
+                (),
+                (
+                    exposure.DealParty(alpha.organization_id, "investor", "alpha", "Alpha"),
+                    exposure.DealParty(alpha.organization_id, "provider", "alpha", "Alpha"),
+                    exposure.DealParty(beta.organization_id, "customer", "beta", "Beta"),
+                ),
+                "mixed",
+            )
+        ]
+    }
 
 
 # --- Desk ------------------------------------------------------------------------------------------------
