@@ -188,7 +188,9 @@ JOIN evaluations_evaluation e ON e.id = ev.evaluation_id
 JOIN evaluations_rubricversion rv ON rv.id = e.rubric_version_id
 JOIN evaluations_score s ON s.version_id = ev.id
 JOIN evaluations_criterion c0 ON c0.id = s.criterion_id
-LEFT JOIN cases_party p ON p.id = s.party_id
+-- The batch's parties only: joined to every party, the planner reads the whole table for each batch
+-- (its rows estimated from the batch's scores), and a full recompute grows with the square of the archive.
+LEFT JOIN (SELECT id, organization_id FROM cases_party WHERE case_id = ANY(%(case_ids)s)) p ON p.id = s.party_id
 LEFT JOIN evaluations_criterion ac ON ac.version_id = %(version_id)s AND ac.key = c0.key
 WHERE ev.case_id = ANY(%(case_ids)s) AND ev.state = 'published' AND rv.rubric_id = %(rubric_id)s
   AND rv.number = ANY(%(by_key)s)
@@ -303,7 +305,10 @@ SET rubric_version_id = %(version_id)s, evaluation_version_id = n.version_id, ri
     needs_reevaluation = n.needs_reevaluation, inputs_hash = n.inputs_hash, computed_at = %(now)s,
     stale = false, stale_since = NULL
 FROM mw_set_summaries n
-WHERE s.case_id = n.case_id AND (s.inputs_hash <> n.inputs_hash OR s.computed_at IS NULL)
+-- case_id = ANY: the batch's rows through the index (the temporary table has no statistics, and a hash
+-- join reads every summary of the archive for each batch).
+WHERE s.case_id = ANY(%(case_ids)s) AND s.case_id = n.case_id
+  AND (s.inputs_hash <> n.inputs_hash OR s.computed_at IS NULL)
 RETURNING s.id, s.case_id
 """
 
