@@ -90,31 +90,40 @@ def read_cursor(cursor: str, sort: Sort) -> tuple[str, Any, int | None]:
         raise BadCursor("This page link is not valid; start again from the first page.") from exc
 
 
+def _sorted_by(queryset: QuerySet, sort: Sort) -> tuple[QuerySet, str]:
+    """The queryset and the name it is ordered by: an annotation the rows already carry (a search's
+    rank) as it is, since a second annotation of the same expression is computed again for every
+    row; any other expression as ``sort_value``."""
+    if isinstance(sort.expression, F) and sort.expression.name in queryset.query.annotations:
+        return queryset, sort.expression.name
+    return queryset.annotate(sort_value=sort.expression), "sort_value"
+
+
 def paginate(queryset: QuerySet, sort: Sort, cursor: str | None, per_page: int) -> Page:
     """One page of ``queryset`` ordered by ``sort`` then id; a fixed number of queries.
 
-    ``queryset`` must not be sliced; rows get a ``sort_value`` annotation.
+    ``queryset`` must not be sliced; rows carry their sort value (see ``_sorted_by``).
     """
-    qs = queryset.annotate(sort_value=sort.expression)
-    forward = ("-" if sort.descending else "") + "sort_value", ("-" if sort.descending else "") + "pk"
-    backward = ("" if sort.descending else "-") + "sort_value", ("" if sort.descending else "-") + "pk"
+    qs, field = _sorted_by(queryset, sort)
+    forward = ("-" if sort.descending else "") + field, ("-" if sort.descending else "") + "pk"
+    backward = ("" if sort.descending else "-") + field, ("" if sort.descending else "-") + "pk"
     direction, value, pk = read_cursor(cursor, sort) if cursor else ("first", None, None)
     after = "lt" if sort.descending else "gt"
     before = "gt" if sort.descending else "lt"
     if direction in ("first", "next"):
         if direction == "next":
-            qs = qs.filter(Q(**{f"sort_value__{after}": value}) | Q(sort_value=value, **{f"pk__{after}": pk}))
+            qs = qs.filter(Q(**{f"{field}__{after}": value}) | Q(**{field: value, f"pk__{after}": pk}))
         rows = list(qs.order_by(*forward)[: per_page + 1])
         more = len(rows) > per_page
         rows = rows[:per_page]
         is_first, is_last = direction == "first", not more
     else:
         if direction == "prev":
-            qs = qs.filter(Q(**{f"sort_value__{before}": value}) | Q(sort_value=value, **{f"pk__{before}": pk}))
+            qs = qs.filter(Q(**{f"{field}__{before}": value}) | Q(**{field: value, f"pk__{before}": pk}))
         rows = list(qs.order_by(*backward)[: per_page + 1])
         more = len(rows) > per_page
         rows = rows[:per_page][::-1]
         is_first, is_last = not more, direction == "last"
-    next_cursor = make_cursor("next", rows[-1].sort_value, rows[-1].pk) if rows and not is_last else None
-    previous_cursor = make_cursor("prev", rows[0].sort_value, rows[0].pk) if rows and not is_first else None
+    next_cursor = make_cursor("next", getattr(rows[-1], field), rows[-1].pk) if rows and not is_last else None
+    previous_cursor = make_cursor("prev", getattr(rows[0], field), rows[0].pk) if rows and not is_first else None
     return Page(rows, next_cursor, previous_cursor, is_first, is_last)

@@ -69,3 +69,22 @@ def test_one_row_more_than_a_page_shows_next():
     assert not first.is_last and first.next_cursor
     second = keyset.paginate(queryset, ASC, first.next_cursor, 3)
     assert _names(second) == ["Org 03"] and second.is_last and second.next_cursor is None
+
+
+def test_a_sort_over_an_annotation_reads_it_once_a_row():
+    """A search's rank is annotated by the search; the page orders by that annotation rather than
+    annotating it again (which the database computes twice a row)."""
+    from django.db import connection
+    from django.db.models.functions import Upper
+    from django.test.utils import CaptureQueriesContext
+
+    queryset = _orgs(5).annotate(shout=Upper("name"))
+    sort = keyset.Sort("shout", "Shouted", F("shout"), True, str)
+    with CaptureQueriesContext(connection) as captured:
+        first = keyset.paginate(queryset, sort, None, 2)
+    assert captured.captured_queries[0]["sql"].upper().count("UPPER(") == 1
+    assert [org.shout for org in first] == ["ORG 04", "ORG 03"]
+    second = keyset.paginate(queryset, sort, first.next_cursor, 2)
+    assert _names(second) == ["Org 02", "Org 01"]
+    assert _names(keyset.paginate(queryset, sort, second.previous_cursor, 2)) == _names(first)
+    assert _names(keyset.paginate(queryset, sort, keyset.make_cursor("last"), 2)) == ["Org 01", "Org 00"]
