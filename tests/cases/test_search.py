@@ -114,6 +114,50 @@ def test_postgres_keeps_a_gin_indexed_vector(demo):
     assert not CaseSearchDocument.objects.filter(vector__isnull=True).exists()
 
 
+def _toast_rows() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reltoastrelid::regclass::text FROM pg_class WHERE relname = 'cases_casesearchdocument'")
+        cursor.execute(f"SELECT count(*) FROM {cursor.fetchone()[0]}")  # noqa: S608 - the catalogue's own name
+        return cursor.fetchone()[0]
+
+
+def test_postgres_keeps_each_vector_in_its_row(demo):
+    """Out of line, every match test and rank fetched the vector through the TOAST index (migration 0009)."""
+    if connection.vendor != "postgresql":
+        pytest.skip("the stored tsvector exists on PostgreSQL only")
+    from importlib import import_module
+
+    with connection.cursor() as cursor:  # as migrated
+        cursor.execute(
+            "SELECT attstorage FROM pg_attribute WHERE attrelid = 'cases_casesearchdocument'::regclass"
+            " AND attname = 'vector'"
+        )
+        assert cursor.fetchone()[0] == "m"
+    case = Case.objects.published().first()
+    # Distinct words that do not compress: a vector of about 4 kB, which the default storage moved out of line.
+    words = " ".join(f"w{n:05d}x{(n * 7919) % 10007:05d}" for n in range(400))
+    with connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # no ALTER TABLE with deferred checks pending
+        cursor.execute("ALTER TABLE cases_casesearchdocument ALTER COLUMN vector SET STORAGE EXTENDED")
+        cursor.execute(
+            "UPDATE cases_casesearchdocument SET vector = to_tsvector('simple', %s) WHERE case_id = %s",
+            [words, case.pk],
+        )
+    out_of_line = _toast_rows()
+    assert out_of_line > 0  # what the migration moves back
+    with connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+    with connection.schema_editor() as editor:
+        import_module("cases.migrations.0009_search_vector_inline").vectors_inline(None, editor)
+    assert _toast_rows() < out_of_line
+    with connection.cursor() as cursor:  # the same vector
+        cursor.execute(
+            "SELECT vector = to_tsvector('simple', %s) FROM cases_casesearchdocument WHERE case_id = %s",
+            [words, case.pk],
+        )
+        assert cursor.fetchone()[0] is True
+
+
 @pytest.mark.parametrize("few_matches", [0, 200])
 def test_search_finds_the_same_cases_whether_matches_are_few_or_many(demo, monkeypatch, few_matches):
     # PostgreSQL looks the matches up first when they are few (FEW_MATCHES), else plans as usual.
