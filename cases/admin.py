@@ -16,7 +16,7 @@ from django.contrib.admin.options import Action, ActionLocation, InlineModelAdmi
 from django.core.exceptions import ValidationError
 from django.http import HttpResponseRedirect
 
-from cases import relationships, services
+from cases import relationships, selectors, services
 from cases.models import (
     Case,
     DealType,
@@ -165,6 +165,19 @@ class VocabularyAdmin(admin.ModelAdmin):
     list_display = ["name", "slug"]
     search_fields = ["name"]
     prepopulated_fields = {"slug": ["name"]}
+
+    # The archive's filter lists show these names, rendered once and cached (selectors.archive_choices).
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        selectors.archive_choices_forget()
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        selectors.archive_choices_forget()
+
+    def delete_queryset(self, request, queryset):
+        super().delete_queryset(request, queryset)
+        selectors.archive_choices_forget()
 
 
 @admin.register(OrganizationRelationship)

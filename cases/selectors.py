@@ -201,12 +201,16 @@ def _archive_choices_read() -> dict:
     organizations = list(Organization.objects.filter(Exists(published)).order_by("name").values_list("slug", "name"))
     tagged = Case.tags.through.objects.filter(tag=OuterRef("pk"), case__status=Case.Status.PUBLISHED)
     tags = list(Tag.objects.filter(Exists(tagged)).order_by("name").values_list("slug", "name"))
+    deal_types = list(DealType.objects.values_list("slug", "name"))
     return {
         **archive_vocabulary(),
         "organizations": organizations,
         "organization_options": _options(organizations),
         "tags": tags,
         "tag_options": _options(tags),
+        # Every deal type, as the filter offers them (its widget, rendered per request, read them each time).
+        "deal_types": deal_types,
+        "deal_type_options": _options(deal_types),
     }
 
 
@@ -222,6 +226,8 @@ def _archive_vocabulary_read() -> dict:
     )
     return {
         **vocabulary,
+        "classification_options": _options(vocabulary["classifications"]),
+        "risk_band_options": _options(vocabulary["risk_bands"]),
         "rubric_versions": rubric_versions,
         "rubric_version_options": _options((number, f"v{number}") for number in rubric_versions),
     }

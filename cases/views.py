@@ -168,6 +168,7 @@ def _filter_chips(request: HttpRequest, filterset: CaseFilter, choices: dict) ->
     names = {
         "organization": dict(choices["organizations"]),
         "tag": dict(choices["tags"]),
+        "deal_type": dict(choices["deal_types"]),
     }
     organization = _organization_named(filterset, choices)
     if organization is not None:  # an alias ("aws") shows as the organization it names

@@ -76,3 +76,23 @@ def test_an_organization_added_in_the_admin_is_checked_by_the_service(db, admin_
     )
     assert b"already exists" in response.content
     assert Organization.objects.filter(name__iexact="nimbus").count() == 1
+
+
+@pytest.mark.parametrize("action", ["rename", "delete"])
+def test_a_deal_type_changed_in_the_admin_shows_in_the_archive_filter_at_once(
+    demo, admin_client, django_capture_on_commit_callbacks, action
+):
+    from cases.models import DealType
+
+    deal_type = DealType.objects.get(slug="chip_supply")
+    assert ">chip supply</option>" in admin_client.get("/").content.decode()  # the filter's options, now cached
+    with django_capture_on_commit_callbacks(execute=True):
+        if action == "rename":
+            data = {"name": "Chips & <wafers>", "slug": deal_type.slug}
+            response = admin_client.post(f"/admin/cases/dealtype/{deal_type.pk}/change/", data)
+        else:
+            response = admin_client.post(f"/admin/cases/dealtype/{deal_type.pk}/delete/", {"post": "yes"})
+    assert response.status_code == 302
+    page = admin_client.get("/").content.decode()
+    assert ">chip supply</option>" not in page
+    assert ('<option value="chip_supply">Chips &amp; &lt;wafers&gt;</option>' in page) is (action == "rename")

@@ -77,12 +77,12 @@ def test_query_counts_do_not_grow(client, demo, editor):
 @pytest.mark.parametrize("extra", [0, 12])
 def test_exact_query_counts(client, demo, editor, django_assert_num_queries, extra):
     _grow(extra, editor)
-    with django_assert_num_queries(9):  # page, count, parties, deal types, verdicts, 4 for the filter form
+    with django_assert_num_queries(9):  # page, count, parties, deal types, verdicts, 4 for the filter choices
         client.get(reverse("home"))
-    # Page, deal types: the published total (until a publication), the filter choices and the rows from the cache.
-    with django_assert_num_queries(2):
+    # The page: the published total (until a publication), the filter choices and the rows from the cache.
+    with django_assert_num_queries(1):
         client.get(reverse("home"))
-    with django_assert_num_queries(4):  # the deal type named, page, its count (up to the cap), deal types
+    with django_assert_num_queries(3):  # the deal type named, page, its count (up to the cap)
         client.get(reverse("home"), {"sort": "risk", "deal_type": "compute_lease"})
     # 8 for the similar deals (cached per generation of the published set, no stamp query), 1 for quotes
     with django_assert_num_queries(22):

@@ -84,9 +84,8 @@ def test_a_search_page_serves_its_rows_from_the_row_cache_in_a_fixed_number_of_q
     """The rows are the plain archive's cached rows (their headline filled in when served): a warm
     search page reads no parties, deal types or verdicts, whatever the rows hold."""
     # Whether the search names an organization (its name, an alias), PostgreSQL's probe for a rare term,
-    # the page, its headlines, the capped count and the deal types' choices: no row's parties, deal
-    # types or verdicts.
-    warm_queries = 7 if connection.vendor == "postgresql" else 6
+    # the page, its headlines and the capped count: no row's parties, deal types or verdicts.
+    warm_queries = 6 if connection.vendor == "postgresql" else 5
     client.get(reverse("home"))  # the plain archive caches the same rows
     with django_assert_num_queries(warm_queries):
         warm = client.get(reverse("home"), {"search": WORD}).content.decode()

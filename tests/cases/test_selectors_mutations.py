@@ -13,6 +13,7 @@ import pytest
 from django.core.cache import cache, caches
 from django.core.cache.backends.locmem import LocMemCache
 from django.utils import timezone
+from django.utils.html import escape
 
 from cases import cache_keys, selectors
 from cases.models import Case, DealType, Organization, Party, Source, Tag, TimelineEvent
@@ -130,7 +131,7 @@ def test_archive_choices_offer_only_published_things(world, django_assert_num_qu
     tiny.rubric_version(number=3, status=RubricVersion.Status.DRAFT, classification={"risk_bands": {"draft": 5}})
     # The active version's bands, lowest first.
     tiny.rubric_version(slug="other", classification={"risk_bands": {"higher": 80, "low": 0}})
-    with django_assert_num_queries(3):
+    with django_assert_num_queries(4):  # the rubric versions, the organizations, the tags, the deal types
         choices = selectors.archive_choices()
     assert choices["organizations"] == [("alpha", "Alpha"), ("beta", "Beta"), ("gamma", "Gamma")]
     assert choices["organization_options"] == (
@@ -142,6 +143,15 @@ def test_archive_choices_offer_only_published_things(world, django_assert_num_qu
     assert choices["rubric_version_options"] == '<option value="1">v1</option><option value="2">v2</option>'
     assert choices["risk_bands"] == [("low", "low"), ("elevated", "elevated"), ("high", "high"), ("higher", "higher")]
     assert choices["classifications"][0][0] == "dependency_risk"
+    assert choices["risk_band_options"] == (
+        '<option value="low">low</option><option value="elevated">elevated</option>'
+        '<option value="high">high</option><option value="higher">higher</option>'
+    )
+    assert choices["classification_options"].startswith('<option value="dependency_risk">dependency risk</option>')
+    assert choices["classification_options"].count("<option ") == len(choices["classifications"])
+    assert choices["deal_type_options"] == "".join(
+        f'<option value="{slug}">{escape(name)}</option>' for slug, name in DealType.objects.values_list("slug", "name")
+    )
     # Cached: no query the second time, until forgotten after a commit.
     with django_assert_num_queries(0):
         assert selectors.archive_choices() == choices
@@ -590,7 +600,7 @@ def test_archive_choices_are_read_again_after_their_timeout(world, django_assert
     choices = selectors.archive_choices()
     with _later(cache_keys.ARCHIVE_CHOICES_TIMEOUT - 5), django_assert_num_queries(0):
         assert selectors.archive_choices() == choices
-    with _later(cache_keys.ARCHIVE_CHOICES_TIMEOUT + 5), django_assert_num_queries(3):
+    with _later(cache_keys.ARCHIVE_CHOICES_TIMEOUT + 5), django_assert_num_queries(4):
         assert selectors.archive_choices() == choices
 
 
