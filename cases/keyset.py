@@ -94,8 +94,9 @@ def _sorted_by(queryset: QuerySet, sort: Sort) -> tuple[QuerySet, str]:
     """The queryset and the name it is ordered by: an annotation the rows already carry (a search's
     rank) as it is, since a second annotation of the same expression is computed again for every
     row; any other expression as ``sort_value``."""
-    if isinstance(sort.expression, F) and sort.expression.name in queryset.query.annotations:
-        return queryset, sort.expression.name
+    name = getattr(sort.expression, "name", None) if isinstance(sort.expression, F) else None
+    if name is not None and name in queryset.query.annotations:
+        return queryset, name
     return queryset.annotate(sort_value=sort.expression), "sort_value"
 
 
