@@ -778,3 +778,68 @@ def test_changelog_entries_under_two_rubric_versions_still_in_three_queries(chan
         entries = selectors.changelog_entries(versions)
         kinds = {e.version.case.slug: (e.kind, e.after.risk_index is not None) for e in entries}
     assert kinds["rescored"] == ("reevaluation", True)
+
+
+def test_each_archive_row_carries_its_published_version_id(world):
+    """The row cache's key holds the version a row shows (cache_keys.archive_row): the published one."""
+    ids = dict(selectors.case_list_published().values_list("slug", "published_version_id"))
+    assert ids == {"first": world["current"].pk, "second": world["other"].pk}
+
+
+def test_the_published_total_is_counted_once_per_generation(world, django_assert_num_queries):
+    cache.clear()
+    with django_assert_num_queries(1):
+        assert selectors.case_count_published() == 2
+    generation = cache.get(cache_keys.PUBLISHED_GENERATION)
+    assert generation and cache.get(cache_keys.published_count(generation)) == 2
+    tiny.case("third", orgs=("beta", "gamma"), published=True)  # outside the services: no new generation
+    with django_assert_num_queries(0):
+        assert selectors.case_count_published() == 2
+    cache.set(cache_keys.PUBLISHED_GENERATION, "next", None)  # what a service does after its commit
+    with django_assert_num_queries(1):
+        assert selectors.case_count_published() == 3
+    assert cache.get(cache_keys.published_count("next")) == 3
+    assert cache.get(cache_keys.published_count(generation)) == 2  # left behind, never read again
+
+
+def test_the_published_total_is_counted_again_after_its_timeout(world, django_assert_num_queries):
+    cache.clear()
+    selectors.case_count_published()
+    tiny.case("third", orgs=("beta", "gamma"), published=True)
+    with _later(cache_keys.PUBLISHED_COUNT_TIMEOUT - 5), django_assert_num_queries(0):
+        assert selectors.case_count_published() == 2
+    with _later(cache_keys.PUBLISHED_COUNT_TIMEOUT + 5), django_assert_num_queries(1):
+        assert selectors.case_count_published() == 3
+
+
+def test_a_published_generation_is_made_once_and_kept(world):
+    cache.clear()
+    first = selectors.published_generation()
+    assert isinstance(first, str) and len(first) == 32
+    assert cache.get(cache_keys.PUBLISHED_GENERATION) == first
+    assert selectors.published_generation() == first
+    with _later(10 * 365 * 24 * 3600):  # no timeout: only a service replaces it
+        assert selectors.published_generation() == first
+
+
+def test_a_generation_made_meanwhile_is_the_one_kept(world):
+    """``add``, not ``set``: two requests making one at once both read the one that won."""
+    cache.clear()
+    real_add = cache.add
+
+    def add_after_another(key, value, timeout=None):
+        real_add(key, "theirs", None)  # another request got there first
+        return real_add(key, value, timeout)
+
+    with mock.patch.object(cache, "add", side_effect=add_after_another):
+        assert selectors.published_generation() == "theirs"
+
+
+def test_without_a_cache_the_total_is_counted_every_time_and_stored_nowhere(world, django_assert_num_queries):
+    with (
+        mock.patch.object(selectors, "published_generation", return_value=None),
+        mock.patch.object(cache, "set", side_effect=AssertionError("nothing is cached")),
+    ):
+        for _ in range(2):
+            with django_assert_num_queries(1):
+                assert selectors.case_count_published() == 2
