@@ -3,15 +3,11 @@ what a reader gets (published content only), in which order, in how many queries
 
 from __future__ import annotations
 
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import timedelta
 from unittest import mock
 
 import pytest
-from django.core.cache import cache, caches
-from django.core.cache.backends.locmem import LocMemCache
+from django.core.cache import cache
 from django.utils import timezone
 from django.utils.html import escape
 
@@ -555,16 +551,6 @@ def test_changelog_entry_anchor(changes):
 # --- What the first runs left alive (tests/MUTATION.md) --------------------------------------------------------
 
 
-@contextmanager
-def _later(seconds: float) -> Iterator[None]:
-    """The clock ``seconds`` ahead, for the in-process cache's expiry (Redis keeps its own clock)."""
-    if not isinstance(caches["default"], LocMemCache):
-        pytest.skip("the cache's clock is Redis's")
-    now = time.time()
-    with mock.patch("time.time", return_value=now + seconds):
-        yield
-
-
 def test_the_archive_rows_load_the_published_versions_date(world, django_assert_num_queries):
     with django_assert_num_queries(4):
         dates = {c.slug: [v.published_at for v in c.published_versions] for c in selectors.case_list_published()}
@@ -598,9 +584,9 @@ def test_case_archive_page_by_relevance_only_with_a_query(world):
 
 def test_archive_choices_are_read_again_after_their_timeout(world, django_assert_num_queries):
     choices = selectors.archive_choices()
-    with _later(cache_keys.ARCHIVE_CHOICES_TIMEOUT - 5), django_assert_num_queries(0):
+    with tiny.later(cache_keys.ARCHIVE_CHOICES_TIMEOUT - 5), django_assert_num_queries(0):
         assert selectors.archive_choices() == choices
-    with _later(cache_keys.ARCHIVE_CHOICES_TIMEOUT + 5), django_assert_num_queries(4):
+    with tiny.later(cache_keys.ARCHIVE_CHOICES_TIMEOUT + 5), django_assert_num_queries(4):
         assert selectors.archive_choices() == choices
 
 
@@ -710,9 +696,9 @@ def test_counterparties_ties_by_name_sixty_at_most_and_cached_per_exposure(world
     assert "aaa" in [o.slug for o in selectors.organization_counterparties_cached(alpha, recomputed)]
     tiny.case("latest", orgs=("alpha", "aab"), published=True)
     assert "aab" not in [o.slug for o in selectors.organization_counterparties_cached(alpha, exposure)]
-    with _later(cache_keys.COUNTERPARTIES_TIMEOUT - 100):  # longer than the cache's default five minutes
+    with tiny.later(cache_keys.COUNTERPARTIES_TIMEOUT - 100):  # longer than the cache's default five minutes
         assert "aab" not in [o.slug for o in selectors.organization_counterparties_cached(alpha, exposure)]
-    with _later(cache_keys.COUNTERPARTIES_TIMEOUT + 5):
+    with tiny.later(cache_keys.COUNTERPARTIES_TIMEOUT + 5):
         assert "aab" in [o.slug for o in selectors.organization_counterparties_cached(alpha, exposure)]
 
 
@@ -806,9 +792,9 @@ def test_the_published_total_is_counted_again_after_its_timeout(world, django_as
     cache.clear()
     selectors.case_count_published()
     tiny.case("third", orgs=("beta", "gamma"), published=True)
-    with _later(cache_keys.PUBLISHED_COUNT_TIMEOUT - 5), django_assert_num_queries(0):
+    with tiny.later(cache_keys.PUBLISHED_COUNT_TIMEOUT - 5), django_assert_num_queries(0):
         assert selectors.case_count_published() == 2
-    with _later(cache_keys.PUBLISHED_COUNT_TIMEOUT + 5), django_assert_num_queries(1):
+    with tiny.later(cache_keys.PUBLISHED_COUNT_TIMEOUT + 5), django_assert_num_queries(1):
         assert selectors.case_count_published() == 3
 
 
@@ -818,7 +804,7 @@ def test_a_published_generation_is_made_once_and_kept(world):
     assert isinstance(first, str) and len(first) == 32
     assert cache.get(cache_keys.PUBLISHED_GENERATION) == first
     assert selectors.published_generation() == first
-    with _later(10 * 365 * 24 * 3600):  # no timeout: only a service replaces it
+    with tiny.later(10 * 365 * 24 * 3600):  # no timeout: only a service replaces it
         assert selectors.published_generation() == first
 
 
@@ -843,3 +829,40 @@ def test_without_a_cache_the_total_is_counted_every_time_and_stored_nowhere(worl
         for _ in range(2):
             with django_assert_num_queries(1):
                 assert selectors.case_count_published() == 2
+
+
+def test_the_rubric_vocabulary_is_cached_apart_until_its_timeout(world, django_assert_num_queries):
+    cache.clear()
+    with django_assert_num_queries(1):
+        vocabulary = selectors.archive_vocabulary()
+    assert cache.get(cache_keys.ARCHIVE_VOCABULARY) == vocabulary
+    assert vocabulary["rubric_versions"] == [1]
+    with tiny.later(cache_keys.ARCHIVE_CHOICES_TIMEOUT - 5), django_assert_num_queries(0):
+        assert selectors.archive_vocabulary() == vocabulary
+    with tiny.later(cache_keys.ARCHIVE_CHOICES_TIMEOUT + 5), django_assert_num_queries(1):
+        assert selectors.archive_vocabulary() == vocabulary
+
+
+def test_forgetting_the_choices_starts_a_new_published_generation_after_commit(
+    world, django_capture_on_commit_callbacks
+):
+    cache.clear()
+    before = selectors.published_generation()
+    cache.set(cache_keys.ARCHIVE_VOCABULARY, {"cached": True})
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        selectors.archive_choices_forget()
+    assert selectors.published_generation() == before  # not before the commit
+    for callback in callbacks:
+        callback()
+    after = cache.get(cache_keys.PUBLISHED_GENERATION)
+    assert isinstance(after, str) and len(after) == 32 and after != before
+    assert cache.get(cache_keys.ARCHIVE_VOCABULARY) is None
+    with tiny.later(10 * 365 * 24 * 3600):  # no timeout: only the next service replaces it
+        assert selectors.published_generation() == after
+
+
+def test_the_choices_list_every_deal_type_as_slug_and_name(world):
+    cache.clear()
+    expected = list(DealType.objects.values_list("slug", "name"))
+    assert expected
+    assert selectors.archive_choices()["deal_types"] == expected

@@ -8,16 +8,34 @@ would put every test behind every mutant of it. No password hashing (slow on pur
 
 from __future__ import annotations
 
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, timedelta
 from decimal import Decimal
+from unittest import mock
 
+import pytest
 from django.contrib.auth.models import Group, User
+from django.core.cache import caches
+from django.core.cache.backends.locmem import LocMemCache
 from django.utils import timezone
 
 from cases.models import Case, Organization, Party, Source
 from evaluations.models import Criterion, Evaluation, EvaluationVersion, Rubric, RubricVersion, Score
 
 V = EvaluationVersion.State
+
+
+@contextmanager
+def later(seconds: float) -> Iterator[None]:
+    """The clock ``seconds`` ahead, for the in-process cache's expiry (Redis keeps its own clock)."""
+    if not isinstance(caches["default"], LocMemCache):
+        pytest.skip("the cache's clock is Redis's")
+    now = time.time()
+    with mock.patch("time.time", return_value=now + seconds):
+        yield
+
 
 # The shape of rubric_v1.json's classification, with its thresholds.
 CLASSIFICATION = {
