@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank, SearchVector
+from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchQueryField, SearchRank, SearchVector
 from django.db import connection, transaction
 from django.db.models import (
     BooleanField,
@@ -29,7 +29,7 @@ from django.db.models import (
 )
 from django.db.models.expressions import Case as Choose
 from django.db.models.expressions import CombinedExpression, Expression
-from django.db.models.functions import Cast, Coalesce, Concat, Replace
+from django.db.models.functions import Cast, Coalesce, Replace
 from django.utils import timezone
 from django.utils.html import escape, strip_tags
 from django.utils.safestring import SafeString, mark_safe
@@ -188,7 +188,7 @@ def search_rank_window(queryset: QuerySet[Case], text: str) -> QuerySet[Case]:
 
 
 def _marked(text: str) -> SafeString:
-    """Escape everything, then turn our markers (the only ones left, see _concat_body) into <mark> tags."""
+    """Escape everything, then turn our markers (the only ones left, see _without_markers) into <mark> tags."""
     return mark_safe(escape(text).replace(_START, "<mark>").replace(_STOP, "</mark>"))  # noqa: S308
 
 
@@ -199,12 +199,13 @@ def search_headlines(case_ids: Iterable[int], text: str) -> dict[int, SafeString
         return {}
     documents = CaseSearchDocument.objects.filter(case_id__in=case_ids)
     if _is_postgres():
+        body, query = _headline_source(text)
         rows = (
-            documents.alias(headline_body=_headline_body(_query(text)))
+            documents.alias(headline_body=body)
             .annotate(
                 headline=SearchHeadline(
                     F("headline_body"),
-                    _query(text),
+                    query,
                     config=CONFIG,
                     start_sel=_START,
                     stop_sel=_STOP,
@@ -229,14 +230,6 @@ def _without_markers(text: Expression) -> Func:
     return Replace(without_start, Value(_STOP), Value("\ufffd"), output_field=TextField())
 
 
-def _all_parts() -> Concat:
-    return Concat("summary", Value("\n"), "analysis", Value("\n"), "sources", output_field=TextField())
-
-
-def _concat_body() -> Func:
-    return _without_markers(_all_parts())
-
-
 class _PartMatches(Func):
     """Whether one part of the document (its lexemes of one weight in the stored vector: see
     ``_vector``) matches the query by itself; read from the vector, nothing is parsed again."""
@@ -253,16 +246,31 @@ class _PartMatches(Func):
         return f"(ts_filter({vector}, '{{{self.weight}}}') @@ {query})", (*vector_params, *query_params)
 
 
-def _headline_body(query: SearchQuery) -> Func:
-    """What the headline is drawn from: the first part that matches the query by itself (summary,
-    then analysis, then sources), else all three (the query's words spread over them, or only the
-    title matches). Drawing it from all three parses every word of the analysis (thousands of
-    characters a case); most matches are in the summary, a few hundred."""
-    part = Choose(
-        When(_PartMatches("b", query), then=F("summary")),
-        When(_PartMatches("c", query), then=F("analysis")),
-        When(_PartMatches("d", query), then=F("sources")),
-        default=_all_parts(),
+def _any_word(text: str) -> SearchQuery:
+    """A query matching any one of ``text``'s words (its phrases split, its excluded words left out)."""
+    words = [word for word in text.replace('"', " ").split() if not word.startswith("-") and word.lower() != "or"]
+    return SearchQuery(" or ".join(words), search_type="websearch", config=CONFIG)
+
+
+_PARTS = (("b", "summary"), ("c", "analysis"), ("d", "sources"))
+
+
+def _headline_source(text: str) -> tuple[Func, Choose]:
+    """What the headline is drawn from, and with which query: the first part that matches the query
+    by itself (summary, then analysis, then sources), with the query; else the first that holds one
+    of its words (the words spread over the parts), with any of its words, so that the passage
+    shown is around them and they are marked; else (only the title matches) the summary. One part,
+    never all three: the headline parses every word it is given, and the analysis alone runs to
+    thousands of characters a case."""
+    query, any_word = _query(text), _any_word(text)
+    whole = [_PartMatches(weight, query) for weight, _ in _PARTS]
+    body = Choose(
+        *(When(matches, then=F(name)) for matches, (_, name) in zip(whole, _PARTS, strict=True)),
+        *(When(_PartMatches(weight, any_word), then=F(name)) for weight, name in _PARTS),
+        default=F("summary"),
         output_field=TextField(),
     )
-    return _without_markers(part)
+    with_query = Choose(
+        *(When(matches, then=query) for matches in whole), default=any_word, output_field=SearchQueryField()
+    )
+    return _without_markers(body), with_query

@@ -175,7 +175,11 @@ def test_search_finds_the_same_cases_whether_matches_are_few_or_many(demo, monke
         ("quokkasum", ["quokkasum"]),  # in the summary
         ("quokkanal", ["quokkanal"]),  # in the analysis only
         ("quokkasrc", ["quokkasrc"]),  # in the sources only
-        ("quokkasum quokkanal", ["quokkasum"]),  # both words, in two parts: drawn from all three
+        # Both words, in two parts: drawn from the first part holding one, around it (past 60 words).
+        ("quokkasum quokkanal", ["quokkasum"]),
+        ('"quokkasrc quokkasum"', ["quokkasum"]),  # a phrase no part holds: its words, the same way
+        ("quokkasrc -quokkasum", ["quokkasrc"]),  # the part without the excluded word
+        ("quokkasrc or quokkasum", ["quokkasum"]),
         ('"quokkanal quokkapair"', ["quokkanal", "quokkapair"]),  # a phrase
     ],
 )
