@@ -4,15 +4,16 @@ Each published case has one ``CaseSearchDocument`` holding only what readers
 may see: title, summary, the *published* analysis and verdict, and the
 sources. ``search_document_refresh`` rebuilds it; the services that change
 that content call it in their transaction. PostgreSQL searches a weighted
-``tsvector`` (GIN-indexed) with ``SearchRank`` and ``SearchHeadline``; SQLite
+``tsvector`` (GIN-indexed) with ``SearchRank`` and ``ts_headline``; SQLite
 searches an FTS5 index over the documents (``cases.search_index``).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 
-from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchQueryField, SearchRank, SearchVector
+from django.contrib.postgres.search import SearchQuery, SearchQueryField, SearchRank, SearchVector
 from django.db import connection, transaction
 from django.db.models import (
     BooleanField,
@@ -192,6 +193,77 @@ def _marked(text: str) -> SafeString:
     return mark_safe(escape(text).replace(_START, "<mark>").replace(_STOP, "</mark>"))  # noqa: S308
 
 
+# A long part is not parsed whole for its headline: ts_headline parses every word it is given
+# (an analysis runs to thousands of characters: about 1 ms a case, 20 ms a page, at 100,000
+# cases). It is drawn from HEADLINE_WINDOW characters that begin HEADLINE_LEAD before the
+# query's words first appear in the part (see _HEADLINE_SQL). Where they first appear is found
+# by a regular expression over their first letters (``_start_pattern``), which costs next to
+# nothing; the marks are PostgreSQL's own, so they are always the query's matches.
+HEADLINE_WINDOW = 1200
+HEADLINE_LEAD = 100
+
+
+def _word_start(word: str) -> str:
+    """The first letters a word's forms share, as its stem does (an English stem is the word less
+    at most three letters: "capacity", "capac"): the word less three letters, three at least."""
+    return word.lower()[: max(3, len(word) - 3)]
+
+
+def _start_pattern(text: str) -> str:
+    """PostgreSQL's regular expression for where the query's words begin in a text: each word by its
+    first letters, a quoted phrase by its words' first letters in order; excluded words and "or"
+    left out. Empty when nothing is left (the passage then starts at the part's beginning)."""
+    alternatives = []
+    for number, chunk in enumerate(text.split('"')):
+        if number % 2:  # inside quotes: a phrase
+            words = re.findall(r"\w+", chunk)
+            if words:
+                alternatives.append(r"\w*\W+".join(_word_start(word) for word in words))
+            continue
+        for token in chunk.split():
+            if token.startswith("-") or token.lower() == "or":
+                continue
+            alternatives.extend(_word_start(word) for word in re.findall(r"\w+", token))
+    return rf"\m(?:{'|'.join(alternatives)})" if alternatives else ""
+
+
+_HEADLINE_OPTIONS = (
+    ("StartSel", _START),
+    ("StopSel", _STOP),
+    ("MaxWords", 40),
+    ("MinWords", 20),
+    ("MaxFragments", 2),
+    ("FragmentDelimiter", " … "),
+)
+# The part and query (``_headline_source``) are computed once per document (MATERIALIZED: else
+# PostgreSQL copies their expressions into every place that reads them, and each reads the
+# stored vector again). A long part's passage: HEADLINE_WINDOW characters from HEADLINE_LEAD
+# before where the words first appear, less the words cut at either end. Its headline is kept
+# when it marks a word; else (the words' first letters found in another word, a form the
+# expression misses) the headline is drawn from the whole part.
+_HEADLINE_SQL = r"""
+WITH parts (case_id, body, query) AS MATERIALIZED ({parts}),
+starts AS MATERIALIZED (
+    SELECT *, greatest(regexp_instr(body, %s, 1, 1, 0, 'i') - %s, 1) AS start FROM parts
+),
+passages AS MATERIALIZED (
+    SELECT case_id, body, query, CASE WHEN length(body) > %s THEN ts_headline(
+        %s::regconfig,
+        regexp_replace(
+            regexp_replace(substr(body, start, %s), CASE WHEN start > 1 THEN '^\S*\s+' ELSE '^' END, ''),
+            CASE WHEN start + %s <= length(body) THEN '\s+\S*$' ELSE '$' END,
+            ''
+        ),
+        query,
+        %s
+    ) END AS headline
+    FROM starts
+)
+SELECT case_id, CASE WHEN strpos(headline, %s) > 0 THEN headline ELSE ts_headline(%s::regconfig, body, query, %s) END
+FROM passages
+"""
+
+
 def search_headlines(case_ids: Iterable[int], text: str) -> dict[int, SafeString]:
     """Each case's best matching passage with the matches in <mark>; one query."""
     case_ids = list(case_ids)
@@ -200,23 +272,13 @@ def search_headlines(case_ids: Iterable[int], text: str) -> dict[int, SafeString
     documents = CaseSearchDocument.objects.filter(case_id__in=case_ids)
     if _is_postgres():
         body, query = _headline_source(text)
-        rows = (
-            documents.alias(headline_body=body)
-            .annotate(
-                headline=SearchHeadline(
-                    F("headline_body"),
-                    query,
-                    config=CONFIG,
-                    start_sel=_START,
-                    stop_sel=_STOP,
-                    max_words=40,
-                    min_words=20,
-                    max_fragments=2,
-                    fragment_delimiter=" … ",
-                )
-            )
-            .values_list("case_id", "headline")
-        )
+        parts = documents.annotate(headline_body=body, headline_query=query)
+        sql, params = parts.values_list("case_id", "headline_body", "headline_query").query.sql_with_params()
+        options = ", ".join(connection.ops.compose_sql(f"{name}=%s", [value]) for name, value in _HEADLINE_OPTIONS)
+        passage = [_start_pattern(text), HEADLINE_LEAD, HEADLINE_WINDOW, CONFIG, *[HEADLINE_WINDOW] * 2, options]
+        with connection.cursor() as cursor:
+            cursor.execute(_HEADLINE_SQL.format(parts=sql), [*params, *passage, _START, CONFIG, options])
+            rows = cursor.fetchall()
         return {case_id: _marked(headline or "") for case_id, headline in rows}
     return {
         document.case_id: search_index.snippet(document.body, text.strip())

@@ -199,3 +199,68 @@ def test_the_headline_marks_the_words_wherever_they_are(demo, query, marked):
     headline = str(search_headlines([case.pk], query)[case.pk])
     for word in marked:
         assert f"<mark>{word}</mark>" in headline
+
+
+def _long_analysis(case: Case, analysis: str) -> None:
+    """The case's search document with ``analysis`` for its analysis (and its vector to match)."""
+    from cases.search import _vector
+
+    CaseSearchDocument.objects.filter(case=case).update(analysis=analysis)
+    CaseSearchDocument.objects.filter(case=case).update(vector=_vector())
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the headline's passage is PostgreSQL's")
+@pytest.mark.parametrize(
+    ("analysis", "query", "marked"),
+    [
+        # Deep in a long analysis: the passage around where the word first appears.
+        ("{filler} the quokkanal lease {filler}", "quokkanal", "filler149 the <mark>quokkanal</mark> lease"),
+        # At the very start: the passage keeps the first word (only a word cut by the passage is dropped).
+        ("quokkanal first {few} quokkanal second {filler}", "quokkanal", "<mark>quokkanal</mark> first"),
+        # A phrase: from where its words first appear in order, not where one of them does.
+        (
+            "quokkanal alone {filler} quokkapair alone {filler} a quokkanal quokkapair here",
+            '"quokkanal quokkapair"',
+            "<mark>quokkanal</mark> <mark>quokkapair</mark> here",
+        ),
+        # Its first letters found first in another word ("...compulsory" for "...compute", and the
+        # match past the passage): the whole analysis, so the match is still shown.
+        ("quokkacompulsory {filler} {filler} they quokkacompute", "quokkacompute", "they <mark>quokkacompute</mark>"),
+        # A form whose first letters the expression misses ("running" finds "run"): the whole analysis.
+        ("{filler} {filler} they run quickly", "running", "they <mark>run</mark>"),
+    ],
+)
+def test_the_headline_of_a_long_analysis_is_drawn_around_its_match(demo, analysis, query, marked):
+    case = Case.objects.get(slug="xai-anthropic-colossus-1")
+    filler = " ".join(f"filler{n}" for n in range(150))  # 1,290 characters: past the passage
+    _long_analysis(case, analysis.format(filler=filler, few=filler[:100]))
+    assert marked in str(search_headlines([case.pk], query)[case.pk])
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the headline's passage is PostgreSQL's")
+def test_the_headline_of_a_long_analysis_is_drawn_from_its_passage_only(demo):
+    # The whole analysis would show a second fragment, around the later words where the word is
+    # found three times; the passage (HEADLINE_WINDOW characters) ends before them.
+    case = Case.objects.get(slug="xai-anthropic-colossus-1")
+    filler = " ".join(f"filler{n}" for n in range(150))
+    _long_analysis(case, f"{filler} the quokkanal lease {filler} more quokkanal quokkanal quokkanal words")
+    headline = str(search_headlines([case.pk], "quokkanal")[case.pk])
+    assert headline.count("<mark>") == 1 and "words" not in headline
+    assert re.match(r"filler1[0-9][0-9] filler", headline)  # from a whole word: the one cut at the start is dropped
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the headline's passage is PostgreSQL's")
+def test_a_word_cut_at_the_passage_end_is_not_taken_for_a_match(demo):
+    # "...capacitor" starts like "...capacity" but is not a match; the passage from it ends inside
+    # the only "...capacity", cut to "...capac", which PostgreSQL's stemmer takes for a match: the
+    # cut word is dropped, and the headline is drawn from the whole analysis, marking the whole word.
+    from cases.search import HEADLINE_WINDOW
+
+    case = Case.objects.get(slug="xai-anthropic-colossus-1")
+    head = "quokkacapacitor " + "x" * (HEADLINE_WINDOW - len("quokkacapacitor ") - len("quokkacapac") - 1) + " "
+    _long_analysis(case, f"{head}quokkacapacity planning ahead")
+    with connection.cursor() as cursor:  # the cut word, alone, would match
+        cursor.execute("SELECT to_tsvector('english', 'quokkacapac') @@ plainto_tsquery('english', 'quokkacapacity')")
+        assert cursor.fetchone()[0] is True
+    headline = str(search_headlines([case.pk], "quokkacapacity")[case.pk])
+    assert "<mark>quokkacapacity</mark> planning" in headline

@@ -326,3 +326,20 @@ def test_headlines_of_several_cases_take_one_query(three_quokkas, django_assert_
     with django_assert_num_queries(1):  # SQLite: the documents' text columns read in that one query
         headlines = search.search_headlines(ids, "quokka")
     assert set(headlines) == set(ids) and all("<mark>" in headlines[pk].lower() for pk in ids[:3])
+
+
+@pytest.mark.parametrize(
+    ("text", "pattern"),
+    [
+        ("capacity", r"\m(?:capac)"),
+        ("Compute capacity", r"\m(?:comp|capac)"),
+        ("AI lease", r"\m(?:ai|lea)"),  # three letters at least, all of a short word
+        ('"compute capacity" lease', r"\m(?:comp\w*\W+capac|lea)"),
+        ('"compute"', r"\m(?:comp)"),
+        ("gpt-4 -excluded or chips", r"\m(?:gpt|4|chi)"),
+        ('-excluded or ""', ""),
+        ('"compute capacity', r"\m(?:comp\w*\W+capac)"),  # an unclosed quote: a phrase to the end
+    ],
+)
+def test_where_the_words_of_a_query_begin(text, pattern):
+    assert search._start_pattern(text) == pattern
