@@ -227,13 +227,9 @@ def _start_pattern(text: str) -> str:
     return rf"\m(?:{'|'.join(alternatives)})" if alternatives else ""
 
 
+# ts_headline's options (its own syntax: a double-quoted value keeps its spaces).
 _HEADLINE_OPTIONS = (
-    ("StartSel", _START),
-    ("StopSel", _STOP),
-    ("MaxWords", 40),
-    ("MinWords", 20),
-    ("MaxFragments", 2),
-    ("FragmentDelimiter", " … "),
+    f'StartSel="{_START}", StopSel="{_STOP}", MaxWords=40, MinWords=20, MaxFragments=2, FragmentDelimiter=" … "'
 )
 # The part and query (``_headline_source``) are computed once per document (MATERIALIZED: else
 # PostgreSQL copies their expressions into every place that reads them, and each reads the
@@ -274,8 +270,9 @@ def search_headlines(case_ids: Iterable[int], text: str) -> dict[int, SafeString
         body, query = _headline_source(text)
         parts = documents.annotate(headline_body=body, headline_query=query)
         sql, params = parts.values_list("case_id", "headline_body", "headline_query").query.sql_with_params()
-        options = ", ".join(connection.ops.compose_sql(f"{name}=%s", [value]) for name, value in _HEADLINE_OPTIONS)
-        passage = [_start_pattern(text), HEADLINE_LEAD, HEADLINE_WINDOW, CONFIG, *[HEADLINE_WINDOW] * 2, options]
+        window, lead, options = HEADLINE_WINDOW, HEADLINE_LEAD, _HEADLINE_OPTIONS
+        # In the order of their places in _HEADLINE_SQL.
+        passage: list[str | int] = [_start_pattern(text), lead, window, CONFIG, window, window, options]
         with connection.cursor() as cursor:
             cursor.execute(_HEADLINE_SQL.format(parts=sql), [*params, *passage, _START, CONFIG, options])
             rows = cursor.fetchall()
