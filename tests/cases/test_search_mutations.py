@@ -339,7 +339,57 @@ def test_headlines_of_several_cases_take_one_query(three_quokkas, django_assert_
         ("gpt-4 -excluded or chips", r"\m(?:gpt|4|chi)"),
         ('-excluded or ""', ""),
         ('"compute capacity', r"\m(?:comp\w*\W+capac)"),  # an unclosed quote: a phrase to the end
+        ('"compute capacity" lease deal', r"\m(?:comp\w*\W+capac|lea|dea)"),  # words after a phrase
     ],
 )
 def test_where_the_words_of_a_query_begin(text, pattern):
     assert search._start_pattern(text) == pattern
+
+
+def _parts(summary: str = "", analysis: str = "", sources: str = "") -> Case:
+    """A published case whose search document holds these parts (and the vector they make)."""
+    made = _bare(summary)
+    CaseSearchDocument.objects.filter(case=made).update(summary=summary, analysis=analysis, sources=sources)
+    CaseSearchDocument.objects.filter(case=made).update(vector=search._vector())
+    return made
+
+
+PRE = _seq("pre", range(60))  # past the opening twenty words a headline without a match shows
+
+
+@postgresql_only
+@pytest.mark.parametrize(
+    ("parts", "query", "marked"),
+    [
+        # The whole query in a later part, rather than one of its words in an earlier one.
+        (
+            {"summary": f"{PRE} quokkasum", "analysis": f"{PRE} quokkanal quokkasum"},
+            "quokkasum quokkanal",
+            "<mark>quokkanal</mark> <mark>quokkasum</mark>",
+        ),
+        # A phrase no part holds: its words (not the quotes), from the first part holding one.
+        (
+            {"summary": f"{PRE} quokkasum", "sources": "quokkasrc"},
+            '"quokkasrc quokkasum"',
+            "pre59 <mark>quokkasum</mark>",
+        ),
+        # Words spread over the parts, one excluded: the first part holding a word that is not
+        # excluded (the summary holds none; "-quokkasrc" would match it).
+        (
+            {"summary": PRE, "analysis": f"{PRE} quokkanal", "sources": "quokkasrc quokkasum"},
+            "quokkasum quokkanal -quokkasrc",
+            "pre59 <mark>quokkanal</mark>",
+        ),
+    ],
+)
+def test_the_headline_is_drawn_from_the_part_that_matches(db, parts, query, marked):
+    made = _parts(**parts)
+    assert marked in search.search_headlines([made.pk], query)[made.pk]
+
+
+@postgresql_only
+def test_words_spread_over_the_parts_are_stemmed_in_english_whatever_the_servers_default(simple_by_default):
+    # "leasing" finds "Leases" only stemmed in English ('leas'); the simple configuration would
+    # pass the summary by and draw the headline from the sources.
+    made = _parts(summary=f"{PRE} Leases", sources="quokkasrc")
+    assert "pre59 <mark>Leases</mark>" in search.search_headlines([made.pk], "leasing quokkasrc")[made.pk]
