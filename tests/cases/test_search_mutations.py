@@ -393,3 +393,11 @@ def test_words_spread_over_the_parts_are_stemmed_in_english_whatever_the_servers
     # pass the summary by and draw the headline from the sources.
     made = _parts(summary=f"{PRE} Leases", sources="quokkasrc")
     assert "pre59 <mark>Leases</mark>" in search.search_headlines([made.pk], "leasing quokkasrc")[made.pk]
+
+
+@postgresql_only
+def test_a_query_of_excluded_words_only_shows_the_opening_words(db):
+    # No word to find (an empty start pattern), in a part longer than the passage: the headline is
+    # its opening twenty words, unmarked.
+    made = _parts(summary=_seq("pre", range(300)))
+    assert search.search_headlines([made.pk], "-quokkasrc")[made.pk] == _seq("pre", range(20))
