@@ -15,6 +15,7 @@ from cases.facts import case_facts
 from cases.models import Case, CaseSearchDocument, Source
 from cases.search import search_headlines
 from evaluations.services import workflow
+from tests.support import tiny
 from tests.support.content import publish_facts
 
 pytestmark = pytest.mark.django_db
@@ -187,26 +188,15 @@ def test_the_headline_marks_the_words_wherever_they_are(demo, query, marked):
     case = Case.objects.get(slug="xai-anthropic-colossus-1")
     document = CaseSearchDocument.objects.get(case=case)
     filler = " ".join(f"filler{n}" for n in range(60))
-    CaseSearchDocument.objects.filter(case=case).update(
+    tiny.search_document(
+        case,
         summary=f"{filler} quokkasum {filler}",
         analysis=f"{filler} quokkanal quokkapair {filler} {document.analysis}",
         sources=f"{filler} quokkasrc {filler}",
     )
-    if connection.vendor == "postgresql":
-        from cases.search import _vector
-
-        CaseSearchDocument.objects.filter(case=case).update(vector=_vector())
     headline = str(search_headlines([case.pk], query)[case.pk])
     for word in marked:
         assert f"<mark>{word}</mark>" in headline
-
-
-def _long_analysis(case: Case, analysis: str) -> None:
-    """The case's search document with ``analysis`` for its analysis (and its vector to match)."""
-    from cases.search import _vector
-
-    CaseSearchDocument.objects.filter(case=case).update(analysis=analysis)
-    CaseSearchDocument.objects.filter(case=case).update(vector=_vector())
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="the headline's passage is PostgreSQL's")
@@ -233,7 +223,7 @@ def _long_analysis(case: Case, analysis: str) -> None:
 def test_the_headline_of_a_long_analysis_is_drawn_around_its_match(demo, analysis, query, marked):
     case = Case.objects.get(slug="xai-anthropic-colossus-1")
     filler = " ".join(f"filler{n}" for n in range(150))  # 1,290 characters: past the passage
-    _long_analysis(case, analysis.format(filler=filler, few=filler[:100]))
+    tiny.search_document(case, analysis=analysis.format(filler=filler, few=filler[:100]))
     assert marked in str(search_headlines([case.pk], query)[case.pk])
 
 
@@ -243,7 +233,8 @@ def test_the_headline_of_a_long_analysis_is_drawn_from_its_passage_only(demo):
     # found three times; the passage (HEADLINE_WINDOW characters) ends before them.
     case = Case.objects.get(slug="xai-anthropic-colossus-1")
     filler = " ".join(f"filler{n}" for n in range(150))
-    _long_analysis(case, f"{filler} the quokkanal lease {filler} more quokkanal quokkanal quokkanal words")
+    analysis = f"{filler} the quokkanal lease {filler} more quokkanal quokkanal quokkanal words"
+    tiny.search_document(case, analysis=analysis)
     headline = str(search_headlines([case.pk], "quokkanal")[case.pk])
     assert headline.count("<mark>") == 1 and "words" not in headline
     assert re.match(r"filler1[0-9][0-9] filler", headline)  # from a whole word: the one cut at the start is dropped
@@ -258,7 +249,7 @@ def test_a_word_cut_at_the_passage_end_is_not_taken_for_a_match(demo):
 
     case = Case.objects.get(slug="xai-anthropic-colossus-1")
     head = "quokkacapacitor " + "x" * (HEADLINE_WINDOW - len("quokkacapacitor ") - len("quokkacapac") - 1) + " "
-    _long_analysis(case, f"{head}quokkacapacity planning ahead")
+    tiny.search_document(case, analysis=f"{head}quokkacapacity planning ahead")
     with connection.cursor() as cursor:  # the cut word, alone, would match
         cursor.execute("SELECT to_tsvector('english', 'quokkacapac') @@ plainto_tsquery('english', 'quokkacapacity')")
         assert cursor.fetchone()[0] is True

@@ -349,8 +349,7 @@ def test_where_the_words_of_a_query_begin(text, pattern):
 def _parts(summary: str = "", analysis: str = "", sources: str = "") -> Case:
     """A published case whose search document holds these parts (and the vector they make)."""
     made = _bare(summary)
-    CaseSearchDocument.objects.filter(case=made).update(summary=summary, analysis=analysis, sources=sources)
-    CaseSearchDocument.objects.filter(case=made).update(vector=search._vector())
+    tiny.search_document(made, summary=summary, analysis=analysis, sources=sources)
     return made
 
 

@@ -19,9 +19,10 @@ import pytest
 from django.contrib.auth.models import Group, User
 from django.core.cache import caches
 from django.core.cache.backends.locmem import LocMemCache
+from django.db import connection
 from django.utils import timezone
 
-from cases.models import Case, Organization, Party, Source
+from cases.models import Case, CaseSearchDocument, Organization, Party, Source
 from evaluations.models import Criterion, Evaluation, EvaluationVersion, Rubric, RubricVersion, Score
 
 V = EvaluationVersion.State
@@ -173,3 +174,14 @@ FULL_SCORES = {
 
 # Every criterion of the tiny rubric scored 2, for both parties and the deal: nothing blocks submitting.
 COMPLETE_SCORES = {**{(key, index): 2 for key in ("lev", "dep", "work") for index in (0, 1)}, ("data", None): 2}
+
+
+def search_document(made: Case, **parts: str) -> None:
+    """``made``'s search document with these parts (``summary``, ``analysis``, ``sources``) written
+    over it, and on PostgreSQL the vector they make; the services never write such a document."""
+    documents = CaseSearchDocument.objects.filter(case=made)
+    documents.update(**parts)
+    if connection.vendor == "postgresql":
+        from cases.search import _vector
+
+        documents.update(vector=_vector())
